@@ -1,0 +1,173 @@
+/**
+ * `npm run build`: regenerate the derived files, bundle the program into one file that
+ * needs no node_modules, and assemble the importable template package in dist/.
+ */
+import { readFile, rm, mkdir, writeFile, readdir, stat } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import yazl from "yazl";
+import { generate } from "./generate.ts";
+import { BUNDLE_NAME, EXTENSION_NAME, VERSION } from "./generators.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const DIST = join(ROOT, "dist");
+export const BUNDLE_PATH = join(DIST, BUNDLE_NAME);
+export const PACKAGE_PATH = join(DIST, `unv_tmplt_${EXTENSION_NAME}-${VERSION}.zip`);
+const LICENSES_NAME = "THIRD_PARTY_LICENSES.txt";
+// Fixed timestamps keep the archives byte-for-byte reproducible.
+const ZIP_MTIME = new Date("2020-01-01T00:00:00Z");
+
+interface BundledPackage {
+  name: string;
+  version: string;
+  license: string;
+  licenseText: string | null;
+}
+
+/** Bundle src/main.ts; returns the esbuild metafile for the licence notices. */
+async function bundle(): Promise<esbuild.Metafile> {
+  const result = await esbuild.build({
+    entryPoints: [join(ROOT, "src/main.ts")],
+    outfile: BUNDLE_PATH,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    keepNames: true,
+    sourcemap: false,
+    legalComments: "none",
+    metafile: true,
+    // The program finds out whether it is the main module through import.meta.url.
+    define: { "import.meta.url": "__bundleUrl" },
+    banner: {
+      js: `/* ${EXTENSION_NAME} ${VERSION}. Third-party notices: ${LICENSES_NAME} */\nvar __bundleUrl=require("url").pathToFileURL(__filename).href;`,
+    },
+    logLevel: "warning",
+  });
+  return result.metafile;
+}
+
+/** The package root directory of a bundled input path, or null for our own sources. */
+export function packageRoot(input: string): string | null {
+  const parts = input.split(/[\\/]/);
+  const at = parts.lastIndexOf("node_modules");
+  if (at < 0) return null;
+  const scoped = parts[at + 1]?.startsWith("@");
+  return parts.slice(0, at + (scoped ? 3 : 2)).join(sep);
+}
+
+async function findLicenseText(dir: string): Promise<string | null> {
+  const entries = await readdir(dir);
+  const file = entries.find((e) => /^(licen[sc]e|copying|notice)(\.(md|txt))?$/i.test(e));
+  return file ? readFile(join(dir, file), "utf8") : null;
+}
+
+/** Collect name, version, licence and licence text of every package in the bundle. */
+async function bundledPackages(metafile: esbuild.Metafile): Promise<BundledPackage[]> {
+  const roots = new Set<string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const root = packageRoot(input);
+    if (root) roots.add(root);
+  }
+  const packages: BundledPackage[] = [];
+  for (const root of roots) {
+    const dir = join(ROOT, root);
+    const manifest = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as {
+      name: string;
+      version: string;
+      license?: string;
+    };
+    packages.push({
+      name: manifest.name,
+      version: manifest.version,
+      license: manifest.license ?? "UNKNOWN",
+      licenseText: await findLicenseText(dir),
+    });
+  }
+  const unique = new Map(packages.map((p) => [`${p.name}@${p.version}`, p]));
+  return [...unique.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function licenseNotices(packages: BundledPackage[]): string {
+  const header =
+    `${EXTENSION_NAME} ${VERSION} bundles the following third-party packages.\n` +
+    `Each is listed with its version, its declared licence and the licence text it ships.\n`;
+  const blocks = packages.map((p) => {
+    const text = p.licenseText?.trim() ?? `(no licence file shipped; declared licence: ${p.license})`;
+    return `${"=".repeat(78)}\n${p.name}@${p.version} (${p.license})\n${"-".repeat(78)}\n${text}\n`;
+  });
+  return `${header}\n${blocks.join("\n")}`;
+}
+
+async function writeZip(target: string, entries: Array<[string, Buffer]>): Promise<void> {
+  const zip = new yazl.ZipFile();
+  for (const [name, content] of entries) zip.addBuffer(content, name, { mtime: ZIP_MTIME, mode: 0o100644 });
+  zip.end();
+  await new Promise<void>((resolve, reject) => {
+    const out = createWriteStream(target);
+    out.on("close", resolve);
+    out.on("error", reject);
+    zip.outputStream.on("error", reject).pipe(out);
+  });
+}
+
+async function zipBuffer(entries: Array<[string, Buffer]>): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  for (const [name, content] of entries) zip.addBuffer(content, name, { mtime: ZIP_MTIME, mode: 0o100644 });
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export interface BuildReport {
+  bundlePath: string;
+  bundleBytes: number;
+  packagePath: string;
+  packageBytes: number;
+  bundledPackages: number;
+}
+
+/** Run the whole build. */
+export async function build(): Promise<BuildReport> {
+  await generate();
+  await rm(DIST, { recursive: true, force: true });
+  await mkdir(DIST, { recursive: true });
+  const metafile = await bundle();
+  // Kept for the size report and for the test that every bundled package has its notice.
+  await writeFile(join(DIST, "metafile.json"), JSON.stringify(metafile));
+  const packages = await bundledPackages(metafile);
+  const notices = licenseNotices(packages);
+  await writeFile(join(DIST, LICENSES_NAME), notices);
+
+  const read = (path: string) => readFile(join(ROOT, path));
+  const archive = await zipBuffer([
+    [BUNDLE_NAME, await readFile(BUNDLE_PATH)],
+    ["extension.json", await read("template/extension.json")],
+    [LICENSES_NAME, Buffer.from(notices)],
+    ["LICENSE", await read("LICENSE")],
+  ]);
+  await writeZip(PACKAGE_PATH, [
+    ["template.json", await read("template/template.json")],
+    ["extension_archive.zip", archive],
+    ["template_icon.png", await read("template/template_icon.png")],
+  ]);
+  return {
+    bundlePath: relative(ROOT, BUNDLE_PATH),
+    bundleBytes: (await stat(BUNDLE_PATH)).size,
+    packagePath: relative(ROOT, PACKAGE_PATH),
+    packageBytes: (await stat(PACKAGE_PATH)).size,
+    bundledPackages: packages.length,
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const report = await build();
+  console.log(
+    `bundle  ${report.bundlePath} ${(report.bundleBytes / 1024).toFixed(1)} KiB (${report.bundledPackages} third-party packages)\n` +
+      `package ${report.packagePath} ${(report.packageBytes / 1024).toFixed(1)} KiB`,
+  );
+}

@@ -1,0 +1,318 @@
+/**
+ * Everything derived from the field catalog. `npm run generate` writes these files;
+ * a test regenerates them in memory and fails when a committed copy is stale.
+ */
+import { Ajv } from "ajv";
+import standalone from "ajv/dist/standalone/index.js";
+import { FIELDS, type FieldCondition, type FieldSpec, INPUT_FIELDS } from "../src/fields/catalog.ts";
+import type { Template, TemplateField } from "../src/fields/template-types.ts";
+import pkg from "../package.json" with { type: "json" };
+
+export const EXTENSION_NAME = "ue-aws-stepfunctions";
+export const TEMPLATE_NAME = "AWS Step Functions";
+export const VERSION: string = pkg.version;
+export const BUNDLE_NAME = `${EXTENSION_NAME}.cjs`;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function field(name: string): FieldSpec {
+  const f = FIELDS.find((x) => x.name === name);
+  if (!f) throw new Error(`catalog refers to unknown field ${name}`);
+  return f;
+}
+
+function toTemplateField(spec: FieldSpec, index: number): TemplateField {
+  const mappingOf = (c: FieldCondition | undefined) => (c ? field(c.field).mapping : null);
+  return {
+    sysId: null,
+    name: spec.name,
+    label: spec.label,
+    hint: spec.hint,
+    sequence: index,
+    fieldType: spec.type,
+    fieldMapping: spec.mapping,
+    fieldValue: spec.default ?? null,
+    fieldLength: spec.fieldLength ?? null,
+    required: spec.required ?? false,
+    requireIfVisible: spec.requireIfVisible ?? false,
+    requireIfField: mappingOf(spec.requireIf),
+    requireIfFieldValue: spec.requireIf ? spec.requireIf.values.join(",") : null,
+    showIfField: mappingOf(spec.showIf),
+    showIfFieldValue: spec.showIf ? spec.showIf.values.join(",") : null,
+    noSpaceIfHidden: !!spec.showIf,
+    preserveValueIfHidden: spec.preserveValueIfHidden ?? false,
+    fieldRestriction: spec.outputOnly ? "Output Only" : "No Restriction",
+    preserveOutputOnRerun: !!spec.outputOnly,
+    choices: spec.choices
+      ? spec.choices.map((value, i) => ({
+          fieldValue: value,
+          fieldValueLabel: null,
+          sequence: i,
+          useFieldValueForLabel: true,
+        }))
+      : null,
+    intFieldMin: spec.intMin ?? null,
+    intFieldMax: spec.intMax ?? null,
+    textType: spec.type === "Script" ? "JSON" : spec.type === "Text" ? "Plain" : null,
+    allowMultipleChoices: false,
+    allowEmptyChoice: false,
+    defaultListView: false,
+  };
+}
+
+/** The task template in the controller's export format. */
+export function buildTemplate(): Template {
+  return {
+    name: TEMPLATE_NAME,
+    description:
+      "Start AWS Step Functions executions, supervise them to the end and hand the result to the next task.",
+    templateType: "Extension",
+    extension: EXTENSION_NAME,
+    variablePrefix: "ue_aws_sfn",
+    agentType: "Any",
+    useCommonScript: false,
+    script: null,
+    scriptWindows: null,
+    scriptUnix: null,
+    environment: [],
+    runtimeDir: null,
+    sendEnvironment: false,
+    sendVariables: false,
+    outputType: "STDOUT",
+    outputReturnType: "NONE",
+    outputReturnFile: null,
+    outputReturnSline: "1",
+    outputReturnNline: "100",
+    outputReturnText: null,
+    outputFailureOnly: false,
+    automaticOutputRetrieval: "STDERR",
+    waitForOutput: false,
+    exitCodeProcessing: "Success Exitcode Range",
+    exitCodes: "0",
+    exitCodeOutput: null,
+    exitCodeText: null,
+    minReleaseLevel: "7.2",
+    iconFilename: "template_icon.png",
+    iconFilesize: null,
+    iconDateCreated: null,
+    sysId: null,
+    fields: FIELDS.map((spec, i) => toTemplateField(spec, i + 1)),
+  };
+}
+
+function valueSchema(spec: FieldSpec): Record<string, Json> {
+  switch (spec.type) {
+    case "Integer": {
+      const s: Record<string, Json> = { type: "integer" };
+      if (spec.intMin !== undefined) s["minimum"] = spec.intMin;
+      if (spec.intMax !== undefined) s["maximum"] = spec.intMax;
+      return s;
+    }
+    case "Boolean":
+      return { type: "boolean" };
+    case "Choice":
+      return {
+        type: "array",
+        minItems: 1,
+        maxItems: 1,
+        items: { enum: [...(spec.choices ?? [])] },
+      };
+    case "Credential":
+      return {
+        type: "object",
+        additionalProperties: false,
+        required: ["user", "password"],
+        properties: { user: { type: "string" }, password: { type: "string" } },
+      };
+    default: {
+      const s: Record<string, Json> = { type: "string" };
+      if (spec.fieldLength !== undefined) s["maxLength"] = spec.fieldLength;
+      return s;
+    }
+  }
+}
+
+function conditionSchema(c: FieldCondition): Json {
+  const controller = field(c.field);
+  if (controller.type === "Boolean") return { const: c.values[0] === "true" };
+  if (controller.type === "Choice") return { type: "array", contains: { enum: [...c.values] } };
+  return { enum: [...c.values] };
+}
+
+/** All conditions that must hold for the field to be shown (its whole show-if chain). */
+function visibilityChain(spec: FieldSpec): FieldCondition[] {
+  const chain: FieldCondition[] = [];
+  let current: FieldSpec | undefined = spec;
+  while (current?.showIf) {
+    chain.push(current.showIf);
+    current = field(current.showIf.field);
+  }
+  return chain;
+}
+
+/** The extension metadata shipped inside extension_archive.zip. */
+export function buildExtensionMetadata(): Record<string, Json> {
+  return {
+    extension: {
+      name: EXTENSION_NAME,
+      version: VERSION,
+      template: TEMPLATE_NAME,
+      api_level: "1.0",
+      runtime: { name: "node", version: ">=20" },
+      entrypoint: BUNDLE_NAME,
+      description: "Start, supervise and report AWS Step Functions executions.",
+    },
+    owner: { name: "ue-aws-stepfunctions maintainers" },
+  };
+}
+
+/** JSON Schema of the field values the program accepts (defaults applied, empty values removed). */
+export function buildFieldsSchema(): Record<string, Json> {
+  const properties: Record<string, Json> = {};
+  for (const spec of INPUT_FIELDS) {
+    properties[spec.name] = { title: spec.label, description: spec.hint, ...valueSchema(spec) };
+  }
+  const conditional: Json[] = [];
+  for (const spec of INPUT_FIELDS) {
+    const chains: FieldCondition[][] = [];
+    if (spec.requireIfVisible && spec.showIf) chains.push(visibilityChain(spec));
+    if (spec.requireIf) chains.push([spec.requireIf, ...visibilityChain(field(spec.requireIf.field))]);
+    for (const chain of chains) {
+      const props: Record<string, Json> = {};
+      for (const c of chain) props[c.field] = conditionSchema(c);
+      conditional.push({
+        if: { properties: props, required: chain.map((c) => c.field) },
+        // biome-ignore lint/suspicious/noThenProperty: "then" is JSON Schema's keyword here.
+        then: { required: [spec.name] },
+      });
+    }
+  }
+  return {
+    $schema: "http://json-schema.org/draft-07/schema#",
+    $id: "https://ue-aws-stepfunctions.local/schemas/fields.schema.json",
+    title: "ue-aws-stepfunctions field values",
+    description:
+      "Field values in their runtime shapes, after empty values are removed and template defaults applied.",
+    type: "object",
+    additionalProperties: false,
+    required: INPUT_FIELDS.filter((f) => f.required).map((f) => f.name),
+    properties,
+    allOf: conditional,
+  };
+}
+
+const ISO_DATE = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$";
+
+/** JSON Schema of the extension output document (SPEC 5.8). */
+export function buildOutputSchema(): Record<string, Json> {
+  const fieldProps: Record<string, Json> = {};
+  for (const spec of INPUT_FIELDS) {
+    if (spec.type === "Credential") {
+      fieldProps[`${spec.name}_user`] = { enum: ["****", null] };
+      fieldProps[`${spec.name}_password`] = { enum: ["****", null] };
+    } else {
+      const { title: _t, ...shape } = { title: "", ...valueSchema(spec) };
+      const single = spec.type === "Choice" ? { enum: [...(spec.choices ?? [])] } : shape;
+      fieldProps[spec.name] = { anyOf: [single, { type: "null" }] };
+    }
+  }
+  const nullableString = { type: ["string", "null"] };
+  const nullableDate = { anyOf: [{ type: "string", pattern: ISO_DATE }, { type: "null" }] };
+  return {
+    $schema: "http://json-schema.org/draft-07/schema#",
+    $id: "https://ue-aws-stepfunctions.local/schemas/extension-output.schema.json",
+    title: "ue-aws-stepfunctions extension output",
+    type: "object",
+    additionalProperties: false,
+    required: ["exit_code", "status_description", "changed", "invocation", "result"],
+    properties: {
+      exit_code: { type: "integer", minimum: 0, maximum: 255 },
+      status_description: { type: "string", pattern: "^[A-Z][A-Z_]*: " },
+      changed: { type: "boolean" },
+      invocation: {
+        type: "object",
+        additionalProperties: false,
+        required: ["extension", "version", "fields"],
+        properties: {
+          extension: { const: EXTENSION_NAME },
+          version: { type: "string" },
+          fields: {
+            type: "object",
+            additionalProperties: false,
+            required: Object.keys(fieldProps),
+            properties: fieldProps,
+          },
+        },
+      },
+      result: {
+        anyOf: [
+          { type: "null" },
+          {
+            type: "object",
+            required: ["executionArn", "status"],
+            properties: {
+              executionArn: { type: "string", pattern: "^arn:" },
+              stateMachineArn: nullableString,
+              name: nullableString,
+              status: {
+                enum: ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"],
+              },
+              startDate: nullableDate,
+              stopDate: nullableDate,
+              input: nullableString,
+              output: nullableString,
+              outputParsed: {},
+              outputDetails: { type: ["object", "null"] },
+              error: nullableString,
+              cause: nullableString,
+              failedState: nullableString,
+              redriveCount: { type: ["integer", "null"] },
+              redriveStatus: nullableString,
+            },
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** CommonJS source of the validators, compiled ahead of time (ajv standalone). */
+export function buildValidatorsModule(): string {
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    code: { source: true, esm: false },
+    schemas: [buildFieldsSchema(), buildOutputSchema()],
+  });
+  const source = standalone.default(ajv, {
+    validateFields: "https://ue-aws-stepfunctions.local/schemas/fields.schema.json",
+    validateExtensionOutput: "https://ue-aws-stepfunctions.local/schemas/extension-output.schema.json",
+  });
+  return `// Generated by build/generate.ts from src/fields/catalog.ts. Do not edit.\n${source}\n`;
+}
+
+export const VALIDATORS_TYPES = `// Generated by build/generate.ts. Do not edit.
+import type { ErrorObject } from "ajv";
+
+export interface CompiledValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+export declare const validateFields: CompiledValidator;
+export declare const validateExtensionOutput: CompiledValidator;
+`;
+
+/** Path (from the project root) to content, for every derived file. */
+export function derivedFiles(): Record<string, string> {
+  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+  return {
+    "template/template.json": json(buildTemplate()),
+    "template/extension.json": json(buildExtensionMetadata()),
+    "schemas/fields.schema.json": json(buildFieldsSchema()),
+    "schemas/extension-output.schema.json": json(buildOutputSchema()),
+    "src/generated/validators.cjs": buildValidatorsModule(),
+    "src/generated/validators.d.cts": VALIDATORS_TYPES,
+  };
+}

@@ -1,0 +1,295 @@
+/**
+ * The one source of truth for the task's fields. The template, the field-value schema,
+ * the extension-output schema and the README field table are generated from it.
+ */
+
+export type FieldType = "Text" | "Large Text" | "Script" | "Integer" | "Boolean" | "Choice" | "Credential";
+
+/** A visibility or requirement condition on another field (named here by field name). */
+export interface FieldCondition {
+  readonly field: string;
+  readonly values: readonly string[];
+}
+
+export interface FieldSpec {
+  readonly name: string;
+  readonly label: string;
+  readonly hint: string;
+  readonly type: FieldType;
+  /** The controller's slot, "<Type> Field N"; each slot used once. */
+  readonly mapping: string;
+  /** The form default, always a string as in real exports. */
+  readonly default?: string;
+  readonly required?: boolean;
+  readonly showIf?: FieldCondition;
+  readonly requireIfVisible?: boolean;
+  readonly requireIf?: FieldCondition;
+  readonly choices?: readonly string[];
+  readonly outputOnly?: boolean;
+  readonly intMin?: number;
+  readonly intMax?: number;
+  readonly fieldLength?: number;
+  readonly preserveValueIfHidden?: boolean;
+  /** Holds a secret: masked in every output. */
+  readonly secret?: boolean;
+}
+
+export const ACTIONS = {
+  startAsync: "Start Asynchronous Execution",
+} as const;
+
+export const PROXY_TYPES = {
+  http: "HTTP",
+  https: "HTTPS",
+  httpsWithCredentials: "HTTPS With Credentials",
+} as const;
+
+export const MAXIMUM_WAIT_ACTIONS = {
+  stop: "Stop Execution",
+  leave: "Leave Execution Running",
+} as const;
+
+export const RERUN_BEHAVIOURS = {
+  startNew: "Start New Execution",
+  redrive: "Redrive Failed Execution",
+} as const;
+
+const START_ACTIONS: readonly string[] = [ACTIONS.startAsync];
+const WAITING: FieldCondition = { field: "wait_for_success_or_failure", values: ["true"] };
+const PROXY_ON: FieldCondition = { field: "use_proxy", values: ["true"] };
+
+export const FIELDS: readonly FieldSpec[] = [
+  {
+    name: "action",
+    label: "Action",
+    hint: "What the task does.",
+    type: "Choice",
+    mapping: "Choice Field 1",
+    default: ACTIONS.startAsync,
+    required: true,
+    choices: Object.values(ACTIONS),
+  },
+  {
+    name: "region",
+    label: "AWS Region",
+    hint: "For example eu-west-1. Empty: the environment or shared config, else the state machine ARN's region.",
+    type: "Text",
+    mapping: "Text Field 1",
+    fieldLength: 64,
+  },
+  {
+    name: "endpoint_url",
+    label: "Endpoint URL",
+    hint: "Optional Step Functions endpoint (VPC, FIPS or local), for example https://states-fips.us-east-1.amazonaws.com.",
+    type: "Text",
+    mapping: "Text Field 2",
+    fieldLength: 2048,
+  },
+  {
+    name: "credentials",
+    label: "AWS Credentials",
+    hint: "User: access key id; password: secret access key. Empty: the standard credential chain of the agent host.",
+    type: "Credential",
+    mapping: "Credential Field 1",
+    secret: true,
+  },
+  {
+    name: "role_based_access",
+    label: "Role Based Access",
+    hint: "Assume an IAM role with the credentials above before calling Step Functions.",
+    type: "Boolean",
+    mapping: "Boolean Field 1",
+    default: "false",
+  },
+  {
+    name: "role_arn",
+    label: "Role ARN",
+    hint: "arn:aws:iam::<account>:role/<name>",
+    type: "Text",
+    mapping: "Text Field 3",
+    showIf: { field: "role_based_access", values: ["true"] },
+    requireIfVisible: true,
+    fieldLength: 2048,
+  },
+  {
+    name: "role_external_id",
+    label: "Role External ID",
+    hint: "External ID the role's trust policy expects, if any.",
+    type: "Text",
+    mapping: "Text Field 4",
+    showIf: { field: "role_based_access", values: ["true"] },
+    fieldLength: 1224,
+  },
+  {
+    name: "state_machine_arn",
+    label: "State Machine ARN",
+    hint: "arn:aws:states:<region>:<account>:stateMachine:<name>, optionally with :<version> or :<alias>.",
+    type: "Text",
+    mapping: "Text Field 5",
+    showIf: { field: "action", values: START_ACTIONS },
+    requireIfVisible: true,
+    fieldLength: 2048,
+  },
+  {
+    name: "execution_name",
+    label: "Execution Name",
+    hint: "Empty: generated from the task. A suffix -<execution count> is always appended.",
+    type: "Text",
+    mapping: "Text Field 6",
+    showIf: { field: "action", values: START_ACTIONS },
+    fieldLength: 80,
+  },
+  {
+    name: "input",
+    label: "Input",
+    hint: "JSON input of the execution, passed exactly as written. Empty means {}.",
+    type: "Script",
+    mapping: "Script Field 1",
+    showIf: { field: "action", values: START_ACTIONS },
+  },
+  {
+    name: "wait_for_success_or_failure",
+    label: "Wait for Success or Failure",
+    hint: "Supervise the execution until it ends and report its result.",
+    type: "Boolean",
+    mapping: "Boolean Field 2",
+    default: "false",
+    showIf: { field: "action", values: START_ACTIONS },
+  },
+  {
+    name: "polling_interval",
+    label: "Polling Interval",
+    hint: "Longest time between status checks, in seconds. Early checks come sooner.",
+    type: "Integer",
+    mapping: "Integer Field 1",
+    default: "10",
+    showIf: WAITING,
+    requireIfVisible: true,
+    intMin: 1,
+    intMax: 86400,
+  },
+  {
+    name: "maximum_wait",
+    label: "Maximum Wait",
+    hint: "Longest time to wait for the execution, in seconds. 0 means no limit.",
+    type: "Integer",
+    mapping: "Integer Field 2",
+    default: "0",
+    showIf: WAITING,
+    intMin: 0,
+    intMax: 31536000,
+  },
+  {
+    name: "maximum_wait_action",
+    label: "At Maximum Wait",
+    hint: "What happens to the execution when the maximum wait is reached.",
+    type: "Choice",
+    mapping: "Choice Field 2",
+    default: MAXIMUM_WAIT_ACTIONS.stop,
+    showIf: WAITING,
+    requireIfVisible: true,
+    choices: Object.values(MAXIMUM_WAIT_ACTIONS),
+  },
+  {
+    name: "stop_execution_on_cancel",
+    label: "Stop Execution on Cancel",
+    hint: "When the task is cancelled while waiting, stop the execution too.",
+    type: "Boolean",
+    mapping: "Boolean Field 3",
+    default: "true",
+    showIf: WAITING,
+  },
+  {
+    name: "rerun_behaviour",
+    label: "Rerun Behaviour",
+    hint: "On a rerun of the task: start a new execution, or redrive the previous run's failed execution.",
+    type: "Choice",
+    mapping: "Choice Field 3",
+    default: RERUN_BEHAVIOURS.startNew,
+    showIf: { field: "action", values: START_ACTIONS },
+    requireIfVisible: true,
+    choices: Object.values(RERUN_BEHAVIOURS),
+  },
+  {
+    name: "use_proxy",
+    label: "Use Proxy",
+    hint: "Send every AWS request through a proxy.",
+    type: "Boolean",
+    mapping: "Boolean Field 4",
+    default: "false",
+  },
+  {
+    name: "proxy_type",
+    label: "Proxy Type",
+    hint: "HTTP: plain connection to the proxy. HTTPS: TLS to the proxy. HTTPS With Credentials: TLS and Basic authentication.",
+    type: "Choice",
+    mapping: "Choice Field 4",
+    default: PROXY_TYPES.http,
+    showIf: PROXY_ON,
+    requireIfVisible: true,
+    choices: Object.values(PROXY_TYPES),
+  },
+  {
+    name: "proxy",
+    label: "Proxy",
+    hint: "One URL for all requests, or an http and an https URL separated by a comma. No credentials in the URL.",
+    type: "Text",
+    mapping: "Text Field 7",
+    showIf: PROXY_ON,
+    requireIfVisible: true,
+    fieldLength: 2048,
+  },
+  {
+    name: "proxy_ca_bundle_file",
+    label: "Proxy CA Bundle File",
+    hint: "PEM file of CA certificates trusted for the proxy, in addition to the system roots.",
+    type: "Text",
+    mapping: "Text Field 8",
+    showIf: { field: "proxy_type", values: [PROXY_TYPES.https, PROXY_TYPES.httpsWithCredentials] },
+    fieldLength: 4096,
+  },
+  {
+    name: "proxy_credentials",
+    label: "Proxy Credentials",
+    hint: "User name and password for the proxy's Basic authentication.",
+    type: "Credential",
+    mapping: "Credential Field 2",
+    showIf: { field: "proxy_type", values: [PROXY_TYPES.httpsWithCredentials] },
+    requireIfVisible: true,
+    secret: true,
+  },
+  {
+    name: "execution_arn",
+    label: "Execution ARN",
+    hint: "Set by the task as soon as the execution exists.",
+    type: "Text",
+    mapping: "Text Field 9",
+    outputOnly: true,
+  },
+  {
+    name: "execution_status",
+    label: "Execution Status",
+    hint: "Set by the task on every status change.",
+    type: "Text",
+    mapping: "Text Field 10",
+    outputOnly: true,
+  },
+  {
+    name: "generated_execution_name",
+    label: "Generated Execution Name",
+    hint: "The execution name the task used.",
+    type: "Text",
+    mapping: "Text Field 11",
+    outputOnly: true,
+  },
+];
+
+export const INPUT_FIELDS: readonly FieldSpec[] = FIELDS.filter((f) => !f.outputOnly);
+export const OUTPUT_FIELDS: readonly FieldSpec[] = FIELDS.filter((f) => f.outputOnly);
+
+/** Look a field up by name; throws on a typo in our own code. */
+export function fieldByName(name: string): FieldSpec {
+  const field = FIELDS.find((f) => f.name === name);
+  if (!field) throw new Error(`unknown field ${name}`);
+  return field;
+}

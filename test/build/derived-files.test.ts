@@ -1,0 +1,15 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { derivedFiles } from "../../build/generators.ts";
+import { ROOT } from "../helpers/paths.ts";
+
+test("every file derived from the field catalog is up to date (run npm run generate)", async () => {
+  const expected = derivedFiles();
+  assert.ok(Object.keys(expected).length >= 5);
+  for (const [path, content] of Object.entries(expected)) {
+    const onDisk = await readFile(join(ROOT, path), "utf8");
+    assert.equal(onDisk, content, `${path} is stale: run "npm run generate" and commit the result`);
+  }
+});

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import pkg from "../../package.json" with { type: "json" };
+import { packageRoot } from "../../build/build.ts";
+import { readZip } from "../../local/zip.ts";
+import { PACKAGE_ZIP, ROOT, requireBuilt } from "../helpers/paths.ts";
+
+const run = promisify(execFile);
+
+describe("the importable package", () => {
+  let outer: Map<string, Buffer>;
+  let archive: Map<string, Buffer>;
+  let dir: string;
+
+  before(async () => {
+    outer = await readZip(await readFile(requireBuilt(PACKAGE_ZIP)));
+    archive = await readZip(outer.get("extension_archive.zip") ?? Buffer.alloc(0));
+    dir = await mkdtemp(join(tmpdir(), "ue-sfn-package-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("holds exactly the template, the extension archive and the icon", () => {
+    assert.deepEqual([...outer.keys()].sort(), ["extension_archive.zip", "template.json", "template_icon.png"]);
+  });
+
+  test("carries the committed template and icon unchanged", async () => {
+    assert.deepEqual(outer.get("template.json"), await readFile(join(ROOT, "template/template.json")));
+    const icon = outer.get("template_icon.png");
+    assert.ok(icon);
+    assert.deepEqual(icon.subarray(1, 4).toString(), "PNG");
+  });
+
+  test("extension archive holds the bundle, the metadata and the licence notices", () => {
+    assert.deepEqual(
+      [...archive.keys()].sort(),
+      ["LICENSE", "THIRD_PARTY_LICENSES.txt", "extension.json", "ue-aws-stepfunctions.cjs"],
+    );
+    const meta = JSON.parse(archive.get("extension.json")?.toString() ?? "{}");
+    assert.equal(meta.extension.name, "ue-aws-stepfunctions");
+    assert.equal(meta.extension.version, pkg.version);
+    assert.equal(meta.extension.entrypoint, "ue-aws-stepfunctions.cjs");
+  });
+
+  test("licence notices name every third-party package that is bundled", async () => {
+    const notices = archive.get("THIRD_PARTY_LICENSES.txt")?.toString() ?? "";
+    const metafile = JSON.parse(await readFile(join(ROOT, "dist/metafile.json"), "utf8"));
+    const roots = new Set(Object.keys(metafile.inputs).map(packageRoot).filter((r) => r !== null));
+    for (const root of roots) {
+      const manifest = JSON.parse(await readFile(join(ROOT, root, "package.json"), "utf8"));
+      const line = `${manifest.name}@${manifest.version} (`;
+      assert.ok(notices.includes(line), `no notice for ${manifest.name}@${manifest.version}`);
+    }
+  });
+
+  test("the bundled program runs from a folder with no node_modules", async () => {
+    const bundle = join(dir, "ue-aws-stepfunctions.cjs");
+    await writeFile(bundle, archive.get("ue-aws-stepfunctions.cjs") ?? "");
+    const { stdout } = await run(process.execPath, [bundle, "--version"], { cwd: dir });
+    assert.equal(stdout.trim(), `ue-aws-stepfunctions ${pkg.version}`);
+  });
+});
