@@ -1,0 +1,64 @@
+/**
+ * The product's error hierarchy. Each class maps to one exit code. Foreign errors (SDK,
+ * network) are classified once, at the boundary, into these; ours are rethrown unchanged.
+ */
+import { EXIT, type ExitCode } from "./exit-codes.ts";
+
+export abstract class ProductError extends Error {
+  abstract readonly exitCode: ExitCode;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Unexpected failure: a bug or an error nobody classified. */
+export class UnexpectedError extends ProductError {
+  readonly exitCode = EXIT.unexpected;
+}
+
+/** Bad, unknown or expired credentials. */
+export class AuthenticationError extends ProductError {
+  readonly exitCode = EXIT.authentication;
+}
+
+/** Access denied, including on AssumeRole. */
+export class AuthorizationError extends ProductError {
+  readonly exitCode = EXIT.authorization;
+}
+
+/** Cannot reach AWS: DNS, refused, reset, TLS, timeout. */
+export class ConnectionError extends ProductError {
+  readonly exitCode = EXIT.connection;
+}
+
+/** Cannot get through the proxy: unreachable, refused credentials, TLS or CA. */
+export class ProxyConnectionError extends ProductError {
+  readonly exitCode = EXIT.proxyConnection;
+}
+
+/** One problem with one field, reported by label with what is expected. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly label: string;
+  readonly message: string;
+}
+
+/** Field values are wrong, or AWS rejected the request as invalid. */
+export class DataValidationError extends ProductError {
+  readonly exitCode = EXIT.dataValidation;
+  readonly problems: readonly FieldProblem[];
+  constructor(message: string, options?: { cause?: unknown; problems?: readonly FieldProblem[] }) {
+    super(message, options);
+    this.problems = options?.problems ?? [];
+  }
+}
+
+/** Build a validation error that lists every problem, one per line. */
+export function validationErrorFrom(problems: readonly FieldProblem[]): DataValidationError {
+  const lines = problems.map((p) => `${p.label}: ${p.message}`);
+  const noun = problems.length === 1 ? "field is" : "fields are";
+  return new DataValidationError(`${problems.length} ${noun} invalid:\n  ${lines.join("\n  ")}`, {
+    problems,
+  });
+}

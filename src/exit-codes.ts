@@ -1,0 +1,36 @@
+/** Exit codes (SPEC 5.6) and the status word that starts status_description. */
+
+export const EXIT = {
+  success: 0,
+  unexpected: 1,
+  authentication: 2,
+  authorization: 3,
+  connection: 10,
+  proxyConnection: 11,
+  dataValidation: 20,
+  executionFailed: 23,
+  executionAborted: 24,
+  executionTimedOut: 25,
+  maximumWaitReached: 26,
+  cancelled: 27,
+  statusUnavailable: 28,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The word that starts status_description for each exit code. */
+export const STATUS_WORD: Record<ExitCode, string> = {
+  0: "SUCCESS",
+  1: "FAIL",
+  2: "AUTHENTICATION_ERROR",
+  3: "AUTHORIZATION_ERROR",
+  10: "CONNECTION_ERROR",
+  11: "PROXY_CONNECTION_ERROR",
+  20: "DATA_VALIDATION_ERROR",
+  23: "EXECUTION_FAILED",
+  24: "EXECUTION_ABORTED",
+  25: "EXECUTION_TIMED_OUT",
+  26: "MAXIMUM_WAIT_REACHED",
+  27: "CANCELLED",
+  28: "STATUS_UNAVAILABLE",
+};
