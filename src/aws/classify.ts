@@ -1,0 +1,493 @@
+/**
+ * Foreign errors (AWS SDK, network, proxy) classified once, at the boundary, into the
+ * product's errors and exit codes (SPEC 5.6). Our own errors pass through unchanged.
+ */
+import {
+  AuthenticationError,
+  AuthorizationError,
+  ConnectionError,
+  DataValidationError,
+  ProductError,
+  ProxyConnectionError,
+  UnexpectedError,
+} from "../errors.ts";
+import type { ProxyConfig, ProxyServer } from "../proxy/config.ts";
+import { mask, redactUrl } from "../secrets.ts";
+import { ProxyFailure } from "./http-handler.ts";
+
+export interface ClassifyContext {
+  /** The proxy in use, if any. */
+  readonly proxy?: ProxyConfig | undefined;
+  /** The AWS endpoint URL the request went to, for messages (https://states.eu-west-1.amazonaws.com). */
+  readonly endpoint?: string | undefined;
+  /** The AWS operation, for messages (StartExecution). */
+  readonly operation?: string | undefined;
+}
+
+const AUTHENTICATION = new Set([
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "InvalidClientTokenId",
+  "SignatureDoesNotMatch",
+  "ExpiredToken",
+  "ExpiredTokenException",
+  "IncompleteSignature",
+  "IncompleteSignatureException",
+  "MissingAuthenticationToken",
+  "MissingAuthenticationTokenException",
+  "InvalidAccessKeyId",
+  "AuthFailure",
+  "RequestExpired",
+  "CredentialsProviderError",
+  "TokenProviderError",
+  "IDPCommunicationError",
+  "IDPRejectedClaim",
+  "InvalidIdentityToken",
+]);
+
+const AUTHORIZATION = new Set([
+  "AccessDeniedException",
+  "AccessDenied",
+  "UnauthorizedOperation",
+  "AuthorizationError",
+  "NotAuthorized",
+  "RegionDisabledException",
+  "KMSAccessDeniedException",
+]);
+
+const VALIDATION = new Set([
+  "InvalidArn",
+  "InvalidName",
+  "InvalidExecutionInput",
+  "InvalidOutput",
+  "InvalidToken",
+  "InvalidDefinition",
+  "StateMachineDoesNotExist",
+  "StateMachineDeleting",
+  "ExecutionDoesNotExist",
+  "ExecutionAlreadyExists",
+  "ExecutionNotRedrivable",
+  "ExecutionLimitExceeded",
+  "TaskDoesNotExist",
+  "TaskTimedOut",
+  "ResourceNotFound",
+  "ValidationException",
+  "InvalidParameterValue",
+  "InvalidParameterCombination",
+  "MissingParameter",
+  "MalformedPolicyDocument",
+  "PackedPolicyTooLarge",
+  "SerializationException",
+  "KMSInvalidStateException",
+]);
+
+const THROTTLING = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "ProvisionedThroughputExceededException",
+  "SlowDown",
+  "BandwidthLimitExceeded",
+  "PriorRequestNotComplete",
+]);
+
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ECONNABORTED: "connection aborted",
+  EPIPE: "connection closed while sending",
+  ETIMEDOUT: "timed out",
+  ENOTFOUND: "host name not found",
+  EAI_AGAIN: "temporary DNS failure",
+  EAI_FAIL: "DNS failure",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  EHOSTDOWN: "host down",
+  ENETDOWN: "network down",
+  EADDRNOTAVAIL: "address not available",
+  EPROTO: "protocol error",
+  ABORT_ERR: "aborted",
+};
+
+const TLS_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "HOSTNAME_MISMATCH",
+  "EPROTO",
+  "ECONNRESET_TLS",
+]);
+
+interface ErrorShape {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  errno?: unknown;
+  syscall?: unknown;
+  hostname?: unknown;
+  address?: unknown;
+  port?: unknown;
+  cause?: unknown;
+  $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
+  $retryable?: unknown;
+  $fault?: unknown;
+  errors?: unknown;
+}
+
+function shape(error: unknown): ErrorShape {
+  return typeof error === "object" && error !== null ? (error as ErrorShape) : {};
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** The error code of a network error, looking into causes and AggregateErrors. */
+function networkCode(error: unknown, depth = 0): string | undefined {
+  if (depth > 4) return undefined;
+  const e = shape(error);
+  const code = str(e.code);
+  if (code && (code in NETWORK_REASONS || isTlsCode(code))) return code;
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const found = networkCode(inner, depth + 1);
+      if (found) return found;
+    }
+  }
+  return e.cause === undefined ? undefined : networkCode(e.cause, depth + 1);
+}
+
+function isTlsCode(code: string): boolean {
+  return (
+    TLS_CODES.has(code) ||
+    code.startsWith("CERT_") ||
+    code.startsWith("ERR_TLS_") ||
+    code.startsWith("ERR_SSL_") ||
+    code.startsWith("UNABLE_TO_")
+  );
+}
+
+function isTimeout(error: unknown): boolean {
+  const e = shape(error);
+  return e.name === "TimeoutError" || e.code === "ETIMEDOUT" || e.name === "RequestTimeout";
+}
+
+function httpStatus(error: unknown): number | undefined {
+  const status = shape(error).$metadata?.httpStatusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** One line, masked, and without the smithy prefix. */
+function clean(text: string): string {
+  return mask(
+    text
+      .replace(/@smithy\/node-http-handler - (\[ERROR\] )?/g, "")
+      .replace(/\s*\n\s*/g, " ")
+      .trim(),
+  );
+}
+
+function messageOf(error: unknown): string {
+  const e = shape(error);
+  const message = str(e.message);
+  return message ? clean(message) : clean(String(error));
+}
+
+function reasonOf(error: unknown): string {
+  const code = networkCode(error);
+  if (shape(error).name === "TimeoutError") return timeoutReason(messageOf(error));
+  if (code) {
+    if (code in NETWORK_REASONS) return `${NETWORK_REASONS[code]} (${code})`;
+    return `TLS failure: ${messageOf(rootWithCode(error, code))} (${code})`;
+  }
+  return messageOf(error);
+}
+
+/** The smithy handler's timeout messages, said plainly. */
+function timeoutReason(message: string): string {
+  const ms = /(\d+) ms/.exec(message)?.[1];
+  if (!ms) return `timed out (${message})`;
+  if (message.includes("did not establish a connection"))
+    return `no connection within ${ms} ms (connect timeout)`;
+  if (message.includes("inactivity")) return `no data for ${ms} ms (request timeout)`;
+  return `no complete answer within ${ms} ms (request timeout)`;
+}
+
+function rootWithCode(error: unknown, code: string, depth = 0): unknown {
+  const e = shape(error);
+  if (e.code === code || depth > 4) return error;
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors)
+      if (networkCode(inner) === code) return rootWithCode(inner, code, depth + 1);
+  }
+  return e.cause === undefined ? error : rootWithCode(e.cause, code, depth + 1);
+}
+
+function endpointName(error: unknown, context: ClassifyContext): string {
+  if (context.endpoint) return redactUrl(context.endpoint);
+  const e = shape(error);
+  const host = str(e.hostname) ?? str(e.address);
+  if (host) return typeof e.port === "number" ? `${host}:${e.port}` : host;
+  return "the AWS endpoint";
+}
+
+function endpointIsHttp(context: ClassifyContext): boolean {
+  return context.endpoint?.toLowerCase().startsWith("http:") ?? false;
+}
+
+/** The proxy that served (or would serve) the request in this context. */
+function proxyFor(context: ClassifyContext): ProxyServer | undefined {
+  if (!context.proxy) return undefined;
+  return endpointIsHttp(context) ? context.proxy.forHttp : context.proxy.forHttps;
+}
+
+/** Does the failed socket's address or host name point at the proxy? */
+function pointsAtProxy(error: unknown, server: ProxyServer): boolean {
+  const e = shape(error);
+  const host = str(e.hostname) ?? str(e.address);
+  if (!host) return false;
+  const sameHost = host.replace(/^\[|\]$/g, "") === server.host;
+  return sameHost && (typeof e.port !== "number" || e.port === server.port);
+}
+
+/** Statuses by which a working proxy says it could not reach the endpoint. */
+function isUpstreamFailureStatus(status: number): boolean {
+  return status >= 500 || status === 404;
+}
+
+/** Turn any error into a ProductError with a one-line, masked message. */
+export function classifyError(error: unknown, context: ClassifyContext = {}): ProductError {
+  if (error instanceof ProductError) return error;
+  const e = shape(error);
+  const name = str(e.name) ?? "Error";
+  const op = context.operation ? ` on ${context.operation}` : "";
+  const options = { cause: error };
+
+  // 1. The proxy: failures our agent marked before the tunnel was up.
+  const failure = findProxyFailure(error);
+  if (failure) return classifyProxyFailure(failure, error, context);
+
+  // 2. AWS answered: classify by the error's name, then by the HTTP status.
+  const status = httpStatus(error);
+  const awsMessage = messageOf(error);
+  if (AUTHENTICATION.has(name)) {
+    const what =
+      name === "CredentialsProviderError" || name === "TokenProviderError"
+        ? "no usable AWS credentials"
+        : "AWS rejected the credentials";
+    return new AuthenticationError(clean(`${what} (${name}${op}): ${awsMessage}`), options);
+  }
+  if (AUTHORIZATION.has(name)) {
+    return new AuthorizationError(clean(`access denied (${name}${op}): ${awsMessage}`), options);
+  }
+  if (VALIDATION.has(name)) {
+    return new DataValidationError(
+      clean(`AWS rejected the request (${name}${op}): ${awsMessage}`),
+      options,
+    );
+  }
+  if (status !== undefined) {
+    const server = proxyFor(context);
+    const fromAws = str(e.$metadata?.requestId) !== undefined;
+    // http:// endpoints through a proxy: the proxy answers for itself.
+    if (server && !fromAws && endpointIsHttp(context)) {
+      if (status === 407) {
+        return new ProxyConnectionError(
+          clean(
+            `the proxy ${server.url} refused the request: HTTP 407 Proxy Authentication Required`,
+          ),
+          options,
+        );
+      }
+      if (isUpstreamFailureStatus(status)) {
+        return new ConnectionError(
+          clean(
+            `cannot connect to ${endpointName(error, context)} through the proxy ${server.url}: the proxy answered HTTP ${status}`,
+          ),
+          options,
+        );
+      }
+    }
+    if (THROTTLING.has(name) || status === 429) {
+      return new ConnectionError(
+        clean(`AWS kept throttling the requests (${name}${op}) after retries: ${awsMessage}`),
+        options,
+      );
+    }
+    if (status >= 500) {
+      return new ConnectionError(
+        clean(
+          `${endpointName(error, context)} failed${op} with HTTP ${status} (${name}) after retries: ${awsMessage}`,
+        ),
+        options,
+      );
+    }
+    if (status === 401)
+      return new AuthenticationError(
+        clean(`AWS rejected the credentials (${name}${op}, HTTP 401): ${awsMessage}`),
+        options,
+      );
+    if (status === 403)
+      return new AuthorizationError(
+        clean(`access denied (${name}${op}, HTTP 403): ${awsMessage}`),
+        options,
+      );
+    if (status >= 400) {
+      return new DataValidationError(
+        clean(`AWS rejected the request (${name}${op}, HTTP ${status}): ${awsMessage}`),
+        options,
+      );
+    }
+  }
+  if (THROTTLING.has(name)) {
+    return new ConnectionError(
+      clean(`AWS kept throttling the requests (${name}${op}): ${awsMessage}`),
+      options,
+    );
+  }
+
+  // 3. The network: no answer at all.
+  if (networkCode(error) || isTimeout(error)) {
+    const server = proxyFor(context);
+    // Through a proxy, failures reaching the proxy itself: an http:// endpoint is only ever
+    // connected through the proxy, and a socket error naming the proxy's address is its own.
+    if (server && (endpointIsHttp(context) || pointsAtProxy(error, server))) {
+      return new ProxyConnectionError(
+        clean(`cannot connect to the proxy ${server.url}: ${reasonOf(error)}`),
+        options,
+      );
+    }
+    const via = server ? ` through the proxy ${server.url}` : "";
+    return new ConnectionError(
+      clean(
+        `cannot connect to ${endpointName(error, context)}${via}${op ? ` (${context.operation})` : ""}: ${reasonOf(error)}`,
+      ),
+      options,
+    );
+  }
+
+  return new UnexpectedError(clean(`${name}${op}: ${awsMessage}`), options);
+}
+
+function classifyProxyFailure(
+  failure: ProxyFailure,
+  error: unknown,
+  context: ClassifyContext,
+): ProductError {
+  const options = { cause: error };
+  const proxy = failure.proxy;
+  const endpoint = endpointName(error, context);
+  switch (failure.kind) {
+    case "status": {
+      const status = failure.statusCode ?? 0;
+      if (status === 407) {
+        return new ProxyConnectionError(
+          clean(
+            context.proxy?.credentials
+              ? `the proxy ${proxy} refused the credentials (HTTP 407 Proxy Authentication Required): check the Proxy Credentials field`
+              : `the proxy ${proxy} requires authentication (HTTP 407 Proxy Authentication Required): use Proxy Type HTTPS With Credentials and fill in Proxy Credentials`,
+          ),
+          options,
+        );
+      }
+      if (isUpstreamFailureStatus(status)) {
+        return new ConnectionError(
+          clean(
+            `cannot connect to ${endpoint} through the proxy ${proxy}: the proxy could not reach it (HTTP ${status} on CONNECT ${failure.target})`,
+          ),
+          options,
+        );
+      }
+      return new ProxyConnectionError(
+        clean(`the proxy ${proxy} refused the tunnel to ${failure.target}: HTTP ${status}`),
+        options,
+      );
+    }
+    case "closed":
+      return new ConnectionError(
+        clean(
+          `cannot connect to ${endpoint} through the proxy ${proxy}: the proxy closed the tunnel to ${failure.target} without answering (it could not reach the endpoint)`,
+        ),
+        options,
+      );
+    case "timeout":
+      return new ProxyConnectionError(
+        clean(`cannot connect to the proxy ${proxy}: ${failure.message}`),
+        options,
+      );
+    default:
+      return new ProxyConnectionError(
+        clean(
+          `cannot connect to the proxy ${proxy}: ${reasonOf(failure.cause ?? failure)}${tlsHint(failure, context)}`,
+        ),
+        options,
+      );
+  }
+}
+
+function tlsHint(failure: ProxyFailure, context: ClassifyContext): string {
+  const code = networkCode(failure);
+  if (!code || !isTlsCode(code) || code === "EPROTO") return "";
+  return context.proxy?.caBundle
+    ? "; check that Proxy CA Bundle File holds the CA that signed the proxy's certificate"
+    : "; give the CA that signed the proxy's certificate in Proxy CA Bundle File";
+}
+
+function findProxyFailure(error: unknown, depth = 0): ProxyFailure | undefined {
+  if (error instanceof ProxyFailure) return error;
+  if (depth > 4) return undefined;
+  const cause = shape(error).cause;
+  return cause === undefined ? undefined : findProxyFailure(cause, depth + 1);
+}
+
+const TRANSIENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "ENETDOWN",
+]);
+
+/**
+ * Is it worth trying again later? True for throttling, 5xx answers, timeouts, resets and
+ * connection failures (to the endpoint or the proxy); false for credentials, permissions,
+ * invalid requests, refused proxy credentials and certificate problems.
+ */
+export function isTransient(error: unknown): boolean {
+  let current: unknown = error;
+  // Our classified errors carry the original as their cause.
+  if (current instanceof ProductError) {
+    if (current instanceof ConnectionError || current instanceof ProxyConnectionError) {
+      current = current.cause ?? current;
+    } else {
+      return false;
+    }
+  }
+  const failure = findProxyFailure(current);
+  if (failure) {
+    if (failure.statusCode !== undefined) return isUpstreamFailureStatus(failure.statusCode);
+    const code = networkCode(failure);
+    if (code && isTlsCode(code) && code !== "EPROTO") return false;
+    return true;
+  }
+  const e = shape(current);
+  const name = str(e.name) ?? "";
+  if (AUTHENTICATION.has(name) || AUTHORIZATION.has(name) || VALIDATION.has(name)) return false;
+  if (THROTTLING.has(name) || e.$retryable) return true;
+  const status = httpStatus(current);
+  if (status !== undefined) return status >= 500 || status === 429 || status === 408;
+  if (isTimeout(current)) return true;
+  const code = networkCode(current);
+  return code !== undefined && TRANSIENT_CODES.has(code);
+}

@@ -1,0 +1,297 @@
+/**
+ * The one HTTP handler every AWS client shares (Step Functions, STS and the credential
+ * providers): keep-alive agents, explicit connect and request timeouts, and the proxy.
+ */
+import type { ClientRequest } from "node:http";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import type { Duplex } from "node:stream";
+import { rootCertificates } from "node:tls";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { Agent, type AgentConnectOpts } from "agent-base";
+import { ProxyAgent } from "proxy-agent";
+import { DataValidationError, type FieldProblem } from "../errors.ts";
+import type { ProxyConfig, ProxyServer } from "../proxy/config.ts";
+
+/** Defaults, documented in docs/proxy.md. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+export const CONNECT_TIMEOUT_ENV = "UE_AWS_CONNECT_TIMEOUT_MS";
+export const REQUEST_TIMEOUT_ENV = "UE_AWS_REQUEST_TIMEOUT_MS";
+const MAX_TIMEOUT_MS = 3_600_000;
+const MAX_SOCKETS = 50;
+
+export interface HttpHandlerOptions {
+  /** Send every request through this proxy. */
+  readonly proxy?: ProxyConfig | undefined;
+  /** TCP (and, through a proxy, CONNECT tunnel) set-up limit; else the env override, else 10 s. */
+  readonly connectTimeoutMs?: number | undefined;
+  /** Limit for one request: idle socket and whole request; else the env override, else 60 s. */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Extra PEM CA certificates trusted for the AWS endpoint (a private or local endpoint). */
+  readonly endpointCa?: string | undefined;
+  /** Where the timeout overrides are read; process.env by default. */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/**
+ * How opening a CONNECT tunnel failed:
+ * - "connect": no connection to the proxy (refused, DNS, reset, TLS or CA);
+ * - "timeout": no answer to CONNECT within the connect timeout;
+ * - "closed": the proxy accepted the connection, then closed it without answering CONNECT
+ *   (what proxy-chain and some others do when they cannot reach the endpoint);
+ * - "status": the proxy answered CONNECT with a status other than 200.
+ */
+export type ProxyFailureKind = "connect" | "timeout" | "closed" | "status";
+
+/**
+ * A failure between us and the proxy, or the proxy's refusal of the CONNECT tunnel.
+ * Raised by the agent so the classifier knows which side failed.
+ */
+export class ProxyFailure extends Error {
+  readonly kind: ProxyFailureKind;
+  /** The proxy, as `http(s)://host:port` (never with credentials). */
+  readonly proxy: string;
+  /** The host:port the tunnel was for. */
+  readonly target: string;
+  /** The proxy's answer to CONNECT when it was not 200. */
+  readonly statusCode: number | undefined;
+  /** The underlying error code (ECONNREFUSED, a TLS code ...) so SDK retries still apply. */
+  readonly code: string | undefined;
+
+  constructor(
+    message: string,
+    details: {
+      kind: ProxyFailureKind;
+      proxy: string;
+      target: string;
+      statusCode?: number;
+      code?: string;
+      cause?: unknown;
+    },
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "ProxyFailure";
+    this.kind = details.kind;
+    this.proxy = details.proxy;
+    this.target = details.target;
+    this.statusCode = details.statusCode;
+    this.code = details.code;
+  }
+}
+
+/** The timeout overrides from the environment, or the problems with them. */
+export function timeoutOverrides(env: Readonly<Record<string, string | undefined>> = process.env): {
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  problems: FieldProblem[];
+} {
+  const problems: FieldProblem[] = [];
+  const read = (name: string): number | undefined => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === "") return undefined;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < 1 || value > MAX_TIMEOUT_MS) {
+      problems.push({
+        field: name,
+        label: name,
+        message: `must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (got "${raw}")`,
+      });
+      return undefined;
+    }
+    return value;
+  };
+  const connectTimeoutMs = read(CONNECT_TIMEOUT_ENV);
+  const requestTimeoutMs = read(REQUEST_TIMEOUT_ENV);
+  return {
+    ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+    ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
+    problems,
+  };
+}
+
+/** Build the shared handler. Throws DataValidationError when an env override is invalid. */
+export function createHttpHandler(options: HttpHandlerOptions = {}): NodeHttpHandler {
+  const overrides = timeoutOverrides(options.env ?? process.env);
+  if (overrides.problems.length > 0) {
+    throw new DataValidationError(
+      overrides.problems.map((p) => `${p.label}: ${p.message}`).join("; "),
+      { problems: overrides.problems },
+    );
+  }
+  const connectTimeoutMs =
+    options.connectTimeoutMs ?? overrides.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const requestTimeoutMs =
+    options.requestTimeoutMs ?? overrides.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+
+  const endpointTls = options.endpointCa ? { ca: [...rootCertificates, options.endpointCa] } : {};
+  const base = { keepAlive: true, maxSockets: MAX_SOCKETS };
+
+  let httpAgent: HttpAgent;
+  let httpsAgent: HttpAgent;
+  if (options.proxy) {
+    const agent = new TunnelingProxyAgent(
+      options.proxy,
+      { ...base, ...endpointTls },
+      connectTimeoutMs,
+    );
+    httpAgent = agent;
+    httpsAgent = agent;
+  } else {
+    httpAgent = new HttpAgent(base);
+    httpsAgent = new HttpsAgent({ ...base, ...endpointTls });
+  }
+
+  return new NodeHttpHandler({
+    httpAgent,
+    httpsAgent,
+    connectionTimeout: connectTimeoutMs,
+    // Idle socket (no byte for this long) and the whole request: either ends it.
+    socketTimeout: requestTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  });
+}
+
+/** What this module relies on from https-proxy-agent's HttpsProxyAgent. */
+interface TunnelAgent {
+  connectOpts: { signal?: AbortSignal };
+  connect(req: ClientRequest, opts: AgentConnectOpts): Promise<Duplex>;
+}
+
+/**
+ * Selects the proxy with proxy-agent's ProxyAgent (by the endpoint's scheme) and, for
+ * https:// endpoints, opens the CONNECT tunnel itself so that it can (1) bound the tunnel
+ * set-up by the connect timeout and release the socket when it expires, and (2) mark every
+ * failure before the tunnel is up as the proxy's (ProxyFailure), turning a refused CONNECT
+ * into an error instead of the proxy's reply posing as the endpoint's.
+ */
+class TunnelingProxyAgent extends Agent {
+  readonly #selector: ProxyAgent;
+  readonly #proxy: ProxyConfig;
+  readonly #connectTimeoutMs: number;
+
+  constructor(proxy: ProxyConfig, endpointOptions: HttpsAgentOptions, connectTimeoutMs: number) {
+    // These options (keep-alive, endpoint CA) apply to the connection to the endpoint.
+    super(endpointOptions);
+    this.#proxy = proxy;
+    this.#connectTimeoutMs = connectTimeoutMs;
+    const authorization = proxy.credentials?.authorization.bind(proxy.credentials);
+    this.#selector = new ProxyAgent({
+      keepAlive: true,
+      // The TLS connection to the proxy: system roots plus the CA bundle.
+      ...(proxy.caBundle ? { ca: [...rootCertificates, proxy.caBundle] } : {}),
+      // A function, so the credentials never sit in an options object that debug output
+      // or an error could show; the proxy URL never holds them either.
+      ...(authorization ? { headers: () => ({ "Proxy-Authorization": authorization() }) } : {}),
+      getProxyForUrl: (url: string) =>
+        url.startsWith("https:") || url.startsWith("wss:") ? proxy.forHttps.url : proxy.forHttp.url,
+    });
+  }
+
+  override async connect(req: ClientRequest, opts: AgentConnectOpts): Promise<Duplex | HttpAgent> {
+    const server = opts.secureEndpoint ? this.#proxy.forHttps : this.#proxy.forHttp;
+    const target = `${opts.host ?? "localhost"}:${opts.port}`;
+    let inner: HttpAgent;
+    try {
+      inner = await this.#selector.connect(req, opts);
+    } catch (error) {
+      throw proxyFailure(server, target, error, "connect");
+    }
+    // http:// endpoints: the proxy forwards the request itself; its agent does the work.
+    if (!opts.secureEndpoint) return inner;
+    return this.#tunnel(inner as unknown as TunnelAgent, server, target, req, opts);
+  }
+
+  async #tunnel(
+    inner: TunnelAgent,
+    server: ProxyServer,
+    target: string,
+    req: ClientRequest,
+    opts: AgentConnectOpts,
+  ): Promise<Duplex> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#connectTimeoutMs);
+    const onClose = () => controller.abort();
+    req.once("close", onClose);
+    let statusCode: number | undefined;
+    let statusText = "";
+    const onProxyConnect = (connect: { statusCode?: number; statusText?: string }) => {
+      statusCode = connect.statusCode;
+      statusText = connect.statusText ?? "";
+    };
+    req.once("proxyConnect", onProxyConnect);
+
+    // The agent opens its socket to the proxy synchronously at the start of connect(), from
+    // its shared connectOpts: lend it this attempt's abort signal for exactly that moment.
+    let pending: Promise<Duplex>;
+    inner.connectOpts.signal = controller.signal;
+    try {
+      pending = inner.connect(req, opts);
+    } finally {
+      delete inner.connectOpts.signal;
+    }
+
+    try {
+      const socket = await pending;
+      if (statusCode !== 200) {
+        socket.destroy();
+        const code = statusCode ?? 0;
+        throw new ProxyFailure(
+          `the proxy ${server.url} answered the CONNECT to ${target} with HTTP ${code}${statusText ? ` ${statusText}` : ""}`,
+          { kind: "status", proxy: server.url, target, statusCode: code },
+        );
+      }
+      return socket;
+    } catch (error) {
+      if (error instanceof ProxyFailure) throw error;
+      if (timedOut) {
+        throw new ProxyFailure(
+          `no tunnel through the proxy ${server.url} to ${target} within ${this.#connectTimeoutMs} ms`,
+          { kind: "timeout", proxy: server.url, target, code: "ETIMEDOUT", cause: error },
+        );
+      }
+      throw proxyFailure(server, target, error);
+    } finally {
+      clearTimeout(timer);
+      req.removeListener("close", onClose);
+      req.removeListener("proxyConnect", onProxyConnect);
+    }
+  }
+
+  override destroy(): void {
+    this.#selector.destroy();
+    super.destroy();
+  }
+}
+
+type HttpsAgentOptions = ConstructorParameters<typeof HttpsAgent>[0];
+
+function proxyFailure(
+  server: ProxyServer,
+  target: string,
+  error: unknown,
+  knownKind?: ProxyFailureKind,
+): ProxyFailure {
+  const e = error as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === "string" ? e.code : undefined;
+  const message = typeof e?.message === "string" ? e.message : String(error);
+  // Socket and TLS failures carry a system code. https-proxy-agent's own errors ("Proxy
+  // connection ended before receiving CONNECT response", "No header received ...") have
+  // none and can only happen once the connection to the proxy was up.
+  const kind = knownKind ?? (code ? "connect" : "closed");
+  return new ProxyFailure(
+    `cannot open a tunnel through the proxy ${server.url} to ${target}: ${message}`,
+    {
+      kind,
+      proxy: server.url,
+      target,
+      ...(code ? { code } : {}),
+      cause: error,
+    },
+  );
+}

@@ -1,0 +1,50 @@
+/** Real proxy servers (proxy-chain) for connectivity tests, counting what went through them. */
+import { Server } from "proxy-chain";
+
+export interface TestProxy {
+  readonly port: number;
+  /** http://127.0.0.1:port or https://127.0.0.1:port */
+  readonly url: string;
+  /** CONNECT tunnels plus forwarded plain requests that the proxy accepted. */
+  readonly served: () => number;
+  /** Requests refused for bad or missing credentials. */
+  readonly refused: () => number;
+  close(): Promise<void>;
+}
+
+export async function startTestProxy(options: {
+  tls?: { key: string; cert: string };
+  auth?: { user: string; password: string };
+}): Promise<TestProxy> {
+  let served = 0;
+  let refused = 0;
+  const common = {
+    port: 0,
+    host: "127.0.0.1",
+    prepareRequestFunction: ({ username, password }: { username: string; password: string }) => {
+      const ok =
+        !options.auth || (username === options.auth.user && password === options.auth.password);
+      if (ok) served++;
+      else refused++;
+      return { requestAuthentication: !ok };
+    },
+  };
+  const server = options.tls
+    ? new Server({
+        ...common,
+        serverType: "https",
+        httpsOptions: { key: options.tls.key, cert: options.tls.cert },
+      })
+    : new Server(common);
+  // TLS handshakes the client aborts (unknown CA) are expected here.
+  server.on("tlsError", () => {});
+  await server.listen();
+  const scheme = options.tls ? "https" : "http";
+  return {
+    port: server.port,
+    url: `${scheme}://127.0.0.1:${server.port}`,
+    served: () => served,
+    refused: () => refused,
+    close: () => server.close(true),
+  };
+}
