@@ -177,6 +177,11 @@ function isTimeout(error: unknown): boolean {
   return e.name === "TimeoutError" || e.code === "ETIMEDOUT" || e.name === "RequestTimeout";
 }
 
+function isConnectTimeout(error: unknown): boolean {
+  const e = shape(error);
+  return e.name === "TimeoutError" && String(e.message).includes("did not establish a connection");
+}
+
 function httpStatus(error: unknown): number | undefined {
   const status = shape(error).$metadata?.httpStatusCode;
   return typeof status === "number" ? status : undefined;
@@ -202,8 +207,8 @@ function reasonOf(error: unknown): string {
   const code = networkCode(error);
   if (shape(error).name === "TimeoutError") return timeoutReason(messageOf(error));
   if (code) {
-    if (code in NETWORK_REASONS) return `${NETWORK_REASONS[code]} (${code})`;
-    return `TLS failure: ${messageOf(rootWithCode(error, code))} (${code})`;
+    if (code in NETWORK_REASONS && code !== "EPROTO") return `${NETWORK_REASONS[code]} (${code})`;
+    return `TLS failure: ${tlsMessage(messageOf(rootWithCode(error, code)))} (${code})`;
   }
   return messageOf(error);
 }
@@ -216,6 +221,12 @@ function timeoutReason(message: string): string {
     return `no connection within ${ms} ms (connect timeout)`;
   if (message.includes("inactivity")) return `no data for ${ms} ms (request timeout)`;
   return `no complete answer within ${ms} ms (request timeout)`;
+}
+
+/** OpenSSL's reason ("wrong version number") rather than its whole error string. */
+function tlsMessage(message: string): string {
+  const reason = /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1];
+  return reason ?? message;
 }
 
 function rootWithCode(error: unknown, code: string, depth = 0): unknown {
@@ -354,9 +365,14 @@ export function classifyError(error: unknown, context: ClassifyContext = {}): Pr
   // 3. The network: no answer at all.
   if (networkCode(error) || isTimeout(error)) {
     const server = proxyFor(context);
-    // Through a proxy, failures reaching the proxy itself: an http:// endpoint is only ever
-    // connected through the proxy, and a socket error naming the proxy's address is its own.
-    if (server && (endpointIsHttp(context) || pointsAtProxy(error, server))) {
+    // Through a proxy, failures reaching the proxy itself: the socket of an http:// endpoint
+    // is the proxy's (the proxy reports its own trouble reaching the endpoint as an HTTP
+    // answer), a socket error naming the proxy's address is its own, and the connect timeout
+    // runs until the request has its socket: the tunnel through the proxy.
+    const socketToProxy =
+      (endpointIsHttp(context) && networkCode(error) !== undefined && !isTimeout(error)) ||
+      isConnectTimeout(error);
+    if (server && (socketToProxy || pointsAtProxy(error, server))) {
       return new ProxyConnectionError(
         clean(`cannot connect to the proxy ${server.url}: ${reasonOf(error)}`),
         options,
@@ -411,7 +427,7 @@ function classifyProxyFailure(
     case "closed":
       return new ConnectionError(
         clean(
-          `cannot connect to ${endpoint} through the proxy ${proxy}: the proxy closed the tunnel to ${failure.target} without answering (it could not reach the endpoint)`,
+          `cannot connect to ${endpoint} through the proxy ${proxy}: the proxy closed the tunnel to ${failure.target} without answering (it could not reach the endpoint${context.proxy?.type === "HTTP" ? "; or the proxy only speaks TLS: then choose Proxy Type HTTPS" : ""})`,
         ),
         options,
       );
@@ -432,7 +448,10 @@ function classifyProxyFailure(
 
 function tlsHint(failure: ProxyFailure, context: ClassifyContext): string {
   const code = networkCode(failure);
-  if (!code || !isTlsCode(code) || code === "EPROTO") return "";
+  if (!code || !isTlsCode(code)) return "";
+  if (code === "EPROTO" || code.startsWith("ERR_SSL_")) {
+    return "; the proxy may not speak TLS: then choose Proxy Type HTTP and an http:// URL";
+  }
   return context.proxy?.caBundle
     ? "; check that Proxy CA Bundle File holds the CA that signed the proxy's certificate"
     : "; give the CA that signed the proxy's certificate in Proxy CA Bundle File";

@@ -130,13 +130,19 @@ export function createHttpHandler(options: HttpHandlerOptions = {}): NodeHttpHan
   let httpAgent: HttpAgent;
   let httpsAgent: HttpAgent;
   if (options.proxy) {
-    const agent = new TunnelingProxyAgent(
+    // One agent per endpoint scheme, each stating it in its options: agent-base otherwise
+    // guesses the scheme from the call stack, and guesses wrong when a kept-alive socket is
+    // freed, so no socket would ever be reused.
+    httpAgent = new TunnelingProxyAgent(
       options.proxy,
-      { ...base, ...endpointTls },
+      { ...base, secureEndpoint: false },
       connectTimeoutMs,
     );
-    httpAgent = agent;
-    httpsAgent = agent;
+    httpsAgent = new TunnelingProxyAgent(
+      options.proxy,
+      { ...base, ...endpointTls, secureEndpoint: true },
+      connectTimeoutMs,
+    );
   } else {
     httpAgent = new HttpAgent(base);
     httpsAgent = new HttpsAgent({ ...base, ...endpointTls });
@@ -269,7 +275,7 @@ class TunnelingProxyAgent extends Agent {
   }
 }
 
-type HttpsAgentOptions = ConstructorParameters<typeof HttpsAgent>[0];
+type HttpsAgentOptions = ConstructorParameters<typeof HttpsAgent>[0] & { secureEndpoint: boolean };
 
 function proxyFailure(
   server: ProxyServer,

@@ -226,6 +226,10 @@ function parseEntry(
     problems.push(problem("proxy", `has an empty entry; ${EXPECTED}`));
     return undefined;
   }
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) {
+    problems.push(problem("proxy", `"${shown}" has no scheme; ${EXPECTED}`));
+    return undefined;
+  }
   let url: URL;
   try {
     url = new URL(entry);

@@ -1,0 +1,538 @@
+/**
+ * Real AWS SDK clients, through real proxies (proxy-chain), to a real HTTPS endpoint:
+ * each proxy type works and is really used, and every failure gets the right exit code
+ * without leaking a secret.
+ */
+import assert from "node:assert/strict";
+import { createServer, type Server, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { inspect } from "node:util";
+import { DescribeExecutionCommand, ListStateMachinesCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { classifyError } from "../../src/aws/classify.ts";
+import { createHttpHandler, type HttpHandlerOptions } from "../../src/aws/http-handler.ts";
+import type { ProductError } from "../../src/errors.ts";
+import { type ProxyConfig, type ProxyFields, parseProxyConfig } from "../../src/proxy/config.ts";
+import { type TestCa, createTestCa } from "../helpers/certificates.ts";
+import { deadPort, type FakeAws, startFakeAws } from "../helpers/fake-aws.ts";
+import { type TestProxy, startTestProxy } from "../helpers/proxies.ts";
+
+const PROXY_USER = "ops-proxy";
+const PROXY_PASSWORD = "CANARY-proxy-pw-7d1e";
+const SECRET_KEY = "CANARY-secret-key-93fb";
+const CREDENTIALS = { accessKeyId: "AKIDCONNECTIVITY", secretAccessKey: SECRET_KEY };
+
+let ca: TestCa;
+let otherCa: TestCa;
+let aws: FakeAws;
+let plainAws: FakeAws;
+let strangerAws: FakeAws;
+let httpProxy: TestProxy;
+let httpProxy2: TestProxy;
+let httpsProxy: TestProxy;
+let authProxy: TestProxy;
+let nothing: number;
+const closers: (() => unknown)[] = [];
+
+before(async () => {
+  ca = createTestCa("trusted");
+  otherCa = createTestCa("stranger");
+  aws = await startFakeAws({ tls: ca.issue("aws") });
+  plainAws = await startFakeAws({});
+  strangerAws = await startFakeAws({ tls: otherCa.issue("stranger") });
+  httpProxy = await startTestProxy({});
+  httpProxy2 = await startTestProxy({});
+  httpsProxy = await startTestProxy({ tls: ca.issue("proxy") });
+  authProxy = await startTestProxy({
+    tls: ca.issue("auth-proxy"),
+    auth: { user: PROXY_USER, password: PROXY_PASSWORD },
+  });
+  nothing = await deadPort();
+  for (const s of [aws, plainAws, strangerAws, httpProxy, httpProxy2, httpsProxy, authProxy])
+    closers.push(() => s.close());
+  closers.push(
+    () => ca.remove(),
+    () => otherCa.remove(),
+  );
+});
+
+after(async () => {
+  for (const close of closers) await close();
+});
+
+function proxyFrom(fields: ProxyFields): ProxyConfig {
+  const result = parseProxyConfig(fields);
+  assert.ok(result.config, JSON.stringify(result.problems));
+  return result.config;
+}
+
+const viaHttp = (): ProxyFields => ({ proxy_type: "HTTP", proxy: httpProxy.url });
+const viaHttps = (): ProxyFields => ({
+  proxy_type: "HTTPS",
+  proxy: httpsProxy.url,
+  proxy_ca_bundle_file: ca.certFile,
+});
+const viaAuth = (password = PROXY_PASSWORD): ProxyFields => ({
+  proxy_type: "HTTPS With Credentials",
+  proxy: authProxy.url,
+  proxy_ca_bundle_file: ca.certFile,
+  proxy_credentials: { user: PROXY_USER, password },
+});
+
+interface Outcome {
+  ok: boolean;
+  error?: ProductError;
+  raw?: unknown;
+  ms: number;
+}
+
+/** One ListStateMachines call with a real SFNClient on createHttpHandler(...). */
+async function listStateMachines(
+  endpoint: string,
+  proxy: ProxyFields | undefined,
+  options: Omit<HttpHandlerOptions, "proxy"> = {},
+): Promise<Outcome> {
+  const config = proxy ? proxyFrom(proxy) : undefined;
+  const client = new SFNClient({
+    region: "us-east-1",
+    endpoint,
+    credentials: CREDENTIALS,
+    maxAttempts: 1,
+    requestHandler: createHttpHandler({ proxy: config, endpointCa: ca.cert, ...options }),
+  });
+  const started = Date.now();
+  try {
+    await client.send(new ListStateMachinesCommand({}));
+    return { ok: true, ms: Date.now() - started };
+  } catch (raw) {
+    const error = classifyError(raw, { proxy: config, endpoint, operation: "ListStateMachines" });
+    return { ok: false, error, raw, ms: Date.now() - started };
+  } finally {
+    client.destroy();
+  }
+}
+
+function assertNoCanary(error: unknown): void {
+  const views = [
+    String(error),
+    (error as Error).message,
+    (error as Error).stack ?? "",
+    JSON.stringify(error),
+    inspect(error, { depth: 10 }),
+  ];
+  for (const view of views) {
+    assert.doesNotMatch(view, /CANARY/, `canary in: ${view.slice(0, 300)}`);
+    assert.ok(!view.includes(Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString("base64")));
+  }
+}
+
+describe("each proxy type carries the requests", () => {
+  test("no proxy: straight to the endpoint", async () => {
+    const before = aws.calls.length;
+    const outcome = await listStateMachines(aws.url, undefined);
+    assert.equal(outcome.ok, true, outcome.error?.message);
+    assert.equal(aws.calls.length, before + 1);
+  });
+
+  const cases: [string, () => ProxyFields, () => TestProxy][] = [
+    ["HTTP (plain connection to the proxy)", viaHttp, () => httpProxy],
+    ["HTTPS (TLS to the proxy, CA bundle)", viaHttps, () => httpsProxy],
+    ["HTTPS With Credentials (TLS and Basic authentication)", () => viaAuth(), () => authProxy],
+  ];
+  for (const [name, fields, proxy] of cases) {
+    test(name, async () => {
+      const tunnels = proxy().served();
+      const calls = aws.calls.length;
+      const outcome = await listStateMachines(aws.url, fields());
+      assert.equal(outcome.ok, true, outcome.error?.message);
+      assert.equal(proxy().served(), tunnels + 1, "the request went through the proxy");
+      assert.deepEqual(aws.calls.slice(calls), ["AWSStepFunctions.ListStateMachines"]);
+    });
+  }
+
+  test("STS and Step Functions share one handler; keep-alive reuses the tunnel", async () => {
+    const config = proxyFrom(viaAuth());
+    const requestHandler = createHttpHandler({ proxy: config, endpointCa: ca.cert });
+    const common = {
+      region: "us-east-1",
+      endpoint: aws.url,
+      credentials: CREDENTIALS,
+      requestHandler,
+    };
+    const sts = new STSClient(common);
+    const sfn = new SFNClient(common);
+    const tunnels = authProxy.served();
+    const calls = aws.calls.length;
+    const identity = await sts.send(new GetCallerIdentityCommand({}));
+    assert.equal(identity.Account, "123456789012");
+    const execution = await sfn.send(
+      new DescribeExecutionCommand({
+        executionArn: "arn:aws:states:us-east-1:123456789012:execution:sm:run",
+      }),
+    );
+    assert.equal(execution.status, "RUNNING");
+    await sfn.send(new ListStateMachinesCommand({}));
+    assert.deepEqual(aws.calls.slice(calls), [
+      "sts:GetCallerIdentity",
+      "AWSStepFunctions.DescribeExecution",
+      "AWSStepFunctions.ListStateMachines",
+    ]);
+    assert.equal(authProxy.served(), tunnels + 1, "three calls, one tunnel");
+    requestHandler.destroy();
+  });
+
+  test("two URLs: http:// endpoints through the http entry, https:// through the https entry", async () => {
+    const fields: ProxyFields = {
+      proxy_type: "HTTP",
+      proxy: `https://127.0.0.1:${httpProxy2.port}, http://127.0.0.1:${httpProxy.port}`,
+    };
+    const first = httpProxy.served();
+    const second = httpProxy2.served();
+    assert.equal((await listStateMachines(plainAws.url, fields)).ok, true);
+    assert.equal(httpProxy.served(), first + 1);
+    assert.equal(httpProxy2.served(), second);
+    assert.equal((await listStateMachines(aws.url, fields)).ok, true);
+    assert.equal(httpProxy.served(), first + 1);
+    assert.equal(httpProxy2.served(), second + 1);
+  });
+
+  test("a plain http:// endpoint through an HTTPS proxy with credentials", async () => {
+    const outcome = await listStateMachines(plainAws.url, viaAuth());
+    assert.equal(outcome.ok, true, outcome.error?.message);
+  });
+});
+
+/** A TCP server that accepts connections and never says a word; records their closing. */
+async function silentServer(): Promise<{
+  port: number;
+  closed: () => number;
+  close: () => Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  let closed = 0;
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    // Read (and ignore) what arrives, so the client's closing is seen.
+    socket.resume();
+    socket.on("close", () => {
+      closed++;
+      sockets.delete(socket);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    closed: () => closed,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A proxy that answers every CONNECT with one fixed status, as Squid does for a dead endpoint. */
+async function answeringProxy(
+  status: string,
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer((socket) => {
+    socket.once("data", () =>
+      socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("failures are classified: 11 for the proxy, 10 for the endpoint", () => {
+  // One line per case: endpoint, proxy fields, expected exit code, message.
+  const cases: [string, () => string, () => ProxyFields | undefined, number, RegExp][] = [
+    [
+      "HTTPS proxy without the CA bundle",
+      () => aws.url,
+      () => ({ proxy_type: "HTTPS", proxy: httpsProxy.url }),
+      11,
+      /cannot connect to the proxy https:\/\/127\.0\.0\.1:\d+: TLS failure: .*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\); give the CA .* in Proxy CA Bundle File/,
+    ],
+    [
+      "HTTPS proxy with the wrong CA bundle",
+      () => aws.url,
+      () => ({
+        proxy_type: "HTTPS",
+        proxy: httpsProxy.url,
+        proxy_ca_bundle_file: otherCa.certFile,
+      }),
+      11,
+      /TLS failure.*check that Proxy CA Bundle File holds the CA/,
+    ],
+    // A TLS-only proxy closes a plain connection without a word, as a working proxy does for a
+    // dead endpoint: indistinguishable, so 10, with a hint at the Proxy Type.
+    [
+      "TLS-only proxy with Proxy Type HTTP",
+      () => aws.url,
+      () => ({ proxy_type: "HTTP", proxy: httpsProxy.url.replace("https:", "http:") }),
+      10,
+      /closed the tunnel .* or the proxy only speaks TLS: then choose Proxy Type HTTPS/,
+    ],
+    [
+      "plain proxy with Proxy Type HTTPS",
+      () => aws.url,
+      () => ({ proxy_type: "HTTPS", proxy: httpProxy.url.replace("http:", "https:") }),
+      11,
+      /cannot connect to the proxy https:\/\/127\.0\.0\.1:\d+: TLS failure: wrong version number \(EPROTO\); the proxy may not speak TLS/,
+    ],
+    [
+      "wrong proxy password",
+      () => aws.url,
+      () => viaAuth("CANARY-wrong-pw-55aa"),
+      11,
+      /refused the credentials \(HTTP 407 Proxy Authentication Required\): check the Proxy Credentials field/,
+    ],
+    [
+      "no credentials for a proxy that wants them",
+      () => aws.url,
+      () => ({ proxy_type: "HTTPS", proxy: authProxy.url, proxy_ca_bundle_file: ca.certFile }),
+      11,
+      /requires authentication \(HTTP 407/,
+    ],
+    [
+      "wrong password, plain http:// endpoint",
+      () => plainAws.url,
+      () => viaAuth("CANARY-wrong-pw-55aa"),
+      11,
+      /HTTP 407/,
+    ],
+    [
+      "proxy down",
+      () => aws.url,
+      () => ({ proxy_type: "HTTP", proxy: `http://127.0.0.1:${nothing}` }),
+      11,
+      /cannot connect to the proxy http:\/\/127\.0\.0\.1:\d+: connection refused \(ECONNREFUSED\)/,
+    ],
+    [
+      "HTTPS proxy down",
+      () => aws.url,
+      () => ({ ...viaAuth(), proxy: `https://127.0.0.1:${nothing}` }),
+      11,
+      /connection refused \(ECONNREFUSED\)/,
+    ],
+    [
+      "proxy down, plain http:// endpoint",
+      () => plainAws.url,
+      () => ({ proxy_type: "HTTP", proxy: `http://127.0.0.1:${nothing}` }),
+      11,
+      /connection refused/,
+    ],
+    [
+      "proxy host unknown",
+      () => aws.url,
+      () => ({ proxy_type: "HTTP", proxy: "http://proxy.ue-test.invalid:3128" }),
+      11,
+      /cannot connect to the proxy http:\/\/proxy\.ue-test\.invalid:3128: (host name not found \(ENOTFOUND\)|temporary DNS failure)/,
+    ],
+    [
+      "endpoint down behind a working proxy",
+      () => `https://127.0.0.1:${nothing}`,
+      viaHttp,
+      10,
+      /through the proxy http:\/\/127\.0\.0\.1:\d+: the proxy closed the tunnel/,
+    ],
+    [
+      "endpoint down behind an HTTPS proxy with credentials",
+      () => `https://127.0.0.1:${nothing}`,
+      () => viaAuth(),
+      10,
+      /the proxy closed the tunnel/,
+    ],
+    [
+      "plain endpoint down behind a working proxy",
+      () => `http://127.0.0.1:${nothing}`,
+      viaHttp,
+      10,
+      /through the proxy .*: the proxy answered HTTP 594/,
+    ],
+    [
+      "endpoint host unknown behind a working proxy",
+      () => "https://states.ue-test.invalid",
+      viaHttp,
+      10,
+      /https:\/\/states\.ue-test\.invalid through the proxy/,
+    ],
+    [
+      "endpoint down, no proxy",
+      () => `https://127.0.0.1:${nothing}`,
+      () => undefined,
+      10,
+      /cannot connect to https:\/\/127\.0\.0\.1:\d+ \(ListStateMachines\): connection refused \(ECONNREFUSED\)/,
+    ],
+    [
+      "endpoint host unknown, no proxy",
+      () => "https://states.ue-test.invalid",
+      () => undefined,
+      10,
+      /(host name not found \(ENOTFOUND\)|temporary DNS failure \(EAI_AGAIN\))/,
+    ],
+    [
+      "endpoint certificate from an unknown CA",
+      () => strangerAws.url,
+      () => undefined,
+      10,
+      /TLS failure: .*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/,
+    ],
+    [
+      "endpoint certificate from an unknown CA, through a proxy",
+      () => strangerAws.url,
+      viaHttps,
+      10,
+      /through the proxy https:.*TLS failure/,
+    ],
+  ];
+  for (const [name, endpoint, fields, code, message] of cases) {
+    test(name, async () => {
+      const outcome = await listStateMachines(endpoint(), fields());
+      assert.equal(outcome.ok, false);
+      assert.equal(outcome.error?.exitCode, code, outcome.error?.message);
+      assert.match(outcome.error?.message ?? "", message);
+      assertNoCanary(outcome.error);
+    });
+  }
+
+  for (const status of ["502 Bad Gateway", "503 Service Unavailable", "504 Gateway Timeout"]) {
+    test(`a proxy answering CONNECT with ${status}: the endpoint is unreachable (10)`, async () => {
+      const proxy = await answeringProxy(status);
+      try {
+        const outcome = await listStateMachines(aws.url, {
+          proxy_type: "HTTP",
+          proxy: `http://127.0.0.1:${proxy.port}`,
+        });
+        assert.equal(outcome.error?.exitCode, 10, outcome.error?.message);
+        assert.match(
+          outcome.error?.message ?? "",
+          new RegExp(`could not reach it \\(HTTP ${status.slice(0, 3)} on CONNECT`),
+        );
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
+
+  test("a proxy answering CONNECT with 403: the proxy refuses (11)", async () => {
+    const proxy = await answeringProxy("403 Forbidden");
+    try {
+      const outcome = await listStateMachines(aws.url, {
+        proxy_type: "HTTP",
+        proxy: `http://127.0.0.1:${proxy.port}`,
+      });
+      assert.equal(outcome.error?.exitCode, 11, outcome.error?.message);
+      assert.match(outcome.error?.message ?? "", /refused the tunnel .*HTTP 403/);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe("timeouts end hung connections", () => {
+  test("a hanging endpoint ends within the request timeout (10)", async () => {
+    aws.mode = "hang";
+    try {
+      const outcome = await listStateMachines(aws.url, undefined, { requestTimeoutMs: 800 });
+      assert.equal(outcome.error?.exitCode, 10, outcome.error?.message);
+      assert.match(
+        outcome.error?.message ?? "",
+        /no (complete answer|data) (within|for) 800 ms \(request timeout\)/,
+      );
+      assert.ok(outcome.ms < 10_000, `took ${outcome.ms} ms`);
+    } finally {
+      aws.mode = "answer";
+    }
+  });
+
+  test("a hanging endpoint behind a working proxy ends within the request timeout (10)", async () => {
+    aws.mode = "hang";
+    try {
+      const outcome = await listStateMachines(aws.url, viaAuth(), { requestTimeoutMs: 800 });
+      assert.equal(outcome.error?.exitCode, 10, outcome.error?.message);
+      assert.match(outcome.error?.message ?? "", /through the proxy https:.*request timeout/);
+      assert.ok(outcome.ms < 10_000, `took ${outcome.ms} ms`);
+      assertNoCanary(outcome.error);
+    } finally {
+      aws.mode = "answer";
+    }
+  });
+
+  test("a proxy that never answers CONNECT ends within the connect timeout (11) and its socket is released", async () => {
+    const silent = await silentServer();
+    try {
+      const outcome = await listStateMachines(
+        aws.url,
+        { proxy_type: "HTTP", proxy: `http://127.0.0.1:${silent.port}` },
+        { connectTimeoutMs: 500, requestTimeoutMs: 5_000 },
+      );
+      assert.equal(outcome.error?.exitCode, 11, outcome.error?.message);
+      assert.match(
+        outcome.error?.message ?? "",
+        /cannot connect to the proxy http:\/\/127\.0\.0\.1:\d+: no (tunnel|connection) .*within 500 ms/,
+      );
+      assert.ok(outcome.ms < 10_000, `took ${outcome.ms} ms`);
+      for (let i = 0; i < 50 && silent.closed() === 0; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.equal(silent.closed(), 1, "the connection to the proxy was closed");
+    } finally {
+      await silent.close();
+    }
+  });
+
+  test("the timeouts can be lowered through the environment", async () => {
+    aws.mode = "hang";
+    try {
+      const outcome = await listStateMachines(aws.url, undefined, {
+        env: { UE_AWS_REQUEST_TIMEOUT_MS: "700" },
+      });
+      assert.match(outcome.error?.message ?? "", /700 ms \(request timeout\)/);
+    } finally {
+      aws.mode = "answer";
+    }
+  });
+
+  test("an invalid environment override is a validation error (20)", () => {
+    assert.throws(
+      () => createHttpHandler({ env: { UE_AWS_CONNECT_TIMEOUT_MS: "soon" } }),
+      (error: ProductError) =>
+        error.exitCode === 20 && /UE_AWS_CONNECT_TIMEOUT_MS/.test(error.message),
+    );
+  });
+});
+
+describe("AWS answers through the proxy keep their own meaning", () => {
+  const cases: [string, { status: number; type: string; message: string }, number][] = [
+    ["access denied", { status: 400, type: "AccessDeniedException", message: "not allowed" }, 3],
+    [
+      "bad credentials",
+      { status: 400, type: "UnrecognizedClientException", message: "bad token" },
+      2,
+    ],
+    [
+      "no such state machine",
+      { status: 400, type: "StateMachineDoesNotExist", message: "gone" },
+      20,
+    ],
+    ["internal error", { status: 500, type: "InternalServerError", message: "boom" }, 10],
+  ];
+  for (const [name, mode, code] of cases) {
+    test(name, async () => {
+      aws.mode = mode;
+      try {
+        const outcome = await listStateMachines(aws.url, viaAuth());
+        assert.equal(outcome.error?.exitCode, code, outcome.error?.message);
+        assert.match(outcome.error?.message ?? "", new RegExp(mode.type));
+        assertNoCanary(outcome.error);
+      } finally {
+        aws.mode = "answer";
+      }
+    });
+  }
+});
