@@ -279,6 +279,8 @@ describe("Start Asynchronous Execution, end to end", () => {
     const env = { UE_TASK_INSTANCE_ID: "reattach1", UE_EXECUTION_COUNT: "1" };
     const first = await runBundle({ fields: fields("long", { input: '{"a":1}' }), env });
     assert.equal(first.code, 0, first.stderr);
+    // An agent restart takes a while; a start within a second of the first counts as new.
+    await new Promise((r) => setTimeout(r, 1200));
     const second = await runBundle({ fields: fields("long", { input: '{"a":1}' }), env });
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.doc?.["result"].executionArn, first.doc?.["result"].executionArn);
