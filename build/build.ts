@@ -35,6 +35,8 @@ async function bundle(): Promise<esbuild.Metafile> {
     platform: "node",
     target: "node20",
     format: "cjs",
+    // The ES module builds of the SDK tree-shake; the CommonJS ones carry every command.
+    mainFields: ["module", "main"],
     minify: true,
     keepNames: true,
     sourcemap: false,
