@@ -46,7 +46,7 @@ function standardChain(handler: NodeHttpHandler): AwsCredentialIdentityProvider 
   let chain: AwsCredentialIdentityProvider | undefined;
   return async () => {
     if (!chain) {
-      const { defaultProvider } = await import("@aws-sdk/credential-provider-node");
+      const { defaultProvider } = await import("./sdk-lazy.ts");
       // Roles named in shared profiles are assumed through the same handler (and proxy).
       chain = defaultProvider({ clientConfig: { requestHandler: handler } });
     }
@@ -64,9 +64,9 @@ function assumeRoleProvider(
   base: AwsCredentialIdentityProvider | AwsCredentialIdentity,
 ): AwsCredentialIdentityProvider {
   const role = options.role as { arn: string; externalId?: string };
-  let sts: import("@aws-sdk/client-sts").STSClient | undefined;
+  let sts: import("./sdk-lazy.ts").STSClient | undefined;
   return async () => {
-    const { STSClient, AssumeRoleCommand } = await import("@aws-sdk/client-sts");
+    const { STSClient, AssumeRoleCommand } = await import("./sdk-lazy.ts");
     sts ??= new STSClient({
       region: options.region,
       credentials: base,
