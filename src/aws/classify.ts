@@ -13,7 +13,7 @@ import {
 } from "../errors.ts";
 import type { ProxyConfig, ProxyServer } from "../proxy/config.ts";
 import { mask, redactUrl } from "../secrets.ts";
-import { ProxyFailure } from "./http-handler.ts";
+import { ProxyFailure, requestSiteOf } from "./http-handler.ts";
 
 export interface ClassifyContext {
   /** The proxy in use, if any. */
@@ -272,8 +272,15 @@ function isUpstreamFailureStatus(status: number): boolean {
 }
 
 /** Turn any error into a ProductError with a one-line, masked message. */
-export function classifyError(error: unknown, context: ClassifyContext = {}): ProductError {
+export function classifyError(error: unknown, given: ClassifyContext = {}): ProductError {
   if (error instanceof ProductError) return error;
+  // The shared handler remembers where a failed request went; the caller's context wins.
+  const site = requestSiteOf(error);
+  const context: ClassifyContext = {
+    proxy: given.proxy ?? site?.proxy,
+    endpoint: given.endpoint ?? site?.endpoint,
+    operation: given.operation,
+  };
   const e = shape(error);
   const name = str(e.name) ?? "Error";
   const op = context.operation ? ` on ${context.operation}` : "";
@@ -414,7 +421,7 @@ function classifyProxyFailure(
       if (isUpstreamFailureStatus(status)) {
         return new ConnectionError(
           clean(
-            `cannot connect to ${endpoint} through the proxy ${proxy}: the proxy could not reach it (HTTP ${status} on CONNECT ${failure.target})`,
+            `cannot connect to ${endpoint} through the proxy ${proxy}: the proxy could not reach it (it answered HTTP ${status})`,
           ),
           options,
         );

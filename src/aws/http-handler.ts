@@ -148,15 +148,80 @@ export function createHttpHandler(options: HttpHandlerOptions = {}): NodeHttpHan
     httpsAgent = new HttpsAgent({ ...base, ...endpointTls });
   }
 
-  return new NodeHttpHandler({
-    httpAgent,
-    httpsAgent,
-    connectionTimeout: connectTimeoutMs,
-    // Idle socket (no byte for this long) and the whole request: either ends it.
-    socketTimeout: requestTimeoutMs,
-    requestTimeout: requestTimeoutMs,
-    throwOnRequestTimeout: true,
-  });
+  return new ConnectivityHttpHandler(
+    {
+      httpAgent,
+      httpsAgent,
+      connectionTimeout: connectTimeoutMs,
+      // Idle socket (no byte for this long) and the whole request: either ends it.
+      socketTimeout: requestTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+    options.proxy,
+  );
+}
+
+/** Where a failed request went: lets the classifier name the endpoint and the proxy. */
+export interface RequestSite {
+  readonly endpoint: string;
+  readonly proxy: ProxyConfig | undefined;
+}
+
+const sites = new WeakMap<object, RequestSite>();
+
+/** The endpoint and proxy of a request that failed in the shared handler, if it did. */
+export function requestSiteOf(error: unknown): RequestSite | undefined {
+  return typeof error === "object" && error !== null ? sites.get(error) : undefined;
+}
+
+type HandleArgs = Parameters<NodeHttpHandler["handle"]>;
+type HandleResult = Awaited<ReturnType<NodeHttpHandler["handle"]>>;
+
+/**
+ * The smithy handler, remembering for each failure where the request went (so errors
+ * classify the same whoever calls), and turning a forwarding proxy's own refusal of an
+ * http:// request (407, or a 5xx that no AWS service sent) into a ProxyFailure.
+ */
+class ConnectivityHttpHandler extends NodeHttpHandler {
+  readonly #proxy: ProxyConfig | undefined;
+
+  constructor(
+    options: ConstructorParameters<typeof NodeHttpHandler>[0],
+    proxy: ProxyConfig | undefined,
+  ) {
+    super(options);
+    this.#proxy = proxy;
+  }
+
+  override async handle(request: HandleArgs[0], options?: HandleArgs[1]): Promise<HandleResult> {
+    const port = request.port ? `:${request.port}` : "";
+    const endpoint = `${request.protocol}//${request.hostname}${port}`;
+    let result: HandleResult;
+    try {
+      result = await super.handle(request, options);
+    } catch (error) {
+      if (typeof error === "object" && error !== null)
+        sites.set(error, { endpoint, proxy: this.#proxy });
+      throw error;
+    }
+    const { response } = result;
+    const forwarded = this.#proxy !== undefined && request.protocol === "http:";
+    const fromAws = Object.keys(response.headers).some(
+      (h) => h.toLowerCase() === "x-amzn-requestid",
+    );
+    if (forwarded && !fromAws && (response.statusCode === 407 || response.statusCode >= 500)) {
+      (response.body as { destroy?: () => void } | undefined)?.destroy?.();
+      const server = this.#proxy!.forHttp;
+      const failure = new ProxyFailure(
+        `the proxy ${server.url} answered the request for ${endpoint} with HTTP ${response.statusCode}${response.reason ? ` ${response.reason}` : ""}`,
+        { kind: "status", proxy: server.url, target: endpoint, statusCode: response.statusCode },
+      );
+      sites.set(failure, { endpoint, proxy: this.#proxy });
+      throw failure;
+    }
+    return result;
+  }
 }
 
 /** What this module relies on from https-proxy-agent's HttpsProxyAgent. */

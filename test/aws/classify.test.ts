@@ -303,7 +303,7 @@ describe("classifyError", () => {
       () => failure("status", { statusCode: 502 }),
       true,
       10,
-      /the proxy could not reach it \(HTTP 502/,
+      /the proxy could not reach it \(it answered HTTP 502/,
     ],
     ["proxy 503", () => failure("status", { statusCode: 503 }), true, 10, /HTTP 503/],
     ["proxy 504", () => failure("status", { statusCode: 504 }), true, 10, /HTTP 504/],

@@ -106,7 +106,8 @@ async function listStateMachines(
     await client.send(new ListStateMachinesCommand({}));
     return { ok: true, ms: Date.now() - started };
   } catch (raw) {
-    const error = classifyError(raw, { proxy: config, endpoint, operation: "ListStateMachines" });
+    // Only the operation: the handler itself tells the classifier the endpoint and the proxy.
+    const error = classifyError(raw, { operation: "ListStateMachines" });
     return { ok: false, error, raw, ms: Date.now() - started };
   } finally {
     client.destroy();
@@ -353,7 +354,7 @@ describe("failures are classified: 11 for the proxy, 10 for the endpoint", () =>
       () => `http://127.0.0.1:${nothing}`,
       viaHttp,
       10,
-      /through the proxy .*: the proxy answered HTTP 594/,
+      /through the proxy .*: the proxy could not reach it \(it answered HTTP 594\)/,
     ],
     [
       "endpoint host unknown behind a working proxy",
@@ -412,7 +413,7 @@ describe("failures are classified: 11 for the proxy, 10 for the endpoint", () =>
         assert.equal(outcome.error?.exitCode, 10, outcome.error?.message);
         assert.match(
           outcome.error?.message ?? "",
-          new RegExp(`could not reach it \\(HTTP ${status.slice(0, 3)} on CONNECT`),
+          new RegExp(`could not reach it \\(it answered HTTP ${status.slice(0, 3)}\\)`),
         );
       } finally {
         await proxy.close();
@@ -535,4 +536,44 @@ describe("AWS answers through the proxy keep their own meaning", () => {
       }
     });
   }
+});
+
+describe("the product's lean Step Functions client on the same handler", () => {
+  test("works through an HTTPS proxy with credentials, and its failures classify alike", async () => {
+    const { LeanSfnClient } = await import("../../src/aws/sfn-client.ts");
+    const handler = createHttpHandler({ proxy: proxyFrom(viaAuth()), endpointCa: ca.cert });
+    const tunnels = authProxy.served();
+    const client = new LeanSfnClient({
+      region: "us-east-1",
+      endpoint: aws.url,
+      credentials: CREDENTIALS,
+      handler,
+    });
+    const reply = await client.describeExecution({
+      executionArn: "arn:aws:states:us-east-1:123456789012:execution:sm:run",
+    });
+    assert.equal(reply.status, "RUNNING");
+    assert.equal(authProxy.served(), tunnels + 1);
+    handler.destroy();
+
+    const down = createHttpHandler({
+      proxy: proxyFrom({ ...viaAuth(), proxy: `https://127.0.0.1:${nothing}` }),
+    });
+    const failing = new LeanSfnClient({
+      region: "us-east-1",
+      endpoint: aws.url,
+      credentials: CREDENTIALS,
+      handler: down,
+      maxAttempts: 1,
+    });
+    const error = await failing
+      .describeExecution({ executionArn: "arn:aws:states:us-east-1:123456789012:execution:sm:run" })
+      .then(
+        () => undefined,
+        (e: unknown) => classifyError(e, { operation: "DescribeExecution" }),
+      );
+    assert.equal(error?.exitCode, 11, error?.message);
+    assertNoCanary(error);
+    down.destroy();
+  });
 });
