@@ -9,7 +9,8 @@ import type { Duplex } from "node:stream";
 import { rootCertificates } from "node:tls";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Agent, type AgentConnectOpts } from "agent-base";
-import { ProxyAgent } from "proxy-agent";
+import { HttpProxyAgent } from "http-proxy-agent";
+import { HttpsProxyAgent, type HttpsProxyAgentOptions } from "https-proxy-agent";
 import { DataValidationError, type FieldProblem } from "../errors.ts";
 import type { ProxyConfig, ProxyServer } from "../proxy/config.ts";
 
@@ -130,16 +131,15 @@ export function createHttpHandler(options: HttpHandlerOptions = {}): NodeHttpHan
   let httpAgent: HttpAgent;
   let httpsAgent: HttpAgent;
   if (options.proxy) {
-    // One agent per endpoint scheme, each stating it in its options: agent-base otherwise
-    // guesses the scheme from the call stack, and guesses wrong when a kept-alive socket is
-    // freed, so no socket would ever be reused.
-    httpAgent = new TunnelingProxyAgent(
-      options.proxy,
-      { ...base, secureEndpoint: false },
-      connectTimeoutMs,
-    );
-    httpsAgent = new TunnelingProxyAgent(
-      options.proxy,
+    const toProxy = proxyOptions(options.proxy);
+    // http:// endpoints: the proxy forwards each request itself.
+    httpAgent = new HttpProxyAgent(options.proxy.forHttp.url, toProxy);
+    // https:// endpoints: a tunnel. The agent states its endpoint scheme in its options:
+    // agent-base otherwise guesses it from the call stack, and guesses wrong when a
+    // kept-alive socket is freed, so no socket would ever be reused.
+    httpsAgent = new ProxyTunnelAgent(
+      options.proxy.forHttps,
+      toProxy,
       { ...base, ...endpointTls, secureEndpoint: true },
       connectTimeoutMs,
     );
@@ -224,58 +224,53 @@ class ConnectivityHttpHandler extends NodeHttpHandler {
   }
 }
 
-/** What this module relies on from https-proxy-agent's HttpsProxyAgent. */
-interface TunnelAgent {
-  connectOpts: { signal?: AbortSignal };
-  connect(req: ClientRequest, opts: AgentConnectOpts): Promise<Duplex>;
+/** The agents' options for the connection to the proxy itself. */
+function proxyOptions(proxy: ProxyConfig): HttpsProxyAgentOptions<string> {
+  const authorization = proxy.credentials?.authorization.bind(proxy.credentials);
+  return {
+    keepAlive: true,
+    maxSockets: MAX_SOCKETS,
+    // TLS to the proxy: the system roots plus the CA bundle.
+    ...(proxy.caBundle ? { ca: [...rootCertificates, proxy.caBundle] } : {}),
+    // A function, so the credentials never sit in an options object that debug output or
+    // an error could show; the proxy URL never holds them either.
+    ...(authorization ? { headers: () => ({ "Proxy-Authorization": authorization() }) } : {}),
+  };
 }
 
 /**
- * Selects the proxy with proxy-agent's ProxyAgent (by the endpoint's scheme) and, for
- * https:// endpoints, opens the CONNECT tunnel itself so that it can (1) bound the tunnel
- * set-up by the connect timeout and release the socket when it expires, and (2) mark every
- * failure before the tunnel is up as the proxy's (ProxyFailure), turning a refused CONNECT
- * into an error instead of the proxy's reply posing as the endpoint's.
+ * The agent for https:// endpoints through the proxy. It opens the CONNECT tunnel with
+ * https-proxy-agent itself so that it can (1) bound the tunnel set-up by the connect
+ * timeout and release the socket when it expires, and (2) mark every failure before the
+ * tunnel is up as the proxy's (ProxyFailure), turning a refused CONNECT into an error
+ * instead of the proxy's reply posing as the endpoint's. Kept-alive sockets (TLS to the
+ * endpoint, through the tunnel) are pooled here.
  */
-class TunnelingProxyAgent extends Agent {
-  readonly #selector: ProxyAgent;
-  readonly #proxy: ProxyConfig;
+class ProxyTunnelAgent extends Agent {
+  readonly #inner: HttpsProxyAgent<string>;
+  readonly #server: ProxyServer;
   readonly #connectTimeoutMs: number;
 
-  constructor(proxy: ProxyConfig, endpointOptions: HttpsAgentOptions, connectTimeoutMs: number) {
+  constructor(
+    server: ProxyServer,
+    proxyAgentOptions: HttpsProxyAgentOptions<string>,
+    endpointOptions: HttpsAgentOptions,
+    connectTimeoutMs: number,
+  ) {
     // These options (keep-alive, endpoint CA) apply to the connection to the endpoint.
     super(endpointOptions);
-    this.#proxy = proxy;
+    this.#server = server;
     this.#connectTimeoutMs = connectTimeoutMs;
-    const authorization = proxy.credentials?.authorization.bind(proxy.credentials);
-    this.#selector = new ProxyAgent({
-      keepAlive: true,
-      // The TLS connection to the proxy: system roots plus the CA bundle.
-      ...(proxy.caBundle ? { ca: [...rootCertificates, proxy.caBundle] } : {}),
-      // A function, so the credentials never sit in an options object that debug output
-      // or an error could show; the proxy URL never holds them either.
-      ...(authorization ? { headers: () => ({ "Proxy-Authorization": authorization() }) } : {}),
-      getProxyForUrl: (url: string) =>
-        url.startsWith("https:") || url.startsWith("wss:") ? proxy.forHttps.url : proxy.forHttp.url,
-    });
+    this.#inner = new HttpsProxyAgent(server.url, proxyAgentOptions);
   }
 
-  override async connect(req: ClientRequest, opts: AgentConnectOpts): Promise<Duplex | HttpAgent> {
-    const server = opts.secureEndpoint ? this.#proxy.forHttps : this.#proxy.forHttp;
+  override connect(req: ClientRequest, opts: AgentConnectOpts): Promise<Duplex> {
     const target = `${opts.host ?? "localhost"}:${opts.port}`;
-    let inner: HttpAgent;
-    try {
-      inner = await this.#selector.connect(req, opts);
-    } catch (error) {
-      throw proxyFailure(server, target, error, "connect");
-    }
-    // http:// endpoints: the proxy forwards the request itself; its agent does the work.
-    if (!opts.secureEndpoint) return inner;
-    return this.#tunnel(inner as unknown as TunnelAgent, server, target, req, opts);
+    return this.#tunnel(this.#inner, this.#server, target, req, opts);
   }
 
   async #tunnel(
-    inner: TunnelAgent,
+    inner: HttpsProxyAgent<string>,
     server: ProxyServer,
     target: string,
     req: ClientRequest,
@@ -335,7 +330,7 @@ class TunnelingProxyAgent extends Agent {
   }
 
   override destroy(): void {
-    this.#selector.destroy();
+    this.#inner.destroy();
     super.destroy();
   }
 }
