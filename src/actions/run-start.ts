@@ -147,6 +147,7 @@ export async function runStartExecution(ctx: ActionContext): Promise<Outcome> {
     sessionName: roleSessionName(context.taskName, context.taskInstanceId),
     handler,
     log,
+    env,
   });
   log.info(`credentials from ${credentialSource}`);
 
