@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the runner's references are ${...} inside plain strings
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { queryJsonPath } from "../../local/runner/jsonpath.ts";
