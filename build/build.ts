@@ -96,7 +96,8 @@ function licenseNotices(packages: BundledPackage[]): string {
     `${EXTENSION_NAME} ${VERSION} bundles the following third-party packages.\n` +
     `Each is listed with its version, its declared licence and the licence text it ships.\n`;
   const blocks = packages.map((p) => {
-    const text = p.licenseText?.trim() ?? `(no licence file shipped; declared licence: ${p.license})`;
+    const text =
+      p.licenseText?.trim() ?? `(no licence file shipped; declared licence: ${p.license})`;
     return `${"=".repeat(78)}\n${p.name}@${p.version} (${p.license})\n${"-".repeat(78)}\n${text}\n`;
   });
   return `${header}\n${blocks.join("\n")}`;
@@ -104,7 +105,8 @@ function licenseNotices(packages: BundledPackage[]): string {
 
 async function writeZip(target: string, entries: Array<[string, Buffer]>): Promise<void> {
   const zip = new yazl.ZipFile();
-  for (const [name, content] of entries) zip.addBuffer(content, name, { mtime: ZIP_MTIME, mode: 0o100644 });
+  for (const [name, content] of entries)
+    zip.addBuffer(content, name, { mtime: ZIP_MTIME, mode: 0o100644 });
   zip.end();
   await new Promise<void>((resolve, reject) => {
     const out = createWriteStream(target);
@@ -116,7 +118,8 @@ async function writeZip(target: string, entries: Array<[string, Buffer]>): Promi
 
 async function zipBuffer(entries: Array<[string, Buffer]>): Promise<Buffer> {
   const zip = new yazl.ZipFile();
-  for (const [name, content] of entries) zip.addBuffer(content, name, { mtime: ZIP_MTIME, mode: 0o100644 });
+  for (const [name, content] of entries)
+    zip.addBuffer(content, name, { mtime: ZIP_MTIME, mode: 0o100644 });
   zip.end();
   const chunks: Buffer[] = [];
   for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);

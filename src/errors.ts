@@ -6,6 +6,11 @@ import { EXIT, type ExitCode } from "./exit-codes.ts";
 
 export abstract class ProductError extends Error {
   abstract readonly exitCode: ExitCode;
+  /** What was already reached when the error happened (the execution, once started). */
+  partialOutcome?: {
+    result: Record<string, unknown> & { executionArn: string; status: string };
+    changed: boolean;
+  };
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -61,4 +66,9 @@ export function validationErrorFrom(problems: readonly FieldProblem[]): DataVali
   return new DataValidationError(`${problems.length} ${noun} invalid:\n  ${lines.join("\n  ")}`, {
     problems,
   });
+}
+
+/** Status checks kept failing for too long while the execution may still be running. */
+export class StatusUnavailableError extends ProductError {
+  readonly exitCode = EXIT.statusUnavailable;
 }

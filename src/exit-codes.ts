@@ -18,19 +18,22 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** The word that starts status_description for each exit code. */
+/**
+ * The word that starts status_description for each exit code; the existing extension's
+ * words are kept for the codes it has, so parsers of its output keep working.
+ */
 export const STATUS_WORD: Record<ExitCode, string> = {
   0: "SUCCESS",
   1: "FAIL",
   2: "AUTHENTICATION_ERROR",
   3: "AUTHORIZATION_ERROR",
   10: "CONNECTION_ERROR",
-  11: "PROXY_CONNECTION_ERROR",
+  11: "CONNECTION_ERROR",
   20: "DATA_VALIDATION_ERROR",
-  23: "EXECUTION_FAILED",
-  24: "EXECUTION_ABORTED",
-  25: "EXECUTION_TIMED_OUT",
-  26: "MAXIMUM_WAIT_REACHED",
+  23: "FAIL",
+  24: "FAIL",
+  25: "FAIL",
+  26: "FAIL",
   27: "CANCELLED",
   28: "STATUS_UNAVAILABLE",
 };

@@ -1,31 +1,136 @@
 /**
- * Entry point of the bundled program. Wires the stages together; importable so tests can
- * call run() in-process as well as run the bundle.
+ * Entry point of the bundled program. Wires the stages together:
+ * read fields -> validate -> resolve config -> run the action -> write outputs -> exit code.
+ * Importable, so tests can call run() in-process as well as run the bundle.
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { runStartExecution } from "./actions/run-start.ts";
+import { ProductError, UnexpectedError, type FieldProblem } from "./errors.ts";
+import { EXIT } from "./exit-codes.ts";
 import { INPUT_FIELDS } from "./fields/catalog.ts";
+import { flagOf, readFields } from "./fields/read.ts";
+import type { FieldValues } from "./fields/template-types.ts";
+import { validate, withDefaults } from "./fields/validate.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { buildDocument, type Outcome, writeDocument } from "./output/extension-output.ts";
+import { createOutputFields } from "./output/output-fields.ts";
+import { mask } from "./secrets.ts";
 import { VERSION } from "./version.ts";
 
 export interface RunOptions {
-  argv: readonly string[];
-  env: NodeJS.ProcessEnv;
+  readonly argv: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  /** Fires when the task is cancelled (the entry point wires it to SIGTERM, SIGINT, SIGHUP). */
+  readonly signal?: AbortSignal;
+  readonly log?: Logger;
 }
 
-/** Run the program and resolve to its exit code. */
+export interface TaskContext {
+  readonly taskName?: string;
+  readonly taskInstanceId?: string;
+  readonly executionCount: number;
+}
+
+function readContext(env: NodeJS.ProcessEnv, problems: FieldProblem[]): TaskContext {
+  const rawCount = env["UE_EXECUTION_COUNT"];
+  let executionCount = 1;
+  if (rawCount !== undefined && rawCount !== "") {
+    if (/^\d+$/.test(rawCount.trim()) && Number(rawCount) >= 1) executionCount = Number(rawCount);
+    else {
+      problems.push({
+        field: "UE_EXECUTION_COUNT",
+        label: "UE_EXECUTION_COUNT",
+        message: `must be a whole number of at least 1, got ${JSON.stringify(rawCount)}`,
+      });
+    }
+  }
+  return {
+    ...(env["UE_TASK_NAME"] ? { taskName: env["UE_TASK_NAME"] } : {}),
+    ...(env["UE_TASK_INSTANCE_ID"] ? { taskInstanceId: env["UE_TASK_INSTANCE_ID"] } : {}),
+    executionCount,
+  };
+}
+
+function help(): string {
+  const lines = INPUT_FIELDS.filter((f) => f.type !== "Credential").map(
+    (f) =>
+      `  ${flagOf(f).padEnd(32)} ${f.label} (${f.type}${f.default ? `, default ${f.default}` : ""})`,
+  );
+  return [
+    `ue-aws-stepfunctions ${VERSION}: start and supervise AWS Step Functions executions`,
+    "",
+    "usage: node ue-aws-stepfunctions.cjs [--fields-file FILE] [flags]",
+    "",
+    "Field values come from UE_FIELDS_FILE (or --fields-file), else UE_FIELD_<NAME> variables;",
+    "flags override both. Credentials: UE_FIELD_CREDENTIALS_USER / _PASSWORD, or the standard",
+    "AWS credential chain. The result document goes to UE_EXTENSION_OUTPUT_FILE or stdout.",
+    "",
+    ...lines,
+    `  ${"--fields-file".padEnd(32)} JSON file of field values`,
+    `  ${"--version".padEnd(32)} print the version`,
+    "",
+  ].join("\n");
+}
+
+/** Run the program and resolve to its exit code. Never throws. */
 export async function run(options: RunOptions): Promise<number> {
-  const { argv } = options;
+  const { argv, env } = options;
   if (argv.includes("--version")) {
     process.stdout.write(`ue-aws-stepfunctions ${VERSION}\n`);
     return 0;
   }
   if (argv.includes("--help")) {
-    const flags = INPUT_FIELDS.map((f) => `  --${f.name.replaceAll("_", "-")}  ${f.label}`);
-    process.stdout.write(`usage: ue-aws-stepfunctions [flags]\n${flags.join("\n")}\n`);
+    process.stdout.write(help());
     return 0;
   }
-  process.stderr.write("ue-aws-stepfunctions: no action implemented yet\n");
-  return 1;
+  // The SDK's notice about future Node versions is not the operator's business.
+  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
+  const log = options.log ?? createLogger();
+  const outputs = createOutputFields(env["UE_OUTPUT_FIELDS_FILE"]);
+  let values: FieldValues = {};
+  let outcome: Outcome;
+  try {
+    const problems: FieldProblem[] = [];
+    const context = readContext(env, problems);
+    const raw = readFields(env, argv);
+    values = withDefaults(raw.values);
+    log.info(`ue-aws-stepfunctions ${VERSION}; fields from ${raw.source}`);
+    const config = validate(raw.values, [...problems, ...raw.problems], {
+      executionCount: context.executionCount,
+    });
+    values = config.fields;
+    outcome = await runStartExecution({
+      config,
+      context,
+      env,
+      log,
+      outputs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    const known =
+      error instanceof ProductError ? error : new UnexpectedError(String(error), { cause: error });
+    log.error(known.message);
+    if (!(error instanceof ProductError) && error instanceof Error && error.stack) {
+      log.debug(error.stack);
+    }
+    outcome = {
+      exitCode: known.exitCode,
+      description: known.message,
+      changed: false,
+      result: null,
+      ...(known.partialOutcome as Partial<Outcome> | undefined),
+    };
+  }
+  try {
+    const code = writeDocument(buildDocument(outcome, values), env["UE_EXTENSION_OUTPUT_FILE"]);
+    log.info(`exit code ${code}`);
+    return code;
+  } catch (error) {
+    log.error(`cannot write the extension output: ${mask(String(error))}`);
+    return outcome.exitCode === EXIT.success ? EXIT.unexpected : outcome.exitCode;
+  }
 }
 
 function isMain(): boolean {
@@ -39,13 +144,28 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  run({ argv: process.argv.slice(2), env: process.env }).then(
+  const controller = new AbortController();
+  const log = createLogger();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      log.warn(`received ${name}: cancelling`);
+      controller.abort(name);
+    } else {
+      log.warn(`received ${name} again: ending now`);
+      // The first cancel is still writing; give up on it and leave at once.
+      process.exit(EXIT.cancelled);
+    }
+  };
+  for (const name of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(name, onSignal);
+  run({ argv: process.argv.slice(2), env: process.env, signal: controller.signal, log }).then(
     (code) => {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`ue-aws-stepfunctions: unexpected error: ${String(error)}\n`);
-      process.exitCode = 1;
+      process.stderr.write(`ue-aws-stepfunctions: unexpected error: ${mask(String(error))}\n`);
+      process.exitCode = EXIT.unexpected;
     },
   );
 }

@@ -3,7 +3,14 @@
  * the extension-output schema and the README field table are generated from it.
  */
 
-export type FieldType = "Text" | "Large Text" | "Script" | "Integer" | "Boolean" | "Choice" | "Credential";
+export type FieldType =
+  | "Text"
+  | "Large Text"
+  | "Script"
+  | "Integer"
+  | "Boolean"
+  | "Choice"
+  | "Credential";
 
 /** A visibility or requirement condition on another field (named here by field name). */
 export interface FieldCondition {

@@ -27,21 +27,30 @@ describe("the importable package", () => {
   });
 
   test("holds exactly the template, the extension archive and the icon", () => {
-    assert.deepEqual([...outer.keys()].sort(), ["extension_archive.zip", "template.json", "template_icon.png"]);
+    assert.deepEqual([...outer.keys()].sort(), [
+      "extension_archive.zip",
+      "template.json",
+      "template_icon.png",
+    ]);
   });
 
   test("carries the committed template and icon unchanged", async () => {
-    assert.deepEqual(outer.get("template.json"), await readFile(join(ROOT, "template/template.json")));
+    assert.deepEqual(
+      outer.get("template.json"),
+      await readFile(join(ROOT, "template/template.json")),
+    );
     const icon = outer.get("template_icon.png");
     assert.ok(icon);
     assert.deepEqual(icon.subarray(1, 4).toString(), "PNG");
   });
 
   test("extension archive holds the bundle, the metadata and the licence notices", () => {
-    assert.deepEqual(
-      [...archive.keys()].sort(),
-      ["LICENSE", "THIRD_PARTY_LICENSES.txt", "extension.json", "ue-aws-stepfunctions.cjs"],
-    );
+    assert.deepEqual([...archive.keys()].sort(), [
+      "LICENSE",
+      "THIRD_PARTY_LICENSES.txt",
+      "extension.json",
+      "ue-aws-stepfunctions.cjs",
+    ]);
     const meta = JSON.parse(archive.get("extension.json")?.toString() ?? "{}");
     assert.equal(meta.extension.name, "ue-aws-stepfunctions");
     assert.equal(meta.extension.version, pkg.version);
@@ -51,7 +60,11 @@ describe("the importable package", () => {
   test("licence notices name every third-party package that is bundled", async () => {
     const notices = archive.get("THIRD_PARTY_LICENSES.txt")?.toString() ?? "";
     const metafile = JSON.parse(await readFile(join(ROOT, "dist/metafile.json"), "utf8"));
-    const roots = new Set(Object.keys(metafile.inputs).map(packageRoot).filter((r) => r !== null));
+    const roots = new Set(
+      Object.keys(metafile.inputs)
+        .map(packageRoot)
+        .filter((r) => r !== null),
+    );
     for (const root of roots) {
       const manifest = JSON.parse(await readFile(join(ROOT, root, "package.json"), "utf8"));
       const line = `${manifest.name}@${manifest.version} (`;

@@ -7,7 +7,9 @@ import { evaluateForm, isSet, parseDefault } from "../../src/fields/visibility.t
 import { validateFields } from "../../src/generated/validators.cjs";
 import { ROOT } from "../helpers/paths.ts";
 
-const template = JSON.parse(await readFile(join(ROOT, "template/template.json"), "utf8")) as Template;
+const template = JSON.parse(
+  await readFile(join(ROOT, "template/template.json"), "utf8"),
+) as Template;
 const fields = template.fields;
 const START = "Start Asynchronous Execution";
 
@@ -30,14 +32,72 @@ describe("evaluateForm on the product template", () => {
 
   // [entered values, fields that must be shown, fields that must be hidden, missing required]
   const cases: Array<[string, FieldValues, string[], string[], string[]]> = [
-    ["role on", { role_based_access: true, state_machine_arn: "x" }, ["role_arn", "role_external_id"], [], ["role_arn"]],
-    ["role off", { role_based_access: false, role_arn: "arn", state_machine_arn: "x" }, [], ["role_arn", "role_external_id"], []],
-    ["waiting", { wait_for_success_or_failure: true, state_machine_arn: "x" }, ["polling_interval", "maximum_wait", "maximum_wait_action", "stop_execution_on_cancel"], [], []],
-    ["not waiting", { wait_for_success_or_failure: false, state_machine_arn: "x" }, [], ["polling_interval", "maximum_wait", "stop_execution_on_cancel"], []],
-    ["proxy on, default type HTTP", { use_proxy: true, state_machine_arn: "x" }, ["proxy_type", "proxy"], ["proxy_ca_bundle_file", "proxy_credentials"], ["proxy"]],
-    ["proxy HTTPS", { use_proxy: true, proxy_type: ["HTTPS"], proxy: "https://p:1", state_machine_arn: "x" }, ["proxy_ca_bundle_file"], ["proxy_credentials"], []],
-    ["proxy HTTPS with credentials", { use_proxy: true, proxy_type: ["HTTPS With Credentials"], proxy: "https://p:1", state_machine_arn: "x" }, ["proxy_ca_bundle_file", "proxy_credentials"], [], ["proxy_credentials"]],
-    ["proxy off hides the whole proxy chain", { use_proxy: false, proxy_type: ["HTTPS With Credentials"], proxy: "p", state_machine_arn: "x" }, [], ["proxy_type", "proxy", "proxy_ca_bundle_file", "proxy_credentials"], []],
+    [
+      "role on",
+      { role_based_access: true, state_machine_arn: "x" },
+      ["role_arn", "role_external_id"],
+      [],
+      ["role_arn"],
+    ],
+    [
+      "role off",
+      { role_based_access: false, role_arn: "arn", state_machine_arn: "x" },
+      [],
+      ["role_arn", "role_external_id"],
+      [],
+    ],
+    [
+      "waiting",
+      { wait_for_success_or_failure: true, state_machine_arn: "x" },
+      ["polling_interval", "maximum_wait", "maximum_wait_action", "stop_execution_on_cancel"],
+      [],
+      [],
+    ],
+    [
+      "not waiting",
+      { wait_for_success_or_failure: false, state_machine_arn: "x" },
+      [],
+      ["polling_interval", "maximum_wait", "stop_execution_on_cancel"],
+      [],
+    ],
+    [
+      "proxy on, default type HTTP",
+      { use_proxy: true, state_machine_arn: "x" },
+      ["proxy_type", "proxy"],
+      ["proxy_ca_bundle_file", "proxy_credentials"],
+      ["proxy"],
+    ],
+    [
+      "proxy HTTPS",
+      { use_proxy: true, proxy_type: ["HTTPS"], proxy: "https://p:1", state_machine_arn: "x" },
+      ["proxy_ca_bundle_file"],
+      ["proxy_credentials"],
+      [],
+    ],
+    [
+      "proxy HTTPS with credentials",
+      {
+        use_proxy: true,
+        proxy_type: ["HTTPS With Credentials"],
+        proxy: "https://p:1",
+        state_machine_arn: "x",
+      },
+      ["proxy_ca_bundle_file", "proxy_credentials"],
+      [],
+      ["proxy_credentials"],
+    ],
+    [
+      "proxy off hides the whole proxy chain",
+      {
+        use_proxy: false,
+        proxy_type: ["HTTPS With Credentials"],
+        proxy: "p",
+        state_machine_arn: "x",
+      },
+      [],
+      ["proxy_type", "proxy", "proxy_ca_bundle_file", "proxy_credentials"],
+      [],
+    ],
   ];
   for (const [title, entered, shown, hidden, missing] of cases) {
     test(title, () => {
@@ -52,7 +112,10 @@ describe("evaluateForm on the product template", () => {
   }
 
   test("the default polling interval arrives as a number when waiting", () => {
-    const form = evaluateForm(fields, { wait_for_success_or_failure: true, state_machine_arn: "x" });
+    const form = evaluateForm(fields, {
+      wait_for_success_or_failure: true,
+      state_machine_arn: "x",
+    });
     assert.equal(form.values["polling_interval"], 10);
     assert.equal(form.values["stop_execution_on_cancel"], true);
   });
@@ -66,20 +129,82 @@ describe("evaluateForm on the product template", () => {
 
 describe("evaluateForm rules on a synthetic form", () => {
   const base: TemplateField = {
-    sysId: null, name: "", label: "", hint: null, sequence: 0, fieldType: "Text", fieldMapping: "",
-    fieldValue: null, fieldLength: null, required: false, requireIfVisible: false, requireIfField: null,
-    requireIfFieldValue: null, showIfField: null, showIfFieldValue: null, noSpaceIfHidden: false,
-    preserveValueIfHidden: false, fieldRestriction: "No Restriction", preserveOutputOnRerun: false,
-    choices: null, intFieldMin: null, intFieldMax: null, textType: null, allowMultipleChoices: false,
-    allowEmptyChoice: false, defaultListView: false,
+    sysId: null,
+    name: "",
+    label: "",
+    hint: null,
+    sequence: 0,
+    fieldType: "Text",
+    fieldMapping: "",
+    fieldValue: null,
+    fieldLength: null,
+    required: false,
+    requireIfVisible: false,
+    requireIfField: null,
+    requireIfFieldValue: null,
+    showIfField: null,
+    showIfFieldValue: null,
+    noSpaceIfHidden: false,
+    preserveValueIfHidden: false,
+    fieldRestriction: "No Restriction",
+    preserveOutputOnRerun: false,
+    choices: null,
+    intFieldMin: null,
+    intFieldMax: null,
+    textType: null,
+    allowMultipleChoices: false,
+    allowEmptyChoice: false,
+    defaultListView: false,
   };
   const form: TemplateField[] = [
-    { ...base, name: "mode", sequence: 1, fieldType: "Choice", fieldMapping: "Choice Field 1", fieldValue: "a",
-      choices: ["a", "b", "c"].map((v, i) => ({ fieldValue: v, fieldValueLabel: null, sequence: i, useFieldValueForLabel: true })) },
-    { ...base, name: "kept", sequence: 2, fieldMapping: "Text Field 1", showIfField: "Choice Field 1", showIfFieldValue: "b", preserveValueIfHidden: true },
-    { ...base, name: "dropped", sequence: 3, fieldMapping: "Text Field 2", showIfField: "Choice Field 1", showIfFieldValue: "b,c" },
-    { ...base, name: "needed", sequence: 4, fieldMapping: "Text Field 3", requireIfField: "Choice Field 1", requireIfFieldValue: "c" },
-    { ...base, name: "always", sequence: 5, fieldMapping: "Text Field 4", required: true, showIfField: "Choice Field 1", showIfFieldValue: "c" },
+    {
+      ...base,
+      name: "mode",
+      sequence: 1,
+      fieldType: "Choice",
+      fieldMapping: "Choice Field 1",
+      fieldValue: "a",
+      choices: ["a", "b", "c"].map((v, i) => ({
+        fieldValue: v,
+        fieldValueLabel: null,
+        sequence: i,
+        useFieldValueForLabel: true,
+      })),
+    },
+    {
+      ...base,
+      name: "kept",
+      sequence: 2,
+      fieldMapping: "Text Field 1",
+      showIfField: "Choice Field 1",
+      showIfFieldValue: "b",
+      preserveValueIfHidden: true,
+    },
+    {
+      ...base,
+      name: "dropped",
+      sequence: 3,
+      fieldMapping: "Text Field 2",
+      showIfField: "Choice Field 1",
+      showIfFieldValue: "b,c",
+    },
+    {
+      ...base,
+      name: "needed",
+      sequence: 4,
+      fieldMapping: "Text Field 3",
+      requireIfField: "Choice Field 1",
+      requireIfFieldValue: "c",
+    },
+    {
+      ...base,
+      name: "always",
+      sequence: 5,
+      fieldMapping: "Text Field 4",
+      required: true,
+      showIfField: "Choice Field 1",
+      showIfFieldValue: "c",
+    },
   ];
 
   test("preserveValueIfHidden keeps a hidden value; others are dropped", () => {
@@ -127,7 +252,12 @@ describe("the field-value schema agrees with the form rules", () => {
     for (const wait of [true, false])
       for (const proxy of [true, false])
         for (const type of ["HTTP", "HTTPS", "HTTPS With Credentials"])
-          combos.push({ role_based_access: role, wait_for_success_or_failure: wait, use_proxy: proxy, proxy_type: [type] });
+          combos.push({
+            role_based_access: role,
+            wait_for_success_or_failure: wait,
+            use_proxy: proxy,
+            proxy_type: [type],
+          });
 
   for (const entered of combos) {
     test(JSON.stringify(entered), () => {

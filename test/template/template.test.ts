@@ -6,7 +6,9 @@ import { Ajv } from "ajv";
 import type { Template } from "../../src/fields/template-types.ts";
 import { ROOT } from "../helpers/paths.ts";
 
-const template = JSON.parse(await readFile(join(ROOT, "template/template.json"), "utf8")) as Template;
+const template = JSON.parse(
+  await readFile(join(ROOT, "template/template.json"), "utf8"),
+) as Template;
 const schema = JSON.parse(await readFile(join(ROOT, "schemas/template.schema.json"), "utf8"));
 const byName = new Map(template.fields.map((f) => [f.name, f]));
 const byMapping = new Map(template.fields.map((f) => [f.fieldMapping, f]));
@@ -19,19 +21,35 @@ function field(name: string) {
 
 describe("template.json", () => {
   test("validates against schemas/template.schema.json", () => {
-    const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+    const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+      schema,
+    );
     assert.ok(validate(template), JSON.stringify(validate.errors, null, 2));
   });
 
   test("the schema rejects what the controller would reject", () => {
-    const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+    const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+      schema,
+    );
     const bad = [
-      (t: Template) => { t.fields[0]!.name = "1starts_with_digit"; },
-      (t: Template) => { t.fields[0]!.name = "a_name_that_is_longer_than_28_chars"; },
-      (t: Template) => { t.fields[0]!.fieldMapping = "Text Field"; },
-      (t: Template) => { t.fields[0]!.fieldValue = 10 as unknown as string; },
-      (t: Template) => { delete (t.fields[0] as Partial<typeof t.fields[0]>).showIfField; },
-      (t: Template) => { t.templateType = "Script" as "Extension"; },
+      (t: Template) => {
+        t.fields[0]!.name = "1starts_with_digit";
+      },
+      (t: Template) => {
+        t.fields[0]!.name = "a_name_that_is_longer_than_28_chars";
+      },
+      (t: Template) => {
+        t.fields[0]!.fieldMapping = "Text Field";
+      },
+      (t: Template) => {
+        t.fields[0]!.fieldValue = 10 as unknown as string;
+      },
+      (t: Template) => {
+        delete (t.fields[0] as Partial<(typeof t.fields)[0]>).showIfField;
+      },
+      (t: Template) => {
+        t.templateType = "Script" as "Extension";
+      },
     ];
     for (const mutate of bad) {
       const copy = structuredClone(template);
@@ -69,7 +87,8 @@ describe("template.json", () => {
           controller.fieldType === "Boolean"
             ? ["true", "false"]
             : (controller.choices ?? []).map((c) => c.fieldValue);
-        for (const v of (values ?? "").split(",")) assert.ok(allowed.includes(v), `${f.name}: ${v}`);
+        for (const v of (values ?? "").split(","))
+          assert.ok(allowed.includes(v), `${f.name}: ${v}`);
       }
     }
   });

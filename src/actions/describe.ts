@@ -1,0 +1,107 @@
+/**
+ * Turn DescribeExecution replies (and, where they say nothing, the execution history)
+ * into the result section of the extension output.
+ */
+import {
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  type SFNClient,
+} from "@aws-sdk/client-sfn";
+import type { ExecutionResult } from "../output/extension-output.ts";
+
+export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
+
+/** ISO 8601 with offset, or null. */
+export function isoDate(date: Date | undefined): string | null {
+  return date ? date.toISOString() : null;
+}
+
+/** The parsed value of the execution's output, when it is JSON. */
+function parseOutput(output: string | undefined): { outputParsed?: unknown } {
+  if (output === undefined) return {};
+  try {
+    return { outputParsed: JSON.parse(output) as unknown };
+  } catch {
+    return {};
+  }
+}
+
+export function toResult(d: DescribeExecutionCommandOutput): ExecutionResult {
+  return {
+    executionArn: d.executionArn as string,
+    stateMachineArn: d.stateMachineArn ?? null,
+    name: d.name ?? null,
+    status: d.status ?? "RUNNING",
+    startDate: isoDate(d.startDate),
+    stopDate: isoDate(d.stopDate),
+    output: d.output ?? null,
+    ...parseOutput(d.output),
+    outputDetails: d.outputDetails ? { included: d.outputDetails.included ?? false } : null,
+    error: d.error ?? null,
+    cause: d.cause ?? null,
+    failedState: null,
+    redriveCount: d.redriveCount ?? null,
+    redriveStatus: d.redriveStatus ?? null,
+  };
+}
+
+export interface FailureDetails {
+  error: string | null;
+  cause: string | null;
+  failedState: string | null;
+}
+
+const FAILURE_EVENTS = new Set(["ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"]);
+
+/** Error, cause and failing state from the most recent history events. */
+export async function failureFromHistory(
+  sfn: SFNClient,
+  executionArn: string,
+  pageLimit = 5,
+): Promise<FailureDetails> {
+  const details: FailureDetails = { error: null, cause: null, failedState: null };
+  let nextToken: string | undefined;
+  for (let page = 0; page < pageLimit; page++) {
+    const reply = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        reverseOrder: true,
+        maxResults: 100,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    for (const event of reply.events ?? []) {
+      readEvent(event, details);
+      if (details.failedState !== null) return details;
+    }
+    nextToken = reply.nextToken;
+    if (!nextToken) break;
+  }
+  return details;
+}
+
+function readEvent(event: HistoryEvent, details: FailureDetails): void {
+  if (event.type && FAILURE_EVENTS.has(event.type)) {
+    const d =
+      event.executionFailedEventDetails ??
+      event.executionTimedOutEventDetails ??
+      event.executionAbortedEventDetails;
+    details.error ??= d?.error ?? null;
+    details.cause ??= d?.cause ?? null;
+    return;
+  }
+  // Walking backwards, the first state entered is where the execution was when it ended.
+  if (event.stateEnteredEventDetails?.name && details.failedState === null) {
+    details.failedState = event.stateEnteredEventDetails.name;
+  }
+  const failed =
+    event.taskFailedEventDetails ??
+    event.lambdaFunctionFailedEventDetails ??
+    event.activityFailedEventDetails ??
+    event.mapRunFailedEventDetails;
+  if (failed) {
+    details.error ??= failed.error ?? null;
+    details.cause ??= failed.cause ?? null;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Supervise an execution to its end (SPEC 5.5): adaptive polling capped by the polling
+ * interval, status changes logged and published, transient failures retried with backoff.
+ */
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type SFNClient,
+} from "@aws-sdk/client-sfn";
+import { classifyError, isTransient } from "../aws/classify.ts";
+import { StatusUnavailableError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { OutputFields } from "../output/output-fields.ts";
+import { backoffDelay, formatDuration, nextPollDelay, stillRunningDue } from "../polling.ts";
+import { TERMINAL } from "./describe.ts";
+
+/** Default span of unbroken status-call failures after which the task gives up (exit 28). */
+export const DEFAULT_FAILURE_LIMIT_MS = 15 * 60_000;
+
+export interface WaitRequest {
+  readonly sfn: SFNClient;
+  readonly executionArn: string;
+  /** When the execution started (for the adaptive schedule); now when unknown. */
+  readonly executionStart: Date;
+  readonly pollingIntervalSeconds: number;
+  /** 0 = no limit. */
+  readonly maximumWaitSeconds: number;
+  readonly log: Logger;
+  readonly outputs: OutputFields;
+  readonly signal?: AbortSignal;
+  readonly failureLimitMs?: number;
+  readonly random?: () => number;
+}
+
+export type WaitResult =
+  | { readonly kind: "ended"; readonly execution: DescribeExecutionCommandOutput }
+  | { readonly kind: "maximum-wait"; readonly last: DescribeExecutionCommandOutput | null }
+  | { readonly kind: "cancelled"; readonly last: DescribeExecutionCommandOutput | null };
+
+/** Sleep that ends early when the signal fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+function isExpiredToken(error: unknown): boolean {
+  return /ExpiredToken/.test((error as { name?: string }).name ?? "");
+}
+
+export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
+  const { log, outputs, signal } = req;
+  const ceilingMs = req.pollingIntervalSeconds * 1000;
+  const failureLimitMs = req.failureLimitMs ?? DEFAULT_FAILURE_LIMIT_MS;
+  const waitStart = Date.now();
+  const deadline =
+    req.maximumWaitSeconds > 0 ? waitStart + req.maximumWaitSeconds * 1000 : Infinity;
+  let last: DescribeExecutionCommandOutput | null = null;
+  let lastStatus: string | undefined;
+  let failures = 0;
+  let firstFailureAt = 0;
+  let reportedAt = 0;
+
+  for (;;) {
+    if (signal?.aborted) return { kind: "cancelled", last };
+    if (Date.now() >= deadline) return { kind: "maximum-wait", last };
+
+    let delay: number;
+    try {
+      const reply = await req.sfn.send(
+        new DescribeExecutionCommand({ executionArn: req.executionArn }),
+        {
+          ...(signal ? { abortSignal: signal } : {}),
+        },
+      );
+      if (failures > 0) log.info(`status checks answer again after ${failures} failed attempt(s)`);
+      failures = 0;
+      last = reply;
+      const status = reply.status ?? "RUNNING";
+      if (status !== lastStatus) {
+        if (lastStatus !== undefined) log.info(`execution status ${lastStatus} -> ${status}`);
+        else log.info(`execution status ${status}`);
+        lastStatus = status;
+        outputs.set({ execution_status: status });
+      }
+      if (TERMINAL.has(status)) return { kind: "ended", execution: reply };
+      const elapsed = Date.now() - req.executionStart.getTime();
+      if (stillRunningDue(Date.now() - waitStart, reportedAt)) {
+        reportedAt = Date.now() - waitStart;
+        log.info(`execution still ${status} after ${formatDuration(elapsed)}`);
+      }
+      delay = nextPollDelay(elapsed, ceilingMs, req.random);
+    } catch (error) {
+      if (signal?.aborted) return { kind: "cancelled", last };
+      if (!isTransient(error) && !isExpiredToken(error)) {
+        throw classifyError(error, { operation: "DescribeExecution" });
+      }
+      failures++;
+      if (failures === 1) firstFailureAt = Date.now();
+      const failingFor = Date.now() - firstFailureAt;
+      const reason = `${(error as { name?: string }).name ?? "Error"}: ${(error as Error).message}`;
+      if (failingFor >= failureLimitMs && failures >= 3) {
+        throw new StatusUnavailableError(
+          `status checks of ${req.executionArn} failed ${failures} times over ${formatDuration(failingFor)} (last: ${reason}); the execution may still be running, and a rerun of this task re-attaches to it`,
+          { cause: error },
+        );
+      }
+      delay = backoffDelay(failures, ceilingMs, req.random);
+      if (failures === 1 || failures % 10 === 0) {
+        log.warn(`status check failed (${reason}); trying again in ${(delay / 1000).toFixed(1)} s`);
+      }
+    }
+    await sleep(Math.max(0, Math.min(delay, deadline - Date.now())), signal);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The extension output document (SPEC 5.8): built from the outcome, masked, checked
+ * against its schema, written atomically to UE_EXTENSION_OUTPUT_FILE or to stdout.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { INPUT_FIELDS } from "../fields/catalog.ts";
+import type { FieldValues } from "../fields/template-types.ts";
+import { validateExtensionOutput } from "../generated/validators.cjs";
+import { EXIT, type ExitCode, STATUS_WORD } from "../exit-codes.ts";
+import { mask } from "../secrets.ts";
+import { VERSION } from "../version.ts";
+
+export interface ExecutionResult {
+  executionArn: string;
+  stateMachineArn: string | null;
+  name: string | null;
+  status: string;
+  startDate: string | null;
+  stopDate: string | null;
+  input?: string | null;
+  output: string | null;
+  outputParsed?: unknown;
+  outputDetails: { included?: boolean } | null;
+  error: string | null;
+  cause: string | null;
+  failedState: string | null;
+  redriveCount?: number | null;
+  redriveStatus?: string | null;
+  [key: string]: unknown;
+}
+
+export interface Outcome {
+  exitCode: ExitCode;
+  /** The text after the status word. */
+  description: string;
+  changed: boolean;
+  result: ExecutionResult | null;
+}
+
+export interface ExtensionOutput {
+  exit_code: number;
+  status_description: string;
+  changed: boolean;
+  invocation: { extension: string; version: string; fields: Record<string, unknown> };
+  result: ExecutionResult | null;
+}
+
+/** Echo every input field; credentials only ever as "****". */
+export function echoFields(values: FieldValues): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const spec of INPUT_FIELDS) {
+    const value = values[spec.name];
+    if (spec.type === "Credential") {
+      const set = value !== undefined && typeof value === "object" && !Array.isArray(value);
+      fields[`${spec.name}_user`] = set ? "****" : null;
+      fields[`${spec.name}_password`] = set ? "****" : null;
+    } else if (spec.type === "Choice") {
+      fields[spec.name] = Array.isArray(value) ? (value[0] ?? null) : null;
+    } else {
+      fields[spec.name] = value ?? null;
+    }
+  }
+  return fields;
+}
+
+/** Build the document for an outcome. */
+export function buildDocument(outcome: Outcome, values: FieldValues): ExtensionOutput {
+  return {
+    exit_code: outcome.exitCode,
+    status_description: `${STATUS_WORD[outcome.exitCode]}: ${outcome.description}`,
+    changed: outcome.changed,
+    invocation: { extension: "ue-aws-stepfunctions", version: VERSION, fields: echoFields(values) },
+    result: outcome.result,
+  };
+}
+
+/** Serialise, mask and check the document; a document that fails its schema becomes exit 1. */
+export function serialise(doc: ExtensionOutput): { text: string; exitCode: number } {
+  const text = mask(JSON.stringify(doc, null, 2));
+  const parsed = JSON.parse(text) as unknown;
+  if (validateExtensionOutput(parsed)) return { text: `${text}\n`, exitCode: doc.exit_code };
+  // Never lose the outcome: fall back to a minimal document that is valid.
+  const problems = (validateExtensionOutput.errors ?? [])
+    .map((e) => `${e.instancePath || "/"} ${e.message}`)
+    .join("; ");
+  const fallback: ExtensionOutput = {
+    ...doc,
+    exit_code: EXIT.unexpected,
+    status_description: `${STATUS_WORD[EXIT.unexpected]}: internal error, output document was invalid (${problems}); original status: ${doc.status_description}`,
+    result: null,
+  };
+  return { text: `${mask(JSON.stringify(fallback, null, 2))}\n`, exitCode: EXIT.unexpected };
+}
+
+/** Write atomically: a temporary file beside the target, flushed, then renamed over it. */
+export function writeAtomically(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const fd = openSync(temp, "w", 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // The temporary file is already gone.
+    }
+    throw error;
+  }
+}
+
+/** Write the document where the contract says; returns the exit code to use. */
+export function writeDocument(doc: ExtensionOutput, path: string | undefined): number {
+  const { text, exitCode } = serialise(doc);
+  if (path) writeAtomically(path, text);
+  else process.stdout.write(text);
+  return exitCode;
+}

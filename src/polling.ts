@@ -1,0 +1,54 @@
+/**
+ * When to look again (SPEC 5.5). The wait grows with the time already spent, so a short
+ * execution is noticed soon after it ends and a long one is not polled needlessly; the
+ * polling interval is the ceiling; each wait has a little jitter.
+ */
+
+export const FIRST_CHECK_MS = 500;
+/** Share of the elapsed time to wait: at most ~25% lateness relative to the run so far. */
+const ELAPSED_SHARE = 0.25;
+const JITTER = 0.1;
+
+/** Milliseconds to wait before the next status check. */
+export function nextPollDelay(
+  elapsedMs: number,
+  ceilingMs: number,
+  random: () => number = Math.random,
+): number {
+  const base = Math.min(ceilingMs, Math.max(FIRST_CHECK_MS, elapsedMs * ELAPSED_SHARE));
+  const jittered = base * (1 - JITTER + 2 * JITTER * random());
+  return Math.round(Math.min(ceilingMs, Math.max(100, jittered)));
+}
+
+export const BACKOFF_BASE_MS = 1_000;
+export const BACKOFF_CAP_MS = 30_000;
+
+/** Backoff after the n-th consecutive failed status call (1-based): exponential, full jitter. */
+export function backoffDelay(
+  failures: number,
+  ceilingMs: number,
+  random: () => number = Math.random,
+): number {
+  const cap = Math.max(
+    BACKOFF_BASE_MS,
+    Math.min(BACKOFF_CAP_MS, Math.max(ceilingMs, BACKOFF_BASE_MS)),
+  );
+  const exp = Math.min(cap, BACKOFF_BASE_MS * 2 ** Math.min(failures - 1, 16));
+  // Half fixed, half random: spreads many waiting tasks apart without waiting zero.
+  return Math.round(exp / 2 + (exp / 2) * random());
+}
+
+/** "h:mm:ss" for the still-running lines. */
+export function formatDuration(ms: number): string {
+  const total = Math.floor(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+}
+
+/** Whether a "still running" line is due: after 1 minute, then every 5 minutes. */
+export function stillRunningDue(elapsedMs: number, lastReportedMs: number): boolean {
+  if (lastReportedMs === 0) return elapsedMs >= 60_000;
+  return elapsedMs - lastReportedMs >= 300_000;
+}
