@@ -21,7 +21,10 @@ function who(task: TaskIdentity): string {
 }
 
 function show(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
+  if (typeof value === "string") return value;
+  // A Choice arrives as a list; one choice reads better as its plain value.
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(", ");
+  return JSON.stringify(value);
 }
 
 function finishedLine(r: TaskResult): string {
@@ -38,7 +41,7 @@ export function formatEvent(event: RunnerEvent, options: ReporterOptions = {}): 
     case "task-started": {
       const lines = [
         `${who(event.task)}  Started (task instance ${event.task.instanceId}, execution count ${event.task.executionCount}, pid ${event.pid})`,
-        `${INDENT}fields sent: ${Object.entries(event.fields).map(([k, v]) => `${k}=${show(v)}`).join(", ")}`,
+        `${INDENT}fields sent: ${Object.entries(event.fields).map(([k, v]) => `${k}=${k.includes("credentials") ? "****" : show(v)}`).join("; ")}`,
       ];
       if (event.dropped.length > 0) lines.push(`${INDENT}hidden by the form, not sent: ${event.dropped.join(", ")}`);
       if (event.cleared.length > 0) lines.push(`${INDENT}output-only fields cleared for the rerun: ${event.cleared.join(", ")}`);

@@ -78,8 +78,10 @@ describe("rerun (contract fixture program)", () => {
     assert.deepEqual(r2?.fields, r1?.fields, "a rerun sends the same fields");
   });
 
-  test("the product's output-only fields are kept on rerun (preserveOutputOnRerun), then updated", async () => {
-    const f = await open({ "*": { exitCodeByCount: { "1": 23 } } });
+  test("output-only fields with preserveOutputOnRerun are kept on rerun, then updated", async () => {
+    const template = await productTemplate();
+    for (const field of template.fields) field.preserveOutputOnRerun = true;
+    const f = await open({ "*": { exitCodeByCount: { "1": 23 } } }, { template });
     const first = await f.runner.launch({ name: "again", fields: { state_machine_arn: SM } }).result;
     const second = await f.runner.rerun(first.instanceId).result;
 
