@@ -26,8 +26,56 @@ interface BundledPackage {
   licenseText: string | null;
 }
 
-/** Bundle src/main.ts; returns the esbuild metafile for the licence notices. */
-async function bundle(): Promise<esbuild.Metafile> {
+const LAZY_SDK = /[\\/]src[\\/]aws[\\/]sdk-lazy\.ts$/;
+
+/** Bundle the rarely needed SDK parts on their own, as CommonJS text. */
+async function bundleLazySdk(): Promise<{ code: string; metafile: esbuild.Metafile }> {
+  const result = await esbuild.build({
+    entryPoints: [join(ROOT, "src/aws/sdk-lazy.ts")],
+    bundle: true,
+    write: false,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    mainFields: ["module", "main"],
+    minify: true,
+    keepNames: true,
+    legalComments: "none",
+    metafile: true,
+    logLevel: "warning",
+  });
+  return { code: result.outputFiles[0]?.text ?? "", metafile: result.metafile };
+}
+
+/**
+ * Replaces the import of sdk-lazy.ts with a module that compiles the embedded text when
+ * first imported: the text costs a string scan at start-up instead of a parse.
+ */
+function embedLazySdk(code: string): esbuild.Plugin {
+  return {
+    name: "embed-lazy-sdk",
+    setup(b) {
+      b.onResolve({ filter: /sdk-lazy\.ts$/ }, (args) => {
+        const resolved = join(args.resolveDir, args.path);
+        return LAZY_SDK.test(resolved) ? { path: "sdk-lazy", namespace: "embedded" } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: "embedded" }, () => ({
+        loader: "js",
+        contents: [
+          'const vm = require("node:vm");',
+          `const source = ${JSON.stringify(code)};`,
+          "const m = { exports: {} };",
+          'vm.runInThisContext("(function (exports, require, module) {" + source + "\\n})", { filename: "ue-aws-stepfunctions-sdk.cjs" })(m.exports, require, m);',
+          "module.exports = m.exports;",
+        ].join("\n"),
+      }));
+    },
+  };
+}
+
+/** Bundle src/main.ts; returns the esbuild metafiles for the licence notices. */
+async function bundle(): Promise<esbuild.Metafile[]> {
+  const lazy = await bundleLazySdk();
   const result = await esbuild.build({
     entryPoints: [join(ROOT, "src/main.ts")],
     outfile: BUNDLE_PATH,
@@ -35,11 +83,14 @@ async function bundle(): Promise<esbuild.Metafile> {
     platform: "node",
     target: "node20",
     format: "cjs",
+    // The ES module builds of the SDK tree-shake; the CommonJS ones carry every command.
+    mainFields: ["module", "main"],
     minify: true,
     keepNames: true,
     sourcemap: false,
     legalComments: "none",
     metafile: true,
+    plugins: [embedLazySdk(lazy.code)],
     // The program finds out whether it is the main module through import.meta.url.
     define: { "import.meta.url": "__bundleUrl" },
     banner: {
@@ -47,7 +98,7 @@ async function bundle(): Promise<esbuild.Metafile> {
     },
     logLevel: "warning",
   });
-  return result.metafile;
+  return [result.metafile, lazy.metafile];
 }
 
 /** The package root directory of a bundled input path, or null for our own sources. */
@@ -66,9 +117,9 @@ async function findLicenseText(dir: string): Promise<string | null> {
 }
 
 /** Collect name, version, licence and licence text of every package in the bundle. */
-async function bundledPackages(metafile: esbuild.Metafile): Promise<BundledPackage[]> {
+async function bundledPackages(metafiles: esbuild.Metafile[]): Promise<BundledPackage[]> {
   const roots = new Set<string>();
-  for (const input of Object.keys(metafile.inputs)) {
+  for (const input of metafiles.flatMap((m) => Object.keys(m.inputs))) {
     const root = packageRoot(input);
     if (root) roots.add(root);
   }
@@ -139,10 +190,10 @@ export async function build(): Promise<BuildReport> {
   await generate();
   await rm(DIST, { recursive: true, force: true });
   await mkdir(DIST, { recursive: true });
-  const metafile = await bundle();
+  const metafiles = await bundle();
   // Kept for the size report and for the test that every bundled package has its notice.
-  await writeFile(join(DIST, "metafile.json"), JSON.stringify(metafile));
-  const packages = await bundledPackages(metafile);
+  await writeFile(join(DIST, "metafile.json"), JSON.stringify(metafiles));
+  const packages = await bundledPackages(metafiles);
   const notices = licenseNotices(packages);
   await writeFile(join(DIST, LICENSES_NAME), notices);
 

@@ -2,12 +2,8 @@
  * Turn DescribeExecution replies (and, where they say nothing, the execution history)
  * into the result section of the extension output.
  */
-import {
-  type DescribeExecutionCommandOutput,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  type SFNClient,
-} from "@aws-sdk/client-sfn";
+import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
+import type { LeanSfnClient } from "../aws/sfn-client.ts";
 import type { ExecutionResult } from "../output/extension-output.ts";
 
 export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
@@ -27,7 +23,7 @@ function parseOutput(output: string | undefined): { outputParsed?: unknown } {
   }
 }
 
-export function toResult(d: DescribeExecutionCommandOutput): ExecutionResult {
+export function toResult(d: DescribeExecutionOutput): ExecutionResult {
   return {
     executionArn: d.executionArn as string,
     stateMachineArn: d.stateMachineArn ?? null,
@@ -56,21 +52,19 @@ const FAILURE_EVENTS = new Set(["ExecutionFailed", "ExecutionTimedOut", "Executi
 
 /** Error, cause and failing state from the most recent history events. */
 export async function failureFromHistory(
-  sfn: SFNClient,
+  sfn: LeanSfnClient,
   executionArn: string,
   pageLimit = 5,
 ): Promise<FailureDetails> {
   const details: FailureDetails = { error: null, cause: null, failedState: null };
   let nextToken: string | undefined;
   for (let page = 0; page < pageLimit; page++) {
-    const reply = await sfn.send(
-      new GetExecutionHistoryCommand({
-        executionArn,
-        reverseOrder: true,
-        maxResults: 100,
-        ...(nextToken ? { nextToken } : {}),
-      }),
-    );
+    const reply = await sfn.getExecutionHistory({
+      executionArn,
+      reverseOrder: true,
+      maxResults: 100,
+      ...(nextToken ? { nextToken } : {}),
+    });
     for (const event of reply.events ?? []) {
       readEvent(event, details);
       if (details.failedState !== null) return details;

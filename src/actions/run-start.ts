@@ -2,13 +2,10 @@
  * The "Start Asynchronous Execution" action from configuration to outcome: clients,
  * name, start or re-attach, optional wait, and what the end means for the exit code.
  */
-import {
-  type DescribeExecutionCommandOutput,
-  type SFNClient,
-  StopExecutionCommand,
-} from "@aws-sdk/client-sfn";
+import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
+import type { LeanSfnClient } from "../aws/sfn-client.ts";
 import { classifyError } from "../aws/classify.ts";
-import { createClients, roleSessionName } from "../aws/clients.ts";
+import { createClients, endpointFor, roleSessionName } from "../aws/clients.ts";
 import { createHttpHandler } from "../aws/http-handler.ts";
 import { resolveRegion } from "../aws/region.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
@@ -44,8 +41,8 @@ function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined
 
 /** The outcome of an execution that has ended. */
 export async function endedOutcome(
-  sfn: SFNClient,
-  execution: DescribeExecutionCommandOutput,
+  sfn: LeanSfnClient,
+  execution: DescribeExecutionOutput,
   changed: boolean,
   log: Logger,
 ): Promise<Outcome> {
@@ -65,7 +62,7 @@ export async function endedOutcome(
 }
 
 async function addFailureDetails(
-  sfn: SFNClient,
+  sfn: LeanSfnClient,
   result: ExecutionResult,
   log: Logger,
 ): Promise<void> {
@@ -87,7 +84,7 @@ function runningResult(
   config: TaskConfig,
   name: string,
   startDate: string | null,
-  last?: DescribeExecutionCommandOutput | null,
+  last?: DescribeExecutionOutput | null,
 ): ExecutionResult {
   if (last) return toResult(last);
   return {
@@ -107,7 +104,7 @@ function runningResult(
 
 /** Stop the execution, bounded in time so a cancel always ends within seconds. */
 async function stopExecution(
-  sfn: SFNClient,
+  sfn: LeanSfnClient,
   arn: string,
   error: string,
   cause: string,
@@ -116,9 +113,7 @@ async function stopExecution(
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), 5000);
   try {
-    await sfn.send(new StopExecutionCommand({ executionArn: arn, error, cause }), {
-      abortSignal: abort.signal,
-    });
+    await sfn.stopExecution({ executionArn: arn, error, cause }, { abortSignal: abort.signal });
     log.info(`stopped execution ${arn}`);
     return true;
   } catch (e) {
@@ -146,12 +141,13 @@ export async function runStartExecution(ctx: ActionContext): Promise<Outcome> {
   });
   const { sfn, credentialSource } = createClients({
     region: region.region,
-    ...(config.endpointUrl ? { endpointUrl: config.endpointUrl } : {}),
+    ...(endpointFor(config.endpointUrl, env) ? { endpointUrl: endpointFor(config.endpointUrl, env) as string } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
     ...(config.role ? { role: config.role } : {}),
     sessionName: roleSessionName(context.taskName, context.taskInstanceId),
     handler,
     log,
+    env,
   });
   log.info(`credentials from ${credentialSource}`);
 

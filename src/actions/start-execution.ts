@@ -2,12 +2,8 @@
  * Start Asynchronous Execution (SPEC 5.4): start, or re-attach to the execution this
  * same run already started, then hand over to the waiter when asked to wait.
  */
-import {
-  DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
-  type SFNClient,
-  StartExecutionCommand,
-} from "@aws-sdk/client-sfn";
+import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
+import type { LeanSfnClient } from "../aws/sfn-client.ts";
 import { classifyError } from "../aws/classify.ts";
 import { DataValidationError } from "../errors.ts";
 import type { ParsedStateMachineArn } from "../fields/validate.ts";
@@ -21,11 +17,11 @@ export interface Started {
   /** True when this run started it; false when it re-attached to an existing one. */
   readonly startedNow: boolean;
   /** Set when the execution already ended before we attached. */
-  readonly closed?: DescribeExecutionCommandOutput;
+  readonly closed?: DescribeExecutionOutput;
 }
 
 export interface StartRequest {
-  readonly sfn: SFNClient;
+  readonly sfn: LeanSfnClient;
   readonly stateMachineArn: string;
   readonly stateMachine: ParsedStateMachineArn;
   readonly name: string;
@@ -58,13 +54,11 @@ export async function startExecution(req: StartRequest): Promise<Started> {
   log.info(`starting execution ${req.name} of ${req.stateMachineArn}`);
   let reply: { executionArn?: string | undefined; startDate?: Date | undefined };
   try {
-    reply = await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: req.stateMachineArn,
-        name: req.name,
-        input: req.input,
-      }),
-    );
+    reply = await sfn.startExecution({
+      stateMachineArn: req.stateMachineArn,
+      name: req.name,
+      input: req.input,
+    });
   } catch (error) {
     if ((error as { name?: string }).name !== "ExecutionAlreadyExists") {
       throw classifyError(error, { operation: "StartExecution" });
@@ -86,9 +80,9 @@ export async function startExecution(req: StartRequest): Promise<Started> {
 
 async function reattach(req: StartRequest, original: unknown): Promise<Started> {
   const arn = executionArnFor(req.stateMachine, req.name);
-  let existing: DescribeExecutionCommandOutput;
+  let existing: DescribeExecutionOutput;
   try {
-    existing = await req.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    existing = await req.sfn.describeExecution({ executionArn: arn });
   } catch (error) {
     throw classifyError(error, { operation: "DescribeExecution" });
   }

@@ -2,11 +2,8 @@
  * Supervise an execution to its end (SPEC 5.5): adaptive polling capped by the polling
  * interval, status changes logged and published, transient failures retried with backoff.
  */
-import {
-  DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
-  type SFNClient,
-} from "@aws-sdk/client-sfn";
+import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
+import type { LeanSfnClient } from "../aws/sfn-client.ts";
 import { classifyError, isTransient } from "../aws/classify.ts";
 import { StatusUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -18,7 +15,7 @@ import { TERMINAL } from "./describe.ts";
 export const DEFAULT_FAILURE_LIMIT_MS = 15 * 60_000;
 
 export interface WaitRequest {
-  readonly sfn: SFNClient;
+  readonly sfn: LeanSfnClient;
   readonly executionArn: string;
   /** When the execution started (for the adaptive schedule); now when unknown. */
   readonly executionStart: Date;
@@ -33,9 +30,9 @@ export interface WaitRequest {
 }
 
 export type WaitResult =
-  | { readonly kind: "ended"; readonly execution: DescribeExecutionCommandOutput }
-  | { readonly kind: "maximum-wait"; readonly last: DescribeExecutionCommandOutput | null }
-  | { readonly kind: "cancelled"; readonly last: DescribeExecutionCommandOutput | null };
+  | { readonly kind: "ended"; readonly execution: DescribeExecutionOutput }
+  | { readonly kind: "maximum-wait"; readonly last: DescribeExecutionOutput | null }
+  | { readonly kind: "cancelled"; readonly last: DescribeExecutionOutput | null };
 
 /** Sleep that ends early when the signal fires. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -62,7 +59,7 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
   const waitStart = Date.now();
   const deadline =
     req.maximumWaitSeconds > 0 ? waitStart + req.maximumWaitSeconds * 1000 : Infinity;
-  let last: DescribeExecutionCommandOutput | null = null;
+  let last: DescribeExecutionOutput | null = null;
   let lastStatus: string | undefined;
   let failures = 0;
   let firstFailureAt = 0;
@@ -74,11 +71,9 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
 
     let delay: number;
     try {
-      const reply = await req.sfn.send(
-        new DescribeExecutionCommand({ executionArn: req.executionArn }),
-        {
-          ...(signal ? { abortSignal: signal } : {}),
-        },
+      const reply = await req.sfn.describeExecution(
+        { executionArn: req.executionArn },
+        signal ? { abortSignal: signal } : {},
       );
       if (failures > 0) log.info(`status checks answer again after ${failures} failed attempt(s)`);
       failures = 0;

@@ -1,16 +1,15 @@
 /**
- * Build the AWS clients from the configuration: region, credentials (field, standard
- * chain, or an assumed role refreshed before it expires), endpoint, one HTTP handler.
+ * Build the Step Functions client from the configuration: region, credentials (field,
+ * standard chain, or an assumed role refreshed before it expires), endpoint, one HTTP
+ * handler. The credential chain and STS are loaded only when a task needs them.
  */
-import { SFNClient } from "@aws-sdk/client-sfn";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { clean } from "../execution-name.ts";
 import type { Logger } from "../log.ts";
 import { registerSecret } from "../secrets.ts";
 import { classifyError } from "./classify.ts";
+import { LeanSfnClient } from "./sfn-client.ts";
 
 export interface ClientOptions {
   readonly region: string;
@@ -20,20 +19,18 @@ export interface ClientOptions {
   readonly sessionName: string;
   readonly handler: NodeHttpHandler;
   readonly log: Logger;
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export interface Clients {
-  readonly sfn: SFNClient;
+  readonly sfn: LeanSfnClient;
   readonly credentialSource: string;
 }
 
 const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A role session name that ties the session to the task (IAM allows 2-64 of [\w+=,.@-]). */
-export function roleSessionName(
-  taskName: string | undefined,
-  taskInstanceId: string | undefined,
-): string {
+export function roleSessionName(taskName: string | undefined, taskInstanceId: string | undefined): string {
   const parts = ["ue-aws-sfn", clean(taskName ?? ""), clean(taskInstanceId ?? "")].filter((p) => p);
   const name = parts.join("-");
   return name.length <= 64 ? name : `${name.slice(0, 31)}-${name.slice(-32)}`;
@@ -45,20 +42,52 @@ function remember(credentials: AwsCredentialIdentity): AwsCredentialIdentity {
   return credentials;
 }
 
-/** Provider that assumes the role each time the SDK finds the last credentials near expiry. */
+/**
+ * Credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN), the
+ * chain's first link, read here so the common case does not load the SDK. As in the SDK,
+ * a profile named in AWS_PROFILE takes precedence over them.
+ */
+export function environmentCredentials(env: NodeJS.ProcessEnv): AwsCredentialIdentity | undefined {
+  const accessKeyId = env["AWS_ACCESS_KEY_ID"];
+  const secretAccessKey = env["AWS_SECRET_ACCESS_KEY"];
+  if (env["AWS_PROFILE"] || !accessKeyId || !secretAccessKey) return undefined;
+  const sessionToken = env["AWS_SESSION_TOKEN"];
+  return remember({ accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) });
+}
+
+/** The standard chain: environment, shared files, SSO, process, web identity, container, instance. */
+function standardChain(handler: NodeHttpHandler): AwsCredentialIdentityProvider {
+  let chain: AwsCredentialIdentityProvider | undefined;
+  return async () => {
+    if (!chain) {
+      const { defaultProvider } = await import("./sdk-lazy.ts");
+      // Roles named in shared profiles are assumed through the same handler (and proxy).
+      chain = defaultProvider({ clientConfig: { requestHandler: handler } });
+    }
+    try {
+      return remember(await chain());
+    } catch (error) {
+      throw classifyError(error, { operation: "loading credentials from the standard chain" });
+    }
+  };
+}
+
+/** Provider that assumes the role whenever the last credentials are near expiry. */
 function assumeRoleProvider(
   options: ClientOptions,
   base: AwsCredentialIdentityProvider | AwsCredentialIdentity,
 ): AwsCredentialIdentityProvider {
-  const sts = new STSClient({
-    region: options.region,
-    credentials: base,
-    requestHandler: options.handler,
-    logger: QUIET,
-    maxAttempts: 3,
-  });
   const role = options.role as { arn: string; externalId?: string };
+  let sts: import("./sdk-lazy.ts").STSClient | undefined;
   return async () => {
+    const { STSClient, AssumeRoleCommand } = await import("./sdk-lazy.ts");
+    sts ??= new STSClient({
+      region: options.region,
+      credentials: base,
+      requestHandler: options.handler,
+      logger: QUIET,
+      maxAttempts: 3,
+    });
     try {
       const reply = await sts.send(
         new AssumeRoleCommand({
@@ -68,10 +97,9 @@ function assumeRoleProvider(
         }),
       );
       const c = reply.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey)
-        throw new Error("AssumeRole returned no credentials");
-      options.log.debug(
-        `assumed role ${role.arn}; credentials valid until ${c.Expiration?.toISOString()}`,
+      if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error("AssumeRole returned no credentials");
+      options.log.info(
+        `assumed role ${role.arn} as ${options.sessionName}; credentials valid until ${c.Expiration?.toISOString() ?? "unknown"}`,
       );
       return remember({
         accessKeyId: c.AccessKeyId,
@@ -85,6 +113,11 @@ function assumeRoleProvider(
   };
 }
 
+/** The endpoint: the field, else the SDK's standard variables, else the regional one. */
+export function endpointFor(field: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  return field ?? env["AWS_ENDPOINT_URL_SFN"] ?? env["AWS_ENDPOINT_URL"];
+}
+
 export function createClients(options: ClientOptions): Clients {
   let credentials: AwsCredentialIdentityProvider | AwsCredentialIdentity;
   let credentialSource: string;
@@ -92,22 +125,21 @@ export function createClients(options: ClientOptions): Clients {
     credentials = remember({ ...options.credentials });
     credentialSource = "the AWS Credentials field";
   } else {
-    // Roles named in shared profiles are assumed through the same handler (and proxy).
-    const chain = defaultProvider({ clientConfig: { requestHandler: options.handler } });
-    credentials = async () => remember(await chain());
-    credentialSource = "the standard credential chain";
+    const fromEnv = environmentCredentials(options.env);
+    credentials = fromEnv ?? standardChain(options.handler);
+    credentialSource = fromEnv
+      ? "the environment (AWS_ACCESS_KEY_ID)"
+      : "the standard credential chain";
   }
   if (options.role) {
     credentials = assumeRoleProvider(options, credentials);
     credentialSource = `role ${options.role.arn} assumed with ${credentialSource}`;
   }
-  const sfn = new SFNClient({
+  const sfn = new LeanSfnClient({
     region: options.region,
     credentials,
-    requestHandler: options.handler,
+    handler: options.handler,
     ...(options.endpointUrl ? { endpoint: options.endpointUrl } : {}),
-    logger: QUIET,
-    maxAttempts: 3,
   });
   return { sfn, credentialSource };
 }
