@@ -12,7 +12,8 @@
  * role) and the region of the ARNs; deploy examples/state-machines/hello-world.asl.json and
  * report.asl.json first.
  */
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type LocalEndpoint, startLocalEndpoint } from "./endpoint/index.ts";
 import { DEFAULT_PACKAGE, loadRunFile } from "./runner/cli.ts";
@@ -21,7 +22,8 @@ import { consoleReporter } from "./runner/report.ts";
 import { ControllerRunner } from "./runner/runner.ts";
 import { WorkflowRun } from "./runner/workflow.ts";
 
-const ROOT = resolve(import.meta.dirname, "..");
+const HERE = fileURLToPath(import.meta.url);
+const ROOT = resolve(dirname(HERE), "..");
 const EXAMPLES = join(ROOT, "examples");
 const WORKFLOW = join(EXAMPLES, "workflows", "demo.workflow.json");
 
@@ -95,7 +97,7 @@ export async function demo(argv: string[], write: (text: string) => void): Promi
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+if (process.argv[1] && resolve(process.argv[1]) === HERE) {
   demo(process.argv.slice(2), (text) => process.stdout.write(text)).then(
     (code) => {
       process.exitCode = code;
