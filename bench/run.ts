@@ -108,6 +108,11 @@ async function benchStart(): Promise<void> {
       AWS_SECRET_ACCESS_KEY: ep.credentials.secretAccessKey,
       AWS_DEFAULT_REGION: ep.region,
     });
+    const credentialsFile = join(dir, "credentials");
+    await writeFile(
+      credentialsFile,
+      `[bench]\naws_access_key_id = ${ep.credentials.accessKeyId}\naws_secret_access_key = ${ep.credentials.secretAccessKey}\n`,
+    );
     let n = 0;
     const samples = async (make: () => [string, string[], NodeJS.ProcessEnv]) => {
       const out: Sample[] = [];
@@ -120,7 +125,7 @@ async function benchStart(): Promise<void> {
 
     const nodeBare = report("node -e 0", await samples(() => [process.execPath, ["-e", "0"], base]));
     const bundle = report(
-      "bundle: start, no wait",
+      "bundle: start, no wait (env credentials)",
       await samples(() => [
         process.execPath,
         [requireBuilt(BUNDLE), "--state-machine-arn", arn],
@@ -130,6 +135,24 @@ async function benchStart(): Promise<void> {
           UE_EXTENSION_OUTPUT_FILE: join(dir, "out.json"),
           UE_TASK_NAME: "bench",
           UE_TASK_INSTANCE_ID: `b${n++}`,
+        },
+      ]),
+    );
+    report(
+      "bundle: same, credentials from a profile (SDK chain)",
+      await samples(() => [
+        process.execPath,
+        [requireBuilt(BUNDLE), "--state-machine-arn", arn],
+        {
+          ...base,
+          AWS_ACCESS_KEY_ID: undefined,
+          AWS_SECRET_ACCESS_KEY: undefined,
+          AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
+          AWS_PROFILE: "bench",
+          UE_FIELD_ENDPOINT_URL: ep.url,
+          UE_EXTENSION_OUTPUT_FILE: join(dir, "out.json"),
+          UE_TASK_NAME: "bench",
+          UE_TASK_INSTANCE_ID: `p${n++}`,
         },
       ]),
     );

@@ -13,7 +13,12 @@ import { flagOf, readFields } from "./fields/read.ts";
 import type { FieldValues } from "./fields/template-types.ts";
 import { validate, withDefaults } from "./fields/validate.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { buildDocument, type Outcome, writeDocument } from "./output/extension-output.ts";
+import {
+  buildDocument,
+  type ExecutionResult,
+  type Outcome,
+  writeDocument,
+} from "./output/extension-output.ts";
 import { createOutputFields } from "./output/output-fields.ts";
 import { mask } from "./secrets.ts";
 import { VERSION } from "./version.ts";
@@ -73,6 +78,12 @@ function help(): string {
   ].join("\n");
 }
 
+/**
+ * Writes a "cancelled" document at once from what is known so far; set while run() is in
+ * progress so a second signal can end the program without losing the outcome.
+ */
+let emergencyWrite: (() => number) | undefined;
+
 /** Run the program and resolve to its exit code. Never throws. */
 export async function run(options: RunOptions): Promise<number> {
   const { argv, env } = options;
@@ -90,6 +101,19 @@ export async function run(options: RunOptions): Promise<number> {
   const outputs = createOutputFields(env["UE_OUTPUT_FIELDS_FILE"]);
   let values: FieldValues = {};
   let outcome: Outcome;
+  emergencyWrite = () => {
+    const arn = outputs.current.execution_arn;
+    const status = outputs.current.execution_status ?? "RUNNING";
+    const early: Outcome = {
+      exitCode: EXIT.cancelled,
+      description: arn
+        ? `cancelled again before the cancel finished; execution ${arn} was ${status} and may still be running`
+        : "cancelled before an execution was started",
+      changed: !!arn,
+      result: arn ? earlyResult(arn, status, outputs.current.generated_execution_name) : null,
+    };
+    return writeDocument(buildDocument(early, values), env["UE_EXTENSION_OUTPUT_FILE"]);
+  };
   try {
     const problems: FieldProblem[] = [];
     const context = readContext(env, problems);
@@ -123,6 +147,7 @@ export async function run(options: RunOptions): Promise<number> {
       ...(known.partialOutcome as Partial<Outcome> | undefined),
     };
   }
+  emergencyWrite = undefined;
   try {
     const code = writeDocument(buildDocument(outcome, values), env["UE_EXTENSION_OUTPUT_FILE"]);
     log.info(`exit code ${code}`);
@@ -131,6 +156,22 @@ export async function run(options: RunOptions): Promise<number> {
     log.error(`cannot write the extension output: ${mask(String(error))}`);
     return outcome.exitCode === EXIT.success ? EXIT.unexpected : outcome.exitCode;
   }
+}
+
+function earlyResult(executionArn: string, status: string, name: string | undefined): ExecutionResult {
+  return {
+    executionArn,
+    stateMachineArn: null,
+    name: name ?? null,
+    status,
+    startDate: null,
+    stopDate: null,
+    output: null,
+    outputDetails: null,
+    error: null,
+    cause: null,
+    failedState: null,
+  };
 }
 
 function isMain(): boolean {
@@ -154,8 +195,14 @@ if (isMain()) {
       controller.abort(name);
     } else {
       log.warn(`received ${name} again: ending now`);
-      // The first cancel is still writing; give up on it and leave at once.
-      process.exit(EXIT.cancelled);
+      // The first cancel is still at work; write what is known and leave at once.
+      let code: number = EXIT.cancelled;
+      try {
+        code = emergencyWrite?.() ?? EXIT.cancelled;
+      } catch (error) {
+        log.error(`cannot write the extension output: ${mask(String(error))}`);
+      }
+      process.exit(code);
     }
   };
   for (const name of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(name, onSignal);

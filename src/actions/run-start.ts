@@ -9,13 +9,15 @@ import { createClients, endpointFor, roleSessionName } from "../aws/clients.ts";
 import { createHttpHandler } from "../aws/http-handler.ts";
 import { resolveRegion } from "../aws/region.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
-import { executionName } from "../execution-name.ts";
+import { clean, executionName } from "../execution-name.ts";
+import { RERUN_BEHAVIOURS } from "../fields/catalog.ts";
 import type { TaskConfig } from "../fields/validate.ts";
 import type { Logger } from "../log.ts";
 import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
 import type { OutputFields } from "../output/output-fields.ts";
 import { failureFromHistory, toResult } from "./describe.ts";
-import { startExecution } from "./start-execution.ts";
+import { redrivePrevious } from "./redrive.ts";
+import { executionArnFor, type Started, startExecution } from "./start-execution.ts";
 import { waitForExecution } from "./wait.ts";
 
 export interface ActionContext {
@@ -126,6 +128,12 @@ async function stopExecution(
   }
 }
 
+/** The name the previous run used, when it can be known (a task instance id or a fixed name). */
+function previousExecutionName(config: TaskConfig, context: ActionContext["context"]): string | null {
+  if (!config.executionName && !context.taskInstanceId) return null;
+  return executionName(config.executionName, { ...context, executionCount: context.executionCount - 1 });
+}
+
 export async function runStartExecution(ctx: ActionContext): Promise<Outcome> {
   const { config, context, env, log, outputs } = ctx;
   const launchedAt = new Date();
@@ -147,12 +155,32 @@ export async function runStartExecution(ctx: ActionContext): Promise<Outcome> {
     sessionName: roleSessionName(context.taskName, context.taskInstanceId),
     handler,
     log,
+    env,
   });
   log.info(`credentials from ${credentialSource}`);
 
-  const name = executionName(config.executionName, context);
+  let name = executionName(config.executionName, context);
   try {
-    const started = await startExecution({
+    let started: Started | null = null;
+    if (config.rerunBehaviour === RERUN_BEHAVIOURS.redrive && context.executionCount > 1) {
+      const previousName = previousExecutionName(config, context);
+      if (previousName) {
+        started = await redrivePrevious({
+          sfn,
+          previousArn: executionArnFor(config.stateMachine, previousName),
+          previousName,
+          clientToken: `${clean(context.taskInstanceId ?? previousName).slice(0, 50)}-r${context.executionCount}`,
+          log,
+          outputs,
+        });
+        if (started) name = previousName;
+      } else {
+        log.info(
+          "no task instance id and no Execution Name: the previous run's execution cannot be found; starting a new execution",
+        );
+      }
+    }
+    started ??= await startExecution({
       sfn,
       stateMachineArn: config.stateMachineArn,
       stateMachine: config.stateMachine,

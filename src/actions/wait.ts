@@ -97,6 +97,8 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
       if (!isTransient(error) && !isExpiredToken(error)) {
         throw classifyError(error, { operation: "DescribeExecution" });
       }
+      // Credentials the service calls expired: fetch fresh ones before the next try.
+      if (isExpiredToken(error)) req.sfn.forgetCredentials();
       failures++;
       if (failures === 1) firstFailureAt = Date.now();
       const failingFor = Date.now() - firstFailureAt;

@@ -19,6 +19,7 @@ export interface ClientOptions {
   readonly sessionName: string;
   readonly handler: NodeHttpHandler;
   readonly log: Logger;
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export interface Clients {
@@ -39,6 +40,19 @@ function remember(credentials: AwsCredentialIdentity): AwsCredentialIdentity {
   registerSecret(credentials.secretAccessKey);
   registerSecret(credentials.sessionToken);
   return credentials;
+}
+
+/**
+ * Credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN), the
+ * chain's first link, read here so the common case does not load the SDK. As in the SDK,
+ * a profile named in AWS_PROFILE takes precedence over them.
+ */
+export function environmentCredentials(env: NodeJS.ProcessEnv): AwsCredentialIdentity | undefined {
+  const accessKeyId = env["AWS_ACCESS_KEY_ID"];
+  const secretAccessKey = env["AWS_SECRET_ACCESS_KEY"];
+  if (env["AWS_PROFILE"] || !accessKeyId || !secretAccessKey) return undefined;
+  const sessionToken = env["AWS_SESSION_TOKEN"];
+  return remember({ accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) });
 }
 
 /** The standard chain: environment, shared files, SSO, process, web identity, container, instance. */
@@ -111,8 +125,11 @@ export function createClients(options: ClientOptions): Clients {
     credentials = remember({ ...options.credentials });
     credentialSource = "the AWS Credentials field";
   } else {
-    credentials = standardChain(options.handler);
-    credentialSource = "the standard credential chain";
+    const fromEnv = environmentCredentials(options.env);
+    credentials = fromEnv ?? standardChain(options.handler);
+    credentialSource = fromEnv
+      ? "the environment (AWS_ACCESS_KEY_ID)"
+      : "the standard credential chain";
   }
   if (options.role) {
     credentials = assumeRoleProvider(options, credentials);

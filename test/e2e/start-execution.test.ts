@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { Ajv } from "ajv";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
-import { runBundle, waitForOutputField } from "../helpers/bundle.ts";
+import { type JsonDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
 import { ROOT } from "../helpers/paths.ts";
 
 const SECRET_CANARY = "CanarySecretKey0000000000000000000000001";
@@ -20,7 +20,7 @@ const BOOM = "arn:aws:lambda:us-east-1:123456789012:function:boom";
 const outputSchema = JSON.parse(await readFile(join(ROOT, "schemas/extension-output.schema.json"), "utf8"));
 const validateDoc = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(outputSchema);
 
-function assertValidDoc(doc: Record<string, unknown> | null): asserts doc is Record<string, any> {
+function assertValidDoc(doc: Record<string, unknown> | null): asserts doc is JsonDoc {
   assert.ok(doc, "the extension output document was written");
   assert.ok(validateDoc(doc), JSON.stringify(validateDoc.errors));
 }

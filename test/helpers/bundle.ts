@@ -5,13 +5,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUNDLE, requireBuilt } from "./paths.ts";
 
+/** A parsed JSON document; tests reach into it by path, as later workflow tasks do. */
+// biome-ignore lint/suspicious/noExplicitAny: documents are checked against their schema, then read freely.
+export type JsonDoc = Record<string, any>;
+
 export interface BundleRun {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
   /** The extension output document, parsed (null when none was written). */
-  readonly doc: Record<string, any> | null;
+  readonly doc: JsonDoc | null;
   readonly docText: string;
   /** Each output-only field update, in order. */
   readonly outputFields: Array<Record<string, string>>;

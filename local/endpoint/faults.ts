@@ -1,0 +1,153 @@
+/**
+ * Fault injection for tests and benchmarks: AWS-shaped throttling (a token bucket per
+ * operation) and transport-level misbehaviour (latency, 5xx replies, dropped connections, hangs).
+ * Rates are applied deterministically (every 1/rate-th matching call) so that tests are repeatable.
+ */
+
+export interface ThrottleConfig {
+  /** Tokens the bucket holds when full; each call takes one. */
+  bucketSize: number;
+  /** Tokens added back per second, up to `bucketSize`. */
+  refillPerSecond: number;
+}
+
+export interface FaultConfig {
+  /** Extra delay before every matching reply. */
+  latencyMs?: number;
+  /** Fraction (0..1) of matching calls answered with a 5xx error. */
+  errorRate5xx?: number;
+  /** 500 answers InternalFailure, 503 ServiceUnavailable. Default 500. */
+  error5xxStatus?: 500 | 503;
+  /** Fraction (0..1) of matching calls whose connection is destroyed without a reply. */
+  dropRate?: number;
+  /**
+   * Never answer matching calls (the socket stays open until the client gives up or the endpoint
+   * closes). An object restricts the hang to its own list of operations.
+   */
+  hang?: boolean | { operations: string[] };
+  /** Restricts the faults above to these operations (e.g. `DescribeExecution`, `AssumeRole`). Default: all. */
+  operations?: string[];
+}
+
+export interface OperationCounters {
+  /** Calls that got past the bucket. */
+  accepted: number;
+  /** Calls answered with ThrottlingException. */
+  throttled: number;
+}
+
+export type FaultDecision =
+  | { kind: 'none'; latencyMs: number }
+  | { kind: 'drop'; latencyMs: number }
+  | { kind: 'hang'; latencyMs: number }
+  | { kind: '5xx'; latencyMs: number; status: 500 | 503 };
+
+class TokenBucket {
+  #tokens: number;
+  #last: number;
+  constructor(readonly config: ThrottleConfig) {
+    this.#tokens = config.bucketSize;
+    this.#last = performance.now();
+  }
+  take(): boolean {
+    const now = performance.now();
+    const { bucketSize, refillPerSecond } = this.config;
+    this.#tokens = Math.min(bucketSize, this.#tokens + ((now - this.#last) / 1000) * refillPerSecond);
+    this.#last = now;
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return true;
+    }
+    return false;
+  }
+}
+
+/** Spreads a rate evenly over calls: with rate 0.25 every fourth call fires. */
+class RateGate {
+  #acc = 0;
+  fire(rate: number | undefined): boolean {
+    if (!rate || rate <= 0) return false;
+    this.#acc += Math.min(rate, 1);
+    if (this.#acc >= 1 - 1e-9) {
+      this.#acc -= 1;
+      return true;
+    }
+    return false;
+  }
+}
+
+export class Faults {
+  #config: FaultConfig = {};
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #counters = new Map<string, OperationCounters>();
+  #errorGate = new RateGate();
+  #dropGate = new RateGate();
+
+  /** Installs (or replaces) a token bucket for one operation; `'*'` applies to operations without their own. */
+  throttle(operation: string, config: ThrottleConfig): void {
+    if (!(config.bucketSize >= 1) || !(config.refillPerSecond >= 0)) {
+      throw new RangeError('bucketSize must be >= 1 and refillPerSecond >= 0');
+    }
+    this.#buckets.set(operation, new TokenBucket(config));
+  }
+
+  /** Removes the bucket of one operation, or all buckets. */
+  unthrottle(operation?: string): void {
+    if (operation === undefined) this.#buckets.clear();
+    else this.#buckets.delete(operation);
+  }
+
+  /** Replaces the transport fault configuration. */
+  set(config: FaultConfig): void {
+    this.#config = { ...config };
+    this.#errorGate = new RateGate();
+    this.#dropGate = new RateGate();
+  }
+
+  get config(): Readonly<FaultConfig> {
+    return this.#config;
+  }
+
+  /** Clears every fault, bucket and counter. */
+  reset(): void {
+    this.set({});
+    this.#buckets.clear();
+    this.#counters.clear();
+  }
+
+  /** Accepted/throttled counts per operation, for every operation seen since the last reset. */
+  counters(): Record<string, OperationCounters> {
+    return Object.fromEntries([...this.#counters].map(([op, c]) => [op, { ...c }]));
+  }
+
+  /** Counts for one operation (zeros if never called). */
+  counter(operation: string): OperationCounters {
+    return { ...(this.#counters.get(operation) ?? { accepted: 0, throttled: 0 }) };
+  }
+
+  /** Transport faults for a call, decided before authentication like a misbehaving network or front end. */
+  decide(operation: string): FaultDecision {
+    const c = this.#config;
+    const applies = !c.operations || c.operations.includes(operation);
+    const latencyMs = applies ? (c.latencyMs ?? 0) : 0;
+    const hang = typeof c.hang === 'object' ? c.hang.operations.includes(operation) : c.hang && applies;
+    if (hang) return { kind: 'hang', latencyMs };
+    if (!applies) return { kind: 'none', latencyMs };
+    if (this.#dropGate.fire(c.dropRate)) return { kind: 'drop', latencyMs };
+    if (this.#errorGate.fire(c.errorRate5xx)) {
+      return { kind: '5xx', latencyMs, status: c.error5xxStatus ?? 500 };
+    }
+    return { kind: 'none', latencyMs };
+  }
+
+  /** Takes a token for an authenticated call; false means ThrottlingException. */
+  admit(operation: string): boolean {
+    const bucket = this.#buckets.get(operation) ?? this.#buckets.get('*');
+    const ok = bucket ? bucket.take() : true;
+    const counter = this.#counters.get(operation) ?? { accepted: 0, throttled: 0 };
+    if (ok) counter.accepted++;
+    else counter.throttled++;
+    this.#counters.set(operation, counter);
+    return ok;
+  }
+}

@@ -1,0 +1,288 @@
+/** The Step Functions operations, taking and returning the JSON bodies of the awsJson1_0 protocol. */
+import { randomUUID } from 'node:crypto';
+import { errors, ServiceError } from './errors.ts';
+import type { Execution, ExecutionEngine } from './executions.ts';
+import { serializeEvent } from './history.ts';
+import type { StateMachineRecord, StateMachineRegistry, StateMachineType } from './state-machines.ts';
+import type { TaskTokens } from './tasks.ts';
+import {
+  MAX_PAYLOAD_BYTES,
+  optionalString,
+  parseStatesArn,
+  requireString,
+  validateInput,
+  validateName,
+} from './validation.ts';
+
+export interface OperationContext {
+  machines: StateMachineRegistry;
+  engine: ExecutionEngine;
+  tokens: TaskTokens;
+}
+
+type Body = Record<string, unknown>;
+type Operation = (body: Body, ctx: OperationContext) => Promise<Body> | Body;
+
+/** Dates travel as epoch seconds with a fractional part, as the service sends them. */
+const epoch = (d: Date | undefined): number | undefined => (d ? d.getTime() / 1000 : undefined);
+
+function compact(o: Body): Body {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+function pageSize(body: Body, max = 1000): number {
+  const n = body['maxResults'];
+  if (n === undefined || n === null || n === 0) return 100;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
+    throw errors.validation(
+      `1 validation error detected: Value '${String(n)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${max}`,
+    );
+  }
+  return n;
+}
+
+/** Opaque paging tokens bound to the listing they came from. */
+function paginate<T>(items: T[], body: Body, scope: string): { page: T[]; nextToken?: string } {
+  const size = pageSize(body);
+  let offset = 0;
+  const token = optionalString(body, 'nextToken');
+  if (token !== undefined) {
+    try {
+      const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { s: string; o: number };
+      if (decoded.s !== scope || !Number.isInteger(decoded.o) || decoded.o < 0) throw new Error('scope');
+      offset = decoded.o;
+    } catch {
+      throw errors.invalidToken('Invalid token');
+    }
+  }
+  const page = items.slice(offset, offset + size);
+  const next = offset + size;
+  if (next >= items.length) return { page };
+  return { page, nextToken: Buffer.from(JSON.stringify({ s: scope, o: next })).toString('base64url') };
+}
+
+function requireStandardExecution(ctx: OperationContext, arn: string): Execution {
+  parseStatesArn(arn, 'execution');
+  const exec = ctx.engine.get(arn);
+  if (!exec) throw errors.executionDoesNotExist(arn);
+  return exec;
+}
+
+function requireMachine(ctx: OperationContext, arn: string): StateMachineRecord {
+  parseStatesArn(arn, 'stateMachine');
+  return ctx.machines.require(arn);
+}
+
+function describeMachine(m: StateMachineRecord): Body {
+  return {
+    stateMachineArn: m.arn,
+    name: m.name,
+    status: 'ACTIVE',
+    definition: m.definition,
+    roleArn: m.roleArn,
+    type: m.type,
+    creationDate: epoch(m.creationDate),
+    loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+    tracingConfiguration: { enabled: false },
+  };
+}
+
+export function describeExecution(e: Execution): Body {
+  const redrive = e.redrivable;
+  return compact({
+    executionArn: e.arn,
+    stateMachineArn: e.machine.arn,
+    name: e.name,
+    status: e.status,
+    startDate: epoch(e.startDate),
+    stopDate: epoch(e.stopDate),
+    input: e.input,
+    inputDetails: { included: true },
+    output: e.output,
+    outputDetails: e.output === undefined ? undefined : { included: true },
+    error: e.status === 'TIMED_OUT' ? undefined : e.error,
+    cause: e.status === 'TIMED_OUT' ? undefined : e.cause,
+    redriveCount: e.redriveCount,
+    redriveDate: epoch(e.redriveDate),
+    redriveStatus: redrive.ok ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+    redriveStatusReason: redrive.ok ? undefined : redrive.reason,
+  });
+}
+
+function startExecution(body: Body, ctx: OperationContext, sync: boolean): Execution | { existing: Execution } {
+  const machine = requireMachine(ctx, requireString(body, 'stateMachineArn'));
+  const name = body['name'] === undefined || body['name'] === null ? randomUUID() : validateName(body['name'], 'name');
+  const { text, value } = validateInput(body['input']);
+  if (sync && machine.type !== 'EXPRESS') throw errors.typeNotSupported();
+  if (machine.type === 'STANDARD') {
+    const arn = ctx.engine.executionArn(machine, name, false);
+    const existing = ctx.engine.get(arn);
+    if (existing) {
+      // AWS's idempotency rule: same name and input while still running is the same execution.
+      if (existing.status === 'RUNNING' && existing.input === text) return { existing };
+      throw errors.executionAlreadyExists(arn);
+    }
+  }
+  return ctx.engine.start(machine, name, text, value);
+}
+
+function parseTaskOutput(body: Body): unknown {
+  const output = requireString(body, 'output');
+  if (Buffer.byteLength(output, 'utf8') > MAX_PAYLOAD_BYTES) {
+    throw new ServiceError('InvalidOutput', `Invalid Output: 'Output exceeds the maximum size of ${MAX_PAYLOAD_BYTES} bytes'`);
+  }
+  try {
+    return JSON.parse(output);
+  } catch (e) {
+    throw new ServiceError('InvalidOutput', `Invalid Output: '${(e as Error).message}'`);
+  }
+}
+
+export const operations: Record<string, Operation> = {
+  CreateStateMachine(body, ctx) {
+    const roleArn = requireString(body, 'roleArn');
+    const definition = requireString(body, 'definition');
+    const type = optionalString(body, 'type') as StateMachineType | undefined;
+    const m = ctx.machines.create({
+      name: body['name'] as string,
+      definition,
+      roleArn,
+      ...(type ? { type } : {}),
+    });
+    return { stateMachineArn: m.arn, creationDate: epoch(m.creationDate) };
+  },
+
+  DescribeStateMachine(body, ctx) {
+    return describeMachine(requireMachine(ctx, requireString(body, 'stateMachineArn')));
+  },
+
+  DescribeStateMachineForExecution(body, ctx) {
+    const exec = requireStandardExecution(ctx, requireString(body, 'executionArn'));
+    return describeMachine(exec.machine);
+  },
+
+  ListStateMachines(body, ctx) {
+    const all = ctx.machines.list().map((m) => ({
+      stateMachineArn: m.arn,
+      name: m.name,
+      type: m.type,
+      creationDate: epoch(m.creationDate),
+    }));
+    const { page, nextToken } = paginate(all, body, 'ListStateMachines');
+    return compact({ stateMachines: page, nextToken });
+  },
+
+  DeleteStateMachine(body, ctx) {
+    const arn = requireString(body, 'stateMachineArn');
+    parseStatesArn(arn, 'stateMachine');
+    // Idempotent, as in AWS: deleting an unknown machine succeeds.
+    ctx.machines.delete(arn);
+    return {};
+  },
+
+  StartExecution(body, ctx) {
+    const started = startExecution(body, ctx, false);
+    const exec = 'existing' in started ? started.existing : started;
+    return { executionArn: exec.arn, startDate: epoch(exec.startDate) };
+  },
+
+  async StartSyncExecution(body, ctx) {
+    const started = startExecution(body, ctx, true);
+    const exec = 'existing' in started ? started.existing : started;
+    await exec.settled();
+    const stopDate = exec.stopDate ?? new Date();
+    return compact({
+      executionArn: exec.arn,
+      stateMachineArn: exec.machine.arn,
+      name: exec.name,
+      startDate: epoch(exec.startDate),
+      stopDate: epoch(stopDate),
+      status: exec.status,
+      input: exec.input,
+      inputDetails: { included: true },
+      output: exec.output,
+      outputDetails: exec.output === undefined ? undefined : { included: true },
+      error: exec.status === 'TIMED_OUT' ? undefined : exec.error,
+      cause: exec.status === 'TIMED_OUT' ? undefined : exec.cause,
+      billingDetails: {
+        billedMemoryUsedInMB: 64,
+        billedDurationInMilliseconds: Math.max(100, Math.ceil((stopDate.getTime() - exec.startDate.getTime()) / 100) * 100),
+      },
+    });
+  },
+
+  DescribeExecution(body, ctx) {
+    return describeExecution(requireStandardExecution(ctx, requireString(body, 'executionArn')));
+  },
+
+  ListExecutions(body, ctx) {
+    const machine = requireMachine(ctx, requireString(body, 'stateMachineArn'));
+    const status = optionalString(body, 'statusFilter');
+    const all = ctx.engine
+      .list()
+      .filter((e) => !e.express && e.machine.arn === machine.arn && (status === undefined || e.status === status))
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
+      .map((e) =>
+        compact({
+          executionArn: e.arn,
+          stateMachineArn: machine.arn,
+          name: e.name,
+          status: e.status,
+          startDate: epoch(e.startDate),
+          stopDate: epoch(e.stopDate),
+          redriveCount: e.redriveCount,
+          redriveDate: epoch(e.redriveDate),
+        }),
+      );
+    const { page, nextToken } = paginate(all, body, `ListExecutions:${machine.arn}:${status ?? ''}`);
+    return compact({ executions: page, nextToken });
+  },
+
+  StopExecution(body, ctx) {
+    const exec = requireStandardExecution(ctx, requireString(body, 'executionArn'));
+    ctx.engine.stop(exec, optionalString(body, 'error'), optionalString(body, 'cause'));
+    return { stopDate: epoch(exec.stopDate ?? new Date()) };
+  },
+
+  GetExecutionHistory(body, ctx) {
+    const exec = requireStandardExecution(ctx, requireString(body, 'executionArn'));
+    const reverse = body['reverseOrder'] === true;
+    const includeData = body['includeExecutionData'] !== false;
+    const events = [...exec.history.events];
+    if (reverse) events.reverse();
+    const { page, nextToken } = paginate(events, body, `GetExecutionHistory:${exec.arn}:${reverse}`);
+    return compact({ events: page.map((e) => serializeEvent(e, includeData)), nextToken });
+  },
+
+  RedriveExecution(body, ctx) {
+    const exec = requireStandardExecution(ctx, requireString(body, 'executionArn'));
+    return { redriveDate: epoch(ctx.engine.redrive(exec)) };
+  },
+
+  SendTaskSuccess(body, ctx) {
+    const token = requireString(body, 'taskToken');
+    const output = parseTaskOutput(body);
+    ctx.tokens.succeed(token, output);
+    return {};
+  },
+
+  SendTaskFailure(body, ctx) {
+    ctx.tokens.fail(requireString(body, 'taskToken'), optionalString(body, 'error'), optionalString(body, 'cause'));
+    return {};
+  },
+
+  SendTaskHeartbeat(body, ctx) {
+    ctx.tokens.heartbeat(requireString(body, 'taskToken'));
+    return {};
+  },
+};
+
+/** The ARN an operation acts on, used by deny rules and AccessDenied messages. */
+export function resourceOf(operation: string, body: Body, region: string, accountId: string): string {
+  const arn = body['executionArn'] ?? body['stateMachineArn'];
+  if (typeof arn === 'string') return arn;
+  if (operation === 'CreateStateMachine' && typeof body['name'] === 'string') {
+    return `arn:aws:states:${region}:${accountId}:stateMachine:${body['name']}`;
+  }
+  return `arn:aws:states:${region}:${accountId}:*`;
+}

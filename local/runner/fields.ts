@@ -1,0 +1,157 @@
+/**
+ * Turns a task definition's field values into what the controller sends: values checked
+ * and converted to their runtime shapes (SPEC 3.2), credentials looked up by name, the
+ * form's visibility and requirement rules applied (hidden values dropped unless
+ * preserveValueIfHidden, defaults from fieldValue, required-when-shown enforced).
+ */
+import type { FieldValue, FieldValues, Template, TemplateField } from "../../src/fields/template-types.ts";
+import { evaluateForm, isSet, type FormState } from "../../src/fields/visibility.ts";
+import { type CredentialStore, isCredentialReference } from "./credentials.ts";
+
+export interface PreparedFields {
+  /** Exactly what goes into UE_FIELDS_FILE. */
+  readonly values: FieldValues;
+  readonly form: FormState;
+  /** Fields given a value in the definition that the form hides, so the value is not sent. */
+  readonly dropped: readonly string[];
+  /** Secret strings sent to the program (credential parts), for leak checks and masking. */
+  readonly secrets: readonly string[];
+  /** Every problem found; the task must not launch when there is any. */
+  readonly problems: readonly string[];
+}
+
+const INLINE_SECRET =
+  'inline credentials are refused: give { "$credential": "<name>" } and keep the secret in the credentials file';
+
+function describe(field: TemplateField): string {
+  return `${field.label} (${field.name})`;
+}
+
+/** Check one definition value against its field and convert it; undefined means "not set". */
+function convert(
+  field: TemplateField,
+  value: unknown,
+  credentials: CredentialStore,
+  problems: string[],
+): FieldValue | undefined {
+  const bad = (expected: string): undefined => {
+    problems.push(`${describe(field)}: expected ${expected}, got ${JSON.stringify(value)}`);
+    return undefined;
+  };
+  if (value === null || value === undefined) return undefined;
+  if (field.fieldType === "Credential") {
+    if (!isCredentialReference(value)) {
+      problems.push(`${describe(field)}: ${INLINE_SECRET}`);
+      return undefined;
+    }
+    if (value.$credential === "") return undefined;
+    const credential = credentials.get(value.$credential);
+    if (!credential) {
+      problems.push(`${describe(field)}: no credential named "${value.$credential}" in the credentials file`);
+    }
+    return credential;
+  }
+  if (isCredentialReference(value)) return bad(`a ${field.fieldType} value (only Credential fields take $credential)`);
+
+  switch (field.fieldType) {
+    case "Integer": {
+      if (value === "") return undefined;
+      const n = typeof value === "string" && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+      if (typeof n !== "number" || !Number.isInteger(n)) return bad("a whole number");
+      if (field.intFieldMin !== null && n < field.intFieldMin) return bad(`at least ${field.intFieldMin}`);
+      if (field.intFieldMax !== null && n > field.intFieldMax) return bad(`at most ${field.intFieldMax}`);
+      return n;
+    }
+    case "Boolean":
+      if (typeof value === "boolean") return value;
+      if (value === "true" || value === "false") return value === "true";
+      return bad("true or false");
+    case "Choice": {
+      if (value === "") return undefined;
+      const list = typeof value === "string" ? [value] : value;
+      if (!Array.isArray(list) || !list.every((v): v is string => typeof v === "string")) {
+        return bad("a choice (string) or a list of choices");
+      }
+      const allowed = (field.choices ?? []).map((c) => c.fieldValue);
+      const unknown = list.filter((v) => !allowed.includes(v));
+      if (unknown.length > 0) return bad(`one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+      if (list.length > 1 && !field.allowMultipleChoices) return bad("a single choice");
+      return list;
+    }
+    default: {
+      // Text, Large Text, Script: a JSON object or array is written out as JSON text, so an
+      // input document can be given (and built from references) as JSON.
+      let text: string;
+      if (typeof value === "string") text = value;
+      else if (typeof value === "number" || typeof value === "boolean") text = String(value);
+      else if (typeof value === "object" && field.fieldType !== "Text") text = JSON.stringify(value);
+      else return bad("text");
+      if (field.fieldLength !== null && field.fieldType === "Text" && text.length > field.fieldLength) {
+        return bad(`at most ${field.fieldLength} characters`);
+      }
+      return text;
+    }
+  }
+}
+
+/** Check names only: unknown fields, output-only fields, inline secrets (before any reference is resolved). */
+export function checkFieldNames(template: Template, fields: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  const byName = new Map(template.fields.map((f) => [f.name, f]));
+  for (const [name, value] of Object.entries(fields)) {
+    const field = byName.get(name);
+    if (!field) problems.push(`${name}: template "${template.name}" has no such field`);
+    else if (field.fieldRestriction === "Output Only") problems.push(`${describe(field)}: output-only, the program sets it`);
+    else if (field.fieldType === "Credential" && value !== null && !isCredentialReference(value)) {
+      problems.push(`${describe(field)}: ${INLINE_SECRET}`);
+    }
+  }
+  return problems;
+}
+
+/** Prepare the values to send for resolved definition fields. */
+export function prepareFields(
+  template: Template,
+  fields: Readonly<Record<string, unknown>>,
+  credentials: CredentialStore,
+): PreparedFields {
+  const problems = checkFieldNames(template, fields);
+  const entered: FieldValues = {};
+  for (const field of template.fields) {
+    if (!Object.hasOwn(fields, field.name) || field.fieldRestriction === "Output Only") continue;
+    const value = convert(field, fields[field.name], credentials, problems);
+    if (value !== undefined) entered[field.name] = value;
+  }
+  const form = evaluateForm(template.fields, entered);
+  for (const name of form.missing) {
+    const field = template.fields.find((f) => f.name === name);
+    if (field) problems.push(`${describe(field)}: required, and has no value`);
+  }
+  const dropped = Object.keys(entered).filter((name) => isSet(entered[name]) && !(name in form.values));
+  const secrets: string[] = [];
+  for (const field of template.fields) {
+    const value = form.values[field.name];
+    if (field.fieldType === "Credential" && value && typeof value === "object" && !Array.isArray(value)) {
+      secrets.push(value.password);
+      // The access key id is not secret on its own, but nothing would print it either.
+      secrets.push(value.user);
+    }
+  }
+  return {
+    values: form.values,
+    form,
+    dropped,
+    secrets: secrets.filter((s) => s.length >= 4),
+    problems,
+  };
+}
+
+/** The values with credential parts replaced by "****", for display. */
+export function maskedValues(template: Template, values: FieldValues): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    const field = template.fields.find((f) => f.name === name);
+    out[name] = field?.fieldType === "Credential" ? { user: "****", password: "****" } : value;
+  }
+  return out;
+}

@@ -1,0 +1,180 @@
+/**
+ * References inside task definitions, resolved just before a task launches:
+ *
+ *   ${vars.NAME}                        a workflow variable
+ *   ${tasks.NAME.output:JSONPATH}       a JSON path into an earlier task's extension output
+ *   ${tasks.NAME.output}                the whole extension output document
+ *   ${tasks.NAME.outputFields:JSONPATH} a JSON path into its output-only fields
+ *   ${tasks.NAME.exitCode}              its exit code
+ *   ${tasks.NAME.state}                 its final state (Success, Failed, ...)
+ *   $${                                 a literal "${"
+ *
+ * A string that is exactly one reference takes the referenced value with its JSON type;
+ * a reference inside a longer string is interpolated (objects and arrays as JSON text).
+ */
+import { queryJsonPath } from "./jsonpath.ts";
+
+export type Reference =
+  | { kind: "var"; name: string; text: string }
+  | { kind: "task"; task: string; source: "output" | "outputFields"; path: string; text: string }
+  | { kind: "task"; task: string; source: "exitCode" | "state"; text: string };
+
+export type Segment = string | Reference;
+
+/** What a reference can see: the workflow's variables and the tasks that already ran. */
+export interface ReferenceScope {
+  vars: Readonly<Record<string, unknown>>;
+  task(name: string): ReferencedTask | undefined;
+}
+
+export interface ReferencedTask {
+  state: string;
+  exitCode: number | null;
+  outputFields: Readonly<Record<string, unknown>>;
+  extensionOutput: unknown;
+}
+
+const NAME = "[A-Za-z0-9_-]+";
+const VAR_RE = /^vars\.([A-Za-z_][A-Za-z0-9_]*)$/;
+const TASK_PATH_RE = new RegExp(`^tasks\\.(${NAME})\\.(output|outputFields)(?::(.+))?$`, "s");
+const TASK_SCALAR_RE = new RegExp(`^tasks\\.(${NAME})\\.(exitCode|state)$`);
+
+/** Index just past the "}" that closes a reference whose body starts at `start`. */
+function closingBrace(text: string, start: number): number {
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = null;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === "[" || c === "(" || c === "{") depth++;
+    else if (c === "]" || c === ")") depth--;
+    else if (c === "}") {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  return -1;
+}
+
+function parseReference(body: string): Reference | string {
+  const text = "${" + body + "}";
+  const v = VAR_RE.exec(body);
+  if (v?.[1]) return { kind: "var", name: v[1], text };
+  const p = TASK_PATH_RE.exec(body);
+  if (p?.[1] && (p[2] === "output" || p[2] === "outputFields")) {
+    return { kind: "task", task: p[1], source: p[2], path: p[3]?.trim() || "$", text };
+  }
+  const s = TASK_SCALAR_RE.exec(body);
+  if (s?.[1] && (s[2] === "exitCode" || s[2] === "state")) return { kind: "task", task: s[1], source: s[2], text };
+  return `${text} is not a reference: use \${vars.NAME}, \${tasks.NAME.output:$.json.path}, \${tasks.NAME.outputFields:$.field}, \${tasks.NAME.exitCode} or \${tasks.NAME.state}`;
+}
+
+/** Split a string into literal text and references; problems are appended to `problems`. */
+export function parseTemplateString(text: string, problems: string[]): Segment[] {
+  const segments: Segment[] = [];
+  let literal = "";
+  let i = 0;
+  while (i < text.length) {
+    if (text.startsWith("$${", i)) {
+      literal += "${";
+      i += 3;
+    } else if (text.startsWith("${", i)) {
+      const end = closingBrace(text, i + 2);
+      if (end < 0) {
+        problems.push(`"${text}": reference opened at position ${i} is never closed`);
+        return [text];
+      }
+      const parsed = parseReference(text.slice(i + 2, end));
+      if (typeof parsed === "string") {
+        problems.push(parsed);
+      } else {
+        if (literal) segments.push(literal);
+        literal = "";
+        segments.push(parsed);
+      }
+      i = end + 1;
+    } else {
+      literal += text[i];
+      i++;
+    }
+  }
+  if (literal || segments.length === 0) segments.push(literal);
+  return segments;
+}
+
+/** Every reference in a value (strings inside objects and arrays included). */
+export function referencesIn(value: unknown): Reference[] {
+  const found: Reference[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === "string") {
+      for (const s of parseTemplateString(v, [])) if (typeof s !== "string") found.push(s);
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") Object.values(v).forEach(walk);
+  };
+  walk(value);
+  return found;
+}
+
+function lookup(ref: Reference, scope: ReferenceScope): { ok: true; value: unknown } | { ok: false; reason: string } {
+  if (ref.kind === "var") {
+    if (!Object.hasOwn(scope.vars, ref.name)) return { ok: false, reason: `${ref.text}: no variable ${ref.name}` };
+    return { ok: true, value: scope.vars[ref.name] };
+  }
+  const task = scope.task(ref.task);
+  if (!task) return { ok: false, reason: `${ref.text}: task ${ref.task} has not run before this one` };
+  switch (ref.source) {
+    case "exitCode":
+      return { ok: true, value: task.exitCode };
+    case "state":
+      return { ok: true, value: task.state };
+    case "output":
+    case "outputFields": {
+      const doc = ref.source === "output" ? task.extensionOutput : task.outputFields;
+      if (doc === null || doc === undefined) {
+        return { ok: false, reason: `${ref.text}: task ${ref.task} left no extension output` };
+      }
+      const result = queryJsonPath(doc, ref.path);
+      return result.found ? { ok: true, value: result.value } : { ok: false, reason: `${ref.text}: ${result.reason}` };
+    }
+  }
+}
+
+function asText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value === null || value === undefined) return "";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/** Resolve every reference in a value; problems (one per failed reference) go to `problems`. */
+export function resolveReferences(value: unknown, scope: ReferenceScope, problems: string[]): unknown {
+  if (typeof value === "string") {
+    const segments = parseTemplateString(value, problems);
+    const only = segments[0];
+    if (segments.length === 1 && only !== undefined && typeof only !== "string") {
+      const r = lookup(only, scope);
+      if (!r.ok) problems.push(r.reason);
+      return r.ok ? r.value : value;
+    }
+    let text = "";
+    for (const segment of segments) {
+      if (typeof segment === "string") {
+        text += segment;
+        continue;
+      }
+      const r = lookup(segment, scope);
+      if (r.ok) text += asText(r.value);
+      else problems.push(r.reason);
+    }
+    return text;
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveReferences(v, scope, problems));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolveReferences(v, scope, problems)]),
+    );
+  }
+  return value;
+}

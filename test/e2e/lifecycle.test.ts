@@ -1,0 +1,239 @@
+/**
+ * End to end: cancel, maximum wait, rerun and redrive, re-attach and long waits, with the
+ * bundle as a child process against the local endpoint.
+ */
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Ajv } from "ajv";
+import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
+import { type JsonDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
+import { ROOT } from "../helpers/paths.ts";
+
+const FLAKY = "arn:aws:lambda:us-east-1:123456789012:function:flaky";
+const ROLE = "arn:aws:iam::123456789012:role/LongWait";
+const outputSchema = JSON.parse(await readFile(join(ROOT, "schemas/extension-output.schema.json"), "utf8"));
+const validateDoc = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(outputSchema);
+
+function assertValidDoc(doc: Record<string, unknown> | null): asserts doc is JsonDoc {
+  assert.ok(doc, "the extension output document was written");
+  assert.ok(validateDoc(doc), JSON.stringify(validateDoc.errors));
+}
+
+describe("task lifecycle, end to end", () => {
+  let ep: LocalEndpoint;
+  const arns: Record<string, string> = {};
+  let flakyFailuresLeft = 0;
+
+  before(async () => {
+    ep = await startLocalEndpoint();
+    ep.registerTaskHandler(FLAKY, (input) => {
+      if (flakyFailuresLeft > 0) {
+        flakyFailuresLeft--;
+        throw new TaskFailure("Upstream.Unavailable", "the upstream system is down");
+      }
+      return { processed: input };
+    });
+    arns["long"] = ep.createStateMachine({
+      name: "long",
+      definition: { StartAt: "Slow", States: { Slow: { Type: "Wait", Seconds: 120, End: true } } },
+    });
+    arns["flaky"] = ep.createStateMachine({
+      name: "flaky",
+      definition: {
+        StartAt: "Prepare",
+        States: {
+          Prepare: { Type: "Pass", Result: { batch: 7 }, Next: "Load" },
+          Load: { Type: "Task", Resource: FLAKY, End: true },
+        },
+      },
+    });
+    arns["threeSeconds"] = ep.createStateMachine({
+      name: "threeSeconds",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 3, End: true } } },
+    });
+  });
+  after(async () => {
+    await ep.close();
+  });
+
+  const fields = (name: string, extra: Record<string, unknown> = {}) => ({
+    endpoint_url: ep.url,
+    credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+    state_machine_arn: arns[name],
+    wait_for_success_or_failure: true,
+    polling_interval: 1,
+    ...extra,
+  });
+
+  /** Send a signal once the execution exists and the program is waiting for it. */
+  const signalWhenRunning =
+    (signal: NodeJS.Signals, also?: () => void) =>
+    (child: import("node:child_process").ChildProcess, file: string) => {
+      void waitForOutputField(file, "execution_arn").then(() =>
+        setTimeout(() => {
+          child.kill(signal);
+          also?.();
+        }, 300),
+      );
+    };
+
+  test("SIGTERM while waiting stops the execution and writes the output", async () => {
+    let signalledAt = 0;
+    const run = await runBundle({
+      fields: fields("long"),
+      env: { UE_TASK_NAME: "Cancel Me" },
+      onStart: signalWhenRunning("SIGTERM", () => {
+        signalledAt = Date.now();
+      }),
+    });
+    const took = Date.now() - signalledAt;
+    assert.equal(run.code, 27, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(run.doc.status_description, /^CANCELLED: .*stopped/);
+    const arn = run.doc.result.executionArn as string;
+    const execution = ep.getExecution(arn);
+    assert.equal(execution?.status, "ABORTED");
+    assert.match(execution?.cause ?? "", /Cancel Me/);
+    assert.equal(run.doc.result.status, "ABORTED");
+    assert.ok(took < 10_000, `cancel took ${took} ms`);
+  });
+
+  for (const signal of ["SIGINT", "SIGHUP"] as const) {
+    test(`${signal} cancels the same way`, async () => {
+      const run = await runBundle({ fields: fields("long"), onStart: signalWhenRunning(signal) });
+      assert.equal(run.code, 27, run.stderr);
+      assert.equal(ep.getExecution(run.doc?.["result"].executionArn)?.status, "ABORTED");
+    });
+  }
+
+  test("with Stop Execution on Cancel off, the execution is left running", async () => {
+    const run = await runBundle({
+      fields: fields("long", { stop_execution_on_cancel: false }),
+      onStart: signalWhenRunning("SIGTERM"),
+    });
+    assert.equal(run.code, 27, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(run.doc.status_description, /left running/);
+    const arn = run.doc.result.executionArn as string;
+    assert.equal(ep.getExecution(arn)?.status, "RUNNING");
+    assert.ok(!ep.requests.some((r) => r.operation === "StopExecution" && JSON.stringify(r).includes(arn)));
+  });
+
+  test("a second signal during the stop ends at once and still writes the output", async () => {
+    ep.faults.set({ hang: { operations: ["StopExecution"] } });
+    try {
+      const run = await runBundle({
+        fields: fields("long"),
+        onStart: (child, file) => {
+          void waitForOutputField(file, "execution_arn").then(() => {
+            setTimeout(() => child.kill("SIGTERM"), 300);
+            setTimeout(() => child.kill("SIGTERM"), 1000);
+          });
+        },
+      });
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(run.doc.status_description, /cancelled again/);
+      assert.ok(run.doc.result.executionArn);
+    } finally {
+      ep.faults.reset();
+    }
+  });
+
+  test("maximum wait reached with Stop Execution: exit 26, execution stopped", async () => {
+    const run = await runBundle({ fields: fields("long", { maximum_wait: 2 }) });
+    assert.equal(run.code, 26, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(run.doc.status_description, /maximum wait of 2 s reached/);
+    assert.equal(ep.getExecution(run.doc.result.executionArn)?.status, "ABORTED");
+  });
+
+  test("maximum wait reached with Leave Execution Running: exit 26, execution still running", async () => {
+    const run = await runBundle({
+      fields: fields("long", { maximum_wait: 2, maximum_wait_action: ["Leave Execution Running"] }),
+    });
+    assert.equal(run.code, 26, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(run.doc.status_description, /left running/);
+    assert.equal(ep.getExecution(run.doc.result.executionArn)?.status, "RUNNING");
+  });
+
+  test("rerun with Redrive Failed Execution resumes the failed execution on the same ARN", async () => {
+    flakyFailuresLeft = 1;
+    const env = { UE_TASK_INSTANCE_ID: "redrive1" };
+    const redrive = { rerun_behaviour: ["Redrive Failed Execution"] };
+    const first = await runBundle({ fields: fields("flaky", redrive), env: { ...env, UE_EXECUTION_COUNT: "1" } });
+    assert.equal(first.code, 23, first.stderr);
+    assert.equal(first.doc?.["result"].failedState, "Load");
+    const rerun = await runBundle({ fields: fields("flaky", redrive), env: { ...env, UE_EXECUTION_COUNT: "2" } });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assertValidDoc(rerun.doc);
+    assert.equal(rerun.doc.result.executionArn, first.doc?.["result"].executionArn);
+    assert.equal(rerun.doc.result.status, "SUCCEEDED");
+    assert.equal(ep.getExecution(rerun.doc.result.executionArn)?.redriveCount, 1);
+    assert.match(rerun.stderr, /redrove execution/);
+    assert.ok(rerun.outputFields.some((l) => l["execution_arn"] === first.doc?.["result"].executionArn));
+  });
+
+  test("rerun with the default behaviour starts a new execution", async () => {
+    flakyFailuresLeft = 1;
+    const env = { UE_TASK_INSTANCE_ID: "rerun1" };
+    const first = await runBundle({ fields: fields("flaky"), env: { ...env, UE_EXECUTION_COUNT: "1" } });
+    assert.equal(first.code, 23);
+    const rerun = await runBundle({ fields: fields("flaky"), env: { ...env, UE_EXECUTION_COUNT: "2" } });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.notEqual(rerun.doc?.["result"].executionArn, first.doc?.["result"].executionArn);
+    assert.match(rerun.doc?.["result"].name, /-2$/);
+    assert.equal(ep.getExecution(first.doc?.["result"].executionArn)?.status, "FAILED");
+  });
+
+  test("redrive falls back to a new execution when the previous one succeeded", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "redrive2" };
+    const redrive = { rerun_behaviour: ["Redrive Failed Execution"] };
+    const first = await runBundle({ fields: fields("flaky", redrive), env: { ...env, UE_EXECUTION_COUNT: "1" } });
+    assert.equal(first.code, 0, first.stderr);
+    const rerun = await runBundle({ fields: fields("flaky", redrive), env: { ...env, UE_EXECUTION_COUNT: "2" } });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.notEqual(rerun.doc?.["result"].executionArn, first.doc?.["result"].executionArn);
+    assert.match(rerun.stderr, /not redriven: it is SUCCEEDED/);
+  });
+
+  test("relaunch after an agent restart re-attaches to the waiting execution", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "restart1" };
+    const killed = await runBundle({
+      fields: fields("threeSeconds"),
+      env,
+      onStart: (child, file) => {
+        void waitForOutputField(file, "execution_arn").then(() => child.kill("SIGKILL"));
+      },
+    });
+    assert.equal(killed.signal, "SIGKILL");
+    const arn = killed.outputFields.find((l) => l["execution_arn"])?.["execution_arn"];
+    assert.ok(arn, "the execution ARN was on disk before the program died");
+    await new Promise((r) => setTimeout(r, 1200));
+    const relaunched = await runBundle({ fields: fields("threeSeconds"), env });
+    assert.equal(relaunched.code, 0, relaunched.stderr);
+    assert.equal(relaunched.doc?.["result"].executionArn, arn);
+    assert.equal(relaunched.doc?.["result"].status, "SUCCEEDED");
+    assert.match(relaunched.stderr, /re-attached/);
+  });
+
+  test("assumed-role credentials expiring every second are refreshed through a longer wait", async () => {
+    ep.sts.setExpirySeconds(1);
+    const issued = ep.sts.issued.length;
+    try {
+      const run = await runBundle({
+        fields: fields("threeSeconds", { role_based_access: true, role_arn: ROLE }),
+        env: { AWS_ENDPOINT_URL_STS: ep.url },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.doc?.["result"].status, "SUCCEEDED");
+      assert.ok(ep.sts.issued.length - issued >= 3, `only ${ep.sts.issued.length - issued} refreshes`);
+      assert.doesNotMatch(run.stderr, /status check failed/);
+    } finally {
+      ep.sts.setExpirySeconds(undefined);
+    }
+  });
+});

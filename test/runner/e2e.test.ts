@@ -1,0 +1,193 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the runner's references are ${...} inside plain strings
+/**
+ * The controller runner end to end: the real built package (its bundled program) against
+ * the real local endpoint, with the example state machines and workflow.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
+import { demo } from "../../local/demo.ts";
+import { loadCredentialsFile } from "../../local/runner/credentials.ts";
+import { loadRunFile, main as cli } from "../../local/runner/cli.ts";
+import type { RunnerEvent } from "../../local/runner/events.ts";
+import { ControllerRunner } from "../../local/runner/runner.ts";
+import { WorkflowRun } from "../../local/runner/workflow.ts";
+import { cleanEnv } from "../helpers/bundle.ts";
+import { PACKAGE_ZIP, ROOT, requireBuilt } from "../helpers/paths.ts";
+
+const EXAMPLES = join(ROOT, "examples");
+const WORKFLOW = join(EXAMPLES, "workflows", "demo.workflow.json");
+
+interface Doc {
+  exit_code: number;
+  result: { executionArn: string; name: string; status: string; outputParsed: Record<string, unknown>; error: string | null } | null;
+}
+
+describe("the controller runner with the real package and the local endpoint", () => {
+  let ep: LocalEndpoint;
+  let runner: ControllerRunner;
+  let dir: string;
+  const events: RunnerEvent[] = [];
+  const arn = (name: string) => `arn:aws:states:${ep.region}:${ep.accountId}:stateMachine:${name}`;
+  const fields = (stateMachine: string, extra: Record<string, unknown> = {}) => ({
+    endpoint_url: ep.url,
+    credentials: { $credential: "local-test" },
+    state_machine_arn: arn(stateMachine),
+    wait_for_success_or_failure: true,
+    polling_interval: 2,
+    ...extra,
+  });
+
+  before(async () => {
+    ep = await startLocalEndpoint({ definitionsDir: join(EXAMPLES, "state-machines") });
+    dir = await mkdtemp(join(tmpdir(), "ue-runner-e2e-"));
+    runner = await ControllerRunner.open({
+      packagePath: requireBuilt(PACKAGE_ZIP),
+      credentials: await loadCredentialsFile(join(EXAMPLES, "credentials.json")),
+      env: cleanEnv(),
+      cancelGraceMs: 10_000,
+      onEvent: (e) => events.push(e),
+    });
+  });
+  after(async () => {
+    await runner.close();
+    await ep.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("the example workflow: start and wait, then a task that reads its output", async () => {
+    const definition = await loadRunFile(WORKFLOW);
+    const run = new WorkflowRun(runner, definition, {
+      vars: { endpoint_url: ep.url, hello_state_machine_arn: arn("hello-world"), report_state_machine_arn: arn("report") },
+    });
+
+    const result = await run.run();
+
+    assert.equal(result.state, "Success");
+    const [hello, report] = result.tasks;
+    assert.ok(hello?.ran && report?.ran);
+    const helloDoc = hello.result.extensionOutput as Doc;
+    const reportDoc = report.result.extensionOutput as Doc;
+    assert.equal(helloDoc.result?.status, "SUCCEEDED");
+    assert.deepEqual(helloDoc.result?.outputParsed, { greeting: "Hello, operator", orderCount: 3, batchId: "batch-2024-001" });
+    assert.equal(hello.result.outputFields["execution_arn"], helloDoc.result?.executionArn);
+    assert.equal(hello.result.outputFields["execution_status"], "SUCCEEDED");
+    // The chained value: report's execution got hello-world's ARN and output keys as its input.
+    const reportExecution = ep.getExecution(reportDoc.result?.executionArn ?? "");
+    assert.deepEqual(JSON.parse(reportExecution?.input ?? "{}"), {
+      greeting: "Hello, operator",
+      orderCount: 3,
+      batchId: "batch-2024-001",
+      previousExecutionArn: helloDoc.result?.executionArn,
+    });
+    assert.equal(reportDoc.result?.outputParsed["report"], "Hello, operator (3 orders in batch-2024-001)");
+    // The operator saw the status while hello-world ran, before the task ended.
+    const helloEvents = events.filter((e) => "task" in e && typeof e.task === "object" && e.task.name === "start-hello");
+    const running = helloEvents.findIndex((e) => e.type === "output-field" && e.value === "RUNNING");
+    const succeeded = helloEvents.findIndex((e) => e.type === "output-field" && e.value === "SUCCEEDED");
+    assert.ok(running >= 0 && succeeded > running);
+  });
+
+  test("a chained workflow passes a value of one task's output to the next; a failure is handled", async () => {
+    const run = new WorkflowRun(runner, {
+      name: "chained",
+      tasks: [
+        { name: "first", fields: fields("hello-world", { input: { who: "chain" } }) },
+        { name: "second", fields: fields("report", { input: { greeting: "${tasks.first.output:$.result.outputParsed.greeting}", orderCount: 0, batchId: "${tasks.first.outputFields:$.generated_execution_name}", previousExecutionArn: "${tasks.first.output:$.result.executionArn}" } }) },
+        { name: "fails", fields: fields("always-fails") },
+        { name: "skipped-on-failure", fields: fields("hello-world") },
+        { name: "on-failure", after: "fails", runIf: "exit code 23", fields: fields("report", { input: { greeting: "${tasks.fails.output:$.result.error}", orderCount: 1, batchId: "x", previousExecutionArn: "${tasks.fails.output:$.result.executionArn}" } }) },
+      ],
+    });
+
+    const result = await run.run();
+
+    const byName = Object.fromEntries(result.tasks.map((t) => [t.name, t]));
+    const second = byName["second"];
+    assert.ok(second?.ran);
+    const secondOutput = (second.result.extensionOutput as Doc).result?.outputParsed;
+    assert.match(String(secondOutput?.["report"]), /^Hello, chain \(0 orders in first-[0-9a-f]+-1\)$/);
+    const fails = byName["fails"];
+    assert.ok(fails?.ran);
+    assert.equal(fails.result.state, "Failed");
+    assert.equal(fails.result.exitCode, 23);
+    assert.deepEqual(byName["skipped-on-failure"], { name: "skipped-on-failure", ran: false, reason: "runs on success of fails, which ended Failed, exit code 23" });
+    const onFailure = byName["on-failure"];
+    assert.ok(onFailure?.ran);
+    assert.match(String((onFailure.result.extensionOutput as Doc).result?.outputParsed["report"]), /^Orders\.Invalid/);
+    assert.equal(result.state, "Success", "the failure was handled by a task that runs on its exit code");
+  });
+
+  test("cancel sends SIGTERM: the program stops the execution and the task ends Cancelled", async () => {
+    const handle = runner.launch({ name: "cancel-me", fields: fields("long-running") });
+    await new Promise<void>((resolve) => {
+      const stop = runner.subscribe((e) => {
+        if (e.type === "output-field" && e.task.instanceId === handle.instanceId && e.value === "RUNNING") {
+          stop();
+          resolve();
+        }
+      });
+    });
+
+    runner.cancel(handle.instanceId);
+    const result = await handle.result;
+
+    assert.equal(result.state, "Cancelled");
+    assert.equal(result.exitCode, 27);
+    const doc = result.extensionOutput as Doc;
+    assert.equal(doc.exit_code, 27);
+    const execution = ep.getExecution(String(result.outputFields["execution_arn"]));
+    assert.equal(execution?.status, "ABORTED");
+  });
+
+  test("rerun: the same task instance runs again with execution count 2 and its own execution", async () => {
+    const first = await runner.launch({ name: "rerun-me", fields: fields("always-fails") }).result;
+    const second = await runner.rerun(first.instanceId).result;
+
+    assert.deepEqual([first.state, first.exitCode, second.state, second.exitCode], ["Failed", 23, "Failed", 23]);
+    assert.equal(second.executionCount, 2);
+    const [a, b] = [first, second].map((r) => String(r.outputFields["generated_execution_name"]));
+    assert.equal(a, `rerun-me-${first.instanceId}-1`);
+    assert.equal(b, `rerun-me-${first.instanceId}-2`);
+    assert.equal(ep.getExecution(String(second.outputFields["execution_arn"]))?.status, "FAILED");
+    assert.equal((second.extensionOutput as Doc).result?.error, "Orders.Invalid");
+  });
+
+  test("command line: run a task file, then rerun it from the saved run", async () => {
+    const taskFile = join(dir, "fails.task.json");
+    await writeFile(taskFile, JSON.stringify({ name: "cli-fails", template: "AWS Step Functions", fields: fields("always-fails") }));
+    const options = ["--package", PACKAGE_ZIP, "--credentials", join(EXAMPLES, "credentials.json"), "--state-dir", dir];
+    let printed = "";
+    const out = (t: string) => {
+      printed += t;
+    };
+
+    const runCode = await cli(["run", taskFile, ...options], out);
+    const runId = /rerun ([0-9a-f]{32}) <task>/.exec(printed)?.[1];
+    const rerunCode = await cli(["rerun", runId ?? "", "cli-fails", ...options], out);
+    printed = "";
+    await cli(["list", ...options], out);
+
+    assert.equal(runCode, 1);
+    assert.ok(runId, "the run tells how to rerun it");
+    assert.equal(rerunCode, 1);
+    assert.match(printed, new RegExp(`${runId}  cli-fails  Failed  cli-fails#2=Failed`));
+  });
+
+  test("npm start's demo runs the example workflow and prints both extension outputs", async () => {
+    let printed = "";
+    const code = await demo([], (t) => {
+      printed += t;
+    });
+
+    assert.equal(code, 0, printed);
+    assert.equal(printed.match(/extension output:/g)?.length, 2);
+    assert.match(printed, /start-hello #1 {2}output field execution_status = RUNNING/);
+    assert.match(printed, /"report": "Hello, operator \(3 orders in batch-2024-001\)"/);
+    assert.match(printed, /Demo finished: workflow demo Success/);
+    assert.ok(!printed.includes("LocalTestSecretAccessKey"), "the secret key is never printed");
+  });
+});

@@ -1,0 +1,76 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the runner's references are ${...} inside plain strings
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { queryJsonPath } from "../../local/runner/jsonpath.ts";
+import { type ReferenceScope, parseTemplateString, resolveReferences } from "../../local/runner/references.ts";
+
+const output = {
+  exit_code: 0,
+  result: {
+    executionArn: "arn:aws:states:us-east-1:123456789012:execution:hello:run-1",
+    outputParsed: { greeting: "Hello", items: [1, 2, 3], nested: { "odd key": true } },
+  },
+};
+const scope: ReferenceScope = {
+  vars: { region: "us-east-1", empty: "" },
+  task: (name) =>
+    name === "start"
+      ? { state: "Success", exitCode: 0, outputFields: { execution_arn: "arn:x" }, extensionOutput: output }
+      : undefined,
+};
+
+function resolve(value: unknown): { value: unknown; problems: string[] } {
+  const problems: string[] = [];
+  return { value: resolveReferences(value, scope, problems), problems };
+}
+
+describe("references", () => {
+  // [written, resolved]
+  const cases: Array<[string, unknown, unknown]> = [
+    ["a whole reference keeps its JSON type", "${tasks.start.output:$.result.outputParsed.items}", [1, 2, 3]],
+    ["a string value", "${tasks.start.output:$.result.executionArn}", output.result.executionArn],
+    ["embedded references are interpolated", "arn=${tasks.start.output:$.result.executionArn};n=${tasks.start.output:$.exit_code}", `arn=${output.result.executionArn};n=0`],
+    ["objects interpolate as JSON", "x ${tasks.start.output:$.result.outputParsed.items}", "x [1,2,3]"],
+    ["bracket notation with quotes", "${tasks.start.output:$.result.outputParsed.nested['odd key']}", true],
+    ["no path: the whole document", "${tasks.start.output}", output],
+    ["output-only fields", "${tasks.start.outputFields:$.execution_arn}", "arn:x"],
+    ["exit code and state", "${tasks.start.exitCode}/${tasks.start.state}", "0/Success"],
+    ["variables", "${vars.region}", "us-east-1"],
+    ["an escaped reference stays literal", "$${vars.region}", "${vars.region}"],
+    ["references inside objects", { a: ["${vars.region}"], b: 1 }, { a: ["us-east-1"], b: 1 }],
+    ["plain text is untouched", "no references here", "no references here"],
+  ];
+  for (const [name, written, expected] of cases) {
+    test(name, () => {
+      const r = resolve(written);
+      assert.deepEqual(r.problems, []);
+      assert.deepEqual(r.value, expected);
+    });
+  }
+
+  // [written, text the problem must contain]
+  const bad: Array<[string, string]> = [
+    ["${tasks.start.output:$.result.missing}", "matches nothing"],
+    ["${tasks.later.output:$.x}", "task later has not run"],
+    ["${vars.nope}", "no variable nope"],
+    ["${tasks.start.output:result}", "must start with $"],
+    ["${something.else}", "is not a reference"],
+    ["${vars.region", "never closed"],
+  ];
+  for (const [written, expected] of bad) {
+    test(`refused: ${written}`, () => {
+      const r = resolve(written);
+      assert.equal(r.problems.length, 1, r.problems.join("; "));
+      assert.match(r.problems[0] ?? "", new RegExp(expected.replace(/[$]/g, "\\$")));
+    });
+  }
+
+  test("parseTemplateString splits literal text and references", () => {
+    const segments = parseTemplateString("a ${vars.x} b", []);
+    assert.deepEqual(segments, ["a ", { kind: "var", name: "x", text: "${vars.x}" }, " b"]);
+  });
+
+  test("queryJsonPath returns several matches as an array", () => {
+    assert.deepEqual(queryJsonPath({ a: [{ b: 1 }, { b: 2 }] }, "$.a[*].b"), { found: true, value: [1, 2] });
+  });
+});
