@@ -8,15 +8,20 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { inspect } from "node:util";
-import { DescribeExecutionCommand, ListStateMachinesCommand, SFNClient } from "@aws-sdk/client-sfn";
+import {
+  DescribeExecutionCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from "@aws-sdk/client-sfn";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { classifyError } from "../../src/aws/classify.ts";
 import { createHttpHandler, type HttpHandlerOptions } from "../../src/aws/http-handler.ts";
 import type { ProductError } from "../../src/errors.ts";
 import { type ProxyConfig, type ProxyFields, parseProxyConfig } from "../../src/proxy/config.ts";
 import { type TestCa, createTestCa } from "../helpers/certificates.ts";
-import { deadPort, type FakeAws, startFakeAws } from "../helpers/fake-aws.ts";
-import { type TestProxy, startTestProxy } from "../helpers/proxies.ts";
+import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
+import { deadPort, type TestProxy, startTestProxy } from "../helpers/proxies.ts";
 
 const PROXY_USER = "ops-proxy";
 const PROXY_PASSWORD = "CANARY-proxy-pw-7d1e";
@@ -25,9 +30,9 @@ const CREDENTIALS = { accessKeyId: "AKIDCONNECTIVITY", secretAccessKey: SECRET_K
 
 let ca: TestCa;
 let otherCa: TestCa;
-let aws: FakeAws;
-let plainAws: FakeAws;
-let strangerAws: FakeAws;
+let aws: LocalEndpoint;
+let plainAws: LocalEndpoint;
+let strangerAws: LocalEndpoint;
 let httpProxy: TestProxy;
 let httpProxy2: TestProxy;
 let httpsProxy: TestProxy;
@@ -38,9 +43,11 @@ const closers: (() => unknown)[] = [];
 before(async () => {
   ca = createTestCa("trusted");
   otherCa = createTestCa("stranger");
-  aws = await startFakeAws({ tls: ca.issue("aws") });
-  plainAws = await startFakeAws({});
-  strangerAws = await startFakeAws({ tls: otherCa.issue("stranger") });
+  // The local Step Functions endpoint checks every SigV4 signature against the canary key.
+  const credentials = [CREDENTIALS];
+  aws = await startLocalEndpoint({ tls: ca.issue("aws"), credentials });
+  plainAws = await startLocalEndpoint({ credentials });
+  strangerAws = await startLocalEndpoint({ tls: otherCa.issue("stranger"), credentials });
   httpProxy = await startTestProxy({});
   httpProxy2 = await startTestProxy({});
   httpsProxy = await startTestProxy({ tls: ca.issue("proxy") });
@@ -60,6 +67,11 @@ before(async () => {
 after(async () => {
   for (const close of closers) await close();
 });
+
+/** The calls the endpoint received since the log held `since` entries: "service:Operation status". */
+function callsSince(endpoint: LocalEndpoint, since: number): string[] {
+  return endpoint.requests.slice(since).map((r) => `${r.service}:${r.operation} ${r.status}`);
+}
 
 function proxyFrom(fields: ProxyFields): ProxyConfig {
   const result = parseProxyConfig(fields);
@@ -130,10 +142,10 @@ function assertNoCanary(error: unknown): void {
 
 describe("each proxy type carries the requests", () => {
   test("no proxy: straight to the endpoint", async () => {
-    const before = aws.calls.length;
+    const before = aws.requests.length;
     const outcome = await listStateMachines(aws.url, undefined);
     assert.equal(outcome.ok, true, outcome.error?.message);
-    assert.equal(aws.calls.length, before + 1);
+    assert.deepEqual(callsSince(aws, before), ["states:ListStateMachines 200"]);
   });
 
   const cases: [string, () => ProxyFields, () => TestProxy][] = [
@@ -144,11 +156,11 @@ describe("each proxy type carries the requests", () => {
   for (const [name, fields, proxy] of cases) {
     test(name, async () => {
       const tunnels = proxy().served();
-      const calls = aws.calls.length;
+      const calls = aws.requests.length;
       const outcome = await listStateMachines(aws.url, fields());
       assert.equal(outcome.ok, true, outcome.error?.message);
       assert.equal(proxy().served(), tunnels + 1, "the request went through the proxy");
-      assert.deepEqual(aws.calls.slice(calls), ["AWSStepFunctions.ListStateMachines"]);
+      assert.deepEqual(callsSince(aws, calls), ["states:ListStateMachines 200"]);
     });
   }
 
@@ -164,20 +176,25 @@ describe("each proxy type carries the requests", () => {
     const sts = new STSClient(common);
     const sfn = new SFNClient(common);
     const tunnels = authProxy.served();
-    const calls = aws.calls.length;
+    const calls = aws.requests.length;
     const identity = await sts.send(new GetCallerIdentityCommand({}));
-    assert.equal(identity.Account, "123456789012");
-    const execution = await sfn.send(
-      new DescribeExecutionCommand({
-        executionArn: "arn:aws:states:us-east-1:123456789012:execution:sm:run",
+    assert.equal(identity.Account, aws.accountId);
+    const stateMachineArn = aws.createStateMachine({
+      name: "connectivity",
+      definition: JSON.stringify({
+        StartAt: "Done",
+        States: { Done: { Type: "Pass", End: true } },
       }),
+    });
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: "{}" }));
+    const execution = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: started.executionArn }),
     );
-    assert.equal(execution.status, "RUNNING");
-    await sfn.send(new ListStateMachinesCommand({}));
-    assert.deepEqual(aws.calls.slice(calls), [
-      "sts:GetCallerIdentity",
-      "AWSStepFunctions.DescribeExecution",
-      "AWSStepFunctions.ListStateMachines",
+    assert.equal(execution.stateMachineArn, stateMachineArn);
+    assert.deepEqual(callsSince(aws, calls), [
+      "sts:GetCallerIdentity 200",
+      "states:StartExecution 200",
+      "states:DescribeExecution 200",
     ]);
     assert.equal(authProxy.served(), tunnels + 1, "three calls, one tunnel");
     requestHandler.destroy();
@@ -438,7 +455,7 @@ describe("failures are classified: 11 for the proxy, 10 for the endpoint", () =>
 
 describe("timeouts end hung connections", () => {
   test("a hanging endpoint ends within the request timeout (10)", async () => {
-    aws.mode = "hang";
+    aws.faults.set({ hang: true });
     try {
       const outcome = await listStateMachines(aws.url, undefined, { requestTimeoutMs: 800 });
       assert.equal(outcome.error?.exitCode, 10, outcome.error?.message);
@@ -448,12 +465,12 @@ describe("timeouts end hung connections", () => {
       );
       assert.ok(outcome.ms < 10_000, `took ${outcome.ms} ms`);
     } finally {
-      aws.mode = "answer";
+      aws.faults.reset();
     }
   });
 
   test("a hanging endpoint behind a working proxy ends within the request timeout (10)", async () => {
-    aws.mode = "hang";
+    aws.faults.set({ hang: true });
     try {
       const outcome = await listStateMachines(aws.url, viaAuth(), { requestTimeoutMs: 800 });
       assert.equal(outcome.error?.exitCode, 10, outcome.error?.message);
@@ -461,7 +478,7 @@ describe("timeouts end hung connections", () => {
       assert.ok(outcome.ms < 10_000, `took ${outcome.ms} ms`);
       assertNoCanary(outcome.error);
     } finally {
-      aws.mode = "answer";
+      aws.faults.reset();
     }
   });
 
@@ -488,14 +505,14 @@ describe("timeouts end hung connections", () => {
   });
 
   test("the timeouts can be lowered through the environment", async () => {
-    aws.mode = "hang";
+    aws.faults.set({ hang: true });
     try {
       const outcome = await listStateMachines(aws.url, undefined, {
         env: { UE_AWS_REQUEST_TIMEOUT_MS: "700" },
       });
       assert.match(outcome.error?.message ?? "", /700 ms \(request timeout\)/);
     } finally {
-      aws.mode = "answer";
+      aws.faults.reset();
     }
   });
 
@@ -509,30 +526,65 @@ describe("timeouts end hung connections", () => {
 });
 
 describe("AWS answers through the proxy keep their own meaning", () => {
-  const cases: [string, { status: number; type: string; message: string }, number][] = [
-    ["access denied", { status: 400, type: "AccessDeniedException", message: "not allowed" }, 3],
+  // One line per case: arrange (returns an undo), the call, exit code, message.
+  const arn = () => `arn:aws:states:us-east-1:${aws.accountId}:execution:nothing:here`;
+  const cases: [string, () => () => void, (c: SFNClient) => Promise<unknown>, number, RegExp][] = [
     [
-      "bad credentials",
-      { status: 400, type: "UnrecognizedClientException", message: "bad token" },
+      "access denied",
+      () => aws.deny({ operation: "ListStateMachines" }),
+      (c) => c.send(new ListStateMachinesCommand({})),
+      3,
+      /AccessDeniedException/,
+    ],
+    [
+      "wrong secret key (real SigV4 check)",
+      () => () => {},
+      (c) => c.send(new ListStateMachinesCommand({})),
       2,
+      /AWS rejected the credentials \((InvalidSignatureException|UnrecognizedClientException)/,
     ],
     [
-      "no such state machine",
-      { status: 400, type: "StateMachineDoesNotExist", message: "gone" },
+      "no such execution",
+      () => () => {},
+      (c) => c.send(new DescribeExecutionCommand({ executionArn: arn() })),
       20,
+      /ExecutionDoesNotExist/,
     ],
-    ["internal error", { status: 500, type: "InternalServerError", message: "boom" }, 10],
+    [
+      "5xx after retries",
+      () => {
+        aws.faults.set({ errorRate5xx: 1 });
+        return () => aws.faults.reset();
+      },
+      (c) => c.send(new ListStateMachinesCommand({})),
+      10,
+      /HTTP 500/,
+    ],
   ];
-  for (const [name, mode, code] of cases) {
+  for (const [name, arrange, act, code, message] of cases) {
     test(name, async () => {
-      aws.mode = mode;
+      const undo = arrange();
+      const secretAccessKey = name.startsWith("wrong secret")
+        ? "CANARY-other-secret-0c4d"
+        : SECRET_KEY;
+      const client = new SFNClient({
+        region: "us-east-1",
+        endpoint: aws.url,
+        credentials: { ...CREDENTIALS, secretAccessKey },
+        maxAttempts: 1,
+        requestHandler: createHttpHandler({ proxy: proxyFrom(viaAuth()), endpointCa: ca.cert }),
+      });
       try {
-        const outcome = await listStateMachines(aws.url, viaAuth());
-        assert.equal(outcome.error?.exitCode, code, outcome.error?.message);
-        assert.match(outcome.error?.message ?? "", new RegExp(mode.type));
-        assertNoCanary(outcome.error);
+        const error = await act(client).then(
+          () => undefined,
+          (e: unknown) => classifyError(e, { operation: "test" }),
+        );
+        assert.equal(error?.exitCode, code, error?.message);
+        assert.match(error?.message ?? "", message);
+        assertNoCanary(error);
       } finally {
-        aws.mode = "answer";
+        undo();
+        client.destroy();
       }
     });
   }
@@ -549,10 +601,16 @@ describe("the product's lean Step Functions client on the same handler", () => {
       credentials: CREDENTIALS,
       handler,
     });
-    const reply = await client.describeExecution({
-      executionArn: "arn:aws:states:us-east-1:123456789012:execution:sm:run",
+    const stateMachineArn = aws.createStateMachine({
+      name: "lean",
+      definition: JSON.stringify({
+        StartAt: "Done",
+        States: { Done: { Type: "Pass", End: true } },
+      }),
     });
-    assert.equal(reply.status, "RUNNING");
+    const started = await client.startExecution({ stateMachineArn, input: "{}" });
+    const reply = await client.describeExecution({ executionArn: started.executionArn });
+    assert.equal(reply.stateMachineArn, stateMachineArn);
     assert.equal(authProxy.served(), tunnels + 1);
     handler.destroy();
 

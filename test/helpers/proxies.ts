@@ -1,4 +1,5 @@
 /** Real proxy servers (proxy-chain) for connectivity tests, counting what went through them. */
+import { type AddressInfo, createServer } from "node:net";
 import { Server } from "proxy-chain";
 
 export interface TestProxy {
@@ -47,4 +48,13 @@ export async function startTestProxy(options: {
     refused: () => refused,
     close: () => server.close(true),
   };
+}
+
+/** A port where nothing listens (bound, then released). */
+export async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
