@@ -1,8 +1,8 @@
 /** Writes every file derived from the field catalog (see generators.ts). */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { derivedFiles } from "./generators.ts";
+import { derivedFiles, spliceFieldTable } from "./generators.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -14,6 +14,11 @@ export async function generate(): Promise<string[]> {
     await writeFile(target, content);
     written.push(path);
   }
+  const readme = join(ROOT, "README.md");
+  const text = await readFile(readme, "utf8");
+  const updated = spliceFieldTable(text);
+  if (updated !== text) await writeFile(readme, updated);
+  written.push("README.md (field table)");
   return written;
 }
 

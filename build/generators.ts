@@ -311,6 +311,55 @@ export declare const validateFields: CompiledValidator;
 export declare const validateExtensionOutput: CompiledValidator;
 `;
 
+export const TABLE_START = "<!-- fields:start (generated from src/fields/catalog.ts by npm run generate) -->";
+export const TABLE_END = "<!-- fields:end -->";
+
+/** The README's field reference, as a Markdown table. */
+export function buildFieldTable(): string {
+  const describe = (c: FieldCondition | undefined) =>
+    c ? `${field(c.field).label} is ${c.values.join(" or ")}` : "always";
+  const rows = FIELDS.map((f) => {
+    const type =
+      f.type === "Choice"
+        ? `Choice: ${(f.choices ?? []).join(", ")}`
+        : f.outputOnly
+          ? "Text, output only"
+          : f.type;
+    const required = f.outputOnly
+      ? ""
+      : f.required
+        ? "yes"
+        : f.requireIfVisible && f.showIf
+          ? "when shown"
+          : "no";
+    const cells = [
+      `\`${f.name}\``,
+      f.label,
+      type,
+      f.default ?? "",
+      f.outputOnly ? "" : describe(f.showIf),
+      required,
+      f.hint,
+    ];
+    return `| ${cells.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`;
+  });
+  return [
+    TABLE_START,
+    "| name | label | type | default | shown when | required | meaning |",
+    "|---|---|---|---|---|---|---|",
+    ...rows,
+    TABLE_END,
+  ].join("\n");
+}
+
+/** Replace the generated section of the README (between the markers) with the table. */
+export function spliceFieldTable(readme: string): string {
+  const start = readme.indexOf(TABLE_START);
+  const end = readme.indexOf(TABLE_END);
+  if (start < 0 || end < start) throw new Error("README.md has no field table markers");
+  return readme.slice(0, start) + buildFieldTable() + readme.slice(end + TABLE_END.length);
+}
+
 /** Path (from the project root) to content, for every derived file. */
 export function derivedFiles(): Record<string, string> {
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { derivedFiles } from "../../build/generators.ts";
+import { derivedFiles, spliceFieldTable } from "../../build/generators.ts";
 import { ROOT } from "../helpers/paths.ts";
 
 test("every file derived from the field catalog is up to date (run npm run generate)", async () => {
@@ -12,4 +12,10 @@ test("every file derived from the field catalog is up to date (run npm run gener
     const onDisk = await readFile(join(ROOT, path), "utf8");
     assert.equal(onDisk, content, `${path} is stale: run "npm run generate" and commit the result`);
   }
+});
+
+test("the README's field table is up to date (run npm run generate)", async () => {
+  const readme = await readFile(join(ROOT, "README.md"), "utf8");
+  assert.equal(readme, spliceFieldTable(readme), "README.md field table is stale");
+  assert.match(readme, /\| `state_machine_arn` \| State Machine ARN \|/);
 });
