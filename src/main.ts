@@ -120,9 +120,12 @@ export async function run(options: RunOptions): Promise<number> {
     const raw = readFields(env, argv);
     values = withDefaults(raw.values);
     log.info(`ue-aws-stepfunctions ${VERSION}; fields from ${raw.source}`);
-    const config = validate(raw.values, [...problems, ...raw.problems], {
-      executionCount: context.executionCount,
-    });
+    const config = validate(
+      raw.values,
+      [...problems, ...raw.problems],
+      { executionCount: context.executionCount },
+      env,
+    );
     values = config.fields;
     outcome = await runStartExecution({
       config,

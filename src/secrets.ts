@@ -37,7 +37,7 @@ export function mask(text: string): string {
 
 /** Mask a URL's userinfo, whatever is registered. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^/@\s]*@/, "//****@");
+  return url.replace(/\/\/[^/@\s,]*@/g, "//****@");
 }
 
 /** Forget every registered secret (tests only). */

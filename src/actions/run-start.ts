@@ -140,13 +140,15 @@ export async function runStartExecution(ctx: ActionContext): Promise<Outcome> {
   const region = resolveRegion(config.region, env, config.stateMachine.region);
   log.info(`region ${region.region} (from ${region.source})`);
   const handler = createHttpHandler({
-    ...(numberFromEnv(env, "UE_AWS_CONNECT_TIMEOUT_MS")
-      ? { connectTimeoutMs: numberFromEnv(env, "UE_AWS_CONNECT_TIMEOUT_MS") as number }
-      : {}),
-    ...(numberFromEnv(env, "UE_AWS_REQUEST_TIMEOUT_MS")
-      ? { requestTimeoutMs: numberFromEnv(env, "UE_AWS_REQUEST_TIMEOUT_MS") as number }
-      : {}),
+    ...(config.proxy ? { proxy: config.proxy } : {}),
+    ...(config.endpointCa ? { endpointCa: config.endpointCa } : {}),
+    env,
   });
+  if (config.proxy) {
+    const { forHttp, forHttps } = config.proxy;
+    const via = forHttp.url === forHttps.url ? forHttps.url : `${forHttps.url} (https) and ${forHttp.url} (http)`;
+    log.info(`proxy ${via}, ${config.proxy.type}`);
+  }
   const { sfn, credentialSource } = createClients({
     region: region.region,
     ...(endpointFor(config.endpointUrl, env) ? { endpointUrl: endpointFor(config.endpointUrl, env) as string } : {}),

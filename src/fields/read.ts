@@ -27,6 +27,21 @@ function problem(field: FieldSpec, message: string): FieldProblem {
   return { field: field.name, label: field.label, message };
 }
 
+/**
+ * A URL typed with credentials in it (refused later, but echoed and logged until then)
+ * must not carry its password anywhere: register it at once.
+ */
+function registerUrlPasswords(text: string): void {
+  for (const match of text.matchAll(/[a-z][a-z0-9+.-]*:\/\/([^\s/@:]*):([^\s/@]+)@/gi)) {
+    registerSecret(match[2]);
+    try {
+      registerSecret(decodeURIComponent(match[2] as string));
+    } catch {
+      // Not percent-encoded text: the raw form is registered.
+    }
+  }
+}
+
 /** Convert one raw value to the runtime shape of its field; undefined means "not set". */
 export function coerce(
   field: FieldSpec,
@@ -74,7 +89,10 @@ export function coerce(
       return { user: u, password: p };
     }
     default:
-      if (typeof raw === "string") return raw;
+      if (typeof raw === "string") {
+        registerUrlPasswords(raw);
+        return raw;
+      }
       problems.push(problem(field, `must be text, got ${typeof raw}`));
       return undefined;
   }

@@ -2,16 +2,18 @@
  * Validation before any network call (SPEC 5.1): the form's rules, the compiled field
  * schema, then the formats. Every problem is collected and reported by field label.
  */
+import { readFileSync } from "node:fs";
 import type { ErrorObject } from "ajv";
 import templateJson from "../../template/template.json" with { type: "json" };
+import { timeoutOverrides } from "../aws/http-handler.ts";
 import { type FieldProblem, validationErrorFrom } from "../errors.ts";
+import { type ProxyConfig, parseProxyConfig } from "../proxy/config.ts";
 import { validateFields } from "../generated/validators.cjs";
 import {
   ACTIONS,
   type FieldSpec,
   INPUT_FIELDS,
   MAXIMUM_WAIT_ACTIONS,
-  PROXY_TYPES,
   RERUN_BEHAVIOURS,
 } from "./catalog.ts";
 import { checkExecutionName } from "../execution-name.ts";
@@ -24,12 +26,6 @@ export const MAX_INPUT_BYTES = 262_144;
 
 type Values<T> = T[keyof T];
 
-export interface ProxyFields {
-  readonly type: Values<typeof PROXY_TYPES>;
-  readonly proxy: string;
-  readonly caBundleFile?: string;
-  readonly credentials?: CredentialValue;
-}
 
 /** The validated, typed task configuration. */
 export interface TaskConfig {
@@ -49,7 +45,9 @@ export interface TaskConfig {
   readonly maximumWaitAction: Values<typeof MAXIMUM_WAIT_ACTIONS>;
   readonly stopExecutionOnCancel: boolean;
   readonly rerunBehaviour: Values<typeof RERUN_BEHAVIOURS>;
-  readonly proxy?: ProxyFields;
+  readonly proxy?: ProxyConfig;
+  /** Extra CA certificates (PEM) for the AWS endpoint, from AWS_CA_BUNDLE. */
+  readonly endpointCa?: string;
   /** The values as the form keeps them, for the output document's echo. */
   readonly fields: FieldValues;
 }
@@ -177,6 +175,29 @@ function checkUrl(value: string): string | null {
   return null;
 }
 
+/** AWS_CA_BUNDLE, as the AWS SDKs and CLI honour it: PEM CAs trusted for the endpoint. */
+function readEndpointCa(env: NodeJS.ProcessEnv, problems: FieldProblem[]): string | undefined {
+  const file = env["AWS_CA_BUNDLE"];
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    problems.push({ field: "AWS_CA_BUNDLE", label: "AWS_CA_BUNDLE", message: `cannot read ${file} (${code})` });
+    return undefined;
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    problems.push({
+      field: "AWS_CA_BUNDLE",
+      label: "AWS_CA_BUNDLE",
+      message: `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    });
+    return undefined;
+  }
+  return text;
+}
+
 export interface ValidationContext {
   readonly executionCount: number;
 }
@@ -189,6 +210,7 @@ export function validate(
   entered: FieldValues,
   earlier: readonly FieldProblem[],
   context: ValidationContext,
+  env: NodeJS.ProcessEnv = {},
 ): TaskConfig {
   const problems: FieldProblem[] = [...earlier];
   const form = evaluateForm(TEMPLATE.fields, entered);
@@ -275,11 +297,22 @@ export function validate(
     add("credentials", "user must be an access key id (16 to 128 capital letters and digits)");
   }
 
-  const useProxy = values["use_proxy"] === true;
-  const proxyType = choice(values, "proxy_type", PROXY_TYPES.http);
-  const proxyText = str(values, "proxy");
-  const caBundleFile = str(values, "proxy_ca_bundle_file");
-  const proxyCredentials = values["proxy_credentials"] as CredentialValue | undefined;
+  let proxy: ProxyConfig | undefined;
+  if (values["use_proxy"] === true) {
+    const parsed = parseProxyConfig({
+      proxy_type: values["proxy_type"] as string[] | undefined,
+      proxy: str(values, "proxy"),
+      proxy_ca_bundle_file: str(values, "proxy_ca_bundle_file"),
+      proxy_credentials: values["proxy_credentials"] as CredentialValue | undefined,
+    });
+    if (parsed.config) proxy = parsed.config;
+    for (const p of parsed.problems ?? []) {
+      // The schema already said "is required" for an empty required field.
+      if (!problems.some((q) => q.field === p.field)) problems.push(p);
+    }
+  }
+  for (const p of timeoutOverrides(env).problems) problems.push(p);
+  const endpointCa = readEndpointCa(env, problems);
 
   if (problems.length > 0) throw validationErrorFrom(problems);
 
@@ -303,16 +336,8 @@ export function validate(
     maximumWaitAction: choice(values, "maximum_wait_action", MAXIMUM_WAIT_ACTIONS.stop),
     stopExecutionOnCancel: values["stop_execution_on_cancel"] !== false,
     rerunBehaviour: choice(values, "rerun_behaviour", RERUN_BEHAVIOURS.startNew),
-    ...(useProxy && proxyText
-      ? {
-          proxy: {
-            type: proxyType,
-            proxy: proxyText,
-            ...(caBundleFile ? { caBundleFile } : {}),
-            ...(proxyCredentials ? { credentials: proxyCredentials } : {}),
-          },
-        }
-      : {}),
+    ...(proxy ? { proxy } : {}),
+    ...(endpointCa ? { endpointCa } : {}),
     fields: values,
   };
   return config;

@@ -8,7 +8,7 @@ import { INPUT_FIELDS } from "../fields/catalog.ts";
 import type { FieldValues } from "../fields/template-types.ts";
 import { validateExtensionOutput } from "../generated/validators.cjs";
 import { EXIT, type ExitCode, STATUS_WORD } from "../exit-codes.ts";
-import { mask } from "../secrets.ts";
+import { mask, redactUrl } from "../secrets.ts";
 import { VERSION } from "../version.ts";
 
 export interface ExecutionResult {
@@ -57,6 +57,8 @@ export function echoFields(values: FieldValues): Record<string, unknown> {
       fields[`${spec.name}_password`] = set ? "****" : null;
     } else if (spec.type === "Choice") {
       fields[spec.name] = Array.isArray(value) ? (value[0] ?? null) : null;
+    } else if (typeof value === "string" && (spec.name === "proxy" || spec.name === "endpoint_url")) {
+      fields[spec.name] = redactUrl(value);
     } else {
       fields[spec.name] = value ?? null;
     }
