@@ -52,3 +52,17 @@ export function stillRunningDue(elapsedMs: number, lastReportedMs: number): bool
   if (lastReportedMs === 0) return elapsedMs >= 60_000;
   return elapsedMs - lastReportedMs >= 300_000;
 }
+
+/**
+ * A floor under the polling delay that rises when the service throttles and sinks slowly
+ * while calls succeed, so many tasks waiting at once settle on a rate the service accepts
+ * instead of each retrying into the same empty bucket.
+ */
+export function raiseFloor(floorMs: number, ceilingMs: number): number {
+  return Math.min(ceilingMs, Math.max(1_000, floorMs * 2));
+}
+
+export function lowerFloor(floorMs: number): number {
+  const lowered = floorMs * 0.8;
+  return lowered < 250 ? 0 : lowered;
+}

@@ -8,7 +8,14 @@ import { classifyError, isTransient } from "../aws/classify.ts";
 import { StatusUnavailableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { OutputFields } from "../output/output-fields.ts";
-import { backoffDelay, formatDuration, nextPollDelay, stillRunningDue } from "../polling.ts";
+import {
+  backoffDelay,
+  formatDuration,
+  lowerFloor,
+  nextPollDelay,
+  raiseFloor,
+  stillRunningDue,
+} from "../polling.ts";
 import { TERMINAL } from "./describe.ts";
 
 /** Default span of unbroken status-call failures after which the task gives up (exit 28). */
@@ -48,6 +55,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+function isThrottling(error: unknown): boolean {
+  return /Throttl|TooManyRequests|RequestLimitExceeded/.test((error as { name?: string }).name ?? "");
+}
+
 function isExpiredToken(error: unknown): boolean {
   return /ExpiredToken/.test((error as { name?: string }).name ?? "");
 }
@@ -62,6 +73,7 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
   let last: DescribeExecutionOutput | null = null;
   let lastStatus: string | undefined;
   let failures = 0;
+  let floorMs = 0;
   let firstFailureAt = 0;
   let reportedAt = 0;
 
@@ -73,8 +85,10 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
     try {
       const reply = await req.sfn.describeExecution(
         { executionArn: req.executionArn },
-        signal ? { abortSignal: signal } : {},
+        // One attempt per check: the loop below has its own backoff.
+        { maxAttempts: 1, ...(signal ? { abortSignal: signal } : {}) },
       );
+      floorMs = lowerFloor(floorMs);
       if (failures > 0) log.info(`status checks answer again after ${failures} failed attempt(s)`);
       failures = 0;
       last = reply;
@@ -91,7 +105,7 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
         reportedAt = Date.now() - waitStart;
         log.info(`execution still ${status} after ${formatDuration(elapsed)}`);
       }
-      delay = nextPollDelay(elapsed, ceilingMs, req.random);
+      delay = Math.max(nextPollDelay(elapsed, ceilingMs, req.random), floorMs);
     } catch (error) {
       if (signal?.aborted) return { kind: "cancelled", last };
       if (!isTransient(error) && !isExpiredToken(error)) {
@@ -109,7 +123,8 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
           { cause: error },
         );
       }
-      delay = backoffDelay(failures, ceilingMs, req.random);
+      if (isThrottling(error)) floorMs = raiseFloor(floorMs, ceilingMs);
+      delay = Math.max(backoffDelay(failures, ceilingMs, req.random), floorMs);
       if (failures === 1 || failures % 10 === 0) {
         log.warn(`status check failed (${reason}); trying again in ${(delay / 1000).toFixed(1)} s`);
       }

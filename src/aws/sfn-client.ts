@@ -82,6 +82,8 @@ export interface LeanSfnOptions {
 
 export interface SendOptions {
   readonly abortSignal?: AbortSignal;
+  /** Overrides the client's attempts, e.g. 1 where the caller has its own backoff. */
+  readonly maxAttempts?: number;
 }
 
 const RETRYABLE = /Throttl|TooManyRequests|RequestLimitExceeded|ServiceUnavailable|InternalFailure|InternalServerError|RequestTimeout/;
@@ -137,7 +139,7 @@ export class LeanSfnClient {
 
   /** One operation, with retries of what may pass. */
   async call<T>(operation: string, input: object, options: SendOptions = {}): Promise<T> {
-    const attempts = this.options.maxAttempts ?? 3;
+    const attempts = options.maxAttempts ?? this.options.maxAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.once<T>(operation, input, options);
