@@ -49,12 +49,11 @@ async function main(): Promise<void> {
     ...(keyId && secret ? { credentials: [{ accessKeyId: keyId, secretAccessKey: secret }] } : {}),
     ...(values.definitions ? { definitionsDir: values.definitions } : {}),
   });
-  process.stdout.write(`Local Step Functions endpoint listening on ${ep.url}\n`);
-  if (!keyId) {
-    process.stdout.write(
-      `Accepting the default test key pair: AWS_ACCESS_KEY_ID=${DEFAULT_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${DEFAULT_SECRET_ACCESS_KEY}\n`,
-    );
-  }
+  // One write, so that whoever waits for the URL line also has the key note.
+  const note = keyId
+    ? ''
+    : `Accepting the default test key pair: AWS_ACCESS_KEY_ID=${DEFAULT_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${DEFAULT_SECRET_ACCESS_KEY}\n`;
+  process.stdout.write(`Local Step Functions endpoint listening on ${ep.url}\n${note}`);
 
   const stop = (signal: string) => {
     process.stderr.write(`Received ${signal}, stopping\n`);
