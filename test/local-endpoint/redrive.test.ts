@@ -111,6 +111,36 @@ describe("RedriveExecution", () => {
     assert.equal(done.redriveCount, 1);
   });
 
+  it("redrives TIMED_OUT executions, restarting the timeout", async () => {
+    let calls = 0;
+    const SLOW = "arn:aws:lambda:us-east-1:123456789012:function:slow-then-fast";
+    ep.registerTaskHandler(SLOW, (_input, ctx) => {
+      calls++;
+      if (calls > 1) return { fast: true };
+      // The first call outlives the execution's TimeoutSeconds; the stop signal ends it.
+      return new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve(null)));
+    });
+    const timed = ep.createStateMachine({
+      name: "redrive-timeout",
+      definition: {
+        TimeoutSeconds: 1,
+        StartAt: "Slow",
+        States: { Slow: { Type: "Task", Resource: SLOW, End: true } },
+      },
+    });
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: timed }));
+    const timedOut = await waitForStatus(sfn, executionArn!);
+    assert.equal(timedOut.status, "TIMED_OUT");
+    assert.equal(timedOut.redriveStatus, "REDRIVABLE");
+    await sfn.send(new RedriveExecutionCommand({ executionArn }));
+    const done = await waitForStatus(sfn, executionArn!);
+    assert.equal(done.status, "SUCCEEDED");
+    assert.equal(done.output, '{"fast":true}');
+    const types = (await history(sfn, executionArn!)).map((e) => e.type);
+    assert.ok(types.indexOf("ExecutionTimedOut") < types.indexOf("ExecutionRedriven"));
+    assert.equal(types.at(-1), "ExecutionSucceeded");
+  });
+
   it("refuses SUCCEEDED and unknown executions", async () => {
     healthy = true;
     const { executionArn } = await sfn.send(
