@@ -13,8 +13,8 @@ export interface StoredCredential extends CredentialInit {
 }
 
 /** The documented default pair, accepted when the caller configures no keys. */
-export const DEFAULT_ACCESS_KEY_ID = 'AKIDLOCALTEST0000001';
-export const DEFAULT_SECRET_ACCESS_KEY = 'LocalTestSecretAccessKey0000000000000000';
+export const DEFAULT_ACCESS_KEY_ID = "AKIDLOCALTEST0000001";
+export const DEFAULT_SECRET_ACCESS_KEY = "LocalTestSecretAccessKey0000000000000000";
 
 export class CredentialStore {
   readonly #byKey = new Map<string, StoredCredential>();

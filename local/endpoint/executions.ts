@@ -4,16 +4,16 @@
  * Status, timeout and abort are decided here rather than in the library, so that the history
  * and DescribeExecution agree with each other the way they do in AWS.
  */
-import { randomUUID } from 'node:crypto';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { errors } from './errors.ts';
-import { History } from './history.ts';
-import type { StateMachineRecord } from './state-machines.ts';
-import { newTaskToken, TaskFailure, type TaskHandler, type TaskTokens } from './tasks.ts';
+import { randomUUID } from "node:crypto";
+import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
+import { errors } from "./errors.ts";
+import { History } from "./history.ts";
+import type { StateMachineRecord } from "./state-machines.ts";
+import { newTaskToken, TaskFailure, type TaskHandler, type TaskTokens } from "./tasks.ts";
 
 // aws-local-stepfunctions targets Node 22; this is the one newer API it uses on Node 20.
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
-  Object.defineProperty(Promise, 'withResolvers', {
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function") {
+  Object.defineProperty(Promise, "withResolvers", {
     configurable: true,
     writable: true,
     value: function withResolvers<T>() {
@@ -28,7 +28,7 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
   });
 }
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
 
 /** Without this the library gives every Task a 60 s limit; AWS has none short of a year. */
 const UNLIMITED_TASK_SECONDS = 2_000_000;
@@ -68,7 +68,7 @@ export class Execution {
   readonly input: string;
   readonly startDate: Date;
   readonly history = new History();
-  status: ExecutionStatus = 'RUNNING';
+  status: ExecutionStatus = "RUNNING";
   stopDate: Date | undefined;
   output: string | undefined;
   error: string | undefined;
@@ -80,7 +80,13 @@ export class Execution {
   run: Run | undefined;
   readonly #waiters = new Set<() => void>();
 
-  constructor(arn: string, name: string, machine: StateMachineRecord, input: string, express: boolean) {
+  constructor(
+    arn: string,
+    name: string,
+    machine: StateMachineRecord,
+    input: string,
+    express: boolean,
+  ) {
     this.arn = arn;
     this.name = name;
     this.machine = machine;
@@ -91,7 +97,7 @@ export class Execution {
 
   /** Resolves once the execution is no longer RUNNING. */
   settled(): Promise<this> {
-    if (this.status !== 'RUNNING') return Promise.resolve(this);
+    if (this.status !== "RUNNING") return Promise.resolve(this);
     return new Promise((resolve) => this.#waiters.add(() => resolve(this)));
   }
 
@@ -101,11 +107,11 @@ export class Execution {
   }
 
   get redrivable(): { ok: boolean; reason?: string } {
-    if (this.express) return { ok: false, reason: 'Express executions cannot be redriven' };
-    if (this.status === 'RUNNING' || this.status === 'SUCCEEDED') {
+    if (this.express) return { ok: false, reason: "Express executions cannot be redriven" };
+    if (this.status === "RUNNING" || this.status === "SUCCEEDED") {
       return { ok: false, reason: `Execution is ${this.status} and cannot be redriven` };
     }
-    if (!this.current) return { ok: false, reason: 'Execution has no state to redrive from' };
+    if (!this.current) return { ok: false, reason: "Execution has no state to redrive from" };
     return { ok: true };
   }
 }
@@ -113,11 +119,12 @@ export class Execution {
 function walkStates(def: Definition, visit: (name: string, state: AnyState) => void): void {
   for (const [name, state] of Object.entries(def.States)) {
     visit(name, state);
-    if (state.Type === 'Parallel') {
-      for (const branch of (state['Branches'] as Definition[] | undefined) ?? []) walkStates(branch, visit);
+    if (state.Type === "Parallel") {
+      for (const branch of (state["Branches"] as Definition[] | undefined) ?? [])
+        walkStates(branch, visit);
     }
-    if (state.Type === 'Map') {
-      const inner = (state['ItemProcessor'] ?? state['Iterator']) as Definition | undefined;
+    if (state.Type === "Map") {
+      const inner = (state["ItemProcessor"] ?? state["Iterator"]) as Definition | undefined;
       if (inner) walkStates(inner, visit);
     }
   }
@@ -125,13 +132,15 @@ function walkStates(def: Definition, visit: (name: string, state: AnyState) => v
 
 /** Follows `$`, `$.a.b` and `$['a']` paths, enough to report a Map state's item count. */
 function simplePath(value: Json, path: string): Json {
-  if (path === '$') return value;
-  const parts = path.replace(/^\$/, '').match(/\.[^.[\]]+|\[['"][^'"]+['"]\]|\[\d+\]/g);
+  if (path === "$") return value;
+  const parts = path.replace(/^\$/, "").match(/\.[^.[\]]+|\[['"][^'"]+['"]\]|\[\d+\]/g);
   if (!parts) return undefined;
   let cur: Json = value;
   for (const part of parts) {
-    const key = part.startsWith('.') ? part.slice(1) : part.slice(1, -1).replace(/^['"]|['"]$/g, '');
-    if (cur === null || typeof cur !== 'object') return undefined;
+    const key = part.startsWith(".")
+      ? part.slice(1)
+      : part.slice(1, -1).replace(/^['"]|['"]$/g, "");
+    if (cur === null || typeof cur !== "object") return undefined;
     cur = (cur as Record<string, Json>)[key];
   }
   return cur;
@@ -143,7 +152,7 @@ function json(v: Json): string {
 
 function causeText(cause: unknown): string | undefined {
   if (cause === undefined || cause === null) return undefined;
-  return typeof cause === 'string' ? cause : JSON.stringify(cause);
+  return typeof cause === "string" ? cause : JSON.stringify(cause);
 }
 
 /** How history names a resource, e.g. `arn:aws:states:::lambda:invoke` -> lambda / invoke. */
@@ -151,12 +160,12 @@ function describeResource(resource: string): { resourceType: string; resource: s
   const m = /^arn:aws[a-z-]*:states:[^:]*:[^:]*:([^:]+):(.+)$/.exec(resource);
   if (m) return { resourceType: m[1]!, resource: m[2]! };
   const lambda = /^arn:aws[a-z-]*:lambda:/.test(resource);
-  return { resourceType: lambda ? 'lambda' : 'local', resource };
+  return { resourceType: lambda ? "lambda" : "local", resource };
 }
 
 function findIssuedToken(value: Json, issued: Set<string>): string | undefined {
-  if (typeof value === 'string') return issued.has(value) ? value : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
+  if (typeof value === "string") return issued.has(value) ? value : undefined;
+  if (value === null || typeof value !== "object") return undefined;
   for (const v of Object.values(value as Record<string, Json>)) {
     const found = findIssuedToken(v, issued);
     if (found) return found;
@@ -200,10 +209,16 @@ export class ExecutionEngine {
    * express ones are only tracked while running (as AWS keeps no record of them).
    */
   start(machine: StateMachineRecord, name: string, input: string, inputValue: Json): Execution {
-    const express = machine.type === 'EXPRESS';
-    const exec = new Execution(this.executionArn(machine, name, express), name, machine, input, express);
+    const express = machine.type === "EXPRESS";
+    const exec = new Execution(
+      this.executionArn(machine, name, express),
+      name,
+      machine,
+      input,
+      express,
+    );
     this.#executions.set(exec.arn, exec);
-    exec.history.append('ExecutionStarted', {
+    exec.history.append("ExecutionStarted", {
       input,
       inputDetails: { truncated: false },
       roleArn: machine.roleArn,
@@ -214,8 +229,8 @@ export class ExecutionEngine {
   }
 
   stop(exec: Execution, error: string | undefined, cause: string | undefined): void {
-    if (exec.status !== 'RUNNING') return;
-    this.#finish(exec, 'ABORTED', { error, cause });
+    if (exec.status !== "RUNNING") return;
+    this.#finish(exec, "ABORTED", { error, cause });
   }
 
   redrive(exec: Execution): Date {
@@ -223,12 +238,12 @@ export class ExecutionEngine {
     if (!ok || !exec.current) throw errors.executionNotRedrivable(reason ?? exec.status);
     exec.redriveCount += 1;
     exec.redriveDate = new Date();
-    exec.status = 'RUNNING';
+    exec.status = "RUNNING";
     exec.stopDate = undefined;
     exec.output = undefined;
     exec.error = undefined;
     exec.cause = undefined;
-    exec.history.append('ExecutionRedriven', { redriveCount: exec.redriveCount }, exec.redriveDate);
+    exec.history.append("ExecutionRedriven", { redriveCount: exec.redriveCount }, exec.redriveDate);
     const { name, input } = exec.current;
     this.#launch(exec, exec.machine.parsed as unknown as Definition, name, input);
     return exec.redriveDate;
@@ -238,7 +253,11 @@ export class ExecutionEngine {
   close(): void {
     this.#closed = true;
     for (const exec of this.#executions.values()) {
-      if (exec.status === 'RUNNING') this.#finish(exec, 'ABORTED', { error: 'LocalEndpoint.Closed', cause: 'The endpoint was closed' });
+      if (exec.status === "RUNNING")
+        this.#finish(exec, "ABORTED", {
+          error: "LocalEndpoint.Closed",
+          cause: "The endpoint was closed",
+        });
     }
   }
 
@@ -265,9 +284,9 @@ export class ExecutionEngine {
     const stateTypes = new Map<string, string>();
     walkStates(definition, (name, state) => {
       if (!stateTypes.has(name)) stateTypes.set(name, state.Type);
-      if (state.Type !== 'Task') return;
-      if (state['TimeoutSeconds'] === undefined && state['TimeoutSecondsPath'] === undefined) {
-        state['TimeoutSeconds'] = UNLIMITED_TASK_SECONDS;
+      if (state.Type !== "Task") return;
+      if (state["TimeoutSeconds"] === undefined && state["TimeoutSecondsPath"] === undefined) {
+        state["TimeoutSeconds"] = UNLIMITED_TASK_SECONDS;
       }
       if (!taskStates.has(name)) {
         taskStates.set(name, state);
@@ -304,8 +323,8 @@ export class ExecutionEngine {
 
     if (timeoutSeconds !== undefined) {
       run.timeout = setTimeout(() => {
-        this.#finish(exec, 'TIMED_OUT', {
-          error: 'States.Timeout',
+        this.#finish(exec, "TIMED_OUT", {
+          error: "States.Timeout",
           cause: `The execution timed out after TimeoutSeconds=${timeoutSeconds}`,
         });
       }, timeoutSeconds * 1000);
@@ -321,21 +340,21 @@ export class ExecutionEngine {
 
     void Promise.allSettled([running.result, consumed]).then(([result]) => {
       if (!run.live) return;
-      if (result.status === 'fulfilled') {
-        this.#finish(exec, 'SUCCEEDED', { output: json(result.value) });
+      if (result.status === "fulfilled") {
+        this.#finish(exec, "SUCCEEDED", { output: json(result.value) });
         return;
       }
-      const failure = run.failure ?? { error: 'States.Runtime', cause: String(result.reason) };
+      const failure = run.failure ?? { error: "States.Runtime", cause: String(result.reason) };
       const failedState = exec.current ? original.States[exec.current.name] : undefined;
-      if (failedState?.Type === 'Fail' && !failedState['ErrorPath'] && !failedState['CausePath']) {
+      if (failedState?.Type === "Fail" && !failedState["ErrorPath"] && !failedState["CausePath"]) {
         // A Fail state reports exactly its own Error and Cause (possibly none).
-        this.#finish(exec, 'FAILED', {
-          error: failedState['Error'] as string | undefined,
-          cause: failedState['Cause'] as string | undefined,
+        this.#finish(exec, "FAILED", {
+          error: failedState["Error"] as string | undefined,
+          cause: failedState["Cause"] as string | undefined,
         });
         return;
       }
-      this.#finish(exec, 'FAILED', failure);
+      this.#finish(exec, "FAILED", failure);
     });
   }
 
@@ -348,11 +367,13 @@ export class ExecutionEngine {
     issued: Set<string>,
   ): Promise<Json> {
     queue(run.taskInputs, stateName).push(input);
-    const resource = String(state['Resource']);
-    const waitForToken = resource.endsWith('.waitForTaskToken');
+    const resource = String(state["Resource"]);
+    const waitForToken = resource.endsWith(".waitForTaskToken");
     const handler =
       this.#opts.handlerFor(resource) ??
-      (waitForToken ? this.#opts.handlerFor(resource.slice(0, -'.waitForTaskToken'.length)) : undefined);
+      (waitForToken
+        ? this.#opts.handlerFor(resource.slice(0, -".waitForTaskToken".length))
+        : undefined);
     const signal = run.controller.signal;
     const context = { resource, stateName, executionArn: exec.arn, signal };
 
@@ -360,21 +381,28 @@ export class ExecutionEngine {
     if (!waitForToken) {
       if (!handler) {
         throw new TaskFailure(
-          'LocalEndpoint.NoTaskHandler',
+          "LocalEndpoint.NoTaskHandler",
           `No local task handler is registered for resource '${resource}'`,
         );
       }
-      result = await untilAborted(Promise.resolve().then(() => handler(input, context)), signal);
+      result = await untilAborted(
+        Promise.resolve().then(() => handler(input, context)),
+        signal,
+      );
     } else {
       const taskToken = findIssuedToken(input, issued) ?? newTaskToken();
       issued.delete(taskToken);
-      const heartbeat = state['HeartbeatSeconds'];
+      const heartbeat = state["HeartbeatSeconds"];
       const waiting = this.#opts.tokens.wait(
         { taskToken, executionArn: exec.arn, stateName, resource, input },
-        typeof heartbeat === 'number' ? heartbeat : undefined,
+        typeof heartbeat === "number" ? heartbeat : undefined,
       );
       waiting.catch(() => {});
-      if (handler) await untilAborted(Promise.resolve().then(() => handler(input, { ...context, taskToken })), signal);
+      if (handler)
+        await untilAborted(
+          Promise.resolve().then(() => handler(input, { ...context, taskToken })),
+          signal,
+        );
       result = await untilAborted(waiting, signal);
     }
     if (result === undefined) result = null;
@@ -386,89 +414,117 @@ export class ExecutionEngine {
     exec: Execution,
     run: Run,
     event: LibraryEvent,
-    where: { topLevel: Set<string>; taskStates: Map<string, AnyState>; stateTypes: Map<string, string> },
+    where: {
+      topLevel: Set<string>;
+      taskStates: Map<string, AnyState>;
+      stateTypes: Map<string, string>;
+    },
   ): void {
     const h = exec.history;
     const at = new Date(event.timestamp);
     const st = event.state;
     const task = st ? where.taskStates.get(st.name) : undefined;
-    const taskDetails = () => describeResource(String(task?.['Resource']));
+    const taskDetails = () => describeResource(String(task?.["Resource"]));
     const scheduleTask = () => {
       if (!st || !task) return;
       const parameters = queue(run.taskInputs, st.name).shift() ?? st.input;
-      const timeout = task['TimeoutSeconds'];
+      const timeout = task["TimeoutSeconds"];
       h.append(
-        'TaskScheduled',
+        "TaskScheduled",
         {
           ...taskDetails(),
           region: this.#opts.region,
           parameters: json(parameters),
           timeoutInSeconds: timeout === UNLIMITED_TASK_SECONDS ? undefined : timeout,
-          heartbeatInSeconds: task['HeartbeatSeconds'],
+          heartbeatInSeconds: task["HeartbeatSeconds"],
         },
         at,
       );
-      h.append('TaskStarted', taskDetails(), at);
-      if (String(task['Resource']).endsWith('.waitForTaskToken')) {
-        h.append('TaskSubmitted', { ...taskDetails(), output: '{}', outputDetails: { truncated: false } }, at);
+      h.append("TaskStarted", taskDetails(), at);
+      if (String(task["Resource"]).endsWith(".waitForTaskToken")) {
+        h.append(
+          "TaskSubmitted",
+          { ...taskDetails(), output: "{}", outputDetails: { truncated: false } },
+          at,
+        );
       }
     };
 
     switch (event.type) {
-      case 'StateEntered': {
+      case "StateEntered": {
         if (!st) return;
         if (where.topLevel.has(st.name) && event.index === undefined) {
           exec.current = { name: st.name, input: st.input };
         }
         run.caught.delete(st.name);
-        h.append(`${st.type}StateEntered`, { name: st.name, input: json(st.input), inputDetails: { truncated: false } }, at);
-        if (st.type === 'Task') scheduleTask();
-        if (st.type === 'Parallel') h.append('ParallelStateStarted', undefined, at);
-        if (st.type === 'Map') {
+        h.append(
+          `${st.type}StateEntered`,
+          { name: st.name, input: json(st.input), inputDetails: { truncated: false } },
+          at,
+        );
+        if (st.type === "Task") scheduleTask();
+        if (st.type === "Parallel") h.append("ParallelStateStarted", undefined, at);
+        if (st.type === "Map") {
           const itemsPath = this.#mapItemsPath(exec, st.name);
           const items = simplePath(st.input, itemsPath);
-          h.append('MapStateStarted', { length: Array.isArray(items) ? items.length : 0 }, at);
+          h.append("MapStateStarted", { length: Array.isArray(items) ? items.length : 0 }, at);
         }
         return;
       }
-      case 'StateExited': {
+      case "StateExited": {
         if (!st) return;
         const caught = run.caught.has(st.name);
-        if (st.type === 'Task' && !caught) {
+        if (st.type === "Task" && !caught) {
           const raw = queue(run.taskResults, st.name).shift();
-          h.append('TaskSucceeded', { ...taskDetails(), output: json(raw ?? st.output), outputDetails: { truncated: false } }, at);
+          h.append(
+            "TaskSucceeded",
+            {
+              ...taskDetails(),
+              output: json(raw ?? st.output),
+              outputDetails: { truncated: false },
+            },
+            at,
+          );
         }
-        if (st.type === 'Parallel' && !caught) h.append('ParallelStateSucceeded', undefined, at);
-        if (st.type === 'Map' && !caught) h.append('MapStateSucceeded', undefined, at);
-        h.append(`${st.type}StateExited`, { name: st.name, output: json(st.output), outputDetails: { truncated: false } }, at);
+        if (st.type === "Parallel" && !caught) h.append("ParallelStateSucceeded", undefined, at);
+        if (st.type === "Map" && !caught) h.append("MapStateSucceeded", undefined, at);
+        h.append(
+          `${st.type}StateExited`,
+          { name: st.name, output: json(st.output), outputDetails: { truncated: false } },
+          at,
+        );
         return;
       }
-      case 'StateFailed': {
+      case "StateFailed": {
         if (!st) return;
         const error = event.Error;
         const cause = causeText(event.Cause);
-        if (st.type === 'Task') {
+        if (st.type === "Task") {
           this.#opts.tokens.close(exec.arn, st.name);
-          const timedOut = error === 'States.Timeout' || error === 'States.HeartbeatTimeout';
-          h.append(timedOut ? 'TaskTimedOut' : 'TaskFailed', { ...taskDetails(), error: error || undefined, cause }, at);
+          const timedOut = error === "States.Timeout" || error === "States.HeartbeatTimeout";
+          h.append(
+            timedOut ? "TaskTimedOut" : "TaskFailed",
+            { ...taskDetails(), error: error || undefined, cause },
+            at,
+          );
         }
-        if (st.type === 'Parallel') h.append('ParallelStateFailed', undefined, at);
-        if (st.type === 'Map') h.append('MapStateFailed', undefined, at);
+        if (st.type === "Parallel") h.append("ParallelStateFailed", undefined, at);
+        if (st.type === "Map") h.append("MapStateFailed", undefined, at);
         return;
       }
-      case 'StateRetried':
-        if (st?.type === 'Task') scheduleTask();
-        if (st?.type === 'Parallel') h.append('ParallelStateStarted', undefined, at);
+      case "StateRetried":
+        if (st?.type === "Task") scheduleTask();
+        if (st?.type === "Parallel") h.append("ParallelStateStarted", undefined, at);
         return;
-      case 'StateCaught':
+      case "StateCaught":
         if (st) run.caught.add(st.name);
         return;
-      case 'MapIterationStarted':
-      case 'MapIterationSucceeded':
-      case 'MapIterationFailed':
+      case "MapIterationStarted":
+      case "MapIterationSucceeded":
+      case "MapIterationFailed":
         h.append(event.type, { name: event.parentState?.name, index: event.index }, at);
         return;
-      case 'ExecutionFailed':
+      case "ExecutionFailed":
         run.failure = { error: event.Error || undefined, cause: causeText(event.Cause) };
         return;
       default:
@@ -477,49 +533,62 @@ export class ExecutionEngine {
   }
 
   #mapItemsPath(exec: Execution, name: string): string {
-    let path = '$';
+    let path = "$";
     walkStates(exec.machine.parsed as unknown as Definition, (n, s) => {
-      if (n === name && s.Type === 'Map' && typeof s['ItemsPath'] === 'string') path = s['ItemsPath'];
+      if (n === name && s.Type === "Map" && typeof s["ItemsPath"] === "string")
+        path = s["ItemsPath"];
     });
     return path;
   }
 
   #finish(
     exec: Execution,
-    status: Exclude<ExecutionStatus, 'RUNNING'>,
+    status: Exclude<ExecutionStatus, "RUNNING">,
     outcome: { output?: string; error?: string | undefined; cause?: string | undefined },
   ): void {
     const run = exec.run;
-    if (!run?.live || exec.status !== 'RUNNING') return;
+    if (!run?.live || exec.status !== "RUNNING") return;
     run.live = false;
     clearTimeout(run.timeout);
     exec.status = status;
     exec.stopDate = new Date();
     const h = exec.history;
     switch (status) {
-      case 'SUCCEEDED':
+      case "SUCCEEDED":
         exec.output = outcome.output;
-        h.append('ExecutionSucceeded', { output: outcome.output, outputDetails: { truncated: false } }, exec.stopDate);
+        h.append(
+          "ExecutionSucceeded",
+          { output: outcome.output, outputDetails: { truncated: false } },
+          exec.stopDate,
+        );
         break;
-      case 'FAILED':
+      case "FAILED":
         exec.error = outcome.error;
         exec.cause = outcome.cause;
-        h.append('ExecutionFailed', { error: outcome.error, cause: outcome.cause }, exec.stopDate);
+        h.append("ExecutionFailed", { error: outcome.error, cause: outcome.cause }, exec.stopDate);
         break;
-      case 'ABORTED':
+      case "ABORTED":
         exec.error = outcome.error;
         exec.cause = outcome.cause;
-        h.append('ExecutionAborted', { error: outcome.error, cause: outcome.cause }, exec.stopDate);
+        h.append("ExecutionAborted", { error: outcome.error, cause: outcome.cause }, exec.stopDate);
         break;
-      case 'TIMED_OUT':
+      case "TIMED_OUT":
         // As in AWS, DescribeExecution of a timed-out execution has no error/cause; only history does.
-        h.append('ExecutionTimedOut', { error: outcome.error, cause: outcome.cause }, exec.stopDate);
+        h.append(
+          "ExecutionTimedOut",
+          { error: outcome.error, cause: outcome.cause },
+          exec.stopDate,
+        );
         break;
     }
-    if (status !== 'SUCCEEDED' && status !== 'FAILED') {
+    if (status !== "SUCCEEDED" && status !== "FAILED") {
       run.controller.abort();
       run.abortLibrary?.();
-      this.#opts.tokens.close(exec.arn, undefined, new TaskFailure('States.Runtime', `Execution ${status}`));
+      this.#opts.tokens.close(
+        exec.arn,
+        undefined,
+        new TaskFailure("States.Runtime", `Execution ${status}`),
+      );
     } else {
       run.controller.abort();
       this.#opts.tokens.close(exec.arn);
@@ -540,18 +609,18 @@ function queue<T>(map: Map<string, T[]>, key: string): T[] {
 /** Settles with `work`, or rejects once `signal` aborts, so a stopped execution never waits on a task. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   work.catch(() => {});
-  if (signal.aborted) return Promise.reject(new TaskFailure('States.Runtime', 'Execution stopped'));
+  if (signal.aborted) return Promise.reject(new TaskFailure("States.Runtime", "Execution stopped"));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new TaskFailure('States.Runtime', 'Execution stopped'));
-    signal.addEventListener('abort', onAbort, { once: true });
+    const onAbort = () => reject(new TaskFailure("States.Runtime", "Execution stopped"));
+    signal.addEventListener("abort", onAbort, { once: true });
     work.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener("abort", onAbort);
         resolve(v);
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new TaskFailure('Error', String(e)));
+        signal.removeEventListener("abort", onAbort);
+        reject(e instanceof Error ? e : new TaskFailure("Error", String(e)));
       },
     );
   });

@@ -37,10 +37,10 @@ export interface OperationCounters {
 }
 
 export type FaultDecision =
-  | { kind: 'none'; latencyMs: number }
-  | { kind: 'drop'; latencyMs: number }
-  | { kind: 'hang'; latencyMs: number }
-  | { kind: '5xx'; latencyMs: number; status: 500 | 503 };
+  | { kind: "none"; latencyMs: number }
+  | { kind: "drop"; latencyMs: number }
+  | { kind: "hang"; latencyMs: number }
+  | { kind: "5xx"; latencyMs: number; status: 500 | 503 };
 
 class TokenBucket {
   #tokens: number;
@@ -52,7 +52,10 @@ class TokenBucket {
   take(): boolean {
     const now = performance.now();
     const { bucketSize, refillPerSecond } = this.config;
-    this.#tokens = Math.min(bucketSize, this.#tokens + ((now - this.#last) / 1000) * refillPerSecond);
+    this.#tokens = Math.min(
+      bucketSize,
+      this.#tokens + ((now - this.#last) / 1000) * refillPerSecond,
+    );
     this.#last = now;
     if (this.#tokens >= 1) {
       this.#tokens -= 1;
@@ -86,7 +89,7 @@ export class Faults {
   /** Installs (or replaces) a token bucket for one operation; `'*'` applies to operations without their own. */
   throttle(operation: string, config: ThrottleConfig): void {
     if (!(config.bucketSize >= 1) || !(config.refillPerSecond >= 0)) {
-      throw new RangeError('bucketSize must be >= 1 and refillPerSecond >= 0');
+      throw new RangeError("bucketSize must be >= 1 and refillPerSecond >= 0");
     }
     this.#buckets.set(operation, new TokenBucket(config));
   }
@@ -130,19 +133,20 @@ export class Faults {
     const c = this.#config;
     const applies = !c.operations || c.operations.includes(operation);
     const latencyMs = applies ? (c.latencyMs ?? 0) : 0;
-    const hang = typeof c.hang === 'object' ? c.hang.operations.includes(operation) : c.hang && applies;
-    if (hang) return { kind: 'hang', latencyMs };
-    if (!applies) return { kind: 'none', latencyMs };
-    if (this.#dropGate.fire(c.dropRate)) return { kind: 'drop', latencyMs };
+    const hang =
+      typeof c.hang === "object" ? c.hang.operations.includes(operation) : c.hang && applies;
+    if (hang) return { kind: "hang", latencyMs };
+    if (!applies) return { kind: "none", latencyMs };
+    if (this.#dropGate.fire(c.dropRate)) return { kind: "drop", latencyMs };
     if (this.#errorGate.fire(c.errorRate5xx)) {
-      return { kind: '5xx', latencyMs, status: c.error5xxStatus ?? 500 };
+      return { kind: "5xx", latencyMs, status: c.error5xxStatus ?? 500 };
     }
-    return { kind: 'none', latencyMs };
+    return { kind: "none", latencyMs };
   }
 
   /** Takes a token for an authenticated call; false means ThrottlingException. */
   admit(operation: string): boolean {
-    const bucket = this.#buckets.get(operation) ?? this.#buckets.get('*');
+    const bucket = this.#buckets.get(operation) ?? this.#buckets.get("*");
     const ok = bucket ? bucket.take() : true;
     const counter = this.#counters.get(operation) ?? { accepted: 0, throttled: 0 };
     if (ok) counter.accepted++;

@@ -13,13 +13,13 @@ export interface HistoryEvent {
 
 /** The details member of an event type, e.g. `TaskStateEntered` -> `stateEnteredEventDetails`. */
 export function detailsMember(type: string): string {
-  if (type.endsWith('StateEntered')) return 'stateEnteredEventDetails';
-  if (type.endsWith('StateExited')) return 'stateExitedEventDetails';
+  if (type.endsWith("StateEntered")) return "stateEnteredEventDetails";
+  if (type.endsWith("StateExited")) return "stateExitedEventDetails";
   return `${type[0]!.toLowerCase()}${type.slice(1)}EventDetails`;
 }
 
 /** Keys that carry execution data, dropped when the caller asks for `includeExecutionData: false`. */
-const DATA_KEYS = new Set(['input', 'output', 'parameters']);
+const DATA_KEYS = new Set(["input", "output", "parameters"]);
 
 export function serializeEvent(e: HistoryEvent, includeData = true): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -40,12 +40,18 @@ export function serializeEvent(e: HistoryEvent, includeData = true): Record<stri
 export class History {
   readonly events: HistoryEvent[] = [];
 
-  append(type: string, details?: Record<string, unknown>, timestamp: Date = new Date()): HistoryEvent {
+  append(
+    type: string,
+    details?: Record<string, unknown>,
+    timestamp: Date = new Date(),
+  ): HistoryEvent {
     const id = this.events.length + 1;
     const event: HistoryEvent = { timestamp, type, id, previousEventId: id - 1 };
     if (details) {
       // Undefined members are left out, as the service omits absent fields.
-      event.details = Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined));
+      event.details = Object.fromEntries(
+        Object.entries(details).filter(([, v]) => v !== undefined),
+      );
     }
     this.events.push(event);
     return event;

@@ -2,33 +2,33 @@
  * A local Step Functions endpoint for tests, benchmarks and the demo: speaks the real wire
  * protocol (awsJson1_0 with SigV4, plus a minimal STS) so unmodified AWS clients work against it.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import {
   type CredentialInit,
   CredentialStore,
   DEFAULT_ACCESS_KEY_ID,
   DEFAULT_SECRET_ACCESS_KEY,
-} from './credentials.ts';
-import { ExecutionEngine, type ExecutionStatus } from './executions.ts';
-import { Faults } from './faults.ts';
-import type { HistoryEvent } from './history.ts';
-import { type CreateStateMachineInput, StateMachineRegistry } from './state-machines.ts';
-import { type DenyRule, type RequestLogEntry, startServer } from './server.ts';
-import { Sts, type StsControls } from './sts.ts';
-import { type TaskHandler, type TaskTokenInfo, TaskTokens } from './tasks.ts';
+} from "./credentials.ts";
+import { ExecutionEngine, type ExecutionStatus } from "./executions.ts";
+import { Faults } from "./faults.ts";
+import type { HistoryEvent } from "./history.ts";
+import { type CreateStateMachineInput, StateMachineRegistry } from "./state-machines.ts";
+import { type DenyRule, type RequestLogEntry, startServer } from "./server.ts";
+import { Sts, type StsControls } from "./sts.ts";
+import { type TaskHandler, type TaskTokenInfo, TaskTokens } from "./tasks.ts";
 
-export { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from './credentials.ts';
-export type { CredentialInit } from './credentials.ts';
-export type { ExecutionStatus } from './executions.ts';
-export type { FaultConfig, OperationCounters, ThrottleConfig } from './faults.ts';
-export { Faults } from './faults.ts';
-export type { HistoryEvent } from './history.ts';
-export type { CreateStateMachineInput, StateMachineType } from './state-machines.ts';
-export type { DenyRule, RequestLogEntry } from './server.ts';
-export type { ExternalIdRule, IssuedCredential, StsControls } from './sts.ts';
-export { TaskFailure } from './tasks.ts';
-export type { TaskContext, TaskHandler, TaskTokenInfo } from './tasks.ts';
+export { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "./credentials.ts";
+export type { CredentialInit } from "./credentials.ts";
+export type { ExecutionStatus } from "./executions.ts";
+export type { FaultConfig, OperationCounters, ThrottleConfig } from "./faults.ts";
+export { Faults } from "./faults.ts";
+export type { HistoryEvent } from "./history.ts";
+export type { CreateStateMachineInput, StateMachineType } from "./state-machines.ts";
+export type { DenyRule, RequestLogEntry } from "./server.ts";
+export type { ExternalIdRule, IssuedCredential, StsControls } from "./sts.ts";
+export { TaskFailure } from "./tasks.ts";
+export type { TaskContext, TaskHandler, TaskTokenInfo } from "./tasks.ts";
 
 export interface LocalEndpointOptions {
   /** 0 or omitted: a free port. */
@@ -93,17 +93,20 @@ export interface LocalEndpoint {
   close(): Promise<void>;
 }
 
-async function loadDefinitions(dir: string, create: (input: CreateStateMachineInput) => string): Promise<void> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.asl.json')).sort();
+async function loadDefinitions(
+  dir: string,
+  create: (input: CreateStateMachineInput) => string,
+): Promise<void> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".asl.json")).sort();
   for (const file of files) {
-    const base = file.slice(0, -'.asl.json'.length);
-    const express = base.endsWith('.express');
-    const definition = await readFile(path.join(dir, file), 'utf8');
+    const base = file.slice(0, -".asl.json".length);
+    const express = base.endsWith(".express");
+    const definition = await readFile(path.join(dir, file), "utf8");
     try {
       create({
-        name: express ? base.slice(0, -'.express'.length) : base,
+        name: express ? base.slice(0, -".express".length) : base,
         definition,
-        type: express ? 'EXPRESS' : 'STANDARD',
+        type: express ? "EXPRESS" : "STANDARD",
       });
     } catch (e) {
       throw new Error(`${file}: ${(e as Error).message}`);
@@ -111,9 +114,11 @@ async function loadDefinitions(dir: string, create: (input: CreateStateMachineIn
   }
 }
 
-export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Promise<LocalEndpoint> {
-  const region = options.region ?? 'us-east-1';
-  const accountId = options.accountId ?? '123456789012';
+export async function startLocalEndpoint(
+  options: LocalEndpointOptions = {},
+): Promise<LocalEndpoint> {
+  const region = options.region ?? "us-east-1";
+  const accountId = options.accountId ?? "123456789012";
   const keys: CredentialInit[] =
     options.credentials && options.credentials.length > 0
       ? options.credentials
@@ -128,7 +133,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
     region,
     accountId,
     tokens,
-    handlerFor: (resource) => handlers.get(resource) ?? handlers.get('*'),
+    handlerFor: (resource) => handlers.get(resource) ?? handlers.get("*"),
   });
   const denyRules: DenyRule[] = [];
   const log: RequestLogEntry[] = [];
@@ -137,9 +142,18 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
   if (options.definitionsDir) await loadDefinitions(options.definitionsDir, createStateMachine);
 
   const server = await startServer(
-    { region, accountId, credentials: store, faults, sts, ops: { machines, engine, tokens }, denyRules, log },
     {
-      host: options.host ?? '127.0.0.1',
+      region,
+      accountId,
+      credentials: store,
+      faults,
+      sts,
+      ops: { machines, engine, tokens },
+      denyRules,
+      log,
+    },
+    {
+      host: options.host ?? "127.0.0.1",
       port: options.port ?? 0,
       ...(options.tls ? { tls: options.tls } : {}),
     },
@@ -210,7 +224,10 @@ export async function startLocalEndpoint(options: LocalEndpointOptions = {}): Pr
         await Promise.race([
           e.settled(),
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`Execution still RUNNING after ${timeoutMs} ms: ${arn}`)), timeoutMs);
+            timer = setTimeout(
+              () => reject(new Error(`Execution still RUNNING after ${timeoutMs} ms: ${arn}`)),
+              timeoutMs,
+            );
           }),
         ]);
       } finally {

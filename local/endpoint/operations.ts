@@ -1,10 +1,14 @@
 /** The Step Functions operations, taking and returning the JSON bodies of the awsJson1_0 protocol. */
-import { randomUUID } from 'node:crypto';
-import { errors, ServiceError } from './errors.ts';
-import type { Execution, ExecutionEngine } from './executions.ts';
-import { serializeEvent } from './history.ts';
-import type { StateMachineRecord, StateMachineRegistry, StateMachineType } from './state-machines.ts';
-import type { TaskTokens } from './tasks.ts';
+import { randomUUID } from "node:crypto";
+import { errors, ServiceError } from "./errors.ts";
+import type { Execution, ExecutionEngine } from "./executions.ts";
+import { serializeEvent } from "./history.ts";
+import type {
+  StateMachineRecord,
+  StateMachineRegistry,
+  StateMachineType,
+} from "./state-machines.ts";
+import type { TaskTokens } from "./tasks.ts";
 import {
   MAX_PAYLOAD_BYTES,
   optionalString,
@@ -12,7 +16,7 @@ import {
   requireString,
   validateInput,
   validateName,
-} from './validation.ts';
+} from "./validation.ts";
 
 export interface OperationContext {
   machines: StateMachineRegistry;
@@ -31,9 +35,9 @@ function compact(o: Body): Body {
 }
 
 function pageSize(body: Body, max = 1000): number {
-  const n = body['maxResults'];
+  const n = body["maxResults"];
   if (n === undefined || n === null || n === 0) return 100;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > max) {
     throw errors.validation(
       `1 validation error detected: Value '${String(n)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${max}`,
     );
@@ -45,31 +49,38 @@ function pageSize(body: Body, max = 1000): number {
 function paginate<T>(items: T[], body: Body, scope: string): { page: T[]; nextToken?: string } {
   const size = pageSize(body);
   let offset = 0;
-  const token = optionalString(body, 'nextToken');
+  const token = optionalString(body, "nextToken");
   if (token !== undefined) {
     try {
-      const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { s: string; o: number };
-      if (decoded.s !== scope || !Number.isInteger(decoded.o) || decoded.o < 0) throw new Error('scope');
+      const decoded = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as {
+        s: string;
+        o: number;
+      };
+      if (decoded.s !== scope || !Number.isInteger(decoded.o) || decoded.o < 0)
+        throw new Error("scope");
       offset = decoded.o;
     } catch {
-      throw errors.invalidToken('Invalid token');
+      throw errors.invalidToken("Invalid token");
     }
   }
   const page = items.slice(offset, offset + size);
   const next = offset + size;
   if (next >= items.length) return { page };
-  return { page, nextToken: Buffer.from(JSON.stringify({ s: scope, o: next })).toString('base64url') };
+  return {
+    page,
+    nextToken: Buffer.from(JSON.stringify({ s: scope, o: next })).toString("base64url"),
+  };
 }
 
 function requireStandardExecution(ctx: OperationContext, arn: string): Execution {
-  parseStatesArn(arn, 'execution');
+  parseStatesArn(arn, "execution");
   const exec = ctx.engine.get(arn);
   if (!exec) throw errors.executionDoesNotExist(arn);
   return exec;
 }
 
 function requireMachine(ctx: OperationContext, arn: string): StateMachineRecord {
-  parseStatesArn(arn, 'stateMachine');
+  parseStatesArn(arn, "stateMachine");
   return ctx.machines.require(arn);
 }
 
@@ -77,12 +88,12 @@ function describeMachine(m: StateMachineRecord): Body {
   return {
     stateMachineArn: m.arn,
     name: m.name,
-    status: 'ACTIVE',
+    status: "ACTIVE",
     definition: m.definition,
     roleArn: m.roleArn,
     type: m.type,
     creationDate: epoch(m.creationDate),
-    loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+    loggingConfiguration: { level: "OFF", includeExecutionData: false },
     tracingConfiguration: { enabled: false },
   };
 }
@@ -100,26 +111,33 @@ export function describeExecution(e: Execution): Body {
     inputDetails: { included: true },
     output: e.output,
     outputDetails: e.output === undefined ? undefined : { included: true },
-    error: e.status === 'TIMED_OUT' ? undefined : e.error,
-    cause: e.status === 'TIMED_OUT' ? undefined : e.cause,
+    error: e.status === "TIMED_OUT" ? undefined : e.error,
+    cause: e.status === "TIMED_OUT" ? undefined : e.cause,
     redriveCount: e.redriveCount,
     redriveDate: epoch(e.redriveDate),
-    redriveStatus: redrive.ok ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+    redriveStatus: redrive.ok ? "REDRIVABLE" : "NOT_REDRIVABLE",
     redriveStatusReason: redrive.ok ? undefined : redrive.reason,
   });
 }
 
-function startExecution(body: Body, ctx: OperationContext, sync: boolean): Execution | { existing: Execution } {
-  const machine = requireMachine(ctx, requireString(body, 'stateMachineArn'));
-  const name = body['name'] === undefined || body['name'] === null ? randomUUID() : validateName(body['name'], 'name');
-  const { text, value } = validateInput(body['input']);
-  if (sync && machine.type !== 'EXPRESS') throw errors.typeNotSupported();
-  if (machine.type === 'STANDARD') {
+function startExecution(
+  body: Body,
+  ctx: OperationContext,
+  sync: boolean,
+): Execution | { existing: Execution } {
+  const machine = requireMachine(ctx, requireString(body, "stateMachineArn"));
+  const name =
+    body["name"] === undefined || body["name"] === null
+      ? randomUUID()
+      : validateName(body["name"], "name");
+  const { text, value } = validateInput(body["input"]);
+  if (sync && machine.type !== "EXPRESS") throw errors.typeNotSupported();
+  if (machine.type === "STANDARD") {
     const arn = ctx.engine.executionArn(machine, name, false);
     const existing = ctx.engine.get(arn);
     if (existing) {
       // AWS's idempotency rule: same name and input while still running is the same execution.
-      if (existing.status === 'RUNNING' && existing.input === text) return { existing };
+      if (existing.status === "RUNNING" && existing.input === text) return { existing };
       throw errors.executionAlreadyExists(arn);
     }
   }
@@ -127,24 +145,27 @@ function startExecution(body: Body, ctx: OperationContext, sync: boolean): Execu
 }
 
 function parseTaskOutput(body: Body): unknown {
-  const output = requireString(body, 'output');
-  if (Buffer.byteLength(output, 'utf8') > MAX_PAYLOAD_BYTES) {
-    throw new ServiceError('InvalidOutput', `Invalid Output: 'Output exceeds the maximum size of ${MAX_PAYLOAD_BYTES} bytes'`);
+  const output = requireString(body, "output");
+  if (Buffer.byteLength(output, "utf8") > MAX_PAYLOAD_BYTES) {
+    throw new ServiceError(
+      "InvalidOutput",
+      `Invalid Output: 'Output exceeds the maximum size of ${MAX_PAYLOAD_BYTES} bytes'`,
+    );
   }
   try {
     return JSON.parse(output);
   } catch (e) {
-    throw new ServiceError('InvalidOutput', `Invalid Output: '${(e as Error).message}'`);
+    throw new ServiceError("InvalidOutput", `Invalid Output: '${(e as Error).message}'`);
   }
 }
 
 export const operations: Record<string, Operation> = {
   CreateStateMachine(body, ctx) {
-    const roleArn = requireString(body, 'roleArn');
-    const definition = requireString(body, 'definition');
-    const type = optionalString(body, 'type') as StateMachineType | undefined;
+    const roleArn = requireString(body, "roleArn");
+    const definition = requireString(body, "definition");
+    const type = optionalString(body, "type") as StateMachineType | undefined;
     const m = ctx.machines.create({
-      name: body['name'] as string,
+      name: body["name"] as string,
       definition,
       roleArn,
       ...(type ? { type } : {}),
@@ -153,11 +174,11 @@ export const operations: Record<string, Operation> = {
   },
 
   DescribeStateMachine(body, ctx) {
-    return describeMachine(requireMachine(ctx, requireString(body, 'stateMachineArn')));
+    return describeMachine(requireMachine(ctx, requireString(body, "stateMachineArn")));
   },
 
   DescribeStateMachineForExecution(body, ctx) {
-    const exec = requireStandardExecution(ctx, requireString(body, 'executionArn'));
+    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
     return describeMachine(exec.machine);
   },
 
@@ -168,13 +189,13 @@ export const operations: Record<string, Operation> = {
       type: m.type,
       creationDate: epoch(m.creationDate),
     }));
-    const { page, nextToken } = paginate(all, body, 'ListStateMachines');
+    const { page, nextToken } = paginate(all, body, "ListStateMachines");
     return compact({ stateMachines: page, nextToken });
   },
 
   DeleteStateMachine(body, ctx) {
-    const arn = requireString(body, 'stateMachineArn');
-    parseStatesArn(arn, 'stateMachine');
+    const arn = requireString(body, "stateMachineArn");
+    parseStatesArn(arn, "stateMachine");
     // Idempotent, as in AWS: deleting an unknown machine succeeds.
     ctx.machines.delete(arn);
     return {};
@@ -182,13 +203,13 @@ export const operations: Record<string, Operation> = {
 
   StartExecution(body, ctx) {
     const started = startExecution(body, ctx, false);
-    const exec = 'existing' in started ? started.existing : started;
+    const exec = "existing" in started ? started.existing : started;
     return { executionArn: exec.arn, startDate: epoch(exec.startDate) };
   },
 
   async StartSyncExecution(body, ctx) {
     const started = startExecution(body, ctx, true);
-    const exec = 'existing' in started ? started.existing : started;
+    const exec = "existing" in started ? started.existing : started;
     await exec.settled();
     const stopDate = exec.stopDate ?? new Date();
     return compact({
@@ -202,25 +223,33 @@ export const operations: Record<string, Operation> = {
       inputDetails: { included: true },
       output: exec.output,
       outputDetails: exec.output === undefined ? undefined : { included: true },
-      error: exec.status === 'TIMED_OUT' ? undefined : exec.error,
-      cause: exec.status === 'TIMED_OUT' ? undefined : exec.cause,
+      error: exec.status === "TIMED_OUT" ? undefined : exec.error,
+      cause: exec.status === "TIMED_OUT" ? undefined : exec.cause,
       billingDetails: {
         billedMemoryUsedInMB: 64,
-        billedDurationInMilliseconds: Math.max(100, Math.ceil((stopDate.getTime() - exec.startDate.getTime()) / 100) * 100),
+        billedDurationInMilliseconds: Math.max(
+          100,
+          Math.ceil((stopDate.getTime() - exec.startDate.getTime()) / 100) * 100,
+        ),
       },
     });
   },
 
   DescribeExecution(body, ctx) {
-    return describeExecution(requireStandardExecution(ctx, requireString(body, 'executionArn')));
+    return describeExecution(requireStandardExecution(ctx, requireString(body, "executionArn")));
   },
 
   ListExecutions(body, ctx) {
-    const machine = requireMachine(ctx, requireString(body, 'stateMachineArn'));
-    const status = optionalString(body, 'statusFilter');
+    const machine = requireMachine(ctx, requireString(body, "stateMachineArn"));
+    const status = optionalString(body, "statusFilter");
     const all = ctx.engine
       .list()
-      .filter((e) => !e.express && e.machine.arn === machine.arn && (status === undefined || e.status === status))
+      .filter(
+        (e) =>
+          !e.express &&
+          e.machine.arn === machine.arn &&
+          (status === undefined || e.status === status),
+      )
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
       .map((e) =>
         compact({
@@ -234,55 +263,72 @@ export const operations: Record<string, Operation> = {
           redriveDate: epoch(e.redriveDate),
         }),
       );
-    const { page, nextToken } = paginate(all, body, `ListExecutions:${machine.arn}:${status ?? ''}`);
+    const { page, nextToken } = paginate(
+      all,
+      body,
+      `ListExecutions:${machine.arn}:${status ?? ""}`,
+    );
     return compact({ executions: page, nextToken });
   },
 
   StopExecution(body, ctx) {
-    const exec = requireStandardExecution(ctx, requireString(body, 'executionArn'));
-    ctx.engine.stop(exec, optionalString(body, 'error'), optionalString(body, 'cause'));
+    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
+    ctx.engine.stop(exec, optionalString(body, "error"), optionalString(body, "cause"));
     return { stopDate: epoch(exec.stopDate ?? new Date()) };
   },
 
   GetExecutionHistory(body, ctx) {
-    const exec = requireStandardExecution(ctx, requireString(body, 'executionArn'));
-    const reverse = body['reverseOrder'] === true;
-    const includeData = body['includeExecutionData'] !== false;
+    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
+    const reverse = body["reverseOrder"] === true;
+    const includeData = body["includeExecutionData"] !== false;
     const events = [...exec.history.events];
     if (reverse) events.reverse();
-    const { page, nextToken } = paginate(events, body, `GetExecutionHistory:${exec.arn}:${reverse}`);
+    const { page, nextToken } = paginate(
+      events,
+      body,
+      `GetExecutionHistory:${exec.arn}:${reverse}`,
+    );
     return compact({ events: page.map((e) => serializeEvent(e, includeData)), nextToken });
   },
 
   RedriveExecution(body, ctx) {
-    const exec = requireStandardExecution(ctx, requireString(body, 'executionArn'));
+    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
     return { redriveDate: epoch(ctx.engine.redrive(exec)) };
   },
 
   SendTaskSuccess(body, ctx) {
-    const token = requireString(body, 'taskToken');
+    const token = requireString(body, "taskToken");
     const output = parseTaskOutput(body);
     ctx.tokens.succeed(token, output);
     return {};
   },
 
   SendTaskFailure(body, ctx) {
-    ctx.tokens.fail(requireString(body, 'taskToken'), optionalString(body, 'error'), optionalString(body, 'cause'));
+    ctx.tokens.fail(
+      requireString(body, "taskToken"),
+      optionalString(body, "error"),
+      optionalString(body, "cause"),
+    );
     return {};
   },
 
   SendTaskHeartbeat(body, ctx) {
-    ctx.tokens.heartbeat(requireString(body, 'taskToken'));
+    ctx.tokens.heartbeat(requireString(body, "taskToken"));
     return {};
   },
 };
 
 /** The ARN an operation acts on, used by deny rules and AccessDenied messages. */
-export function resourceOf(operation: string, body: Body, region: string, accountId: string): string {
-  const arn = body['executionArn'] ?? body['stateMachineArn'];
-  if (typeof arn === 'string') return arn;
-  if (operation === 'CreateStateMachine' && typeof body['name'] === 'string') {
-    return `arn:aws:states:${region}:${accountId}:stateMachine:${body['name']}`;
+export function resourceOf(
+  operation: string,
+  body: Body,
+  region: string,
+  accountId: string,
+): string {
+  const arn = body["executionArn"] ?? body["stateMachineArn"];
+  if (typeof arn === "string") return arn;
+  if (operation === "CreateStateMachine" && typeof body["name"] === "string") {
+    return `arn:aws:states:${region}:${accountId}:stateMachine:${body["name"]}`;
   }
   return `arn:aws:states:${region}:${accountId}:*`;
 }

@@ -3,29 +3,29 @@
  * with the same signer the SDK uses, from exactly the headers the client declared as signed,
  * so any client that signs correctly (SDK, AWS CLI, boto3) is accepted.
  */
-import { timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { CredentialStore, StoredCredential } from './credentials.ts';
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { SignatureV4 } from "@smithy/signature-v4";
+import type { CredentialStore, StoredCredential } from "./credentials.ts";
 
 /** AWS rejects requests whose X-Amz-Date is further than this from its clock. */
 const MAX_SKEW_MS = 15 * 60_000;
 
 export type AuthFailureKind =
-  | 'missing'
-  | 'malformed'
-  | 'unrecognized'
-  | 'signature'
-  | 'expired-signature'
-  | 'future-signature'
-  | 'expired-token'
-  | 'wrong-service';
+  | "missing"
+  | "malformed"
+  | "unrecognized"
+  | "signature"
+  | "expired-signature"
+  | "future-signature"
+  | "expired-token"
+  | "wrong-service";
 
 export class AuthFailure extends Error {
   readonly kind: AuthFailureKind;
   readonly amzDate: string;
-  constructor(kind: AuthFailureKind, message: string = kind, amzDate = '') {
+  constructor(kind: AuthFailureKind, message: string = kind, amzDate = "") {
     super(message);
     this.kind = kind;
     this.amzDate = amzDate;
@@ -50,12 +50,12 @@ const AUTH_RE =
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
-  return Array.isArray(v) ? v.join(',') : v;
+  return Array.isArray(v) ? v.join(",") : v;
 }
 
 /** Reads the access key id without verifying anything, for logging rejected requests. */
 export function accessKeyIdOf(headers: IncomingHttpHeaders): string | undefined {
-  return AUTH_RE.exec(header(headers, 'authorization') ?? '')?.[1];
+  return AUTH_RE.exec(header(headers, "authorization") ?? "")?.[1];
 }
 
 function parseAmzDate(s: string): Date | undefined {
@@ -70,39 +70,55 @@ export async function verifySigV4(
   store: CredentialStore,
   now: Date = new Date(),
 ): Promise<VerifiedCaller> {
-  const authorization = header(req.headers, 'authorization');
-  if (!authorization) throw new AuthFailure('missing');
+  const authorization = header(req.headers, "authorization");
+  if (!authorization) throw new AuthFailure("missing");
   const m = AUTH_RE.exec(authorization);
-  if (!m) throw new AuthFailure('malformed', 'Authorization header requires well-formed Credential, SignedHeaders and Signature parameters');
+  if (!m)
+    throw new AuthFailure(
+      "malformed",
+      "Authorization header requires well-formed Credential, SignedHeaders and Signature parameters",
+    );
   const [, accessKeyId, , region, scopeService, signedHeaderList, signature] = m as unknown as [
-    string, string, string, string, string, string, string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
   ];
 
   const credential = store.get(accessKeyId);
-  if (!credential) throw new AuthFailure('unrecognized');
-  const presentedToken = header(req.headers, 'x-amz-security-token');
-  if ((credential.sessionToken ?? undefined) !== presentedToken) throw new AuthFailure('unrecognized');
+  if (!credential) throw new AuthFailure("unrecognized");
+  const presentedToken = header(req.headers, "x-amz-security-token");
+  if ((credential.sessionToken ?? undefined) !== presentedToken)
+    throw new AuthFailure("unrecognized");
   if (credential.expiresAt && credential.expiresAt.getTime() <= now.getTime()) {
-    throw new AuthFailure('expired-token');
+    throw new AuthFailure("expired-token");
   }
   if (scopeService !== service) {
-    throw new AuthFailure('wrong-service', `Credential should be scoped to correct service: '${service}'. `);
+    throw new AuthFailure(
+      "wrong-service",
+      `Credential should be scoped to correct service: '${service}'. `,
+    );
   }
 
-  const amzDate = header(req.headers, 'x-amz-date') ?? '';
+  const amzDate = header(req.headers, "x-amz-date") ?? "";
   const signedAt = parseAmzDate(amzDate);
-  if (!signedAt) throw new AuthFailure('signature');
-  if (signedAt.getTime() < now.getTime() - MAX_SKEW_MS) throw new AuthFailure('expired-signature', '', amzDate);
-  if (signedAt.getTime() > now.getTime() + MAX_SKEW_MS) throw new AuthFailure('future-signature', '', amzDate);
+  if (!signedAt) throw new AuthFailure("signature");
+  if (signedAt.getTime() < now.getTime() - MAX_SKEW_MS)
+    throw new AuthFailure("expired-signature", "", amzDate);
+  if (signedAt.getTime() > now.getTime() + MAX_SKEW_MS)
+    throw new AuthFailure("future-signature", "", amzDate);
 
-  const signedNames = signedHeaderList.split(';');
+  const signedNames = signedHeaderList.split(";");
   const headers: Record<string, string> = {};
   for (const name of signedNames) {
     const value = header(req.headers, name);
-    if (value === undefined) throw new AuthFailure('signature');
+    if (value === undefined) throw new AuthFailure("signature");
     headers[name] = value;
   }
-  const [path = '/', rawQuery = ''] = req.path.split('?', 2);
+  const [path = "/", rawQuery = ""] = req.path.split("?", 2);
   const query: Record<string, string | string[]> = {};
   for (const [k, v] of new URLSearchParams(rawQuery)) {
     const prev = query[k];
@@ -121,21 +137,27 @@ export async function verifySigV4(
   const signed = await signer.sign(
     {
       method: req.method,
-      protocol: 'http:',
-      hostname: (headers['host'] ?? '').split(':')[0] ?? '',
+      protocol: "http:",
+      hostname: (headers["host"] ?? "").split(":")[0] ?? "",
       path,
       query,
       headers,
       body: req.body,
     },
-    { signingDate: signedAt, signableHeaders: new Set(signedNames), signingRegion: region, signingService: service },
+    {
+      signingDate: signedAt,
+      signableHeaders: new Set(signedNames),
+      signingRegion: region,
+      signingService: service,
+    },
   );
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers['authorization']))?.[1] ?? '';
+  const expected =
+    /Signature=([0-9a-f]{64})/.exec(String(signed.headers["authorization"]))?.[1] ?? "";
   if (
     expected.length !== signature.length ||
     !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))
   ) {
-    throw new AuthFailure('signature');
+    throw new AuthFailure("signature");
   }
   return { accessKeyId, credential, region };
 }

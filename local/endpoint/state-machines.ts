@@ -1,9 +1,9 @@
 /** State machines known to the endpoint. */
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { errors } from './errors.ts';
-import { validateName, validateRoleArn } from './validation.ts';
+import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
+import { errors } from "./errors.ts";
+import { validateName, validateRoleArn } from "./validation.ts";
 
-export type StateMachineType = 'STANDARD' | 'EXPRESS';
+export type StateMachineType = "STANDARD" | "EXPRESS";
 
 export interface StateMachineRecord {
   arn: string;
@@ -31,8 +31,10 @@ export function parseDefinition(text: string): StateMachineDefinition {
   } catch (e) {
     throw errors.invalidDefinition(`INVALID_JSON_DESCRIPTION: ${(e as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw errors.invalidDefinition('SCHEMA_VALIDATION_FAILED: The definition must be a JSON object');
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw errors.invalidDefinition(
+      "SCHEMA_VALIDATION_FAILED: The definition must be a JSON object",
+    );
   }
   try {
     // Resource ARNs are not checked: local task handlers serve any resource string.
@@ -40,7 +42,10 @@ export function parseDefinition(text: string): StateMachineDefinition {
       validationOptions: { checkArn: false, checkPaths: true },
     });
   } catch (e) {
-    const why = (e as Error).message.replace(/^State machine definition is invalid, see error\(s\) below:\s*/, '');
+    const why = (e as Error).message.replace(
+      /^State machine definition is invalid, see error\(s\) below:\s*/,
+      "",
+    );
     throw errors.invalidDefinition(`SCHEMA_VALIDATION_FAILED: ${why.trim()}`);
   }
   return parsed as StateMachineDefinition;
@@ -69,11 +74,13 @@ export class StateMachineRegistry {
    * existing machine (CreateStateMachine is idempotent); anything else is StateMachineAlreadyExists.
    */
   create(input: CreateStateMachineInput): StateMachineRecord {
-    const name = validateName(input.name, 'name');
+    const name = validateName(input.name, "name");
     const definition =
-      typeof input.definition === 'string' ? input.definition : JSON.stringify(input.definition, null, 2);
-    const type = input.type ?? 'STANDARD';
-    if (type !== 'STANDARD' && type !== 'EXPRESS') {
+      typeof input.definition === "string"
+        ? input.definition
+        : JSON.stringify(input.definition, null, 2);
+    const type = input.type ?? "STANDARD";
+    if (type !== "STANDARD" && type !== "EXPRESS") {
       throw errors.validation(
         `1 validation error detected: Value '${String(type)}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [EXPRESS, STANDARD]`,
       );
@@ -84,12 +91,24 @@ export class StateMachineRegistry {
     const arn = this.arnFor(name);
     const existing = this.#byArn.get(arn);
     if (existing) {
-      if (existing.definition === definition && existing.type === type && existing.roleArn === roleArn) {
+      if (
+        existing.definition === definition &&
+        existing.type === type &&
+        existing.roleArn === roleArn
+      ) {
         return existing;
       }
       throw errors.stateMachineAlreadyExists(arn);
     }
-    const record: StateMachineRecord = { arn, name, type, definition, parsed, roleArn, creationDate: new Date() };
+    const record: StateMachineRecord = {
+      arn,
+      name,
+      type,
+      definition,
+      parsed,
+      roleArn,
+      creationDate: new Date(),
+    };
     this.#byArn.set(arn, record);
     return record;
   }

@@ -2,11 +2,11 @@
  * A minimal STS (Query protocol, XML replies): AssumeRole issues temporary credentials that
  * the Step Functions side accepts until they expire; GetCallerIdentity reports who signed.
  */
-import { randomBytes } from 'node:crypto';
-import type { CredentialStore, StoredCredential } from './credentials.ts';
-import { ServiceError } from './errors.ts';
+import { randomBytes } from "node:crypto";
+import type { CredentialStore, StoredCredential } from "./credentials.ts";
+import { ServiceError } from "./errors.ts";
 
-const XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 export interface ExternalIdRule {
   /** Role the rule guards; omitted or `'*'` means every role. */
@@ -39,17 +39,18 @@ export interface IssuedCredential {
 }
 
 const escapeXml = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 const upperAlnum = (n: number) => {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  return [...randomBytes(n)].map((b) => alphabet[b % 32]).join('');
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  return [...randomBytes(n)].map((b) => alphabet[b % 32]).join("");
 };
 
-const stsError = (code: string, message: string, status = 400) => new ServiceError(code, message, status);
+const stsError = (code: string, message: string, status = 400) =>
+  new ServiceError(code, message, status);
 
 export function stsErrorXml(err: ServiceError, requestId: string): string {
-  const type = err.status >= 500 ? 'Receiver' : 'Sender';
+  const type = err.status >= 500 ? "Receiver" : "Sender";
   return `<ErrorResponse xmlns="${XMLNS}">
   <Error>
     <Type>${type}</Type>
@@ -92,43 +93,70 @@ export class Sts implements StsControls {
   }
 
   handle(params: URLSearchParams, caller: StoredCredential, requestId: string): string {
-    const action = params.get('Action');
-    if (params.get('Version') !== '2011-06-15') {
-      throw stsError('InvalidAction', `Could not find operation ${action ?? ''} for version ${params.get('Version') ?? 'NO_VERSION_SPECIFIED'}`);
+    const action = params.get("Action");
+    if (params.get("Version") !== "2011-06-15") {
+      throw stsError(
+        "InvalidAction",
+        `Could not find operation ${action ?? ""} for version ${params.get("Version") ?? "NO_VERSION_SPECIFIED"}`,
+      );
     }
-    if (action === 'AssumeRole') return this.#assumeRole(params, caller, requestId);
-    if (action === 'GetCallerIdentity') return this.#getCallerIdentity(caller, requestId);
-    throw stsError('InvalidAction', `Could not find operation ${action ?? ''} for version 2011-06-15`);
+    if (action === "AssumeRole") return this.#assumeRole(params, caller, requestId);
+    if (action === "GetCallerIdentity") return this.#getCallerIdentity(caller, requestId);
+    throw stsError(
+      "InvalidAction",
+      `Could not find operation ${action ?? ""} for version 2011-06-15`,
+    );
   }
 
   #assumeRole(params: URLSearchParams, caller: StoredCredential, requestId: string): string {
-    const roleArn = params.get('RoleArn');
-    const session = params.get('RoleSessionName');
-    if (!roleArn) throw stsError('ValidationError', "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
-    if (!session) throw stsError('ValidationError', "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null");
+    const roleArn = params.get("RoleArn");
+    const session = params.get("RoleSessionName");
+    if (!roleArn)
+      throw stsError(
+        "ValidationError",
+        "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null",
+      );
+    if (!session)
+      throw stsError(
+        "ValidationError",
+        "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null",
+      );
     if (!/^[\w+=,.@-]{2,64}$/.test(session)) {
-      throw stsError('ValidationError', `1 validation error detected: Value '${session}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+      throw stsError(
+        "ValidationError",
+        `1 validation error detected: Value '${session}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+      );
     }
     const role = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
-    if (!role) throw stsError('ValidationError', `${roleArn} is invalid`);
-    const externalId = params.get('ExternalId') ?? undefined;
+    if (!role) throw stsError("ValidationError", `${roleArn} is invalid`);
+    const externalId = params.get("ExternalId") ?? undefined;
     for (const rule of this.#rules) {
-      if ((rule.roleArn === undefined || rule.roleArn === '*' || rule.roleArn === roleArn) && rule.externalId !== externalId) {
-        throw stsError('AccessDenied', `User: ${caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
+      if (
+        (rule.roleArn === undefined || rule.roleArn === "*" || rule.roleArn === roleArn) &&
+        rule.externalId !== externalId
+      ) {
+        throw stsError(
+          "AccessDenied",
+          `User: ${caller.principalArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+          403,
+        );
       }
     }
-    const requested = params.get('DurationSeconds');
+    const requested = params.get("DurationSeconds");
     let seconds = requested === null ? this.defaultDurationSeconds : Number(requested);
     if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43_200) {
-      throw stsError('ValidationError', `1 validation error detected: Value '${requested}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
+      throw stsError(
+        "ValidationError",
+        `1 validation error detected: Value '${requested}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`,
+      );
     }
     if (this.#forcedSeconds !== undefined) seconds = this.#forcedSeconds;
 
     const roleName = role[2]!;
     const issued: IssuedCredential = {
       accessKeyId: `ASIA${upperAlnum(16)}`,
-      secretAccessKey: randomBytes(30).toString('base64'),
-      sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`,
+      secretAccessKey: randomBytes(30).toString("base64"),
+      sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString("base64")}`,
       // Whole seconds, since the XML carries no fractions and clients compare against it.
       expiration: new Date(Math.floor(Date.now() / 1000) * 1000 + seconds * 1000),
       roleArn,
@@ -157,7 +185,7 @@ export class Sts implements StsControls {
       <AccessKeyId>${issued.accessKeyId}</AccessKeyId>
       <SecretAccessKey>${escapeXml(issued.secretAccessKey)}</SecretAccessKey>
       <SessionToken>${escapeXml(issued.sessionToken)}</SessionToken>
-      <Expiration>${issued.expiration.toISOString().replace('.000Z', 'Z')}</Expiration>
+      <Expiration>${issued.expiration.toISOString().replace(".000Z", "Z")}</Expiration>
     </Credentials>
   </AssumeRoleResult>
   <ResponseMetadata>

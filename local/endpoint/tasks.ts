@@ -2,12 +2,12 @@
  * Task states: the handlers callers register per resource, and the task tokens of
  * `.waitForTaskToken` tasks, released by SendTaskSuccess / SendTaskFailure.
  */
-import { randomBytes } from 'node:crypto';
-import { errors } from './errors.ts';
+import { randomBytes } from "node:crypto";
+import { errors } from "./errors.ts";
 
 /** Throw this from a task handler to fail the task with a chosen error name and cause. */
 export class TaskFailure extends Error {
-  constructor(error: string, cause = '') {
+  constructor(error: string, cause = "") {
     super(cause);
     this.name = error;
   }
@@ -34,18 +34,18 @@ export interface TaskTokenInfo {
 }
 
 interface PendingTask extends TaskTokenInfo {
-  state: 'pending' | 'closed';
+  state: "pending" | "closed";
   resolve: (output: unknown) => void;
   reject: (error: Error) => void;
   heartbeatMs?: number;
   heartbeatTimer?: NodeJS.Timeout;
 }
 
-const TOKEN_PREFIX = 'AQCLocal';
+const TOKEN_PREFIX = "AQCLocal";
 const TOKEN_RE = /^AQCLocal[A-Za-z0-9_-]{160}$/;
 
 export function newTaskToken(): string {
-  return TOKEN_PREFIX + randomBytes(120).toString('base64url');
+  return TOKEN_PREFIX + randomBytes(120).toString("base64url");
 }
 
 export class TaskTokens {
@@ -61,7 +61,7 @@ export class TaskTokens {
   /** Registers a waiting task; the promise settles on SendTask*, heartbeat timeout or close. */
   wait(info: TaskTokenInfo, heartbeatSeconds?: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const pending: PendingTask = { ...info, state: 'pending', resolve, reject };
+      const pending: PendingTask = { ...info, state: "pending", resolve, reject };
       if (heartbeatSeconds && heartbeatSeconds > 0) pending.heartbeatMs = heartbeatSeconds * 1000;
       this.#byToken.set(info.taskToken, pending);
       this.#armHeartbeat(pending);
@@ -80,23 +80,25 @@ export class TaskTokens {
     if (p.heartbeatMs === undefined) return;
     p.heartbeatTimer = setTimeout(() => {
       this.#settle(p, () =>
-        p.reject(new TaskFailure('States.HeartbeatTimeout', 'The task did not send a heartbeat in time')),
+        p.reject(
+          new TaskFailure("States.HeartbeatTimeout", "The task did not send a heartbeat in time"),
+        ),
       );
     }, p.heartbeatMs);
   }
 
   #settle(p: PendingTask, action: () => void): void {
-    if (p.state !== 'pending') return;
-    p.state = 'closed';
+    if (p.state !== "pending") return;
+    p.state = "closed";
     clearTimeout(p.heartbeatTimer);
     action();
   }
 
   #lookup(token: string): PendingTask {
-    if (!TOKEN_RE.test(token)) throw errors.invalidToken('Invalid token');
+    if (!TOKEN_RE.test(token)) throw errors.invalidToken("Invalid token");
     const p = this.#byToken.get(token);
     if (!p) throw errors.taskDoesNotExist();
-    if (p.state !== 'pending') throw errors.taskTimedOut();
+    if (p.state !== "pending") throw errors.taskTimedOut();
     return p;
   }
 
@@ -107,7 +109,7 @@ export class TaskTokens {
 
   fail(token: string, error: string | undefined, cause: string | undefined): void {
     const p = this.#lookup(token);
-    this.#settle(p, () => p.reject(new TaskFailure(error ?? '', cause ?? '')));
+    this.#settle(p, () => p.reject(new TaskFailure(error ?? "", cause ?? "")));
   }
 
   heartbeat(token: string): void {
@@ -117,16 +119,19 @@ export class TaskTokens {
   /** Closes waiting tasks of an execution (or one state of it), so late callbacks get TaskTimedOut. */
   close(executionArn: string, stateName?: string, reason?: Error): void {
     for (const p of this.#byToken.values()) {
-      if (p.executionArn !== executionArn || p.state !== 'pending') continue;
+      if (p.executionArn !== executionArn || p.state !== "pending") continue;
       if (stateName !== undefined && p.stateName !== stateName) continue;
-      this.#settle(p, () => p.reject(reason ?? new TaskFailure('States.Runtime', 'Task closed')));
+      this.#settle(p, () => p.reject(reason ?? new TaskFailure("States.Runtime", "Task closed")));
     }
   }
 
   /** Tasks still waiting for a callback. */
   pending(executionArn?: string): TaskTokenInfo[] {
     return [...this.#byToken.values()]
-      .filter((p) => p.state === 'pending' && (executionArn === undefined || p.executionArn === executionArn))
+      .filter(
+        (p) =>
+          p.state === "pending" && (executionArn === undefined || p.executionArn === executionArn),
+      )
       .map(({ taskToken, executionArn: arn, stateName, resource, input }) => ({
         taskToken,
         executionArn: arn,

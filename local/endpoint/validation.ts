@@ -1,5 +1,5 @@
 /** Input validation with the rules and error names of the real service. */
-import { errors, ServiceError } from './errors.ts';
+import { errors, ServiceError } from "./errors.ts";
 
 /** Characters AWS forbids in state machine and execution names (besides whitespace and controls). */
 const FORBIDDEN_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/u;
@@ -11,7 +11,7 @@ export const MAX_PAYLOAD_BYTES = 262_144;
 
 export function validateName(name: unknown, member: string): string {
   if (name === undefined || name === null) throw errors.missingMember(member);
-  if (typeof name !== 'string') throw errors.serialization(`Expected string for '${member}'`);
+  if (typeof name !== "string") throw errors.serialization(`Expected string for '${member}'`);
   const length = [...name].length;
   if (length < 1 || length > 80 || FORBIDDEN_NAME_CHARS.test(name) || CONTROL_CHARS.test(name)) {
     throw errors.invalidName(name);
@@ -21,12 +21,10 @@ export function validateName(name: unknown, member: string): string {
 
 /** Parses and checks execution input; returns the canonical text stored with the execution. */
 export function validateInput(input: unknown): { text: string; value: unknown } {
-  if (input === undefined || input === null) return { text: '{}', value: {} };
-  if (typeof input !== 'string') throw errors.serialization("Expected string for 'input'");
-  if (Buffer.byteLength(input, 'utf8') > MAX_PAYLOAD_BYTES) {
-    throw errors.invalidInput(
-      `Input exceeds the maximum size of ${MAX_PAYLOAD_BYTES} bytes`,
-    );
+  if (input === undefined || input === null) return { text: "{}", value: {} };
+  if (typeof input !== "string") throw errors.serialization("Expected string for 'input'");
+  if (Buffer.byteLength(input, "utf8") > MAX_PAYLOAD_BYTES) {
+    throw errors.invalidInput(`Input exceeds the maximum size of ${MAX_PAYLOAD_BYTES} bytes`);
   }
   try {
     return { text: input, value: JSON.parse(input) };
@@ -38,14 +36,14 @@ export function validateInput(input: unknown): { text: string; value: unknown } 
 export function requireString(body: Record<string, unknown>, member: string): string {
   const v = body[member];
   if (v === undefined || v === null) throw errors.missingMember(member);
-  if (typeof v !== 'string') throw errors.serialization(`Expected string for '${member}'`);
+  if (typeof v !== "string") throw errors.serialization(`Expected string for '${member}'`);
   return v;
 }
 
 export function optionalString(body: Record<string, unknown>, member: string): string | undefined {
   const v = body[member];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw errors.serialization(`Expected string for '${member}'`);
+  if (typeof v !== "string") throw errors.serialization(`Expected string for '${member}'`);
   return v;
 }
 
@@ -62,16 +60,25 @@ const ARN_RE = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):([A-Za-z]+):(.+)$/;
 /** Parses a Step Functions ARN of the expected resource type, or throws InvalidArn as AWS does. */
 export function parseStatesArn(
   arn: string,
-  expected: 'stateMachine' | 'execution' | 'express',
+  expected: "stateMachine" | "execution" | "express",
 ): ParsedArn {
   const m = ARN_RE.exec(arn);
   if (!m) throw errors.invalidArn(arn);
-  const [, region, account, resourceType, rest] = m as unknown as [string, string, string, string, string];
+  const [, region, account, resourceType, rest] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (resourceType !== expected) {
-    throw new ServiceError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${resourceType}'`);
+    throw new ServiceError(
+      "InvalidArn",
+      `Invalid Arn: 'Resource type not valid in this context: ${resourceType}'`,
+    );
   }
-  const parts = rest.split(':');
-  const wanted = expected === 'stateMachine' ? 1 : expected === 'execution' ? 2 : 3;
+  const parts = rest.split(":");
+  const wanted = expected === "stateMachine" ? 1 : expected === "execution" ? 2 : 3;
   if (parts.length !== wanted || parts.some((p) => p.length === 0)) throw errors.invalidArn(arn);
   return { region, account, resourceType, parts };
 }

@@ -1,19 +1,19 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
 import {
   type SFNClient,
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
-import type { LocalEndpoint, TaskTokenInfo } from '../../local/endpoint/index.ts';
-import { history, rejection, sfnClient, sleep, waitForStatus, withEndpoint } from './helpers.ts';
+} from "@aws-sdk/client-sfn";
+import type { LocalEndpoint, TaskTokenInfo } from "../../local/endpoint/index.ts";
+import { history, rejection, sfnClient, sleep, waitForStatus, withEndpoint } from "./helpers.ts";
 
-const QUEUE = 'arn:aws:states:::sqs:sendMessage.waitForTaskToken';
-const WORKER = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+const QUEUE = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
+const WORKER = "arn:aws:states:::lambda:invoke.waitForTaskToken";
 
-describe('task token callbacks', () => {
+describe("task token callbacks", () => {
   let ep: LocalEndpoint;
   let sfn: SFNClient;
   let queued: TaskTokenInfo[] = [];
@@ -26,7 +26,7 @@ describe('task token callbacks', () => {
       if (t) return t;
       await sleep(10);
     }
-    throw new Error('no task token arrived');
+    throw new Error("no task token arrived");
   };
 
   before(async () => {
@@ -36,14 +36,14 @@ describe('task token callbacks', () => {
       if (info.resource === QUEUE) queued.push(info);
     });
     callbackMachine = ep.createStateMachine({
-      name: 'callback',
+      name: "callback",
       definition: {
-        StartAt: 'Ask',
+        StartAt: "Ask",
         States: {
           Ask: {
-            Type: 'Task',
+            Type: "Task",
             Resource: QUEUE,
-            Parameters: { 'token.$': '$$.Task.Token', 'job.$': '$.job' },
+            Parameters: { "token.$": "$$.Task.Token", "job.$": "$.job" },
             HeartbeatSeconds: 1,
             End: true,
           },
@@ -57,67 +57,86 @@ describe('task token callbacks', () => {
     await ep.close();
   });
 
-  it('passes $$.Task.Token and resumes on SendTaskSuccess', async () => {
+  it("passes $$.Task.Token and resumes on SendTaskSuccess", async () => {
     queued = [];
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({ stateMachineArn: callbackMachine, input: '{"job":"j-1"}' }),
     );
     const task = await nextToken();
     assert.equal(task.executionArn, executionArn);
-    assert.equal(task.stateName, 'Ask');
-    assert.deepEqual(task.input, { token: task.taskToken, job: 'j-1' });
+    assert.equal(task.stateName, "Ask");
+    assert.deepEqual(task.input, { token: task.taskToken, job: "j-1" });
     assert.equal(ep.pendingTaskTokens(executionArn).length, 1);
-    await sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: '{"answer":42}' }));
+    await sfn.send(
+      new SendTaskSuccessCommand({ taskToken: task.taskToken, output: '{"answer":42}' }),
+    );
     const d = await waitForStatus(sfn, executionArn!);
-    assert.equal(d.status, 'SUCCEEDED');
+    assert.equal(d.status, "SUCCEEDED");
     assert.equal(d.output, '{"answer":42}');
     const types = (await history(sfn, executionArn!)).map((e) => e.type);
     assert.deepEqual(types, [
-      'ExecutionStarted',
-      'TaskStateEntered',
-      'TaskScheduled',
-      'TaskStarted',
-      'TaskSubmitted',
-      'TaskSucceeded',
-      'TaskStateExited',
-      'ExecutionSucceeded',
+      "ExecutionStarted",
+      "TaskStateEntered",
+      "TaskScheduled",
+      "TaskStarted",
+      "TaskSubmitted",
+      "TaskSucceeded",
+      "TaskStateExited",
+      "ExecutionSucceeded",
     ]);
     // The token is spent: a second answer is TaskTimedOut, as AWS says for closed tasks.
-    const late = await rejection(() => sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: '{}' })));
-    assert.equal(late.name, 'TaskTimedOut');
+    const late = await rejection(() =>
+      sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: "{}" })),
+    );
+    assert.equal(late.name, "TaskTimedOut");
   });
 
-  it('fails the task on SendTaskFailure; a registered handler receives the token', async () => {
+  it("fails the task on SendTaskFailure; a registered handler receives the token", async () => {
     const undo = ep.registerTaskHandler(WORKER, (input, ctx) => {
       setTimeout(() => {
         void sfn.send(
-          new SendTaskFailureCommand({ taskToken: ctx.taskToken!, error: 'Worker.Rejected', cause: `no ${String((input as { job: string }).job)}` }),
+          new SendTaskFailureCommand({
+            taskToken: ctx.taskToken!,
+            error: "Worker.Rejected",
+            cause: `no ${String((input as { job: string }).job)}`,
+          }),
         );
       }, 20);
     });
     try {
       const arn = ep.createStateMachine({
-        name: 'worker',
+        name: "worker",
         definition: {
-          StartAt: 'Work',
-          States: { Work: { Type: 'Task', Resource: WORKER, Parameters: { 'job.$': '$.job', 'token.$': '$$.Task.Token' }, End: true } },
+          StartAt: "Work",
+          States: {
+            Work: {
+              Type: "Task",
+              Resource: WORKER,
+              Parameters: { "job.$": "$.job", "token.$": "$$.Task.Token" },
+              End: true,
+            },
+          },
         },
       });
-      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: '{"job":"j-2"}' }));
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: arn, input: '{"job":"j-2"}' }),
+      );
       const d = await waitForStatus(sfn, executionArn!);
-      assert.equal(d.status, 'FAILED');
-      assert.equal(d.error, 'Worker.Rejected');
-      assert.equal(d.cause, 'no j-2');
-      const failed = (await history(sfn, executionArn!)).find((e) => e.type === 'TaskFailed');
-      assert.equal(failed?.taskFailedEventDetails?.error, 'Worker.Rejected');
+      assert.equal(d.status, "FAILED");
+      assert.equal(d.error, "Worker.Rejected");
+      assert.equal(d.cause, "no j-2");
+      const failed = (await history(sfn, executionArn!)).find((e) => e.type === "TaskFailed");
+      assert.equal(failed?.taskFailedEventDetails?.error, "Worker.Rejected");
     } finally {
       undo();
     }
   });
 
-  it('keeps a task alive with SendTaskHeartbeat and times it out without', async () => {
+  it("keeps a task alive with SendTaskHeartbeat and times it out without", async () => {
     queued = [];
-    const alive = await sfn.send(new StartExecutionCommand({ stateMachineArn: callbackMachine, input: '{"job":"beat"}' }));
+    const alive = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: callbackMachine, input: '{"job":"beat"}' }),
+    );
     const task = await nextToken();
     for (let i = 0; i < 4; i++) {
       await sleep(400);
@@ -125,33 +144,43 @@ describe('task token callbacks', () => {
     }
     // 1.6 s have passed with HeartbeatSeconds 1: only the heartbeats kept it running.
     await sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: '"ok"' }));
-    assert.equal((await waitForStatus(sfn, alive.executionArn!)).status, 'SUCCEEDED');
+    assert.equal((await waitForStatus(sfn, alive.executionArn!)).status, "SUCCEEDED");
 
-    const silent = await sfn.send(new StartExecutionCommand({ stateMachineArn: callbackMachine, input: '{"job":"quiet"}' }));
+    const silent = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: callbackMachine, input: '{"job":"quiet"}' }),
+    );
     const quiet = await nextToken();
     const d = await waitForStatus(sfn, silent.executionArn!, 5000);
-    assert.equal(d.status, 'FAILED');
-    assert.equal(d.error, 'States.HeartbeatTimeout');
+    assert.equal(d.status, "FAILED");
+    assert.equal(d.error, "States.HeartbeatTimeout");
     const types = (await history(sfn, silent.executionArn!)).map((e) => e.type);
-    assert.ok(types.includes('TaskTimedOut'));
-    const late = await rejection(() => sfn.send(new SendTaskHeartbeatCommand({ taskToken: quiet.taskToken })));
-    assert.equal(late.name, 'TaskTimedOut');
+    assert.ok(types.includes("TaskTimedOut"));
+    const late = await rejection(() =>
+      sfn.send(new SendTaskHeartbeatCommand({ taskToken: quiet.taskToken })),
+    );
+    assert.equal(late.name, "TaskTimedOut");
   });
 
-  it('rejects malformed, unknown and bad-output callbacks', async () => {
-    const malformed = await rejection(() => sfn.send(new SendTaskSuccessCommand({ taskToken: 'garbage', output: '{}' })));
-    assert.equal(malformed.name, 'InvalidToken');
-    const unknown = await rejection(() =>
-      sfn.send(new SendTaskFailureCommand({ taskToken: `AQCLocal${'A'.repeat(160)}`, error: 'x' })),
+  it("rejects malformed, unknown and bad-output callbacks", async () => {
+    const malformed = await rejection(() =>
+      sfn.send(new SendTaskSuccessCommand({ taskToken: "garbage", output: "{}" })),
     );
-    assert.equal(unknown.name, 'TaskDoesNotExist');
+    assert.equal(malformed.name, "InvalidToken");
+    const unknown = await rejection(() =>
+      sfn.send(new SendTaskFailureCommand({ taskToken: `AQCLocal${"A".repeat(160)}`, error: "x" })),
+    );
+    assert.equal(unknown.name, "TaskDoesNotExist");
 
     queued = [];
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: callbackMachine, input: '{"job":"j"}' }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: callbackMachine, input: '{"job":"j"}' }),
+    );
     const task = await nextToken();
-    const badOutput = await rejection(() => sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: '{nope' })));
-    assert.equal(badOutput.name, 'InvalidOutput');
-    await sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: '{}' }));
-    assert.equal((await waitForStatus(sfn, executionArn!)).status, 'SUCCEEDED');
+    const badOutput = await rejection(() =>
+      sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: "{nope" })),
+    );
+    assert.equal(badOutput.name, "InvalidOutput");
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: "{}" }));
+    assert.equal((await waitForStatus(sfn, executionArn!)).status, "SUCCEEDED");
   });
 });

@@ -1,5 +1,5 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
 import {
   DescribeExecutionCommand,
   DescribeStateMachineForExecutionCommand,
@@ -9,15 +9,15 @@ import {
   StartExecutionCommand,
   StartSyncExecutionCommand,
   StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
-import { type LocalEndpoint, TaskFailure } from '../../local/endpoint/index.ts';
-import { history, rejection, sfnClient, sleep, waitForStatus, withEndpoint } from './helpers.ts';
+} from "@aws-sdk/client-sfn";
+import { type LocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
+import { history, rejection, sfnClient, sleep, waitForStatus, withEndpoint } from "./helpers.ts";
 
-const ADD = 'arn:aws:lambda:us-east-1:123456789012:function:add';
-const FLAKY = 'arn:aws:lambda:us-east-1:123456789012:function:flaky';
-const BROKEN = 'arn:aws:lambda:us-east-1:123456789012:function:broken';
+const ADD = "arn:aws:lambda:us-east-1:123456789012:function:add";
+const FLAKY = "arn:aws:lambda:us-east-1:123456789012:function:flaky";
+const BROKEN = "arn:aws:lambda:us-east-1:123456789012:function:broken";
 
-describe('executions', () => {
+describe("executions", () => {
   let ep: LocalEndpoint;
   let sfn: SFNClient;
   let waitArn: string;
@@ -32,15 +32,18 @@ describe('executions', () => {
     });
     ep.registerTaskHandler(FLAKY, () => {
       flakyCalls++;
-      if (flakyCalls < 3) throw new TaskFailure('Flaky.Error', `attempt ${flakyCalls}`);
+      if (flakyCalls < 3) throw new TaskFailure("Flaky.Error", `attempt ${flakyCalls}`);
       return { attempts: flakyCalls };
     });
     ep.registerTaskHandler(BROKEN, () => {
-      throw new TaskFailure('Broken.Error', 'it broke');
+      throw new TaskFailure("Broken.Error", "it broke");
     });
     waitArn = ep.createStateMachine({
-      name: 'wait-a-bit',
-      definition: { StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 1, Next: 'Done' }, Done: { Type: 'Succeed' } } },
+      name: "wait-a-bit",
+      definition: {
+        StartAt: "Nap",
+        States: { Nap: { Type: "Wait", Seconds: 1, Next: "Done" }, Done: { Type: "Succeed" } },
+      },
     });
   });
   after(async () => {
@@ -48,18 +51,25 @@ describe('executions', () => {
     await ep.close();
   });
 
-  it('runs a Standard execution with a real Wait and describes every field', async () => {
-    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'nap-1', input: '{"x":1}' }));
-    assert.equal(started.executionArn, 'arn:aws:states:us-east-1:123456789012:execution:wait-a-bit:nap-1');
-    const running = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
-    assert.equal(running.status, 'RUNNING');
+  it("runs a Standard execution with a real Wait and describes every field", async () => {
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: waitArn, name: "nap-1", input: '{"x":1}' }),
+    );
+    assert.equal(
+      started.executionArn,
+      "arn:aws:states:us-east-1:123456789012:execution:wait-a-bit:nap-1",
+    );
+    const running = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: started.executionArn }),
+    );
+    assert.equal(running.status, "RUNNING");
     assert.equal(running.stopDate, undefined);
     assert.equal(running.output, undefined);
-    assert.equal(running.redriveStatus, 'NOT_REDRIVABLE');
+    assert.equal(running.redriveStatus, "NOT_REDRIVABLE");
 
     const done = await waitForStatus(sfn, started.executionArn!);
-    assert.equal(done.status, 'SUCCEEDED');
-    assert.equal(done.name, 'nap-1');
+    assert.equal(done.status, "SUCCEEDED");
+    assert.equal(done.name, "nap-1");
     assert.equal(done.stateMachineArn, waitArn);
     assert.equal(done.input, '{"x":1}');
     assert.equal(done.output, '{"x":1}');
@@ -71,152 +81,195 @@ describe('executions', () => {
 
     const types = (await history(sfn, started.executionArn!)).map((e) => e.type);
     assert.deepEqual(types, [
-      'ExecutionStarted',
-      'WaitStateEntered',
-      'WaitStateExited',
-      'SucceedStateEntered',
-      'SucceedStateExited',
-      'ExecutionSucceeded',
+      "ExecutionStarted",
+      "WaitStateEntered",
+      "WaitStateExited",
+      "SucceedStateEntered",
+      "SucceedStateExited",
+      "ExecutionSucceeded",
     ]);
-    const forExecution = await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: started.executionArn }));
+    const forExecution = await sfn.send(
+      new DescribeStateMachineForExecutionCommand({ executionArn: started.executionArn }),
+    );
     assert.equal(forExecution.stateMachineArn, waitArn);
   });
 
-  it('applies the idempotency rule of StartExecution', async () => {
-    const a = await sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'idem', input: '{"k":1}' }));
-    const b = await sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'idem', input: '{"k":1}' }));
+  it("applies the idempotency rule of StartExecution", async () => {
+    const a = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: waitArn, name: "idem", input: '{"k":1}' }),
+    );
+    const b = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: waitArn, name: "idem", input: '{"k":1}' }),
+    );
     assert.equal(b.executionArn, a.executionArn);
     assert.equal(b.startDate?.getTime(), a.startDate?.getTime());
     const different = await rejection(() =>
-      sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'idem', input: '{"k":2}' })),
+      sfn.send(
+        new StartExecutionCommand({ stateMachineArn: waitArn, name: "idem", input: '{"k":2}' }),
+      ),
     );
-    assert.equal(different.name, 'ExecutionAlreadyExists');
+    assert.equal(different.name, "ExecutionAlreadyExists");
     await waitForStatus(sfn, a.executionArn!);
     const closed = await rejection(() =>
-      sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'idem', input: '{"k":1}' })),
+      sfn.send(
+        new StartExecutionCommand({ stateMachineArn: waitArn, name: "idem", input: '{"k":1}' }),
+      ),
     );
-    assert.equal(closed.name, 'ExecutionAlreadyExists');
+    assert.equal(closed.name, "ExecutionAlreadyExists");
     assert.equal(closed.$metadata?.httpStatusCode, 400);
   });
 
-  it('validates names, input and ARNs', async () => {
-    const badName = await rejection(() => sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: 'a b' })));
-    assert.equal(badName.name, 'InvalidName');
-    const badJson = await rejection(() => sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, input: '{oops' })));
-    assert.equal(badJson.name, 'InvalidExecutionInput');
+  it("validates names, input and ARNs", async () => {
+    const badName = await rejection(() =>
+      sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: "a b" })),
+    );
+    assert.equal(badName.name, "InvalidName");
+    const badJson = await rejection(() =>
+      sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, input: "{oops" })),
+    );
+    assert.equal(badJson.name, "InvalidExecutionInput");
     const tooBig = await rejection(() =>
-      sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, input: JSON.stringify({ s: 'x'.repeat(262_144) }) })),
+      sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: waitArn,
+          input: JSON.stringify({ s: "x".repeat(262_144) }),
+        }),
+      ),
     );
-    assert.equal(tooBig.name, 'InvalidExecutionInput');
+    assert.equal(tooBig.name, "InvalidExecutionInput");
     const noMachine = await rejection(() =>
-      sfn.send(new StartExecutionCommand({ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:ghost' })),
+      sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:ghost",
+        }),
+      ),
     );
-    assert.equal(noMachine.name, 'StateMachineDoesNotExist');
-    const badArn = await rejection(() => sfn.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:nope' })));
-    assert.equal(badArn.name, 'InvalidArn');
+    assert.equal(noMachine.name, "StateMachineDoesNotExist");
+    const badArn = await rejection(() =>
+      sfn.send(new DescribeExecutionCommand({ executionArn: "arn:aws:states:nope" })),
+    );
+    assert.equal(badArn.name, "InvalidArn");
     const noExec = await rejection(() =>
-      sfn.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:wait-a-bit:ghost' })),
+      sfn.send(
+        new DescribeExecutionCommand({
+          executionArn: "arn:aws:states:us-east-1:123456789012:execution:wait-a-bit:ghost",
+        }),
+      ),
     );
-    assert.equal(noExec.name, 'ExecutionDoesNotExist');
+    assert.equal(noExec.name, "ExecutionDoesNotExist");
     const noHistory = await rejection(() =>
-      sfn.send(new GetExecutionHistoryCommand({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:wait-a-bit:ghost' })),
+      sfn.send(
+        new GetExecutionHistoryCommand({
+          executionArn: "arn:aws:states:us-east-1:123456789012:execution:wait-a-bit:ghost",
+        }),
+      ),
     );
-    assert.equal(noHistory.name, 'ExecutionDoesNotExist');
+    assert.equal(noHistory.name, "ExecutionDoesNotExist");
   });
 
-  it('runs Task, Choice, Parallel, Map, Retry and Catch with real history names', async () => {
+  it("runs Task, Choice, Parallel, Map, Retry and Catch with real history names", async () => {
     const arn = ep.createStateMachine({
-      name: 'everything',
+      name: "everything",
       definition: {
-        StartAt: 'Add',
+        StartAt: "Add",
         States: {
-          Add: { Type: 'Task', Resource: ADD, ResultPath: '$.result', Next: 'Big?' },
-          'Big?': {
-            Type: 'Choice',
-            Choices: [{ Variable: '$.result.sum', NumericGreaterThan: 10, Next: 'Both' }],
-            Default: 'Small',
+          Add: { Type: "Task", Resource: ADD, ResultPath: "$.result", Next: "Big?" },
+          "Big?": {
+            Type: "Choice",
+            Choices: [{ Variable: "$.result.sum", NumericGreaterThan: 10, Next: "Both" }],
+            Default: "Small",
           },
-          Small: { Type: 'Fail', Error: 'TooSmall', Cause: 'sum was small' },
+          Small: { Type: "Fail", Error: "TooSmall", Cause: "sum was small" },
           Both: {
-            Type: 'Parallel',
+            Type: "Parallel",
             Branches: [
-              { StartAt: 'B1', States: { B1: { Type: 'Pass', Result: 1, End: true } } },
-              { StartAt: 'B2', States: { B2: { Type: 'Pass', Result: 2, End: true } } },
+              { StartAt: "B1", States: { B1: { Type: "Pass", Result: 1, End: true } } },
+              { StartAt: "B2", States: { B2: { Type: "Pass", Result: 2, End: true } } },
             ],
-            ResultPath: '$.parallel',
-            Next: 'Each',
+            ResultPath: "$.parallel",
+            Next: "Each",
           },
           Each: {
-            Type: 'Map',
-            ItemsPath: '$.items',
-            ItemProcessor: { StartAt: 'Double', States: { Double: { Type: 'Pass', Parameters: { 'v.$': 'States.MathAdd($, $)' }, End: true } } },
-            ResultPath: '$.mapped',
-            Next: 'Flaky',
+            Type: "Map",
+            ItemsPath: "$.items",
+            ItemProcessor: {
+              StartAt: "Double",
+              States: {
+                Double: { Type: "Pass", Parameters: { "v.$": "States.MathAdd($, $)" }, End: true },
+              },
+            },
+            ResultPath: "$.mapped",
+            Next: "Flaky",
           },
           Flaky: {
-            Type: 'Task',
+            Type: "Task",
             Resource: FLAKY,
-            Retry: [{ ErrorEquals: ['Flaky.Error'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 1 }],
-            ResultPath: '$.flaky',
-            Next: 'Broken',
+            Retry: [
+              { ErrorEquals: ["Flaky.Error"], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 1 },
+            ],
+            ResultPath: "$.flaky",
+            Next: "Broken",
           },
           Broken: {
-            Type: 'Task',
+            Type: "Task",
             Resource: BROKEN,
-            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'Done' }],
-            Next: 'Done',
+            Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.caught", Next: "Done" }],
+            Next: "Done",
           },
-          Done: { Type: 'Succeed' },
+          Done: { Type: "Succeed" },
         },
       },
     });
     flakyCalls = 0;
     const { executionArn } = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ a: 7, b: 8, items: [1, 2, 3] }) }),
+      new StartExecutionCommand({
+        stateMachineArn: arn,
+        input: JSON.stringify({ a: 7, b: 8, items: [1, 2, 3] }),
+      }),
     );
     // Two real retry intervals of 1 s each.
     const done = await waitForStatus(sfn, executionArn!, 15_000);
-    assert.equal(done.status, 'SUCCEEDED', done.cause);
+    assert.equal(done.status, "SUCCEEDED", done.cause);
     const out = JSON.parse(done.output!);
     assert.deepEqual(out.result, { sum: 15 });
     assert.deepEqual(out.parallel, [1, 2]);
     assert.deepEqual(out.mapped, [{ v: 2 }, { v: 4 }, { v: 6 }]);
     assert.deepEqual(out.flaky, { attempts: 3 });
-    assert.equal(out.caught.Error, 'Broken.Error');
-    assert.equal(out.caught.Cause, 'it broke');
+    assert.equal(out.caught.Error, "Broken.Error");
+    assert.equal(out.caught.Cause, "it broke");
 
     const events = await history(sfn, executionArn!);
-    const types: string[] = events.map((e) => e.type ?? '');
+    const types: string[] = events.map((e) => e.type ?? "");
     for (const t of [
-      'TaskStateEntered',
-      'TaskScheduled',
-      'TaskStarted',
-      'TaskSucceeded',
-      'TaskStateExited',
-      'ChoiceStateEntered',
-      'ChoiceStateExited',
-      'ParallelStateEntered',
-      'ParallelStateStarted',
-      'ParallelStateSucceeded',
-      'ParallelStateExited',
-      'MapStateEntered',
-      'MapStateStarted',
-      'MapIterationStarted',
-      'MapIterationSucceeded',
-      'MapStateSucceeded',
-      'MapStateExited',
-      'TaskFailed',
-      'ExecutionSucceeded',
+      "TaskStateEntered",
+      "TaskScheduled",
+      "TaskStarted",
+      "TaskSucceeded",
+      "TaskStateExited",
+      "ChoiceStateEntered",
+      "ChoiceStateExited",
+      "ParallelStateEntered",
+      "ParallelStateStarted",
+      "ParallelStateSucceeded",
+      "ParallelStateExited",
+      "MapStateEntered",
+      "MapStateStarted",
+      "MapIterationStarted",
+      "MapIterationSucceeded",
+      "MapStateSucceeded",
+      "MapStateExited",
+      "TaskFailed",
+      "ExecutionSucceeded",
     ]) {
-      assert.ok(types.includes(t), `history has ${t}: ${types.join(',')}`);
+      assert.ok(types.includes(t), `history has ${t}: ${types.join(",")}`);
     }
-    assert.equal(types.filter((t) => t === 'MapIterationStarted').length, 3);
-    const mapStarted = events.find((e) => e.type === 'MapStateStarted');
+    assert.equal(types.filter((t) => t === "MapIterationStarted").length, 3);
+    const mapStarted = events.find((e) => e.type === "MapStateStarted");
     assert.equal(mapStarted?.mapStateStartedEventDetails?.length, 3);
     // Two failed attempts of Flaky, each followed by a new schedule, and one of Broken.
-    assert.equal(types.filter((t) => t === 'TaskFailed').length, 3);
-    const flakyFailure = events.find((e) => e.type === 'TaskFailed');
-    assert.equal(flakyFailure?.taskFailedEventDetails?.error, 'Flaky.Error');
+    assert.equal(types.filter((t) => t === "TaskFailed").length, 3);
+    const flakyFailure = events.find((e) => e.type === "TaskFailed");
+    assert.equal(flakyFailure?.taskFailedEventDetails?.error, "Flaky.Error");
     assert.equal(flakyFailure?.taskFailedEventDetails?.resource, FLAKY);
     // Ids are consecutive and each event points at the previous one.
     events.forEach((e, i) => {
@@ -225,112 +278,142 @@ describe('executions', () => {
     });
   });
 
-  it('fails with the error and cause of a Fail state, findable in history', async () => {
+  it("fails with the error and cause of a Fail state, findable in history", async () => {
     const arn = ep.createStateMachine({
-      name: 'fails-small',
+      name: "fails-small",
       definition: {
-        StartAt: 'Add',
+        StartAt: "Add",
         States: {
-          Add: { Type: 'Task', Resource: ADD, Next: 'Check' },
-          Check: { Type: 'Choice', Choices: [{ Variable: '$.sum', NumericGreaterThan: 10, Next: 'Ok' }], Default: 'Small' },
-          Small: { Type: 'Fail', Error: 'TooSmall', Cause: 'sum was small' },
-          Ok: { Type: 'Succeed' },
+          Add: { Type: "Task", Resource: ADD, Next: "Check" },
+          Check: {
+            Type: "Choice",
+            Choices: [{ Variable: "$.sum", NumericGreaterThan: 10, Next: "Ok" }],
+            Default: "Small",
+          },
+          Small: { Type: "Fail", Error: "TooSmall", Cause: "sum was small" },
+          Ok: { Type: "Succeed" },
         },
       },
     });
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: '{"a":1,"b":2}' }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, input: '{"a":1,"b":2}' }),
+    );
     const d = await waitForStatus(sfn, executionArn!);
-    assert.equal(d.status, 'FAILED');
-    assert.equal(d.error, 'TooSmall');
-    assert.equal(d.cause, 'sum was small');
-    assert.equal(d.redriveStatus, 'REDRIVABLE');
+    assert.equal(d.status, "FAILED");
+    assert.equal(d.error, "TooSmall");
+    assert.equal(d.cause, "sum was small");
+    assert.equal(d.redriveStatus, "REDRIVABLE");
     const events = await history(sfn, executionArn!);
     const failed = events.at(-1);
-    assert.equal(failed?.type, 'ExecutionFailed');
-    assert.deepEqual(failed?.executionFailedEventDetails, { error: 'TooSmall', cause: 'sum was small' });
-    assert.equal(events.at(-2)?.type, 'FailStateEntered');
-    assert.equal(events.at(-2)?.stateEnteredEventDetails?.name, 'Small');
+    assert.equal(failed?.type, "ExecutionFailed");
+    assert.deepEqual(failed?.executionFailedEventDetails, {
+      error: "TooSmall",
+      cause: "sum was small",
+    });
+    assert.equal(events.at(-2)?.type, "FailStateEntered");
+    assert.equal(events.at(-2)?.stateEnteredEventDetails?.name, "Small");
   });
 
-  it('fails on a failing Task; the state is named in history', async () => {
+  it("fails on a failing Task; the state is named in history", async () => {
     const arn = ep.createStateMachine({
-      name: 'task-fails',
-      definition: { StartAt: 'Explode', States: { Explode: { Type: 'Task', Resource: BROKEN, End: true } } },
+      name: "task-fails",
+      definition: {
+        StartAt: "Explode",
+        States: { Explode: { Type: "Task", Resource: BROKEN, End: true } },
+      },
     });
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
     const d = await waitForStatus(sfn, executionArn!);
-    assert.equal(d.status, 'FAILED');
-    assert.equal(d.error, 'Broken.Error');
-    assert.equal(d.cause, 'it broke');
+    assert.equal(d.status, "FAILED");
+    assert.equal(d.error, "Broken.Error");
+    assert.equal(d.cause, "it broke");
     const events = await history(sfn, executionArn!);
-    const entered = events.filter((e) => e.type === 'TaskStateEntered').at(-1);
-    assert.equal(entered?.stateEnteredEventDetails?.name, 'Explode');
+    const entered = events.filter((e) => e.type === "TaskStateEntered").at(-1);
+    assert.equal(entered?.stateEnteredEventDetails?.name, "Explode");
     assert.deepEqual(
       events.slice(-2).map((e) => e.type),
-      ['TaskFailed', 'ExecutionFailed'],
+      ["TaskFailed", "ExecutionFailed"],
     );
   });
 
-  it('stops an execution: ABORTED, with error and cause in history', async () => {
+  it("stops an execution: ABORTED, with error and cause in history", async () => {
     const arn = ep.createStateMachine({
-      name: 'long-wait',
-      definition: { StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 600, End: true } } },
+      name: "long-wait",
+      definition: { StartAt: "Nap", States: { Nap: { Type: "Wait", Seconds: 600, End: true } } },
     });
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'to-stop' }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, name: "to-stop" }),
+    );
     await sleep(50);
-    const stopped = await sfn.send(new StopExecutionCommand({ executionArn, error: 'Operator.Stop', cause: 'stopped by test' }));
+    const stopped = await sfn.send(
+      new StopExecutionCommand({ executionArn, error: "Operator.Stop", cause: "stopped by test" }),
+    );
     assert.ok(stopped.stopDate instanceof Date);
     const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    assert.equal(d.status, 'ABORTED');
+    assert.equal(d.status, "ABORTED");
     assert.equal(d.stopDate?.getTime(), stopped.stopDate?.getTime());
     const last = (await history(sfn, executionArn!)).at(-1);
-    assert.equal(last?.type, 'ExecutionAborted');
-    assert.deepEqual(last?.executionAbortedEventDetails, { error: 'Operator.Stop', cause: 'stopped by test' });
-    assert.ok(ep.requests.some((r) => r.operation === 'StopExecution' && r.status === 200));
+    assert.equal(last?.type, "ExecutionAborted");
+    assert.deepEqual(last?.executionAbortedEventDetails, {
+      error: "Operator.Stop",
+      cause: "stopped by test",
+    });
+    assert.ok(ep.requests.some((r) => r.operation === "StopExecution" && r.status === 200));
     // Stopping a closed execution changes nothing.
     const again = await sfn.send(new StopExecutionCommand({ executionArn }));
     assert.equal(again.stopDate?.getTime(), stopped.stopDate?.getTime());
   });
 
-  it('times out from TimeoutSeconds: TIMED_OUT without error in Describe, with it in history', async () => {
+  it("times out from TimeoutSeconds: TIMED_OUT without error in Describe, with it in history", async () => {
     const arn = ep.createStateMachine({
-      name: 'too-slow',
-      definition: { TimeoutSeconds: 1, StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 30, End: true } } },
+      name: "too-slow",
+      definition: {
+        TimeoutSeconds: 1,
+        StartAt: "Nap",
+        States: { Nap: { Type: "Wait", Seconds: 30, End: true } },
+      },
     });
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
     const d = await waitForStatus(sfn, executionArn!);
-    assert.equal(d.status, 'TIMED_OUT');
+    assert.equal(d.status, "TIMED_OUT");
     assert.equal(d.error, undefined);
     assert.equal(d.cause, undefined);
     const elapsed = d.stopDate!.getTime() - d.startDate!.getTime();
     assert.ok(elapsed >= 950 && elapsed < 5000, `timed out after ${elapsed} ms`);
     const last = (await history(sfn, executionArn!)).at(-1);
-    assert.equal(last?.type, 'ExecutionTimedOut');
-    assert.equal(last?.executionTimedOutEventDetails?.error, 'States.Timeout');
+    assert.equal(last?.type, "ExecutionTimedOut");
+    assert.equal(last?.executionTimedOutEventDetails?.error, "States.Timeout");
     assert.ok(last?.executionTimedOutEventDetails?.cause);
   });
 
-  it('pages history, in both orders, with or without data', async () => {
+  it("pages history, in both orders, with or without data", async () => {
     const arn = ep.createStateMachine({
-      name: 'chain',
+      name: "chain",
       definition: {
-        StartAt: 'S1',
+        StartAt: "S1",
         States: {
-          S1: { Type: 'Pass', Next: 'S2' },
-          S2: { Type: 'Pass', Next: 'S3' },
-          S3: { Type: 'Pass', Next: 'S4' },
-          S4: { Type: 'Pass', End: true },
+          S1: { Type: "Pass", Next: "S2" },
+          S2: { Type: "Pass", Next: "S3" },
+          S3: { Type: "Pass", Next: "S4" },
+          S4: { Type: "Pass", End: true },
         },
       },
     });
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: '{"secret":1}' }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, input: '{"secret":1}' }),
+    );
     await waitForStatus(sfn, executionArn!);
     const collect = async (reverseOrder: boolean) => {
       const ids: number[] = [];
       let nextToken: string | undefined;
       do {
         const page = await sfn.send(
-          new GetExecutionHistoryCommand({ executionArn, maxResults: 3, reverseOrder, ...(nextToken ? { nextToken } : {}) }),
+          new GetExecutionHistoryCommand({
+            executionArn,
+            maxResults: 3,
+            reverseOrder,
+            ...(nextToken ? { nextToken } : {}),
+          }),
         );
         assert.ok((page.events ?? []).length <= 3);
         ids.push(...(page.events ?? []).map((e) => e.id ?? 0));
@@ -340,46 +423,73 @@ describe('executions', () => {
     };
     const forward = await collect(false);
     assert.equal(forward.length, 10);
-    assert.deepEqual(forward, [...forward].sort((a, b) => a - b));
+    assert.deepEqual(
+      forward,
+      [...forward].sort((a, b) => a - b),
+    );
     assert.deepEqual(await collect(true), [...forward].reverse());
-    const newest = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1, reverseOrder: true }));
-    assert.equal(newest.events?.[0]?.type, 'ExecutionSucceeded');
-    const noData = await sfn.send(new GetExecutionHistoryCommand({ executionArn, includeExecutionData: false }));
+    const newest = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1, reverseOrder: true }),
+    );
+    assert.equal(newest.events?.[0]?.type, "ExecutionSucceeded");
+    const noData = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, includeExecutionData: false }),
+    );
     assert.equal(noData.events?.[0]?.executionStartedEventDetails?.input, undefined);
-    const bad = await rejection(() => sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken: 'nope' })));
-    assert.equal(bad.name, 'InvalidToken');
+    const bad = await rejection(() =>
+      sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken: "nope" })),
+    );
+    assert.equal(bad.name, "InvalidToken");
   });
 
-  it('lists executions by status', async () => {
-    const list = await sfn.send(new ListExecutionsCommand({ stateMachineArn: waitArn, statusFilter: 'SUCCEEDED' }));
+  it("lists executions by status", async () => {
+    const list = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: waitArn, statusFilter: "SUCCEEDED" }),
+    );
     assert.ok((list.executions ?? []).length >= 2);
-    assert.ok((list.executions ?? []).every((e) => e.status === 'SUCCEEDED'));
+    assert.ok((list.executions ?? []).every((e) => e.status === "SUCCEEDED"));
   });
 
-  it('runs EXPRESS machines synchronously; Standard ones refuse StartSyncExecution', async () => {
+  it("runs EXPRESS machines synchronously; Standard ones refuse StartSyncExecution", async () => {
     const express = ep.createStateMachine({
-      name: 'quick',
-      type: 'EXPRESS',
-      definition: { StartAt: 'Add', States: { Add: { Type: 'Task', Resource: ADD, End: true } } },
+      name: "quick",
+      type: "EXPRESS",
+      definition: { StartAt: "Add", States: { Add: { Type: "Task", Resource: ADD, End: true } } },
     });
-    const ok = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn: express, input: '{"a":2,"b":3}', name: 'q1' }));
-    assert.equal(ok.status, 'SUCCEEDED');
+    const ok = await sfn.send(
+      new StartSyncExecutionCommand({
+        stateMachineArn: express,
+        input: '{"a":2,"b":3}',
+        name: "q1",
+      }),
+    );
+    assert.equal(ok.status, "SUCCEEDED");
     assert.equal(ok.output, '{"sum":5}');
-    assert.match(ok.executionArn ?? '', /^arn:aws:states:us-east-1:123456789012:express:quick:q1:[0-9a-f-]{36}$/);
+    assert.match(
+      ok.executionArn ?? "",
+      /^arn:aws:states:us-east-1:123456789012:express:quick:q1:[0-9a-f-]{36}$/,
+    );
     assert.ok(ok.stopDate instanceof Date);
     const failing = ep.createStateMachine({
-      name: 'quick-fail',
-      type: 'EXPRESS',
-      definition: { StartAt: 'Explode', States: { Explode: { Type: 'Task', Resource: BROKEN, End: true } } },
+      name: "quick-fail",
+      type: "EXPRESS",
+      definition: {
+        StartAt: "Explode",
+        States: { Explode: { Type: "Task", Resource: BROKEN, End: true } },
+      },
     });
     const bad = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn: failing }));
-    assert.equal(bad.status, 'FAILED');
-    assert.equal(bad.error, 'Broken.Error');
-    assert.equal(bad.cause, 'it broke');
-    const notExpress = await rejection(() => sfn.send(new StartSyncExecutionCommand({ stateMachineArn: waitArn })));
-    assert.equal(notExpress.name, 'StateMachineTypeNotSupported');
+    assert.equal(bad.status, "FAILED");
+    assert.equal(bad.error, "Broken.Error");
+    assert.equal(bad.cause, "it broke");
+    const notExpress = await rejection(() =>
+      sfn.send(new StartSyncExecutionCommand({ stateMachineArn: waitArn })),
+    );
+    assert.equal(notExpress.name, "StateMachineTypeNotSupported");
     // Express executions are not describable, as in AWS.
-    const notDescribable = await rejection(() => sfn.send(new DescribeExecutionCommand({ executionArn: ok.executionArn })));
-    assert.equal(notDescribable.name, 'InvalidArn');
+    const notDescribable = await rejection(() =>
+      sfn.send(new DescribeExecutionCommand({ executionArn: ok.executionArn })),
+    );
+    assert.equal(notDescribable.name, "InvalidArn");
   });
 });

@@ -6,10 +6,14 @@ import {
   type HistoryEvent,
   SFNClient,
   type SFNClientConfig,
-} from '@aws-sdk/client-sfn';
-import { type LocalEndpoint, type LocalEndpointOptions, startLocalEndpoint } from '../../local/endpoint/index.ts';
+} from "@aws-sdk/client-sfn";
+import {
+  type LocalEndpoint,
+  type LocalEndpointOptions,
+  startLocalEndpoint,
+} from "../../local/endpoint/index.ts";
 
-export const ROLE_ARN = 'arn:aws:iam::123456789012:role/TestRole';
+export const ROLE_ARN = "arn:aws:iam::123456789012:role/TestRole";
 
 export async function withEndpoint(options: LocalEndpointOptions = {}): Promise<LocalEndpoint> {
   return startLocalEndpoint(options);
@@ -19,7 +23,7 @@ export async function withEndpoint(options: LocalEndpointOptions = {}): Promise<
 export function sfnClient(ep: LocalEndpoint, config: Partial<SFNClientConfig> = {}): SFNClient {
   return new SFNClient({
     endpoint: ep.url,
-    region: 'us-east-1',
+    region: "us-east-1",
     credentials: ep.credentials,
     maxAttempts: 1,
     // StartSyncExecution would otherwise be sent to "sync-127.0.0.1".
@@ -37,7 +41,7 @@ export async function waitForStatus(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const d = await client.send(new DescribeExecutionCommand({ executionArn }));
-    if (d.status !== 'RUNNING') return d;
+    if (d.status !== "RUNNING") return d;
     if (Date.now() > deadline) throw new Error(`still RUNNING after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -49,13 +53,15 @@ export async function history(client: SFNClient, executionArn: string): Promise<
 }
 
 /** Runs `fn` and returns the error it throws (failing if it does not). */
-export async function rejection(fn: () => Promise<unknown>): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number } }> {
+export async function rejection(
+  fn: () => Promise<unknown>,
+): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number } }> {
   try {
     await fn();
   } catch (e) {
     return e as Error & { name: string; $metadata?: { httpStatusCode?: number } };
   }
-  throw new Error('expected the call to fail');
+  throw new Error("expected the call to fail");
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,18 +1,18 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
 import {
   DescribeExecutionCommand,
   RedriveExecutionCommand,
   type SFNClient,
   StartExecutionCommand,
   StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
-import { type LocalEndpoint, TaskFailure } from '../../local/endpoint/index.ts';
-import { history, rejection, sfnClient, sleep, waitForStatus, withEndpoint } from './helpers.ts';
+} from "@aws-sdk/client-sfn";
+import { type LocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
+import { history, rejection, sfnClient, sleep, waitForStatus, withEndpoint } from "./helpers.ts";
 
-const SOMETIMES = 'arn:aws:lambda:us-east-1:123456789012:function:sometimes';
+const SOMETIMES = "arn:aws:lambda:us-east-1:123456789012:function:sometimes";
 
-describe('RedriveExecution', () => {
+describe("RedriveExecution", () => {
   let ep: LocalEndpoint;
   let sfn: SFNClient;
   let machine: string;
@@ -24,17 +24,17 @@ describe('RedriveExecution', () => {
     sfn = sfnClient(ep);
     ep.registerTaskHandler(SOMETIMES, (input) => {
       seen.push(input);
-      if (!healthy) throw new TaskFailure('Downstream.Unavailable', 'try later');
+      if (!healthy) throw new TaskFailure("Downstream.Unavailable", "try later");
       return { processed: input };
     });
     machine = ep.createStateMachine({
-      name: 'redrivable',
+      name: "redrivable",
       definition: {
-        StartAt: 'Prepare',
+        StartAt: "Prepare",
         States: {
-          Prepare: { Type: 'Pass', Parameters: { 'prepared.$': '$.value' }, Next: 'Call' },
-          Call: { Type: 'Task', Resource: SOMETIMES, Next: 'Done' },
-          Done: { Type: 'Succeed' },
+          Prepare: { Type: "Pass", Parameters: { "prepared.$": "$.value" }, Next: "Call" },
+          Call: { Type: "Task", Resource: SOMETIMES, Next: "Done" },
+          Done: { Type: "Succeed" },
         },
       },
     });
@@ -44,16 +44,16 @@ describe('RedriveExecution', () => {
     await ep.close();
   });
 
-  it('redrives a FAILED execution from the failed state, with the same ARN', async () => {
+  it("redrives a FAILED execution from the failed state, with the same ARN", async () => {
     healthy = false;
     seen.length = 0;
     const { executionArn } = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: machine, name: 'r1', input: '{"value":42}' }),
+      new StartExecutionCommand({ stateMachineArn: machine, name: "r1", input: '{"value":42}' }),
     );
     const failed = await waitForStatus(sfn, executionArn!);
-    assert.equal(failed.status, 'FAILED');
-    assert.equal(failed.error, 'Downstream.Unavailable');
-    assert.equal(failed.redriveStatus, 'REDRIVABLE');
+    assert.equal(failed.status, "FAILED");
+    assert.equal(failed.error, "Downstream.Unavailable");
+    assert.equal(failed.redriveStatus, "REDRIVABLE");
     assert.equal(failed.redriveCount, 0);
 
     healthy = true;
@@ -64,57 +64,98 @@ describe('RedriveExecution', () => {
     assert.equal(running.redriveDate?.getTime(), redriveDate.getTime());
 
     const done = await waitForStatus(sfn, executionArn!);
-    assert.equal(done.status, 'SUCCEEDED');
+    assert.equal(done.status, "SUCCEEDED");
     assert.equal(done.output, '{"processed":{"prepared":42}}');
     assert.equal(done.redriveCount, 1);
-    assert.equal(done.redriveStatus, 'NOT_REDRIVABLE');
+    assert.equal(done.redriveStatus, "NOT_REDRIVABLE");
     assert.equal(done.startDate?.getTime(), failed.startDate?.getTime());
     // The failed state ran again with its original input; Prepare did not run twice.
     assert.deepEqual(seen, [{ prepared: 42 }, { prepared: 42 }]);
 
     const types = (await history(sfn, executionArn!)).map((e) => e.type);
-    const redriven = types.indexOf('ExecutionRedriven');
-    assert.ok(redriven > types.indexOf('ExecutionFailed'));
+    const redriven = types.indexOf("ExecutionRedriven");
+    assert.ok(redriven > types.indexOf("ExecutionFailed"));
     assert.deepEqual(types.slice(redriven), [
-      'ExecutionRedriven',
-      'TaskStateEntered',
-      'TaskScheduled',
-      'TaskStarted',
-      'TaskSucceeded',
-      'TaskStateExited',
-      'SucceedStateEntered',
-      'SucceedStateExited',
-      'ExecutionSucceeded',
+      "ExecutionRedriven",
+      "TaskStateEntered",
+      "TaskScheduled",
+      "TaskStarted",
+      "TaskSucceeded",
+      "TaskStateExited",
+      "SucceedStateEntered",
+      "SucceedStateExited",
+      "ExecutionSucceeded",
     ]);
-    assert.equal(types.filter((t) => t === 'PassStateEntered').length, 1);
+    assert.equal(types.filter((t) => t === "PassStateEntered").length, 1);
   });
 
-  it('redrives ABORTED executions too', async () => {
+  it("redrives ABORTED executions too", async () => {
     const waiting = ep.createStateMachine({
-      name: 'redrive-abort',
-      definition: { StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 1, End: true } } },
+      name: "redrive-abort",
+      definition: { StartAt: "Nap", States: { Nap: { Type: "Wait", Seconds: 1, End: true } } },
     });
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: waiting }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: waiting }),
+    );
     const notYet = await rejection(() => sfn.send(new RedriveExecutionCommand({ executionArn })));
-    assert.equal(notYet.name, 'ExecutionNotRedrivable');
+    assert.equal(notYet.name, "ExecutionNotRedrivable");
     await sleep(20);
     await sfn.send(new StopExecutionCommand({ executionArn }));
-    assert.equal((await sfn.send(new DescribeExecutionCommand({ executionArn }))).redriveStatus, 'REDRIVABLE');
+    assert.equal(
+      (await sfn.send(new DescribeExecutionCommand({ executionArn }))).redriveStatus,
+      "REDRIVABLE",
+    );
     await sfn.send(new RedriveExecutionCommand({ executionArn }));
     const done = await waitForStatus(sfn, executionArn!);
-    assert.equal(done.status, 'SUCCEEDED');
+    assert.equal(done.status, "SUCCEEDED");
     assert.equal(done.redriveCount, 1);
   });
 
-  it('refuses SUCCEEDED and unknown executions', async () => {
+  it("redrives TIMED_OUT executions, restarting the timeout", async () => {
+    let calls = 0;
+    const SLOW = "arn:aws:lambda:us-east-1:123456789012:function:slow-then-fast";
+    ep.registerTaskHandler(SLOW, (_input, ctx) => {
+      calls++;
+      if (calls > 1) return { fast: true };
+      // The first call outlives the execution's TimeoutSeconds; the stop signal ends it.
+      return new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve(null)));
+    });
+    const timed = ep.createStateMachine({
+      name: "redrive-timeout",
+      definition: {
+        TimeoutSeconds: 1,
+        StartAt: "Slow",
+        States: { Slow: { Type: "Task", Resource: SLOW, End: true } },
+      },
+    });
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: timed }));
+    const timedOut = await waitForStatus(sfn, executionArn!);
+    assert.equal(timedOut.status, "TIMED_OUT");
+    assert.equal(timedOut.redriveStatus, "REDRIVABLE");
+    await sfn.send(new RedriveExecutionCommand({ executionArn }));
+    const done = await waitForStatus(sfn, executionArn!);
+    assert.equal(done.status, "SUCCEEDED");
+    assert.equal(done.output, '{"fast":true}');
+    const types = (await history(sfn, executionArn!)).map((e) => e.type);
+    assert.ok(types.indexOf("ExecutionTimedOut") < types.indexOf("ExecutionRedriven"));
+    assert.equal(types.at(-1), "ExecutionSucceeded");
+  });
+
+  it("refuses SUCCEEDED and unknown executions", async () => {
     healthy = true;
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: machine, input: '{"value":1}' }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machine, input: '{"value":1}' }),
+    );
     await waitForStatus(sfn, executionArn!);
     const e = await rejection(() => sfn.send(new RedriveExecutionCommand({ executionArn })));
-    assert.equal(e.name, 'ExecutionNotRedrivable');
+    assert.equal(e.name, "ExecutionNotRedrivable");
     const missing = await rejection(() =>
-      sfn.send(new RedriveExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:redrivable:nope' })),
+      sfn.send(
+        new RedriveExecutionCommand({
+          executionArn: "arn:aws:states:us-east-1:123456789012:execution:redrivable:nope",
+        }),
+      ),
     );
-    assert.equal(missing.name, 'ExecutionDoesNotExist');
+    assert.equal(missing.name, "ExecutionDoesNotExist");
   });
 });

@@ -1,18 +1,18 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
 import {
   CreateStateMachineCommand,
   DeleteStateMachineCommand,
   DescribeStateMachineCommand,
   ListStateMachinesCommand,
   type SFNClient,
-} from '@aws-sdk/client-sfn';
-import type { LocalEndpoint } from '../../local/endpoint/index.ts';
-import { ROLE_ARN, rejection, sfnClient, withEndpoint } from './helpers.ts';
+} from "@aws-sdk/client-sfn";
+import type { LocalEndpoint } from "../../local/endpoint/index.ts";
+import { ROLE_ARN, rejection, sfnClient, withEndpoint } from "./helpers.ts";
 
-const PASS = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
+const PASS = JSON.stringify({ StartAt: "P", States: { P: { Type: "Pass", End: true } } });
 
-describe('state machines', () => {
+describe("state machines", () => {
   let ep: LocalEndpoint;
   let sfn: SFNClient;
   before(async () => {
@@ -24,103 +24,141 @@ describe('state machines', () => {
     await ep.close();
   });
 
-  it('creates, describes, lists and deletes', async () => {
+  it("creates, describes, lists and deletes", async () => {
     const created = await sfn.send(
-      new CreateStateMachineCommand({ name: 'orders', definition: PASS, roleArn: ROLE_ARN, type: 'STANDARD' }),
+      new CreateStateMachineCommand({
+        name: "orders",
+        definition: PASS,
+        roleArn: ROLE_ARN,
+        type: "STANDARD",
+      }),
     );
-    assert.equal(created.stateMachineArn, 'arn:aws:states:us-east-1:123456789012:stateMachine:orders');
+    assert.equal(
+      created.stateMachineArn,
+      "arn:aws:states:us-east-1:123456789012:stateMachine:orders",
+    );
     assert.ok(created.creationDate instanceof Date);
 
-    const d = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: created.stateMachineArn }));
-    assert.equal(d.name, 'orders');
-    assert.equal(d.status, 'ACTIVE');
-    assert.equal(d.type, 'STANDARD');
+    const d = await sfn.send(
+      new DescribeStateMachineCommand({ stateMachineArn: created.stateMachineArn }),
+    );
+    assert.equal(d.name, "orders");
+    assert.equal(d.status, "ACTIVE");
+    assert.equal(d.type, "STANDARD");
     assert.equal(d.definition, PASS);
     assert.equal(d.roleArn, ROLE_ARN);
     assert.equal(d.creationDate?.getTime(), created.creationDate?.getTime());
 
     // Same request again is idempotent; a different definition under the same name is not.
-    const again = await sfn.send(new CreateStateMachineCommand({ name: 'orders', definition: PASS, roleArn: ROLE_ARN }));
+    const again = await sfn.send(
+      new CreateStateMachineCommand({ name: "orders", definition: PASS, roleArn: ROLE_ARN }),
+    );
     assert.equal(again.stateMachineArn, created.stateMachineArn);
     const clash = await rejection(() =>
       sfn.send(
         new CreateStateMachineCommand({
-          name: 'orders',
-          definition: JSON.stringify({ StartAt: 'Q', States: { Q: { Type: 'Succeed' } } }),
+          name: "orders",
+          definition: JSON.stringify({ StartAt: "Q", States: { Q: { Type: "Succeed" } } }),
           roleArn: ROLE_ARN,
         }),
       ),
     );
-    assert.equal(clash.name, 'StateMachineAlreadyExists');
+    assert.equal(clash.name, "StateMachineAlreadyExists");
 
     await sfn.send(new DeleteStateMachineCommand({ stateMachineArn: created.stateMachineArn }));
     const gone = await rejection(() =>
       sfn.send(new DescribeStateMachineCommand({ stateMachineArn: created.stateMachineArn })),
     );
-    assert.equal(gone.name, 'StateMachineDoesNotExist');
+    assert.equal(gone.name, "StateMachineDoesNotExist");
     assert.equal(gone.$metadata?.httpStatusCode, 400);
     // Deleting again is fine, as in AWS.
     await sfn.send(new DeleteStateMachineCommand({ stateMachineArn: created.stateMachineArn }));
   });
 
-  it('pages ListStateMachines', async () => {
-    for (const n of ['list-a', 'list-b', 'list-c', 'list-d', 'list-e']) {
-      ep.createStateMachine({ name: n, definition: PASS, type: n === 'list-e' ? 'EXPRESS' : 'STANDARD' });
+  it("pages ListStateMachines", async () => {
+    for (const n of ["list-a", "list-b", "list-c", "list-d", "list-e"]) {
+      ep.createStateMachine({
+        name: n,
+        definition: PASS,
+        type: n === "list-e" ? "EXPRESS" : "STANDARD",
+      });
     }
     const names: string[] = [];
     let nextToken: string | undefined;
     let pages = 0;
     do {
-      const page = await sfn.send(new ListStateMachinesCommand({ maxResults: 2, ...(nextToken ? { nextToken } : {}) }));
+      const page = await sfn.send(
+        new ListStateMachinesCommand({ maxResults: 2, ...(nextToken ? { nextToken } : {}) }),
+      );
       pages++;
       assert.ok((page.stateMachines ?? []).length <= 2);
-      for (const m of page.stateMachines ?? []) names.push(m.name ?? '');
+      for (const m of page.stateMachines ?? []) names.push(m.name ?? "");
       nextToken = page.nextToken;
     } while (nextToken);
     assert.ok(pages >= 3);
     assert.deepEqual(
-      names.filter((n) => n.startsWith('list-')),
-      ['list-a', 'list-b', 'list-c', 'list-d', 'list-e'],
+      names.filter((n) => n.startsWith("list-")),
+      ["list-a", "list-b", "list-c", "list-d", "list-e"],
     );
-    const bad = await rejection(() => sfn.send(new ListStateMachinesCommand({ nextToken: 'garbage' })));
-    assert.equal(bad.name, 'InvalidToken');
+    const bad = await rejection(() =>
+      sfn.send(new ListStateMachinesCommand({ nextToken: "garbage" })),
+    );
+    assert.equal(bad.name, "InvalidToken");
   });
 
-  it('rejects bad names, ARNs and definitions as AWS does', async () => {
-    for (const name of ['has space', 'a/b', 'x'.repeat(81), 'tab\there', 'q?', 'semi;colon', '']) {
+  it("rejects bad names, ARNs and definitions as AWS does", async () => {
+    for (const name of ["has space", "a/b", "x".repeat(81), "tab\there", "q?", "semi;colon", ""]) {
       const e = await rejection(() =>
         sfn.send(new CreateStateMachineCommand({ name, definition: PASS, roleArn: ROLE_ARN })),
       );
-      assert.equal(e.name, 'InvalidName', name);
+      assert.equal(e.name, "InvalidName", name);
     }
     const badDef = await rejection(() =>
-      sfn.send(new CreateStateMachineCommand({ name: 'bad-def', definition: '{"StartAt":"Nope","States":{}}', roleArn: ROLE_ARN })),
-    );
-    assert.equal(badDef.name, 'InvalidDefinition');
-    const notJson = await rejection(() =>
-      sfn.send(new CreateStateMachineCommand({ name: 'bad-json', definition: '{', roleArn: ROLE_ARN })),
-    );
-    assert.equal(notJson.name, 'InvalidDefinition');
-    const badRole = await rejection(() =>
-      sfn.send(new CreateStateMachineCommand({ name: 'bad-role', definition: PASS, roleArn: 'not-an-arn' })),
-    );
-    assert.equal(badRole.name, 'InvalidArn');
-    const badArn = await rejection(() => sfn.send(new DescribeStateMachineCommand({ stateMachineArn: 'nope' })));
-    assert.equal(badArn.name, 'InvalidArn');
-    const wrongType = await rejection(() =>
       sfn.send(
-        new DescribeStateMachineCommand({
-          stateMachineArn: 'arn:aws:states:us-east-1:123456789012:execution:orders:x',
+        new CreateStateMachineCommand({
+          name: "bad-def",
+          definition: '{"StartAt":"Nope","States":{}}',
+          roleArn: ROLE_ARN,
         }),
       ),
     );
-    assert.equal(wrongType.name, 'InvalidArn');
-    const missing = await rejection(() =>
+    assert.equal(badDef.name, "InvalidDefinition");
+    const notJson = await rejection(() =>
       sfn.send(
-        new DescribeStateMachineCommand({ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:none' }),
+        new CreateStateMachineCommand({ name: "bad-json", definition: "{", roleArn: ROLE_ARN }),
       ),
     );
-    assert.equal(missing.name, 'StateMachineDoesNotExist');
+    assert.equal(notJson.name, "InvalidDefinition");
+    const badRole = await rejection(() =>
+      sfn.send(
+        new CreateStateMachineCommand({
+          name: "bad-role",
+          definition: PASS,
+          roleArn: "not-an-arn",
+        }),
+      ),
+    );
+    assert.equal(badRole.name, "InvalidArn");
+    const badArn = await rejection(() =>
+      sfn.send(new DescribeStateMachineCommand({ stateMachineArn: "nope" })),
+    );
+    assert.equal(badArn.name, "InvalidArn");
+    const wrongType = await rejection(() =>
+      sfn.send(
+        new DescribeStateMachineCommand({
+          stateMachineArn: "arn:aws:states:us-east-1:123456789012:execution:orders:x",
+        }),
+      ),
+    );
+    assert.equal(wrongType.name, "InvalidArn");
+    const missing = await rejection(() =>
+      sfn.send(
+        new DescribeStateMachineCommand({
+          stateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:none",
+        }),
+      ),
+    );
+    assert.equal(missing.name, "StateMachineDoesNotExist");
     assert.match(missing.message, /State Machine Does Not Exist/);
   });
 });

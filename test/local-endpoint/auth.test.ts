@@ -1,0 +1,244 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  ListStateMachinesCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from "@aws-sdk/client-sfn";
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import {
+  DEFAULT_ACCESS_KEY_ID,
+  DEFAULT_SECRET_ACCESS_KEY,
+  type LocalEndpoint,
+} from "../../local/endpoint/index.ts";
+import { rejection, sfnClient, sleep, withEndpoint } from "./helpers.ts";
+
+const ROLE = "arn:aws:iam::123456789012:role/Scheduler";
+
+describe("SigV4 and access control", () => {
+  let ep: LocalEndpoint;
+  before(async () => {
+    ep = await withEndpoint();
+  });
+  after(async () => {
+    await ep.close();
+  });
+
+  it("accepts the default test pair", async () => {
+    assert.equal(ep.credentials.accessKeyId, DEFAULT_ACCESS_KEY_ID);
+    const sfn = sfnClient(ep, {
+      credentials: {
+        accessKeyId: DEFAULT_ACCESS_KEY_ID,
+        secretAccessKey: DEFAULT_SECRET_ACCESS_KEY,
+      },
+    });
+    await sfn.send(new ListStateMachinesCommand({}));
+    // Any region is accepted; the signature is checked against the region the client signed for.
+    await sfnClient(ep, { region: "eu-west-3" }).send(new ListStateMachinesCommand({}));
+    assert.equal(ep.requests.at(-1)?.accessKeyId, DEFAULT_ACCESS_KEY_ID);
+  });
+
+  it("rejects a wrong secret with InvalidSignatureException", async () => {
+    const sfn = sfnClient(ep, {
+      credentials: { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: "not-the-secret" },
+    });
+    const e = await rejection(() => sfn.send(new ListStateMachinesCommand({})));
+    assert.equal(e.name, "InvalidSignatureException");
+    assert.equal(e.$metadata?.httpStatusCode, 400);
+    assert.match(e.message, /signature we calculated does not match/);
+  });
+
+  it("rejects an unknown key with UnrecognizedClientException", async () => {
+    const sfn = sfnClient(ep, {
+      credentials: { accessKeyId: "AKIDUNKNOWN000000000", secretAccessKey: "x" },
+    });
+    const e = await rejection(() => sfn.send(new ListStateMachinesCommand({})));
+    assert.equal(e.name, "UnrecognizedClientException");
+    assert.equal(e.$metadata?.httpStatusCode, 400);
+  });
+
+  it("rejects a signature older than 15 minutes", async () => {
+    const sfn = sfnClient(ep, { systemClockOffset: -20 * 60_000 });
+    const e = await rejection(() => sfn.send(new ListStateMachinesCommand({})));
+    assert.equal(e.name, "InvalidSignatureException");
+    assert.match(e.message, /^Signature expired: \d{8}T\d{6}Z is now earlier than/);
+  });
+
+  it("answers deny rules with AccessDeniedException", async () => {
+    const sfn = sfnClient(ep);
+    const machine = ep.createStateMachine({
+      name: "guarded",
+      definition: { StartAt: "Nap", States: { Nap: { Type: "Wait", Seconds: 5, End: true } } },
+    });
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machine }),
+    );
+    const undo = ep.deny({
+      operation: "StopExecution",
+      resource: "arn:aws:states:*:execution:guarded:*",
+    });
+    const e = await rejection(() => sfn.send(new StopExecutionCommand({ executionArn })));
+    assert.equal(e.name, "AccessDeniedException");
+    assert.equal(e.$metadata?.httpStatusCode, 400);
+    assert.match(
+      e.message,
+      /is not authorized to perform: states:StopExecution on resource: arn:aws:states:us-east-1:123456789012:execution:guarded:/,
+    );
+    // Other operations and other keys are unaffected by a rule naming a key.
+    await sfn.send(new ListStateMachinesCommand({}));
+    undo();
+    await sfn.send(new StopExecutionCommand({ executionArn }));
+    const byKey = ep.deny({ accessKeyId: DEFAULT_ACCESS_KEY_ID });
+    assert.equal(
+      (await rejection(() => sfn.send(new ListStateMachinesCommand({})))).name,
+      "AccessDeniedException",
+    );
+    byKey();
+  });
+});
+
+describe("STS AssumeRole", () => {
+  let ep: LocalEndpoint;
+  let sts: STSClient;
+  before(async () => {
+    ep = await withEndpoint();
+    sts = new STSClient({
+      endpoint: ep.url,
+      region: "us-east-1",
+      credentials: ep.credentials,
+      maxAttempts: 1,
+    });
+  });
+  after(async () => {
+    sts.destroy();
+    await ep.close();
+  });
+
+  it("issues temporary credentials the Step Functions side accepts", async () => {
+    const out = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: ROLE,
+        RoleSessionName: "uac-job-17",
+        ExternalId: "ext-1",
+        DurationSeconds: 900,
+      }),
+    );
+    const c = out.Credentials!;
+    assert.match(c.AccessKeyId ?? "", /^ASIA[A-Z2-7]{16}$/);
+    assert.ok(c.SecretAccessKey && c.SessionToken);
+    const lifetime = c.Expiration!.getTime() - Date.now();
+    assert.ok(lifetime > 890_000 && lifetime <= 900_000, `lifetime ${lifetime}`);
+    assert.equal(
+      out.AssumedRoleUser?.Arn,
+      "arn:aws:sts::123456789012:assumed-role/Scheduler/uac-job-17",
+    );
+
+    const logged = ep.requests.find((r) => r.operation === "AssumeRole");
+    assert.equal(logged?.service, "sts");
+    assert.equal(logged?.roleSessionName, "uac-job-17");
+    assert.equal(logged?.externalId, "ext-1");
+    assert.equal(logged?.resource, ROLE);
+    assert.equal(logged?.status, 200);
+
+    const temp = {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken!,
+    };
+    await sfnClient(ep, { credentials: temp }).send(new ListStateMachinesCommand({}));
+    assert.equal(ep.requests.at(-1)?.accessKeyId, c.AccessKeyId);
+    const who = await new STSClient({
+      endpoint: ep.url,
+      region: "us-east-1",
+      credentials: temp,
+    }).send(new GetCallerIdentityCommand({}));
+    assert.equal(who.Arn, "arn:aws:sts::123456789012:assumed-role/Scheduler/uac-job-17");
+    assert.equal(who.Account, "123456789012");
+
+    // The key is bound to its session token.
+    const wrongToken = await rejection(() =>
+      sfnClient(ep, { credentials: { ...temp, sessionToken: "forged" } }).send(
+        new ListStateMachinesCommand({}),
+      ),
+    );
+    assert.equal(wrongToken.name, "UnrecognizedClientException");
+  });
+
+  it("lets credentials expire: ExpiredTokenException", async () => {
+    ep.sts.setExpirySeconds(1);
+    try {
+      const out = await sts.send(
+        new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: "short" }),
+      );
+      const c = out.Credentials!;
+      const sfn = sfnClient(ep, {
+        credentials: {
+          accessKeyId: c.AccessKeyId!,
+          secretAccessKey: c.SecretAccessKey!,
+          sessionToken: c.SessionToken!,
+        },
+      });
+      await sleep(Math.max(0, c.Expiration!.getTime() - Date.now()) + 100);
+      const e = await rejection(() => sfn.send(new ListStateMachinesCommand({})));
+      assert.equal(e.name, "ExpiredTokenException");
+      assert.equal(e.$metadata?.httpStatusCode, 400);
+    } finally {
+      ep.sts.setExpirySeconds(undefined);
+    }
+  });
+
+  it("enforces a required ExternalId and deny rules with AccessDenied", async () => {
+    ep.sts.requireExternalId({ roleArn: ROLE, externalId: "expected" });
+    const missing = await rejection(() =>
+      sts.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: "s1" })),
+    );
+    assert.equal(missing.name, "AccessDenied");
+    assert.equal(missing.$metadata?.httpStatusCode, 403);
+    const wrong = await rejection(() =>
+      sts.send(
+        new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: "s2", ExternalId: "other" }),
+      ),
+    );
+    assert.equal(wrong.name, "AccessDenied");
+    await sts.send(
+      new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: "s3", ExternalId: "expected" }),
+    );
+
+    const undo = ep.deny({
+      operation: "AssumeRole",
+      resource: "arn:aws:iam::123456789012:role/Forbidden",
+    });
+    const denied = await rejection(() =>
+      sts.send(
+        new AssumeRoleCommand({
+          RoleArn: "arn:aws:iam::123456789012:role/Forbidden",
+          RoleSessionName: "s4",
+        }),
+      ),
+    );
+    assert.equal(denied.name, "AccessDenied");
+    undo();
+  });
+
+  it("verifies SigV4 on STS too", async () => {
+    const bad = new STSClient({
+      endpoint: ep.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: "wrong" },
+      maxAttempts: 1,
+    });
+    const e = await rejection(() =>
+      bad.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: "x1" })),
+    );
+    assert.equal(e.name, "SignatureDoesNotMatch");
+    assert.equal(e.$metadata?.httpStatusCode, 403);
+    const unknown = new STSClient({
+      endpoint: ep.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDNOBODY0000000000", secretAccessKey: "x" },
+      maxAttempts: 1,
+    });
+    const u = await rejection(() => unknown.send(new GetCallerIdentityCommand({})));
+    assert.equal(u.name, "InvalidClientTokenId");
+  });
+});

@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, it } from "node:test";
+import {
+  DescribeStateMachineCommand,
+  ListStateMachinesCommand,
+  type SFNClient,
+} from "@aws-sdk/client-sfn";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { LocalEndpoint } from "../../local/endpoint/index.ts";
+import { rejection, sfnClient, sleep, withEndpoint } from "./helpers.ts";
+
+describe("fault knobs", () => {
+  let ep: LocalEndpoint;
+  let sfn: SFNClient;
+  let machine: string;
+  before(async () => {
+    ep = await withEndpoint();
+    sfn = sfnClient(ep);
+    machine = ep.createStateMachine({
+      name: "m",
+      definition: { StartAt: "P", States: { P: { Type: "Pass", End: true } } },
+    });
+  });
+  afterEach(() => {
+    ep.faults.reset();
+    ep.clearRequests();
+  });
+  after(async () => {
+    sfn.destroy();
+    await ep.close();
+  });
+
+  const describeMachine = () =>
+    sfn.send(new DescribeStateMachineCommand({ stateMachineArn: machine }));
+
+  it("throttles per operation with a token bucket and counts the outcome", async () => {
+    ep.faults.throttle("DescribeStateMachine", { bucketSize: 3, refillPerSecond: 2 });
+    for (let i = 0; i < 3; i++) await describeMachine();
+    const e = await rejection(describeMachine);
+    assert.equal(e.name, "ThrottlingException");
+    assert.equal(e.message, "Rate exceeded");
+    assert.equal(e.$metadata?.httpStatusCode, 400);
+    // Other operations have their own (here: no) bucket.
+    await sfn.send(new ListStateMachinesCommand({}));
+    assert.deepEqual(ep.faults.counter("DescribeStateMachine"), { accepted: 3, throttled: 1 });
+    // Refilled at 2 tokens per second.
+    await sleep(600);
+    await describeMachine();
+    assert.deepEqual(ep.faults.counters()["DescribeStateMachine"], { accepted: 4, throttled: 1 });
+    assert.equal(ep.requests.filter((r) => r.fault === "throttled").length, 1);
+  });
+
+  it("the SDK retries through throttling", async () => {
+    ep.faults.throttle("DescribeStateMachine", { bucketSize: 1, refillPerSecond: 5 });
+    const retrying = sfnClient(ep, { maxAttempts: 5 });
+    await retrying.send(new DescribeStateMachineCommand({ stateMachineArn: machine }));
+    const out = await retrying.send(new DescribeStateMachineCommand({ stateMachineArn: machine }));
+    assert.ok((out.$metadata.attempts ?? 0) >= 2);
+    assert.ok(ep.faults.counter("DescribeStateMachine").throttled >= 1);
+    retrying.destroy();
+  });
+
+  it("adds latency to chosen operations", async () => {
+    ep.faults.set({ latencyMs: 300, operations: ["DescribeStateMachine"] });
+    let t = performance.now();
+    await describeMachine();
+    assert.ok(performance.now() - t >= 290);
+    t = performance.now();
+    await sfn.send(new ListStateMachinesCommand({}));
+    assert.ok(performance.now() - t < 250);
+  });
+
+  it("answers a share of calls with 500 InternalFailure or 503 ServiceUnavailable", async () => {
+    ep.faults.set({ errorRate5xx: 0.5 });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      try {
+        await describeMachine();
+        outcomes.push("ok");
+      } catch (e) {
+        outcomes.push(
+          `${(e as Error).name}/${(e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode}`,
+        );
+      }
+    }
+    assert.deepEqual(outcomes, ["ok", "InternalFailure/500", "ok", "InternalFailure/500"]);
+    ep.faults.set({ errorRate5xx: 1, error5xxStatus: 503 });
+    const e = await rejection(describeMachine);
+    assert.equal(e.name, "ServiceUnavailable");
+    assert.equal(e.$metadata?.httpStatusCode, 503);
+  });
+
+  it("drops connections", async () => {
+    ep.faults.set({ dropRate: 1 });
+    const e = await rejection(describeMachine);
+    assert.match(
+      `${e.name} ${e.message} ${(e as { code?: string }).code ?? ""}`,
+      /socket hang up|ECONNRESET/i,
+    );
+    assert.equal(ep.requests.at(-1)?.fault, "drop");
+    assert.equal(ep.requests.at(-1)?.status, 0);
+    ep.faults.set({});
+    await describeMachine();
+  });
+
+  it("hangs chosen operations until the client gives up", async () => {
+    ep.faults.set({ hang: { operations: ["DescribeStateMachine"] } });
+    const impatient = sfnClient(ep, {
+      requestHandler: new NodeHttpHandler({ requestTimeout: 300, throwOnRequestTimeout: true }),
+    });
+    const t = performance.now();
+    const e = await rejection(() =>
+      impatient.send(new DescribeStateMachineCommand({ stateMachineArn: machine })),
+    );
+    assert.ok(performance.now() - t >= 290);
+    assert.match(`${e.name} ${e.message}`, /timeout/i);
+    assert.equal(ep.requests.at(-1)?.fault, "hang");
+    // Other operations still answer.
+    await impatient.send(new ListStateMachinesCommand({}));
+    impatient.destroy();
+  });
+
+  it("reset restores normal service", async () => {
+    ep.faults.set({ errorRate5xx: 1, latencyMs: 50 });
+    ep.faults.throttle("*", { bucketSize: 1, refillPerSecond: 0 });
+    ep.faults.reset();
+    for (let i = 0; i < 3; i++) await describeMachine();
+    assert.deepEqual(ep.faults.counter("DescribeStateMachine"), { accepted: 3, throttled: 0 });
+  });
+});
