@@ -1,0 +1,141 @@
+/**
+ * End to end: where credentials come from when the AWS Credentials field is empty, the
+ * environment, a shared profile, container metadata that expires, nothing at all, and
+ * where the region comes from.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
+import { runBundle } from "../helpers/bundle.ts";
+
+describe("credentials and region from the agent host", () => {
+  let ep: LocalEndpoint;
+  let dir: string;
+  let arn: string;
+  let waitArn: string;
+
+  before(async () => {
+    ep = await startLocalEndpoint({ region: "eu-west-1" });
+    dir = await mkdtemp(join(tmpdir(), "ue-creds-"));
+    arn = ep.createStateMachine({
+      name: "hostCreds",
+      definition: { StartAt: "P", States: { P: { Type: "Pass", End: true } } },
+    });
+    waitArn = ep.createStateMachine({
+      name: "hostCredsWait",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 3, End: true } } },
+    });
+  });
+  after(async () => {
+    await ep.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const fields = (extra: Record<string, unknown> = {}) => ({
+    endpoint_url: ep.url,
+    state_machine_arn: arn,
+    ...extra,
+  });
+  const lastCaller = () => ep.requests.filter((r) => r.operation === "StartExecution").at(-1);
+
+  test("AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment", async () => {
+    const run = await runBundle({
+      fields: fields(),
+      env: {
+        AWS_ACCESS_KEY_ID: ep.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: ep.credentials.secretAccessKey,
+      },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /credentials from the environment/);
+    assert.equal(lastCaller()?.accessKeyId, ep.credentials.accessKeyId);
+  });
+
+  test("a profile of the shared credentials file (the SDK chain, loaded on demand)", async () => {
+    const file = join(dir, "credentials");
+    await writeFile(
+      file,
+      `[batch]\naws_access_key_id = ${ep.credentials.accessKeyId}\naws_secret_access_key = ${ep.credentials.secretAccessKey}\n`,
+    );
+    const run = await runBundle({
+      fields: fields(),
+      env: {
+        AWS_SHARED_CREDENTIALS_FILE: file,
+        AWS_PROFILE: "batch",
+        // The profile wins over these, as in the SDK.
+        AWS_ACCESS_KEY_ID: "AKIAIGNOREDBYPROFILE",
+        AWS_SECRET_ACCESS_KEY: "ignored-by-profile",
+      },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /standard credential chain/);
+  });
+
+  test("no credentials anywhere: exit 2 with a message that says so", async () => {
+    const run = await runBundle({ fields: fields() });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.doc?.["status_description"], /^AUTHENTICATION_ERROR: .*credential/i);
+  });
+
+  test("container credentials that expire every second are fetched again through a wait", async () => {
+    ep.sts.setExpirySeconds(1);
+    const sts = new STSClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
+    let served = 0;
+    const metadata: Server = createServer((_req, res) => {
+      void sts
+        .send(new AssumeRoleCommand({ RoleArn: "arn:aws:iam::123456789012:role/task", RoleSessionName: "task" }))
+        .then((reply) => {
+          served++;
+          const c = reply.Credentials;
+          res.setHeader("content-type", "application/json");
+          res.end(
+            JSON.stringify({
+              AccessKeyId: c?.AccessKeyId,
+              SecretAccessKey: c?.SecretAccessKey,
+              Token: c?.SessionToken,
+              Expiration: c?.Expiration?.toISOString(),
+            }),
+          );
+        });
+    });
+    await new Promise<void>((resolve) => metadata.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (metadata.address() as AddressInfo).port;
+      const run = await runBundle({
+        fields: fields({ state_machine_arn: waitArn, wait_for_success_or_failure: true, polling_interval: 1 }),
+        env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${port}/creds` },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.doc?.["result"].status, "SUCCEEDED");
+      assert.ok(served >= 3, `metadata asked only ${served} times`);
+      assert.doesNotMatch(run.stderr, /status check failed/);
+    } finally {
+      ep.sts.setExpirySeconds(undefined);
+      sts.destroy();
+      metadata.close();
+    }
+  });
+
+  test("region: the state machine ARN's when nothing else names one", async () => {
+    const run = await runBundle({
+      fields: fields({ credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey } }),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /region eu-west-1 \(from the state machine ARN\)/);
+  });
+
+  test("region: AWS_REGION before the ARN's, and the signature is made for it", async () => {
+    const run = await runBundle({
+      fields: fields({ credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey } }),
+      env: { AWS_REGION: "eu-central-1" },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /region eu-central-1 \(from AWS_REGION\)/);
+  });
+});
