@@ -28,21 +28,27 @@ interface BundledPackage {
 
 const LAZY_SDK = /[\\/]src[\\/]aws[\\/]sdk-lazy\.ts$/;
 
+/** What both bundles share: one CommonJS file for Node 20, minified, names kept. */
+const COMMON: esbuild.BuildOptions & { metafile: true } = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  // The ES module builds of the SDK tree-shake; the CommonJS ones carry every command.
+  mainFields: ["module", "main"],
+  minify: true,
+  keepNames: true,
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+};
+
 /** Bundle the rarely needed SDK parts on their own, as CommonJS text. */
 async function bundleLazySdk(): Promise<{ code: string; metafile: esbuild.Metafile }> {
   const result = await esbuild.build({
+    ...COMMON,
     entryPoints: [join(ROOT, "src/aws/sdk-lazy.ts")],
-    bundle: true,
     write: false,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    mainFields: ["module", "main"],
-    minify: true,
-    keepNames: true,
-    legalComments: "none",
-    metafile: true,
-    logLevel: "warning",
   });
   return { code: result.outputFiles[0]?.text ?? "", metafile: result.metafile };
 }
@@ -77,26 +83,15 @@ function embedLazySdk(code: string): esbuild.Plugin {
 async function bundle(): Promise<esbuild.Metafile[]> {
   const lazy = await bundleLazySdk();
   const result = await esbuild.build({
+    ...COMMON,
     entryPoints: [join(ROOT, "src/main.ts")],
     outfile: BUNDLE_PATH,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    // The ES module builds of the SDK tree-shake; the CommonJS ones carry every command.
-    mainFields: ["module", "main"],
-    minify: true,
-    keepNames: true,
-    sourcemap: false,
-    legalComments: "none",
-    metafile: true,
     plugins: [embedLazySdk(lazy.code)],
     // The program finds out whether it is the main module through import.meta.url.
     define: { "import.meta.url": "__bundleUrl" },
     banner: {
       js: `/* ${EXTENSION_NAME} ${VERSION}. Third-party notices: ${LICENSES_NAME} */\nvar __bundleUrl=require("url").pathToFileURL(__filename).href;`,
     },
-    logLevel: "warning",
   });
   return [result.metafile, lazy.metafile];
 }

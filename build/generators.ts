@@ -218,7 +218,8 @@ export function buildOutputSchema(): Record<string, Json> {
       fieldProps[`${spec.name}_password`] = { enum: ["****", null] };
     } else {
       // The echo shows what was received, valid or not, so only the basic type is fixed.
-      const basic = spec.type === "Integer" ? "integer" : spec.type === "Boolean" ? "boolean" : "string";
+      const basic =
+        spec.type === "Integer" ? "integer" : spec.type === "Boolean" ? "boolean" : "string";
       fieldProps[spec.name] = { type: [basic, "null"] };
     }
   }
@@ -311,7 +312,8 @@ export declare const validateFields: CompiledValidator;
 export declare const validateExtensionOutput: CompiledValidator;
 `;
 
-export const TABLE_START = "<!-- fields:start (generated from src/fields/catalog.ts by npm run generate) -->";
+export const TABLE_START =
+  "<!-- fields:start (generated from src/fields/catalog.ts by npm run generate) -->";
 export const TABLE_END = "<!-- fields:end -->";
 
 /** The README's field reference, as a Markdown table. */

@@ -15,8 +15,8 @@ import { validate, withDefaults } from "./fields/validate.ts";
 import { createLogger, type Logger } from "./log.ts";
 import {
   buildDocument,
-  type ExecutionResult,
   type Outcome,
+  pendingResult,
   writeDocument,
 } from "./output/extension-output.ts";
 import { createOutputFields } from "./output/output-fields.ts";
@@ -110,7 +110,9 @@ export async function run(options: RunOptions): Promise<number> {
         ? `cancelled again before the cancel finished; execution ${arn} was ${status} and may still be running`
         : "cancelled before an execution was started",
       changed: !!arn,
-      result: arn ? earlyResult(arn, status, outputs.current.generated_execution_name) : null,
+      result: arn
+        ? pendingResult(arn, { status, name: outputs.current.generated_execution_name ?? null })
+        : null,
     };
     return writeDocument(buildDocument(early, values), env["UE_EXTENSION_OUTPUT_FILE"]);
   };
@@ -159,22 +161,6 @@ export async function run(options: RunOptions): Promise<number> {
     log.error(`cannot write the extension output: ${mask(String(error))}`);
     return outcome.exitCode === EXIT.success ? EXIT.unexpected : outcome.exitCode;
   }
-}
-
-function earlyResult(executionArn: string, status: string, name: string | undefined): ExecutionResult {
-  return {
-    executionArn,
-    stateMachineArn: null,
-    name: name ?? null,
-    status,
-    startDate: null,
-    stopDate: null,
-    output: null,
-    outputDetails: null,
-    error: null,
-    cause: null,
-    failedState: null,
-  };
 }
 
 function isMain(): boolean {

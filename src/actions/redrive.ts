@@ -29,7 +29,10 @@ export function redriveRefusal(previous: DescribeExecutionOutput): string | null
   if (previous.redriveStatus === "NOT_REDRIVABLE") {
     return `AWS reports it not redrivable${previous.redriveStatusReason ? ` (${previous.redriveStatusReason})` : ""}`;
   }
-  if (previous.stateMachineArn?.includes(":express:") || previous.executionArn?.includes(":express:")) {
+  if (
+    previous.stateMachineArn?.includes(":express:") ||
+    previous.executionArn?.includes(":express:")
+  ) {
     return "Express executions cannot be redriven";
   }
   return null;
@@ -59,15 +62,24 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
       execution_status: "RUNNING",
     });
     log.info(`re-attached to redriven execution ${req.previousArn}`);
-    return { executionArn: req.previousArn, startDate: isoDate(previous.startDate), startedNow: false };
+    return {
+      executionArn: req.previousArn,
+      startDate: isoDate(previous.startDate),
+      startedNow: false,
+    };
   }
   const refusal = redriveRefusal(previous);
   if (refusal) {
-    log.info(`previous execution ${req.previousName} is not redriven: ${refusal}; starting a new execution`);
+    log.info(
+      `previous execution ${req.previousName} is not redriven: ${refusal}; starting a new execution`,
+    );
     return null;
   }
   try {
-    const reply = await sfn.redriveExecution({ executionArn: req.previousArn, clientToken: req.clientToken });
+    const reply = await sfn.redriveExecution({
+      executionArn: req.previousArn,
+      clientToken: req.clientToken,
+    });
     req.outputs.set({
       generated_execution_name: req.previousName,
       execution_arn: req.previousArn,

@@ -13,7 +13,7 @@ import { clean, executionName } from "../execution-name.ts";
 import { RERUN_BEHAVIOURS } from "../fields/catalog.ts";
 import type { TaskConfig } from "../fields/validate.ts";
 import type { Logger } from "../log.ts";
-import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
+import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
 import type { OutputFields } from "../output/output-fields.ts";
 import { failureFromHistory, toResult } from "./describe.ts";
 import { redrivePrevious } from "./redrive.ts";
@@ -89,19 +89,7 @@ function runningResult(
   last?: DescribeExecutionOutput | null,
 ): ExecutionResult {
   if (last) return toResult(last);
-  return {
-    executionArn: arn,
-    stateMachineArn: config.stateMachineArn,
-    name,
-    status: "RUNNING",
-    startDate,
-    stopDate: null,
-    output: null,
-    outputDetails: null,
-    error: null,
-    cause: null,
-    failedState: null,
-  };
+  return pendingResult(arn, { stateMachineArn: config.stateMachineArn, name, startDate });
 }
 
 /** Stop the execution, bounded in time so a cancel always ends within seconds. */
@@ -129,9 +117,15 @@ async function stopExecution(
 }
 
 /** The name the previous run used, when it can be known (a task instance id or a fixed name). */
-function previousExecutionName(config: TaskConfig, context: ActionContext["context"]): string | null {
+function previousExecutionName(
+  config: TaskConfig,
+  context: ActionContext["context"],
+): string | null {
   if (!config.executionName && !context.taskInstanceId) return null;
-  return executionName(config.executionName, { ...context, executionCount: context.executionCount - 1 });
+  return executionName(config.executionName, {
+    ...context,
+    executionCount: context.executionCount - 1,
+  });
 }
 
 export async function runStartExecution(ctx: ActionContext): Promise<Outcome> {
@@ -146,12 +140,17 @@ export async function runStartExecution(ctx: ActionContext): Promise<Outcome> {
   });
   if (config.proxy) {
     const { forHttp, forHttps } = config.proxy;
-    const via = forHttp.url === forHttps.url ? forHttps.url : `${forHttps.url} (https) and ${forHttp.url} (http)`;
+    const via =
+      forHttp.url === forHttps.url
+        ? forHttps.url
+        : `${forHttps.url} (https) and ${forHttp.url} (http)`;
     log.info(`proxy ${via}, ${config.proxy.type}`);
   }
   const { sfn, credentialSource } = createClients({
     region: region.region,
-    ...(endpointFor(config.endpointUrl, env) ? { endpointUrl: endpointFor(config.endpointUrl, env) as string } : {}),
+    ...(endpointFor(config.endpointUrl, env)
+      ? { endpointUrl: endpointFor(config.endpointUrl, env) as string }
+      : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
     ...(config.role ? { role: config.role } : {}),
     sessionName: roleSessionName(context.taskName, context.taskInstanceId),

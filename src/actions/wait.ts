@@ -56,7 +56,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 function isThrottling(error: unknown): boolean {
-  return /Throttl|TooManyRequests|RequestLimitExceeded/.test((error as { name?: string }).name ?? "");
+  return /Throttl|TooManyRequests|RequestLimitExceeded/.test(
+    (error as { name?: string }).name ?? "",
+  );
 }
 
 function isExpiredToken(error: unknown): boolean {

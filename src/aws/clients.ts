@@ -30,7 +30,10 @@ export interface Clients {
 const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A role session name that ties the session to the task (IAM allows 2-64 of [\w+=,.@-]). */
-export function roleSessionName(taskName: string | undefined, taskInstanceId: string | undefined): string {
+export function roleSessionName(
+  taskName: string | undefined,
+  taskInstanceId: string | undefined,
+): string {
   const parts = ["ue-aws-sfn", clean(taskName ?? ""), clean(taskInstanceId ?? "")].filter((p) => p);
   const name = parts.join("-");
   return name.length <= 64 ? name : `${name.slice(0, 31)}-${name.slice(-32)}`;
@@ -97,7 +100,8 @@ function assumeRoleProvider(
         }),
       );
       const c = reply.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error("AssumeRole returned no credentials");
+      if (!c?.AccessKeyId || !c.SecretAccessKey)
+        throw new Error("AssumeRole returned no credentials");
       options.log.info(
         `assumed role ${role.arn} as ${options.sessionName}; credentials valid until ${c.Expiration?.toISOString() ?? "unknown"}`,
       );

@@ -19,7 +19,13 @@ import type {
 } from "@aws-sdk/client-sfn";
 import type { NodeHttpHandler } from "@smithy/node-http-handler";
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Checksum, HttpRequest, SourceData } from "@smithy/types";
+import type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  Checksum,
+  HttpRequest,
+  SourceData,
+} from "@smithy/types";
 import { VERSION } from "../version.ts";
 
 /** SHA-256 (or HMAC-SHA-256 with a secret) on node:crypto, in the shape the signer wants. */
@@ -56,7 +62,14 @@ export interface ServiceError extends Error {
   $fault: "client" | "server";
 }
 
-const DATE_FIELDS = new Set(["startDate", "stopDate", "redriveDate", "timestamp", "updateDate", "creationDate"]);
+const DATE_FIELDS = new Set([
+  "startDate",
+  "stopDate",
+  "redriveDate",
+  "timestamp",
+  "updateDate",
+  "creationDate",
+]);
 
 /** Dates arrive as epoch seconds; the SDK hands out Date objects. */
 function withDates<T>(value: T): T {
@@ -64,7 +77,8 @@ function withDates<T>(value: T): T {
     for (const item of value) withDates(item);
   } else if (value && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
-      if (DATE_FIELDS.has(k) && typeof v === "number") (value as Record<string, unknown>)[k] = new Date(v * 1000);
+      if (DATE_FIELDS.has(k) && typeof v === "number")
+        (value as Record<string, unknown>)[k] = new Date(v * 1000);
       else if (v && typeof v === "object") withDates(v);
     }
   }
@@ -86,7 +100,8 @@ export interface SendOptions {
   readonly maxAttempts?: number;
 }
 
-const RETRYABLE = /Throttl|TooManyRequests|RequestLimitExceeded|ServiceUnavailable|InternalFailure|InternalServerError|RequestTimeout/;
+const RETRYABLE =
+  /Throttl|TooManyRequests|RequestLimitExceeded|ServiceUnavailable|InternalFailure|InternalServerError|RequestTimeout/;
 const NETWORK_CODES = /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN)$/;
 /** Refresh credentials this long before they expire, as the SDK does. */
 const REFRESH_BEFORE_MS = 5 * 60_000;
@@ -124,10 +139,16 @@ export class LeanSfnClient {
   startExecution(input: StartExecutionInput, o?: SendOptions): Promise<StartExecutionOutput> {
     return this.call("StartExecution", input, o);
   }
-  describeExecution(input: DescribeExecutionInput, o?: SendOptions): Promise<DescribeExecutionOutput> {
+  describeExecution(
+    input: DescribeExecutionInput,
+    o?: SendOptions,
+  ): Promise<DescribeExecutionOutput> {
     return this.call("DescribeExecution", input, o);
   }
-  getExecutionHistory(input: GetExecutionHistoryInput, o?: SendOptions): Promise<GetExecutionHistoryOutput> {
+  getExecutionHistory(
+    input: GetExecutionHistoryInput,
+    o?: SendOptions,
+  ): Promise<GetExecutionHistoryOutput> {
     return this.call("GetExecutionHistory", input, o);
   }
   stopExecution(input: StopExecutionInput, o?: SendOptions): Promise<StopExecutionOutput> {
@@ -201,7 +222,8 @@ function header(headers: Record<string, string | undefined>, name: string): stri
 async function readBody(stream: NodeJS.ReadableStream | undefined): Promise<string> {
   if (!stream) return "";
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  for await (const chunk of stream)
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString("utf8");
 }
 
@@ -219,7 +241,9 @@ export function serviceError(
     // Not JSON (a proxy's or load balancer's page): the status tells enough.
   }
   const rawType = parsed.__type ?? header(headers, "x-amzn-errortype") ?? "";
-  const type = rawType.split("#").pop()?.split(":")[0] || (status >= 500 ? "InternalFailure" : `Http${status}`);
+  const type =
+    rawType.split("#").pop()?.split(":")[0] ||
+    (status >= 500 ? "InternalFailure" : `Http${status}`);
   const message = parsed.message ?? parsed.Message ?? (text.length < 300 ? text : `HTTP ${status}`);
   const error = new Error(message || type) as ServiceError;
   error.name = type;

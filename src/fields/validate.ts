@@ -26,7 +26,6 @@ export const MAX_INPUT_BYTES = 262_144;
 
 type Values<T> = T[keyof T];
 
-
 /** The validated, typed task configuration. */
 export interface TaskConfig {
   readonly action: Values<typeof ACTIONS>;
@@ -184,7 +183,11 @@ function readEndpointCa(env: NodeJS.ProcessEnv, problems: FieldProblem[]): strin
     text = readFileSync(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    problems.push({ field: "AWS_CA_BUNDLE", label: "AWS_CA_BUNDLE", message: `cannot read ${file} (${code})` });
+    problems.push({
+      field: "AWS_CA_BUNDLE",
+      label: "AWS_CA_BUNDLE",
+      message: `cannot read ${file} (${code})`,
+    });
     return undefined;
   }
   if (!text.includes("-----BEGIN CERTIFICATE-----")) {

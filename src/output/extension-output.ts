@@ -30,6 +30,31 @@ export interface ExecutionResult {
   [key: string]: unknown;
 }
 
+/** The result of an execution known only by its ARN and what the task saw of it. */
+export function pendingResult(
+  executionArn: string,
+  known: {
+    status?: string;
+    name?: string | null;
+    stateMachineArn?: string | null;
+    startDate?: string | null;
+  } = {},
+): ExecutionResult {
+  return {
+    executionArn,
+    stateMachineArn: known.stateMachineArn ?? null,
+    name: known.name ?? null,
+    status: known.status ?? "RUNNING",
+    startDate: known.startDate ?? null,
+    stopDate: null,
+    output: null,
+    outputDetails: null,
+    error: null,
+    cause: null,
+    failedState: null,
+  };
+}
+
 export interface Outcome {
   exitCode: ExitCode;
   /** The text after the status word. */
@@ -57,7 +82,10 @@ export function echoFields(values: FieldValues): Record<string, unknown> {
       fields[`${spec.name}_password`] = set ? "****" : null;
     } else if (spec.type === "Choice") {
       fields[spec.name] = Array.isArray(value) ? (value[0] ?? null) : null;
-    } else if (typeof value === "string" && (spec.name === "proxy" || spec.name === "endpoint_url")) {
+    } else if (
+      typeof value === "string" &&
+      (spec.name === "proxy" || spec.name === "endpoint_url")
+    ) {
       fields[spec.name] = redactUrl(value);
     } else {
       fields[spec.name] = value ?? null;
