@@ -27,6 +27,7 @@ import type {
   SourceData,
 } from "@smithy/types";
 import { VERSION } from "../version.ts";
+import { isTransient } from "./classify.ts";
 
 /** SHA-256 (or HMAC-SHA-256 with a secret) on node:crypto, in the shape the signer wants. */
 class Sha256 implements Checksum {
@@ -100,9 +101,6 @@ export interface SendOptions {
   readonly maxAttempts?: number;
 }
 
-const RETRYABLE =
-  /Throttl|TooManyRequests|RequestLimitExceeded|ServiceUnavailable|InternalFailure|InternalServerError|RequestTimeout/;
-const NETWORK_CODES = /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|EAI_AGAIN)$/;
 /** Refresh credentials this long before they expire, as the SDK does. */
 const REFRESH_BEFORE_MS = 5 * 60_000;
 
@@ -165,12 +163,9 @@ export class LeanSfnClient {
       try {
         return await this.once<T>(operation, input, options);
       } catch (error) {
-        const e = error as Partial<ServiceError> & { code?: string };
-        const retryable =
-          RETRYABLE.test(e.name ?? "") ||
-          (e.$metadata?.httpStatusCode ?? 0) >= 500 ||
-          NETWORK_CODES.test(e.code ?? "");
-        if (!retryable || attempt >= attempts || options.abortSignal?.aborted) {
+        const e = error as Partial<ServiceError>;
+        // The same judgement the waiting loop uses: throttling, 5xx, timeouts, resets.
+        if (!isTransient(error) || attempt >= attempts || options.abortSignal?.aborted) {
           if (e.$metadata) e.$metadata.attempts = attempt;
           throw error;
         }
