@@ -59,11 +59,16 @@ describe("the importable package", () => {
 
   test("licence notices name every third-party package that is bundled", async () => {
     const notices = archive.get("THIRD_PARTY_LICENSES.txt")?.toString() ?? "";
-    const metafiles = JSON.parse(await readFile(join(ROOT, "dist/metafile.json"), "utf8")) as Array<{
+    const metafiles = JSON.parse(
+      await readFile(join(ROOT, "dist/metafile.json"), "utf8"),
+    ) as Array<{
       inputs: Record<string, unknown>;
     }>;
     const inputs = metafiles.flatMap((m) => Object.keys(m.inputs));
-    assert.ok(inputs.some((i) => i.includes("client-sts")), "the embedded SDK part is counted");
+    assert.ok(
+      inputs.some((i) => i.includes("client-sts")),
+      "the embedded SDK part is counted",
+    );
     const roots = new Set(inputs.map(packageRoot).filter((r) => r !== null));
     for (const root of roots) {
       const manifest = JSON.parse(await readFile(join(ROOT, root, "package.json"), "utf8"));

@@ -89,7 +89,12 @@ describe("credentials and region from the agent host", () => {
     let served = 0;
     const metadata: Server = createServer((_req, res) => {
       void sts
-        .send(new AssumeRoleCommand({ RoleArn: "arn:aws:iam::123456789012:role/task", RoleSessionName: "task" }))
+        .send(
+          new AssumeRoleCommand({
+            RoleArn: "arn:aws:iam::123456789012:role/task",
+            RoleSessionName: "task",
+          }),
+        )
         .then((reply) => {
           served++;
           const c = reply.Credentials;
@@ -108,7 +113,11 @@ describe("credentials and region from the agent host", () => {
     try {
       const port = (metadata.address() as AddressInfo).port;
       const run = await runBundle({
-        fields: fields({ state_machine_arn: waitArn, wait_for_success_or_failure: true, polling_interval: 1 }),
+        fields: fields({
+          state_machine_arn: waitArn,
+          wait_for_success_or_failure: true,
+          polling_interval: 1,
+        }),
         env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${port}/creds` },
       });
       assert.equal(run.code, 0, run.stderr);
@@ -124,7 +133,9 @@ describe("credentials and region from the agent host", () => {
 
   test("region: the state machine ARN's when nothing else names one", async () => {
     const run = await runBundle({
-      fields: fields({ credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey } }),
+      fields: fields({
+        credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+      }),
     });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /region eu-west-1 \(from the state machine ARN\)/);
@@ -132,7 +143,9 @@ describe("credentials and region from the agent host", () => {
 
   test("region: AWS_REGION before the ARN's, and the signature is made for it", async () => {
     const run = await runBundle({
-      fields: fields({ credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey } }),
+      fields: fields({
+        credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+      }),
       env: { AWS_REGION: "eu-central-1" },
     });
     assert.equal(run.code, 0, run.stderr);

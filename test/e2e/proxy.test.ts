@@ -36,7 +36,10 @@ describe("through proxies, end to end", () => {
     });
     arn = ep.createStateMachine({
       name: "viaProxy",
-      definition: { StartAt: "P", States: { P: { Type: "Pass", Result: { ok: true }, End: true } } },
+      definition: {
+        StartAt: "P",
+        States: { P: { Type: "Pass", Result: { ok: true }, End: true } },
+      },
     });
     nothing = await deadPort();
   });
@@ -142,7 +145,10 @@ describe("through proxies, end to end", () => {
 
   test("credentials inside the proxy URL: exit 20 before any call, password not echoed", async () => {
     const run = await runBundle({
-      fields: fields({ proxy_type: ["HTTP"], proxy: `http://${PROXY_USER}:${PROXY_PASSWORD}@127.0.0.1:3128` }),
+      fields: fields({
+        proxy_type: ["HTTP"],
+        proxy: `http://${PROXY_USER}:${PROXY_PASSWORD}@127.0.0.1:3128`,
+      }),
       env: env(),
     });
     assert.equal(run.code, 20, run.stderr);

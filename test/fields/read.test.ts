@@ -17,13 +17,16 @@ describe("reading field values", () => {
 
   test("UE_FIELDS_FILE in runtime shapes", async () => {
     const file = join(dir, "fields.json");
-    await writeFile(file, JSON.stringify({
-      action: ["Start Asynchronous Execution"],
-      polling_interval: 5,
-      wait_for_success_or_failure: true,
-      credentials: { user: "AKIAIOSFODNN7EXAMPLE", password: "file-secret-canary" },
-      region: "",
-    }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        action: ["Start Asynchronous Execution"],
+        polling_interval: 5,
+        wait_for_success_or_failure: true,
+        credentials: { user: "AKIAIOSFODNN7EXAMPLE", password: "file-secret-canary" },
+        region: "",
+      }),
+    );
     const raw = readFields({ UE_FIELDS_FILE: file, UE_FIELD_REGION: "ignored-when-file" }, []);
     assert.deepEqual(raw.problems, []);
     assert.deepEqual(raw.values, {
@@ -36,13 +39,16 @@ describe("reading field values", () => {
   });
 
   test("UE_FIELD_* variables: strings turned into runtime shapes", () => {
-    const raw = readFields({
-      UE_FIELD_POLLING_INTERVAL: "7",
-      UE_FIELD_USE_PROXY: "TRUE",
-      UE_FIELD_PROXY_TYPE: "HTTPS With Credentials",
-      UE_FIELD_PROXY_CREDENTIALS_USER: "proxyuser",
-      UE_FIELD_PROXY_CREDENTIALS_PASSWORD: "env-secret-canary",
-    }, []);
+    const raw = readFields(
+      {
+        UE_FIELD_POLLING_INTERVAL: "7",
+        UE_FIELD_USE_PROXY: "TRUE",
+        UE_FIELD_PROXY_TYPE: "HTTPS With Credentials",
+        UE_FIELD_PROXY_CREDENTIALS_USER: "proxyuser",
+        UE_FIELD_PROXY_CREDENTIALS_PASSWORD: "env-secret-canary",
+      },
+      [],
+    );
     assert.deepEqual(raw.values, {
       polling_interval: 7,
       use_proxy: true,
@@ -60,14 +66,20 @@ describe("reading field values", () => {
   test("a fields file that is not an object is a problem", async () => {
     const file = join(dir, "array.json");
     await writeFile(file, "[1,2]");
-    assert.match(readFields({ UE_FIELDS_FILE: file }, []).problems[0]?.message ?? "", /JSON object/);
+    assert.match(
+      readFields({ UE_FIELDS_FILE: file }, []).problems[0]?.message ?? "",
+      /JSON object/,
+    );
   });
 
   test("unknown field names are refused; echoed output-only fields are not", async () => {
     const file = join(dir, "extra.json");
     await writeFile(file, JSON.stringify({ state_machine_arm: "x", execution_arn: "arn:old" }));
     const raw = readFields({ UE_FIELDS_FILE: file }, []);
-    assert.deepEqual(raw.problems.map((p) => p.field), ["state_machine_arm"]);
+    assert.deepEqual(
+      raw.problems.map((p) => p.field),
+      ["state_machine_arm"],
+    );
   });
 
   test("--fields-file on the command line", async () => {

@@ -39,35 +39,128 @@ describe("validation of field values", () => {
 
   // [what, env, expected problem (label: start of message)]
   const bad: Array<[string, Record<string, string>, string]> = [
-    ["ARN of another service", { UE_FIELD_STATE_MACHINE_ARN: "arn:aws:lambda:eu-west-1:123456789012:function:x" }, "State Machine ARN: must look like"],
-    ["ARN with short account", { UE_FIELD_STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:1234:stateMachine:x" }, "State Machine ARN: must look like"],
+    [
+      "ARN of another service",
+      { UE_FIELD_STATE_MACHINE_ARN: "arn:aws:lambda:eu-west-1:123456789012:function:x" },
+      "State Machine ARN: must look like",
+    ],
+    [
+      "ARN with short account",
+      { UE_FIELD_STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:1234:stateMachine:x" },
+      "State Machine ARN: must look like",
+    ],
     ["missing ARN", { UE_FIELD_STATE_MACHINE_ARN: "" }, "State Machine ARN: is required"],
-    ["region contradicts ARN", { UE_FIELD_REGION: "us-east-1" }, "AWS Region: is us-east-1 but the State Machine ARN is in eu-west-1"],
+    [
+      "region contradicts ARN",
+      { UE_FIELD_REGION: "us-east-1" },
+      "AWS Region: is us-east-1 but the State Machine ARN is in eu-west-1",
+    ],
     ["malformed region", { UE_FIELD_REGION: "Europe" }, "AWS Region: must be a region code"],
     ["input not JSON", { UE_FIELD_INPUT: "{oops}" }, "Input: must be valid JSON"],
-    ["input too big", { UE_FIELD_INPUT: JSON.stringify({ x: "é".repeat(131_072) }) }, "Input: is 262152 bytes"],
-    ["polling interval zero", { UE_FIELD_WAIT_FOR_SUCCESS_OR_FAILURE: "true", UE_FIELD_POLLING_INTERVAL: "0" }, "Polling Interval: must be at least 1"],
-    ["polling interval text", { UE_FIELD_WAIT_FOR_SUCCESS_OR_FAILURE: "true", UE_FIELD_POLLING_INTERVAL: "5s" }, "Polling Interval: must be a whole number"],
-    ["polling interval fraction", { UE_FIELD_WAIT_FOR_SUCCESS_OR_FAILURE: "true", UE_FIELD_POLLING_INTERVAL: "2.5" }, "Polling Interval: must be a whole number"],
-    ["boolean not a boolean", { UE_FIELD_WAIT_FOR_SUCCESS_OR_FAILURE: "yes" }, "Wait for Success or Failure: must be true or false"],
-    ["unknown action", { UE_FIELD_ACTION: "Start Something" }, "Action: must be one of: Start Asynchronous Execution"],
-    ["role ARN missing", { UE_FIELD_ROLE_BASED_ACCESS: "true" }, "Role ARN: is required when Role Based Access is true"],
-    ["instance profile instead of role", { UE_FIELD_ROLE_BASED_ACCESS: "true", UE_FIELD_ROLE_ARN: "arn:aws:iam::123456789012:instance-profile/web" }, "Role ARN: is an instance-profile ARN"],
-    ["role ARN of a user", { UE_FIELD_ROLE_BASED_ACCESS: "true", UE_FIELD_ROLE_ARN: "arn:aws:iam::123456789012:user/bob" }, "Role ARN: must look like"],
-    ["execution name with space", { UE_FIELD_EXECUTION_NAME: "nightly run" }, "Execution Name: must not contain whitespace"],
-    ["execution name with colon", { UE_FIELD_EXECUTION_NAME: "a:b" }, 'Execution Name: must not contain ":"'],
-    ["execution name too long with suffix", { UE_FIELD_EXECUTION_NAME: "n".repeat(79) }, "Execution Name: is 79 characters"],
+    [
+      "input too big",
+      { UE_FIELD_INPUT: JSON.stringify({ x: "é".repeat(131_072) }) },
+      "Input: is 262152 bytes",
+    ],
+    [
+      "polling interval zero",
+      { UE_FIELD_WAIT_FOR_SUCCESS_OR_FAILURE: "true", UE_FIELD_POLLING_INTERVAL: "0" },
+      "Polling Interval: must be at least 1",
+    ],
+    [
+      "polling interval text",
+      { UE_FIELD_WAIT_FOR_SUCCESS_OR_FAILURE: "true", UE_FIELD_POLLING_INTERVAL: "5s" },
+      "Polling Interval: must be a whole number",
+    ],
+    [
+      "polling interval fraction",
+      { UE_FIELD_WAIT_FOR_SUCCESS_OR_FAILURE: "true", UE_FIELD_POLLING_INTERVAL: "2.5" },
+      "Polling Interval: must be a whole number",
+    ],
+    [
+      "boolean not a boolean",
+      { UE_FIELD_WAIT_FOR_SUCCESS_OR_FAILURE: "yes" },
+      "Wait for Success or Failure: must be true or false",
+    ],
+    [
+      "unknown action",
+      { UE_FIELD_ACTION: "Start Something" },
+      "Action: must be one of: Start Asynchronous Execution",
+    ],
+    [
+      "role ARN missing",
+      { UE_FIELD_ROLE_BASED_ACCESS: "true" },
+      "Role ARN: is required when Role Based Access is true",
+    ],
+    [
+      "instance profile instead of role",
+      {
+        UE_FIELD_ROLE_BASED_ACCESS: "true",
+        UE_FIELD_ROLE_ARN: "arn:aws:iam::123456789012:instance-profile/web",
+      },
+      "Role ARN: is an instance-profile ARN",
+    ],
+    [
+      "role ARN of a user",
+      {
+        UE_FIELD_ROLE_BASED_ACCESS: "true",
+        UE_FIELD_ROLE_ARN: "arn:aws:iam::123456789012:user/bob",
+      },
+      "Role ARN: must look like",
+    ],
+    [
+      "execution name with space",
+      { UE_FIELD_EXECUTION_NAME: "nightly run" },
+      "Execution Name: must not contain whitespace",
+    ],
+    [
+      "execution name with colon",
+      { UE_FIELD_EXECUTION_NAME: "a:b" },
+      'Execution Name: must not contain ":"',
+    ],
+    [
+      "execution name too long with suffix",
+      { UE_FIELD_EXECUTION_NAME: "n".repeat(79) },
+      "Execution Name: is 79 characters",
+    ],
     ["proxy missing", { UE_FIELD_USE_PROXY: "true" }, "Proxy: is required when Use Proxy is true"],
-    ["proxy credentials missing", { UE_FIELD_USE_PROXY: "true", UE_FIELD_PROXY_TYPE: "HTTPS With Credentials", UE_FIELD_PROXY: "https://p:3128" }, "Proxy Credentials: is required when Proxy Type is HTTPS With Credentials"],
-    ["credential without password", { UE_FIELD_CREDENTIALS_USER: "AKIAIOSFODNN7EXAMPLE" }, "AWS Credentials: needs both a user and a password"],
-    ["access key id malformed", { UE_FIELD_CREDENTIALS_USER: "bob", UE_FIELD_CREDENTIALS_PASSWORD: "s3cr3t-value" }, "AWS Credentials: user must be an access key id"],
-    ["endpoint not a URL", { UE_FIELD_ENDPOINT_URL: "states.local" }, "Endpoint URL: must be a URL"],
-    ["endpoint with credentials", { UE_FIELD_ENDPOINT_URL: "https://u:p@states.local" }, "Endpoint URL: must not contain credentials"],
+    [
+      "proxy credentials missing",
+      {
+        UE_FIELD_USE_PROXY: "true",
+        UE_FIELD_PROXY_TYPE: "HTTPS With Credentials",
+        UE_FIELD_PROXY: "https://p:3128",
+      },
+      "Proxy Credentials: is required when Proxy Type is HTTPS With Credentials",
+    ],
+    [
+      "credential without password",
+      { UE_FIELD_CREDENTIALS_USER: "AKIAIOSFODNN7EXAMPLE" },
+      "AWS Credentials: needs both a user and a password",
+    ],
+    [
+      "access key id malformed",
+      { UE_FIELD_CREDENTIALS_USER: "bob", UE_FIELD_CREDENTIALS_PASSWORD: "s3cr3t-value" },
+      "AWS Credentials: user must be an access key id",
+    ],
+    [
+      "endpoint not a URL",
+      { UE_FIELD_ENDPOINT_URL: "states.local" },
+      "Endpoint URL: must be a URL",
+    ],
+    [
+      "endpoint with credentials",
+      { UE_FIELD_ENDPOINT_URL: "https://u:p@states.local" },
+      "Endpoint URL: must not contain credentials",
+    ],
   ];
   for (const [what, env, expected] of bad) {
     test(`refuses: ${what}`, () => {
       const problems = problemsOf(env);
-      assert.ok(problems.some((p) => p.startsWith(expected)), `got ${JSON.stringify(problems)}`);
+      assert.ok(
+        problems.some((p) => p.startsWith(expected)),
+        `got ${JSON.stringify(problems)}`,
+      );
     });
   }
 
@@ -94,20 +187,33 @@ describe("validation of field values", () => {
   });
 
   test("flags override environment values", () => {
-    const config = check({ UE_FIELD_POLLING_INTERVAL: "10" }, ["--wait-for-success-or-failure", "--polling-interval=3"]);
+    const config = check({ UE_FIELD_POLLING_INTERVAL: "10" }, [
+      "--wait-for-success-or-failure",
+      "--polling-interval=3",
+    ]);
     assert.equal(config.wait, true);
     assert.equal(config.pollingIntervalSeconds, 3);
   });
 
   test("hidden values are ignored as the controller would drop them", () => {
-    const config = check({ UE_FIELD_ROLE_ARN: "arn:aws:iam::123456789012:role/x", UE_FIELD_ROLE_BASED_ACCESS: "false" });
+    const config = check({
+      UE_FIELD_ROLE_ARN: "arn:aws:iam::123456789012:role/x",
+      UE_FIELD_ROLE_BASED_ACCESS: "false",
+    });
     assert.equal(config.role, undefined);
   });
 
   test("state machine ARNs with version or alias qualifiers and other partitions", () => {
     assert.equal(parseStateMachineArn(`${ARN}:7`)?.qualifier, "7");
     assert.equal(parseStateMachineArn(`${ARN}:prod`)?.qualifier, "prod");
-    assert.equal(parseStateMachineArn("arn:aws-cn:states:cn-north-1:123456789012:stateMachine:x")?.partition, "aws-cn");
-    assert.equal(parseStateMachineArn("arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:x")?.region, "us-gov-west-1");
+    assert.equal(
+      parseStateMachineArn("arn:aws-cn:states:cn-north-1:123456789012:stateMachine:x")?.partition,
+      "aws-cn",
+    );
+    assert.equal(
+      parseStateMachineArn("arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:x")
+        ?.region,
+      "us-gov-west-1",
+    );
   });
 });

@@ -1,9 +1,12 @@
 /** Run the built bundle as a child process with the controller contract (SPEC 3.2). */
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUNDLE, requireBuilt } from "./paths.ts";
+import { Ajv } from "ajv";
+import { BUNDLE, ROOT, requireBuilt } from "./paths.ts";
 
 /** A parsed JSON document; tests reach into it by path, as later workflow tasks do. */
 // biome-ignore lint/suspicious/noExplicitAny: documents are checked against their schema, then read freely.
@@ -108,7 +111,11 @@ export async function runBundle(options: BundleOptions = {}): Promise<BundleRun>
 }
 
 /** Resolves when the output-fields file shows the given field. */
-export async function waitForOutputField(file: string, name: string, timeoutMs = 20_000): Promise<string> {
+export async function waitForOutputField(
+  file: string,
+  name: string,
+  timeoutMs = 20_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const text = await readFile(file, "utf8").catch(() => "");
@@ -119,4 +126,17 @@ export async function waitForOutputField(file: string, name: string, timeoutMs =
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`no ${name} in ${file} after ${timeoutMs} ms`);
+}
+
+const outputSchema = JSON.parse(
+  readFileSync(join(ROOT, "schemas/extension-output.schema.json"), "utf8"),
+) as object;
+// Compiled from the committed schema file, not the build's compiled copy, so a wrong
+// generated validator cannot vouch for itself.
+const validateDoc = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(outputSchema);
+
+/** The extension output document was written and is valid against its schema. */
+export function assertValidDoc(doc: Record<string, unknown> | null): asserts doc is JsonDoc {
+  assert.ok(doc, "the extension output document was written");
+  assert.ok(validateDoc(doc), JSON.stringify(validateDoc.errors));
 }

@@ -18,7 +18,14 @@ export interface FixtureRunner {
   events: RunnerEvent[];
   dir: string;
   /** What the fixture program received on the given run. */
-  received(task: string, count: number): Promise<{ env: Record<string, string>; fields: Record<string, unknown>; fieldsFileMode: string }>;
+  received(
+    task: string,
+    count: number,
+  ): Promise<{
+    env: Record<string, string>;
+    fields: Record<string, unknown>;
+    fieldsFileMode: string;
+  }>;
   close(): Promise<void>;
 }
 
@@ -33,7 +40,12 @@ export async function openFixtureRunner(
   const runner = await ControllerRunner.open({
     packagePath,
     credentials: TEST_CREDENTIALS,
-    env: { PATH: process.env["PATH"] ?? "", FIXTURE_PLAN: join(dir, "plan.json"), FIXTURE_RECORD_DIR: dir, UE_FIELD_REGION: "stray" },
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      FIXTURE_PLAN: join(dir, "plan.json"),
+      FIXTURE_RECORD_DIR: dir,
+      UE_FIELD_REGION: "stray",
+    },
     cancelGraceMs: options.cancelGraceMs ?? 5000,
     onEvent: (e) => events.push(e),
   });
@@ -41,7 +53,8 @@ export async function openFixtureRunner(
     runner,
     events,
     dir,
-    received: async (task, count) => JSON.parse(await readFile(join(dir, `${task}-${count}.json`), "utf8")),
+    received: async (task, count) =>
+      JSON.parse(await readFile(join(dir, `${task}-${count}.json`), "utf8")),
     close: async () => {
       await runner.close();
       await rm(dir, { recursive: true, force: true });
@@ -50,7 +63,10 @@ export async function openFixtureRunner(
 }
 
 /** Resolves with the first event that matches. */
-export function nextEvent(fixture: FixtureRunner, match: (e: RunnerEvent) => boolean): Promise<RunnerEvent> {
+export function nextEvent(
+  fixture: FixtureRunner,
+  match: (e: RunnerEvent) => boolean,
+): Promise<RunnerEvent> {
   const seen = fixture.events.find(match);
   if (seen) return Promise.resolve(seen);
   return new Promise((resolve) => {

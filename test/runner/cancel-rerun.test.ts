@@ -14,7 +14,8 @@ after(async () => {
   await Promise.all(fixtures.map((f) => f.close()));
 });
 
-const running = (f: FixtureRunner) => nextEvent(f, (e) => e.type === "output-field" && e.value === "RUNNING");
+const running = (f: FixtureRunner) =>
+  nextEvent(f, (e) => e.type === "output-field" && e.value === "RUNNING");
 
 describe("cancel (contract fixture program)", () => {
   test("cancel sends SIGTERM; the task ends Cancelled with the program's exit code", async () => {
@@ -30,7 +31,9 @@ describe("cancel (contract fixture program)", () => {
     assert.equal(result.cancelReason, "cancelled by the operator");
     assert.equal(result.outputFields["execution_status"], "ABORTED");
     assert.ok(f.events.some((e) => e.type === "cancel-requested" && e.signal === "SIGTERM"));
-    assert.ok(f.events.some((e) => e.type === "log" && e.line.endsWith("SIGTERM received: stopping")));
+    assert.ok(
+      f.events.some((e) => e.type === "log" && e.line.endsWith("SIGTERM received: stopping")),
+    );
   });
 
   test("a program that ignores SIGTERM is killed after the grace period", async () => {
@@ -52,7 +55,11 @@ describe("cancel (contract fixture program)", () => {
 
   test("a task timeout cancels with SIGTERM", async () => {
     const f = await open({ "*": { holdMs: 30_000 } });
-    const result = await f.runner.launch({ name: "slow", fields: { state_machine_arn: SM }, timeoutSeconds: 0.5 }).result;
+    const result = await f.runner.launch({
+      name: "slow",
+      fields: { state_machine_arn: SM },
+      timeoutSeconds: 0.5,
+    }).result;
     assert.equal(result.state, "Cancelled");
     assert.equal(result.cancelReason, "timeout after 0.5 s");
     assert.equal(result.exitCode, 27);
@@ -70,10 +77,16 @@ describe("rerun (contract fixture program)", () => {
     const third = await f.runner.rerun(first.instanceId).result;
 
     assert.deepEqual([first.state, second.state, third.state], ["Failed", "Success", "Success"]);
-    assert.deepEqual([first.executionCount, second.executionCount, third.executionCount], [1, 2, 3]);
+    assert.deepEqual(
+      [first.executionCount, second.executionCount, third.executionCount],
+      [1, 2, 3],
+    );
     assert.equal(second.instanceId, first.instanceId);
     const [r1, r2, r3] = await Promise.all([1, 2, 3].map((n) => f.received("flaky", n)));
-    assert.deepEqual([r1?.env["UE_EXECUTION_COUNT"], r2?.env["UE_EXECUTION_COUNT"], r3?.env["UE_EXECUTION_COUNT"]], ["1", "2", "3"]);
+    assert.deepEqual(
+      [r1?.env["UE_EXECUTION_COUNT"], r2?.env["UE_EXECUTION_COUNT"], r3?.env["UE_EXECUTION_COUNT"]],
+      ["1", "2", "3"],
+    );
     assert.equal(r2?.env["UE_TASK_INSTANCE_ID"], first.instanceId);
     assert.deepEqual(r2?.fields, r1?.fields, "a rerun sends the same fields");
   });
@@ -82,26 +95,35 @@ describe("rerun (contract fixture program)", () => {
     const template = await productTemplate();
     for (const field of template.fields) field.preserveOutputOnRerun = true;
     const f = await open({ "*": { exitCodeByCount: { "1": 23 } } }, { template });
-    const first = await f.runner.launch({ name: "again", fields: { state_machine_arn: SM } }).result;
+    const first = await f.runner.launch({ name: "again", fields: { state_machine_arn: SM } })
+      .result;
     const second = await f.runner.rerun(first.instanceId).result;
 
     const rerunStart = f.events.filter((e) => e.type === "task-started")[1];
     assert.ok(rerunStart?.type === "task-started");
     assert.deepEqual(rerunStart.cleared, []);
     assert.equal(first.outputFields["execution_status"], "FAILED");
-    assert.equal(second.outputFields["execution_arn"], "arn:aws:states:us-east-1:123456789012:execution:fixture:again-2");
+    assert.equal(
+      second.outputFields["execution_arn"],
+      "arn:aws:states:us-east-1:123456789012:execution:fixture:again-2",
+    );
   });
 
   test("output-only fields without preserveOutputOnRerun are cleared on rerun", async () => {
     const template = await productTemplate();
     for (const field of template.fields) field.preserveOutputOnRerun = false;
     const f = await open({ "*": { exitCodeByCount: { "1": 23 } } }, { template });
-    const first = await f.runner.launch({ name: "again", fields: { state_machine_arn: SM } }).result;
+    const first = await f.runner.launch({ name: "again", fields: { state_machine_arn: SM } })
+      .result;
     await f.runner.rerun(first.instanceId).result;
 
     const rerunStart = f.events.filter((e) => e.type === "task-started")[1];
     assert.ok(rerunStart?.type === "task-started");
-    assert.deepEqual([...rerunStart.cleared].sort(), ["execution_arn", "execution_status", "generated_execution_name"]);
+    assert.deepEqual([...rerunStart.cleared].sort(), [
+      "execution_arn",
+      "execution_status",
+      "generated_execution_name",
+    ]);
   });
 
   test("a running instance cannot be rerun, an unknown one neither", async () => {

@@ -23,7 +23,13 @@ const WORKFLOW = join(EXAMPLES, "workflows", "demo.workflow.json");
 
 interface Doc {
   exit_code: number;
-  result: { executionArn: string; name: string; status: string; outputParsed: Record<string, unknown>; error: string | null } | null;
+  result: {
+    executionArn: string;
+    name: string;
+    status: string;
+    outputParsed: Record<string, unknown>;
+    error: string | null;
+  } | null;
 }
 
 describe("the controller runner with the real package and the local endpoint", () => {
@@ -61,7 +67,11 @@ describe("the controller runner with the real package and the local endpoint", (
   test("the example workflow: start and wait, then a task that reads its output", async () => {
     const definition = await loadRunFile(WORKFLOW);
     const run = new WorkflowRun(runner, definition, {
-      vars: { endpoint_url: ep.url, hello_state_machine_arn: arn("hello-world"), report_state_machine_arn: arn("report") },
+      vars: {
+        endpoint_url: ep.url,
+        hello_state_machine_arn: arn("hello-world"),
+        report_state_machine_arn: arn("report"),
+      },
     });
 
     const result = await run.run();
@@ -72,7 +82,11 @@ describe("the controller runner with the real package and the local endpoint", (
     const helloDoc = hello.result.extensionOutput as Doc;
     const reportDoc = report.result.extensionOutput as Doc;
     assert.equal(helloDoc.result?.status, "SUCCEEDED");
-    assert.deepEqual(helloDoc.result?.outputParsed, { greeting: "Hello, operator", orderCount: 3, batchId: "batch-2024-001" });
+    assert.deepEqual(helloDoc.result?.outputParsed, {
+      greeting: "Hello, operator",
+      orderCount: 3,
+      batchId: "batch-2024-001",
+    });
     assert.equal(hello.result.outputFields["execution_arn"], helloDoc.result?.executionArn);
     assert.equal(hello.result.outputFields["execution_status"], "SUCCEEDED");
     // The chained value: report's execution got hello-world's ARN and output keys as its input.
@@ -83,11 +97,20 @@ describe("the controller runner with the real package and the local endpoint", (
       batchId: "batch-2024-001",
       previousExecutionArn: helloDoc.result?.executionArn,
     });
-    assert.equal(reportDoc.result?.outputParsed["report"], "Hello, operator (3 orders in batch-2024-001)");
+    assert.equal(
+      reportDoc.result?.outputParsed["report"],
+      "Hello, operator (3 orders in batch-2024-001)",
+    );
     // The operator saw the status while hello-world ran, before the task ended.
-    const helloEvents = events.filter((e) => "task" in e && typeof e.task === "object" && e.task.name === "start-hello");
-    const running = helloEvents.findIndex((e) => e.type === "output-field" && e.value === "RUNNING");
-    const succeeded = helloEvents.findIndex((e) => e.type === "output-field" && e.value === "SUCCEEDED");
+    const helloEvents = events.filter(
+      (e) => "task" in e && typeof e.task === "object" && e.task.name === "start-hello",
+    );
+    const running = helloEvents.findIndex(
+      (e) => e.type === "output-field" && e.value === "RUNNING",
+    );
+    const succeeded = helloEvents.findIndex(
+      (e) => e.type === "output-field" && e.value === "SUCCEEDED",
+    );
     assert.ok(running >= 0 && succeeded > running);
   });
 
@@ -96,10 +119,32 @@ describe("the controller runner with the real package and the local endpoint", (
       name: "chained",
       tasks: [
         { name: "first", fields: fields("hello-world", { input: { who: "chain" } }) },
-        { name: "second", fields: fields("report", { input: { greeting: "${tasks.first.output:$.result.outputParsed.greeting}", orderCount: 0, batchId: "${tasks.first.outputFields:$.generated_execution_name}", previousExecutionArn: "${tasks.first.output:$.result.executionArn}" } }) },
+        {
+          name: "second",
+          fields: fields("report", {
+            input: {
+              greeting: "${tasks.first.output:$.result.outputParsed.greeting}",
+              orderCount: 0,
+              batchId: "${tasks.first.outputFields:$.generated_execution_name}",
+              previousExecutionArn: "${tasks.first.output:$.result.executionArn}",
+            },
+          }),
+        },
         { name: "fails", fields: fields("always-fails") },
         { name: "skipped-on-failure", fields: fields("hello-world") },
-        { name: "on-failure", after: "fails", runIf: "exit code 23", fields: fields("report", { input: { greeting: "${tasks.fails.output:$.result.error}", orderCount: 1, batchId: "x", previousExecutionArn: "${tasks.fails.output:$.result.executionArn}" } }) },
+        {
+          name: "on-failure",
+          after: "fails",
+          runIf: "exit code 23",
+          fields: fields("report", {
+            input: {
+              greeting: "${tasks.fails.output:$.result.error}",
+              orderCount: 1,
+              batchId: "x",
+              previousExecutionArn: "${tasks.fails.output:$.result.executionArn}",
+            },
+          }),
+        },
       ],
     });
 
@@ -109,23 +154,41 @@ describe("the controller runner with the real package and the local endpoint", (
     const second = byName["second"];
     assert.ok(second?.ran);
     const secondOutput = (second.result.extensionOutput as Doc).result?.outputParsed;
-    assert.match(String(secondOutput?.["report"]), /^Hello, chain \(0 orders in first-[0-9a-f]+-1\)$/);
+    assert.match(
+      String(secondOutput?.["report"]),
+      /^Hello, chain \(0 orders in first-[0-9a-f]+-1\)$/,
+    );
     const fails = byName["fails"];
     assert.ok(fails?.ran);
     assert.equal(fails.result.state, "Failed");
     assert.equal(fails.result.exitCode, 23);
-    assert.deepEqual(byName["skipped-on-failure"], { name: "skipped-on-failure", ran: false, reason: "runs on success of fails, which ended Failed, exit code 23" });
+    assert.deepEqual(byName["skipped-on-failure"], {
+      name: "skipped-on-failure",
+      ran: false,
+      reason: "runs on success of fails, which ended Failed, exit code 23",
+    });
     const onFailure = byName["on-failure"];
     assert.ok(onFailure?.ran);
-    assert.match(String((onFailure.result.extensionOutput as Doc).result?.outputParsed["report"]), /^Orders\.Invalid/);
-    assert.equal(result.state, "Success", "the failure was handled by a task that runs on its exit code");
+    assert.match(
+      String((onFailure.result.extensionOutput as Doc).result?.outputParsed["report"]),
+      /^Orders\.Invalid/,
+    );
+    assert.equal(
+      result.state,
+      "Success",
+      "the failure was handled by a task that runs on its exit code",
+    );
   });
 
   test("cancel sends SIGTERM: the program stops the execution and the task ends Cancelled", async () => {
     const handle = runner.launch({ name: "cancel-me", fields: fields("long-running") });
     await new Promise<void>((resolve) => {
       const stop = runner.subscribe((e) => {
-        if (e.type === "output-field" && e.task.instanceId === handle.instanceId && e.value === "RUNNING") {
+        if (
+          e.type === "output-field" &&
+          e.task.instanceId === handle.instanceId &&
+          e.value === "RUNNING"
+        ) {
           stop();
           resolve();
         }
@@ -147,7 +210,10 @@ describe("the controller runner with the real package and the local endpoint", (
     const first = await runner.launch({ name: "rerun-me", fields: fields("always-fails") }).result;
     const second = await runner.rerun(first.instanceId).result;
 
-    assert.deepEqual([first.state, first.exitCode, second.state, second.exitCode], ["Failed", 23, "Failed", 23]);
+    assert.deepEqual(
+      [first.state, first.exitCode, second.state, second.exitCode],
+      ["Failed", 23, "Failed", 23],
+    );
     assert.equal(second.executionCount, 2);
     const [a, b] = [first, second].map((r) => String(r.outputFields["generated_execution_name"]));
     assert.equal(a, `rerun-me-${first.instanceId}-1`);
@@ -158,8 +224,22 @@ describe("the controller runner with the real package and the local endpoint", (
 
   test("command line: run a task file, then rerun it from the saved run", async () => {
     const taskFile = join(dir, "fails.task.json");
-    await writeFile(taskFile, JSON.stringify({ name: "cli-fails", template: "AWS Step Functions", fields: fields("always-fails") }));
-    const options = ["--package", PACKAGE_ZIP, "--credentials", join(EXAMPLES, "credentials.json"), "--state-dir", dir];
+    await writeFile(
+      taskFile,
+      JSON.stringify({
+        name: "cli-fails",
+        template: "AWS Step Functions",
+        fields: fields("always-fails"),
+      }),
+    );
+    const options = [
+      "--package",
+      PACKAGE_ZIP,
+      "--credentials",
+      join(EXAMPLES, "credentials.json"),
+      "--state-dir",
+      dir,
+    ];
     let printed = "";
     const out = (t: string) => {
       printed += t;

@@ -16,19 +16,26 @@ describe("exit-code processing", () => {
   ];
   for (const [processing, codes, code, success] of cases) {
     test(`${processing} "${codes}": exit ${code} is ${success ? "success" : "failure"}`, () => {
-      assert.equal(isSuccessExitCode({ exitCodeProcessing: processing, exitCodes: codes }, code), success);
+      assert.equal(
+        isSuccessExitCode({ exitCodeProcessing: processing, exitCodes: codes }, code),
+        success,
+      );
     });
   }
 
   test("bad lists are refused", () => {
     assert.throws(() => parseExitCodeRanges("0,x"), /not a code or a range/);
     assert.throws(() => parseExitCodeRanges("5-2"), /backwards/);
-    assert.throws(() => isSuccessExitCode({ exitCodeProcessing: "Step Conditions", exitCodes: "0" }, 0), /not supported/);
+    assert.throws(
+      () => isSuccessExitCode({ exitCodeProcessing: "Step Conditions", exitCodes: "0" }, 0),
+      /not supported/,
+    );
   });
 });
 
 describe("workflow conditions", () => {
-  const result = (state: TaskResult["state"], exitCode: number | null) => ({ state, exitCode }) as TaskResult;
+  const result = (state: TaskResult["state"], exitCode: number | null) =>
+    ({ state, exitCode }) as TaskResult;
   // [runIf, state, exit code, holds?]
   const cases: Array<[string, TaskResult["state"], number | null, boolean]> = [
     ["success", "Success", 0, true],

@@ -13,9 +13,26 @@ async function templateWithEveryRule(): Promise<Template> {
   const base = template.fields.find((f) => f.name === "region") as TemplateField;
   const extra: TemplateField[] = [
     // Shown with Role Based Access, but its value is sent even when hidden.
-    { ...base, name: "fixture_keep", label: "Kept Value", sequence: 90, fieldMapping: "Text Field 20", showIfField: "Boolean Field 1", showIfFieldValue: "true", preserveValueIfHidden: true },
+    {
+      ...base,
+      name: "fixture_keep",
+      label: "Kept Value",
+      sequence: 90,
+      fieldMapping: "Text Field 20",
+      showIfField: "Boolean Field 1",
+      showIfFieldValue: "true",
+      preserveValueIfHidden: true,
+    },
     // Always shown, required when Use Proxy is on.
-    { ...base, name: "fixture_reason", label: "Proxy Reason", sequence: 91, fieldMapping: "Text Field 21", requireIfField: "Boolean Field 4", requireIfFieldValue: "true" },
+    {
+      ...base,
+      name: "fixture_reason",
+      label: "Proxy Reason",
+      sequence: 91,
+      fieldMapping: "Text Field 21",
+      requireIfField: "Boolean Field 4",
+      requireIfFieldValue: "true",
+    },
   ];
   template.fields.push(...extra);
   return template;
@@ -29,22 +46,136 @@ describe("the form's rules decide what the program receives", () => {
   after(() => f.close());
 
   // [case, entered fields, sent (name -> value), not sent, Start Failure problem]
-  const cases: Array<[string, Record<string, unknown>, Record<string, unknown>, string[], RegExp?]> = [
-    ["defaults come from fieldValue", { state_machine_arn: SM }, { action: ["Start Asynchronous Execution"], use_proxy: false, rerun_behaviour: ["Start New Execution"] }, ["polling_interval"]],
-    ["show-if: a hidden field's value is not sent", { state_machine_arn: SM, role_based_access: false, role_arn: ROLE }, { role_based_access: false }, ["role_arn", "role_external_id"]],
-    ["show-if: a shown field's value is sent", { state_machine_arn: SM, role_based_access: true, role_arn: ROLE }, { role_arn: ROLE }, []],
-    ["show-if chain: shown fields take their defaults", { state_machine_arn: SM, wait_for_success_or_failure: true }, { polling_interval: 10, maximum_wait: 0, maximum_wait_action: ["Stop Execution"], stop_execution_on_cancel: true }, []],
-    ["show-if chain: hidden by a hidden controller", { state_machine_arn: SM, wait_for_success_or_failure: false, polling_interval: 5 }, {}, ["polling_interval", "maximum_wait", "stop_execution_on_cancel"]],
-    ["show-if value list: HTTPS shows the CA bundle", { state_machine_arn: SM, use_proxy: true, proxy: "https://p:3128", proxy_type: "HTTPS", proxy_ca_bundle_file: "/ca.pem", fixture_reason: "r" }, { proxy_type: ["HTTPS"], proxy_ca_bundle_file: "/ca.pem" }, ["proxy_credentials"]],
-    ["show-if value list: HTTP hides the CA bundle", { state_machine_arn: SM, use_proxy: true, proxy: "http://p:3128", proxy_ca_bundle_file: "/ca.pem", fixture_reason: "r" }, { proxy_type: ["HTTP"] }, ["proxy_ca_bundle_file"]],
-    ["hidden credentials are not sent", { state_machine_arn: SM, use_proxy: false, proxy_type: "HTTPS With Credentials", proxy_credentials: { $credential: "local-test" } }, {}, ["proxy_type", "proxy_credentials"]],
-    ["preserveValueIfHidden: sent although hidden", { state_machine_arn: SM, role_based_access: false, fixture_keep: "kept" }, { fixture_keep: "kept" }, []],
-    ["requireIfField: satisfied", { state_machine_arn: SM, use_proxy: true, proxy: "http://p:3128", fixture_reason: "audit" }, { fixture_reason: "audit" }, []],
-    ["requireIfVisible: not required while hidden", { state_machine_arn: SM, role_based_access: false }, {}, ["role_arn"]],
-    ["requireIfVisible: required once shown", { state_machine_arn: SM, role_based_access: true }, {}, [], /Role ARN \(role_arn\): required/],
-    ["required when shown: state machine ARN", {}, {}, [], /State Machine ARN \(state_machine_arn\): required/],
-    ["requireIfField: missing", { state_machine_arn: SM, use_proxy: true, proxy: "http://p:3128" }, {}, [], /Proxy Reason \(fixture_reason\): required/],
-    ["required when shown: proxy credentials", { state_machine_arn: SM, use_proxy: true, proxy: "https://p", proxy_type: "HTTPS With Credentials", fixture_reason: "r" }, {}, [], /Proxy Credentials \(proxy_credentials\): required/],
+  const cases: Array<
+    [string, Record<string, unknown>, Record<string, unknown>, string[], RegExp?]
+  > = [
+    [
+      "defaults come from fieldValue",
+      { state_machine_arn: SM },
+      {
+        action: ["Start Asynchronous Execution"],
+        use_proxy: false,
+        rerun_behaviour: ["Start New Execution"],
+      },
+      ["polling_interval"],
+    ],
+    [
+      "show-if: a hidden field's value is not sent",
+      { state_machine_arn: SM, role_based_access: false, role_arn: ROLE },
+      { role_based_access: false },
+      ["role_arn", "role_external_id"],
+    ],
+    [
+      "show-if: a shown field's value is sent",
+      { state_machine_arn: SM, role_based_access: true, role_arn: ROLE },
+      { role_arn: ROLE },
+      [],
+    ],
+    [
+      "show-if chain: shown fields take their defaults",
+      { state_machine_arn: SM, wait_for_success_or_failure: true },
+      {
+        polling_interval: 10,
+        maximum_wait: 0,
+        maximum_wait_action: ["Stop Execution"],
+        stop_execution_on_cancel: true,
+      },
+      [],
+    ],
+    [
+      "show-if chain: hidden by a hidden controller",
+      { state_machine_arn: SM, wait_for_success_or_failure: false, polling_interval: 5 },
+      {},
+      ["polling_interval", "maximum_wait", "stop_execution_on_cancel"],
+    ],
+    [
+      "show-if value list: HTTPS shows the CA bundle",
+      {
+        state_machine_arn: SM,
+        use_proxy: true,
+        proxy: "https://p:3128",
+        proxy_type: "HTTPS",
+        proxy_ca_bundle_file: "/ca.pem",
+        fixture_reason: "r",
+      },
+      { proxy_type: ["HTTPS"], proxy_ca_bundle_file: "/ca.pem" },
+      ["proxy_credentials"],
+    ],
+    [
+      "show-if value list: HTTP hides the CA bundle",
+      {
+        state_machine_arn: SM,
+        use_proxy: true,
+        proxy: "http://p:3128",
+        proxy_ca_bundle_file: "/ca.pem",
+        fixture_reason: "r",
+      },
+      { proxy_type: ["HTTP"] },
+      ["proxy_ca_bundle_file"],
+    ],
+    [
+      "hidden credentials are not sent",
+      {
+        state_machine_arn: SM,
+        use_proxy: false,
+        proxy_type: "HTTPS With Credentials",
+        proxy_credentials: { $credential: "local-test" },
+      },
+      {},
+      ["proxy_type", "proxy_credentials"],
+    ],
+    [
+      "preserveValueIfHidden: sent although hidden",
+      { state_machine_arn: SM, role_based_access: false, fixture_keep: "kept" },
+      { fixture_keep: "kept" },
+      [],
+    ],
+    [
+      "requireIfField: satisfied",
+      { state_machine_arn: SM, use_proxy: true, proxy: "http://p:3128", fixture_reason: "audit" },
+      { fixture_reason: "audit" },
+      [],
+    ],
+    [
+      "requireIfVisible: not required while hidden",
+      { state_machine_arn: SM, role_based_access: false },
+      {},
+      ["role_arn"],
+    ],
+    [
+      "requireIfVisible: required once shown",
+      { state_machine_arn: SM, role_based_access: true },
+      {},
+      [],
+      /Role ARN \(role_arn\): required/,
+    ],
+    [
+      "required when shown: state machine ARN",
+      {},
+      {},
+      [],
+      /State Machine ARN \(state_machine_arn\): required/,
+    ],
+    [
+      "requireIfField: missing",
+      { state_machine_arn: SM, use_proxy: true, proxy: "http://p:3128" },
+      {},
+      [],
+      /Proxy Reason \(fixture_reason\): required/,
+    ],
+    [
+      "required when shown: proxy credentials",
+      {
+        state_machine_arn: SM,
+        use_proxy: true,
+        proxy: "https://p",
+        proxy_type: "HTTPS With Credentials",
+        fixture_reason: "r",
+      },
+      {},
+      [],
+      /Proxy Credentials \(proxy_credentials\): required/,
+    ],
   ];
   cases.forEach(([name, fields, sent, notSent, failure], index) => {
     test(name, async () => {
@@ -52,7 +183,10 @@ describe("the form's rules decide what the program receives", () => {
       const result = await f.runner.launch({ name: taskName, fields }).result;
       if (failure) {
         assert.equal(result.state, "Start Failure");
-        assert.ok(result.problems.some((p) => failure.test(p)), result.problems.join("; "));
+        assert.ok(
+          result.problems.some((p) => failure.test(p)),
+          result.problems.join("; "),
+        );
         return;
       }
       assert.equal(result.state, "Success", result.problems.join("; "));

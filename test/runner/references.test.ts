@@ -2,7 +2,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { queryJsonPath } from "../../local/runner/jsonpath.ts";
-import { type ReferenceScope, parseTemplateString, resolveReferences } from "../../local/runner/references.ts";
+import {
+  type ReferenceScope,
+  parseTemplateString,
+  resolveReferences,
+} from "../../local/runner/references.ts";
 
 const output = {
   exit_code: 0,
@@ -15,7 +19,12 @@ const scope: ReferenceScope = {
   vars: { region: "us-east-1", empty: "" },
   task: (name) =>
     name === "start"
-      ? { state: "Success", exitCode: 0, outputFields: { execution_arn: "arn:x" }, extensionOutput: output }
+      ? {
+          state: "Success",
+          exitCode: 0,
+          outputFields: { execution_arn: "arn:x" },
+          extensionOutput: output,
+        }
       : undefined,
 };
 
@@ -27,11 +36,27 @@ function resolve(value: unknown): { value: unknown; problems: string[] } {
 describe("references", () => {
   // [written, resolved]
   const cases: Array<[string, unknown, unknown]> = [
-    ["a whole reference keeps its JSON type", "${tasks.start.output:$.result.outputParsed.items}", [1, 2, 3]],
+    [
+      "a whole reference keeps its JSON type",
+      "${tasks.start.output:$.result.outputParsed.items}",
+      [1, 2, 3],
+    ],
     ["a string value", "${tasks.start.output:$.result.executionArn}", output.result.executionArn],
-    ["embedded references are interpolated", "arn=${tasks.start.output:$.result.executionArn};n=${tasks.start.output:$.exit_code}", `arn=${output.result.executionArn};n=0`],
-    ["objects interpolate as JSON", "x ${tasks.start.output:$.result.outputParsed.items}", "x [1,2,3]"],
-    ["bracket notation with quotes", "${tasks.start.output:$.result.outputParsed.nested['odd key']}", true],
+    [
+      "embedded references are interpolated",
+      "arn=${tasks.start.output:$.result.executionArn};n=${tasks.start.output:$.exit_code}",
+      `arn=${output.result.executionArn};n=0`,
+    ],
+    [
+      "objects interpolate as JSON",
+      "x ${tasks.start.output:$.result.outputParsed.items}",
+      "x [1,2,3]",
+    ],
+    [
+      "bracket notation with quotes",
+      "${tasks.start.output:$.result.outputParsed.nested['odd key']}",
+      true,
+    ],
     ["no path: the whole document", "${tasks.start.output}", output],
     ["output-only fields", "${tasks.start.outputFields:$.execution_arn}", "arn:x"],
     ["exit code and state", "${tasks.start.exitCode}/${tasks.start.state}", "0/Success"],
@@ -71,6 +96,9 @@ describe("references", () => {
   });
 
   test("queryJsonPath returns several matches as an array", () => {
-    assert.deepEqual(queryJsonPath({ a: [{ b: 1 }, { b: 2 }] }, "$.a[*].b"), { found: true, value: [1, 2] });
+    assert.deepEqual(queryJsonPath({ a: [{ b: 1 }, { b: 2 }] }, "$.a[*].b"), {
+      found: true,
+      value: [1, 2],
+    });
   });
 });

@@ -6,7 +6,12 @@ import { after, describe, test } from "node:test";
 import { DefinitionError } from "../../local/runner/errors.ts";
 import type { RunnerEvent } from "../../local/runner/events.ts";
 import { productTemplate } from "../helpers/fixture-package.ts";
-import { CANARY_SECRET, type FixtureRunner, nextEvent, openFixtureRunner } from "../helpers/runner-fixture.ts";
+import {
+  CANARY_SECRET,
+  type FixtureRunner,
+  nextEvent,
+  openFixtureRunner,
+} from "../helpers/runner-fixture.ts";
 
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
 const fixtures: FixtureRunner[] = [];
@@ -26,7 +31,11 @@ describe("a task through the controller runner (contract fixture program)", () =
     const f = await open();
     const result = await f.runner.launch({
       name: "start-hello",
-      fields: { state_machine_arn: SM, credentials: { $credential: "local-test" }, input: { a: 1 } },
+      fields: {
+        state_machine_arn: SM,
+        credentials: { $credential: "local-test" },
+        input: { a: 1 },
+      },
     }).result;
     const got = await f.received("start-hello", 1);
 
@@ -37,9 +46,16 @@ describe("a task through the controller runner (contract fixture program)", () =
     assert.match(result.instanceId, /^[0-9a-f]{32}$/);
     assert.equal(got.env["UE_EXECUTION_COUNT"], "1");
     assert.ok(got.env["UE_OUTPUT_FIELDS_FILE"] && got.env["UE_EXTENSION_OUTPUT_FILE"]);
-    assert.equal(got.env["UE_FIELD_REGION"], undefined, "stray UE_ variables from the agent's environment are not passed on");
+    assert.equal(
+      got.env["UE_FIELD_REGION"],
+      undefined,
+      "stray UE_ variables from the agent's environment are not passed on",
+    );
     assert.equal(got.fieldsFileMode, "600");
-    assert.ok(!existsSync(got.env["UE_FIELDS_FILE"] ?? ""), "the fields file (it holds credentials) is removed after the run");
+    assert.ok(
+      !existsSync(got.env["UE_FIELDS_FILE"] ?? ""),
+      "the fields file (it holds credentials) is removed after the run",
+    );
     assert.deepEqual(got.fields, {
       action: ["Start Asynchronous Execution"],
       credentials: { user: "AKIDCANARYUSER000001", password: CANARY_SECRET },
@@ -56,16 +72,26 @@ describe("a task through the controller runner (contract fixture program)", () =
   });
 
   test("output-only field updates show while the program still runs, in order", async () => {
-    const f = await open({ "*": { outputFields: [{ execution_status: "RUNNING" }], holdMs: 30_000 } });
+    const f = await open({
+      "*": { outputFields: [{ execution_status: "RUNNING" }], holdMs: 30_000 },
+    });
     const handle = f.runner.launch({ name: "live", fields: { state_machine_arn: SM } });
 
-    const update = await nextEvent(f, (e) => e.type === "output-field" && e.name === "execution_status");
-    assert.ok(!types(f.events).includes("task-finished"), "the update arrived before the task ended");
+    const update = await nextEvent(
+      f,
+      (e) => e.type === "output-field" && e.name === "execution_status",
+    );
+    assert.ok(
+      !types(f.events).includes("task-finished"),
+      "the update arrived before the task ended",
+    );
     assert.ok(update.type === "output-field" && update.value === "RUNNING");
     handle.cancel();
     const result = await handle.result;
 
-    const fieldEvents = f.events.flatMap((e) => (e.type === "output-field" ? [`${e.name}=${String(e.value)}`] : []));
+    const fieldEvents = f.events.flatMap((e) =>
+      e.type === "output-field" ? [`${e.name}=${String(e.value)}`] : [],
+    );
     assert.deepEqual(fieldEvents.slice(0, 3), [
       `execution_arn=arn:aws:states:us-east-1:123456789012:execution:fixture:live-1`,
       "generated_execution_name=live-1",
@@ -76,12 +102,17 @@ describe("a task through the controller runner (contract fixture program)", () =
 
   test("the extension output is collected and the program's log lines are passed on", async () => {
     const f = await open({ "*": { output: { greeting: "Hello" }, stderr: ["plain log line"] } });
-    const result = await f.runner.launch({ name: "collect", fields: { state_machine_arn: SM } }).result;
+    const result = await f.runner.launch({ name: "collect", fields: { state_machine_arn: SM } })
+      .result;
     const doc = result.extensionOutput as { exit_code: number; result: { outputParsed: unknown } };
 
     assert.equal(doc.exit_code, 0);
     assert.deepEqual(doc.result.outputParsed, { greeting: "Hello" });
-    assert.ok(f.events.some((e) => e.type === "log" && e.stream === "stderr" && e.line === "plain log line"));
+    assert.ok(
+      f.events.some(
+        (e) => e.type === "log" && e.stream === "stderr" && e.line === "plain log line",
+      ),
+    );
     assert.deepEqual(result.problems, []);
   });
 
@@ -97,7 +128,8 @@ describe("a task through the controller runner (contract fixture program)", () =
       const template = await productTemplate();
       template["exitCodes"] = range;
       const f = await open({ "*": { exitCode: code } }, { template });
-      const result = await f.runner.launch({ name: "codes", fields: { state_machine_arn: SM } }).result;
+      const result = await f.runner.launch({ name: "codes", fields: { state_machine_arn: SM } })
+        .result;
       assert.equal(result.exitCode, code);
       assert.equal(result.state, state);
     });
@@ -105,7 +137,8 @@ describe("a task through the controller runner (contract fixture program)", () =
 
   test("a program that writes no extension output is reported, state still from the exit code", async () => {
     const f = await open({ "*": { noExtensionOutput: true } });
-    const result = await f.runner.launch({ name: "silent", fields: { state_machine_arn: SM } }).result;
+    const result = await f.runner.launch({ name: "silent", fields: { state_machine_arn: SM } })
+      .result;
     assert.equal(result.state, "Success");
     assert.equal(result.extensionOutput, null);
     assert.deepEqual(result.problems, ["the program wrote no extension output"]);
@@ -127,10 +160,22 @@ describe("a task through the controller runner (contract fixture program)", () =
 describe("definitions the runner refuses", () => {
   // [fields, text of the expected problem]
   const refused: Array<[string, Record<string, unknown>, RegExp]> = [
-    ["inline credentials", { credentials: { user: "AKID", password: "secret" } }, /inline credentials are refused/],
+    [
+      "inline credentials",
+      { credentials: { user: "AKID", password: "secret" } },
+      /inline credentials are refused/,
+    ],
     ["a credential as a string", { credentials: "AKID:secret" }, /inline credentials are refused/],
-    ["an unknown field", { state_machine_arn: SM, colour: "red" }, /colour: template "AWS Step Functions" has no such field/],
-    ["an output-only field", { state_machine_arn: SM, execution_arn: "arn:x" }, /output-only, the program sets it/],
+    [
+      "an unknown field",
+      { state_machine_arn: SM, colour: "red" },
+      /colour: template "AWS Step Functions" has no such field/,
+    ],
+    [
+      "an output-only field",
+      { state_machine_arn: SM, execution_arn: "arn:x" },
+      /output-only, the program sets it/,
+    ],
   ];
   for (const [name, fields, problem] of refused) {
     test(name, async () => {
@@ -144,23 +189,45 @@ describe("definitions the runner refuses", () => {
 
   test("a different template name", async () => {
     const f = await open();
-    assert.throws(() => f.runner.launch({ name: "x", template: "Other", fields: {} }), /the package holds template "AWS Step Functions"/);
+    assert.throws(
+      () => f.runner.launch({ name: "x", template: "Other", fields: {} }),
+      /the package holds template "AWS Step Functions"/,
+    );
   });
 
   // Values the controller's form would not accept: the task ends Start Failure, nothing launches.
   const startFailures: Array<[string, Record<string, unknown>, RegExp]> = [
-    ["an unknown credential name", { state_machine_arn: SM, credentials: { $credential: "nope" } }, /no credential named "nope"/],
-    ["a choice that is not offered", { state_machine_arn: SM, action: "Dance" }, /expected one of "Start Asynchronous Execution"/],
-    ["a non-integer", { state_machine_arn: SM, wait_for_success_or_failure: true, polling_interval: "ten" }, /expected a whole number/],
+    [
+      "an unknown credential name",
+      { state_machine_arn: SM, credentials: { $credential: "nope" } },
+      /no credential named "nope"/,
+    ],
+    [
+      "a choice that is not offered",
+      { state_machine_arn: SM, action: "Dance" },
+      /expected one of "Start Asynchronous Execution"/,
+    ],
+    [
+      "a non-integer",
+      { state_machine_arn: SM, wait_for_success_or_failure: true, polling_interval: "ten" },
+      /expected a whole number/,
+    ],
     ["a non-boolean", { state_machine_arn: SM, use_proxy: "yes" }, /expected true or false/],
-    ["a reference to a task that did not run", { state_machine_arn: "${tasks.ghost.output:$.x}" }, /task ghost has not run/],
+    [
+      "a reference to a task that did not run",
+      { state_machine_arn: "${tasks.ghost.output:$.x}" },
+      /task ghost has not run/,
+    ],
   ];
   for (const [name, fields, problem] of startFailures) {
     test(`Start Failure: ${name}`, async () => {
       const f = await open();
       const result = await f.runner.launch({ name: "bad", fields }).result;
       assert.equal(result.state, "Start Failure");
-      assert.ok(result.problems.some((p) => problem.test(p)), result.problems.join("; "));
+      assert.ok(
+        result.problems.some((p) => problem.test(p)),
+        result.problems.join("; "),
+      );
       assert.ok(!existsSync(join(f.dir, "bad-1.json")), "the program never ran");
     });
   }

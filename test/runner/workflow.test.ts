@@ -16,7 +16,11 @@ after(async () => {
   await Promise.all(fixtures.map((f) => f.close()));
 });
 
-const task = (name: string, extra: Record<string, unknown> = {}) => ({ name, fields: { state_machine_arn: SM }, ...extra });
+const task = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  fields: { state_machine_arn: SM },
+  ...extra,
+});
 
 describe("workflows (contract fixture program)", () => {
   test("a later task's field takes a value from an earlier task's extension output", async () => {
@@ -26,7 +30,17 @@ describe("workflows (contract fixture program)", () => {
       variables: { prefix: "order" },
       tasks: [
         task("a"),
-        { name: "b", fields: { state_machine_arn: SM, execution_name: "${vars.prefix}-${tasks.a.output:$.result.outputParsed.orderId}", input: { lines: "${tasks.a.output:$.result.outputParsed.lines}", arn: "${tasks.a.outputFields:$.execution_arn}" } } },
+        {
+          name: "b",
+          fields: {
+            state_machine_arn: SM,
+            execution_name: "${vars.prefix}-${tasks.a.output:$.result.outputParsed.orderId}",
+            input: {
+              lines: "${tasks.a.output:$.result.outputParsed.lines}",
+              arn: "${tasks.a.outputFields:$.execution_arn}",
+            },
+          },
+        },
       ],
     });
 
@@ -35,14 +49,23 @@ describe("workflows (contract fixture program)", () => {
     assert.equal(result.state, "Success");
     const got = (await f.received("b", 1)).fields;
     assert.equal(got["execution_name"], "order-o-42");
-    assert.deepEqual(JSON.parse(String(got["input"])), { lines: [1, 2], arn: "arn:aws:states:us-east-1:123456789012:execution:fixture:a-1" });
+    assert.deepEqual(JSON.parse(String(got["input"])), {
+      lines: [1, 2],
+      arn: "arn:aws:states:us-east-1:123456789012:execution:fixture:a-1",
+    });
   });
 
   test("conditions: success skips, failure handles, a skipped predecessor skips", async () => {
     const f = await open({ a: { exitCode: 23 } });
     const run = new WorkflowRun(f.runner, {
       name: "conditions",
-      tasks: [task("a"), task("next"), task("after-next"), task("handler", { after: "a", runIf: "failure" }), task("cleanup", { after: "a", runIf: "always" })],
+      tasks: [
+        task("a"),
+        task("next"),
+        task("after-next"),
+        task("handler", { after: "a", runIf: "failure" }),
+        task("cleanup", { after: "a", runIf: "always" }),
+      ],
     });
 
     const result = await run.run();
@@ -53,7 +76,11 @@ describe("workflows (contract fixture program)", () => {
     );
     const skipped = result.tasks[2];
     assert.ok(skipped && !skipped.ran && skipped.reason === "next was skipped");
-    assert.equal(result.state, "Success", "a's failure is handled by the task that runs on failure");
+    assert.equal(
+      result.state,
+      "Success",
+      "a's failure is handled by the task that runs on failure",
+    );
   });
 
   test("an unhandled failure fails the workflow; rerunning the failed task carries on with the skipped ones", async () => {
@@ -66,14 +93,19 @@ describe("workflows (contract fixture program)", () => {
     assert.equal(first.state, "Failed");
     assert.equal(second.state, "Success");
     assert.deepEqual(
-      second.tasks.map((t) => (t.ran ? `${t.name}#${t.result.executionCount}:${t.result.state}` : `${t.name}:Skipped`)),
+      second.tasks.map((t) =>
+        t.ran ? `${t.name}#${t.result.executionCount}:${t.result.state}` : `${t.name}:Skipped`,
+      ),
       ["a#2:Success", "b#1:Success"],
     );
   });
 
   test("cancelling the workflow cancels the running task (SIGTERM) and runs nothing more", async () => {
     const f = await open({ a: { holdMs: 30_000 } });
-    const run = new WorkflowRun(f.runner, { name: "stop", tasks: [task("a"), task("b", { runIf: "always" })] });
+    const run = new WorkflowRun(f.runner, {
+      name: "stop",
+      tasks: [task("a"), task("b", { runIf: "always" })],
+    });
     const done = run.run();
     await nextEvent(f, (e) => e.type === "output-field" && e.value === "RUNNING");
 
@@ -104,11 +136,31 @@ describe("workflows (contract fixture program)", () => {
   const invalid: Array<[string, unknown, RegExp]> = [
     ["no tasks", { name: "w", tasks: [] }, /non-empty list/],
     ["duplicate names", { name: "w", tasks: [task("a"), task("a")] }, /name used twice/],
-    ["after an unknown task", { name: "w", tasks: [task("a"), task("b", { after: "z" })] }, /after "z"/],
-    ["a bad condition", { name: "w", tasks: [task("a"), task("b", { runIf: "sometimes" })] }, /runIf "sometimes"/],
-    ["a reference to a later task", { name: "w", tasks: [{ name: "a", fields: { region: "${tasks.b.output:$.x}" } }, task("b")] }, /task b is not listed before this one/],
-    ["an undeclared variable", { name: "w", tasks: [{ name: "a", fields: { region: "${vars.r}" } }] }, /no variable r is declared/],
-    ["conditions on the first task", { name: "w", tasks: [task("a", { runIf: "failure" })] }, /the first task always runs/],
+    [
+      "after an unknown task",
+      { name: "w", tasks: [task("a"), task("b", { after: "z" })] },
+      /after "z"/,
+    ],
+    [
+      "a bad condition",
+      { name: "w", tasks: [task("a"), task("b", { runIf: "sometimes" })] },
+      /runIf "sometimes"/,
+    ],
+    [
+      "a reference to a later task",
+      { name: "w", tasks: [{ name: "a", fields: { region: "${tasks.b.output:$.x}" } }, task("b")] },
+      /task b is not listed before this one/,
+    ],
+    [
+      "an undeclared variable",
+      { name: "w", tasks: [{ name: "a", fields: { region: "${vars.r}" } }] },
+      /no variable r is declared/,
+    ],
+    [
+      "conditions on the first task",
+      { name: "w", tasks: [task("a", { runIf: "failure" })] },
+      /the first task always runs/,
+    ],
   ];
   for (const [name, workflow, problem] of invalid) {
     test(`refused: ${name}`, () => {
@@ -121,8 +173,18 @@ describe("workflows (contract fixture program)", () => {
 
   test("refused at load: inline secrets in any task, unknown variables given by the caller", async () => {
     const f = await open({});
-    const workflow = { name: "w", variables: { v: "" }, tasks: [task("a"), { name: "b", fields: { credentials: { user: "AKID", password: "s" } } }] };
-    assert.throws(() => new WorkflowRun(f.runner, workflow), /task b: AWS Credentials \(credentials\): inline credentials are refused/);
-    assert.throws(() => new WorkflowRun(f.runner, { ...workflow, tasks: [task("a")] }, { vars: { nope: "1" } }), /variable nope/);
+    const workflow = {
+      name: "w",
+      variables: { v: "" },
+      tasks: [task("a"), { name: "b", fields: { credentials: { user: "AKID", password: "s" } } }],
+    };
+    assert.throws(
+      () => new WorkflowRun(f.runner, workflow),
+      /task b: AWS Credentials \(credentials\): inline credentials are refused/,
+    );
+    assert.throws(
+      () => new WorkflowRun(f.runner, { ...workflow, tasks: [task("a")] }, { vars: { nope: "1" } }),
+      /variable nope/,
+    );
   });
 });

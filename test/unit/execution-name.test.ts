@@ -11,7 +11,11 @@ describe("execution names", () => {
   });
 
   test("generated from the task: deterministic for the same instance and count", () => {
-    const ctx = { taskName: "Load Orders (EU)", taskInstanceId: "1732190000123456789", executionCount: 2 };
+    const ctx = {
+      taskName: "Load Orders (EU)",
+      taskInstanceId: "1732190000123456789",
+      executionCount: 2,
+    };
     const a = executionName(undefined, ctx);
     assert.equal(a, "Load-Orders-EU-1732190000123456789-2");
     assert.equal(executionName(undefined, ctx), a);
@@ -33,20 +37,27 @@ describe("execution names", () => {
   });
 
   test("the task instance id is kept whole when the task name must be shortened", () => {
-    const name = executionName(undefined, { taskName: "y".repeat(100), taskInstanceId: "0123456789abcdef", executionCount: 1 });
+    const name = executionName(undefined, {
+      taskName: "y".repeat(100),
+      taskInstanceId: "0123456789abcdef",
+      executionCount: 1,
+    });
     assert.ok(name.endsWith("-0123456789abcdef-1"), name);
     assert.equal(name.length, 80);
   });
 
   test("without a task instance id two runs get different names", () => {
-    assert.notEqual(executionName(undefined, { executionCount: 1 }), executionName(undefined, { executionCount: 1 }));
+    assert.notEqual(
+      executionName(undefined, { executionCount: 1 }),
+      executionName(undefined, { executionCount: 1 }),
+    );
   });
 
   const bad: Array<[string, RegExp]> = [
     ["has space", /whitespace/],
     ["tab\there", /whitespace/],
     ["ctl\u0001", /control character/],
-    ...[..."<>{}[]?*\"#%\\^|~`$&,;:/"].map((c): [string, RegExp] => [`a${c}b`, /must not contain/]),
+    ...[...'<>{}[]?*"#%\\^|~`$&,;:/'].map((c): [string, RegExp] => [`a${c}b`, /must not contain/]),
   ];
   for (const [name, why] of bad) {
     test(`refuses ${JSON.stringify(name)}`, () => {

@@ -20,16 +20,33 @@ describe("polling schedule", () => {
   });
 
   test("jitter stays within the ceiling and spreads waits", () => {
-    const low = nextPollDelay(100_000, 10_000, () => 0);
-    const high = nextPollDelay(100_000, 10_000, () => 1);
-    assert.ok(low < high || high === 10_000);
-    assert.ok(high <= 10_000);
+    // 20 s in: the base wait is 5 s, spread by ±10 %.
+    assert.equal(
+      nextPollDelay(20_000, 10_000, () => 0),
+      4_500,
+    );
+    assert.equal(
+      nextPollDelay(20_000, 10_000, () => 1),
+      5_500,
+    );
+    // Near the ceiling the jitter never pushes past it.
+    assert.equal(
+      nextPollDelay(100_000, 10_000, () => 1),
+      10_000,
+    );
+    assert.equal(
+      nextPollDelay(100_000, 10_000, () => 0),
+      9_000,
+    );
   });
 
   test("backoff grows exponentially, capped, never zero", () => {
     const delays = [1, 2, 3, 4, 5, 6, 10].map((n) => backoffDelay(n, 10_000, () => 1));
     assert.deepEqual(delays, [1_000, 2_000, 4_000, 8_000, 10_000, 10_000, 10_000]);
-    assert.equal(backoffDelay(1, 10_000, () => 0), 500);
+    assert.equal(
+      backoffDelay(1, 10_000, () => 0),
+      500,
+    );
     assert.ok(backoffDelay(20, 60_000, () => 1) <= 30_000);
   });
 
