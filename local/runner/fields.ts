@@ -75,7 +75,7 @@ function convert(
       const allowed = (field.choices ?? []).map((c) => c.fieldValue);
       const unknown = list.filter((v) => !allowed.includes(v));
       if (unknown.length > 0) return bad(`one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
-      if (list.length > 1 && !field.allowMultipleChoices) return bad("a single choice");
+      if (list.length > 1 && !field.choiceAllowMultiple) return bad("a single choice");
       return list;
     }
     default: {
