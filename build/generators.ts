@@ -259,7 +259,6 @@ export function buildBridgeConstants(): string {
     `EXTENSION_NAME = ${JSON.stringify(EXTENSION_NAME)}`,
     `VERSION = ${JSON.stringify(VERSION)}`,
     `BUNDLE_NAME = ${JSON.stringify(BUNDLE_NAME)}`,
-    `INPUT_FIELDS = ${tuple(INPUT_FIELDS.map((f) => f.name))}`,
     `OUTPUT_FIELDS = ${tuple(OUTPUT_FIELDS.map((f) => f.name))}`,
     BRIDGE_END,
   ].join("\n");

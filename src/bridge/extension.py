@@ -34,29 +34,6 @@ except ImportError:  # pragma: no cover - an agent without the ui module
 EXTENSION_NAME = "ue-aws-stepfunctions"
 VERSION = "0.1.0"
 BUNDLE_NAME = "ue-aws-stepfunctions.cjs"
-INPUT_FIELDS = (
-    "action",
-    "region",
-    "endpoint_url",
-    "credentials",
-    "role_based_access",
-    "role_arn",
-    "role_external_id",
-    "state_machine_arn",
-    "execution_name",
-    "input",
-    "wait_for_success_or_failure",
-    "polling_interval",
-    "maximum_wait",
-    "maximum_wait_action",
-    "stop_execution_on_cancel",
-    "rerun_behaviour",
-    "use_proxy",
-    "proxy_type",
-    "proxy",
-    "proxy_ca_bundle_file",
-    "proxy_credentials",
-)
 OUTPUT_FIELDS = (
     "execution_arn",
     "execution_status",
@@ -314,14 +291,12 @@ def translate_fields(fields):
         if dot and part in ("user", "password"):
             credentials.setdefault(name, {})[part] = value
             continue
-        if key not in INPUT_FIELDS:
-            continue  # Output-only fields and anything the template does not define.
+        if key in OUTPUT_FIELDS:
+            continue  # Set by the program, never sent to it.
         converted = _runtime_value(value)
         if converted is not None:
             values[key] = converted
     for name, parts in credentials.items():
-        if name not in INPUT_FIELDS:
-            continue
         user = parts.get("user")
         password = parts.get("password")
         user = "" if user is None else str(user)

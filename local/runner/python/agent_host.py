@@ -1,0 +1,79 @@
+"""The runner's stand-in for the agent: runs an extension archive's extension.py.
+
+    python3 -B agent_host.py <extension_archive.zip | unpacked folder>
+
+Reads one JSON line on standard input: {"fields": {...}, "uip": {...}}; later lines are
+commands ("cancel"). Imports ``extension`` from the archive (from inside the zip, as
+zipimport does, or from the folder), calls ``Extension().extension_start(fields)`` and
+``extension_cancel()`` on "cancel". Reports on file descriptor 3, one JSON object per line:
+{"event": "output-fields", "fields": {...}}, {"event": "result", "rc", "message",
+"unv_output"} or {"event": "error", "message", "traceback"}. The extension's own standard
+output and error stay this process's.
+"""
+import json
+import os
+import sys
+import threading
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main():
+    archive = sys.argv[1]
+    events = os.fdopen(3, "w", buffering=1)
+    lock = threading.Lock()
+
+    def report(event):
+        with lock:
+            events.write(json.dumps(event) + "\n")
+            events.flush()
+
+    request = json.loads(sys.stdin.readline())
+    sys.path.insert(0, HERE)
+    import universal_extension
+    from universal_extension import ui
+
+    universal_extension._context = request.get("uip") or {}
+    ui._sink = lambda fields: report({"event": "output-fields", "fields": fields})
+    try:
+        sys.path.insert(0, archive)
+        import extension
+
+        instance = extension.Extension()
+    except Exception as error:  # noqa: BLE001 - reported to the runner
+        report({"event": "error", "message": "cannot load extension.py from %s: %s" % (archive, error),
+                "traceback": traceback.format_exc()})
+        return 1
+
+    def commands():
+        for line in sys.stdin:
+            if line.strip() == "cancel":
+                try:
+                    instance.extension_cancel()
+                except Exception as error:  # noqa: BLE001
+                    report({"event": "error", "message": "extension_cancel raised %s" % error,
+                            "traceback": traceback.format_exc()})
+
+    listener = threading.Thread(target=commands, name="commands")
+    listener.daemon = True
+    listener.start()
+    try:
+        result = instance.extension_start(request.get("fields") or {})
+    except Exception as error:  # noqa: BLE001
+        report({"event": "error", "message": "extension_start raised %s" % error,
+                "traceback": traceback.format_exc()})
+        return 1
+    report({
+        "event": "result",
+        "rc": getattr(result, "rc", None),
+        "message": getattr(result, "message", None),
+        "unv_output": getattr(result, "unv_output", None),
+    })
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
