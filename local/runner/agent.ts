@@ -16,6 +16,12 @@ import type { RunnerEvent, TaskIdentity } from "./events.ts";
 
 export const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "python", "agent_host.py");
 
+/**
+ * Python's flags for the host: no bytecode files beside the sources, and no site-packages
+ * (an agent's bundled Python has none of this machine's).
+ */
+export const PYTHON_FLAGS = ["-B", "-S"];
+
 /** The environment variable that names the Python interpreter the runner uses. */
 export const PYTHON_SETTING = "UE_RUNNER_PYTHON";
 
@@ -167,7 +173,7 @@ export async function startExtension(launch: ExtensionLaunch): Promise<RunningEx
 
   // Its own process group, so a Ctrl-C at the terminal reaches the runner, which then
   // cancels the task through extension_cancel as the agent does.
-  const child = spawn(launch.python, ["-B", HOST_SCRIPT, launch.archivePath], {
+  const child = spawn(launch.python, [...PYTHON_FLAGS, HOST_SCRIPT, launch.archivePath], {
     env: launch.env,
     stdio: ["pipe", "pipe", "pipe", "pipe"],
     detached: true,
@@ -276,7 +282,9 @@ export async function startExtension(launch: ExtensionLaunch): Promise<RunningEx
       if (exited || cancelReason !== null) return;
       cancelReason = reason;
       emit({ type: "cancel-requested", task, reason, how: "extension_cancel" });
-      commands.write("cancel\n");
+      // SIGUSR1 asks the host to call extension_cancel (Windows: a line on its input).
+      if (process.platform === "win32") commands.write("cancel\n");
+      else child.kill("SIGUSR1");
       killTimer = setTimeout(() => {
         if (exited) return;
         emit({

@@ -10,7 +10,6 @@ and returns the program's exit code, status description and extension output doc
 It holds no AWS logic and no field rules: the program validates everything. Standard
 library only, Python 3.7 syntax (agents bundle Python 3.7 or 3.11).
 """
-import datetime
 import json
 import os
 import re
@@ -18,10 +17,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
-import traceback
-import zipfile
+import time
 
 from universal_extension import ExtensionResult, UniversalExtension
 
@@ -70,9 +67,27 @@ class BridgeError(Exception):
 
 def log(level, message):
     """One log line on the task's standard error, in the program's format."""
-    stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
-    sys.stderr.write("%s %s bridge: %s\n" % (stamp.replace("+00:00", "Z"), level, message))
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+    sys.stderr.write("%s.%03dZ %s bridge: %s\n" % (stamp, int(now % 1 * 1000), level, message))
     sys.stderr.flush()
+
+
+def _unique(prefix):
+    """A name no other task of this host uses at the same moment."""
+    return "%s%d-%s" % (prefix, os.getpid(), os.urandom(6).hex())
+
+
+def _temp_root():
+    """The system's folder for temporary files (tempfile is imported only where needed)."""
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        if os.environ.get(name):
+            return os.environ[name]
+    if os.name == "nt":
+        import tempfile
+
+        return tempfile.gettempdir()
+    return "/tmp"
 
 
 def bridge_document(code, description):
@@ -93,7 +108,8 @@ def bridge_document(code, description):
 
 def _write_atomically(path, data, mode=0o600):
     """Write bytes to path through a temporary file and a rename in the same folder."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    tmp = os.path.join(os.path.dirname(path), _unique(".tmp-"))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
@@ -189,7 +205,7 @@ def cache_root(environ=None):
     root = environ.get(CACHE_SETTING, "").strip()
     if not root:
         owner = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
-        root = os.path.join(tempfile.gettempdir(), "%s-%s" % (EXTENSION_NAME, owner))
+        root = os.path.join(_temp_root(), "%s-%s" % (EXTENSION_NAME, owner))
     try:
         os.makedirs(root, mode=0o700, exist_ok=True)
     except OSError as error:
@@ -233,22 +249,33 @@ def bundle_path(root):
     archive, prefix = _archive_of_this_module()
     if archive is None:
         raise BridgeError("the bundled program %s is missing beside %s" % (BUNDLE_NAME, here))
-    member = (prefix.rstrip("/\\") + "/" if prefix else "") + BUNDLE_NAME
-    member = member.replace("\\", "/")
     try:
+        info = os.stat(archive)
+        # One copy per version of the archive: its version, size and modification time.
+        folder = os.path.join(
+            root, "%s-%x-%x" % (VERSION, info.st_size, int(info.st_mtime))
+        )
+        target = os.path.join(folder, BUNDLE_NAME)
+        if os.path.isfile(target):
+            return target
+        import zipfile
+
+        member = (prefix.replace("\\", "/").rstrip("/") + "/" if prefix else "") + BUNDLE_NAME
         with zipfile.ZipFile(archive) as zipped:
-            info = zipped.getinfo(member)
-            folder = os.path.join(root, "%s-%08x-%d" % (VERSION, info.CRC, info.file_size))
-            target = os.path.join(folder, BUNDLE_NAME)
-            if os.path.isfile(target) and os.path.getsize(target) == info.file_size:
-                return target
-            os.makedirs(folder, mode=0o700, exist_ok=True)
+            entry = zipped.getinfo(member)
+            try:
+                os.makedirs(folder, mode=0o700)
+            except FileExistsError:
+                pass
             # Many tasks may start at once: each writes its own temporary file and renames
             # it into place; a rename replaces atomically, and every copy is identical.
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".copy-")
+            tmp = os.path.join(folder, _unique(".copy-"))
             try:
-                with os.fdopen(fd, "wb") as out, zipped.open(info) as source:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as out, zipped.open(entry) as source:
                     shutil.copyfileobj(source, out, 1024 * 1024)
+                if os.path.getsize(tmp) != entry.file_size:
+                    raise OSError("the copy is %d bytes, not %d" % (os.path.getsize(tmp), entry.file_size))
                 os.chmod(tmp, 0o500)
                 os.replace(tmp, target)
             except BaseException:
@@ -256,7 +283,7 @@ def bundle_path(root):
                     os.remove(tmp)
                 raise
             return target
-    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError) as error:
+    except Exception as error:  # noqa: BLE001 - OSError, KeyError, BadZipFile, ...
         raise BridgeError(
             "cannot read the bundled program %s from the extension archive %s: %s"
             % (BUNDLE_NAME, archive, error)
@@ -325,16 +352,25 @@ def task_context(uip):
 # --- Running the program -------------------------------------------------------------
 
 
-def _relay(stream, target):
-    """Copy a child's output to ours line by line, as it arrives."""
-    out = getattr(target, "buffer", None)
-    for line in iter(stream.readline, b""):
-        if out is not None:
-            out.write(line)
-        else:
-            target.write(line.decode("utf-8", "replace"))
+def _output_target(stream):
+    """What the program writes to in place of a stream of ours: the same file, when it has one.
+
+    Passing our own file descriptor relays the program's output as it is written, byte for
+    byte, with no copying here; a stream without one (replaced in Python) gets a pipe.
+    """
+    try:
+        stream.flush()
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return subprocess.PIPE
+
+
+def _relay(pipe, target):
+    """Copy a child's output to a stream without a file descriptor, line by line."""
+    for line in iter(pipe.readline, b""):
+        target.write(line.decode("utf-8", "replace"))
         target.flush()
-    stream.close()
+    pipe.close()
 
 
 class OutputFieldsTail(object):
@@ -344,23 +380,9 @@ class OutputFieldsTail(object):
         self.path = path
         self.position = 0
         self.pending = b""
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="output-fields")
-        self.thread.daemon = True
 
-    def start(self):
-        self.thread.start()
-
-    def stop(self):
-        self.stopping.set()
-        self.thread.join()
-        self._read(final=True)
-
-    def _run(self):
-        while not self.stopping.wait(OUTPUT_FIELDS_POLL_SECONDS):
-            self._read()
-
-    def _read(self, final=False):
+    def read(self, final=False):
+        """Relay the complete lines written since the last call (all of them when final)."""
         try:
             with open(self.path, "rb") as source:
                 source.seek(self.position)
@@ -424,6 +446,8 @@ class Extension(UniversalExtension):
         except Exception as error:  # noqa: BLE001 - every failure ends in a result
             description = "BRIDGE_ERROR: the bridge failed: %s: %s" % (type(error).__name__, error)
             log("ERROR", description)
+            import traceback
+
             sys.stderr.write(traceback.format_exc())
             return ExtensionResult(
                 rc=EXIT_BRIDGE_ERROR,
@@ -435,7 +459,8 @@ class Extension(UniversalExtension):
         root = cache_root()
         node = find_node(root)
         bundle = bundle_path(root)
-        run_dir = tempfile.mkdtemp(prefix="run-", dir=root)
+        run_dir = os.path.join(root, _unique("run-"))
+        os.mkdir(run_dir, 0o700)
         try:
             return self._run(node, bundle, run_dir, fields)
         finally:
@@ -450,7 +475,6 @@ class Extension(UniversalExtension):
         with os.fdopen(fd, "w") as out:
             json.dump(translate_fields(fields), out)
         open(output_fields_file, "wb").close()
-
         env = dict((k, v) for k, v in os.environ.items() if not k.startswith("UE_"))
         env.update(task_context(getattr(self, "uip", None)))
         env["UE_FIELDS_FILE"] = fields_file
@@ -463,6 +487,8 @@ class Extension(UniversalExtension):
         else:
             options["start_new_session"] = True
         tail = OutputFieldsTail(output_fields_file)
+        streams = (sys.stdout, sys.stderr)
+        targets = [_output_target(stream) for stream in streams]
         with self._lock:
             if self._cancelled:
                 description = "CANCELLED: the task was cancelled before the program started"
@@ -474,8 +500,8 @@ class Extension(UniversalExtension):
                 process = subprocess.Popen(
                     [node, bundle],
                     stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
+                    stdout=targets[0],
+                    stderr=targets[1],
                     cwd=run_dir,
                     env=env,
                     **options
@@ -483,18 +509,25 @@ class Extension(UniversalExtension):
             except OSError as error:
                 raise BridgeError("cannot start %s %s: %s" % (node, bundle, error))
             self._process = process
-        relays = [
-            threading.Thread(target=_relay, args=(process.stdout, sys.stdout), name="stdout"),
-            threading.Thread(target=_relay, args=(process.stderr, sys.stderr), name="stderr"),
-        ]
-        for relay in relays:
-            relay.daemon = True
-            relay.start()
-        tail.start()
+        relays = []
+        for pipe, stream in ((process.stdout, streams[0]), (process.stderr, streams[1])):
+            if pipe is not None:
+                relay = threading.Thread(target=_relay, args=(pipe, stream))
+                relay.daemon = True
+                relay.start()
+                relays.append(relay)
+        # One thread waits for the program; this one follows the output-only fields until
+        # it ends (a read of a small file every 0.1 s is all the bridge does meanwhile).
+        ended = threading.Event()
+        waiter = threading.Thread(target=lambda: (process.wait(), ended.set()))
+        waiter.daemon = True
+        waiter.start()
+        while not ended.wait(OUTPUT_FIELDS_POLL_SECONDS):
+            tail.read()
         code = process.wait()
         for relay in relays:
             relay.join()
-        tail.stop()
+        tail.read(final=True)
         return self._result(code, document_file)
 
     def _result(self, code, document_file):

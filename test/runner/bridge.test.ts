@@ -8,11 +8,11 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { findPython } from "../../local/runner/agent.ts";
-import { BUNDLE_NAME } from "../../build/generators.ts";
+import { BUNDLE_NAME, VERSION } from "../../build/generators.ts";
 import { ROOT } from "../helpers/paths.ts";
 import {
   CANARY_SECRET,
@@ -35,6 +35,12 @@ after(async () => {
 });
 
 const CREDENTIALS = { $credential: "local-test" };
+/** The folder of the bridge's copy: <version>-<archive size>-<archive mtime>, in hex. */
+function copyFolder(bundle: string): string {
+  const folder = basename(dirname(bundle));
+  assert.match(folder, new RegExp(`^${VERSION.replaceAll(".", "\\.")}-[0-9a-f]+-[0-9a-f]+$`));
+  return folder;
+}
 
 describe("the bridge (extension.py) as the agent runs it", () => {
   test("extension.py keeps to Python 3.7 syntax and the standard library", async () => {
@@ -101,7 +107,7 @@ describe("the bridge (extension.py) as the agent runs it", () => {
       if (archive === "zip") {
         // From inside the zip, the bundle runs from the bridge's private copy.
         assert.ok(bundle.startsWith(join(f.dir, "bridge-cache")), bundle);
-        assert.match(bundle, new RegExp(`[0-9a-f]{8}-\\d+/${BUNDLE_NAME.replace(".", "\\.")}$`));
+        assert.equal(bundle, join(f.dir, "bridge-cache", copyFolder(bundle), BUNDLE_NAME));
       } else {
         assert.ok(!bundle.startsWith(join(f.dir, "bridge-cache")), bundle);
       }
@@ -120,7 +126,7 @@ describe("the bridge (extension.py) as the agent runs it", () => {
       Array(6).fill("Success"),
     );
     const cache = join(f.dir, "bridge-cache");
-    const copies = (await readdir(cache)).filter((n) => /-[0-9a-f]{8}-\d+$/.test(n));
+    const copies = (await readdir(cache)).filter((n) => n.startsWith(`${VERSION}-`));
     assert.equal(copies.length, 1);
     assert.deepEqual(await readdir(join(cache, copies[0] ?? "")), [BUNDLE_NAME]);
   });
