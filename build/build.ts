@@ -9,12 +9,14 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import yazl from "yazl";
 import { generate } from "./generate.ts";
-import { BUNDLE_NAME, EXTENSION_NAME, VERSION } from "./generators.ts";
+import { BUNDLE_NAME, EXTENSION_NAME, ICON_FILENAME, VERSION } from "./generators.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const DIST = join(ROOT, "dist");
 export const BUNDLE_PATH = join(DIST, BUNDLE_NAME);
 export const PACKAGE_PATH = join(DIST, `unv_tmplt_${EXTENSION_NAME}-${VERSION}.zip`);
+/** The extension archive on its own, as the package carries it (for the benchmark and tests). */
+export const ARCHIVE_PATH = join(DIST, "extension_archive.zip");
 const LICENSES_NAME = "THIRD_PARTY_LICENSES.txt";
 // Fixed timestamps keep the archives byte-for-byte reproducible.
 const ZIP_MTIME = new Date("2020-01-01T00:00:00Z");
@@ -193,16 +195,21 @@ export async function build(): Promise<BuildReport> {
   await writeFile(join(DIST, LICENSES_NAME), notices);
 
   const read = (path: string) => readFile(join(ROOT, path));
+  // The layout of a real extension archive: the bridge and its metadata at the root,
+  // beside the bundled program and the licence notices.
   const archive = await zipBuffer([
+    ["extension.yml", await read("template/extension.yml")],
+    ["extension.py", await read("src/bridge/extension.py")],
+    ["__init__.py", await read("src/bridge/__init__.py")],
     [BUNDLE_NAME, await readFile(BUNDLE_PATH)],
-    ["extension.json", await read("template/extension.json")],
     [LICENSES_NAME, Buffer.from(notices)],
     ["LICENSE", await read("LICENSE")],
   ]);
+  await writeFile(ARCHIVE_PATH, archive);
   await writeZip(PACKAGE_PATH, [
     ["template.json", await read("template/template.json")],
     ["extension_archive.zip", archive],
-    ["template_icon.png", await read("template/template_icon.png")],
+    [ICON_FILENAME, await read(`template/${ICON_FILENAME}`)],
   ]);
   return {
     bundlePath: relative(ROOT, BUNDLE_PATH),

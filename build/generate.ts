@@ -1,24 +1,42 @@
 /** Writes every file derived from the field catalog (see generators.ts). */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { derivedFiles, spliceFieldTable } from "./generators.ts";
+import {
+  BRIDGE_PATH,
+  derivedFiles,
+  ICON_FILENAME,
+  type IconFacts,
+  spliceBridgeConstants,
+  spliceFieldTable,
+} from "./generators.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
+/** What the template records about the committed icon. */
+export async function iconFacts(root: string = ROOT): Promise<IconFacts> {
+  return { size: (await stat(join(root, "template", ICON_FILENAME))).size };
+}
+
 export async function generate(): Promise<string[]> {
   const written: string[] = [];
-  for (const [path, content] of Object.entries(derivedFiles())) {
+  for (const [path, content] of Object.entries(derivedFiles(await iconFacts()))) {
     const target = join(ROOT, path);
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, content);
     written.push(path);
   }
-  const readme = join(ROOT, "README.md");
-  const text = await readFile(readme, "utf8");
-  const updated = spliceFieldTable(text);
-  if (updated !== text) await writeFile(readme, updated);
-  written.push("README.md (field table)");
+  const splices: Array<[string, (text: string) => string, string]> = [
+    ["README.md", spliceFieldTable, "README.md (field table)"],
+    [BRIDGE_PATH, spliceBridgeConstants, `${BRIDGE_PATH} (catalog constants)`],
+  ];
+  for (const [path, splice, label] of splices) {
+    const file = join(ROOT, path);
+    const text = await readFile(file, "utf8");
+    const updated = splice(text);
+    if (updated !== text) await writeFile(file, updated);
+    written.push(label);
+  }
   return written;
 }
 

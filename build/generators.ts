@@ -2,6 +2,7 @@
  * Everything derived from the field catalog. `npm run generate` writes these files;
  * a test regenerates them in memory and fails when a committed copy is stale.
  */
+import { createHash } from "node:crypto";
 import { Ajv } from "ajv";
 import standalone from "ajv/dist/standalone/index.js";
 import {
@@ -9,6 +10,7 @@ import {
   type FieldCondition,
   type FieldSpec,
   INPUT_FIELDS,
+  OUTPUT_FIELDS,
 } from "../src/fields/catalog.ts";
 import type { Template, TemplateField } from "../src/fields/template-types.ts";
 import pkg from "../package.json" with { type: "json" };
@@ -17,6 +19,8 @@ export const EXTENSION_NAME = "ue-aws-stepfunctions";
 export const TEMPLATE_NAME = "AWS Step Functions";
 export const VERSION: string = pkg.version;
 export const BUNDLE_NAME = `${EXTENSION_NAME}.cjs`;
+/** The extension API level the bridge is written against. */
+export const API_LEVEL = "1.2.0";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -26,82 +30,147 @@ function field(name: string): FieldSpec {
   return f;
 }
 
+/** A stable 32-hex-digit sysId derived from what the object is, so builds never differ. */
+export function stableSysId(...parts: string[]): string {
+  return createHash("sha256")
+    .update([EXTENSION_NAME, ...parts].join("\u0000"))
+    .digest("hex")
+    .slice(0, 32);
+}
+
+/** Text types as the export names them. */
+function textType(spec: FieldSpec): string {
+  return spec.textType ?? (spec.type === "Script" ? "JSON" : "Plain");
+}
+
 function toTemplateField(spec: FieldSpec, index: number): TemplateField {
   const mappingOf = (c: FieldCondition | undefined) => (c ? field(c.field).mapping : null);
+  // Keys in the order a real export lists them (alphabetical).
   return {
-    sysId: null,
-    name: spec.name,
-    label: spec.label,
-    hint: spec.hint,
-    sequence: index,
-    fieldType: spec.type,
-    fieldMapping: spec.mapping,
-    fieldValue: spec.default ?? null,
+    arrayNameTitle: null,
+    arrayValueTitle: null,
+    booleanNoValue: null,
+    booleanValueType: "true/false",
+    booleanYesValue: null,
+    choiceAllowEmpty: false,
+    choiceAllowMultiple: false,
+    choiceDynamic: false,
+    choiceFields: [],
+    choiceSortOption: "Sequence",
+    choices: (spec.choices ?? []).map((value, i) => ({
+      fieldValue: value,
+      fieldValueLabel: value,
+      sequence: i,
+      sysId: stableSysId("field", spec.name, "choice", value),
+      useFieldValueForLabel: true,
+    })),
+    defaultListView: false,
     fieldLength: spec.fieldLength ?? null,
-    required: spec.required ?? false,
-    requireIfVisible: spec.requireIfVisible ?? false,
+    fieldMapping: spec.mapping,
+    fieldRestriction: spec.outputOnly ? "Output Only" : "No Restriction",
+    fieldType: spec.type,
+    fieldValue: spec.default ?? null,
+    // Default layout: every field on a row of its own, across both columns.
+    formColumnSpan: spec.layout?.columnSpan ?? 2,
+    formEndRow: spec.layout?.endRow ?? true,
+    formStartRow: spec.layout?.startRow ?? true,
+    hint: spec.hint,
+    intFieldMax: spec.intMax ?? null,
+    intFieldMin: spec.intMin ?? null,
+    label: spec.label,
+    name: spec.name,
+    noSpaceIfHidden: spec.layout?.noSpaceIfHidden ?? !!spec.showIf,
+    preserveOutputOnRerun: !!spec.outputOnly,
+    preserveValueIfHidden: spec.preserveValueIfHidden ?? false,
     requireIfField: mappingOf(spec.requireIf),
     requireIfFieldValue: spec.requireIf ? spec.requireIf.values.join(",") : null,
+    requireIfVisible: spec.requireIfVisible ?? false,
+    required: spec.required ?? false,
+    sequence: index,
     showIfField: mappingOf(spec.showIf),
     showIfFieldValue: spec.showIf ? spec.showIf.values.join(",") : null,
-    noSpaceIfHidden: !!spec.showIf,
-    preserveValueIfHidden: spec.preserveValueIfHidden ?? false,
-    fieldRestriction: spec.outputOnly ? "Output Only" : "No Restriction",
-    preserveOutputOnRerun: !!spec.outputOnly,
-    choices: spec.choices
-      ? spec.choices.map((value, i) => ({
-          fieldValue: value,
-          fieldValueLabel: null,
-          sequence: i,
-          useFieldValueForLabel: true,
-        }))
-      : null,
-    intFieldMin: spec.intMin ?? null,
-    intFieldMax: spec.intMax ?? null,
-    textType: spec.type === "Script" ? "JSON" : spec.type === "Text" ? "Plain" : null,
-    allowMultipleChoices: false,
-    allowEmptyChoice: false,
-    defaultListView: false,
+    sysId: stableSysId("field", spec.name),
+    textType: textType(spec),
   };
 }
 
-/** The task template in the controller's export format. */
-export function buildTemplate(): Template {
+/** The icon's facts as the export records them (the file is template/template_icon.png). */
+export interface IconFacts {
+  readonly size: number;
+}
+
+export const ICON_FILENAME = "template_icon.png";
+/** Fixed, so the template does not change with the build date. */
+const ICON_DATE = "2026-01-01 00:00:00";
+/** Release levels in the export's four-part form. */
+export const MIN_RELEASE_LEVEL = "7.2.0.0";
+export const EXPORT_RELEASE_LEVEL = "7.2.0.0";
+
+/** The task template in the controller's export format, with every key a real export has. */
+export function buildTemplate(icon: IconFacts): Template {
   return {
-    name: TEMPLATE_NAME,
+    agent: null,
+    agentCluster: null,
+    agentClusterVar: null,
+    agentFieldsRestriction: "No Restriction",
+    agentType: "Any",
+    agentVar: null,
+    alwaysCancelOnFinish: false,
+    autoCleanup: false,
+    automaticOutputRetrievalFieldsRestriction: "No Restriction",
+    broadcastCluster: null,
+    broadcastClusterVar: null,
+    commands: [],
+    createConsole: false,
+    credentialFieldsRestriction: "No Restriction",
+    credentials: null,
+    credentialsVar: null,
     description:
       "Start AWS Step Functions executions, supervise them to the end and hand the result to the next task.",
-    templateType: "Extension",
-    extension: EXTENSION_NAME,
-    variablePrefix: "ue_aws_sfn",
-    agentType: "Any",
-    useCommonScript: false,
-    script: null,
-    scriptWindows: null,
-    scriptUnix: null,
+    desktopInteract: false,
+    elevateUser: false,
     environment: [],
-    runtimeDir: null,
-    sendEnvironment: false,
-    sendVariables: false,
-    outputType: "STDOUT",
-    outputReturnType: "NONE",
-    outputReturnFile: null,
-    outputReturnSline: "1",
-    outputReturnNline: "100",
-    outputReturnText: null,
-    outputFailureOnly: false,
-    automaticOutputRetrieval: "STDERR",
-    waitForOutput: false,
-    exitCodeProcessing: "Success Exitcode Range",
-    exitCodes: "0",
+    environmentVariablesFieldsRestriction: "No Restriction",
+    events: [],
     exitCodeOutput: null,
+    exitCodeProcessing: "Success Exitcode Range",
+    exitCodeProcessingFieldsRestriction: "No Restriction",
     exitCodeText: null,
-    minReleaseLevel: "7.2",
-    iconFilename: "template_icon.png",
-    iconFilesize: null,
-    iconDateCreated: null,
-    sysId: null,
-    fields: FIELDS.map((spec, i) => toTemplateField(spec, i + 1)),
+    exitCodes: "0",
+    exportReleaseLevel: EXPORT_RELEASE_LEVEL,
+    extension: EXTENSION_NAME,
+    fields: FIELDS.map((spec, i) => toTemplateField(spec, i)),
+    iconDateCreated: ICON_DATE,
+    iconFilename: ICON_FILENAME,
+    iconFilesize: icon.size,
+    logLevel: "Info",
+    minReleaseLevel: MIN_RELEASE_LEVEL,
+    name: TEMPLATE_NAME,
+    outputConditionOperator: "=",
+    outputConditionStrategy: "Match Any",
+    outputConditionValue: null,
+    outputContentType: null,
+    outputFailureOnly: false,
+    outputPathExpression: null,
+    outputReturnFile: null,
+    outputReturnNline: "100",
+    outputReturnSline: "1",
+    outputReturnText: null,
+    // Standard output and standard error both kept with the task instance.
+    outputReturnType: "OUTERR",
+    outputType: "STDOUT",
+    retainSysIds: true,
+    runtimeDir: null,
+    script: null,
+    scriptTypeWindows: null,
+    scriptUnix: null,
+    scriptWindows: null,
+    sendVariables: "None",
+    sysId: stableSysId("template"),
+    templateType: "Extension",
+    useCommonScript: false,
+    variablePrefix: "ue_aws_sfn",
+    waitForOutput: false,
   };
 }
 
@@ -155,20 +224,52 @@ function visibilityChain(spec: FieldSpec): FieldCondition[] {
   return chain;
 }
 
-/** The extension metadata shipped inside extension_archive.zip. */
-export function buildExtensionMetadata(): Record<string, Json> {
-  return {
-    extension: {
-      name: EXTENSION_NAME,
-      version: VERSION,
-      template: TEMPLATE_NAME,
-      api_level: "1.0",
-      runtime: { name: "node", version: ">=20" },
-      entrypoint: BUNDLE_NAME,
-      description: "Start, supervise and report AWS Step Functions executions.",
-    },
-    owner: { name: "ue-aws-stepfunctions maintainers" },
-  };
+/** Quote a string for YAML (JSON strings are valid YAML double-quoted scalars). */
+function yamlString(text: string): string {
+  return JSON.stringify(text);
+}
+
+/** extension.yml, at the root of extension_archive.zip (the layout of a real archive). */
+export function buildExtensionYml(): string {
+  return [
+    "extension:",
+    `  name: ${EXTENSION_NAME}`,
+    `  version: ${VERSION}`,
+    `  api_level: ${API_LEVEL}`,
+    `  requires_python: ${yamlString(">=3.7")}`,
+    "owner:",
+    `  name: ${yamlString("ue-aws-stepfunctions maintainers")}`,
+    `  organization: ${yamlString("ue-aws-stepfunctions")}`,
+    `comments: ${yamlString("Starts, supervises and reports AWS Step Functions executions; the Python bridge runs the bundled Node.js program (Node.js 20 or newer on the agent).")}`,
+    "",
+  ].join("\n");
+}
+
+export const BRIDGE_PATH = "src/bridge/extension.py";
+export const BRIDGE_START =
+  "# catalog:start (generated from src/fields/catalog.ts by npm run generate)";
+export const BRIDGE_END = "# catalog:end";
+
+/** The bridge's generated constants: names only, no field rules. */
+export function buildBridgeConstants(): string {
+  const tuple = (names: string[]) =>
+    names.length === 0 ? "()" : `(\n${names.map((n) => `    ${JSON.stringify(n)},`).join("\n")}\n)`;
+  return [
+    BRIDGE_START,
+    `EXTENSION_NAME = ${JSON.stringify(EXTENSION_NAME)}`,
+    `VERSION = ${JSON.stringify(VERSION)}`,
+    `BUNDLE_NAME = ${JSON.stringify(BUNDLE_NAME)}`,
+    `OUTPUT_FIELDS = ${tuple(OUTPUT_FIELDS.map((f) => f.name))}`,
+    BRIDGE_END,
+  ].join("\n");
+}
+
+/** Replace the generated block of extension.py (between the markers). */
+export function spliceBridgeConstants(source: string): string {
+  const start = source.indexOf(BRIDGE_START);
+  const end = source.indexOf(BRIDGE_END);
+  if (start < 0 || end < start) throw new Error(`${BRIDGE_PATH} has no catalog markers`);
+  return source.slice(0, start) + buildBridgeConstants() + source.slice(end + BRIDGE_END.length);
 }
 
 /** JSON Schema of the field values the program accepts (defaults applied, empty values removed). */
@@ -363,11 +464,11 @@ export function spliceFieldTable(readme: string): string {
 }
 
 /** Path (from the project root) to content, for every derived file. */
-export function derivedFiles(): Record<string, string> {
+export function derivedFiles(icon: IconFacts): Record<string, string> {
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
   return {
-    "template/template.json": json(buildTemplate()),
-    "template/extension.json": json(buildExtensionMetadata()),
+    "template/template.json": json(buildTemplate(icon)),
+    "template/extension.yml": buildExtensionYml(),
     "schemas/fields.schema.json": json(buildFieldsSchema()),
     "schemas/extension-output.schema.json": json(buildOutputSchema()),
     "src/generated/validators.cjs": buildValidatorsModule(),

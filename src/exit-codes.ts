@@ -14,6 +14,10 @@ export const EXIT = {
   maximumWaitReached: 26,
   cancelled: 27,
   statusUnavailable: 28,
+  /** Set by the Python bridge: no Node.js 20 or newer on the agent. */
+  nodeUnavailable: 29,
+  /** Set by the Python bridge: the program could not be run or ended without a usable document. */
+  bridgeError: 30,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -36,4 +40,6 @@ export const STATUS_WORD: Record<ExitCode, string> = {
   26: "FAIL",
   27: "CANCELLED",
   28: "STATUS_UNAVAILABLE",
+  29: "NODE_UNAVAILABLE",
+  30: "BRIDGE_ERROR",
 };

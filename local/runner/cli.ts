@@ -7,9 +7,9 @@
  *
  * Options: --package ZIP (default: the built package in dist/), --credentials FILE
  * (default: the workflow's credentialsFile), --state-dir DIR (default .tmp/runner, where
- * runs are saved for rerun), --grace-seconds N (SIGTERM to SIGKILL, default 10),
+ * runs are saved for rerun), --grace-seconds N (extension_cancel to SIGKILL, default 60),
  * --no-logs, --no-extension-output.
- * Ctrl-C cancels the running task (SIGTERM) and stops the workflow.
+ * Ctrl-C cancels the running task (extension_cancel) and stops the workflow.
  * Exit code: 0 when the workflow ends Success, 1 Failed, 130 Cancelled, 2 bad usage.
  */
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
@@ -104,7 +104,7 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
   let interrupts = 0;
   const onInterrupt = () => {
     interrupts += 1;
-    out(interrupts === 1 ? "\nCtrl-C: cancelling the running task (SIGTERM)\n" : "\nCtrl-C again: the task is killed after its grace period\n");
+    out(interrupts === 1 ? "\nCtrl-C: cancelling the running task (extension_cancel)\n" : "\nCtrl-C again: the task is killed after its grace period\n");
     run?.cancel("cancelled by the operator (Ctrl-C)");
   };
   process.on("SIGINT", onInterrupt);

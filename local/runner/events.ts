@@ -12,14 +12,16 @@ export interface TaskIdentity {
 
 export interface TaskResult extends TaskIdentity {
   readonly state: TaskState;
-  /** The program's exit code; null when it never started or died by a signal. */
+  /** The ExtensionResult's rc (the program's exit code); null when there was no result. */
   readonly exitCode: number | null;
+  /** The ExtensionResult's message (the status description), or null. */
+  readonly message: string | null;
   readonly signal: string | null;
   /** Why the task was cancelled ("timeout after 120 s", "operator"), or null. */
   readonly cancelReason: string | null;
   /** Output-only field values after the run (later updates win). */
   readonly outputFields: Readonly<Record<string, unknown>>;
-  /** The extension output document, or null when the program wrote none (or not JSON). */
+  /** The extension output document (unv_output parsed), or null when none or not JSON. */
   readonly extensionOutput: unknown;
   /** Why the task could not start, or what was wrong with its outputs. */
   readonly problems: readonly string[];
@@ -54,7 +56,12 @@ export type RunnerEvent =
     }
   | { type: "output-field"; task: TaskIdentity; name: string; value: unknown }
   | { type: "log"; task: TaskIdentity; stream: "stdout" | "stderr"; line: string }
-  | { type: "cancel-requested"; task: TaskIdentity; reason: string; signal: "SIGTERM" | "SIGKILL" }
+  | {
+      type: "cancel-requested";
+      task: TaskIdentity;
+      reason: string;
+      how: "extension_cancel" | "SIGKILL";
+    }
   | { type: "warning"; task?: TaskIdentity; message: string }
   | { type: "task-finished"; result: TaskResult }
   | { type: "task-skipped"; workflow: string; task: string; reason: string }

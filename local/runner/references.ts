@@ -1,6 +1,9 @@
 /**
  * References inside task definitions, resolved just before a task launches:
  *
+ *   ${_outputJsonPathFromTask('NAME','EXTENSION','JSONPATH')}
+ *                                       a JSON path into an earlier task's extension
+ *                                       output, written as the controller writes it
  *   ${vars.NAME}                        a workflow variable
  *   ${tasks.NAME.output:JSONPATH}       a JSON path into an earlier task's extension output
  *   ${tasks.NAME.output}                the whole extension output document
@@ -38,6 +41,11 @@ const NAME = "[A-Za-z0-9_-]+";
 const VAR_RE = /^vars\.([A-Za-z_][A-Za-z0-9_]*)$/;
 const TASK_PATH_RE = new RegExp(`^tasks\\.(${NAME})\\.(output|outputFields)(?::(.+))?$`, "s");
 const TASK_SCALAR_RE = new RegExp(`^tasks\\.(${NAME})\\.(exitCode|state)$`);
+/** The controller's function: _outputJsonPathFromTask('<task>', 'EXTENSION', '<JSON path>'). */
+const CONTROLLER_RE = new RegExp(
+  `^_outputJsonPathFromTask\\(\\s*'(${NAME})'\\s*,\\s*'([A-Z]+)'\\s*,\\s*'(.+)'\\s*\\)$`,
+  "s",
+);
 
 /** Index just past the "}" that closes a reference whose body starts at `start`. */
 function closingBrace(text: string, start: number): number {
@@ -61,6 +69,13 @@ function closingBrace(text: string, start: number): number {
 
 function parseReference(body: string): Reference | string {
   const text = "${" + body + "}";
+  const c = CONTROLLER_RE.exec(body);
+  if (c?.[1] && c[3]) {
+    if (c[2] !== "EXTENSION") {
+      return `${text}: only the EXTENSION output type is kept by this runner (got '${c[2]}')`;
+    }
+    return { kind: "task", task: c[1], source: "output", path: c[3].trim(), text };
+  }
   const v = VAR_RE.exec(body);
   if (v?.[1]) return { kind: "var", name: v[1], text };
   const p = TASK_PATH_RE.exec(body);
@@ -68,8 +83,9 @@ function parseReference(body: string): Reference | string {
     return { kind: "task", task: p[1], source: p[2], path: p[3]?.trim() || "$", text };
   }
   const s = TASK_SCALAR_RE.exec(body);
-  if (s?.[1] && (s[2] === "exitCode" || s[2] === "state")) return { kind: "task", task: s[1], source: s[2], text };
-  return `${text} is not a reference: use \${vars.NAME}, \${tasks.NAME.output:$.json.path}, \${tasks.NAME.outputFields:$.field}, \${tasks.NAME.exitCode} or \${tasks.NAME.state}`;
+  if (s?.[1] && (s[2] === "exitCode" || s[2] === "state"))
+    return { kind: "task", task: s[1], source: s[2], text };
+  return `${text} is not a reference: use \${_outputJsonPathFromTask('NAME','EXTENSION','$.json.path')}, \${vars.NAME}, \${tasks.NAME.output:$.json.path}, \${tasks.NAME.outputFields:$.field}, \${tasks.NAME.exitCode} or \${tasks.NAME.state}`;
 }
 
 /** Split a string into literal text and references; problems are appended to `problems`. */
@@ -118,13 +134,18 @@ export function referencesIn(value: unknown): Reference[] {
   return found;
 }
 
-function lookup(ref: Reference, scope: ReferenceScope): { ok: true; value: unknown } | { ok: false; reason: string } {
+function lookup(
+  ref: Reference,
+  scope: ReferenceScope,
+): { ok: true; value: unknown } | { ok: false; reason: string } {
   if (ref.kind === "var") {
-    if (!Object.hasOwn(scope.vars, ref.name)) return { ok: false, reason: `${ref.text}: no variable ${ref.name}` };
+    if (!Object.hasOwn(scope.vars, ref.name))
+      return { ok: false, reason: `${ref.text}: no variable ${ref.name}` };
     return { ok: true, value: scope.vars[ref.name] };
   }
   const task = scope.task(ref.task);
-  if (!task) return { ok: false, reason: `${ref.text}: task ${ref.task} has not run before this one` };
+  if (!task)
+    return { ok: false, reason: `${ref.text}: task ${ref.task} has not run before this one` };
   switch (ref.source) {
     case "exitCode":
       return { ok: true, value: task.exitCode };
@@ -137,7 +158,9 @@ function lookup(ref: Reference, scope: ReferenceScope): { ok: true; value: unkno
         return { ok: false, reason: `${ref.text}: task ${ref.task} left no extension output` };
       }
       const result = queryJsonPath(doc, ref.path);
-      return result.found ? { ok: true, value: result.value } : { ok: false, reason: `${ref.text}: ${result.reason}` };
+      return result.found
+        ? { ok: true, value: result.value }
+        : { ok: false, reason: `${ref.text}: ${result.reason}` };
     }
   }
 }
@@ -149,7 +172,11 @@ function asText(value: unknown): string {
 }
 
 /** Resolve every reference in a value; problems (one per failed reference) go to `problems`. */
-export function resolveReferences(value: unknown, scope: ReferenceScope, problems: string[]): unknown {
+export function resolveReferences(
+  value: unknown,
+  scope: ReferenceScope,
+  problems: string[],
+): unknown {
   if (typeof value === "string") {
     const segments = parseTemplateString(value, problems);
     const only = segments[0];

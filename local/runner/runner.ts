@@ -1,9 +1,10 @@
 /**
  * The controller runner: loads a built template package and runs task instances of its
  * template as the controller and an agent would: the form's rules applied to the
- * definition, the program launched with the contract of SPEC 3.2, output-only fields shown
- * as they arrive, the extension output collected, the template's exit-code processing
- * applied; cancel sends SIGTERM, rerun counts executions.
+ * definition, the package's extension.py run in Python through a stand-in of the agent's
+ * extension API, output-only fields shown as they arrive, the ExtensionResult collected,
+ * the template's exit-code processing applied; cancel calls extension_cancel, rerun counts
+ * executions.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -16,7 +17,7 @@ import type { EventListener, RunnerEvent, TaskIdentity, TaskResult, TaskState } 
 import { isSuccessExitCode } from "./exit-code-processing.ts";
 import { checkFieldNames, maskedValues, prepareFields } from "./fields.ts";
 import { type LoadedPackage, loadPackage } from "./package.ts";
-import { type RunningProgram, startProgram } from "./program.ts";
+import { findPython, PYTHON_SETTING, type RunningExtension, startExtension } from "./agent.ts";
 import { type ReferenceScope, resolveReferences } from "./references.ts";
 
 /** A task as written in a task or workflow file. */
@@ -48,10 +49,14 @@ export interface RunnerOptions {
   packagePath: string;
   /** Credentials that definitions name with { "$credential": name }. */
   credentials?: CredentialStore;
-  /** The environment the agent passes on to the program (default: this process's). */
+  /** The agent's environment, which extension.py and the program see (default: this process's). */
   env?: NodeJS.ProcessEnv;
-  /** Grace period between SIGTERM and SIGKILL on cancel (default 10 s). */
+  /** How long after extension_cancel the extension's process is killed (default 60 s). */
   cancelGraceMs?: number;
+  /** Import extension.py from inside extension_archive.zip (default) or from the unpacked folder. */
+  archive?: "zip" | "folder";
+  /** The Python interpreter (default: see findPython). */
+  python?: string;
   onEvent?: EventListener;
 }
 
@@ -63,7 +68,7 @@ export interface LaunchOptions {
 
 export interface TaskHandle {
   readonly instanceId: string;
-  /** Cancel the run: SIGTERM, then SIGKILL after the grace period. */
+  /** Cancel the run: extension_cancel, then SIGKILL after the grace period. */
   cancel(reason?: string): void;
   readonly result: Promise<TaskResult>;
 }
@@ -79,17 +84,24 @@ export class ControllerRunner {
   readonly #credentials: CredentialStore;
   readonly #env: NodeJS.ProcessEnv;
   readonly #cancelGraceMs: number;
+  readonly #archivePath: string;
+  readonly #python: string | null;
   readonly #workDir: string;
   readonly #listeners = new Set<EventListener>();
   readonly #instances = new Map<string, TaskInstanceRecord>();
-  readonly #running = new Map<string, { cancel(reason: string): void; result?: Promise<TaskResult> }>();
+  readonly #running = new Map<
+    string,
+    { cancel(reason: string): void; result?: Promise<TaskResult> }
+  >();
 
   private constructor(pkg: LoadedPackage, workDir: string, options: RunnerOptions) {
     this.package = pkg;
     this.#workDir = workDir;
     this.#credentials = options.credentials ?? new Map();
     this.#env = options.env ?? process.env;
-    this.#cancelGraceMs = options.cancelGraceMs ?? 10_000;
+    this.#cancelGraceMs = options.cancelGraceMs ?? 60_000;
+    this.#archivePath = options.archive === "folder" ? pkg.dir : pkg.archivePath;
+    this.#python = options.python ?? findPython();
     if (options.onEvent) this.#listeners.add(options.onEvent);
   }
 
@@ -129,15 +141,22 @@ export class ControllerRunner {
       problems.push(`name ${JSON.stringify(definition.name)}: use letters, digits, "-" and "_"`);
     }
     if (definition.template !== undefined && definition.template !== this.template.name) {
-      problems.push(`template "${definition.template}": the package holds template "${this.template.name}"`);
+      problems.push(
+        `template "${definition.template}": the package holds template "${this.template.name}"`,
+      );
     }
-    if (typeof definition.fields !== "object" || definition.fields === null || Array.isArray(definition.fields)) {
+    if (
+      typeof definition.fields !== "object" ||
+      definition.fields === null ||
+      Array.isArray(definition.fields)
+    ) {
       problems.push(`fields: expected an object of field values by field name`);
     } else {
       problems.push(...checkFieldNames(this.template, definition.fields));
     }
     const t = definition.timeoutSeconds;
-    if (t !== undefined && (typeof t !== "number" || !(t > 0))) problems.push(`timeoutSeconds: expected a positive number`);
+    if (t !== undefined && (typeof t !== "number" || !(t > 0)))
+      problems.push(`timeoutSeconds: expected a positive number`);
     if (problems.length > 0) throw new DefinitionError(where, problems);
   }
 
@@ -152,7 +171,9 @@ export class ControllerRunner {
       instanceId: options.instanceId ?? newInstanceId(),
       executionCount: 1,
       fields,
-      ...(definition.timeoutSeconds !== undefined ? { timeoutSeconds: definition.timeoutSeconds } : {}),
+      ...(definition.timeoutSeconds !== undefined
+        ? { timeoutSeconds: definition.timeoutSeconds }
+        : {}),
       outputFields: {},
       lastResult: null,
     };
@@ -164,7 +185,8 @@ export class ControllerRunner {
   rerun(instanceId: string): TaskHandle {
     const record = this.#instances.get(instanceId);
     if (!record) throw new Error(`no task instance ${instanceId}`);
-    if (this.#running.has(instanceId)) throw new Error(`task instance ${instanceId} is still running`);
+    if (this.#running.has(instanceId))
+      throw new Error(`task instance ${instanceId} is still running`);
     record.executionCount += 1;
     return this.#start(record, [], true);
   }
@@ -191,7 +213,10 @@ export class ControllerRunner {
 
   /** Take back a task instance saved earlier, so it can be rerun. */
   restore(record: TaskInstanceRecord): void {
-    this.#instances.set(record.instanceId, JSON.parse(JSON.stringify(record)) as TaskInstanceRecord);
+    this.#instances.set(
+      record.instanceId,
+      JSON.parse(JSON.stringify(record)) as TaskInstanceRecord,
+    );
   }
 
   /** Cancel what still runs and remove the unpacked package and run folders. */
@@ -206,7 +231,11 @@ export class ControllerRunner {
       task: (name) => {
         let latest: TaskResult | null = null;
         for (const r of this.#instances.values()) {
-          if (r.name === name && r.lastResult && (!latest || r.lastResult.finishedAt >= latest.finishedAt)) {
+          if (
+            r.name === name &&
+            r.lastResult &&
+            (!latest || r.lastResult.finishedAt >= latest.finishedAt)
+          ) {
             latest = r.lastResult;
           }
         }
@@ -216,7 +245,7 @@ export class ControllerRunner {
   }
 
   #start(record: TaskInstanceRecord, referenceProblems: string[], isRerun: boolean): TaskHandle {
-    let program: RunningProgram | null = null;
+    let program: RunningExtension | null = null;
     let cancelled: string | null = null;
     let finished = false;
     const control = {
@@ -246,6 +275,7 @@ export class ControllerRunner {
           ...task,
           state: "Start Failure",
           exitCode: null,
+          message: null,
           signal: null,
           cancelReason: null,
           outputFields: { ...record.outputFields },
@@ -259,7 +289,11 @@ export class ControllerRunner {
       const cleared: string[] = [];
       if (isRerun) {
         for (const field of this.template.fields) {
-          if (field.fieldRestriction === "Output Only" && !field.preserveOutputOnRerun && field.name in record.outputFields) {
+          if (
+            field.fieldRestriction === "Output Only" &&
+            !field.preserveOutputOnRerun &&
+            field.name in record.outputFields
+          ) {
             delete record.outputFields[field.name];
             cleared.push(field.name);
           }
@@ -270,13 +304,18 @@ export class ControllerRunner {
       if (prepared.problems.length > 0) return startFailure(prepared.problems);
       if (cancelled !== null) return startFailure([`cancelled before it started (${cancelled})`]);
 
-      const runDir = join(this.#workDir, `${record.name}-${record.instanceId.slice(0, 8)}-${record.executionCount}`);
+      if (this.#python === null) {
+        return startFailure([
+          `no Python interpreter: put python3 on PATH or set ${PYTHON_SETTING}`,
+        ]);
+      }
       try {
-        program = await startProgram({
-          programPath: this.package.programPath,
+        program = await startExtension({
+          python: this.#python,
+          archivePath: this.#archivePath,
+          template: this.template,
           task,
           fields: prepared.values,
-          runDir,
           env: this.#env,
           secrets: prepared.secrets,
           cancelGraceMs: this.#cancelGraceMs,
@@ -286,7 +325,9 @@ export class ControllerRunner {
           },
         });
       } catch (error) {
-        return startFailure([`could not launch the program: ${(error as Error).message}`]);
+        return startFailure([
+          `could not start extension.py in ${this.#python}: ${(error as Error).message}`,
+        ]);
       }
       this.emit({
         type: "task-started",
@@ -299,20 +340,25 @@ export class ControllerRunner {
       if (cancelled !== null) program.cancel(cancelled);
       const timeout =
         record.timeoutSeconds !== undefined
-          ? setTimeout(() => control.cancel(`timeout after ${record.timeoutSeconds} s`), record.timeoutSeconds * 1000)
+          ? setTimeout(
+              () => control.cancel(`timeout after ${record.timeoutSeconds} s`),
+              record.timeoutSeconds * 1000,
+            )
           : undefined;
       const outcome = await program.done;
       clearTimeout(timeout);
 
+      // A cancelled instance ends Cancelled whatever the exit code, as in the controller.
       let state: TaskState;
-      if (outcome.problems.some((p) => p.startsWith("the program could not start"))) state = "Start Failure";
-      else if (outcome.exitCode !== null && isSuccessExitCode(this.template, outcome.exitCode)) state = "Success";
-      else if (outcome.cancelReason !== null) state = "Cancelled";
+      if (outcome.cancelReason !== null) state = "Cancelled";
+      else if (outcome.exitCode !== null && isSuccessExitCode(this.template, outcome.exitCode))
+        state = "Success";
       else state = "Failed";
       return finish({
         ...task,
         state,
         exitCode: outcome.exitCode,
+        message: outcome.message,
         signal: outcome.signal,
         cancelReason: outcome.cancelReason,
         outputFields: { ...record.outputFields },
@@ -323,6 +369,10 @@ export class ControllerRunner {
       });
     })();
     if (!finished) this.#running.set(record.instanceId, { ...control, result });
-    return { instanceId: record.instanceId, cancel: (reason = "cancelled by the operator") => control.cancel(reason), result };
+    return {
+      instanceId: record.instanceId,
+      cancel: (reason = "cancelled by the operator") => control.cancel(reason),
+      result,
+    };
   }
 }

@@ -39,6 +39,18 @@ export interface FieldSpec {
   readonly preserveValueIfHidden?: boolean;
   /** Holds a secret: masked in every output. */
   readonly secret?: boolean;
+  /** Text type as the export names it (default: "JSON" for Script, "Plain" otherwise). */
+  readonly textType?: string;
+  /** Form layout; absent parts default to a row of its own across both columns. */
+  readonly layout?: FieldLayout;
+}
+
+/** Where a field sits on the task form. */
+export interface FieldLayout {
+  readonly startRow?: boolean;
+  readonly endRow?: boolean;
+  readonly columnSpan?: 1 | 2;
+  readonly noSpaceIfHidden?: boolean;
 }
 
 export const ACTIONS = {

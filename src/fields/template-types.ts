@@ -4,36 +4,50 @@ export interface TemplateChoice {
   fieldValue: string;
   fieldValueLabel: string | null;
   sequence: number;
+  sysId: string | null;
   useFieldValueForLabel: boolean;
 }
 
+/** One field of the export, with every key a real export carries (keys in export order). */
 export interface TemplateField {
-  name: string;
-  label: string;
-  hint: string | null;
-  sequence: number;
-  fieldType: string;
-  fieldMapping: string;
-  fieldValue: string | null;
+  arrayNameTitle: string | null;
+  arrayValueTitle: string | null;
+  booleanNoValue: string | null;
+  booleanValueType: string;
+  booleanYesValue: string | null;
+  choiceAllowEmpty: boolean;
+  choiceAllowMultiple: boolean;
+  choiceDynamic: boolean;
+  choiceFields: string[];
+  choiceSortOption: string;
+  choices: TemplateChoice[];
+  defaultListView: boolean;
   fieldLength: number | null;
-  required: boolean;
-  requireIfVisible: boolean;
+  fieldMapping: string;
+  fieldRestriction: "No Restriction" | "Output Only";
+  fieldType: string;
+  /** The default as the form holds it: a string (Booleans "true" / "false"), or null. */
+  fieldValue: string | null;
+  formColumnSpan: number;
+  formEndRow: boolean;
+  formStartRow: boolean;
+  hint: string | null;
+  intFieldMax: number | null;
+  intFieldMin: number | null;
+  label: string;
+  name: string;
+  noSpaceIfHidden: boolean;
+  preserveOutputOnRerun: boolean;
+  preserveValueIfHidden: boolean;
   requireIfField: string | null;
   requireIfFieldValue: string | null;
+  requireIfVisible: boolean;
+  required: boolean;
+  sequence: number;
   showIfField: string | null;
   showIfFieldValue: string | null;
-  noSpaceIfHidden: boolean;
-  preserveValueIfHidden: boolean;
-  fieldRestriction: "No Restriction" | "Output Only";
-  preserveOutputOnRerun: boolean;
-  choices: TemplateChoice[] | null;
-  intFieldMin: number | null;
-  intFieldMax: number | null;
-  textType: string | null;
-  allowMultipleChoices: boolean;
-  allowEmptyChoice: boolean;
-  defaultListView: boolean;
   sysId: string | null;
+  textType: string;
 }
 
 export interface Template {

@@ -2,11 +2,17 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { derivedFiles, spliceFieldTable } from "../../build/generators.ts";
+import { iconFacts } from "../../build/generate.ts";
+import {
+  BRIDGE_PATH,
+  derivedFiles,
+  spliceBridgeConstants,
+  spliceFieldTable,
+} from "../../build/generators.ts";
 import { ROOT } from "../helpers/paths.ts";
 
 test("every file derived from the field catalog is up to date (run npm run generate)", async () => {
-  const expected = derivedFiles();
+  const expected = derivedFiles(await iconFacts(ROOT));
   assert.ok(Object.keys(expected).length >= 5);
   for (const [path, content] of Object.entries(expected)) {
     const onDisk = await readFile(join(ROOT, path), "utf8");
@@ -18,4 +24,10 @@ test("the README's field table is up to date (run npm run generate)", async () =
   const readme = await readFile(join(ROOT, "README.md"), "utf8");
   assert.equal(readme, spliceFieldTable(readme), "README.md field table is stale");
   assert.match(readme, /\| `state_machine_arn` \| State Machine ARN \|/);
+});
+
+test("the bridge's field names are up to date (run npm run generate)", async () => {
+  const source = await readFile(join(ROOT, BRIDGE_PATH), "utf8");
+  assert.equal(source, spliceBridgeConstants(source), `${BRIDGE_PATH} catalog block is stale`);
+  assert.match(source, /OUTPUT_FIELDS = \(\n {4}"execution_arn",/);
 });

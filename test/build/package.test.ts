@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import pkg from "../../package.json" with { type: "json" };
 import { packageRoot } from "../../build/build.ts";
+import { parseExtensionYml } from "../../local/runner/package.ts";
 import { readZip } from "../../local/zip.ts";
 import { PACKAGE_ZIP, ROOT, requireBuilt } from "../helpers/paths.ts";
 
@@ -44,17 +45,41 @@ describe("the importable package", () => {
     assert.deepEqual(icon.subarray(1, 4).toString(), "PNG");
   });
 
-  test("extension archive holds the bundle, the metadata and the licence notices", () => {
+  test("extension archive has a real archive's layout: the bridge at its root, the bundle, the notices", async () => {
     assert.deepEqual([...archive.keys()].sort(), [
       "LICENSE",
       "THIRD_PARTY_LICENSES.txt",
-      "extension.json",
+      "__init__.py",
+      "extension.py",
+      "extension.yml",
       "ue-aws-stepfunctions.cjs",
     ]);
-    const meta = JSON.parse(archive.get("extension.json")?.toString() ?? "{}");
-    assert.equal(meta.extension.name, "ue-aws-stepfunctions");
-    assert.equal(meta.extension.version, pkg.version);
-    assert.equal(meta.extension.entrypoint, "ue-aws-stepfunctions.cjs");
+    assert.deepEqual(
+      archive.get("extension.py"),
+      await readFile(join(ROOT, "src/bridge/extension.py")),
+    );
+    assert.deepEqual(parseExtensionYml(archive.get("extension.yml")?.toString() ?? ""), {
+      name: "ue-aws-stepfunctions",
+      version: pkg.version,
+    });
+  });
+
+  test("extension.yml carries the keys of a real one, and nothing invented", async () => {
+    const keys = (text: string) =>
+      text
+        .split(/\r?\n/)
+        .filter((line) => /^\s*[a-z_]+:/.test(line))
+        .map((line) =>
+          line
+            .replace(/:.*$/, "")
+            .replace(/^(\s+)/, "$1")
+            .trimEnd(),
+        );
+    const real = await readFile(
+      join(ROOT, "..", "shared", "reference", "real-exports", "aws-m2.extension.yml"),
+      "utf8",
+    );
+    assert.deepEqual(keys(archive.get("extension.yml")?.toString() ?? ""), keys(real));
   });
 
   test("licence notices name every third-party package that is bundled", async () => {

@@ -1,6 +1,7 @@
 /**
  * A template package for the runner's own tests: the same zip layout as the real build,
- * the product template (or a variant), and the contract-following TEST FIXTURE program
+ * the product template (or a variant), the real bridge (extension.py, extension.yml,
+ * __init__.py), and the contract-following TEST FIXTURE program
  * test/fixtures/contract-program.cjs in place of the bundle.
  */
 import { createWriteStream } from "node:fs";
@@ -10,7 +11,7 @@ import yazl from "yazl";
 import type { Template } from "../../src/fields/template-types.ts";
 import { ROOT } from "./paths.ts";
 
-export const FIXTURE_ENTRYPOINT = "contract-fixture.cjs";
+import { BUNDLE_NAME } from "../../build/generators.ts";
 
 export async function productTemplate(): Promise<Template> {
   return JSON.parse(await readFile(join(ROOT, "template/template.json"), "utf8")) as Template;
@@ -26,14 +27,20 @@ async function zip(entries: Array<[string, Buffer]>): Promise<Buffer> {
 }
 
 /** Write a fixture package into `dir`; returns its path. */
-export async function buildFixturePackage(dir: string, template?: Template): Promise<string> {
+export async function buildFixturePackage(
+  dir: string,
+  template?: Template,
+  omitFromArchive: readonly string[] = [],
+): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const meta = JSON.parse(await readFile(join(ROOT, "template/extension.json"), "utf8"));
-  meta.extension.entrypoint = FIXTURE_ENTRYPOINT;
-  const archive = await zip([
-    [FIXTURE_ENTRYPOINT, await readFile(join(ROOT, "test/fixtures/contract-program.cjs"))],
-    ["extension.json", Buffer.from(JSON.stringify(meta))],
-  ]);
+  const archive = await zip(
+    [
+      ["extension.yml", await readFile(join(ROOT, "template/extension.yml"))],
+      ["extension.py", await readFile(join(ROOT, "src/bridge/extension.py"))],
+      ["__init__.py", await readFile(join(ROOT, "src/bridge/__init__.py"))],
+      [BUNDLE_NAME, await readFile(join(ROOT, "test/fixtures/contract-program.cjs"))],
+    ].filter(([name]) => !omitFromArchive.includes(name as string)) as Array<[string, Buffer]>,
+  );
   const target = join(dir, "unv_tmplt_contract-fixture.zip");
   const outer = await zip([
     ["template.json", Buffer.from(JSON.stringify(template ?? (await productTemplate())))],

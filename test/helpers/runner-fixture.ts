@@ -23,30 +23,41 @@ export interface FixtureRunner {
     count: number,
   ): Promise<{
     env: Record<string, string>;
+    /** The program's whole environment and argv (node, bundle path, arguments). */
+    allEnv: Record<string, string>;
+    argv: string[];
     fields: Record<string, unknown>;
     fieldsFileMode: string;
   }>;
   close(): Promise<void>;
 }
 
+export interface FixtureOptions {
+  template?: Template;
+  cancelGraceMs?: number;
+  /** How long the bridge waits after forwarding a cancel (its agent-side setting). */
+  bridgeCancelWaitSeconds?: number;
+  archive?: "zip" | "folder";
+  /** Archive entries left out (to make a broken package). */
+  omitFromArchive?: readonly string[];
+  /** Extra agent environment (undefined removes a variable). */
+  env?: Record<string, string | undefined>;
+}
+
 export async function openFixtureRunner(
   plan: Record<string, unknown> = {},
-  options: { template?: Template; cancelGraceMs?: number } = {},
+  options: FixtureOptions = {},
 ): Promise<FixtureRunner> {
   const dir = await mkdtemp(join(tmpdir(), "ue-runner-test-"));
-  const packagePath = await buildFixturePackage(dir, options.template);
+  const packagePath = await buildFixturePackage(dir, options.template, options.omitFromArchive);
   await writeFile(join(dir, "plan.json"), JSON.stringify(plan));
   const events: RunnerEvent[] = [];
   const runner = await ControllerRunner.open({
     packagePath,
     credentials: TEST_CREDENTIALS,
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      FIXTURE_PLAN: join(dir, "plan.json"),
-      FIXTURE_RECORD_DIR: dir,
-      UE_FIELD_REGION: "stray",
-    },
-    cancelGraceMs: options.cancelGraceMs ?? 5000,
+    env: agentEnv(dir, options),
+    cancelGraceMs: options.cancelGraceMs ?? 20_000,
+    ...(options.archive ? { archive: options.archive } : {}),
     onEvent: (e) => events.push(e),
   });
   return {
@@ -60,6 +71,23 @@ export async function openFixtureRunner(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The agent's environment for fixture runs: a private bridge cache, the fixture's plan. */
+function agentEnv(dir: string, options: FixtureOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env["PATH"] ?? "",
+    FIXTURE_PLAN: join(dir, "plan.json"),
+    FIXTURE_RECORD_DIR: dir,
+    UE_FIELD_REGION: "stray",
+    UE_AWS_STEPFUNCTIONS_CACHE: join(dir, "bridge-cache"),
+    UE_AWS_STEPFUNCTIONS_CANCEL_WAIT: String(options.bridgeCancelWaitSeconds ?? 10),
+  };
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
 }
 
 /** Resolves with the first event that matches. */

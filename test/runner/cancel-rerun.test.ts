@@ -17,8 +17,8 @@ after(async () => {
 const running = (f: FixtureRunner) =>
   nextEvent(f, (e) => e.type === "output-field" && e.value === "RUNNING");
 
-describe("cancel (contract fixture program)", () => {
-  test("cancel sends SIGTERM; the task ends Cancelled with the program's exit code", async () => {
+describe("cancel (the real bridge, contract fixture program)", () => {
+  test("cancel calls extension_cancel, which forwards SIGTERM; the task ends Cancelled with the program's exit code", async () => {
     const f = await open({ "*": { holdMs: 30_000 } });
     const handle = f.runner.launch({ name: "cancel-me", fields: { state_machine_arn: SM } });
     await running(f);
@@ -30,14 +30,18 @@ describe("cancel (contract fixture program)", () => {
     assert.equal(result.exitCode, 27);
     assert.equal(result.cancelReason, "cancelled by the operator");
     assert.equal(result.outputFields["execution_status"], "ABORTED");
-    assert.ok(f.events.some((e) => e.type === "cancel-requested" && e.signal === "SIGTERM"));
+    assert.ok(f.events.some((e) => e.type === "cancel-requested" && e.how === "extension_cancel"));
+    assert.match(result.message ?? "", /^CANCELLED: /);
     assert.ok(
       f.events.some((e) => e.type === "log" && e.line.endsWith("SIGTERM received: stopping")),
     );
   });
 
-  test("a program that ignores SIGTERM is killed after the grace period", async () => {
-    const f = await open({ "*": { holdMs: 30_000, ignoreSigterm: true } }, { cancelGraceMs: 300 });
+  test("a program that ignores SIGTERM is killed by the bridge after its bounded wait", async () => {
+    const f = await open(
+      { "*": { holdMs: 30_000, ignoreSigterm: true } },
+      { bridgeCancelWaitSeconds: 0.3 },
+    );
     const handle = f.runner.launch({ name: "stubborn", fields: { state_machine_arn: SM } });
     await running(f);
 
@@ -45,11 +49,15 @@ describe("cancel (contract fixture program)", () => {
     const result = await handle.result;
 
     assert.equal(result.state, "Cancelled");
-    assert.equal(result.signal, "SIGKILL");
-    assert.equal(result.exitCode, null);
+    assert.equal(result.exitCode, 30);
+    assert.match(result.message ?? "", /^BRIDGE_ERROR: the program was ended by SIGKILL/);
+    assert.equal(result.signal, null, "the Python process itself ended normally");
     assert.deepEqual(
-      f.events.flatMap((e) => (e.type === "cancel-requested" ? [e.signal] : [])),
-      ["SIGTERM", "SIGKILL"],
+      f.events.flatMap((e) => (e.type === "cancel-requested" ? [e.how] : [])),
+      ["extension_cancel"],
+    );
+    assert.ok(
+      f.events.some((e) => e.type === "log" && e.line.endsWith("SIGTERM received and ignored")),
     );
   });
 

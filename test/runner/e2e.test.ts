@@ -123,7 +123,8 @@ describe("the controller runner with the real package and the local endpoint", (
           name: "second",
           fields: fields("report", {
             input: {
-              greeting: "${tasks.first.output:$.result.outputParsed.greeting}",
+              greeting:
+                "${_outputJsonPathFromTask('first','EXTENSION','$.result.outputParsed.greeting')}",
               orderCount: 0,
               batchId: "${tasks.first.outputFields:$.generated_execution_name}",
               previousExecutionArn: "${tasks.first.output:$.result.executionArn}",
@@ -180,7 +181,21 @@ describe("the controller runner with the real package and the local endpoint", (
     );
   });
 
-  test("cancel sends SIGTERM: the program stops the execution and the task ends Cancelled", async () => {
+  test("a start without waiting: extension.py returns rc 0, the document and its status description", async () => {
+    const result = await runner.launch({
+      name: "just-start",
+      fields: fields("long-running", { wait_for_success_or_failure: false }),
+    }).result;
+
+    assert.equal(result.state, "Success");
+    assert.equal(result.exitCode, 0);
+    assert.match(result.message ?? "", /^SUCCESS: /);
+    const doc = result.extensionOutput as Doc;
+    assert.equal(doc.result?.status, "RUNNING");
+    assert.equal(result.outputFields["execution_arn"], doc.result?.executionArn);
+  });
+
+  test("cancel calls extension_cancel: the program stops the execution and the task ends Cancelled", async () => {
     const handle = runner.launch({ name: "cancel-me", fields: fields("long-running") });
     await new Promise<void>((resolve) => {
       const stop = runner.subscribe((e) => {
@@ -220,6 +235,8 @@ describe("the controller runner with the real package and the local endpoint", (
     assert.equal(b, `rerun-me-${first.instanceId}-2`);
     assert.equal(ep.getExecution(String(second.outputFields["execution_arn"]))?.status, "FAILED");
     assert.equal((second.extensionOutput as Doc).result?.error, "Orders.Invalid");
+    assert.match(second.message ?? "", /^FAIL: /);
+    assert.equal((second.extensionOutput as Doc).exit_code, 23);
   });
 
   test("command line: run a task file, then rerun it from the saved run", async () => {

@@ -37,6 +37,16 @@ describe("references", () => {
   // [written, resolved]
   const cases: Array<[string, unknown, unknown]> = [
     [
+      "the controller's function keeps the JSON type",
+      "${_outputJsonPathFromTask('start','EXTENSION','$.result.outputParsed.items')}",
+      [1, 2, 3],
+    ],
+    [
+      "the controller's function inside text, spaces after commas",
+      "arn=${_outputJsonPathFromTask('start', 'EXTENSION', '$.result.executionArn')}",
+      `arn=${output.result.executionArn}`,
+    ],
+    [
       "a whole reference keeps its JSON type",
       "${tasks.start.output:$.result.outputParsed.items}",
       [1, 2, 3],
@@ -81,6 +91,8 @@ describe("references", () => {
     ["${tasks.start.output:result}", "must start with $"],
     ["${something.else}", "is not a reference"],
     ["${vars.region", "never closed"],
+    ["${_outputJsonPathFromTask('start','STDOUT','$.x')}", "only the EXTENSION output type"],
+    ["${_outputJsonPathFromTask('ghost','EXTENSION','$.x')}", "task ghost has not run"],
   ];
   for (const [written, expected] of bad) {
     test(`refused: ${written}`, () => {

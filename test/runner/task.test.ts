@@ -135,13 +135,15 @@ describe("a task through the controller runner (contract fixture program)", () =
     });
   }
 
-  test("a program that writes no extension output is reported, state still from the exit code", async () => {
+  test("a program that writes no extension output: the bridge ends the task with exit code 30", async () => {
     const f = await open({ "*": { noExtensionOutput: true } });
     const result = await f.runner.launch({ name: "silent", fields: { state_machine_arn: SM } })
       .result;
-    assert.equal(result.state, "Success");
-    assert.equal(result.extensionOutput, null);
-    assert.deepEqual(result.problems, ["the program wrote no extension output"]);
+    assert.equal(result.state, "Failed");
+    assert.equal(result.exitCode, 30);
+    assert.match(result.message ?? "", /exit code 0 without writing its extension output document/);
+    assert.equal((result.extensionOutput as { exit_code: number }).exit_code, 30);
+    assert.deepEqual(result.problems, []);
   });
 
   test("a secret that shows up in the program's output is flagged and masked", async () => {

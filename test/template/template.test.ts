@@ -10,6 +10,46 @@ const template = JSON.parse(
   await readFile(join(ROOT, "template/template.json"), "utf8"),
 ) as Template;
 const schema = JSON.parse(await readFile(join(ROOT, "schemas/template.schema.json"), "utf8"));
+/** A real controller export of an Extension template: the ground truth for keys and types. */
+const REAL_EXPORT = join(ROOT, "..", "shared", "reference", "real-exports", "aws-m2.template.json");
+const real = JSON.parse(await readFile(REAL_EXPORT, "utf8")) as Record<string, unknown> & {
+  fields: Array<Record<string, unknown>>;
+};
+
+function jsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return Number.isInteger(value) ? "integer" : typeof value;
+}
+
+/** The non-null JSON types each key takes across a list of objects. */
+function typesByKey(objects: ReadonlyArray<Record<string, unknown>>): Map<string, Set<string>> {
+  const types = new Map<string, Set<string>>();
+  for (const o of objects) {
+    for (const [k, v] of Object.entries(o)) {
+      const set = types.get(k) ?? new Set<string>();
+      if (v !== null) set.add(jsonType(v));
+      types.set(k, set);
+    }
+  }
+  return types;
+}
+
+/** Keys whose value type differs from the real export's (where the export shows one). */
+function typeMismatches(
+  ours: ReadonlyArray<Record<string, unknown>>,
+  theirs: ReadonlyArray<Record<string, unknown>>,
+): string[] {
+  const expected = typesByKey(theirs);
+  const problems: string[] = [];
+  for (const [key, types] of typesByKey(ours)) {
+    const allowed = expected.get(key);
+    if (!allowed || allowed.size === 0) continue;
+    for (const t of types)
+      if (!allowed.has(t)) problems.push(`${key}: ${t}, real export: ${[...allowed].join("/")}`);
+  }
+  return problems;
+}
 const byName = new Map(template.fields.map((f) => [f.name, f]));
 const byMapping = new Map(template.fields.map((f) => [f.fieldMapping, f]));
 
@@ -25,6 +65,59 @@ describe("template.json", () => {
       schema,
     );
     assert.ok(validate(template), JSON.stringify(validate.errors, null, 2));
+  });
+
+  test("the schema also accepts the real controller export, so it cannot drift from reality", () => {
+    const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
+      schema,
+    );
+    assert.ok(validate(real), JSON.stringify(validate.errors, null, 2));
+  });
+
+  test("carries exactly the real export's template keys, with its value types", () => {
+    const ours = template as unknown as Record<string, unknown>;
+    assert.deepEqual(Object.keys(ours).sort(), Object.keys(real).sort());
+    assert.deepEqual(typeMismatches([ours], [real]), []);
+  });
+
+  test("every field carries exactly the real export's field keys, with its value types", () => {
+    const realKeys = [...new Set(real.fields.flatMap((f) => Object.keys(f)))].sort();
+    const fields = template.fields as unknown as Array<Record<string, unknown>>;
+    for (const f of fields) assert.deepEqual(Object.keys(f).sort(), realKeys, String(f["name"]));
+    assert.deepEqual(typeMismatches(fields, real.fields), []);
+    const choices = (list: Array<Record<string, unknown>>) =>
+      list.flatMap((f) => f["choices"] as Array<Record<string, unknown>>);
+    const realChoiceKeys = [...new Set(choices(real.fields).flatMap((c) => Object.keys(c)))].sort();
+    for (const c of choices(fields)) assert.deepEqual(Object.keys(c).sort(), realChoiceKeys);
+    assert.deepEqual(typeMismatches(choices(fields), choices(real.fields)), []);
+  });
+
+  test("the real export's forms the controller requires: release levels, output, icon", async () => {
+    const t = template as unknown as Record<string, unknown>;
+    for (const key of ["minReleaseLevel", "exportReleaseLevel"]) {
+      assert.match(String(t[key]), /^\d+\.\d+\.\d+\.\d+$/, key);
+    }
+    assert.equal(t["outputReturnType"], "OUTERR");
+    assert.equal(t["sendVariables"], "None");
+    const icon = await readFile(join(ROOT, "template", String(t["iconFilename"])));
+    assert.equal(t["iconFilesize"], icon.length);
+    assert.equal(icon.readUInt32BE(16), 48, "icon width");
+    assert.equal(icon.readUInt32BE(20), 48, "icon height");
+  });
+
+  test("sysIds are derived from names: stable, distinct, 32 hex digits", async () => {
+    const { buildTemplate } = await import("../../build/generators.ts");
+    const again = buildTemplate({ size: 1 });
+    const ids = [
+      template.sysId,
+      ...template.fields.flatMap((f) => [f.sysId, ...f.choices.map((c) => c.sysId)]),
+    ];
+    assert.ok(ids.every((id) => typeof id === "string" && /^[0-9a-f]{32}$/.test(id)));
+    assert.equal(new Set(ids).size, ids.length);
+    assert.deepEqual(
+      again.fields.map((f) => f.sysId),
+      template.fields.map((f) => f.sysId),
+    );
   });
 
   test("the schema rejects what the controller would reject", () => {
@@ -49,6 +142,18 @@ describe("template.json", () => {
       },
       (t: Template) => {
         t.templateType = "Script" as "Extension";
+      },
+      (t: Template) => {
+        t["sendVariables"] = false;
+      },
+      (t: Template) => {
+        t["minReleaseLevel"] = "7.2";
+      },
+      (t: Template) => {
+        t["automaticOutputRetrieval"] = "STDERR";
+      },
+      (t: Template) => {
+        (t.fields[0] as unknown as Record<string, unknown>)["allowMultipleChoices"] = false;
       },
     ];
     for (const mutate of bad) {

@@ -1,0 +1,300 @@
+/**
+ * The agent's side of a task: runs the package's real extension.py in Python (the host
+ * local/runner/python/agent_host.py with a stand-in of the agent's universal_extension
+ * module), hands it the fields in the controller's runtime shapes and the task context,
+ * follows what the extension reports (output-only field updates, the ExtensionResult) and
+ * forwards a cancel to the extension's extension_cancel.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import type { FieldValues, Template } from "../../src/fields/template-types.ts";
+import type { RunnerEvent, TaskIdentity } from "./events.ts";
+
+export const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "python", "agent_host.py");
+
+/**
+ * Python's flags for the host: no bytecode files beside the sources, and no site-packages
+ * (an agent's bundled Python has none of this machine's).
+ */
+export const PYTHON_FLAGS = ["-B", "-S"];
+
+/** The environment variable that names the Python interpreter the runner uses. */
+export const PYTHON_SETTING = "UE_RUNNER_PYTHON";
+
+/**
+ * The Python interpreter: UE_RUNNER_PYTHON when set, else python3 (python on Windows)
+ * found on this process's PATH; resolved to the interpreter itself (sys.executable), so a
+ * launcher script on PATH still works when the agent's environment has another PATH.
+ * Null when there is none.
+ */
+export function findPython(env: NodeJS.ProcessEnv = process.env): string | null {
+  const found = env[PYTHON_SETTING] || searchPath(env);
+  if (!found) return null;
+  const known = resolved.get(found);
+  if (known !== undefined) return known;
+  let executable: string | null;
+  try {
+    const out = execFileSync(found, ["-c", "import sys; print(sys.executable)"], {
+      encoding: "utf8",
+      env,
+    });
+    executable = out.trim() || found;
+  } catch {
+    executable = null;
+  }
+  resolved.set(found, executable);
+  return executable;
+}
+
+const resolved = new Map<string, string | null>();
+
+function searchPath(env: NodeJS.ProcessEnv): string | null {
+  const names =
+    process.platform === "win32" ? ["python.exe", "python3.exe"] : ["python3", "python"];
+  for (const folder of (env["PATH"] ?? "").split(delimiter)) {
+    if (!folder) continue;
+    for (const name of names) {
+      try {
+        accessSync(join(folder, name), constants.X_OK);
+        return join(folder, name);
+      } catch {
+        // Not in this folder.
+      }
+    }
+  }
+  return null;
+}
+
+export interface ExtensionLaunch {
+  readonly python: string;
+  /** extension_archive.zip (imported from inside the zip) or its unpacked folder. */
+  readonly archivePath: string;
+  readonly template: Template;
+  readonly task: TaskIdentity;
+  /** The form's values in runtime shapes (credentials as { user, password }). */
+  readonly fields: FieldValues;
+  /** The agent's environment: what extension.py and the program it starts see. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly secrets: readonly string[];
+  /** How long after extension_cancel the runner kills the extension's process. */
+  readonly cancelGraceMs: number;
+  readonly emit: (event: RunnerEvent) => void;
+}
+
+export interface ExtensionOutcome {
+  /** The ExtensionResult's rc; null when extension_start returned nothing. */
+  readonly exitCode: number | null;
+  /** The ExtensionResult's message. */
+  readonly message: string | null;
+  /** A signal that ended the Python process (after the grace period), or null. */
+  readonly signal: string | null;
+  readonly outputFields: Record<string, unknown>;
+  /** unv_output parsed as JSON, or null. */
+  readonly extensionOutput: unknown;
+  readonly problems: string[];
+  readonly cancelReason: string | null;
+}
+
+export interface RunningExtension {
+  readonly pid: number;
+  /** Call extension_cancel; kill the extension's process after the grace period. */
+  cancel(reason: string): void;
+  readonly done: Promise<ExtensionOutcome>;
+}
+
+/** Replace every secret in a text by "****". */
+export function maskSecrets(
+  text: string,
+  secrets: readonly string[],
+): { text: string; leaked: boolean } {
+  let out = text;
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join("****");
+  return { text: out, leaked: out !== text };
+}
+
+/**
+ * The fields dict the agent hands to extension_start: every field of the template, unset
+ * ones as None, a Credential as flat "<name>.user" / "<name>.password" keys.
+ */
+export function controllerFields(template: Template, values: FieldValues): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of template.fields) {
+    const value = values[field.name];
+    if (field.fieldType === "Credential") {
+      const credential = value && typeof value === "object" && !Array.isArray(value) ? value : null;
+      out[`${field.name}.user`] = credential?.user ?? null;
+      out[`${field.name}.password`] = credential?.password ?? null;
+    } else {
+      out[field.name] = value ?? null;
+    }
+  }
+  return out;
+}
+
+/** The task context as the extension API exposes it in self.uip. */
+export function uipContext(task: TaskIdentity): Record<string, unknown> {
+  return {
+    task_variables: {
+      ops_task_name: task.name,
+      ops_task_id: task.instanceId,
+      ops_exec_count: String(task.executionCount),
+    },
+    is_triggered: false,
+    trigger_id: null,
+    instance_id: task.instanceId,
+    monitor_id: null,
+  };
+}
+
+type HostEvent =
+  | { event: "output-fields"; fields: Record<string, unknown> }
+  | { event: "result"; rc: unknown; message: unknown; unv_output: unknown }
+  | { event: "error"; message: string; traceback?: string };
+
+/** Start extension.py in Python; resolves once the process has been spawned. */
+export async function startExtension(launch: ExtensionLaunch): Promise<RunningExtension> {
+  const { task, emit, secrets } = launch;
+  const problems: string[] = [];
+  const leakWarned = new Set<string>();
+  const checkLeak = (where: string, text: string): string => {
+    const masked = maskSecrets(text, secrets);
+    if (masked.leaked && !leakWarned.has(where)) {
+      leakWarned.add(where);
+      const message = `SECRET LEAK: a credential value appeared in ${where} (masked here)`;
+      problems.push(message);
+      emit({ type: "warning", task, message });
+    }
+    return masked.text;
+  };
+
+  // Its own process group, so a Ctrl-C at the terminal reaches the runner, which then
+  // cancels the task through extension_cancel as the agent does.
+  const child = spawn(launch.python, [...PYTHON_FLAGS, HOST_SCRIPT, launch.archivePath], {
+    env: launch.env,
+    stdio: ["pipe", "pipe", "pipe", "pipe"],
+    detached: true,
+  });
+  const commands = child.stdin as Writable;
+  commands.on("error", () => {
+    // The host has gone; its end is reported through "close".
+  });
+  const spawned = await new Promise<Error | null>((resolve) => {
+    child.once("spawn", () => resolve(null));
+    child.once("error", (error) => resolve(error));
+  });
+  if (spawned) throw spawned;
+  commands.write(
+    `${JSON.stringify({ fields: controllerFields(launch.template, launch.fields), uip: uipContext(task) })}\n`,
+  );
+
+  for (const stream of ["stdout", "stderr"] as const) {
+    const lines = createInterface({ input: child[stream], crlfDelay: Number.POSITIVE_INFINITY });
+    lines.on("line", (line) =>
+      emit({ type: "log", task, stream, line: checkLeak(`standard ${stream.slice(3)}`, line) }),
+    );
+  }
+
+  const outputFields: Record<string, unknown> = {};
+  let result: { rc: unknown; message: unknown; unv_output: unknown } | null = null;
+  const events = createInterface({
+    input: child.stdio[3] as Readable,
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  events.on("line", (line) => {
+    const event = JSON.parse(line) as HostEvent;
+    if (event.event === "output-fields") {
+      for (const [name, value] of Object.entries(event.fields)) {
+        const shown = JSON.parse(
+          checkLeak("the output-only fields", JSON.stringify(value) ?? "null"),
+        ) as unknown;
+        outputFields[name] = shown;
+        emit({ type: "output-field", task, name, value: shown });
+      }
+    } else if (event.event === "result") {
+      result = event;
+    } else {
+      const message = checkLeak(
+        "an extension error",
+        `${event.message}${event.traceback ? `\n${event.traceback}` : ""}`,
+      );
+      problems.push(message);
+      emit({ type: "warning", task, message });
+    }
+  });
+  const eventsClosed = new Promise<void>((resolve) => events.once("close", resolve));
+
+  let cancelReason: string | null = null;
+  let killTimer: NodeJS.Timeout | undefined;
+  let exited = false;
+
+  const done = new Promise<ExtensionOutcome>((resolve) => {
+    child.on("close", async (code, signal) => {
+      exited = true;
+      clearTimeout(killTimer);
+      await eventsClosed;
+      const r = result as { rc: unknown; message: unknown; unv_output: unknown } | null;
+      let extensionOutput: unknown = null;
+      if (r === null) {
+        problems.push(
+          `extension.py returned no ExtensionResult (its process ended with ${signal ?? `exit code ${code}`})`,
+        );
+      } else if (typeof r.unv_output === "string") {
+        const text = checkLeak("the extension output", r.unv_output);
+        try {
+          extensionOutput = JSON.parse(text);
+        } catch (error) {
+          const shown = text.length > 2000 ? `${text.slice(0, 2000)}...` : text;
+          problems.push(`the extension output is not JSON (${(error as Error).message}): ${shown}`);
+        }
+      } else {
+        problems.push("the ExtensionResult carries no extension output (unv_output)");
+      }
+      const rc = r !== null && typeof r.rc === "number" ? r.rc : null;
+      const outputCode = (extensionOutput as { exit_code?: unknown } | null)?.exit_code;
+      if (rc !== null && outputCode !== undefined && outputCode !== rc) {
+        problems.push(
+          `rc ${rc} differs from the extension output's exit_code ${String(outputCode)}`,
+        );
+      }
+      resolve({
+        exitCode: rc,
+        message:
+          r !== null && typeof r.message === "string"
+            ? checkLeak("the result message", r.message)
+            : null,
+        signal,
+        outputFields,
+        extensionOutput,
+        problems,
+        cancelReason,
+      });
+    });
+  });
+
+  return {
+    pid: child.pid ?? -1,
+    done,
+    cancel: (reason: string) => {
+      if (exited || cancelReason !== null) return;
+      cancelReason = reason;
+      emit({ type: "cancel-requested", task, reason, how: "extension_cancel" });
+      // SIGUSR1 asks the host to call extension_cancel (Windows: a line on its input).
+      if (process.platform === "win32") commands.write("cancel\n");
+      else child.kill("SIGUSR1");
+      killTimer = setTimeout(() => {
+        if (exited) return;
+        emit({
+          type: "cancel-requested",
+          task,
+          reason: `still running ${launch.cancelGraceMs} ms after extension_cancel`,
+          how: "SIGKILL",
+        });
+        child.kill("SIGKILL");
+      }, launch.cancelGraceMs);
+    },
+  };
+}

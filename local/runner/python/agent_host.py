@@ -1,0 +1,113 @@
+"""The runner's stand-in for the agent: runs an extension archive's extension.py.
+
+    python3 -B agent_host.py <extension_archive.zip | unpacked folder>
+
+Reads one JSON line on standard input: {"fields": {...}, "uip": {...}}. A cancel arrives as
+SIGUSR1 (on Windows as a "cancel" line on standard input). Imports ``extension`` from the archive (from inside the zip, as
+zipimport does, or from the folder), calls ``Extension().extension_start(fields)`` and
+``extension_cancel()`` on a cancel. Reports on file descriptor 3, one JSON object per line:
+{"event": "output-fields", "fields": {...}}, {"event": "result", "rc", "message",
+"unv_output", "usage"} or {"event": "error", "message", "traceback"}. The extension's own standard
+output and error stay this process's.
+"""
+import json
+import os
+import signal
+import sys
+import threading
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _traceback():
+    import traceback
+
+    return traceback.format_exc()
+
+
+def _usage():
+    """Peak memory and CPU time of this process and of its children (for the benchmark)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "self_kib": me.ru_maxrss,
+        "children_kib": children.ru_maxrss,
+        "self_cpu_ms": (me.ru_utime + me.ru_stime) * 1000,
+    }
+
+
+def main():
+    archive = sys.argv[1]
+    events = os.fdopen(3, "w", buffering=1)
+    lock = threading.Lock()
+
+    def report(event):
+        with lock:
+            events.write(json.dumps(event) + "\n")
+            events.flush()
+
+    request = json.loads(sys.stdin.readline())
+    sys.path.insert(0, HERE)
+    import universal_extension
+    from universal_extension import ui
+
+    universal_extension._context = request.get("uip") or {}
+    ui._sink = lambda fields: report({"event": "output-fields", "fields": fields})
+    try:
+        sys.path.insert(0, archive)
+        import extension
+
+        instance = extension.Extension()
+    except Exception as error:  # noqa: BLE001 - reported to the runner
+        report({"event": "error", "message": "cannot load extension.py from %s: %s" % (archive, error),
+                "traceback": _traceback()})
+        return 1
+
+    def cancel():
+        try:
+            instance.extension_cancel()
+        except Exception as error:  # noqa: BLE001
+            report({"event": "error", "message": "extension_cancel raised %s" % error,
+                    "traceback": _traceback()})
+
+    def on_cancel_signal(signum, frame):
+        # As the agent does, extension_cancel runs beside extension_start, not inside it.
+        worker = threading.Thread(target=cancel, name="cancel")
+        worker.daemon = True
+        worker.start()
+
+    def commands():
+        for line in sys.stdin:
+            if line.strip() == "cancel":
+                cancel()
+
+    if hasattr(signal, "SIGUSR1"):
+        signal.signal(signal.SIGUSR1, on_cancel_signal)
+    else:  # Windows: the cancel command arrives on standard input.
+        listener = threading.Thread(target=commands, name="commands")
+        listener.daemon = True
+        listener.start()
+    try:
+        result = instance.extension_start(request.get("fields") or {})
+    except Exception as error:  # noqa: BLE001
+        report({"event": "error", "message": "extension_start raised %s" % error,
+                "traceback": _traceback()})
+        return 1
+    report({
+        "event": "result",
+        "rc": getattr(result, "rc", None),
+        "message": getattr(result, "message", None),
+        "unv_output": getattr(result, "unv_output", None),
+        "usage": _usage(),
+    })
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""A stand-in for the agent's universal_extension package, for the local runner only.
+
+It implements the documented extension API and nothing more: the UniversalExtension base
+class with its ``uip`` task context and ``extension_cancel``, ExtensionResult, and the
+output-field update call (``ui.update_output_fields``). What the extension does through it
+is reported to the runner by the host (agent_host.py).
+"""
+
+
+class _Uip(object):
+    """The task instance context, as ``self.uip`` exposes it."""
+
+    def __init__(self, context):
+        self.task_variables = dict(context.get("task_variables") or {})
+        self.is_triggered = bool(context.get("is_triggered", False))
+        self.trigger_id = context.get("trigger_id")
+        self.instance_id = context.get("instance_id")
+        self.monitor_id = context.get("monitor_id")
+
+
+#: Set by the host before it creates the Extension instance.
+_context = {}
+
+
+class UniversalExtension(object):
+    """Base class of an extension: the agent calls extension_start and extension_cancel."""
+
+    def __init__(self):
+        self.uip = _Uip(_context)
+
+    def extension_start(self, fields):
+        raise NotImplementedError("the extension must implement extension_start")
+
+    def extension_cancel(self):
+        """Called when the task instance is cancelled; the default does nothing."""
+
+
+class ExtensionResult(object):
+    """What extension_start returns."""
+
+    def __init__(self, rc=0, message="", output_fields=None, unv_output=None, **kwargs):
+        self.rc = rc
+        self.message = message
+        self.output_fields = output_fields
+        self.unv_output = unv_output
+        self.extra = kwargs

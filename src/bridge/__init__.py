@@ -1,0 +1,1 @@
+"""ue-aws-stepfunctions: the Universal Extension archive (see extension.py)."""

@@ -1,0 +1,602 @@
+"""The Universal Extension bridge: runs the bundled Node.js program for the agent.
+
+The agent imports this module from the extension archive and calls
+``Extension().extension_start(fields)``. The bridge finds Node.js 20 or newer, makes the
+bundled program runnable (the archive may be imported from inside its zip), writes the
+task's fields to the program's 0600 fields file, starts ``node <bundle>`` in its own
+process group, relays its output and its output-only field updates, forwards a cancel,
+and returns the program's exit code, status description and extension output document.
+
+It holds no AWS logic and no field rules: the program validates everything. Standard
+library only, Python 3.7 syntax (agents bundle Python 3.7 or 3.11).
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from universal_extension import ExtensionResult, UniversalExtension
+
+try:
+    from universal_extension import ui
+except ImportError:  # pragma: no cover - an agent without the ui module
+    ui = None
+
+# catalog:start (generated from src/fields/catalog.ts by npm run generate)
+EXTENSION_NAME = "ue-aws-stepfunctions"
+VERSION = "0.1.0"
+BUNDLE_NAME = "ue-aws-stepfunctions.cjs"
+OUTPUT_FIELDS = (
+    "execution_arn",
+    "execution_status",
+    "generated_execution_name",
+)
+# catalog:end
+
+#: Agent-side settings (environment variables of the agent process).
+NODE_SETTING = "UE_AWS_STEPFUNCTIONS_NODE"
+CACHE_SETTING = "UE_AWS_STEPFUNCTIONS_CACHE"
+CANCEL_WAIT_SETTING = "UE_AWS_STEPFUNCTIONS_CANCEL_WAIT"
+
+MINIMUM_NODE_MAJOR = 20
+DEFAULT_CANCEL_WAIT_SECONDS = 30.0
+OUTPUT_FIELDS_POLL_SECONDS = 0.1
+
+#: The bridge's own exit codes (the program's table goes up to 28).
+EXIT_NODE_UNAVAILABLE = 29
+EXIT_BRIDGE_ERROR = 30
+EXIT_CANCELLED = 27
+
+
+class BridgeError(Exception):
+    """A failure of the bridge itself, with the exit code and status word it maps to."""
+
+    def __init__(self, message, code=EXIT_BRIDGE_ERROR):
+        super(BridgeError, self).__init__(message)
+        self.code = code
+
+    @property
+    def word(self):
+        return "NODE_UNAVAILABLE" if self.code == EXIT_NODE_UNAVAILABLE else "BRIDGE_ERROR"
+
+
+def log(level, message):
+    """One log line on the task's standard error, in the program's format."""
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+    sys.stderr.write("%s.%03dZ %s bridge: %s\n" % (stamp, int(now % 1 * 1000), level, message))
+    sys.stderr.flush()
+
+
+def _unique(prefix):
+    """A name no other task of this host uses at the same moment."""
+    return "%s%d-%s" % (prefix, os.getpid(), os.urandom(6).hex())
+
+
+def _temp_root():
+    """The system's folder for temporary files (tempfile is imported only where needed)."""
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        if os.environ.get(name):
+            return os.environ[name]
+    if os.name == "nt":
+        import tempfile
+
+        return tempfile.gettempdir()
+    return "/tmp"
+
+
+def bridge_document(code, description):
+    """The document returned when the program gave none (its keys, nothing reached)."""
+    return json.dumps(
+        {
+            "exit_code": code,
+            "status_description": description,
+            "changed": False,
+            "invocation": {"extension": EXTENSION_NAME, "version": VERSION, "fields": {}},
+            "result": None,
+        }
+    )
+
+
+# --- Node.js -------------------------------------------------------------------------
+
+
+def _write_atomically(path, data, mode=0o600):
+    """Write bytes to path through a temporary file and a rename in the same folder."""
+    tmp = os.path.join(os.path.dirname(path), _unique(".tmp-"))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _node_version(node, cache_root):
+    """The version text of a node executable; remembered per file, so it costs one run."""
+    real = os.path.realpath(node)
+    info = os.stat(real)
+    key = "%s|%d|%d" % (real, info.st_size, int(info.st_mtime))
+    memo_path = os.path.join(cache_root, "node-versions.json")
+    try:
+        with open(memo_path, "r") as memo_file:
+            memo = json.load(memo_file)
+    except (OSError, ValueError):
+        memo = {}
+    if isinstance(memo, dict) and isinstance(memo.get(key), str):
+        return memo[key]
+    try:
+        out = subprocess.run(
+            [node, "--version"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as error:
+        raise BridgeError("%s cannot be run: %s" % (node, error), EXIT_NODE_UNAVAILABLE)
+    version = out.decode("utf-8", "replace").strip()
+    if not isinstance(memo, dict):
+        memo = {}
+    memo[key] = version
+    try:
+        _write_atomically(memo_path, json.dumps(memo).encode("utf-8"))
+    except OSError:
+        pass  # Only a cache: the next task asks node again.
+    return version
+
+
+def find_node(cache_root, environ=None):
+    """Path of Node.js 20 or newer: the agent setting first, then PATH."""
+    environ = os.environ if environ is None else environ
+    configured = environ.get(NODE_SETTING, "").strip()
+    if configured:
+        where = "%s=%s" % (NODE_SETTING, configured)
+        node = configured
+        if os.path.isdir(node):
+            node = os.path.join(node, "node.exe" if os.name == "nt" else "node")
+        if not os.path.isfile(node):
+            raise BridgeError(
+                "Node.js %d or newer is needed; %s names no file" % (MINIMUM_NODE_MAJOR, where),
+                EXIT_NODE_UNAVAILABLE,
+            )
+    else:
+        path = environ.get("PATH", "")
+        where = "%s (not set), then node on PATH (%s)" % (NODE_SETTING, path)
+        node = shutil.which("node", path=path)
+        if node is None:
+            raise BridgeError(
+                "Node.js %d or newer is needed and was not found; looked at %s"
+                % (MINIMUM_NODE_MAJOR, where),
+                EXIT_NODE_UNAVAILABLE,
+            )
+    version = _node_version(node, cache_root)
+    match = re.match(r"^v(\d+)\.(\d+)\.(\d+)", version)
+    if not match:
+        raise BridgeError(
+            "%s (found through %s) does not answer --version like Node.js (%r)"
+            % (node, where, version[:80]),
+            EXIT_NODE_UNAVAILABLE,
+        )
+    if int(match.group(1)) < MINIMUM_NODE_MAJOR:
+        raise BridgeError(
+            "Node.js %d or newer is needed; %s (found through %s) is %s"
+            % (MINIMUM_NODE_MAJOR, node, where, version),
+            EXIT_NODE_UNAVAILABLE,
+        )
+    return node
+
+
+# --- The bundled program -------------------------------------------------------------
+
+
+def cache_root(environ=None):
+    """The private folder for copies of the bundle and per-run files (0700, ours only)."""
+    environ = os.environ if environ is None else environ
+    root = environ.get(CACHE_SETTING, "").strip()
+    if not root:
+        owner = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+        root = os.path.join(_temp_root(), "%s-%s" % (EXTENSION_NAME, owner))
+    try:
+        os.makedirs(root, mode=0o700, exist_ok=True)
+    except OSError as error:
+        raise BridgeError("cannot create the bridge's folder %s: %s" % (root, error))
+    if hasattr(os, "getuid"):
+        info = os.stat(root)
+        if info.st_uid != os.getuid() or info.st_mode & 0o077:
+            raise BridgeError(
+                "the bridge's folder %s must belong to this user with mode 0700 "
+                "(owner %d, mode %o); remove it or set %s"
+                % (root, info.st_uid, info.st_mode & 0o777, CACHE_SETTING)
+            )
+    return root
+
+
+def _archive_of_this_module():
+    """(zip path, folder inside it) when this module was imported from inside a zip."""
+    loader = globals().get("__loader__")
+    archive = getattr(loader, "archive", None)
+    if archive and os.path.isfile(archive):
+        return archive, getattr(loader, "prefix", "") or ""
+    # Walk up from __file__ until a file (the zip) is reached.
+    path = os.path.abspath(__file__)
+    inner = []
+    while True:
+        parent, name = os.path.split(path)
+        if parent == path:
+            return None, None
+        inner.insert(0, name)
+        path = parent
+        if os.path.isfile(path):
+            return path, "/".join(inner[:-1])
+
+
+def bundle_path(root):
+    """A path node can run: beside this file, or a private copy made once per version."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    beside = os.path.join(here, BUNDLE_NAME)
+    if os.path.isfile(beside):
+        return beside
+    archive, prefix = _archive_of_this_module()
+    if archive is None:
+        raise BridgeError("the bundled program %s is missing beside %s" % (BUNDLE_NAME, here))
+    try:
+        info = os.stat(archive)
+        # One copy per version of the archive: its version, size and modification time.
+        folder = os.path.join(
+            root, "%s-%x-%x" % (VERSION, info.st_size, int(info.st_mtime))
+        )
+        target = os.path.join(folder, BUNDLE_NAME)
+        if os.path.isfile(target):
+            return target
+        import zipfile
+
+        member = (prefix.replace("\\", "/").rstrip("/") + "/" if prefix else "") + BUNDLE_NAME
+        with zipfile.ZipFile(archive) as zipped:
+            entry = zipped.getinfo(member)
+            try:
+                os.makedirs(folder, mode=0o700)
+            except FileExistsError:
+                pass
+            # Many tasks may start at once: each writes its own temporary file and renames
+            # it into place; a rename replaces atomically, and every copy is identical.
+            tmp = os.path.join(folder, _unique(".copy-"))
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as out, zipped.open(entry) as source:
+                    shutil.copyfileobj(source, out, 1024 * 1024)
+                if os.path.getsize(tmp) != entry.file_size:
+                    raise OSError("the copy is %d bytes, not %d" % (os.path.getsize(tmp), entry.file_size))
+                os.chmod(tmp, 0o500)
+                os.replace(tmp, target)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+                raise
+            return target
+    except Exception as error:  # noqa: BLE001 - OSError, KeyError, BadZipFile, ...
+        raise BridgeError(
+            "cannot read the bundled program %s from the extension archive %s: %s"
+            % (BUNDLE_NAME, archive, error)
+        )
+
+
+# --- Fields --------------------------------------------------------------------------
+
+
+def _runtime_value(value):
+    """A field value in the program's runtime shape; None means not set."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return value if value != "" else None
+    if isinstance(value, (list, tuple)):
+        items = [str(item) for item in value if item is not None and item != ""]
+        return items or None
+    if isinstance(value, dict):
+        return value or None
+    return str(value)
+
+
+def translate_fields(fields):
+    """The controller's fields as the program's fields file holds them (SPEC 3.3)."""
+    values = {}
+    credentials = {}
+    for key, value in (fields or {}).items():
+        name, dot, part = str(key).rpartition(".")
+        if dot and part in ("user", "password"):
+            credentials.setdefault(name, {})[part] = value
+            continue
+        if key in OUTPUT_FIELDS:
+            continue  # Set by the program, never sent to it.
+        converted = _runtime_value(value)
+        if converted is not None:
+            values[key] = converted
+    for name, parts in credentials.items():
+        user = parts.get("user")
+        password = parts.get("password")
+        user = "" if user is None else str(user)
+        password = "" if password is None else str(password)
+        if user or password:
+            values[name] = {"user": user, "password": password}
+    return values
+
+
+def task_context(uip):
+    """UE_TASK_* and UE_EXECUTION_COUNT from the extension API's task context."""
+    variables = getattr(uip, "task_variables", None) or {}
+    context = {}
+    name = variables.get("ops_task_name")
+    instance = getattr(uip, "instance_id", None) or variables.get("ops_task_id")
+    count = variables.get("ops_exec_count")
+    if name:
+        context["UE_TASK_NAME"] = str(name)
+    if instance:
+        context["UE_TASK_INSTANCE_ID"] = str(instance)
+    if count not in (None, ""):
+        context["UE_EXECUTION_COUNT"] = str(count)
+    return context
+
+
+# --- Running the program -------------------------------------------------------------
+
+
+def _output_target(stream):
+    """What the program writes to in place of a stream of ours: the same file, when it has one.
+
+    Passing our own file descriptor relays the program's output as it is written, byte for
+    byte, with no copying here; a stream without one (replaced in Python) gets a pipe.
+    """
+    try:
+        stream.flush()
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return subprocess.PIPE
+
+
+def _relay(pipe, target):
+    """Copy a child's output to a stream without a file descriptor, line by line."""
+    for line in iter(pipe.readline, b""):
+        target.write(line.decode("utf-8", "replace"))
+        target.flush()
+    pipe.close()
+
+
+class OutputFieldsTail(object):
+    """Follows the program's output-fields file and relays each update once it is whole."""
+
+    def __init__(self, path):
+        self.path = path
+        self.position = 0
+        self.pending = b""
+
+    def read(self, final=False):
+        """Relay the complete lines written since the last call (all of them when final)."""
+        try:
+            with open(self.path, "rb") as source:
+                source.seek(self.position)
+                data = source.read()
+        except OSError:
+            return
+        self.position += len(data)
+        self.pending += data
+        lines = self.pending.split(b"\n")
+        self.pending = b"" if final else lines.pop()
+        for line in lines:
+            if line.strip():
+                self._relay_line(line.decode("utf-8", "replace"))
+
+    def _relay_line(self, line):
+        try:
+            update = json.loads(line)
+        except ValueError as error:
+            log("WARN", "an output-field line is not JSON (%s): %s" % (error, line))
+            return
+        if not isinstance(update, dict):
+            log("WARN", "an output-field line is not a JSON object: %s" % line)
+            return
+        known = dict((k, v) for k, v in update.items() if k in OUTPUT_FIELDS)
+        unknown = sorted(k for k in update if k not in OUTPUT_FIELDS)
+        if unknown:
+            log("WARN", "output fields the template does not define are not relayed: %s"
+                % ", ".join(unknown))
+        if known and ui is not None:
+            try:
+                ui.update_output_fields(known)
+            except Exception as error:  # noqa: BLE001 - relaying must not end the task
+                log("WARN", "the output-field update was refused: %s" % error)
+
+
+def _signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "signal %d" % number
+
+
+class Extension(UniversalExtension):
+    """Runs the bundled Node.js program as the task."""
+
+    def __init__(self):
+        super(Extension, self).__init__()
+        self._lock = threading.Lock()
+        self._process = None
+        self._cancelled = False
+
+    def extension_start(self, fields):
+        try:
+            return self._start(fields)
+        except BridgeError as error:
+            description = "%s: %s" % (error.word, error)
+            log("ERROR", description)
+            return ExtensionResult(
+                rc=error.code, message=description, unv_output=bridge_document(error.code, description)
+            )
+        except Exception as error:  # noqa: BLE001 - every failure ends in a result
+            description = "BRIDGE_ERROR: the bridge failed: %s: %s" % (type(error).__name__, error)
+            log("ERROR", description)
+            import traceback
+
+            sys.stderr.write(traceback.format_exc())
+            return ExtensionResult(
+                rc=EXIT_BRIDGE_ERROR,
+                message=description,
+                unv_output=bridge_document(EXIT_BRIDGE_ERROR, description),
+            )
+
+    def _start(self, fields):
+        root = cache_root()
+        node = find_node(root)
+        bundle = bundle_path(root)
+        run_dir = os.path.join(root, _unique("run-"))
+        os.mkdir(run_dir, 0o700)
+        try:
+            return self._run(node, bundle, run_dir, fields)
+        finally:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+    def _run(self, node, bundle, run_dir, fields):
+        fields_file = os.path.join(run_dir, "fields.json")
+        output_fields_file = os.path.join(run_dir, "output-fields.jsonl")
+        document_file = os.path.join(run_dir, "extension-output.json")
+        # Secrets go into this owner-only file and nowhere else; the folder is removed after.
+        fd = os.open(fields_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(translate_fields(fields), out)
+        open(output_fields_file, "wb").close()
+        env = dict((k, v) for k, v in os.environ.items() if not k.startswith("UE_"))
+        env.update(task_context(getattr(self, "uip", None)))
+        env["UE_FIELDS_FILE"] = fields_file
+        env["UE_OUTPUT_FIELDS_FILE"] = output_fields_file
+        env["UE_EXTENSION_OUTPUT_FILE"] = document_file
+
+        options = {}
+        if os.name == "nt":
+            options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+        else:
+            options["start_new_session"] = True
+        tail = OutputFieldsTail(output_fields_file)
+        streams = (sys.stdout, sys.stderr)
+        targets = [_output_target(stream) for stream in streams]
+        with self._lock:
+            if self._cancelled:
+                description = "CANCELLED: the task was cancelled before the program started"
+                return ExtensionResult(
+                    rc=EXIT_CANCELLED, message=description,
+                    unv_output=bridge_document(EXIT_CANCELLED, description),
+                )
+            try:
+                process = subprocess.Popen(
+                    [node, bundle],
+                    stdin=subprocess.DEVNULL,
+                    stdout=targets[0],
+                    stderr=targets[1],
+                    cwd=run_dir,
+                    env=env,
+                    **options
+                )
+            except OSError as error:
+                raise BridgeError("cannot start %s %s: %s" % (node, bundle, error))
+            self._process = process
+        relays = []
+        for pipe, stream in ((process.stdout, streams[0]), (process.stderr, streams[1])):
+            if pipe is not None:
+                relay = threading.Thread(target=_relay, args=(pipe, stream))
+                relay.daemon = True
+                relay.start()
+                relays.append(relay)
+        # One thread waits for the program; this one follows the output-only fields until
+        # it ends (a read of a small file every 0.1 s is all the bridge does meanwhile).
+        ended = threading.Event()
+        waiter = threading.Thread(target=lambda: (process.wait(), ended.set()))
+        waiter.daemon = True
+        waiter.start()
+        while not ended.wait(OUTPUT_FIELDS_POLL_SECONDS):
+            tail.read()
+        code = process.wait()
+        for relay in relays:
+            relay.join()
+        tail.read(final=True)
+        return self._result(code, document_file)
+
+    def _result(self, code, document_file):
+        try:
+            with open(document_file, "rb") as source:
+                text = source.read().decode("utf-8", "replace")
+        except OSError:
+            text = None
+        if code < 0:
+            description = "BRIDGE_ERROR: the program was ended by %s" % _signal_name(-code)
+            log("ERROR", description)
+            return ExtensionResult(
+                rc=EXIT_BRIDGE_ERROR, message=description,
+                unv_output=text if text else bridge_document(EXIT_BRIDGE_ERROR, description),
+            )
+        if text is None:
+            description = (
+                "BRIDGE_ERROR: the program ended with exit code %d without writing its "
+                "extension output document" % code
+            )
+            log("ERROR", description)
+            return ExtensionResult(
+                rc=EXIT_BRIDGE_ERROR, message=description,
+                unv_output=bridge_document(EXIT_BRIDGE_ERROR, description),
+            )
+        try:
+            document = json.loads(text)
+            if not isinstance(document, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as error:
+            description = (
+                "BRIDGE_ERROR: the program (exit code %d) wrote an extension output document "
+                "that is not JSON: %s" % (code, error)
+            )
+            log("ERROR", description)
+            # The text is returned as it is, so nothing the program wrote is lost.
+            return ExtensionResult(rc=EXIT_BRIDGE_ERROR, message=description, unv_output=text)
+        message = document.get("status_description")
+        return ExtensionResult(
+            rc=code, message=message if isinstance(message, str) else "", unv_output=text
+        )
+
+    def extension_cancel(self):
+        """Forward the cancel to the program and wait a bounded time for it to end."""
+        with self._lock:
+            self._cancelled = True
+            process = self._process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            wait = float(os.environ.get(CANCEL_WAIT_SETTING, "") or DEFAULT_CANCEL_WAIT_SECONDS)
+        except ValueError:
+            wait = DEFAULT_CANCEL_WAIT_SECONDS
+        log("INFO", "cancel: asking the program to stop (waiting up to %g s)" % wait)
+        try:
+            if os.name == "nt":
+                process.send_signal(signal.CTRL_BREAK_EVENT)
+            else:
+                os.killpg(process.pid, signal.SIGTERM)
+        except OSError:
+            return  # Already gone.
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            log("ERROR", "cancel: the program did not stop within %g s; killing it" % wait)
+            try:
+                if os.name == "nt":
+                    process.kill()
+                else:
+                    os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                pass

@@ -1,0 +1,251 @@
+/**
+ * The package's real extension.py, run in Python under the stand-in extension API, with
+ * the contract fixture program as its bundle: what the bridge hands the program, what it
+ * gives back, and how it fails.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { after, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { findPython } from "../../local/runner/agent.ts";
+import { BUNDLE_NAME, VERSION } from "../../build/generators.ts";
+import { ROOT } from "../helpers/paths.ts";
+import {
+  CANARY_SECRET,
+  type FixtureRunner,
+  nextEvent,
+  openFixtureRunner,
+} from "../helpers/runner-fixture.ts";
+
+const run = promisify(execFile);
+const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
+const CANARY_USER = "AKIDCANARYUSER000001";
+const fixtures: FixtureRunner[] = [];
+async function open(...args: Parameters<typeof openFixtureRunner>): Promise<FixtureRunner> {
+  const f = await openFixtureRunner(...args);
+  fixtures.push(f);
+  return f;
+}
+after(async () => {
+  await Promise.all(fixtures.map((f) => f.close()));
+});
+
+const CREDENTIALS = { $credential: "local-test" };
+/** The folder of the bridge's copy: <version>-<archive size>-<archive mtime>, in hex. */
+function copyFolder(bundle: string): string {
+  const folder = basename(dirname(bundle));
+  assert.match(folder, new RegExp(`^${VERSION.replaceAll(".", "\\.")}-[0-9a-f]+-[0-9a-f]+$`));
+  return folder;
+}
+
+describe("the bridge (extension.py) as the agent runs it", () => {
+  test("extension.py keeps to Python 3.7 syntax and the standard library", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const check = [
+      "import ast, sys",
+      "source = open(sys.argv[1]).read()",
+      "tree = ast.parse(source, feature_version=(3, 7))",
+      "names = {a.name.split('.')[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}",
+      "names |= {n.module.split('.')[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}",
+      "names.discard('universal_extension')",
+      "print(sorted(names - set(sys.stdlib_module_names)))",
+    ].join("\n");
+    const { stdout } = await run(python, ["-c", check, join(ROOT, "src/bridge/extension.py")]);
+    assert.equal(stdout.trim(), "[]");
+  });
+
+  test("credentials arrive as flat keys and reach the program only through its 0600 file", async () => {
+    const f = await open({ "*": { stderr: ["a log line"] } });
+    const result = await f.runner.launch({
+      name: "secret-keeper",
+      fields: { state_machine_arn: SM, credentials: CREDENTIALS },
+    }).result;
+    const got = await f.received("secret-keeper", 1);
+
+    assert.equal(result.state, "Success");
+    assert.deepEqual(got.fields["credentials"], { user: CANARY_USER, password: CANARY_SECRET });
+    assert.equal(got.fieldsFileMode, "600");
+    const outside = JSON.stringify([got.allEnv, got.argv]);
+    assert.ok(!outside.includes(CANARY_SECRET), "not in the program's environment or argv");
+    assert.ok(!outside.includes(CANARY_USER));
+    assert.ok(!JSON.stringify(f.events).includes(CANARY_SECRET), "not in output, logs or document");
+    assert.ok(!JSON.stringify(result).includes(CANARY_SECRET));
+    assert.ok(!existsSync(got.env["UE_FIELDS_FILE"] ?? ""), "the fields file is removed");
+    const cache = join(f.dir, "bridge-cache");
+    assert.deepEqual(
+      (await readdir(cache)).filter((n) => n.startsWith("run-")),
+      [],
+      "the run folder is removed",
+    );
+    assert.equal((await stat(cache)).mode & 0o777, 0o700);
+  });
+
+  test("the task context comes from self.uip: task name, instance id, execution count", async () => {
+    const f = await open();
+    const first = await f.runner.launch({ name: "context", fields: { state_machine_arn: SM } })
+      .result;
+    await f.runner.rerun(first.instanceId).result;
+    const got = await f.received("context", 2);
+    assert.equal(got.env["UE_TASK_NAME"], "context");
+    assert.equal(got.env["UE_TASK_INSTANCE_ID"], first.instanceId);
+    assert.equal(got.env["UE_EXECUTION_COUNT"], "2");
+  });
+
+  for (const archive of ["zip", "folder"] as const) {
+    test(`runs with extension.py imported from the ${archive}`, async () => {
+      const f = await open({}, { archive });
+      const result = await f.runner.launch({ name: "where", fields: { state_machine_arn: SM } })
+        .result;
+      const got = await f.received("where", 1);
+      assert.equal(result.state, "Success");
+      const bundle = got.argv[1] ?? "";
+      if (archive === "zip") {
+        // From inside the zip, the bundle runs from the bridge's private copy.
+        assert.ok(bundle.startsWith(join(f.dir, "bridge-cache")), bundle);
+        assert.equal(bundle, join(f.dir, "bridge-cache", copyFolder(bundle), BUNDLE_NAME));
+      } else {
+        assert.ok(!bundle.startsWith(join(f.dir, "bridge-cache")), bundle);
+      }
+    });
+  }
+
+  test("many tasks starting at once from the zip share one private copy of the bundle", async () => {
+    const f = await open();
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map(
+        (i) => f.runner.launch({ name: `crowd-${i}`, fields: { state_machine_arn: SM } }).result,
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.state),
+      Array(6).fill("Success"),
+    );
+    const cache = join(f.dir, "bridge-cache");
+    const copies = (await readdir(cache)).filter((n) => n.startsWith(`${VERSION}-`));
+    assert.equal(copies.length, 1);
+    assert.deepEqual(await readdir(join(cache, copies[0] ?? "")), [BUNDLE_NAME]);
+  });
+
+  test("output-only updates are relayed live, only for fields the template defines", async () => {
+    const f = await open({
+      "*": {
+        outputFields: [{ execution_status: "RUNNING", colour: "red" }],
+        rawOutputFieldLines: ["not json at all"],
+        holdMs: 30_000,
+      },
+    });
+    const handle = f.runner.launch({ name: "live", fields: { state_machine_arn: SM } });
+    await nextEvent(f, (e) => e.type === "output-field" && e.name === "execution_status");
+    assert.ok(!f.events.some((e) => e.type === "task-finished"), "relayed while running");
+    await nextEvent(f, (e) => e.type === "log" && e.line.includes("not JSON"));
+    handle.cancel();
+    const result = await handle.result;
+
+    assert.ok(!f.events.some((e) => e.type === "output-field" && e.name === "colour"));
+    assert.ok(
+      f.events.some(
+        (e) =>
+          e.type === "log" && /output fields the template does not define.*colour/.test(e.line),
+      ),
+    );
+    assert.ok(
+      f.events.some((e) => e.type === "log" && e.line.includes("an output-field line is not JSON")),
+    );
+    assert.equal(result.outputFields["execution_status"], "ABORTED");
+  });
+
+  // [case, plan, agent environment, exit code, message]
+  const failures: Array<[string, Record<string, unknown>, Record<string, string>, number, RegExp]> =
+    [
+      [
+        "the program is killed by a signal",
+        { killSelf: "SIGKILL" },
+        {},
+        30,
+        /^BRIDGE_ERROR: the program was ended by SIGKILL/,
+      ],
+      [
+        "the document is not JSON",
+        { badDocument: true },
+        {},
+        30,
+        /^BRIDGE_ERROR: the program \(exit code 0\) wrote an extension output document that is not JSON/,
+      ],
+      [
+        "no node on PATH",
+        {},
+        { PATH: "/nonexistent-bin" },
+        29,
+        /^NODE_UNAVAILABLE: Node\.js 20 or newer is needed and was not found; looked at UE_AWS_STEPFUNCTIONS_NODE \(not set\), then node on PATH \(\/nonexistent-bin\)/,
+      ],
+      [
+        "the setting names no file",
+        {},
+        { UE_AWS_STEPFUNCTIONS_NODE: "/nonexistent/node" },
+        29,
+        /^NODE_UNAVAILABLE: .*UE_AWS_STEPFUNCTIONS_NODE=\/nonexistent\/node names no file/,
+      ],
+    ];
+  for (const [name, plan, env, code, message] of failures) {
+    test(`${name}: a clear message and exit code ${code}`, async () => {
+      const f = await open({ "*": plan }, { env });
+      const result = await f.runner.launch({ name: "broken", fields: { state_machine_arn: SM } })
+        .result;
+      assert.equal(result.exitCode, code);
+      assert.match(result.message ?? "", message);
+      assert.equal(result.state, "Failed");
+      assert.ok(
+        f.events.some(
+          (e) => e.type === "log" && e.stream === "stderr" && / ERROR bridge: /.test(e.line),
+        ),
+        "the task's standard error says it too",
+      );
+      assert.ok(
+        !f.events.some((e) => e.type === "log" && e.line.startsWith("Traceback")),
+        "a message, not a traceback",
+      );
+    });
+  }
+
+  test("node too old: exit code 29 naming the version found and where", async () => {
+    const bin = await mkdtemp(join(tmpdir(), "ue-old-node-"));
+    after(() => rm(bin, { recursive: true, force: true }));
+    await writeFile(join(bin, "node"), "#!/bin/sh\necho v18.20.4\n");
+    await chmod(join(bin, "node"), 0o755);
+    const f = await open({}, { env: { PATH: `${bin}:/usr/bin:/bin` } });
+    const result = await f.runner.launch({ name: "old", fields: { state_machine_arn: SM } }).result;
+    assert.equal(result.exitCode, 29);
+    assert.match(
+      result.message ?? "",
+      new RegExp(`Node\\.js 20 or newer is needed; ${bin}/node .*is v18\\.20\\.4`),
+    );
+    assert.equal((result.extensionOutput as { exit_code: number }).exit_code, 29);
+    assert.ok(!existsSync(join(f.dir, "old-1.json")), "the program never ran");
+  });
+
+  test("a bundle missing from the archive: exit code 30 naming the archive", async () => {
+    const f = await open({}, { omitFromArchive: [BUNDLE_NAME] });
+    const result = await f.runner.launch({ name: "hollow", fields: { state_machine_arn: SM } })
+      .result;
+    assert.equal(result.exitCode, 30);
+    assert.match(
+      result.message ?? "",
+      /^BRIDGE_ERROR: cannot read the bundled program ue-aws-stepfunctions\.cjs from the extension archive .*extension_archive\.zip/,
+    );
+  });
+
+  test("a document that is not JSON is handed back as it is, not lost", async () => {
+    const f = await open({ "*": { badDocument: true } });
+    const result = await f.runner.launch({ name: "garbled", fields: { state_machine_arn: SM } })
+      .result;
+    assert.ok(
+      result.problems.some((p) => p.endsWith("{ this is not JSON")),
+      result.problems.join(),
+    );
+  });
+});
