@@ -45,6 +45,9 @@ export const ACTIONS = {
   startAsync: "Start Asynchronous Execution",
 } as const;
 
+/** The name of an action, as the Action field holds it. */
+export type ActionName = (typeof ACTIONS)[keyof typeof ACTIONS];
+
 export const PROXY_TYPES = {
   http: "HTTP",
   https: "HTTPS",
