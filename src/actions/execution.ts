@@ -194,10 +194,7 @@ async function reattach(req: StartRequest, original: unknown): Promise<Started> 
   const arn = executionArnFor(req.stateMachine, req.name);
   let existing: DescribeExecutionOutput;
   try {
-    existing = await req.sfn.describeExecution(
-      { executionArn: arn },
-      { abortSignal: req.signal },
-    );
+    existing = await req.sfn.describeExecution({ executionArn: arn }, { abortSignal: req.signal });
   } catch (error) {
     throw classifyError(error, { operation: "DescribeExecution" });
   }

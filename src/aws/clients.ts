@@ -150,7 +150,11 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
   let credentialSource = aws.credentials.source;
   if (aws.credentials.kind === "static") {
     const { accessKeyId, secretAccessKey, sessionToken } = aws.credentials;
-    credentials = remember({ accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) });
+    credentials = remember({
+      accessKeyId,
+      secretAccessKey,
+      ...(sessionToken ? { sessionToken } : {}),
+    });
   } else {
     credentials = standardChain(handler);
   }

@@ -80,8 +80,7 @@ export function stepFunctionsOn(client: SFNClient): StepFunctions {
     getExecutionHistory: (input, o) =>
       client.send(new GetExecutionHistoryCommand(input), sendOptions(o)),
     stopExecution: (input, o) => client.send(new StopExecutionCommand(input), sendOptions(o)),
-    redriveExecution: (input, o) =>
-      client.send(new RedriveExecutionCommand(input), sendOptions(o)),
+    redriveExecution: (input, o) => client.send(new RedriveExecutionCommand(input), sendOptions(o)),
     describeStateMachine: (input, o) =>
       client.send(new DescribeStateMachineCommand(input), sendOptions(o)),
     describeStateMachineForExecution: (input, o) =>
