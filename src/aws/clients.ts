@@ -176,7 +176,8 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
     useFipsEndpoint: aws.useFipsEndpoint,
     useDualstackEndpoint: aws.useDualstackEndpoint,
     retryMode: aws.retryMode,
-    ...(aws.endpointUrl ? { endpoint: aws.endpointUrl } : {}),
+    // A named endpoint is used as named: no sync- host prefix for StartSyncExecution.
+    ...(aws.endpointUrl ? { endpoint: aws.endpointUrl, disableHostPrefix: true } : {}),
   };
   const client = new SFNClient({ ...common, maxAttempts: aws.maxAttempts });
   const once = new SFNClient({ ...common, maxAttempts: 1 });
