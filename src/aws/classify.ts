@@ -3,6 +3,13 @@
  * product's errors and exit codes (SPEC 5.6). Our own errors pass through unchanged.
  */
 import {
+  isClockSkewCorrectedError,
+  isRetryableByTrait,
+  isServerError,
+  isThrottlingError,
+  isTransientError,
+} from "@smithy/core/retry";
+import {
   AuthenticationError,
   AuthorizationError,
   ConnectionError,
@@ -81,19 +88,6 @@ const VALIDATION = new Set([
   "KMSInvalidStateException",
 ]);
 
-const THROTTLING = new Set([
-  "ThrottlingException",
-  "Throttling",
-  "TooManyRequestsException",
-  "RequestLimitExceeded",
-  "RequestThrottled",
-  "RequestThrottledException",
-  "ProvisionedThroughputExceededException",
-  "SlowDown",
-  "BandwidthLimitExceeded",
-  "PriorRequestNotComplete",
-]);
-
 const NETWORK_REASONS: Record<string, string> = {
   ECONNREFUSED: "connection refused",
   ECONNRESET: "connection reset",
@@ -152,7 +146,7 @@ function networkCode(error: unknown, depth = 0): string | undefined {
   if (depth > 4) return undefined;
   const e = shape(error);
   const code = str(e.code);
-  if (code && (code in NETWORK_REASONS || isTlsCode(code))) return code;
+  if (code && (code in NETWORK_REASONS || isTlsCode(code) || isParseCode(code))) return code;
   if (Array.isArray(e.errors)) {
     for (const inner of e.errors) {
       const found = networkCode(inner, depth + 1);
@@ -160,6 +154,11 @@ function networkCode(error: unknown, depth = 0): string | undefined {
     }
   }
   return e.cause === undefined ? undefined : networkCode(e.cause, depth + 1);
+}
+
+/** Node's HTTP parser refused the answer: whatever answered does not speak HTTP. */
+function isParseCode(code: string): boolean {
+  return code.startsWith("HPE_");
 }
 
 function isTlsCode(code: string): boolean {
@@ -174,12 +173,14 @@ function isTlsCode(code: string): boolean {
 
 function isTimeout(error: unknown): boolean {
   const e = shape(error);
+  // The smithy handler also names resets and broken pipes TimeoutError: their code says more.
+  if (e.code === "ECONNRESET" || e.code === "EPIPE") return false;
   return e.name === "TimeoutError" || e.code === "ETIMEDOUT" || e.name === "RequestTimeout";
 }
 
+/** A connect timeout, as the shared handler saw it (the smithy errors carry no code). */
 function isConnectTimeout(error: unknown): boolean {
-  const e = shape(error);
-  return e.name === "TimeoutError" && String(e.message).includes("did not establish a connection");
+  return requestSiteOf(error)?.timeout === "connect";
 }
 
 function httpStatus(error: unknown): number | undefined {
@@ -205,7 +206,10 @@ function messageOf(error: unknown): string {
 
 function reasonOf(error: unknown): string {
   const code = networkCode(error);
-  if (shape(error).name === "TimeoutError") return timeoutReason(messageOf(error));
+  if (isTimeout(error) && shape(error).name === "TimeoutError") {
+    return timeoutReason(messageOf(error));
+  }
+  if (code && isParseCode(code)) return `the answer is not HTTP (${code})`;
   if (code) {
     if (code in NETWORK_REASONS && code !== "EPROTO") return `${NETWORK_REASONS[code]} (${code})`;
     return `TLS failure: ${tlsMessage(messageOf(rootWithCode(error, code)))} (${code})`;
@@ -331,7 +335,7 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
         );
       }
     }
-    if (THROTTLING.has(name) || status === 429) {
+    if (isThrottlingError(e as never)) {
       return new ConnectionError(
         clean(`AWS kept throttling the requests (${name}${op}) after retries: ${awsMessage}`),
         options,
@@ -362,7 +366,7 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
       );
     }
   }
-  if (THROTTLING.has(name)) {
+  if (isThrottlingError(e as never)) {
     return new ConnectionError(
       clean(`AWS kept throttling the requests (${name}${op}): ${awsMessage}`),
       options,
@@ -427,10 +431,21 @@ function classifyProxyFailure(
         );
       }
       return new ProxyConnectionError(
-        clean(`the proxy ${proxy} refused the tunnel to ${failure.target}: HTTP ${status}`),
+        clean(
+          failure.target.includes("://")
+            ? `the proxy ${proxy} refused the request for ${failure.target}: HTTP ${status}`
+            : `the proxy ${proxy} refused the tunnel to ${failure.target}: HTTP ${status}`,
+        ),
         options,
       );
     }
+    case "tls-only":
+      return new ProxyConnectionError(
+        clean(
+          `cannot use the proxy ${proxy}: it only speaks TLS and dropped the plain request; choose Proxy Type HTTPS and an https:// proxy URL`,
+        ),
+        options,
+      );
     case "closed":
       return new ConnectionError(
         clean(
@@ -471,49 +486,27 @@ function findProxyFailure(error: unknown, depth = 0): ProxyFailure | undefined {
   return cause === undefined ? undefined : findProxyFailure(cause, depth + 1);
 }
 
-const TRANSIENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EHOSTDOWN",
-  "ENETDOWN",
-]);
-
 /**
- * Is it worth trying again later? True for throttling, 5xx answers, timeouts, resets and
- * connection failures (to the endpoint or the proxy); false for credentials, permissions,
- * invalid requests, refused proxy credentials and certificate problems.
+ * Is it worth trying again? The SDK's answer, from its own error classification: the
+ * retryable trait (the shared handler sets it on proxy failures that may pass), throttling,
+ * transient network failures and timeouts, 5xx answers, a request whose clock skew the
+ * signer has just corrected. Our own errors: only connection failures, by their cause.
  */
-export function isTransient(error: unknown): boolean {
+export function isRetryable(error: unknown): boolean {
   let current: unknown = error;
-  // Our classified errors carry the original as their cause.
   if (current instanceof ProductError) {
-    if (current instanceof ConnectionError || current instanceof ProxyConnectionError) {
-      current = current.cause ?? current;
-    } else {
+    if (!(current instanceof ConnectionError || current instanceof ProxyConnectionError)) {
       return false;
     }
+    current = current.cause ?? current;
   }
-  const failure = findProxyFailure(current);
-  if (failure) {
-    if (failure.statusCode !== undefined) return isUpstreamFailureStatus(failure.statusCode);
-    const code = networkCode(failure);
-    if (code && isTlsCode(code) && code !== "EPROTO") return false;
-    return true;
-  }
-  const e = shape(current);
-  const name = str(e.name) ?? "";
-  if (AUTHENTICATION.has(name) || AUTHORIZATION.has(name) || VALIDATION.has(name)) return false;
-  if (THROTTLING.has(name) || e.$retryable) return true;
-  const status = httpStatus(current);
-  if (status !== undefined) return status >= 500 || status === 429 || status === 408;
-  if (isTimeout(current)) return true;
-  const code = networkCode(current);
-  return code !== undefined && TRANSIENT_CODES.has(code);
+  if (typeof current !== "object" || current === null) return false;
+  const e = current as Parameters<typeof isTransientError>[0];
+  return (
+    isRetryableByTrait(e) ||
+    isThrottlingError(e) ||
+    isTransientError(e) ||
+    isServerError(e) ||
+    isClockSkewCorrectedError(e) === true
+  );
 }

@@ -6,33 +6,27 @@ import type { ClientRequest } from "node:http";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { Duplex } from "node:stream";
-import { rootCertificates } from "node:tls";
+import { connect as tlsConnect, rootCertificates } from "node:tls";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Agent, type AgentConnectOpts } from "agent-base";
 import { HttpProxyAgent } from "http-proxy-agent";
 import { HttpsProxyAgent, type HttpsProxyAgentOptions } from "https-proxy-agent";
-import { DataValidationError, type FieldProblem } from "../errors.ts";
 import type { ProxyConfig, ProxyServer } from "../proxy/config.ts";
 
 /** Defaults, documented in docs/proxy.md. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-export const CONNECT_TIMEOUT_ENV = "UE_AWS_CONNECT_TIMEOUT_MS";
-export const REQUEST_TIMEOUT_ENV = "UE_AWS_REQUEST_TIMEOUT_MS";
-const MAX_TIMEOUT_MS = 3_600_000;
 const MAX_SOCKETS = 50;
 
 export interface HttpHandlerOptions {
   /** Send every request through this proxy. */
   readonly proxy?: ProxyConfig | undefined;
-  /** TCP (and, through a proxy, CONNECT tunnel) set-up limit; else the env override, else 10 s. */
+  /** TCP (and, through a proxy, CONNECT tunnel) set-up limit; 10 s unless given. */
   readonly connectTimeoutMs?: number | undefined;
-  /** Limit for one request: idle socket and whole request; else the env override, else 60 s. */
+  /** Limit for one request: idle socket and whole request; 60 s unless given. */
   readonly requestTimeoutMs?: number | undefined;
   /** Extra PEM CA certificates trusted for the AWS endpoint (a private or local endpoint). */
   readonly endpointCa?: string | undefined;
-  /** Where the timeout overrides are read; process.env by default. */
-  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /**
@@ -41,9 +35,11 @@ export interface HttpHandlerOptions {
  * - "timeout": no answer to CONNECT within the connect timeout;
  * - "closed": the proxy accepted the connection, then closed it without answering CONNECT
  *   (what proxy-chain and some others do when they cannot reach the endpoint);
- * - "status": the proxy answered CONNECT with a status other than 200.
+ * - "status": the proxy answered CONNECT (or a forwarded request) with its own refusal;
+ * - "tls-only": a proxy addressed in plain HTTP that only speaks TLS (it dropped the
+ *   request, and answers a TLS handshake).
  */
-export type ProxyFailureKind = "connect" | "timeout" | "closed" | "status";
+export type ProxyFailureKind = "connect" | "timeout" | "closed" | "status" | "tls-only";
 
 /**
  * A failure between us and the proxy, or the proxy's refusal of the CONNECT tunnel.
@@ -59,6 +55,11 @@ export class ProxyFailure extends Error {
   readonly statusCode: number | undefined;
   /** The underlying error code (ECONNREFUSED, a TLS code ...) so SDK retries still apply. */
   readonly code: string | undefined;
+  /**
+   * The SDK's retry trait, set where trying again may pass: the proxy timed out, closed the
+   * tunnel, or could not reach the endpoint (5xx). Refusals and TLS failures stay final.
+   */
+  readonly $retryable: { readonly throttling: boolean } | undefined;
 
   constructor(
     message: string,
@@ -78,52 +79,18 @@ export class ProxyFailure extends Error {
     this.target = details.target;
     this.statusCode = details.statusCode;
     this.code = details.code;
+    const upstream = details.kind === "status" && (details.statusCode ?? 0) >= 500;
+    this.$retryable =
+      details.kind === "timeout" || details.kind === "closed" || upstream
+        ? { throttling: false }
+        : undefined;
   }
 }
 
-/** The timeout overrides from the environment, or the problems with them. */
-export function timeoutOverrides(env: Readonly<Record<string, string | undefined>> = process.env): {
-  connectTimeoutMs?: number;
-  requestTimeoutMs?: number;
-  problems: FieldProblem[];
-} {
-  const problems: FieldProblem[] = [];
-  const read = (name: string): number | undefined => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === "") return undefined;
-    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isSafeInteger(value) || value < 1 || value > MAX_TIMEOUT_MS) {
-      problems.push({
-        field: name,
-        label: name,
-        message: `must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (got "${raw}")`,
-      });
-      return undefined;
-    }
-    return value;
-  };
-  const connectTimeoutMs = read(CONNECT_TIMEOUT_ENV);
-  const requestTimeoutMs = read(REQUEST_TIMEOUT_ENV);
-  return {
-    ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
-    ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
-    problems,
-  };
-}
-
-/** Build the shared handler. Throws DataValidationError when an env override is invalid. */
+/** Build the shared handler. */
 export function createHttpHandler(options: HttpHandlerOptions = {}): NodeHttpHandler {
-  const overrides = timeoutOverrides(options.env ?? process.env);
-  if (overrides.problems.length > 0) {
-    throw new DataValidationError(
-      overrides.problems.map((p) => `${p.label}: ${p.message}`).join("; "),
-      { problems: overrides.problems },
-    );
-  }
-  const connectTimeoutMs =
-    options.connectTimeoutMs ?? overrides.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const requestTimeoutMs =
-    options.requestTimeoutMs ?? overrides.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
   const endpointTls = options.endpointCa ? { ca: [...rootCertificates, options.endpointCa] } : {};
   const base = { keepAlive: true, maxSockets: MAX_SOCKETS };
@@ -166,6 +133,11 @@ export function createHttpHandler(options: HttpHandlerOptions = {}): NodeHttpHan
 export interface RequestSite {
   readonly endpoint: string;
   readonly proxy: ProxyConfig | undefined;
+  /**
+   * Which limit a timed-out request hit: "connect" when it ended before the request
+   * timeout could have (no connection, or through a proxy no tunnel, in time).
+   */
+  readonly timeout?: "connect" | "request";
 }
 
 const sites = new WeakMap<object, RequestSite>();
@@ -185,24 +157,47 @@ type HandleResult = Awaited<ReturnType<NodeHttpHandler["handle"]>>;
  */
 class ConnectivityHttpHandler extends NodeHttpHandler {
   readonly #proxy: ProxyConfig | undefined;
+  readonly #requestTimeoutMs: number;
 
   constructor(
-    options: ConstructorParameters<typeof NodeHttpHandler>[0],
+    options: ConstructorParameters<typeof NodeHttpHandler>[0] & { requestTimeout: number },
     proxy: ProxyConfig | undefined,
   ) {
     super(options);
     this.#proxy = proxy;
+    this.#requestTimeoutMs = options.requestTimeout;
   }
 
   override async handle(request: HandleArgs[0], options?: HandleArgs[1]): Promise<HandleResult> {
     const port = request.port ? `:${request.port}` : "";
     const endpoint = `${request.protocol}//${request.hostname}${port}`;
     let result: HandleResult;
+    const started = performance.now();
     try {
       result = await super.handle(request, options);
-    } catch (error) {
+    } catch (caught) {
+      // The smithy handler's timeouts carry no code; which one fired is known from when.
+      const timedOut = isTimeoutError(caught);
+      const timeout = timedOut
+        ? performance.now() - started < this.#requestTimeoutMs
+          ? ("connect" as const)
+          : ("request" as const)
+        : undefined;
+      let error = caught;
+      const server =
+        this.#proxy && (request.protocol === "http:" ? this.#proxy.forHttp : this.#proxy.forHttps);
+      // A plain-HTTP proxy that dropped the request without an HTTP answer: find out
+      // whether it is a TLS-only proxy, so the operator is told to choose Proxy Type HTTPS.
+      if (server && !server.tls && droppedWithoutAnswer(caught) && !options?.abortSignal?.aborted) {
+        if (await speaksTls(server, PROBE_TIMEOUT_MS)) {
+          error = new ProxyFailure(
+            `the proxy ${server.url} only speaks TLS: it dropped the plain request for ${endpoint}`,
+            { kind: "tls-only", proxy: server.url, target: endpoint, cause: caught },
+          );
+        }
+      }
       if (typeof error === "object" && error !== null)
-        sites.set(error, { endpoint, proxy: this.#proxy });
+        sites.set(error, { endpoint, proxy: this.#proxy, ...(timeout ? { timeout } : {}) });
       throw error;
     }
     const { response } = result;
@@ -210,7 +205,9 @@ class ConnectivityHttpHandler extends NodeHttpHandler {
     const fromAws = Object.keys(response.headers).some(
       (h) => h.toLowerCase() === "x-amzn-requestid",
     );
-    if (forwarded && !fromAws && (response.statusCode === 407 || response.statusCode >= 500)) {
+    // Without AWS's request id, a 407, 403 or 5xx to a forwarded request is the proxy's own.
+    const refusal = response.statusCode === 407 || response.statusCode === 403;
+    if (forwarded && !fromAws && (refusal || response.statusCode >= 500)) {
       (response.body as { destroy?: () => void } | undefined)?.destroy?.();
       const server = this.#proxy!.forHttp;
       const failure = new ProxyFailure(
@@ -222,6 +219,45 @@ class ConnectivityHttpHandler extends NodeHttpHandler {
     }
     return result;
   }
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+
+/** A timeout of the smithy handler (it also names resets TimeoutError: their code says so). */
+function isTimeoutError(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown } | null;
+  return e?.name === "TimeoutError" && e.code !== "ECONNRESET" && e.code !== "EPIPE";
+}
+
+/**
+ * Did the connection end without an HTTP answer: reset, hang-up, bytes that are not HTTP,
+ * or a tunnel closed before its CONNECT answer?
+ */
+function droppedWithoutAnswer(error: unknown, depth = 0): boolean {
+  if (typeof error !== "object" || error === null || depth > 4) return false;
+  if (error instanceof ProxyFailure) return error.kind === "closed" || error.code === "ECONNRESET";
+  const code = (error as { code?: unknown }).code;
+  if (
+    typeof code === "string" &&
+    (code === "ECONNRESET" || code === "EPIPE" || code.startsWith("HPE_"))
+  )
+    return true;
+  return droppedWithoutAnswer((error as { cause?: unknown }).cause, depth + 1);
+}
+
+/** Does the server complete a TLS handshake? (Certificates are not the question here.) */
+function speaksTls(server: ProxyServer, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: server.host, port: server.port, rejectUnauthorized: false });
+    const done = (answer: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once("secureConnect", () => done(true));
+    socket.once("error", () => done(false));
+  });
 }
 
 /** The agents' options for the connection to the proxy itself. */
