@@ -216,6 +216,8 @@ export function buildOutputSchema(): Record<string, Json> {
     if (spec.type === "Credential") {
       fieldProps[`${spec.name}_user`] = { enum: ["****", null] };
       fieldProps[`${spec.name}_password`] = { enum: ["****", null] };
+    } else if (spec.secret) {
+      fieldProps[spec.name] = { enum: ["****", null] };
     } else {
       // The echo shows what was received, valid or not, so only the basic type is fixed.
       const basic =

@@ -14,6 +14,11 @@ export const EXIT = {
   maximumWaitReached: 26,
   cancelled: 27,
   statusUnavailable: 28,
+  taskTimedOut: 31,
+  taskDoesNotExist: 32,
+  invalidTaskToken: 33,
+  notRedrivable: 34,
+  wrongStateMachineType: 35,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -36,4 +41,9 @@ export const STATUS_WORD: Record<ExitCode, string> = {
   26: "FAIL",
   27: "CANCELLED",
   28: "STATUS_UNAVAILABLE",
+  31: "TASK_TIMED_OUT",
+  32: "TASK_DOES_NOT_EXIST",
+  33: "INVALID_TASK_TOKEN",
+  34: "NOT_REDRIVABLE",
+  35: "WRONG_STATE_MACHINE_TYPE",
 };

@@ -8,6 +8,7 @@ import { classifyError } from "../aws/classify.ts";
 import { createClients, endpointFor, roleSessionName } from "../aws/clients.ts";
 import { createHttpHandler } from "../aws/http-handler.ts";
 import { resolveRegion } from "../aws/region.ts";
+import { UnexpectedError } from "../errors.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { clean, executionName } from "../execution-name.ts";
 import { RERUN_BEHAVIOURS } from "../fields/catalog.ts";
@@ -89,7 +90,7 @@ function runningResult(
   last?: DescribeExecutionOutput | null,
 ): ExecutionResult {
   if (last) return toResult(last);
-  return pendingResult(arn, { stateMachineArn: config.stateMachineArn, name, startDate });
+  return pendingResult(arn, { stateMachineArn: config.stateMachineArn ?? null, name, startDate });
 }
 
 /** Stop the execution, bounded in time so a cancel always ends within seconds. */
@@ -130,8 +131,12 @@ function previousExecutionName(
 
 export async function runStartExecution(ctx: ActionContext): Promise<Outcome> {
   const { config, context, env, log, outputs } = ctx;
+  const { stateMachine, stateMachineArn } = config;
+  if (!stateMachine || !stateMachineArn) {
+    throw new UnexpectedError(`${config.action} needs a State Machine ARN`);
+  }
   const launchedAt = new Date();
-  const region = resolveRegion(config.region, env, config.stateMachine.region);
+  const region = resolveRegion(config.region, env, stateMachine.region);
   log.info(`region ${region.region} (from ${region.source})`);
   const handler = createHttpHandler({
     ...(config.proxy ? { proxy: config.proxy } : {}),
@@ -168,7 +173,7 @@ export async function runStartExecution(ctx: ActionContext): Promise<Outcome> {
       if (previousName) {
         started = await redrivePrevious({
           sfn,
-          previousArn: executionArnFor(config.stateMachine, previousName),
+          previousArn: executionArnFor(stateMachine, previousName),
           previousName,
           clientToken: `${clean(context.taskInstanceId ?? previousName).slice(0, 50)}-r${context.executionCount}`,
           log,
@@ -183,8 +188,8 @@ export async function runStartExecution(ctx: ActionContext): Promise<Outcome> {
     }
     started ??= await startExecution({
       sfn,
-      stateMachineArn: config.stateMachineArn,
-      stateMachine: config.stateMachine,
+      stateMachineArn,
+      stateMachine,
       name,
       input: config.input,
       log,

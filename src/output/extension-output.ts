@@ -80,6 +80,8 @@ export function echoFields(values: FieldValues): Record<string, unknown> {
       const set = value !== undefined && typeof value === "object" && !Array.isArray(value);
       fields[`${spec.name}_user`] = set ? "****" : null;
       fields[`${spec.name}_password`] = set ? "****" : null;
+    } else if (spec.secret) {
+      fields[spec.name] = typeof value === "string" && value.length > 0 ? "****" : null;
     } else if (spec.type === "Choice") {
       fields[spec.name] = Array.isArray(value) ? (value[0] ?? null) : null;
     } else if (
