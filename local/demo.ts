@@ -58,11 +58,17 @@ export async function demo(argv: string[], write: (text: string) => void): Promi
       write("--aws needs --hello-arn and --report-arn (or DEMO_HELLO_ARN and DEMO_REPORT_ARN)\n");
       return 2;
     }
-    vars = { endpoint_url: "", credential: "", hello_state_machine_arn: hello, report_state_machine_arn: report };
+    vars = {
+      endpoint_url: "",
+      credential: "",
+      hello_state_machine_arn: hello,
+      report_state_machine_arn: report,
+    };
     write(`${rule}Demo against AWS: state machines ${hello} and ${report}\n`);
   } else {
     endpoint = await startLocalEndpoint({ definitionsDir: join(EXAMPLES, "state-machines") });
-    const arn = (name: string) => `arn:aws:states:${endpoint?.region}:${endpoint?.accountId}:stateMachine:${name}`;
+    const arn = (name: string) =>
+      `arn:aws:states:${endpoint?.region}:${endpoint?.accountId}:stateMachine:${name}`;
     vars = {
       endpoint_url: endpoint.url,
       credential: "local-test",
@@ -76,7 +82,9 @@ export async function demo(argv: string[], write: (text: string) => void): Promi
   }
 
   const definition = await loadRunFile(WORKFLOW);
-  const credentials = await loadCredentialsFile(definition.credentialsFile ?? join(EXAMPLES, "credentials.json"));
+  const credentials = await loadCredentialsFile(
+    definition.credentialsFile ?? join(EXAMPLES, "credentials.json"),
+  );
   const runner = await ControllerRunner.open({
     packagePath: resolve(values.package ?? DEFAULT_PACKAGE),
     credentials,

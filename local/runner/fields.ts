@@ -4,7 +4,12 @@
  * form's visibility and requirement rules applied (hidden values dropped unless
  * preserveValueIfHidden, defaults from fieldValue, required-when-shown enforced).
  */
-import type { FieldValue, FieldValues, Template, TemplateField } from "../../src/fields/template-types.ts";
+import type {
+  FieldValue,
+  FieldValues,
+  Template,
+  TemplateField,
+} from "../../src/fields/template-types.ts";
 import { evaluateForm, isSet, type FormState } from "../../src/fields/visibility.ts";
 import { type CredentialStore, isCredentialReference } from "./credentials.ts";
 
@@ -47,19 +52,24 @@ function convert(
     if (value.$credential === "") return undefined;
     const credential = credentials.get(value.$credential);
     if (!credential) {
-      problems.push(`${describe(field)}: no credential named "${value.$credential}" in the credentials file`);
+      problems.push(
+        `${describe(field)}: no credential named "${value.$credential}" in the credentials file`,
+      );
     }
     return credential;
   }
-  if (isCredentialReference(value)) return bad(`a ${field.fieldType} value (only Credential fields take $credential)`);
+  if (isCredentialReference(value))
+    return bad(`a ${field.fieldType} value (only Credential fields take $credential)`);
 
   switch (field.fieldType) {
     case "Integer": {
       if (value === "") return undefined;
       const n = typeof value === "string" && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
       if (typeof n !== "number" || !Number.isInteger(n)) return bad("a whole number");
-      if (field.intFieldMin !== null && n < field.intFieldMin) return bad(`at least ${field.intFieldMin}`);
-      if (field.intFieldMax !== null && n > field.intFieldMax) return bad(`at most ${field.intFieldMax}`);
+      if (field.intFieldMin !== null && n < field.intFieldMin)
+        return bad(`at least ${field.intFieldMin}`);
+      if (field.intFieldMax !== null && n > field.intFieldMax)
+        return bad(`at most ${field.intFieldMax}`);
       return n;
     }
     case "Boolean":
@@ -74,7 +84,8 @@ function convert(
       }
       const allowed = (field.choices ?? []).map((c) => c.fieldValue);
       const unknown = list.filter((v) => !allowed.includes(v));
-      if (unknown.length > 0) return bad(`one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+      if (unknown.length > 0)
+        return bad(`one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
       if (list.length > 1 && !field.allowMultipleChoices) return bad("a single choice");
       return list;
     }
@@ -84,9 +95,14 @@ function convert(
       let text: string;
       if (typeof value === "string") text = value;
       else if (typeof value === "number" || typeof value === "boolean") text = String(value);
-      else if (typeof value === "object" && field.fieldType !== "Text") text = JSON.stringify(value);
+      else if (typeof value === "object" && field.fieldType !== "Text")
+        text = JSON.stringify(value);
       else return bad("text");
-      if (field.fieldLength !== null && field.fieldType === "Text" && text.length > field.fieldLength) {
+      if (
+        field.fieldLength !== null &&
+        field.fieldType === "Text" &&
+        text.length > field.fieldLength
+      ) {
         return bad(`at most ${field.fieldLength} characters`);
       }
       return text;
@@ -95,13 +111,17 @@ function convert(
 }
 
 /** Check names only: unknown fields, output-only fields, inline secrets (before any reference is resolved). */
-export function checkFieldNames(template: Template, fields: Readonly<Record<string, unknown>>): string[] {
+export function checkFieldNames(
+  template: Template,
+  fields: Readonly<Record<string, unknown>>,
+): string[] {
   const problems: string[] = [];
   const byName = new Map(template.fields.map((f) => [f.name, f]));
   for (const [name, value] of Object.entries(fields)) {
     const field = byName.get(name);
     if (!field) problems.push(`${name}: template "${template.name}" has no such field`);
-    else if (field.fieldRestriction === "Output Only") problems.push(`${describe(field)}: output-only, the program sets it`);
+    else if (field.fieldRestriction === "Output Only")
+      problems.push(`${describe(field)}: output-only, the program sets it`);
     else if (field.fieldType === "Credential" && value !== null && !isCredentialReference(value)) {
       problems.push(`${describe(field)}: ${INLINE_SECRET}`);
     }
@@ -127,11 +147,18 @@ export function prepareFields(
     const field = template.fields.find((f) => f.name === name);
     if (field) problems.push(`${describe(field)}: required, and has no value`);
   }
-  const dropped = Object.keys(entered).filter((name) => isSet(entered[name]) && !(name in form.values));
+  const dropped = Object.keys(entered).filter(
+    (name) => isSet(entered[name]) && !(name in form.values),
+  );
   const secrets: string[] = [];
   for (const field of template.fields) {
     const value = form.values[field.name];
-    if (field.fieldType === "Credential" && value && typeof value === "object" && !Array.isArray(value)) {
+    if (
+      field.fieldType === "Credential" &&
+      value &&
+      typeof value === "object" &&
+      !Array.isArray(value)
+    ) {
       secrets.push(value.password);
       // The access key id is not secret on its own, but nothing would print it either.
       secrets.push(value.user);

@@ -17,7 +17,11 @@ export interface TailHandlers {
 }
 
 /** Follow `path` (which must exist), calling the handlers for every complete line. */
-export async function tailOutputFields(path: string, handlers: TailHandlers, intervalMs = 50): Promise<OutputFieldsTail> {
+export async function tailOutputFields(
+  path: string,
+  handlers: TailHandlers,
+  intervalMs = 50,
+): Promise<OutputFieldsTail> {
   const file = await open(path, "r");
   const buffer = Buffer.alloc(64 * 1024);
   let position = 0;

@@ -27,12 +27,16 @@ export interface LoadedPackage {
 }
 
 /** Load and unpack a template package zip. */
-export async function loadPackage(zipPath: string, parentDir: string = tmpdir()): Promise<LoadedPackage> {
+export async function loadPackage(
+  zipPath: string,
+  parentDir: string = tmpdir(),
+): Promise<LoadedPackage> {
   const outer = await readZip(await readFile(zipPath));
   const templateBytes = outer.get("template.json");
   const archiveBytes = outer.get("extension_archive.zip");
   if (!templateBytes) throw new Error(`${zipPath} holds no template.json: not a template package`);
-  if (!archiveBytes) throw new Error(`${zipPath} holds no extension_archive.zip: not an extension package`);
+  if (!archiveBytes)
+    throw new Error(`${zipPath} holds no extension_archive.zip: not an extension package`);
   const template = JSON.parse(templateBytes.toString("utf8")) as Template;
   if (template.templateType !== "Extension" || !Array.isArray(template.fields)) {
     throw new Error(`${zipPath}: template.json is not an Extension template export`);
@@ -44,7 +48,9 @@ export async function loadPackage(zipPath: string, parentDir: string = tmpdir())
   const extension = JSON.parse(metaBytes.toString("utf8")) as ExtensionMetadata;
   const entrypoint = extension.extension?.entrypoint;
   if (!entrypoint || !archive.has(entrypoint)) {
-    throw new Error(`${zipPath}: extension.json names entrypoint ${String(entrypoint)}, which the archive lacks`);
+    throw new Error(
+      `${zipPath}: extension.json names entrypoint ${String(entrypoint)}, which the archive lacks`,
+    );
   }
   if (extension.extension.name !== template.extension) {
     throw new Error(
@@ -57,7 +63,8 @@ export async function loadPackage(zipPath: string, parentDir: string = tmpdir())
   for (const [name, content] of archive) {
     const target = normalize(join(dir, name));
     // An entry that climbs out of the folder is refused rather than written.
-    if (!target.startsWith(dir + sep)) throw new Error(`${zipPath}: archive entry ${name} escapes its folder`);
+    if (!target.startsWith(dir + sep))
+      throw new Error(`${zipPath}: archive entry ${name} escapes its folder`);
     if (name.endsWith("/")) continue;
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, content);

@@ -40,7 +40,10 @@ export interface RunningProgram {
 }
 
 /** Replace every secret in a text by "****". */
-export function maskSecrets(text: string, secrets: readonly string[]): { text: string; leaked: boolean } {
+export function maskSecrets(
+  text: string,
+  secrets: readonly string[],
+): { text: string; leaked: boolean } {
   let out = text;
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join("****");
   return { text: out, leaked: out !== text };
@@ -86,7 +89,9 @@ export async function startProgram(launch: ProgramLaunch): Promise<RunningProgra
   const tail = await tailOutputFields(outputFieldsFile, {
     onUpdate: (update) => {
       for (const [name, value] of Object.entries(update)) {
-        const shown = JSON.parse(checkLeak("the output-only fields", JSON.stringify(value) ?? "null")) as unknown;
+        const shown = JSON.parse(
+          checkLeak("the output-only fields", JSON.stringify(value) ?? "null"),
+        ) as unknown;
         outputFields[name] = shown;
         emit({ type: "output-field", task, name, value: shown });
       }
@@ -108,7 +113,9 @@ export async function startProgram(launch: ProgramLaunch): Promise<RunningProgra
   });
   for (const stream of ["stdout", "stderr"] as const) {
     const lines = createInterface({ input: child[stream], crlfDelay: Number.POSITIVE_INFINITY });
-    lines.on("line", (line) => emit({ type: "log", task, stream, line: checkLeak(`standard ${stream.slice(3)}`, line) }));
+    lines.on("line", (line) =>
+      emit({ type: "log", task, stream, line: checkLeak(`standard ${stream.slice(3)}`, line) }),
+    );
   }
 
   let cancelReason: string | null = null;
@@ -139,7 +146,9 @@ export async function startProgram(launch: ProgramLaunch): Promise<RunningProgra
       }
       const outputCode = (extensionOutput as { exit_code?: unknown } | null)?.exit_code;
       if (code !== null && outputCode !== undefined && outputCode !== code) {
-        problems.push(`exit code ${code} differs from the extension output's exit_code ${String(outputCode)}`);
+        problems.push(
+          `exit code ${code} differs from the extension output's exit_code ${String(outputCode)}`,
+        );
       }
       resolve({ exitCode: code, signal, outputFields, extensionOutput, problems, cancelReason });
     });
@@ -155,7 +164,12 @@ export async function startProgram(launch: ProgramLaunch): Promise<RunningProgra
       child.kill("SIGTERM");
       killTimer = setTimeout(() => {
         if (exited) return;
-        emit({ type: "cancel-requested", task, reason: `still running ${launch.cancelGraceMs} ms after SIGTERM`, signal: "SIGKILL" });
+        emit({
+          type: "cancel-requested",
+          task,
+          reason: `still running ${launch.cancelGraceMs} ms after SIGTERM`,
+          signal: "SIGKILL",
+        });
         child.kill("SIGKILL");
       }, launch.cancelGraceMs);
     },

@@ -68,7 +68,8 @@ function parseReference(body: string): Reference | string {
     return { kind: "task", task: p[1], source: p[2], path: p[3]?.trim() || "$", text };
   }
   const s = TASK_SCALAR_RE.exec(body);
-  if (s?.[1] && (s[2] === "exitCode" || s[2] === "state")) return { kind: "task", task: s[1], source: s[2], text };
+  if (s?.[1] && (s[2] === "exitCode" || s[2] === "state"))
+    return { kind: "task", task: s[1], source: s[2], text };
   return `${text} is not a reference: use \${vars.NAME}, \${tasks.NAME.output:$.json.path}, \${tasks.NAME.outputFields:$.field}, \${tasks.NAME.exitCode} or \${tasks.NAME.state}`;
 }
 
@@ -118,13 +119,18 @@ export function referencesIn(value: unknown): Reference[] {
   return found;
 }
 
-function lookup(ref: Reference, scope: ReferenceScope): { ok: true; value: unknown } | { ok: false; reason: string } {
+function lookup(
+  ref: Reference,
+  scope: ReferenceScope,
+): { ok: true; value: unknown } | { ok: false; reason: string } {
   if (ref.kind === "var") {
-    if (!Object.hasOwn(scope.vars, ref.name)) return { ok: false, reason: `${ref.text}: no variable ${ref.name}` };
+    if (!Object.hasOwn(scope.vars, ref.name))
+      return { ok: false, reason: `${ref.text}: no variable ${ref.name}` };
     return { ok: true, value: scope.vars[ref.name] };
   }
   const task = scope.task(ref.task);
-  if (!task) return { ok: false, reason: `${ref.text}: task ${ref.task} has not run before this one` };
+  if (!task)
+    return { ok: false, reason: `${ref.text}: task ${ref.task} has not run before this one` };
   switch (ref.source) {
     case "exitCode":
       return { ok: true, value: task.exitCode };
@@ -137,7 +143,9 @@ function lookup(ref: Reference, scope: ReferenceScope): { ok: true; value: unkno
         return { ok: false, reason: `${ref.text}: task ${ref.task} left no extension output` };
       }
       const result = queryJsonPath(doc, ref.path);
-      return result.found ? { ok: true, value: result.value } : { ok: false, reason: `${ref.text}: ${result.reason}` };
+      return result.found
+        ? { ok: true, value: result.value }
+        : { ok: false, reason: `${ref.text}: ${result.reason}` };
     }
   }
 }
@@ -149,7 +157,11 @@ function asText(value: unknown): string {
 }
 
 /** Resolve every reference in a value; problems (one per failed reference) go to `problems`. */
-export function resolveReferences(value: unknown, scope: ReferenceScope, problems: string[]): unknown {
+export function resolveReferences(
+  value: unknown,
+  scope: ReferenceScope,
+  problems: string[],
+): unknown {
   if (typeof value === "string") {
     const segments = parseTemplateString(value, problems);
     const only = segments[0];

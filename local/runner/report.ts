@@ -28,7 +28,12 @@ function show(value: unknown): string {
 }
 
 function finishedLine(r: TaskResult): string {
-  const code = r.exitCode !== null ? `exit code ${r.exitCode}` : r.signal ? `killed by ${r.signal}` : "no exit code";
+  const code =
+    r.exitCode !== null
+      ? `exit code ${r.exitCode}`
+      : r.signal
+        ? `killed by ${r.signal}`
+        : "no exit code";
   const why = r.cancelReason ? `, ${r.cancelReason}` : "";
   return r.state === "Start Failure" ? "Start Failure" : `${r.state} (${code}${why})`;
 }
@@ -37,20 +42,30 @@ function finishedLine(r: TaskResult): string {
 export function formatEvent(event: RunnerEvent, options: ReporterOptions = {}): string[] {
   switch (event.type) {
     case "workflow-started":
-      return [`workflow ${event.workflow} started (run ${event.instanceId}): ${event.tasks.join(" -> ")}`];
+      return [
+        `workflow ${event.workflow} started (run ${event.instanceId}): ${event.tasks.join(" -> ")}`,
+      ];
     case "task-started": {
       const lines = [
         `${who(event.task)}  Started (task instance ${event.task.instanceId}, execution count ${event.task.executionCount}, pid ${event.pid})`,
-        `${INDENT}fields sent: ${Object.entries(event.fields).map(([k, v]) => `${k}=${k.includes("credentials") ? "****" : show(v)}`).join("; ")}`,
+        `${INDENT}fields sent: ${Object.entries(event.fields)
+          .map(([k, v]) => `${k}=${k.includes("credentials") ? "****" : show(v)}`)
+          .join("; ")}`,
       ];
-      if (event.dropped.length > 0) lines.push(`${INDENT}hidden by the form, not sent: ${event.dropped.join(", ")}`);
-      if (event.cleared.length > 0) lines.push(`${INDENT}output-only fields cleared for the rerun: ${event.cleared.join(", ")}`);
+      if (event.dropped.length > 0)
+        lines.push(`${INDENT}hidden by the form, not sent: ${event.dropped.join(", ")}`);
+      if (event.cleared.length > 0)
+        lines.push(
+          `${INDENT}output-only fields cleared for the rerun: ${event.cleared.join(", ")}`,
+        );
       return lines;
     }
     case "output-field":
       return [`${who(event.task)}  output field ${event.name} = ${show(event.value)}`];
     case "log":
-      return options.logs === false ? [] : [`${who(event.task)}  ${event.stream === "stderr" ? "|" : ">"} ${event.line}`];
+      return options.logs === false
+        ? []
+        : [`${who(event.task)}  ${event.stream === "stderr" ? "|" : ">"} ${event.line}`];
     case "cancel-requested":
       return [`${who(event.task)}  Cancel: ${event.signal} sent (${event.reason})`];
     case "warning":
@@ -63,26 +78,35 @@ export function formatEvent(event: RunnerEvent, options: ReporterOptions = {}): 
       for (const problem of r.problems) lines.push(`${INDENT}${problem}`);
       if (options.extensionOutput !== false && r.extensionOutput !== null) {
         lines.push(`${INDENT}extension output:`);
-        for (const line of JSON.stringify(r.extensionOutput, null, 2).split("\n")) lines.push(`${INDENT}  ${line}`);
+        for (const line of JSON.stringify(r.extensionOutput, null, 2).split("\n"))
+          lines.push(`${INDENT}  ${line}`);
       }
       return lines;
     }
     case "workflow-finished": {
       const r = event.result;
       const lines = [`workflow ${r.name} ${r.state}`];
-      for (const t of r.tasks) lines.push(`${INDENT}${t.name}: ${t.ran ? finishedLine(t.result) : `Skipped (${t.reason})`}`);
+      for (const t of r.tasks)
+        lines.push(
+          `${INDENT}${t.name}: ${t.ran ? finishedLine(t.result) : `Skipped (${t.reason})`}`,
+        );
       return lines;
     }
   }
 }
 
 /** A listener that writes each event, time-stamped, through `write`. */
-export function consoleReporter(write: (text: string) => void, options: ReporterOptions = {}): EventListener {
+export function consoleReporter(
+  write: (text: string) => void,
+  options: ReporterOptions = {},
+): EventListener {
   const now = options.now ?? (() => new Date());
   return (event) => {
     const lines = formatEvent(event, options);
     if (lines.length === 0) return;
     const time = stamp(now());
-    write(lines.map((line, i) => `${i === 0 ? time : " ".repeat(time.length)}  ${line}\n`).join(""));
+    write(
+      lines.map((line, i) => `${i === 0 ? time : " ".repeat(time.length)}  ${line}\n`).join(""),
+    );
   };
 }

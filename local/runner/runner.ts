@@ -82,7 +82,10 @@ export class ControllerRunner {
   readonly #workDir: string;
   readonly #listeners = new Set<EventListener>();
   readonly #instances = new Map<string, TaskInstanceRecord>();
-  readonly #running = new Map<string, { cancel(reason: string): void; result?: Promise<TaskResult> }>();
+  readonly #running = new Map<
+    string,
+    { cancel(reason: string): void; result?: Promise<TaskResult> }
+  >();
 
   private constructor(pkg: LoadedPackage, workDir: string, options: RunnerOptions) {
     this.package = pkg;
@@ -129,15 +132,22 @@ export class ControllerRunner {
       problems.push(`name ${JSON.stringify(definition.name)}: use letters, digits, "-" and "_"`);
     }
     if (definition.template !== undefined && definition.template !== this.template.name) {
-      problems.push(`template "${definition.template}": the package holds template "${this.template.name}"`);
+      problems.push(
+        `template "${definition.template}": the package holds template "${this.template.name}"`,
+      );
     }
-    if (typeof definition.fields !== "object" || definition.fields === null || Array.isArray(definition.fields)) {
+    if (
+      typeof definition.fields !== "object" ||
+      definition.fields === null ||
+      Array.isArray(definition.fields)
+    ) {
       problems.push(`fields: expected an object of field values by field name`);
     } else {
       problems.push(...checkFieldNames(this.template, definition.fields));
     }
     const t = definition.timeoutSeconds;
-    if (t !== undefined && (typeof t !== "number" || !(t > 0))) problems.push(`timeoutSeconds: expected a positive number`);
+    if (t !== undefined && (typeof t !== "number" || !(t > 0)))
+      problems.push(`timeoutSeconds: expected a positive number`);
     if (problems.length > 0) throw new DefinitionError(where, problems);
   }
 
@@ -152,7 +162,9 @@ export class ControllerRunner {
       instanceId: options.instanceId ?? newInstanceId(),
       executionCount: 1,
       fields,
-      ...(definition.timeoutSeconds !== undefined ? { timeoutSeconds: definition.timeoutSeconds } : {}),
+      ...(definition.timeoutSeconds !== undefined
+        ? { timeoutSeconds: definition.timeoutSeconds }
+        : {}),
       outputFields: {},
       lastResult: null,
     };
@@ -164,7 +176,8 @@ export class ControllerRunner {
   rerun(instanceId: string): TaskHandle {
     const record = this.#instances.get(instanceId);
     if (!record) throw new Error(`no task instance ${instanceId}`);
-    if (this.#running.has(instanceId)) throw new Error(`task instance ${instanceId} is still running`);
+    if (this.#running.has(instanceId))
+      throw new Error(`task instance ${instanceId} is still running`);
     record.executionCount += 1;
     return this.#start(record, [], true);
   }
@@ -191,7 +204,10 @@ export class ControllerRunner {
 
   /** Take back a task instance saved earlier, so it can be rerun. */
   restore(record: TaskInstanceRecord): void {
-    this.#instances.set(record.instanceId, JSON.parse(JSON.stringify(record)) as TaskInstanceRecord);
+    this.#instances.set(
+      record.instanceId,
+      JSON.parse(JSON.stringify(record)) as TaskInstanceRecord,
+    );
   }
 
   /** Cancel what still runs and remove the unpacked package and run folders. */
@@ -206,7 +222,11 @@ export class ControllerRunner {
       task: (name) => {
         let latest: TaskResult | null = null;
         for (const r of this.#instances.values()) {
-          if (r.name === name && r.lastResult && (!latest || r.lastResult.finishedAt >= latest.finishedAt)) {
+          if (
+            r.name === name &&
+            r.lastResult &&
+            (!latest || r.lastResult.finishedAt >= latest.finishedAt)
+          ) {
             latest = r.lastResult;
           }
         }
@@ -259,7 +279,11 @@ export class ControllerRunner {
       const cleared: string[] = [];
       if (isRerun) {
         for (const field of this.template.fields) {
-          if (field.fieldRestriction === "Output Only" && !field.preserveOutputOnRerun && field.name in record.outputFields) {
+          if (
+            field.fieldRestriction === "Output Only" &&
+            !field.preserveOutputOnRerun &&
+            field.name in record.outputFields
+          ) {
             delete record.outputFields[field.name];
             cleared.push(field.name);
           }
@@ -270,7 +294,10 @@ export class ControllerRunner {
       if (prepared.problems.length > 0) return startFailure(prepared.problems);
       if (cancelled !== null) return startFailure([`cancelled before it started (${cancelled})`]);
 
-      const runDir = join(this.#workDir, `${record.name}-${record.instanceId.slice(0, 8)}-${record.executionCount}`);
+      const runDir = join(
+        this.#workDir,
+        `${record.name}-${record.instanceId.slice(0, 8)}-${record.executionCount}`,
+      );
       try {
         program = await startProgram({
           programPath: this.package.programPath,
@@ -299,14 +326,19 @@ export class ControllerRunner {
       if (cancelled !== null) program.cancel(cancelled);
       const timeout =
         record.timeoutSeconds !== undefined
-          ? setTimeout(() => control.cancel(`timeout after ${record.timeoutSeconds} s`), record.timeoutSeconds * 1000)
+          ? setTimeout(
+              () => control.cancel(`timeout after ${record.timeoutSeconds} s`),
+              record.timeoutSeconds * 1000,
+            )
           : undefined;
       const outcome = await program.done;
       clearTimeout(timeout);
 
       let state: TaskState;
-      if (outcome.problems.some((p) => p.startsWith("the program could not start"))) state = "Start Failure";
-      else if (outcome.exitCode !== null && isSuccessExitCode(this.template, outcome.exitCode)) state = "Success";
+      if (outcome.problems.some((p) => p.startsWith("the program could not start")))
+        state = "Start Failure";
+      else if (outcome.exitCode !== null && isSuccessExitCode(this.template, outcome.exitCode))
+        state = "Success";
       else if (outcome.cancelReason !== null) state = "Cancelled";
       else state = "Failed";
       return finish({
@@ -323,6 +355,10 @@ export class ControllerRunner {
       });
     })();
     if (!finished) this.#running.set(record.instanceId, { ...control, result });
-    return { instanceId: record.instanceId, cancel: (reason = "cancelled by the operator") => control.cancel(reason), result };
+    return {
+      instanceId: record.instanceId,
+      cancel: (reason = "cancelled by the operator") => control.cancel(reason),
+      result,
+    };
   }
 }

@@ -312,7 +312,8 @@ export const FIELDS: readonly FieldSpec[] = [
     mapping: "Text Field 14",
     showIf: { field: "action", values: CALLBACK_ACTIONS },
     requireIfVisible: true,
-    fieldLength: 1024,
+    // The service's own limit for task tokens.
+    fieldLength: 2048,
     secret: true,
   },
   {

@@ -350,9 +350,9 @@ describe("validation of the fields of the further actions", () => {
       "task token too long",
       action("Send Task Heartbeat", {
         UE_FIELD_REGION: "eu-west-1",
-        UE_FIELD_TASK_TOKEN: "t".repeat(1025),
+        UE_FIELD_TASK_TOKEN: "t".repeat(2049),
       }),
-      "Task Token: must be at most 1024 characters",
+      "Task Token: must be at most 2048 characters",
     ],
     [
       "task token with a trailing newline",
@@ -404,7 +404,7 @@ describe("validation of the fields of the further actions", () => {
   test("all problems of a callback task at once", () => {
     const problems = problemsOf(
       action("Send Task Failure", {
-        UE_FIELD_TASK_TOKEN: "t".repeat(1025),
+        UE_FIELD_TASK_TOKEN: "t".repeat(2049),
         UE_FIELD_ERROR: "e".repeat(300),
       }),
     );
