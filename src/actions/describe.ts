@@ -99,3 +99,43 @@ function readEvent(event: HistoryEvent, details: FailureDetails): void {
     details.cause ??= failed.cause ?? null;
   }
 }
+
+const TASK_CLOSED = new Set([
+  "TaskSucceeded",
+  "TaskFailed",
+  "TaskTimedOut",
+  "TaskSubmitFailed",
+  "TaskStartFailed",
+]);
+
+/**
+ * The state that waits for a task token right now, from the newest history events, or null.
+ * Walking backwards, each closed task cancels out the scheduling before it; a scheduled
+ * `.waitForTaskToken` task left open is waiting, and the state entered just before it is its state.
+ */
+export async function callbackWaitingState(
+  sfn: LeanSfnClient,
+  executionArn: string,
+): Promise<string | null> {
+  const reply = await sfn.getExecutionHistory(
+    { executionArn, reverseOrder: true, maxResults: 50, includeExecutionData: false },
+    { maxAttempts: 1 },
+  );
+  let closed = 0;
+  let waiting = false;
+  for (const event of reply.events ?? []) {
+    const type = event.type ?? "";
+    if (waiting) {
+      if (type === "TaskStateEntered") return event.stateEnteredEventDetails?.name ?? null;
+      continue;
+    }
+    if (TASK_CLOSED.has(type)) closed++;
+    else if (type === "TaskScheduled") {
+      if (closed > 0) closed--;
+      else if (event.taskScheduledEventDetails?.resource?.endsWith(".waitForTaskToken")) {
+        waiting = true;
+      }
+    }
+  }
+  return null;
+}

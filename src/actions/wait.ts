@@ -16,7 +16,7 @@ import {
   raiseFloor,
   stillRunningDue,
 } from "../polling.ts";
-import { TERMINAL } from "./describe.ts";
+import { callbackWaitingState, TERMINAL } from "./describe.ts";
 
 /** Default span of unbroken status-call failures after which the task gives up (exit 28). */
 export const DEFAULT_FAILURE_LIMIT_MS = 15 * 60_000;
@@ -38,8 +38,15 @@ export interface WaitRequest {
 
 export type WaitResult =
   | { readonly kind: "ended"; readonly execution: DescribeExecutionOutput }
-  | { readonly kind: "maximum-wait"; readonly last: DescribeExecutionOutput | null }
-  | { readonly kind: "cancelled"; readonly last: DescribeExecutionOutput | null };
+  | {
+      readonly kind: "maximum-wait" | "cancelled";
+      readonly last: DescribeExecutionOutput | null;
+      /** The state found waiting for a task token at the last look, if any. */
+      readonly waitingForCallback: string | null;
+    };
+
+/** Look for a state waiting on a callback this long after the wait began, then with each "still running" line. */
+export const CALLBACK_LOOK_AFTER_MS = 3_000;
 
 /** Sleep that ends early when the signal fires. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -78,10 +85,25 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
   let floorMs = 0;
   let firstFailureAt = 0;
   let reportedAt = 0;
+  let callbackLooked = false;
+  let waitingForCallback: string | null = null;
+  // One history read now and then, never on every poll: it says which state waits for a task token.
+  const lookForCallback = async () => {
+    try {
+      const state = await callbackWaitingState(req.sfn, req.executionArn);
+      if (state !== waitingForCallback) {
+        if (state) log.info(`state "${state}" is waiting for a callback (task token)`);
+        else if (waitingForCallback) log.info(`state "${waitingForCallback}" got its callback`);
+        waitingForCallback = state;
+      }
+    } catch (error) {
+      log.debug(`cannot read the history to find a waiting callback: ${(error as Error).message}`);
+    }
+  };
 
   for (;;) {
-    if (signal?.aborted) return { kind: "cancelled", last };
-    if (Date.now() >= deadline) return { kind: "maximum-wait", last };
+    if (signal?.aborted) return { kind: "cancelled", last, waitingForCallback };
+    if (Date.now() >= deadline) return { kind: "maximum-wait", last, waitingForCallback };
 
     let delay: number;
     try {
@@ -106,10 +128,14 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
       if (stillRunningDue(Date.now() - waitStart, reportedAt)) {
         reportedAt = Date.now() - waitStart;
         log.info(`execution still ${status} after ${formatDuration(elapsed)}`);
+        await lookForCallback();
+      } else if (!callbackLooked && Date.now() - waitStart >= CALLBACK_LOOK_AFTER_MS) {
+        callbackLooked = true;
+        await lookForCallback();
       }
       delay = Math.max(nextPollDelay(elapsed, ceilingMs, req.random), floorMs);
     } catch (error) {
-      if (signal?.aborted) return { kind: "cancelled", last };
+      if (signal?.aborted) return { kind: "cancelled", last, waitingForCallback };
       if (!isTransient(error) && !isExpiredToken(error)) {
         throw classifyError(error, { operation: "DescribeExecution" });
       }

@@ -40,6 +40,7 @@ export function resolveRegion(
   field: string | undefined,
   env: NodeJS.ProcessEnv,
   arnRegion: string,
+  arnLabel = "the state machine ARN",
 ): RegionChoice {
   if (field) return { region: field, source: "the AWS Region field" };
   if (env["AWS_REGION"]) return { region: env["AWS_REGION"], source: "AWS_REGION" };
@@ -48,5 +49,5 @@ export function resolveRegion(
   }
   const shared = sharedConfigRegion(env);
   if (shared) return { region: shared, source: "the shared config file" };
-  return { region: arnRegion, source: "the state machine ARN" };
+  return { region: arnRegion, source: arnLabel };
 }

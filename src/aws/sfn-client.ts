@@ -12,8 +12,16 @@ import type {
   GetExecutionHistoryOutput,
   RedriveExecutionInput,
   RedriveExecutionOutput,
+  SendTaskFailureInput,
+  SendTaskFailureOutput,
+  SendTaskHeartbeatInput,
+  SendTaskHeartbeatOutput,
+  SendTaskSuccessInput,
+  SendTaskSuccessOutput,
   StartExecutionInput,
   StartExecutionOutput,
+  StartSyncExecutionInput,
+  StartSyncExecutionOutput,
   StopExecutionInput,
   StopExecutionOutput,
 } from "@aws-sdk/client-sfn";
@@ -155,13 +163,45 @@ export class LeanSfnClient {
   redriveExecution(input: RedriveExecutionInput, o?: SendOptions): Promise<RedriveExecutionOutput> {
     return this.call("RedriveExecution", input, o);
   }
+  /** Sent to the sync- endpoint, as the SDK's host prefix does; never retried (not idempotent). */
+  startSyncExecution(
+    input: StartSyncExecutionInput,
+    o?: SendOptions,
+  ): Promise<StartSyncExecutionOutput> {
+    return this.call("StartSyncExecution", input, { maxAttempts: 1, ...o }, this.syncEndpoint);
+  }
+  sendTaskSuccess(input: SendTaskSuccessInput, o?: SendOptions): Promise<SendTaskSuccessOutput> {
+    return this.call("SendTaskSuccess", input, o);
+  }
+  sendTaskFailure(input: SendTaskFailureInput, o?: SendOptions): Promise<SendTaskFailureOutput> {
+    return this.call("SendTaskFailure", input, o);
+  }
+  sendTaskHeartbeat(
+    input: SendTaskHeartbeatInput,
+    o?: SendOptions,
+  ): Promise<SendTaskHeartbeatOutput> {
+    return this.call("SendTaskHeartbeat", input, o);
+  }
+
+  /** StartSyncExecution's host: sync-states.<region>... unless an endpoint was given. */
+  private get syncEndpoint(): URL {
+    if (this.options.endpoint) return this.endpoint;
+    const url = new URL(this.endpoint);
+    url.hostname = `sync-${url.hostname}`;
+    return url;
+  }
 
   /** One operation, with retries of what may pass. */
-  async call<T>(operation: string, input: object, options: SendOptions = {}): Promise<T> {
+  async call<T>(
+    operation: string,
+    input: object,
+    options: SendOptions = {},
+    endpoint: URL = this.endpoint,
+  ): Promise<T> {
     const attempts = options.maxAttempts ?? this.options.maxAttempts ?? 3;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once<T>(operation, input, options);
+        return await this.once<T>(operation, input, options, endpoint);
       } catch (error) {
         const e = error as Partial<ServiceError>;
         // The same judgement the waiting loop uses: throttling, 5xx, timeouts, resets.
@@ -175,9 +215,13 @@ export class LeanSfnClient {
     }
   }
 
-  private async once<T>(operation: string, input: object, options: SendOptions): Promise<T> {
+  private async once<T>(
+    operation: string,
+    input: object,
+    options: SendOptions,
+    url: URL,
+  ): Promise<T> {
     const body = JSON.stringify(input);
-    const url = this.endpoint;
     const request: HttpRequest = {
       method: "POST",
       protocol: url.protocol,
