@@ -8,7 +8,7 @@ export abstract class ProductError extends Error {
   abstract readonly exitCode: ExitCode;
   /** What was already reached when the error happened (the execution, once started). */
   partialOutcome?: {
-    result: Record<string, unknown> & { executionArn: string; status: string };
+    result: object;
     changed: boolean;
   };
   constructor(message: string, options?: { cause?: unknown }) {

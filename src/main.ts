@@ -5,7 +5,7 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { runStartExecution } from "./actions/run-start.ts";
+import { runAction } from "./actions/dispatch.ts";
 import { ProductError, UnexpectedError, type FieldProblem } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
 import { INPUT_FIELDS } from "./fields/catalog.ts";
@@ -129,7 +129,7 @@ export async function run(options: RunOptions): Promise<number> {
       env,
     );
     values = config.fields;
-    outcome = await runStartExecution({
+    outcome = await runAction({
       config,
       context,
       env,

@@ -1,0 +1,94 @@
+/**
+ * Redrive Execution: resume a FAILED, ABORTED or TIMED_OUT Standard execution from the
+ * state that did not succeed, then wait when asked. The client token comes from the task
+ * run, so a relaunch of the same run (agent restarted) gets AWS's answer to the first
+ * redrive instead of a second one.
+ */
+import { classifyError } from "../aws/classify.ts";
+import { NotRedrivableError } from "../errors.ts";
+import { EXIT } from "../exit-codes.ts";
+import { clean } from "../execution-name.ts";
+import type { Outcome } from "../output/extension-output.ts";
+import { isoDate, toResult } from "./describe.ts";
+import { redriveRefusal } from "./redrive.ts";
+import type { ActionContext } from "./session.ts";
+import { superviseExecution } from "./supervise.ts";
+import { describeTarget, failedOnTarget, openTarget } from "./target.ts";
+
+/** The run's client token (AWS: 1-64 printable ASCII), or none without a task instance id. */
+export function redriveClientToken(context: ActionContext["context"]): string | undefined {
+  if (!context.taskInstanceId) return undefined;
+  const suffix = `-${context.executionCount}`;
+  return `${clean(context.taskInstanceId).slice(0, 64 - suffix.length)}${suffix}`;
+}
+
+export async function runRedriveExecution(ctx: ActionContext): Promise<Outcome> {
+  const { config, log, outputs } = ctx;
+  const launchedAt = new Date();
+  const target = openTarget(ctx);
+  const { sfn } = target.session;
+  let changed = false;
+  try {
+    const before = await describeTarget(ctx, target);
+    const clientToken = redriveClientToken(ctx.context);
+    let redriveDate: Date | undefined;
+    try {
+      const reply = await sfn.redriveExecution({
+        executionArn: target.arn,
+        ...(clientToken ? { clientToken } : {}),
+      });
+      redriveDate = reply.redriveDate;
+    } catch (error) {
+      if ((error as { name?: string }).name === "ExecutionNotRedrivable") {
+        const reason = redriveRefusal(before) ?? (error as Error).message;
+        throw new NotRedrivableError(
+          `execution ${target.parsed.name} cannot be redriven: ${reason}`,
+          { cause: error },
+        );
+      }
+      throw classifyError(error, { operation: "RedriveExecution" });
+    }
+    // AWS answers a repeated client token with the first redrive's date.
+    changed = !redriveDate || redriveDate.getTime() >= launchedAt.getTime() - 1000;
+    outputs.set({ execution_status: "RUNNING" });
+    log.info(
+      changed
+        ? `redrove execution ${target.arn} (it had ended ${before.status}); it resumes from the state that did not succeed`
+        : `execution ${target.arn} was already redriven by an earlier launch of this run`,
+    );
+    if (!config.wait) {
+      const result = toResult(before);
+      return {
+        exitCode: EXIT.success,
+        description: changed
+          ? `execution ${target.parsed.name} redriven`
+          : `execution ${target.parsed.name} is running (redriven earlier by this run)`,
+        changed,
+        result: {
+          ...result,
+          status: "RUNNING",
+          stopDate: null,
+          error: null,
+          cause: null,
+          redriveCount: (before.redriveCount ?? 0) + (changed ? 1 : 0),
+          redriveDate: isoDate(redriveDate),
+        },
+      };
+    }
+    return await superviseExecution(ctx, {
+      sfn,
+      executionArn: target.arn,
+      known: {
+        name: before.name ?? target.parsed.name,
+        stateMachineArn: before.stateMachineArn ?? null,
+        startDate: isoDate(before.startDate),
+      },
+      executionStart: redriveDate ?? launchedAt,
+      changed,
+    });
+  } catch (error) {
+    throw failedOnTarget(ctx, target, error, changed);
+  } finally {
+    target.session.close();
+  }
+}

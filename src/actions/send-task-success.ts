@@ -1,0 +1,23 @@
+/** Send Task Success: release a `.waitForTaskToken` task with the task's JSON output. */
+import type { Outcome } from "../output/extension-output.ts";
+import { runCallback } from "./callback.ts";
+import type { ActionContext } from "./session.ts";
+
+function parsed(output: string): { outputParsed?: unknown } {
+  try {
+    return { outputParsed: JSON.parse(output) as unknown };
+  } catch {
+    return {};
+  }
+}
+
+export function runSendTaskSuccess(ctx: ActionContext): Promise<Outcome> {
+  const output = ctx.config.taskOutput;
+  return runCallback(ctx, {
+    operation: "SendTaskSuccess",
+    what: "success",
+    details: { output, ...parsed(output) },
+    send: (sfn, taskToken, signal) =>
+      sfn.sendTaskSuccess({ taskToken, output }, signal ? { abortSignal: signal } : {}),
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * Stop Execution: stop a running Standard execution with an error and a cause (by default
+ * naming the task). An execution that has already ended is reported as it is: nothing to
+ * stop is not a failure, and nothing changed.
+ */
+import { classifyError } from "../aws/classify.ts";
+import { EXIT } from "../exit-codes.ts";
+import type { Outcome } from "../output/extension-output.ts";
+import { TERMINAL, toResult } from "./describe.ts";
+import { type ActionContext, taskReference } from "./session.ts";
+import { describeTarget, openTarget } from "./target.ts";
+
+export const DEFAULT_STOP_ERROR = "ue-aws-stepfunctions.Stopped";
+
+export async function runStopExecution(ctx: ActionContext): Promise<Outcome> {
+  const { config, log } = ctx;
+  const target = openTarget(ctx);
+  const { sfn } = target.session;
+  try {
+    const before = await describeTarget(ctx, target);
+    const status = before.status ?? "RUNNING";
+    if (TERMINAL.has(status)) {
+      log.info(`execution ${target.arn} has already ended ${status}; nothing to stop`);
+      return {
+        exitCode: EXIT.success,
+        description: `execution ${target.parsed.name} had already ended ${status}; nothing to stop`,
+        changed: false,
+        result: toResult(before),
+      };
+    }
+    const error = config.error ?? DEFAULT_STOP_ERROR;
+    const cause = config.cause ?? `stopped by ${taskReference(ctx.context)}`;
+    try {
+      await sfn.stopExecution({ executionArn: target.arn, error, cause });
+    } catch (e) {
+      throw classifyError(e, { operation: "StopExecution" });
+    }
+    // It may have ended on its own a moment before the stop: report what it is now.
+    const after = await describeTarget(ctx, target);
+    const result = toResult(after);
+    const stopped = result.status === "ABORTED";
+    const description = stopped
+      ? `execution ${target.parsed.name} stopped (${error})`
+      : `execution ${target.parsed.name} ended ${result.status} before it could be stopped`;
+    log.info(description);
+    return { exitCode: EXIT.success, description, changed: stopped, result };
+  } finally {
+    target.session.close();
+  }
+}
