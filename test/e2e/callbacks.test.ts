@@ -19,6 +19,7 @@ describe("task token callbacks, end to end", () => {
   let ep: LocalEndpoint;
   let machine: string;
   let shortHeartbeat: string;
+  let longHeartbeat: string;
   const tokens: TaskTokenInfo[] = [];
 
   before(async () => {
@@ -38,6 +39,7 @@ describe("task token callbacks, end to end", () => {
     });
     machine = ep.createStateMachine({ name: "approval", definition: waitsFor() });
     shortHeartbeat = ep.createStateMachine({ name: "heartbeat", definition: waitsFor(1) });
+    longHeartbeat = ep.createStateMachine({ name: "heartbeat4", definition: waitsFor(4) });
   });
   after(async () => {
     await ep.close();
@@ -133,8 +135,10 @@ describe("task token callbacks, end to end", () => {
   });
 
   test("Send Task Heartbeat keeps a task with HeartbeatSeconds alive", async () => {
-    const { executionArn, token } = await waitingTask(shortHeartbeat);
+    const { executionArn, token } = await waitingTask(longHeartbeat);
+    const startedAt = Date.now();
     for (let i = 0; i < 2; i++) {
+      await sleep(2500);
       const run = await runBundle({ fields: fields("Send Task Heartbeat", token) });
       assert.equal(run.code, 0, run.stderr);
       assertValidDoc(run.doc);
@@ -142,6 +146,9 @@ describe("task token callbacks, end to end", () => {
       assert.equal(run.doc.changed, true);
       assertTokenHidden(run, token);
     }
+    await sleep(1500);
+    // Past HeartbeatSeconds (4) since the task started: only the heartbeats kept it waiting.
+    assert.ok(Date.now() - startedAt > 5000);
     assert.equal(ep.getExecution(executionArn)?.status, "RUNNING");
     const done = await runBundle({ fields: fields("Send Task Success", token) });
     assert.equal(done.code, 0, done.stderr);
