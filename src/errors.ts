@@ -6,11 +6,6 @@ import { EXIT, type ExitCode } from "./exit-codes.ts";
 
 export abstract class ProductError extends Error {
   abstract readonly exitCode: ExitCode;
-  /** What was already reached when the error happened (the execution, once started). */
-  partialOutcome?: {
-    result: object;
-    changed: boolean;
-  };
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;

@@ -5,8 +5,10 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { runAction } from "./actions/dispatch.ts";
-import { ProductError, UnexpectedError, type FieldProblem } from "./errors.ts";
+import { runAction } from "./actions/registry.ts";
+import { readEnvironment } from "./config/environment.ts";
+import { resolveConfig } from "./config/resolve.ts";
+import { ProductError, UnexpectedError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
 import { INPUT_FIELDS } from "./fields/catalog.ts";
 import { flagOf, readFields } from "./fields/read.ts";
@@ -29,32 +31,6 @@ export interface RunOptions {
   /** Fires when the task is cancelled (the entry point wires it to SIGTERM, SIGINT, SIGHUP). */
   readonly signal?: AbortSignal;
   readonly log?: Logger;
-}
-
-export interface TaskContext {
-  readonly taskName?: string;
-  readonly taskInstanceId?: string;
-  readonly executionCount: number;
-}
-
-function readContext(env: NodeJS.ProcessEnv, problems: FieldProblem[]): TaskContext {
-  const rawCount = env["UE_EXECUTION_COUNT"];
-  let executionCount = 1;
-  if (rawCount !== undefined && rawCount !== "") {
-    if (/^\d+$/.test(rawCount.trim()) && Number(rawCount) >= 1) executionCount = Number(rawCount);
-    else {
-      problems.push({
-        field: "UE_EXECUTION_COUNT",
-        label: "UE_EXECUTION_COUNT",
-        message: `must be a whole number of at least 1, got ${JSON.stringify(rawCount)}`,
-      });
-    }
-  }
-  return {
-    ...(env["UE_TASK_NAME"] ? { taskName: env["UE_TASK_NAME"] } : {}),
-    ...(env["UE_TASK_INSTANCE_ID"] ? { taskInstanceId: env["UE_TASK_INSTANCE_ID"] } : {}),
-    executionCount,
-  };
 }
 
 function help(): string {
@@ -95,8 +71,6 @@ export async function run(options: RunOptions): Promise<number> {
     process.stdout.write(help());
     return 0;
   }
-  // The SDK's notice about future Node versions is not the operator's business.
-  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
   const log = options.log ?? createLogger();
   const outputs = createOutputFields(env["UE_OUTPUT_FIELDS_FILE"]);
   let values: FieldValues = {};
@@ -117,26 +91,16 @@ export async function run(options: RunOptions): Promise<number> {
     return writeDocument(buildDocument(early, values), env["UE_EXTENSION_OUTPUT_FILE"]);
   };
   try {
-    const problems: FieldProblem[] = [];
-    const context = readContext(env, problems);
     const raw = readFields(env, argv);
     values = withDefaults(raw.values);
     log.info(`ue-aws-stepfunctions ${VERSION}; fields from ${raw.source}`);
-    const config = validate(
-      raw.values,
-      [...problems, ...raw.problems],
-      { executionCount: context.executionCount },
-      env,
-    );
-    values = config.fields;
-    outcome = await runAction({
-      config,
-      context,
-      env,
-      log,
-      outputs,
-      ...(options.signal ? { signal: options.signal } : {}),
+    const environment = await readEnvironment(env);
+    const task = validate(raw.values, [...environment.problems, ...raw.problems], {
+      executionCount: environment.settings.context.executionCount,
     });
+    values = task.fields;
+    const config = resolveConfig(task, environment.settings);
+    outcome = await runAction({ config, log, outputs, signal: options.signal });
   } catch (error) {
     const known =
       error instanceof ProductError ? error : new UnexpectedError(String(error), { cause: error });
@@ -149,7 +113,6 @@ export async function run(options: RunOptions): Promise<number> {
       description: known.message,
       changed: false,
       result: null,
-      ...(known.partialOutcome as Partial<Outcome> | undefined),
     };
   }
   emergencyWrite = undefined;
@@ -174,6 +137,8 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  // The SDK's notice about future Node versions is not the operator's business.
+  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
   const controller = new AbortController();
   const log = createLogger();
   let signals = 0;

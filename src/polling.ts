@@ -66,3 +66,28 @@ export function lowerFloor(floorMs: number): number {
   const lowered = floorMs * 0.8;
   return lowered < 250 ? 0 : lowered;
 }
+
+/** Shortest wait between two status checks of one task while it is throttled. */
+export const MIN_RETRY_MS = 500;
+
+/**
+ * Delay before retrying a throttled status check, `streakMs` after the first check of the
+ * streak failed. Every retry of a streak lands inside one polling interval from its start,
+ * each at a random point of the middle half of what is left of that window: a task that
+ * keeps losing the race for the bucket retries sooner, not later, so it is never pushed
+ * behind the others (ended executions are noticed within two intervals). Once the window
+ * has passed (the service still refuses), retries spread over a quarter to half an
+ * interval, as any task's would.
+ */
+export function throttledRetryDelay(
+  streakMs: number,
+  ceilingMs: number,
+  random: () => number = Math.random,
+): number {
+  const left = ceilingMs - streakMs;
+  if (left >= 2 * MIN_RETRY_MS) {
+    return Math.round(Math.max(MIN_RETRY_MS, left * (0.25 + 0.5 * random())));
+  }
+  if (left >= MIN_RETRY_MS) return Math.round(left);
+  return Math.round(Math.max(MIN_RETRY_MS, ceilingMs * (0.25 + 0.25 * random())));
+}

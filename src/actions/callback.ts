@@ -5,10 +5,11 @@
  */
 import { createHash } from "node:crypto";
 import { classifyError } from "../aws/classify.ts";
+import type { StepFunctions } from "../aws/step-functions.ts";
 import { UnexpectedError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { CallbackResult, Outcome } from "../output/extension-output.ts";
-import { type ActionContext, openSession, type Session } from "./session.ts";
+import type { ActionContext } from "./registry.ts";
 
 /** The first 8 hex characters of the token's SHA-256: enough to match log lines, useless to answer. */
 export function tokenFingerprint(token: string): string {
@@ -17,43 +18,53 @@ export function tokenFingerprint(token: string): string {
 
 export interface CallbackCall {
   readonly operation: CallbackResult["callback"];
-  /** What the call does, for the log and the description ("success", "failure", "heartbeat"). */
+  /** What the call sends, for the log and the description ("success", "a heartbeat"). */
   readonly what: string;
   /** Fields of the result besides the operation and the fingerprint. */
   readonly details: Omit<CallbackResult, "callback" | "taskTokenFingerprint">;
-  readonly send: (sfn: Session["sfn"], taskToken: string, signal?: AbortSignal) => Promise<unknown>;
+  readonly send: (sfn: StepFunctions, taskToken: string, signal?: AbortSignal) => Promise<unknown>;
 }
 
 /** Send one callback for the configured token and report it. */
 export async function runCallback(ctx: ActionContext, call: CallbackCall): Promise<Outcome> {
   const { config, log } = ctx;
-  const token = config.taskToken;
-  if (!token) throw new UnexpectedError(`${config.action} needs a Task Token`);
+  const token = config.task.taskToken;
+  if (!token) throw new UnexpectedError(`${config.task.action} needs a Task Token`);
   const fingerprint = tokenFingerprint(token);
   const result: CallbackResult = {
     callback: call.operation,
     taskTokenFingerprint: fingerprint,
     ...call.details,
   };
-  const session = openSession(ctx, undefined);
+  log.info(
+    `sending ${call.what} for the task token with fingerprint ${fingerprint} (${call.operation})`,
+  );
   try {
-    log.info(
-      `sending ${call.what} for the task token with fingerprint ${fingerprint} (${call.operation})`,
-    );
-    await call.send(session.sfn, token, ctx.signal);
-    log.info(`${call.operation} accepted for the task token with fingerprint ${fingerprint}`);
+    await call.send(ctx.aws.sfn, token, ctx.signal);
+  } catch (error) {
+    if (ctx.signal?.aborted) {
+      return {
+        exitCode: EXIT.cancelled,
+        description: `task cancelled before AWS confirmed ${call.operation}; it may have been received`,
+        changed: false,
+        result,
+      };
+    }
+    // Whatever happened, later tasks still learn which token was meant.
+    const classified = classifyError(error, { operation: call.operation });
+    log.error(classified.message);
     return {
-      exitCode: EXIT.success,
-      description: `${call.what} sent for the task token with fingerprint ${fingerprint}`,
-      changed: true,
+      exitCode: classified.exitCode,
+      description: classified.message,
+      changed: false,
       result,
     };
-  } catch (error) {
-    const classified = classifyError(error, { operation: call.operation });
-    // Whatever happened, later tasks still learn which token was meant.
-    classified.partialOutcome = { result, changed: false };
-    throw classified;
-  } finally {
-    session.close();
   }
+  log.info(`${call.operation} accepted for the task token with fingerprint ${fingerprint}`);
+  return {
+    exitCode: EXIT.success,
+    description: `${call.what} sent for the task token with fingerprint ${fingerprint}`,
+    changed: true,
+    result,
+  };
 }

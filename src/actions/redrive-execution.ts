@@ -5,38 +5,37 @@
  * redrive instead of a second one.
  */
 import { classifyError } from "../aws/classify.ts";
+import type { TaskContext } from "../config/environment.ts";
 import { NotRedrivableError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import { clean } from "../execution-name.ts";
 import type { Outcome } from "../output/extension-output.ts";
-import { isoDate, toResult } from "./describe.ts";
-import { redriveRefusal } from "./redrive.ts";
-import type { ActionContext } from "./session.ts";
+import { isoDate, redriveRefusal, toResult } from "./execution.ts";
+import type { Action, ActionContext } from "./registry.ts";
 import { superviseExecution } from "./supervise.ts";
-import { describeTarget, failedOnTarget, openTarget } from "./target.ts";
+import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
 
 /** The run's client token (AWS: 1-64 printable ASCII), or none without a task instance id. */
-export function redriveClientToken(context: ActionContext["context"]): string | undefined {
+export function redriveClientToken(context: TaskContext): string | undefined {
   if (!context.taskInstanceId) return undefined;
   const suffix = `-${context.executionCount}`;
   return `${clean(context.taskInstanceId).slice(0, 64 - suffix.length)}${suffix}`;
 }
 
-export async function runRedriveExecution(ctx: ActionContext): Promise<Outcome> {
-  const { config, log, outputs } = ctx;
+async function run(ctx: ActionContext): Promise<Outcome> {
+  const { config, aws, log, outputs, signal } = ctx;
   const launchedAt = new Date();
-  const target = openTarget(ctx);
-  const { sfn } = target.session;
+  const target = targetOf(ctx);
   let changed = false;
   try {
     const before = await describeTarget(ctx, target);
-    const clientToken = redriveClientToken(ctx.context);
+    const clientToken = redriveClientToken(config.context);
     let redriveDate: Date | undefined;
     try {
-      const reply = await sfn.redriveExecution({
-        executionArn: target.arn,
-        ...(clientToken ? { clientToken } : {}),
-      });
+      const reply = await aws.sfn.redriveExecution(
+        { executionArn: target.arn, ...(clientToken ? { clientToken } : {}) },
+        { abortSignal: signal },
+      );
       redriveDate = reply.redriveDate;
     } catch (error) {
       if ((error as { name?: string }).name === "ExecutionNotRedrivable") {
@@ -56,8 +55,7 @@ export async function runRedriveExecution(ctx: ActionContext): Promise<Outcome> 
         ? `redrove execution ${target.arn} (it had ended ${before.status}); it resumes from the state that did not succeed`
         : `execution ${target.arn} was already redriven by an earlier launch of this run`,
     );
-    if (!config.wait) {
-      const result = toResult(before);
+    if (!config.task.wait) {
       return {
         exitCode: EXIT.success,
         description: changed
@@ -65,7 +63,7 @@ export async function runRedriveExecution(ctx: ActionContext): Promise<Outcome> 
           : `execution ${target.parsed.name} is running (redriven earlier by this run)`,
         changed,
         result: {
-          ...result,
+          ...toResult(before),
           status: "RUNNING",
           stopDate: null,
           error: null,
@@ -76,7 +74,6 @@ export async function runRedriveExecution(ctx: ActionContext): Promise<Outcome> 
       };
     }
     return await superviseExecution(ctx, {
-      sfn,
       executionArn: target.arn,
       known: {
         name: before.name ?? target.parsed.name,
@@ -87,8 +84,8 @@ export async function runRedriveExecution(ctx: ActionContext): Promise<Outcome> 
       changed,
     });
   } catch (error) {
-    throw failedOnTarget(ctx, target, error, changed);
-  } finally {
-    target.session.close();
+    return failedOnTarget(ctx, target, error, changed);
   }
 }
+
+export const redriveExecution: Action = { run };

@@ -4,14 +4,15 @@
  */
 import type { Outcome } from "../output/extension-output.ts";
 import { runCallback } from "./callback.ts";
-import type { ActionContext } from "./session.ts";
+import type { Action, ActionContext } from "./registry.ts";
 
-export function runSendTaskHeartbeat(ctx: ActionContext): Promise<Outcome> {
+function run(ctx: ActionContext): Promise<Outcome> {
   return runCallback(ctx, {
     operation: "SendTaskHeartbeat",
     what: "a heartbeat",
     details: {},
-    send: (sfn, taskToken, signal) =>
-      sfn.sendTaskHeartbeat({ taskToken }, signal ? { abortSignal: signal } : {}),
+    send: (sfn, taskToken, signal) => sfn.sendTaskHeartbeat({ taskToken }, { abortSignal: signal }),
   });
 }
+
+export const sendTaskHeartbeat: Action = { run };

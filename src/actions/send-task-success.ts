@@ -1,7 +1,7 @@
 /** Send Task Success: release a `.waitForTaskToken` task with the task's JSON output. */
 import type { Outcome } from "../output/extension-output.ts";
 import { runCallback } from "./callback.ts";
-import type { ActionContext } from "./session.ts";
+import type { Action, ActionContext } from "./registry.ts";
 
 function parsed(output: string): { outputParsed?: unknown } {
   try {
@@ -11,13 +11,15 @@ function parsed(output: string): { outputParsed?: unknown } {
   }
 }
 
-export function runSendTaskSuccess(ctx: ActionContext): Promise<Outcome> {
-  const output = ctx.config.taskOutput;
+function run(ctx: ActionContext): Promise<Outcome> {
+  const output = ctx.config.task.taskOutput;
   return runCallback(ctx, {
     operation: "SendTaskSuccess",
     what: "success",
     details: { output, ...parsed(output) },
     send: (sfn, taskToken, signal) =>
-      sfn.sendTaskSuccess({ taskToken, output }, signal ? { abortSignal: signal } : {}),
+      sfn.sendTaskSuccess({ taskToken, output }, { abortSignal: signal }),
   });
 }
+
+export const sendTaskSuccess: Action = { run };

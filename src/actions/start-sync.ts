@@ -9,12 +9,8 @@ import { UnexpectedError, WrongStateMachineTypeError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import { executionName } from "../execution-name.ts";
 import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
-import { isoDate } from "./describe.ts";
-import { type ActionContext, openSession } from "./session.ts";
-import { endCode } from "./supervise.ts";
-
-/** An Express execution runs at most 5 minutes; the reply comes when it ends. */
-export const SYNC_REQUEST_TIMEOUT_MS = 5 * 60_000 + 30_000;
+import { endCode, isoDate } from "./execution.ts";
+import type { Action, ActionContext } from "./registry.ts";
 
 function toSyncResult(reply: StartSyncExecutionOutput, name: string): ExecutionResult {
   let parsed: { outputParsed?: unknown } = {};
@@ -51,25 +47,20 @@ function toSyncResult(reply: StartSyncExecutionOutput, name: string): ExecutionR
   };
 }
 
-export async function runStartSyncExecution(ctx: ActionContext): Promise<Outcome> {
-  const { config, context, log, outputs } = ctx;
-  const { stateMachine, stateMachineArn } = config;
-  if (!stateMachine || !stateMachineArn) {
-    throw new UnexpectedError(`${config.action} needs a State Machine ARN`);
-  }
-  const session = openSession(
-    ctx,
-    { region: stateMachine.region, label: "the state machine ARN" },
-    { requestTimeoutMs: SYNC_REQUEST_TIMEOUT_MS },
-  );
-  const name = executionName(config.executionName, context);
+/** The request timeout is raised for this action (see resolveConfig): AWS answers when the execution ends. */
+async function run(ctx: ActionContext): Promise<Outcome> {
+  const { config, aws, log, outputs } = ctx;
+  const { task, context } = config;
+  const { stateMachineArn } = task;
+  if (!stateMachineArn) throw new UnexpectedError(`${task.action} needs a State Machine ARN`);
+  const name = executionName(task.executionName, context);
   outputs.set({ generated_execution_name: name });
   log.info(`running Express execution ${name} of ${stateMachineArn} synchronously`);
   let reply: StartSyncExecutionOutput;
   try {
-    reply = await session.sfn.startSyncExecution(
-      { stateMachineArn, name, input: config.input },
-      ctx.signal ? { abortSignal: ctx.signal } : {},
+    reply = await aws.sfn.startSyncExecution(
+      { stateMachineArn, name, input: task.input },
+      { abortSignal: ctx.signal },
     );
   } catch (error) {
     if (ctx.signal?.aborted) {
@@ -89,8 +80,6 @@ export async function runStartSyncExecution(ctx: ActionContext): Promise<Outcome
       );
     }
     throw classifyError(error, { operation: "StartSyncExecution" });
-  } finally {
-    session.close();
   }
   const result = toSyncResult(reply, name);
   outputs.set({ execution_arn: result.executionArn, execution_status: result.status });
@@ -103,3 +92,5 @@ export async function runStartSyncExecution(ctx: ActionContext): Promise<Outcome
   else log.error(description);
   return { exitCode: endCode(result.status), description, changed: true, result };
 }
+
+export const startSynchronousExpressExecution: Action = { run };

@@ -6,16 +6,18 @@
 import { classifyError } from "../aws/classify.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { Outcome } from "../output/extension-output.ts";
-import { TERMINAL, toResult } from "./describe.ts";
-import { type ActionContext, taskReference } from "./session.ts";
-import { describeTarget, openTarget } from "./target.ts";
+import { TERMINAL, toResult } from "./execution.ts";
+import type { Action, ActionContext } from "./registry.ts";
+import { taskReference } from "./supervise.ts";
+import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
 
 export const DEFAULT_STOP_ERROR = "ue-aws-stepfunctions.Stopped";
 
-export async function runStopExecution(ctx: ActionContext): Promise<Outcome> {
-  const { config, log } = ctx;
-  const target = openTarget(ctx);
-  const { sfn } = target.session;
+async function run(ctx: ActionContext): Promise<Outcome> {
+  const { config, aws, log, signal } = ctx;
+  const { task } = config;
+  const target = targetOf(ctx);
+  let asked = false;
   try {
     const before = await describeTarget(ctx, target);
     const status = before.status ?? "RUNNING";
@@ -28,10 +30,14 @@ export async function runStopExecution(ctx: ActionContext): Promise<Outcome> {
         result: toResult(before),
       };
     }
-    const error = config.error ?? DEFAULT_STOP_ERROR;
-    const cause = config.cause ?? `stopped by ${taskReference(ctx.context)}`;
+    const error = task.error ?? DEFAULT_STOP_ERROR;
+    const cause = task.cause ?? `stopped by ${taskReference(ctx)}`;
     try {
-      await sfn.stopExecution({ executionArn: target.arn, error, cause });
+      asked = true;
+      await aws.sfn.stopExecution(
+        { executionArn: target.arn, error, cause },
+        { abortSignal: signal },
+      );
     } catch (e) {
       throw classifyError(e, { operation: "StopExecution" });
     }
@@ -44,7 +50,9 @@ export async function runStopExecution(ctx: ActionContext): Promise<Outcome> {
       : `execution ${target.parsed.name} ended ${result.status} before it could be stopped`;
     log.info(description);
     return { exitCode: EXIT.success, description, changed: stopped, result };
-  } finally {
-    target.session.close();
+  } catch (error) {
+    return failedOnTarget(ctx, target, error, asked);
   }
 }
+
+export const stopExecutionAction: Action = { run };

@@ -3,95 +3,19 @@
  * (started, redriven, or only monitored): wait, then the ended, cancelled or maximum-wait
  * outcome, stopping the execution where the task's settings say so.
  */
-import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
-import { classifyError } from "../aws/classify.ts";
-import type { LeanSfnClient } from "../aws/sfn-client.ts";
-import { EXIT, type ExitCode } from "../exit-codes.ts";
+import { EXIT } from "../exit-codes.ts";
 import { ACTIONS, MAXIMUM_WAIT_ACTIONS } from "../fields/catalog.ts";
-import type { Logger } from "../log.ts";
 import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
-import { failureFromHistory, toResult } from "./describe.ts";
-import { type ActionContext, taskReference } from "./session.ts";
-import { waitForExecution } from "./wait.ts";
+import { endedOutcome, stopExecution, toResult, waitForExecution } from "./execution.ts";
+import type { ActionContext } from "./registry.ts";
 
-const END_CODES: Record<string, ExitCode> = {
-  SUCCEEDED: EXIT.success,
-  FAILED: EXIT.executionFailed,
-  ABORTED: EXIT.executionAborted,
-  TIMED_OUT: EXIT.executionTimedOut,
-};
-
-/** The exit code of an execution that ended with this status. */
-export function endCode(status: string): ExitCode {
-  return END_CODES[status] ?? EXIT.unexpected;
-}
-
-/** The outcome of an execution that has ended. */
-export async function endedOutcome(
-  sfn: LeanSfnClient,
-  execution: DescribeExecutionOutput,
-  changed: boolean,
-  log: Logger,
-): Promise<Outcome> {
-  const result = toResult(execution);
-  const status = result.status;
-  const exitCode = endCode(status);
-  if (status === "SUCCEEDED") {
-    log.info(`execution ${result.name} SUCCEEDED`);
-    return { exitCode, description: `execution ${result.name} SUCCEEDED`, changed, result };
-  }
-  await addFailureDetails(sfn, result, log);
-  const where = result.failedState ? ` in state "${result.failedState}"` : "";
-  const what = [result.error, result.cause].filter((x) => x).join(": ");
-  const description = `execution ${result.name} ended ${status}${where}${what ? `: ${what}` : ""}`;
-  log.error(description);
-  return { exitCode, description, changed, result };
-}
-
-async function addFailureDetails(
-  sfn: LeanSfnClient,
-  result: ExecutionResult,
-  log: Logger,
-): Promise<void> {
-  try {
-    const details = await failureFromHistory(sfn, result.executionArn);
-    result.error ??= details.error;
-    result.cause ??= details.cause;
-    result.failedState = details.failedState;
-  } catch (error) {
-    // The history is a bonus; missing permission for it must not hide the outcome.
-    log.warn(
-      `cannot read the execution history for failure details: ${classifyError(error).message}`,
-    );
-  }
-}
-
-/** Stop the execution, bounded in time so a cancel always ends within seconds. */
-export async function stopBounded(
-  sfn: LeanSfnClient,
-  arn: string,
-  error: string,
-  cause: string,
-  log: Logger,
-): Promise<boolean> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), 5000);
-  try {
-    await sfn.stopExecution({ executionArn: arn, error, cause }, { abortSignal: abort.signal });
-    log.info(`stopped execution ${arn}`);
-    return true;
-  } catch (e) {
-    log.error(
-      `could not stop execution ${arn}: ${classifyError(e, { operation: "StopExecution" }).message}`,
-    );
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+/** Who is acting, for the error and cause given to AWS: the task and its instance. */
+export function taskReference(ctx: ActionContext): string {
+  const { taskName, taskInstanceId } = ctx.config.context;
+  return `${taskName ?? "the scheduler task"} (instance ${taskInstanceId ?? "n/a"})`;
 }
 
 export interface SuperviseRequest {
-  readonly sfn: LeanSfnClient;
   readonly executionArn: string;
   /** What is known before the first status check. */
   readonly known: {
@@ -105,32 +29,28 @@ export interface SuperviseRequest {
   readonly changed: boolean;
 }
 
-function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
-}
-
 /** Wait for the execution and turn what happened into the task's outcome. */
 export async function superviseExecution(
   ctx: ActionContext,
   req: SuperviseRequest,
 ): Promise<Outcome> {
-  const { config, context, env, log, outputs } = ctx;
-  const { sfn, executionArn: arn } = req;
+  const { config, aws, log, outputs, signal } = ctx;
+  const { task } = config;
+  const arn = req.executionArn;
   const name = req.known.name ?? arn.split(":").at(-1) ?? arn;
-  const failureLimitSeconds = numberFromEnv(env, "UE_STATUS_FAILURE_LIMIT_SECONDS");
   const waited = await waitForExecution({
-    sfn,
+    sfn: aws.sfnOnce,
+    refreshCredentials: () => aws.refreshCredentials(),
     executionArn: arn,
     executionStart: req.executionStart,
-    pollingIntervalSeconds: config.pollingIntervalSeconds,
-    maximumWaitSeconds: config.maximumWaitSeconds,
+    pollingIntervalSeconds: task.pollingIntervalSeconds,
+    maximumWaitSeconds: task.maximumWaitSeconds,
+    failureLimitMs: config.statusFailureLimitMs,
     log,
     outputs,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
-    ...(failureLimitSeconds !== undefined ? { failureLimitMs: failureLimitSeconds * 1000 } : {}),
+    signal,
   });
-  if (waited.kind === "ended") return endedOutcome(sfn, waited.execution, req.changed, log);
+  if (waited.kind === "ended") return endedOutcome(aws.sfn, waited.execution, req.changed, log);
 
   const running = (): ExecutionResult => {
     const result = waited.last
@@ -143,14 +63,14 @@ export async function superviseExecution(
     if (waited.waitingForCallback) result.waitingForCallback = waited.waitingForCallback;
     return result;
   };
-  const task = taskReference(context);
+  const who = taskReference(ctx);
   if (waited.kind === "cancelled") {
-    if (config.stopExecutionOnCancel) {
-      const stopped = await stopBounded(
-        sfn,
+    if (task.stopExecutionOnCancel) {
+      const stopped = await stopExecution(
+        aws.sfn,
         arn,
         "ue-aws-stepfunctions.Cancelled",
-        `cancelled with ${task}`,
+        `cancelled with ${who}`,
         log,
       );
       return {
@@ -163,7 +83,7 @@ export async function superviseExecution(
       };
     }
     const setting =
-      config.action === ACTIONS.monitor
+      task.action === ACTIONS.monitor
         ? "Stop Monitored Execution on Cancel"
         : "Stop Execution on Cancel";
     log.warn(`task cancelled; execution ${arn} left running (${setting} is off)`);
@@ -175,13 +95,13 @@ export async function superviseExecution(
     };
   }
   // Maximum wait reached.
-  const limit = `${config.maximumWaitSeconds} s`;
-  if (config.maximumWaitAction === MAXIMUM_WAIT_ACTIONS.stop) {
-    const stopped = await stopBounded(
-      sfn,
+  const limit = `${task.maximumWaitSeconds} s`;
+  if (task.maximumWaitAction === MAXIMUM_WAIT_ACTIONS.stop) {
+    const stopped = await stopExecution(
+      aws.sfn,
       arn,
       "ue-aws-stepfunctions.MaximumWait",
-      `maximum wait of ${limit} reached by ${task}`,
+      `maximum wait of ${limit} reached by ${who}`,
       log,
     );
     return {

@@ -1,28 +1,25 @@
 /**
- * The execution that Monitor, Stop and Redrive act on: opened with its own ARN's region,
- * described once to learn where it stands, published in the output-only fields.
+ * The execution that Monitor, Stop and Redrive act on: described once to learn where it
+ * stands, published in the output-only fields, and named in every outcome.
  */
 import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { classifyError } from "../aws/classify.ts";
 import { DataValidationError, UnexpectedError } from "../errors.ts";
 import type { ParsedExecutionArn } from "../fields/validate.ts";
-import { pendingResult } from "../output/extension-output.ts";
-import { type ActionContext, openSession, type Session } from "./session.ts";
+import { type Outcome, pendingResult } from "../output/extension-output.ts";
+import type { ActionContext } from "./registry.ts";
 
 export interface Target {
   readonly arn: string;
   readonly parsed: ParsedExecutionArn;
-  readonly session: Session;
 }
 
-/** Open the session for the configured Target Execution ARN. */
-export function openTarget(ctx: ActionContext): Target {
-  const { targetExecutionArn: arn, targetExecution: parsed } = ctx.config;
-  if (!arn || !parsed)
-    throw new UnexpectedError(`${ctx.config.action} needs a Target Execution ARN`);
+/** The configured Target Execution ARN, published at once in the output-only fields. */
+export function targetOf(ctx: ActionContext): Target {
+  const { targetExecutionArn: arn, targetExecution: parsed, action } = ctx.config.task;
+  if (!arn || !parsed) throw new UnexpectedError(`${action} needs a Target Execution ARN`);
   ctx.outputs.set({ execution_arn: arn, generated_execution_name: parsed.name });
-  const session = openSession(ctx, { region: parsed.region, label: "the Target Execution ARN" });
-  return { arn, parsed, session };
+  return { arn, parsed };
 }
 
 /** DescribeExecution of the target; a missing execution is said plainly (exit 20). */
@@ -32,9 +29,9 @@ export async function describeTarget(
 ): Promise<DescribeExecutionOutput> {
   let reply: DescribeExecutionOutput;
   try {
-    reply = await target.session.sfn.describeExecution(
+    reply = await ctx.aws.sfn.describeExecution(
       { executionArn: target.arn },
-      ctx.signal ? { abortSignal: ctx.signal } : {},
+      { abortSignal: ctx.signal },
     );
   } catch (error) {
     if ((error as { name?: string }).name === "ExecutionDoesNotExist") {
@@ -49,22 +46,22 @@ export async function describeTarget(
   return reply;
 }
 
-/** Classify an error and attach the target, so the document still names the execution. */
+/** The outcome of an error once the target is known: the document still names the execution. */
 export function failedOnTarget(
   ctx: ActionContext,
   target: Target,
   error: unknown,
   changed: boolean,
-): Error {
+): Outcome {
   const classified = classifyError(error);
-  if (!classified.partialOutcome) {
-    classified.partialOutcome = {
-      result: pendingResult(target.arn, {
-        name: target.parsed.name,
-        status: ctx.outputs.current.execution_status ?? "RUNNING",
-      }),
-      changed,
-    };
-  }
-  return classified;
+  ctx.log.error(classified.message);
+  return {
+    exitCode: classified.exitCode,
+    description: classified.message,
+    changed,
+    result: pendingResult(target.arn, {
+      name: target.parsed.name,
+      status: ctx.outputs.current.execution_status ?? "RUNNING",
+    }),
+  };
 }

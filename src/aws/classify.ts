@@ -3,6 +3,13 @@
  * product's errors and exit codes (SPEC 5.6). Our own errors pass through unchanged.
  */
 import {
+  isClockSkewCorrectedError,
+  isRetryableByTrait,
+  isServerError,
+  isThrottlingError,
+  isTransientError,
+} from "@smithy/core/retry";
+import {
   AuthenticationError,
   AuthorizationError,
   ConnectionError,
@@ -113,19 +120,6 @@ const OWN_OUTCOMES: Record<
     what: "the operation does not serve this type of state machine",
   },
 };
-
-const THROTTLING = new Set([
-  "ThrottlingException",
-  "Throttling",
-  "TooManyRequestsException",
-  "RequestLimitExceeded",
-  "RequestThrottled",
-  "RequestThrottledException",
-  "ProvisionedThroughputExceededException",
-  "SlowDown",
-  "BandwidthLimitExceeded",
-  "PriorRequestNotComplete",
-]);
 
 const NETWORK_REASONS: Record<string, string> = {
   ECONNREFUSED: "connection refused",
@@ -366,7 +360,7 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
         );
       }
     }
-    if (THROTTLING.has(name) || status === 429) {
+    if (isThrottlingError(e as never)) {
       return new ConnectionError(
         clean(`AWS kept throttling the requests (${name}${op}) after retries: ${awsMessage}`),
         options,
@@ -397,7 +391,7 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
       );
     }
   }
-  if (THROTTLING.has(name)) {
+  if (isThrottlingError(e as never)) {
     return new ConnectionError(
       clean(`AWS kept throttling the requests (${name}${op}): ${awsMessage}`),
       options,
@@ -506,49 +500,27 @@ function findProxyFailure(error: unknown, depth = 0): ProxyFailure | undefined {
   return cause === undefined ? undefined : findProxyFailure(cause, depth + 1);
 }
 
-const TRANSIENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EHOSTDOWN",
-  "ENETDOWN",
-]);
-
 /**
- * Is it worth trying again later? True for throttling, 5xx answers, timeouts, resets and
- * connection failures (to the endpoint or the proxy); false for credentials, permissions,
- * invalid requests, refused proxy credentials and certificate problems.
+ * Is it worth trying again? The SDK's answer, from its own error classification: the
+ * retryable trait (the shared handler sets it on proxy failures that may pass), throttling,
+ * transient network failures and timeouts, 5xx answers, a request whose clock skew the
+ * signer has just corrected. Our own errors: only connection failures, by their cause.
  */
-export function isTransient(error: unknown): boolean {
+export function isRetryable(error: unknown): boolean {
   let current: unknown = error;
-  // Our classified errors carry the original as their cause.
   if (current instanceof ProductError) {
-    if (current instanceof ConnectionError || current instanceof ProxyConnectionError) {
-      current = current.cause ?? current;
-    } else {
+    if (!(current instanceof ConnectionError || current instanceof ProxyConnectionError)) {
       return false;
     }
+    current = current.cause ?? current;
   }
-  const failure = findProxyFailure(current);
-  if (failure) {
-    if (failure.statusCode !== undefined) return isUpstreamFailureStatus(failure.statusCode);
-    const code = networkCode(failure);
-    if (code && isTlsCode(code) && code !== "EPROTO") return false;
-    return true;
-  }
-  const e = shape(current);
-  const name = str(e.name) ?? "";
-  if (AUTHENTICATION.has(name) || AUTHORIZATION.has(name) || VALIDATION.has(name)) return false;
-  if (THROTTLING.has(name) || e.$retryable) return true;
-  const status = httpStatus(current);
-  if (status !== undefined) return status >= 500 || status === 429 || status === 408;
-  if (isTimeout(current)) return true;
-  const code = networkCode(current);
-  return code !== undefined && TRANSIENT_CODES.has(code);
+  if (typeof current !== "object" || current === null) return false;
+  const e = current as Parameters<typeof isTransientError>[0];
+  return (
+    isRetryableByTrait(e) ||
+    isThrottlingError(e) ||
+    isTransientError(e) ||
+    isServerError(e) ||
+    isClockSkewCorrectedError(e) === true
+  );
 }

@@ -1,30 +1,64 @@
 /**
- * Build the Step Functions client from the configuration: region, credentials (field,
- * standard chain, or an assumed role refreshed before it expires), endpoint, one HTTP
- * handler. The credential chain and STS are loaded only when a task needs them.
+ * The AWS clients of one run, built from the resolved configuration: SFNClient (and STS for
+ * role assumption) on the one shared HTTP handler. Endpoints (FIPS, dual-stack, partitions,
+ * the sync- host), signing with clock-skew correction, retries and error parsing are the
+ * SDK's. The credential chain and STS are loaded only when a task needs them.
  */
+import { SFNClient } from "@aws-sdk/client-sfn";
+import {
+  doesIdentityRequireRefresh,
+  isIdentityExpired,
+  memoizeIdentityProvider,
+} from "@smithy/core";
 import type { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { clean } from "../execution-name.ts";
 import type { Logger } from "../log.ts";
 import { registerSecret } from "../secrets.ts";
 import { classifyError } from "./classify.ts";
-import { LeanSfnClient } from "./sfn-client.ts";
+import { createHttpHandler, type HttpHandlerOptions } from "./http-handler.ts";
+import { type StepFunctions, stepFunctionsOn } from "./step-functions.ts";
 
-export interface ClientOptions {
+/** Where the credentials come from, as resolved from the field and the environment. */
+export type CredentialSetting =
+  | {
+      readonly kind: "static";
+      readonly accessKeyId: string;
+      readonly secretAccessKey: string;
+      readonly sessionToken?: string;
+      /** For the log: "the AWS Credentials field", "the environment (AWS_ACCESS_KEY_ID)". */
+      readonly source: string;
+    }
+  | { readonly kind: "chain"; readonly source: string };
+
+/** Everything the AWS boundary needs, resolved once before the action runs. */
+export interface AwsConfig {
   readonly region: string;
+  /** For the log and messages: "the AWS Region field", "AWS_REGION" ... */
+  readonly regionSource: string;
   readonly endpointUrl?: string;
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly useFipsEndpoint: boolean;
+  readonly useDualstackEndpoint: boolean;
+  /** Attempts per call for the SDK's retry strategy (AWS_MAX_ATTEMPTS / max_attempts). */
+  readonly maxAttempts: number;
+  readonly retryMode: "standard" | "adaptive";
+  readonly credentials: CredentialSetting;
   readonly role?: { readonly arn: string; readonly externalId?: string };
   readonly sessionName: string;
-  readonly handler: NodeHttpHandler;
-  readonly log: Logger;
-  readonly env: NodeJS.ProcessEnv;
+  readonly http: HttpHandlerOptions;
 }
 
-export interface Clients {
-  readonly sfn: LeanSfnClient;
+/** The clients of one run. */
+export interface AwsSession {
+  /** Step Functions with the SDK's retries. */
+  readonly sfn: StepFunctions;
+  /** Step Functions with one attempt per call, for loops that have their own backoff. */
+  readonly sfnOnce: StepFunctions;
+  /** Fetch fresh credentials before the next call (after AWS called them expired). */
+  refreshCredentials(): Promise<void>;
   readonly credentialSource: string;
+  /** Close the handler's sockets. */
+  destroy(): void;
 }
 
 const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
@@ -45,20 +79,7 @@ function remember(credentials: AwsCredentialIdentity): AwsCredentialIdentity {
   return credentials;
 }
 
-/**
- * Credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN), the
- * chain's first link, read here so the common case does not load the SDK. As in the SDK,
- * a profile named in AWS_PROFILE takes precedence over them.
- */
-export function environmentCredentials(env: NodeJS.ProcessEnv): AwsCredentialIdentity | undefined {
-  const accessKeyId = env["AWS_ACCESS_KEY_ID"];
-  const secretAccessKey = env["AWS_SECRET_ACCESS_KEY"];
-  if (env["AWS_PROFILE"] || !accessKeyId || !secretAccessKey) return undefined;
-  const sessionToken = env["AWS_SESSION_TOKEN"];
-  return remember({ accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) });
-}
-
-/** The standard chain: environment, shared files, SSO, process, web identity, container, instance. */
+/** The standard chain: shared files, SSO, process, web identity, container, instance. */
 function standardChain(handler: NodeHttpHandler): AwsCredentialIdentityProvider {
   let chain: AwsCredentialIdentityProvider | undefined;
   return async () => {
@@ -75,35 +96,40 @@ function standardChain(handler: NodeHttpHandler): AwsCredentialIdentityProvider 
   };
 }
 
-/** Provider that assumes the role whenever the last credentials are near expiry. */
+/** Provider that assumes the role; the SDK calls it again before the credentials expire. */
 function assumeRoleProvider(
-  options: ClientOptions,
+  aws: AwsConfig,
+  role: { readonly arn: string; readonly externalId?: string },
   base: AwsCredentialIdentityProvider | AwsCredentialIdentity,
+  handler: NodeHttpHandler,
+  log: Logger,
 ): AwsCredentialIdentityProvider {
-  const role = options.role as { arn: string; externalId?: string };
   let sts: import("./sdk-lazy.ts").STSClient | undefined;
   return async () => {
     const { STSClient, AssumeRoleCommand } = await import("./sdk-lazy.ts");
     sts ??= new STSClient({
-      region: options.region,
+      region: aws.region,
       credentials: base,
-      requestHandler: options.handler,
+      requestHandler: handler,
       logger: QUIET,
-      maxAttempts: 3,
+      maxAttempts: aws.maxAttempts,
+      retryMode: aws.retryMode,
+      useFipsEndpoint: aws.useFipsEndpoint,
+      useDualstackEndpoint: aws.useDualstackEndpoint,
     });
     try {
       const reply = await sts.send(
         new AssumeRoleCommand({
           RoleArn: role.arn,
-          RoleSessionName: options.sessionName,
+          RoleSessionName: aws.sessionName,
           ...(role.externalId ? { ExternalId: role.externalId } : {}),
         }),
       );
       const c = reply.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey)
         throw new Error("AssumeRole returned no credentials");
-      options.log.info(
-        `assumed role ${role.arn} as ${options.sessionName}; credentials valid until ${c.Expiration?.toISOString() ?? "unknown"}`,
+      log.info(
+        `assumed role ${role.arn} as ${aws.sessionName}; credentials valid until ${c.Expiration?.toISOString() ?? "unknown"}`,
       );
       return remember({
         accessKeyId: c.AccessKeyId,
@@ -117,33 +143,56 @@ function assumeRoleProvider(
   };
 }
 
-/** The endpoint: the field, else the SDK's standard variables, else the regional one. */
-export function endpointFor(field: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  return field ?? env["AWS_ENDPOINT_URL_SFN"] ?? env["AWS_ENDPOINT_URL"];
-}
-
-export function createClients(options: ClientOptions): Clients {
+/** Build the handler and the clients of one run. */
+export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
+  const handler = createHttpHandler(aws.http);
   let credentials: AwsCredentialIdentityProvider | AwsCredentialIdentity;
-  let credentialSource: string;
-  if (options.credentials) {
-    credentials = remember({ ...options.credentials });
-    credentialSource = "the AWS Credentials field";
+  let credentialSource = aws.credentials.source;
+  if (aws.credentials.kind === "static") {
+    const { accessKeyId, secretAccessKey, sessionToken } = aws.credentials;
+    credentials = remember({
+      accessKeyId,
+      secretAccessKey,
+      ...(sessionToken ? { sessionToken } : {}),
+    });
   } else {
-    const fromEnv = environmentCredentials(options.env);
-    credentials = fromEnv ?? standardChain(options.handler);
-    credentialSource = fromEnv
-      ? "the environment (AWS_ACCESS_KEY_ID)"
-      : "the standard credential chain";
+    credentials = standardChain(handler);
   }
-  if (options.role) {
-    credentials = assumeRoleProvider(options, credentials);
-    credentialSource = `role ${options.role.arn} assumed with ${credentialSource}`;
+  if (aws.role) {
+    credentials = assumeRoleProvider(aws, aws.role, credentials, handler, log);
+    credentialSource = `role ${aws.role.arn} assumed with ${credentialSource}`;
   }
-  const sfn = new LeanSfnClient({
-    region: options.region,
+  // One cache for both clients, so a role is assumed once and refreshed once.
+  const shared = memoizeIdentityProvider(
     credentials,
-    handler: options.handler,
-    ...(options.endpointUrl ? { endpoint: options.endpointUrl } : {}),
-  });
-  return { sfn, credentialSource };
+    isIdentityExpired,
+    doesIdentityRequireRefresh,
+  ) as AwsCredentialIdentityProvider;
+  const common = {
+    region: aws.region,
+    credentials: shared,
+    requestHandler: handler,
+    logger: QUIET,
+    useFipsEndpoint: aws.useFipsEndpoint,
+    useDualstackEndpoint: aws.useDualstackEndpoint,
+    retryMode: aws.retryMode,
+    // A given endpoint is used as given, for StartSyncExecution too (no "sync-" host prefix):
+    // a VPC endpoint for it is its own URL, and a local endpoint has one host.
+    ...(aws.endpointUrl ? { endpoint: aws.endpointUrl, disableHostPrefix: true } : {}),
+  };
+  const client = new SFNClient({ ...common, maxAttempts: aws.maxAttempts });
+  const once = new SFNClient({ ...common, maxAttempts: 1 });
+  return {
+    sfn: stepFunctionsOn(client),
+    sfnOnce: stepFunctionsOn(once),
+    async refreshCredentials() {
+      await once.config.credentials({ forceRefresh: true });
+    },
+    credentialSource,
+    destroy() {
+      client.destroy();
+      once.destroy();
+      handler.destroy();
+    },
+  };
 }

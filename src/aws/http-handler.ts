@@ -11,28 +11,22 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Agent, type AgentConnectOpts } from "agent-base";
 import { HttpProxyAgent } from "http-proxy-agent";
 import { HttpsProxyAgent, type HttpsProxyAgentOptions } from "https-proxy-agent";
-import { DataValidationError, type FieldProblem } from "../errors.ts";
 import type { ProxyConfig, ProxyServer } from "../proxy/config.ts";
 
 /** Defaults, documented in docs/proxy.md. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-export const CONNECT_TIMEOUT_ENV = "UE_AWS_CONNECT_TIMEOUT_MS";
-export const REQUEST_TIMEOUT_ENV = "UE_AWS_REQUEST_TIMEOUT_MS";
-const MAX_TIMEOUT_MS = 3_600_000;
 const MAX_SOCKETS = 50;
 
 export interface HttpHandlerOptions {
   /** Send every request through this proxy. */
   readonly proxy?: ProxyConfig | undefined;
-  /** TCP (and, through a proxy, CONNECT tunnel) set-up limit; else the env override, else 10 s. */
+  /** TCP (and, through a proxy, CONNECT tunnel) set-up limit; 10 s unless given. */
   readonly connectTimeoutMs?: number | undefined;
-  /** Limit for one request: idle socket and whole request; else the env override, else 60 s. */
+  /** Limit for one request: idle socket and whole request; 60 s unless given. */
   readonly requestTimeoutMs?: number | undefined;
   /** Extra PEM CA certificates trusted for the AWS endpoint (a private or local endpoint). */
   readonly endpointCa?: string | undefined;
-  /** Where the timeout overrides are read; process.env by default. */
-  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /**
@@ -59,6 +53,11 @@ export class ProxyFailure extends Error {
   readonly statusCode: number | undefined;
   /** The underlying error code (ECONNREFUSED, a TLS code ...) so SDK retries still apply. */
   readonly code: string | undefined;
+  /**
+   * The SDK's retry trait, set where trying again may pass: the proxy timed out, closed the
+   * tunnel, or could not reach the endpoint (5xx). Refusals and TLS failures stay final.
+   */
+  readonly $retryable: { readonly throttling: boolean } | undefined;
 
   constructor(
     message: string,
@@ -78,52 +77,18 @@ export class ProxyFailure extends Error {
     this.target = details.target;
     this.statusCode = details.statusCode;
     this.code = details.code;
+    const upstream = details.kind === "status" && (details.statusCode ?? 0) >= 500;
+    this.$retryable =
+      details.kind === "timeout" || details.kind === "closed" || upstream
+        ? { throttling: false }
+        : undefined;
   }
 }
 
-/** The timeout overrides from the environment, or the problems with them. */
-export function timeoutOverrides(env: Readonly<Record<string, string | undefined>> = process.env): {
-  connectTimeoutMs?: number;
-  requestTimeoutMs?: number;
-  problems: FieldProblem[];
-} {
-  const problems: FieldProblem[] = [];
-  const read = (name: string): number | undefined => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === "") return undefined;
-    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!Number.isSafeInteger(value) || value < 1 || value > MAX_TIMEOUT_MS) {
-      problems.push({
-        field: name,
-        label: name,
-        message: `must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (got "${raw}")`,
-      });
-      return undefined;
-    }
-    return value;
-  };
-  const connectTimeoutMs = read(CONNECT_TIMEOUT_ENV);
-  const requestTimeoutMs = read(REQUEST_TIMEOUT_ENV);
-  return {
-    ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
-    ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
-    problems,
-  };
-}
-
-/** Build the shared handler. Throws DataValidationError when an env override is invalid. */
+/** Build the shared handler. */
 export function createHttpHandler(options: HttpHandlerOptions = {}): NodeHttpHandler {
-  const overrides = timeoutOverrides(options.env ?? process.env);
-  if (overrides.problems.length > 0) {
-    throw new DataValidationError(
-      overrides.problems.map((p) => `${p.label}: ${p.message}`).join("; "),
-      { problems: overrides.problems },
-    );
-  }
-  const connectTimeoutMs =
-    options.connectTimeoutMs ?? overrides.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const requestTimeoutMs =
-    options.requestTimeoutMs ?? overrides.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
   const endpointTls = options.endpointCa ? { ca: [...rootCertificates, options.endpointCa] } : {};
   const base = { keepAlive: true, maxSockets: MAX_SOCKETS };

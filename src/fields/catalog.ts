@@ -52,6 +52,9 @@ export const ACTIONS = {
   sendTaskHeartbeat: "Send Task Heartbeat",
 } as const;
 
+/** The name of an action, as the Action field holds it. */
+export type ActionName = (typeof ACTIONS)[keyof typeof ACTIONS];
+
 export const PROXY_TYPES = {
   http: "HTTP",
   https: "HTTPS",
@@ -91,7 +94,7 @@ const ERROR_AND_CAUSE: FieldCondition = {
 const WAITING: FieldCondition = { field: "wait_for_success_or_failure", values: ["true"] };
 const PROXY_ON: FieldCondition = { field: "use_proxy", values: ["true"] };
 
-export const FIELDS: readonly FieldSpec[] = [
+const CATALOG = [
   {
     name: "action",
     label: "Action",
@@ -396,10 +399,43 @@ export const FIELDS: readonly FieldSpec[] = [
     mapping: "Text Field 11",
     outputOnly: true,
   },
-];
+] as const satisfies readonly FieldSpec[];
+
+export const FIELDS: readonly FieldSpec[] = CATALOG;
 
 export const INPUT_FIELDS: readonly FieldSpec[] = FIELDS.filter((f) => !f.outputOnly);
 export const OUTPUT_FIELDS: readonly FieldSpec[] = FIELDS.filter((f) => f.outputOnly);
+
+/** The runtime shape of a value of each field type (SPEC 3.2). */
+export type RuntimeValue<T extends FieldType> = T extends "Integer"
+  ? number
+  : T extends "Boolean"
+    ? boolean
+    : T extends "Choice"
+      ? readonly string[]
+      : T extends "Credential"
+        ? { readonly user: string; readonly password: string }
+        : string;
+
+type InputFieldSpec = Exclude<(typeof CATALOG)[number], { readonly outputOnly: true }>;
+
+/** The name of an input field. */
+export type InputFieldName = InputFieldSpec["name"];
+
+/** Input field values, each typed from its field's catalog entry. */
+export type TypedFieldValues = {
+  readonly [F in InputFieldSpec as F["name"]]?: RuntimeValue<F["type"]>;
+};
+
+/** The value of a choice field when it is one of the given choices, else the fallback. */
+export function choiceOf<T extends string>(
+  choices: Readonly<Record<string, T>>,
+  value: readonly string[] | undefined,
+  fallback: T,
+): T {
+  const picked = value?.[0];
+  return Object.values(choices).find((c) => c === picked) ?? fallback;
+}
 
 /** Look a field up by name; throws on a typo in our own code. */
 export function fieldByName(name: string): FieldSpec {

@@ -2,24 +2,22 @@
  * Validation before any network call (SPEC 5.1): the form's rules, the compiled field
  * schema, then the formats. Every problem is collected and reported by field label.
  */
-import { readFileSync } from "node:fs";
 import type { ErrorObject } from "ajv";
 import templateJson from "../../template/template.json" with { type: "json" };
-import { timeoutOverrides } from "../aws/http-handler.ts";
-import { sharedConfigRegion } from "../aws/region.ts";
 import { type FieldProblem, validationErrorFrom } from "../errors.ts";
 import { type ProxyConfig, parseProxyConfig } from "../proxy/config.ts";
 import { validateFields } from "../generated/validators.cjs";
 import {
   ACTIONS,
-  CALLBACK_ACTIONS,
+  choiceOf,
   type FieldSpec,
   INPUT_FIELDS,
   MAXIMUM_WAIT_ACTIONS,
   RERUN_BEHAVIOURS,
+  type TypedFieldValues,
 } from "./catalog.ts";
 import { checkExecutionName } from "../execution-name.ts";
-import type { CredentialValue, FieldValues, Template } from "./template-types.ts";
+import type { FieldValues, Template } from "./template-types.ts";
 import { evaluateForm } from "./visibility.ts";
 
 const TEMPLATE = templateJson as Template;
@@ -58,8 +56,6 @@ export interface TaskConfig {
   readonly stopExecutionOnCancel: boolean;
   readonly rerunBehaviour: Values<typeof RERUN_BEHAVIOURS>;
   readonly proxy?: ProxyConfig;
-  /** Extra CA certificates (PEM) for the AWS endpoint, from AWS_CA_BUNDLE. */
-  readonly endpointCa?: string;
   /** The values as the form keeps them, for the output document's echo. */
   readonly fields: FieldValues;
 }
@@ -95,6 +91,13 @@ const EXPRESS_EXECUTION_ARN = new RegExp(
 const ROLE_ARN = new RegExp(`^arn:(${PARTITION}):iam::\\d{12}:role/[\\w+=,.@/-]{1,512}$`);
 const INSTANCE_PROFILE_ARN = new RegExp(`^arn:(${PARTITION}):iam::\\d{12}:instance-profile/`);
 const REGION_ONLY = new RegExp(`^${REGION}$`);
+
+/** Check a region code (the field or any other source of the region); the problem, or null. */
+export function checkRegion(value: string): string | null {
+  return REGION_ONLY.test(value)
+    ? null
+    : `must be a region code such as eu-west-1, got ${JSON.stringify(value)}`;
+}
 
 /** Parse a state machine ARN, or null when it is not one. */
 export function parseStateMachineArn(arn: string): ParsedStateMachineArn | null {
@@ -181,14 +184,39 @@ function describeAjvError(error: ErrorObject): FieldProblem | null {
   return { field: name, label: labelOf(name), message };
 }
 
-function str(values: FieldValues, name: string): string | undefined {
-  const v = values[name];
-  return typeof v === "string" && v.length > 0 ? v : undefined;
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.length > 0 ? value : undefined;
 }
 
-function choice<T extends string>(values: FieldValues, name: string, fallback: T): T {
-  const v = values[name];
-  return (Array.isArray(v) ? v[0] : fallback) as T;
+function hasShapeOf(field: FieldSpec, value: unknown): boolean {
+  switch (field.type) {
+    case "Integer":
+      return typeof value === "number";
+    case "Boolean":
+      return typeof value === "boolean";
+    case "Choice":
+      return Array.isArray(value) && value.every((v) => typeof v === "string");
+    case "Credential":
+      return (
+        typeof value === "object" &&
+        value !== null &&
+        typeof (value as { user?: unknown }).user === "string" &&
+        typeof (value as { password?: unknown }).password === "string"
+      );
+    default:
+      return typeof value === "string";
+  }
+}
+
+/** The values typed by their catalog entries; a value of the wrong shape is left out. */
+export function typedValues(values: FieldValues): TypedFieldValues {
+  const typed: Record<string, unknown> = {};
+  for (const field of INPUT_FIELDS) {
+    const value = values[field.name];
+    if (value !== undefined && hasShapeOf(field, value)) typed[field.name] = value;
+  }
+  // Each kept value has been checked against its field's type just above.
+  return typed as TypedFieldValues;
 }
 
 /** The values as the form would hold them (defaults applied), with everything entered kept. */
@@ -210,7 +238,8 @@ export function checkInput(input: string): string | null {
   return null;
 }
 
-function checkUrl(value: string): string | null {
+/** Check an endpoint URL (the field or AWS_ENDPOINT_URL*); the problem, or null. */
+export function checkUrl(value: string): string | null {
   let url: URL;
   try {
     url = new URL(value);
@@ -223,33 +252,6 @@ function checkUrl(value: string): string | null {
   return null;
 }
 
-/** AWS_CA_BUNDLE, as the AWS SDKs and CLI honour it: PEM CAs trusted for the endpoint. */
-function readEndpointCa(env: NodeJS.ProcessEnv, problems: FieldProblem[]): string | undefined {
-  const file = env["AWS_CA_BUNDLE"];
-  if (!file) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    problems.push({
-      field: "AWS_CA_BUNDLE",
-      label: "AWS_CA_BUNDLE",
-      message: `cannot read ${file} (${code})`,
-    });
-    return undefined;
-  }
-  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
-    problems.push({
-      field: "AWS_CA_BUNDLE",
-      label: "AWS_CA_BUNDLE",
-      message: `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
-    });
-    return undefined;
-  }
-  return text;
-}
-
 /**
  * The waiting settings of the action: Monitor always waits, with its own fields (it did not
  * start the execution, so it leaves it running unless asked otherwise); the others wait
@@ -257,7 +259,7 @@ function readEndpointCa(env: NodeJS.ProcessEnv, problems: FieldProblem[]): strin
  */
 function waitingSettings(
   action: string,
-  values: FieldValues,
+  typed: TypedFieldValues,
 ): Pick<
   TaskConfig,
   | "wait"
@@ -269,18 +271,22 @@ function waitingSettings(
   if (action === ACTIONS.monitor) {
     return {
       wait: true,
-      pollingIntervalSeconds: (values["monitor_polling_interval"] as number | undefined) ?? 10,
-      maximumWaitSeconds: (values["monitor_maximum_wait"] as number | undefined) ?? 0,
+      pollingIntervalSeconds: typed.monitor_polling_interval ?? 10,
+      maximumWaitSeconds: typed.monitor_maximum_wait ?? 0,
       maximumWaitAction: MAXIMUM_WAIT_ACTIONS.leave,
-      stopExecutionOnCancel: values["stop_monitored_on_cancel"] === true,
+      stopExecutionOnCancel: typed.stop_monitored_on_cancel === true,
     };
   }
   return {
-    wait: values["wait_for_success_or_failure"] === true,
-    pollingIntervalSeconds: (values["polling_interval"] as number | undefined) ?? 10,
-    maximumWaitSeconds: (values["maximum_wait"] as number | undefined) ?? 0,
-    maximumWaitAction: choice(values, "maximum_wait_action", MAXIMUM_WAIT_ACTIONS.stop),
-    stopExecutionOnCancel: values["stop_execution_on_cancel"] !== false,
+    wait: typed.wait_for_success_or_failure === true,
+    pollingIntervalSeconds: typed.polling_interval ?? 10,
+    maximumWaitSeconds: typed.maximum_wait ?? 0,
+    maximumWaitAction: choiceOf(
+      MAXIMUM_WAIT_ACTIONS,
+      typed.maximum_wait_action,
+      MAXIMUM_WAIT_ACTIONS.stop,
+    ),
+    stopExecutionOnCancel: typed.stop_execution_on_cancel !== false,
   };
 }
 
@@ -289,14 +295,13 @@ export interface ValidationContext {
 }
 
 /**
- * Validate raw values (already in runtime shapes). Returns the configuration or throws a
- * DataValidationError listing every problem.
+ * Validate raw values (already in runtime shapes). Pure: no environment, no files. Returns
+ * the configuration or throws a DataValidationError listing every problem.
  */
 export function validate(
   entered: FieldValues,
   earlier: readonly FieldProblem[],
   context: ValidationContext,
-  env: NodeJS.ProcessEnv = {},
 ): TaskConfig {
   const problems: FieldProblem[] = [...earlier];
   const form = evaluateForm(TEMPLATE.fields, entered);
@@ -313,13 +318,14 @@ export function validate(
       }
     }
   }
+  const typed = typedValues(values);
   const bad = new Set(problems.map((p) => p.field));
   const add = (name: string, message: string) => {
     problems.push({ field: name, label: labelOf(name), message });
     bad.add(name);
   };
 
-  const stateMachineArn = str(values, "state_machine_arn");
+  const stateMachineArn = nonEmpty(typed.state_machine_arn);
   let stateMachine: ParsedStateMachineArn | null = null;
   if (stateMachineArn && !bad.has("state_machine_arn")) {
     stateMachine = parseStateMachineArn(stateMachineArn.trim());
@@ -331,8 +337,8 @@ export function validate(
     }
   }
 
-  const action = choice(values, "action", ACTIONS.startAsync);
-  const targetExecutionArn = str(values, "target_execution_arn")?.trim();
+  const action = choiceOf(ACTIONS, typed.action, ACTIONS.startAsync);
+  const targetExecutionArn = nonEmpty(typed.target_execution_arn?.trim());
   let targetExecution: ParsedExecutionArn | null = null;
   if (targetExecutionArn && !bad.has("target_execution_arn")) {
     targetExecution = parseExecutionArn(targetExecutionArn);
@@ -346,51 +352,41 @@ export function validate(
     }
   }
 
-  const region = str(values, "region")?.trim();
+  const region = nonEmpty(typed.region?.trim());
   if (region && !bad.has("region")) {
     const arnRegion = stateMachine?.region ?? targetExecution?.region;
     const arnLabel = stateMachine ? "State Machine ARN" : "Target Execution ARN";
-    if (!REGION_ONLY.test(region)) add("region", "must be a region code such as eu-west-1");
+    const message = checkRegion(region);
+    if (message) add("region", message);
     else if (arnRegion && arnRegion !== region) {
       add(
         "region",
         `is ${region} but the ${arnLabel} is in ${arnRegion}; leave the region empty or make them agree`,
       );
     }
-  } else if (
-    !region &&
-    CALLBACK_ACTIONS.includes(action) &&
-    !env["AWS_REGION"] &&
-    !env["AWS_DEFAULT_REGION"] &&
-    !sharedConfigRegion(env)
-  ) {
-    add(
-      "region",
-      `is required for ${action}: a task token does not name its region (or set AWS_REGION on the agent)`,
-    );
   }
 
-  const taskToken = str(values, "task_token");
+  const taskToken = nonEmpty(typed.task_token);
   if (taskToken !== undefined && !bad.has("task_token")) {
     if (taskToken.trim() !== taskToken) add("task_token", "must not start or end with whitespace");
   }
-  const rawTaskOutput = str(values, "task_output");
+  const rawTaskOutput = nonEmpty(typed.task_output);
   const taskOutput =
     rawTaskOutput !== undefined && rawTaskOutput.trim().length > 0 ? rawTaskOutput : "{}";
   if (!bad.has("task_output")) {
     const message = checkTaskOutput(taskOutput);
     if (message) add("task_output", message);
   }
-  const error = str(values, "error");
-  const cause = str(values, "cause");
+  const error = nonEmpty(typed.error);
+  const cause = nonEmpty(typed.cause);
 
-  const endpointUrl = str(values, "endpoint_url")?.trim();
+  const endpointUrl = nonEmpty(typed.endpoint_url?.trim());
   if (endpointUrl && !bad.has("endpoint_url")) {
     const message = checkUrl(endpointUrl);
     if (message) add("endpoint_url", message);
   }
 
-  const roleArn = str(values, "role_arn")?.trim();
+  const roleArn = nonEmpty(typed.role_arn?.trim());
   if (roleArn && !bad.has("role_arn")) {
     if (INSTANCE_PROFILE_ARN.test(roleArn)) {
       add(
@@ -402,36 +398,34 @@ export function validate(
     }
   }
 
-  const externalId = str(values, "role_external_id");
+  const externalId = nonEmpty(typed.role_external_id);
   if (externalId && !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)) {
     add("role_external_id", "must be 2 to 1224 characters of letters, digits and +=,.@:/-");
   }
 
-  const executionName = str(values, "execution_name");
+  const executionName = nonEmpty(typed.execution_name);
   if (executionName && !bad.has("execution_name")) {
     const message = checkExecutionName(executionName, context.executionCount);
     if (message) add("execution_name", message);
   }
 
-  const rawInput = str(values, "input");
+  const rawInput = nonEmpty(typed.input);
   const input = rawInput !== undefined && rawInput.trim().length > 0 ? rawInput : "{}";
   if (!bad.has("input")) {
     const message = checkInput(input);
     if (message) add("input", message);
   }
 
-  const credentials = values["credentials"] as CredentialValue | undefined;
-  if (credentials && !/^[A-Z0-9]{16,128}$/.test(credentials.user)) {
-    add("credentials", "user must be an access key id (16 to 128 capital letters and digits)");
-  }
+  // The key id's shape is AWS's business (an emulator's may be "test"): AWS says whether it knows it.
+  const credentials = typed.credentials;
 
   let proxy: ProxyConfig | undefined;
-  if (values["use_proxy"] === true) {
+  if (typed.use_proxy === true) {
     const parsed = parseProxyConfig({
-      proxy_type: values["proxy_type"] as string[] | undefined,
-      proxy: str(values, "proxy"),
-      proxy_ca_bundle_file: str(values, "proxy_ca_bundle_file"),
-      proxy_credentials: values["proxy_credentials"] as CredentialValue | undefined,
+      proxy_type: typed.proxy_type ? [...typed.proxy_type] : undefined,
+      proxy: nonEmpty(typed.proxy),
+      proxy_ca_bundle_file: nonEmpty(typed.proxy_ca_bundle_file),
+      proxy_credentials: typed.proxy_credentials,
     });
     if (parsed.config) proxy = parsed.config;
     for (const p of parsed.problems ?? []) {
@@ -439,9 +433,6 @@ export function validate(
       if (!problems.some((q) => q.field === p.field)) problems.push(p);
     }
   }
-  for (const p of timeoutOverrides(env).problems) problems.push(p);
-  const endpointCa = readEndpointCa(env, problems);
-
   if (problems.length > 0) throw validationErrorFrom(problems);
 
   const config: TaskConfig = {
@@ -451,7 +442,7 @@ export function validate(
     ...(credentials
       ? { credentials: { accessKeyId: credentials.user, secretAccessKey: credentials.password } }
       : {}),
-    ...(values["role_based_access"] === true && roleArn
+    ...(typed.role_based_access === true && roleArn
       ? { role: externalId ? { arn: roleArn, externalId } : { arn: roleArn } }
       : {}),
     ...(stateMachineArn && stateMachine
@@ -464,10 +455,9 @@ export function validate(
     taskOutput,
     ...(executionName ? { executionName } : {}),
     input,
-    ...waitingSettings(action, values),
-    rerunBehaviour: choice(values, "rerun_behaviour", RERUN_BEHAVIOURS.startNew),
+    ...waitingSettings(action, typed),
+    rerunBehaviour: choiceOf(RERUN_BEHAVIOURS, typed.rerun_behaviour, RERUN_BEHAVIOURS.startNew),
     ...(proxy ? { proxy } : {}),
-    ...(endpointCa ? { endpointCa } : {}),
     fields: values,
   };
   return config;

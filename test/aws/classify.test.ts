@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { classifyError, isTransient } from "../../src/aws/classify.ts";
-import { ProxyFailure, timeoutOverrides } from "../../src/aws/http-handler.ts";
+import { classifyError, isRetryable } from "../../src/aws/classify.ts";
+import { ProxyFailure } from "../../src/aws/http-handler.ts";
 import { ConnectionError, DataValidationError, ProxyConnectionError } from "../../src/errors.ts";
 import { parseProxyConfig } from "../../src/proxy/config.ts";
 
@@ -401,7 +401,7 @@ describe("classifyError", () => {
   });
 });
 
-describe("isTransient", () => {
+describe("isRetryable: the SDK's answer", () => {
   const cases: [string, unknown, boolean][] = [
     ["throttling", service("ThrottlingException", 400), true],
     ["429", service("TooManyRequestsException", 429), true],
@@ -436,30 +436,6 @@ describe("isTransient", () => {
     ["a bug", new TypeError("x"), false],
   ];
   for (const [name, error, expected] of cases) {
-    test(name, () => assert.equal(isTransient(error), expected));
-  }
-});
-
-describe("timeoutOverrides", () => {
-  test("absent: no overrides", () => {
-    assert.deepEqual(timeoutOverrides({}), { problems: [] });
-  });
-  test("valid values are read", () => {
-    const result = timeoutOverrides({
-      UE_AWS_CONNECT_TIMEOUT_MS: "2500",
-      UE_AWS_REQUEST_TIMEOUT_MS: " 900 ",
-    });
-    assert.deepEqual(result, { connectTimeoutMs: 2500, requestTimeoutMs: 900, problems: [] });
-  });
-  for (const bad of ["0", "-5", "1.5", "10s", "abc", "3600001"]) {
-    test(`"${bad}" is refused`, () => {
-      const result = timeoutOverrides({ UE_AWS_REQUEST_TIMEOUT_MS: bad });
-      assert.equal(result.requestTimeoutMs, undefined);
-      assert.equal(result.problems[0]?.field, "UE_AWS_REQUEST_TIMEOUT_MS");
-      assert.match(
-        result.problems[0]?.message ?? "",
-        /whole number of milliseconds from 1 to 3600000/,
-      );
-    });
+    test(name, () => assert.equal(isRetryable(error), expected));
   }
 });

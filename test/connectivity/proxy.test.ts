@@ -16,6 +16,9 @@ import {
 } from "@aws-sdk/client-sfn";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { classifyError } from "../../src/aws/classify.ts";
+import { type AwsConfig, createAwsSession } from "../../src/aws/clients.ts";
+import { readEnvironment } from "../../src/config/environment.ts";
+import { validationErrorFrom } from "../../src/errors.ts";
 import { createHttpHandler, type HttpHandlerOptions } from "../../src/aws/http-handler.ts";
 import type { ProductError } from "../../src/errors.ts";
 import { type ProxyConfig, type ProxyFields, parseProxyConfig } from "../../src/proxy/config.ts";
@@ -507,8 +510,10 @@ describe("timeouts end hung connections", () => {
   test("the timeouts can be lowered through the environment", async () => {
     aws.faults.set({ hang: true });
     try {
+      const { settings, problems } = await readEnvironment({ UE_AWS_REQUEST_TIMEOUT_MS: "700" });
+      assert.deepEqual(problems, []);
       const outcome = await listStateMachines(aws.url, undefined, {
-        env: { UE_AWS_REQUEST_TIMEOUT_MS: "700" },
+        requestTimeoutMs: settings.requestTimeoutMs,
       });
       assert.match(outcome.error?.message ?? "", /700 ms \(request timeout\)/);
     } finally {
@@ -516,12 +521,11 @@ describe("timeouts end hung connections", () => {
     }
   });
 
-  test("an invalid environment override is a validation error (20)", () => {
-    assert.throws(
-      () => createHttpHandler({ env: { UE_AWS_CONNECT_TIMEOUT_MS: "soon" } }),
-      (error: ProductError) =>
-        error.exitCode === 20 && /UE_AWS_CONNECT_TIMEOUT_MS/.test(error.message),
-    );
+  test("an invalid environment override is a validation error (20)", async () => {
+    const { problems } = await readEnvironment({ UE_AWS_CONNECT_TIMEOUT_MS: "soon" });
+    const error = validationErrorFrom(problems);
+    assert.equal(error.exitCode, 20);
+    assert.match(error.message, /UE_AWS_CONNECT_TIMEOUT_MS: must be a whole number/);
   });
 });
 
@@ -590,17 +594,27 @@ describe("AWS answers through the proxy keep their own meaning", () => {
   }
 });
 
-describe("the product's lean Step Functions client on the same handler", () => {
-  test("works through an HTTPS proxy with credentials, and its failures classify alike", async () => {
-    const { LeanSfnClient } = await import("../../src/aws/sfn-client.ts");
-    const handler = createHttpHandler({ proxy: proxyFrom(viaAuth()), endpointCa: ca.cert });
+describe("the product's Step Functions clients on the same handler", () => {
+  const config = (handler: HttpHandlerOptions, maxAttempts = 3): AwsConfig => ({
+    region: "us-east-1",
+    regionSource: "test",
+    endpointUrl: aws.url,
+    useFipsEndpoint: false,
+    useDualstackEndpoint: false,
+    maxAttempts,
+    retryMode: "standard",
+    credentials: { kind: "static", ...CREDENTIALS, source: "test" },
+    sessionName: "test",
+    http: handler,
+  });
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+  test("work through an HTTPS proxy with credentials, and their failures classify alike", async () => {
     const tunnels = authProxy.served();
-    const client = new LeanSfnClient({
-      region: "us-east-1",
-      endpoint: aws.url,
-      credentials: CREDENTIALS,
-      handler,
-    });
+    const session = createAwsSession(
+      config({ proxy: proxyFrom(viaAuth()), endpointCa: ca.cert }),
+      quiet,
+    );
     const stateMachineArn = aws.createStateMachine({
       name: "lean",
       definition: JSON.stringify({
@@ -608,23 +622,18 @@ describe("the product's lean Step Functions client on the same handler", () => {
         States: { Done: { Type: "Pass", End: true } },
       }),
     });
-    const started = await client.startExecution({ stateMachineArn, input: "{}" });
-    const reply = await client.describeExecution({ executionArn: started.executionArn });
+    const started = await session.sfn.startExecution({ stateMachineArn, input: "{}" });
+    const reply = await session.sfnOnce.describeExecution({ executionArn: started.executionArn });
     assert.equal(reply.stateMachineArn, stateMachineArn);
-    assert.equal(authProxy.served(), tunnels + 1);
-    handler.destroy();
+    assert.ok(reply.startDate instanceof Date, "dates are Date objects");
+    assert.equal(authProxy.served(), tunnels + 1, "one kept-alive tunnel serves both clients");
+    session.destroy();
 
-    const down = createHttpHandler({
-      proxy: proxyFrom({ ...viaAuth(), proxy: `https://127.0.0.1:${nothing}` }),
-    });
-    const failing = new LeanSfnClient({
-      region: "us-east-1",
-      endpoint: aws.url,
-      credentials: CREDENTIALS,
-      handler: down,
-      maxAttempts: 1,
-    });
-    const error = await failing
+    const down = createAwsSession(
+      config({ proxy: proxyFrom({ ...viaAuth(), proxy: `https://127.0.0.1:${nothing}` }) }, 1),
+      quiet,
+    );
+    const error = await down.sfnOnce
       .describeExecution({ executionArn: "arn:aws:states:us-east-1:123456789012:execution:sm:run" })
       .then(
         () => undefined,

@@ -1,0 +1,600 @@
+/**
+ * What every action does with an execution: start it (or re-attach to this run's), describe
+ * it, wait for its end, turn its end into an outcome (with failure details from the
+ * history), stop it, redrive it. On the narrow Step Functions view; errors are classified
+ * here, at the boundary, into the product's.
+ */
+import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
+import { isThrottlingError } from "@smithy/core/retry";
+import { classifyError, isRetryable } from "../aws/classify.ts";
+import type { StepFunctions } from "../aws/step-functions.ts";
+import { DataValidationError, StatusUnavailableError } from "../errors.ts";
+import { EXIT, type ExitCode } from "../exit-codes.ts";
+import type { ParsedStateMachineArn } from "../fields/validate.ts";
+import type { Logger } from "../log.ts";
+import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
+import type { OutputFields } from "../output/output-fields.ts";
+import {
+  backoffDelay,
+  formatDuration,
+  lowerFloor,
+  nextPollDelay,
+  raiseFloor,
+  stillRunningDue,
+  throttledRetryDelay,
+} from "../polling.ts";
+
+export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
+
+/** ISO 8601 with offset, or null. */
+export function isoDate(date: Date | undefined): string | null {
+  return date ? date.toISOString() : null;
+}
+
+/** The parsed value of the execution's output, when it is JSON. */
+function parseOutput(output: string | undefined): { outputParsed?: unknown } {
+  if (output === undefined) return {};
+  try {
+    return { outputParsed: JSON.parse(output) as unknown };
+  } catch {
+    return {};
+  }
+}
+
+export function toResult(d: DescribeExecutionOutput): ExecutionResult {
+  return {
+    executionArn: d.executionArn as string,
+    stateMachineArn: d.stateMachineArn ?? null,
+    name: d.name ?? null,
+    status: d.status ?? "RUNNING",
+    startDate: isoDate(d.startDate),
+    stopDate: isoDate(d.stopDate),
+    output: d.output ?? null,
+    ...parseOutput(d.output),
+    outputDetails: d.outputDetails ? { included: d.outputDetails.included ?? false } : null,
+    error: d.error ?? null,
+    cause: d.cause ?? null,
+    failedState: null,
+    redriveCount: d.redriveCount ?? null,
+    redriveStatus: d.redriveStatus ?? null,
+  };
+}
+
+export interface FailureDetails {
+  error: string | null;
+  cause: string | null;
+  failedState: string | null;
+}
+
+const FAILURE_EVENTS = new Set(["ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"]);
+
+/** Error, cause and failing state from the most recent history events. */
+export async function failureFromHistory(
+  sfn: StepFunctions,
+  executionArn: string,
+  pageLimit = 5,
+  signal?: AbortSignal,
+): Promise<FailureDetails> {
+  const details: FailureDetails = { error: null, cause: null, failedState: null };
+  let nextToken: string | undefined;
+  for (let page = 0; page < pageLimit; page++) {
+    const reply = await sfn.getExecutionHistory(
+      {
+        executionArn,
+        reverseOrder: true,
+        maxResults: 100,
+        ...(nextToken ? { nextToken } : {}),
+      },
+      { abortSignal: signal },
+    );
+    for (const event of reply.events ?? []) {
+      readEvent(event, details);
+      if (details.failedState !== null) return details;
+    }
+    nextToken = reply.nextToken;
+    if (!nextToken) break;
+  }
+  return details;
+}
+
+function readEvent(event: HistoryEvent, details: FailureDetails): void {
+  if (event.type && FAILURE_EVENTS.has(event.type)) {
+    const d =
+      event.executionFailedEventDetails ??
+      event.executionTimedOutEventDetails ??
+      event.executionAbortedEventDetails;
+    details.error ??= d?.error ?? null;
+    details.cause ??= d?.cause ?? null;
+    return;
+  }
+  // Walking backwards, the first state entered is where the execution was when it ended.
+  if (event.stateEnteredEventDetails?.name && details.failedState === null) {
+    details.failedState = event.stateEnteredEventDetails.name;
+  }
+  const failed =
+    event.taskFailedEventDetails ??
+    event.lambdaFunctionFailedEventDetails ??
+    event.activityFailedEventDetails ??
+    event.mapRunFailedEventDetails;
+  if (failed) {
+    details.error ??= failed.error ?? null;
+    details.cause ??= failed.cause ?? null;
+  }
+}
+
+export interface Started {
+  readonly executionArn: string;
+  readonly startDate: string | null;
+  /** True when this run started it; false when it re-attached to an existing one. */
+  readonly startedNow: boolean;
+  /** Set when the execution already ended before we attached. */
+  readonly closed?: DescribeExecutionOutput;
+}
+
+export interface StartRequest {
+  readonly sfn: StepFunctions;
+  readonly stateMachineArn: string;
+  readonly stateMachine: ParsedStateMachineArn;
+  readonly name: string;
+  readonly input: string;
+  readonly log: Logger;
+  readonly outputs: OutputFields;
+  /** When this program started; an older start date means AWS returned an existing run. */
+  readonly launchedAt: Date;
+  /** Cancels the calls (and the SDK's retry sleeps). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The ARN an execution of this name has (qualifiers are not part of it). */
+export function executionArnFor(sm: ParsedStateMachineArn, name: string): string {
+  return `arn:${sm.partition}:states:${sm.region}:${sm.accountId}:execution:${sm.name}:${name}`;
+}
+
+function sameInput(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  if (a === b) return true;
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
+  }
+}
+
+/** Start the execution, or re-attach when this run's execution already exists. */
+export async function startExecution(req: StartRequest): Promise<Started> {
+  const { sfn, log } = req;
+  req.outputs.set({ generated_execution_name: req.name });
+  log.info(`starting execution ${req.name} of ${req.stateMachineArn}`);
+  let reply: { executionArn?: string | undefined; startDate?: Date | undefined };
+  try {
+    reply = await sfn.startExecution(
+      { stateMachineArn: req.stateMachineArn, name: req.name, input: req.input },
+      { abortSignal: req.signal },
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name !== "ExecutionAlreadyExists") {
+      throw classifyError(error, { operation: "StartExecution" });
+    }
+    return reattach(req, error);
+  }
+  const executionArn = reply.executionArn as string;
+  req.outputs.set({ execution_arn: executionArn, execution_status: "RUNNING" });
+  // AWS answers a repeated start of a running Standard execution (same name and input)
+  // with the existing execution: that is a re-attach, not a new start.
+  const existed = !!reply.startDate && reply.startDate.getTime() < req.launchedAt.getTime() - 1000;
+  log.info(
+    existed
+      ? `re-attached to execution ${executionArn}, started by an earlier launch of this run`
+      : `started execution ${executionArn}`,
+  );
+  return { executionArn, startDate: isoDate(reply.startDate), startedNow: !existed };
+}
+
+async function reattach(req: StartRequest, original: unknown): Promise<Started> {
+  const arn = executionArnFor(req.stateMachine, req.name);
+  let existing: DescribeExecutionOutput;
+  try {
+    existing = await req.sfn.describeExecution({ executionArn: arn }, { abortSignal: req.signal });
+  } catch (error) {
+    throw classifyError(error, { operation: "DescribeExecution" });
+  }
+  if (!sameInput(existing.input, req.input)) {
+    throw new DataValidationError(
+      `an execution named ${req.name} already exists with a different input; give another Execution Name or rerun the task (a rerun gets a new suffix)`,
+      { cause: original },
+    );
+  }
+  const status = existing.status ?? "RUNNING";
+  req.outputs.set({ execution_arn: arn, execution_status: status });
+  if (TERMINAL.has(status)) {
+    req.log.info(
+      `execution ${req.name} already ran for this run and ended ${status}; reporting its result`,
+    );
+    return {
+      executionArn: arn,
+      startDate: isoDate(existing.startDate),
+      startedNow: false,
+      closed: existing,
+    };
+  }
+  req.log.info(`re-attached to execution ${arn}, started by an earlier launch of this run`);
+  return { executionArn: arn, startDate: isoDate(existing.startDate), startedNow: false };
+}
+
+const REDRIVABLE_END = new Set(["FAILED", "TIMED_OUT", "ABORTED"]);
+
+export interface RedriveRequest {
+  readonly sfn: StepFunctions;
+  readonly previousArn: string;
+  readonly previousName: string;
+  /** Makes the redrive idempotent when the same rerun is launched again. */
+  readonly clientToken: string;
+  readonly log: Logger;
+  readonly outputs: OutputFields;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Why the previous execution cannot be redriven, or null when it can. */
+export function redriveRefusal(previous: DescribeExecutionOutput): string | null {
+  const status = previous.status ?? "UNKNOWN";
+  if (!REDRIVABLE_END.has(status)) return `it is ${status}, not FAILED, TIMED_OUT or ABORTED`;
+  if (previous.redriveStatus === "NOT_REDRIVABLE") {
+    return `AWS reports it not redrivable${previous.redriveStatusReason ? ` (${previous.redriveStatusReason})` : ""}`;
+  }
+  if (
+    previous.stateMachineArn?.includes(":express:") ||
+    previous.executionArn?.includes(":express:")
+  ) {
+    return "Express executions cannot be redriven";
+  }
+  return null;
+}
+
+/**
+ * Redrive the previous execution, or re-attach to a redrive this same rerun already made.
+ * Resolves to null (with a log line saying why) when a new execution must be started.
+ */
+export async function redrivePrevious(req: RedriveRequest): Promise<Started | null> {
+  const { sfn, log } = req;
+  let previous: DescribeExecutionOutput;
+  try {
+    previous = await sfn.describeExecution(
+      { executionArn: req.previousArn },
+      { abortSignal: req.signal },
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name === "ExecutionDoesNotExist") {
+      log.info(`no previous execution ${req.previousName} to redrive; starting a new execution`);
+      return null;
+    }
+    throw classifyError(error, { operation: "DescribeExecution" });
+  }
+  if (previous.status === "RUNNING" && (previous.redriveCount ?? 0) > 0) {
+    // A relaunch of this rerun after its redrive: join it.
+    req.outputs.set({
+      generated_execution_name: req.previousName,
+      execution_arn: req.previousArn,
+      execution_status: "RUNNING",
+    });
+    log.info(`re-attached to redriven execution ${req.previousArn}`);
+    return {
+      executionArn: req.previousArn,
+      startDate: isoDate(previous.startDate),
+      startedNow: false,
+    };
+  }
+  const refusal = redriveRefusal(previous);
+  if (refusal) {
+    log.info(
+      `previous execution ${req.previousName} is not redriven: ${refusal}; starting a new execution`,
+    );
+    return null;
+  }
+  try {
+    const reply = await sfn.redriveExecution(
+      { executionArn: req.previousArn, clientToken: req.clientToken },
+      { abortSignal: req.signal },
+    );
+    req.outputs.set({
+      generated_execution_name: req.previousName,
+      execution_arn: req.previousArn,
+      execution_status: "RUNNING",
+    });
+    log.info(
+      `redrove execution ${req.previousArn} (ended ${previous.status}); it resumes from the state that failed`,
+    );
+    return {
+      executionArn: req.previousArn,
+      startDate: isoDate(reply.redriveDate ?? previous.startDate),
+      startedNow: true,
+    };
+  } catch (error) {
+    if ((error as { name?: string }).name === "ExecutionNotRedrivable") {
+      log.info(
+        `previous execution ${req.previousName} is not redrivable (${(error as Error).message}); starting a new execution`,
+      );
+      return null;
+    }
+    throw classifyError(error, { operation: "RedriveExecution" });
+  }
+}
+
+export interface WaitRequest {
+  /** Step Functions with one attempt per call: the loop has its own backoff. */
+  readonly sfn: StepFunctions;
+  /** Fetch fresh credentials (after AWS called the current ones expired). */
+  readonly refreshCredentials?: () => Promise<void>;
+  readonly executionArn: string;
+  /** When the execution started (for the adaptive schedule); now when unknown. */
+  readonly executionStart: Date;
+  readonly pollingIntervalSeconds: number;
+  /** 0 = no limit. */
+  readonly maximumWaitSeconds: number;
+  readonly log: Logger;
+  readonly outputs: OutputFields;
+  readonly signal?: AbortSignal | undefined;
+  /** Span of unbroken status-call failures after which the wait gives up (exit 28). */
+  readonly failureLimitMs: number;
+  readonly random?: () => number;
+}
+
+export type WaitResult =
+  | { readonly kind: "ended"; readonly execution: DescribeExecutionOutput }
+  | {
+      readonly kind: "maximum-wait" | "cancelled";
+      readonly last: DescribeExecutionOutput | null;
+      /** The state found waiting for a task token at the last look, if any. */
+      readonly waitingForCallback: string | null;
+    };
+
+/** Look for a state waiting on a callback this long after the wait began, then with each "still running" line. */
+export const CALLBACK_LOOK_AFTER_MS = 3_000;
+
+const TASK_CLOSED = new Set([
+  "TaskSucceeded",
+  "TaskFailed",
+  "TaskTimedOut",
+  "TaskSubmitFailed",
+  "TaskStartFailed",
+]);
+
+/**
+ * The state that waits for a task token right now, from the newest history events, or null.
+ * Walking backwards, each closed task cancels out the scheduling before it; a scheduled
+ * `.waitForTaskToken` task left open is waiting, and the state entered just before it is its state.
+ */
+export async function callbackWaitingState(
+  sfn: StepFunctions,
+  executionArn: string,
+  signal?: AbortSignal,
+): Promise<string | null> {
+  const reply = await sfn.getExecutionHistory(
+    { executionArn, reverseOrder: true, maxResults: 50, includeExecutionData: false },
+    { abortSignal: signal },
+  );
+  let closed = 0;
+  let waiting = false;
+  for (const event of reply.events ?? []) {
+    const type = event.type ?? "";
+    if (waiting) {
+      if (type === "TaskStateEntered") return event.stateEnteredEventDetails?.name ?? null;
+      continue;
+    }
+    if (TASK_CLOSED.has(type)) closed++;
+    else if (type === "TaskScheduled") {
+      if (closed > 0) closed--;
+      else if (event.taskScheduledEventDetails?.resource?.endsWith(".waitForTaskToken")) {
+        waiting = true;
+      }
+    }
+  }
+  return null;
+}
+
+/** Sleep that ends early when the signal fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+const EXPIRED_TOKEN = new Set(["ExpiredToken", "ExpiredTokenException"]);
+
+function errorName(error: unknown): string {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === "string" ? name : "Error";
+}
+
+/**
+ * The waiting loop's policy on a failed status check: try again when the SDK would
+ * (throttling, transient, 5xx, corrected clock skew), and also after AWS called the
+ * credentials expired (fresh ones are fetched first).
+ */
+function worthRetrying(error: unknown): boolean {
+  return isRetryable(error) || EXPIRED_TOKEN.has(errorName(error));
+}
+
+export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
+  const { log, outputs, signal } = req;
+  const ceilingMs = req.pollingIntervalSeconds * 1000;
+  const waitStart = Date.now();
+  const deadline =
+    req.maximumWaitSeconds > 0 ? waitStart + req.maximumWaitSeconds * 1000 : Infinity;
+  let last: DescribeExecutionOutput | null = null;
+  let lastStatus: string | undefined;
+  let failures = 0;
+  let floorMs = 0;
+  let firstFailureAt = 0;
+  let reportedAt = 0;
+  let callbackLooked = false;
+  let waitingForCallback: string | null = null;
+  // One history read now and then, never on every poll: it says which state waits for a task token.
+  const lookForCallback = async () => {
+    try {
+      const state = await callbackWaitingState(req.sfn, req.executionArn, signal);
+      if (state !== waitingForCallback) {
+        if (state) log.info(`state "${state}" is waiting for a callback (task token)`);
+        else if (waitingForCallback) log.info(`state "${waitingForCallback}" got its callback`);
+        waitingForCallback = state;
+      }
+    } catch (error) {
+      log.debug(`cannot read the history to find a waiting callback: ${(error as Error).message}`);
+    }
+  };
+
+  for (;;) {
+    if (signal?.aborted) return { kind: "cancelled", last, waitingForCallback };
+    if (Date.now() >= deadline) return { kind: "maximum-wait", last, waitingForCallback };
+
+    let delay: number;
+    try {
+      const reply = await req.sfn.describeExecution(
+        { executionArn: req.executionArn },
+        { abortSignal: signal },
+      );
+      floorMs = lowerFloor(floorMs);
+      if (failures > 0) log.info(`status checks answer again after ${failures} failed attempt(s)`);
+      failures = 0;
+      last = reply;
+      const status = reply.status ?? "RUNNING";
+      if (status !== lastStatus) {
+        if (lastStatus !== undefined) log.info(`execution status ${lastStatus} -> ${status}`);
+        else log.info(`execution status ${status}`);
+        lastStatus = status;
+        outputs.set({ execution_status: status });
+      }
+      if (TERMINAL.has(status)) return { kind: "ended", execution: reply };
+      const elapsed = Date.now() - req.executionStart.getTime();
+      if (stillRunningDue(Date.now() - waitStart, reportedAt)) {
+        reportedAt = Date.now() - waitStart;
+        log.info(`execution still ${status} after ${formatDuration(elapsed)}`);
+        await lookForCallback();
+      } else if (!callbackLooked && Date.now() - waitStart >= CALLBACK_LOOK_AFTER_MS) {
+        callbackLooked = true;
+        await lookForCallback();
+      }
+      delay = Math.max(nextPollDelay(elapsed, ceilingMs, req.random), floorMs);
+    } catch (error) {
+      if (signal?.aborted) return { kind: "cancelled", last, waitingForCallback };
+      if (!worthRetrying(error)) {
+        throw classifyError(error, { operation: "DescribeExecution" });
+      }
+      failures++;
+      if (failures === 1) firstFailureAt = Date.now();
+      const failingFor = Date.now() - firstFailureAt;
+      const reason = classifyError(error, { operation: "DescribeExecution" }).message;
+      if (failingFor >= req.failureLimitMs && failures >= 3) {
+        throw new StatusUnavailableError(
+          `status checks of ${req.executionArn} failed ${failures} times over ${formatDuration(failingFor)} (last: ${reason}); the execution may still be running, and a rerun of this task re-attaches to it`,
+          { cause: error },
+        );
+      }
+      if (EXPIRED_TOKEN.has(errorName(error)) && req.refreshCredentials) {
+        try {
+          await req.refreshCredentials();
+        } catch (refreshError) {
+          throw classifyError(refreshError, { operation: "refreshing credentials" });
+        }
+      }
+      if (isThrottlingError(error as never)) {
+        // Throttled: slow every later poll a little, but retry this one within its window.
+        floorMs = raiseFloor(floorMs, ceilingMs);
+        delay = throttledRetryDelay(failingFor, ceilingMs, req.random);
+      } else {
+        delay = Math.max(backoffDelay(failures, ceilingMs, req.random), floorMs);
+      }
+      if (failures === 1 || failures % 10 === 0) {
+        log.warn(`status check failed (${reason}); trying again in ${(delay / 1000).toFixed(1)} s`);
+      }
+    }
+    await sleep(Math.max(0, Math.min(delay, deadline - Date.now())), signal);
+  }
+}
+
+const END_CODES: Record<string, ExitCode> = {
+  SUCCEEDED: EXIT.success,
+  FAILED: EXIT.executionFailed,
+  ABORTED: EXIT.executionAborted,
+  TIMED_OUT: EXIT.executionTimedOut,
+};
+
+/** The exit code of an execution that ended with this status. */
+export function endCode(status: string): ExitCode {
+  return END_CODES[status] ?? EXIT.unexpected;
+}
+
+/** The outcome of an execution that has ended, with failure details from its history. */
+export async function endedOutcome(
+  sfn: StepFunctions,
+  execution: DescribeExecutionOutput,
+  changed: boolean,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<Outcome> {
+  const result = toResult(execution);
+  const status = result.status;
+  const exitCode = END_CODES[status] ?? EXIT.unexpected;
+  if (status === "SUCCEEDED") {
+    log.info(`execution ${result.name} SUCCEEDED`);
+    return { exitCode, description: `execution ${result.name} SUCCEEDED`, changed, result };
+  }
+  await addFailureDetails(sfn, result, log, signal);
+  const where = result.failedState ? ` in state "${result.failedState}"` : "";
+  const what = [result.error, result.cause].filter((x) => x).join(": ");
+  const description = `execution ${result.name} ended ${status}${where}${what ? `: ${what}` : ""}`;
+  log.error(description);
+  return { exitCode, description, changed, result };
+}
+
+async function addFailureDetails(
+  sfn: StepFunctions,
+  result: ExecutionResult,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  try {
+    const details = await failureFromHistory(sfn, result.executionArn, 5, signal);
+    result.error ??= details.error;
+    result.cause ??= details.cause;
+    result.failedState = details.failedState;
+  } catch (error) {
+    // The history is a bonus; missing permission for it must not hide the outcome.
+    log.warn(
+      `cannot read the execution history for failure details: ${classifyError(error).message}`,
+    );
+  }
+}
+
+/** Time allowed to stop an execution after a cancel, so a cancel always ends within seconds. */
+export const STOP_TIMEOUT_MS = 5000;
+
+/** Stop the execution, bounded in time; true when AWS confirmed the stop. */
+export async function stopExecution(
+  sfn: StepFunctions,
+  arn: string,
+  error: string,
+  cause: string,
+  log: Logger,
+): Promise<boolean> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), STOP_TIMEOUT_MS);
+  try {
+    await sfn.stopExecution({ executionArn: arn, error, cause }, { abortSignal: abort.signal });
+    log.info(`stopped execution ${arn}`);
+    return true;
+  } catch (e) {
+    log.error(
+      `could not stop execution ${arn}: ${classifyError(e, { operation: "StopExecution" }).message}`,
+    );
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The narrow view of Step Functions the actions use: one method per operation, named as
+ * the SDK's aggregated client names them, implemented on SFNClient.send with the single
+ * Commands (the aggregated class would pull every command into the bundle).
+ */
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandInput,
+  type DescribeExecutionCommandOutput,
+  DescribeStateMachineCommand,
+  type DescribeStateMachineCommandInput,
+  type DescribeStateMachineCommandOutput,
+  DescribeStateMachineForExecutionCommand,
+  type DescribeStateMachineForExecutionCommandInput,
+  type DescribeStateMachineForExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  type GetExecutionHistoryCommandInput,
+  type GetExecutionHistoryCommandOutput,
+  RedriveExecutionCommand,
+  type RedriveExecutionCommandInput,
+  type RedriveExecutionCommandOutput,
+  type SFNClient,
+  SendTaskFailureCommand,
+  type SendTaskFailureCommandInput,
+  type SendTaskFailureCommandOutput,
+  SendTaskHeartbeatCommand,
+  type SendTaskHeartbeatCommandInput,
+  type SendTaskHeartbeatCommandOutput,
+  SendTaskSuccessCommand,
+  type SendTaskSuccessCommandInput,
+  type SendTaskSuccessCommandOutput,
+  StartExecutionCommand,
+  type StartExecutionCommandInput,
+  type StartExecutionCommandOutput,
+  StartSyncExecutionCommand,
+  type StartSyncExecutionCommandInput,
+  type StartSyncExecutionCommandOutput,
+  StopExecutionCommand,
+  type StopExecutionCommandInput,
+  type StopExecutionCommandOutput,
+} from "@aws-sdk/client-sfn";
+
+/** Per-call options: the cancel signal reaches the socket and the SDK's retry sleep. */
+export interface CallOptions {
+  readonly abortSignal?: AbortSignal | undefined;
+}
+
+type Operation<I, O> = (input: I, options?: CallOptions) => Promise<O>;
+
+export interface StepFunctions {
+  startExecution: Operation<StartExecutionCommandInput, StartExecutionCommandOutput>;
+  describeExecution: Operation<DescribeExecutionCommandInput, DescribeExecutionCommandOutput>;
+  getExecutionHistory: Operation<GetExecutionHistoryCommandInput, GetExecutionHistoryCommandOutput>;
+  stopExecution: Operation<StopExecutionCommandInput, StopExecutionCommandOutput>;
+  redriveExecution: Operation<RedriveExecutionCommandInput, RedriveExecutionCommandOutput>;
+  describeStateMachine: Operation<
+    DescribeStateMachineCommandInput,
+    DescribeStateMachineCommandOutput
+  >;
+  describeStateMachineForExecution: Operation<
+    DescribeStateMachineForExecutionCommandInput,
+    DescribeStateMachineForExecutionCommandOutput
+  >;
+  startSyncExecution: Operation<StartSyncExecutionCommandInput, StartSyncExecutionCommandOutput>;
+  sendTaskSuccess: Operation<SendTaskSuccessCommandInput, SendTaskSuccessCommandOutput>;
+  sendTaskFailure: Operation<SendTaskFailureCommandInput, SendTaskFailureCommandOutput>;
+  sendTaskHeartbeat: Operation<SendTaskHeartbeatCommandInput, SendTaskHeartbeatCommandOutput>;
+}
+
+function sendOptions(options: CallOptions | undefined): { abortSignal?: AbortSignal } {
+  return options?.abortSignal ? { abortSignal: options.abortSignal } : {};
+}
+
+/** The operations on one SFNClient (its retries, endpoint and credentials). */
+export function stepFunctionsOn(client: SFNClient): StepFunctions {
+  return {
+    startExecution: (input, o) => client.send(new StartExecutionCommand(input), sendOptions(o)),
+    describeExecution: (input, o) =>
+      client.send(new DescribeExecutionCommand(input), sendOptions(o)),
+    getExecutionHistory: (input, o) =>
+      client.send(new GetExecutionHistoryCommand(input), sendOptions(o)),
+    stopExecution: (input, o) => client.send(new StopExecutionCommand(input), sendOptions(o)),
+    redriveExecution: (input, o) => client.send(new RedriveExecutionCommand(input), sendOptions(o)),
+    describeStateMachine: (input, o) =>
+      client.send(new DescribeStateMachineCommand(input), sendOptions(o)),
+    describeStateMachineForExecution: (input, o) =>
+      client.send(new DescribeStateMachineForExecutionCommand(input), sendOptions(o)),
+    startSyncExecution: (input, o) =>
+      client.send(new StartSyncExecutionCommand(input), sendOptions(o)),
+    sendTaskSuccess: (input, o) => client.send(new SendTaskSuccessCommand(input), sendOptions(o)),
+    sendTaskFailure: (input, o) => client.send(new SendTaskFailureCommand(input), sendOptions(o)),
+    sendTaskHeartbeat: (input, o) =>
+      client.send(new SendTaskHeartbeatCommand(input), sendOptions(o)),
+  };
+}
