@@ -10,7 +10,7 @@ import { NotRedrivableError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import { clean } from "../execution-name.ts";
 import type { Outcome } from "../output/extension-output.ts";
-import { isoDate, redriveRefusal, toResult } from "./execution.ts";
+import { endedOutcome, isoDate, redriveRefusal, TERMINAL, toResult } from "./execution.ts";
 import type { Action, ActionContext } from "./registry.ts";
 import { superviseExecution } from "./supervise.ts";
 import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
@@ -21,6 +21,8 @@ export function redriveClientToken(context: TaskContext): string | undefined {
   const suffix = `-${context.executionCount}`;
   return `${clean(context.taskInstanceId).slice(0, 64 - suffix.length)}${suffix}`;
 }
+
+const REDRIVABLE_END = new Set(["FAILED", "TIMED_OUT", "ABORTED"]);
 
 async function run(ctx: ActionContext): Promise<Outcome> {
   const { config, aws, log, outputs, signal } = ctx;
@@ -47,14 +49,24 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       }
       throw classifyError(error, { operation: "RedriveExecution" });
     }
-    // AWS answers a repeated client token with the first redrive's date.
-    changed = !redriveDate || redriveDate.getTime() >= launchedAt.getTime() - 1000;
+    // AWS answers a repeated client token with the earlier redrive's date: nothing new then.
+    const replayed =
+      !REDRIVABLE_END.has(before.status ?? "RUNNING") ||
+      (!!redriveDate && redriveDate.getTime() === before.redriveDate?.getTime());
+    changed = !replayed;
     outputs.set({ execution_status: "RUNNING" });
     log.info(
       changed
         ? `redrove execution ${target.arn} (it had ended ${before.status}); it resumes from the state that did not succeed`
         : `execution ${target.arn} was already redriven by an earlier launch of this run`,
     );
+    if (!config.task.wait && !changed) {
+      // The earlier redrive may have run its course since: report where it stands now.
+      const now = await describeTarget(ctx, target);
+      if (TERMINAL.has(now.status ?? "RUNNING")) {
+        return await endedOutcome(aws.sfn, now, false, log, signal);
+      }
+    }
     if (!config.task.wait) {
       return {
         exitCode: EXIT.success,
