@@ -70,14 +70,17 @@ export function lowerFloor(floorMs: number): number {
 /** Shortest wait between two status checks of one task while it is throttled. */
 export const MIN_RETRY_MS = 500;
 
+/** Longest pause between throttled retries once the first interval of a streak has passed. */
+export const LATE_RETRY_SPREAD_MS = 1_000;
+
 /**
  * Delay before retrying a throttled status check, `streakMs` after the first check of the
- * streak failed. Every retry of a streak lands inside one polling interval from its start,
- * each at a random point of the middle half of what is left of that window: a task that
- * keeps losing the race for the bucket retries sooner, not later, so it is never pushed
- * behind the others (ended executions are noticed within two intervals). Once the window
- * has passed (the service still refuses), retries spread over a quarter to half an
- * interval, as any task's would.
+ * streak failed. Retries of a streak are spread at random over what is left of one polling
+ * interval from its start; once that has passed, they come every half to one and a half
+ * seconds. A task that keeps losing the race for the service's bucket so retries sooner,
+ * not later: it is never pushed behind the tasks that are not throttled (the backoff that
+ * doubles each time is what left one task 23.9 s late with a 10 s interval). The load stays
+ * bounded by the floor, which every throttled check raises for the task's later polls.
  */
 export function throttledRetryDelay(
   streakMs: number,
@@ -85,9 +88,60 @@ export function throttledRetryDelay(
   random: () => number = Math.random,
 ): number {
   const left = ceilingMs - streakMs;
-  if (left >= 2 * MIN_RETRY_MS) {
-    return Math.round(Math.max(MIN_RETRY_MS, left * (0.25 + 0.5 * random())));
-  }
+  if (left >= 2 * MIN_RETRY_MS) return Math.round(Math.max(MIN_RETRY_MS, left * random()));
   if (left >= MIN_RETRY_MS) return Math.round(left);
-  return Math.round(Math.max(MIN_RETRY_MS, ceilingMs * (0.25 + 0.25 * random())));
+  const spread = Math.min(LATE_RETRY_SPREAD_MS, ceilingMs / 4);
+  return Math.round(MIN_RETRY_MS + spread * random());
+}
+
+/** What the waiting loop remembers between two status checks. */
+export interface PollState {
+  /** Failed checks in a row. */
+  readonly failures: number;
+  /** When the first of them failed (ms, the loop's clock). */
+  readonly firstFailureAt: number;
+  /** The throttling floor under the polling delay. */
+  readonly floorMs: number;
+}
+
+export const INITIAL_POLL_STATE: PollState = { failures: 0, firstFailureAt: 0, floorMs: 0 };
+
+/** How a status check went. */
+export type CheckResult =
+  | {
+      readonly kind: "answered" /** Time since the execution started. */;
+      readonly elapsedMs: number;
+    }
+  | { readonly kind: "throttled" }
+  | { readonly kind: "failed" };
+
+/** The schedule after a check: the next state, and how long to wait before the next check. */
+export function afterCheck(
+  state: PollState,
+  result: CheckResult,
+  nowMs: number,
+  ceilingMs: number,
+  random: () => number = Math.random,
+): { state: PollState; delayMs: number } {
+  if (result.kind === "answered") {
+    const floorMs = lowerFloor(state.floorMs);
+    return {
+      state: { failures: 0, firstFailureAt: 0, floorMs },
+      delayMs: Math.max(nextPollDelay(result.elapsedMs, ceilingMs, random), floorMs),
+    };
+  }
+  const failures = state.failures + 1;
+  const firstFailureAt = failures === 1 ? nowMs : state.firstFailureAt;
+  if (result.kind === "throttled") {
+    // Slow every later poll a little, but retry this one within its window.
+    const floorMs = raiseFloor(state.floorMs, ceilingMs);
+    return {
+      state: { failures, firstFailureAt, floorMs },
+      delayMs: throttledRetryDelay(nowMs - firstFailureAt, ceilingMs, random),
+    };
+  }
+  return {
+    state: { failures, firstFailureAt, floorMs: state.floorMs },
+    delayMs: Math.max(backoffDelay(failures, ceilingMs, random), state.floorMs),
+  };
 }

@@ -87,6 +87,11 @@ export interface LocalEndpoint {
   /** Every call received, oldest first. */
   readonly requests: ReadonlyArray<RequestLogEntry>;
   clearRequests(): void;
+  /**
+   * Moves the endpoint's clock (what it checks signatures against and sends in its Date
+   * header) by this many milliseconds; 0 puts it back.
+   */
+  setClockOffset(offsetMs: number): void;
   getExecution(executionArn: string): ExecutionSnapshot | undefined;
   /** Resolves once the execution is no longer RUNNING (rejects after `timeoutMs`, default 30 s). */
   waitForExecution(executionArn: string, timeoutMs?: number): Promise<ExecutionSnapshot>;
@@ -139,6 +144,7 @@ export async function startLocalEndpoint(
   const log: RequestLogEntry[] = [];
 
   const createStateMachine = (input: CreateStateMachineInput) => machines.create(input).arn;
+  let clockOffsetMs = 0;
   if (options.definitionsDir) await loadDefinitions(options.definitionsDir, createStateMachine);
 
   const server = await startServer(
@@ -151,6 +157,7 @@ export async function startLocalEndpoint(
       ops: { machines, engine, tokens },
       denyRules,
       log,
+      now: () => new Date(Date.now() + clockOffsetMs),
     },
     {
       host: options.host ?? "127.0.0.1",
@@ -214,6 +221,9 @@ export async function startLocalEndpoint(
     requests: log,
     clearRequests: () => {
       log.length = 0;
+    },
+    setClockOffset: (offsetMs) => {
+      clockOffsetMs = offsetMs;
     },
     getExecution: snapshot,
     async waitForExecution(arn, timeoutMs = 30_000) {

@@ -50,6 +50,8 @@ export interface ServerDeps {
   ops: OperationContext;
   denyRules: DenyRule[];
   log: RequestLogEntry[];
+  /** The endpoint's clock (tests move it to check clock-skew handling). */
+  now: () => Date;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -166,6 +168,7 @@ export async function startServer(
     if (service === "sts") {
       const body = isError ? stsErrorXml(outcome, requestId) : outcome;
       res.writeHead(isError ? outcome.status : 200, {
+        date: deps.now().toUTCString(),
         "content-type": "text/xml",
         "content-length": Buffer.byteLength(body),
         "x-amzn-requestid": requestId,
@@ -177,6 +180,7 @@ export async function startServer(
       ? JSON.stringify({ __type: outcome.jsonType, message: outcome.message })
       : outcome;
     const headers: http.OutgoingHttpHeaders = {
+      date: deps.now().toUTCString(),
       "content-type": "application/x-amz-json-1.0",
       "content-length": Buffer.byteLength(body),
       "x-amzn-requestid": requestId,
@@ -270,7 +274,7 @@ export async function startServer(
       return;
     }
 
-    const now = new Date();
+    const now = deps.now();
     let caller: Awaited<ReturnType<typeof verifySigV4>>;
     try {
       caller = await verifySigV4(

@@ -15,13 +15,11 @@ import type { Logger } from "../log.ts";
 import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
 import type { OutputFields } from "../output/output-fields.ts";
 import {
-  backoffDelay,
+  afterCheck,
   formatDuration,
-  lowerFloor,
-  nextPollDelay,
-  raiseFloor,
+  INITIAL_POLL_STATE,
+  type PollState,
   stillRunningDue,
-  throttledRetryDelay,
 } from "../polling.ts";
 
 export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
@@ -429,9 +427,7 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
     req.maximumWaitSeconds > 0 ? waitStart + req.maximumWaitSeconds * 1000 : Infinity;
   let last: DescribeExecutionOutput | null = null;
   let lastStatus: string | undefined;
-  let failures = 0;
-  let floorMs = 0;
-  let firstFailureAt = 0;
+  let poll: PollState = INITIAL_POLL_STATE;
   let reportedAt = 0;
   let callbackLooked = false;
   let waitingForCallback: string | null = null;
@@ -459,9 +455,9 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
         { executionArn: req.executionArn },
         { abortSignal: signal },
       );
-      floorMs = lowerFloor(floorMs);
-      if (failures > 0) log.info(`status checks answer again after ${failures} failed attempt(s)`);
-      failures = 0;
+      if (poll.failures > 0) {
+        log.info(`status checks answer again after ${poll.failures} failed attempt(s)`);
+      }
       last = reply;
       const status = reply.status ?? "RUNNING";
       if (status !== lastStatus) {
@@ -471,28 +467,45 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
         outputs.set({ execution_status: status });
       }
       if (TERMINAL.has(status)) return { kind: "ended", execution: reply };
-      const elapsed = Date.now() - req.executionStart.getTime();
+      const elapsedMs = Date.now() - req.executionStart.getTime();
       if (stillRunningDue(Date.now() - waitStart, reportedAt)) {
         reportedAt = Date.now() - waitStart;
-        log.info(`execution still ${status} after ${formatDuration(elapsed)}`);
+        log.info(`execution still ${status} after ${formatDuration(elapsedMs)}`);
         await lookForCallback();
       } else if (!callbackLooked && Date.now() - waitStart >= CALLBACK_LOOK_AFTER_MS) {
         callbackLooked = true;
         await lookForCallback();
       }
-      delay = Math.max(nextPollDelay(elapsed, ceilingMs, req.random), floorMs);
+      const next = afterCheck(
+        poll,
+        { kind: "answered", elapsedMs },
+        Date.now(),
+        ceilingMs,
+        req.random,
+      );
+      poll = next.state;
+      delay = next.delayMs;
     } catch (error) {
       if (signal?.aborted) return { kind: "cancelled", last, waitingForCallback };
       if (!worthRetrying(error)) {
         throw classifyError(error, { operation: "DescribeExecution" });
       }
-      failures++;
-      if (failures === 1) firstFailureAt = Date.now();
-      const failingFor = Date.now() - firstFailureAt;
+      const now = Date.now();
+      const throttled = isThrottlingError(error as never);
+      const next = afterCheck(
+        poll,
+        { kind: throttled ? "throttled" : "failed" },
+        now,
+        ceilingMs,
+        req.random,
+      );
+      poll = next.state;
+      delay = next.delayMs;
+      const failingFor = now - poll.firstFailureAt;
       const reason = classifyError(error, { operation: "DescribeExecution" }).message;
-      if (failingFor >= req.failureLimitMs && failures >= 3) {
+      if (failingFor >= req.failureLimitMs && poll.failures >= 3) {
         throw new StatusUnavailableError(
-          `status checks of ${req.executionArn} failed ${failures} times over ${formatDuration(failingFor)} (last: ${reason}); the execution may still be running, and a rerun of this task re-attaches to it`,
+          `status checks of ${req.executionArn} failed ${poll.failures} times over ${formatDuration(failingFor)} (last: ${reason}); the execution may still be running, and a rerun of this task re-attaches to it`,
           { cause: error },
         );
       }
@@ -503,14 +516,7 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
           throw classifyError(refreshError, { operation: "refreshing credentials" });
         }
       }
-      if (isThrottlingError(error as never)) {
-        // Throttled: slow every later poll a little, but retry this one within its window.
-        floorMs = raiseFloor(floorMs, ceilingMs);
-        delay = throttledRetryDelay(failingFor, ceilingMs, req.random);
-      } else {
-        delay = Math.max(backoffDelay(failures, ceilingMs, req.random), floorMs);
-      }
-      if (failures === 1 || failures % 10 === 0) {
+      if (poll.failures === 1 || poll.failures % 10 === 0) {
         log.warn(`status check failed (${reason}); trying again in ${(delay / 1000).toFixed(1)} s`);
       }
     }

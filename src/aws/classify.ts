@@ -179,7 +179,7 @@ function networkCode(error: unknown, depth = 0): string | undefined {
   if (depth > 4) return undefined;
   const e = shape(error);
   const code = str(e.code);
-  if (code && (code in NETWORK_REASONS || isTlsCode(code))) return code;
+  if (code && (code in NETWORK_REASONS || isTlsCode(code) || isParseCode(code))) return code;
   if (Array.isArray(e.errors)) {
     for (const inner of e.errors) {
       const found = networkCode(inner, depth + 1);
@@ -187,6 +187,11 @@ function networkCode(error: unknown, depth = 0): string | undefined {
     }
   }
   return e.cause === undefined ? undefined : networkCode(e.cause, depth + 1);
+}
+
+/** Node's HTTP parser refused the answer: whatever answered does not speak HTTP. */
+function isParseCode(code: string): boolean {
+  return code.startsWith("HPE_");
 }
 
 function isTlsCode(code: string): boolean {
@@ -201,6 +206,8 @@ function isTlsCode(code: string): boolean {
 
 function isTimeout(error: unknown): boolean {
   const e = shape(error);
+  // The smithy handler also names resets and broken pipes TimeoutError: their code says more.
+  if (e.code === "ECONNRESET" || e.code === "EPIPE") return false;
   return e.name === "TimeoutError" || e.code === "ETIMEDOUT" || e.name === "RequestTimeout";
 }
 
@@ -232,7 +239,10 @@ function messageOf(error: unknown): string {
 
 function reasonOf(error: unknown): string {
   const code = networkCode(error);
-  if (shape(error).name === "TimeoutError") return timeoutReason(messageOf(error));
+  if (isTimeout(error) && shape(error).name === "TimeoutError") {
+    return timeoutReason(messageOf(error));
+  }
+  if (code && isParseCode(code)) return `the answer is not HTTP (${code})`;
   if (code) {
     if (code in NETWORK_REASONS && code !== "EPROTO") return `${NETWORK_REASONS[code]} (${code})`;
     return `TLS failure: ${tlsMessage(messageOf(rootWithCode(error, code)))} (${code})`;
@@ -456,10 +466,21 @@ function classifyProxyFailure(
         );
       }
       return new ProxyConnectionError(
-        clean(`the proxy ${proxy} refused the tunnel to ${failure.target}: HTTP ${status}`),
+        clean(
+          failure.target.includes("://")
+            ? `the proxy ${proxy} refused the request for ${failure.target}: HTTP ${status}`
+            : `the proxy ${proxy} refused the tunnel to ${failure.target}: HTTP ${status}`,
+        ),
         options,
       );
     }
+    case "tls-only":
+      return new ProxyConnectionError(
+        clean(
+          `cannot use the proxy ${proxy}: it only speaks TLS and dropped the plain request; choose Proxy Type HTTPS and an https:// proxy URL`,
+        ),
+        options,
+      );
     case "closed":
       return new ConnectionError(
         clean(

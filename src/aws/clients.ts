@@ -176,8 +176,7 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
     useFipsEndpoint: aws.useFipsEndpoint,
     useDualstackEndpoint: aws.useDualstackEndpoint,
     retryMode: aws.retryMode,
-    // A given endpoint is used as given, for StartSyncExecution too (no "sync-" host prefix):
-    // a VPC endpoint for it is its own URL, and a local endpoint has one host.
+    // A named endpoint is used as named: no sync- host prefix for StartSyncExecution.
     ...(aws.endpointUrl ? { endpoint: aws.endpointUrl, disableHostPrefix: true } : {}),
   };
   const client = new SFNClient({ ...common, maxAttempts: aws.maxAttempts });

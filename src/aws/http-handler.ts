@@ -6,7 +6,7 @@ import type { ClientRequest } from "node:http";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { Duplex } from "node:stream";
-import { rootCertificates } from "node:tls";
+import { connect as tlsConnect, rootCertificates } from "node:tls";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Agent, type AgentConnectOpts } from "agent-base";
 import { HttpProxyAgent } from "http-proxy-agent";
@@ -35,9 +35,11 @@ export interface HttpHandlerOptions {
  * - "timeout": no answer to CONNECT within the connect timeout;
  * - "closed": the proxy accepted the connection, then closed it without answering CONNECT
  *   (what proxy-chain and some others do when they cannot reach the endpoint);
- * - "status": the proxy answered CONNECT with a status other than 200.
+ * - "status": the proxy answered CONNECT (or a forwarded request) with its own refusal;
+ * - "tls-only": a proxy addressed in plain HTTP that only speaks TLS (it dropped the
+ *   request, and answers a TLS handshake).
  */
-export type ProxyFailureKind = "connect" | "timeout" | "closed" | "status";
+export type ProxyFailureKind = "connect" | "timeout" | "closed" | "status" | "tls-only";
 
 /**
  * A failure between us and the proxy, or the proxy's refusal of the CONNECT tunnel.
@@ -165,7 +167,20 @@ class ConnectivityHttpHandler extends NodeHttpHandler {
     let result: HandleResult;
     try {
       result = await super.handle(request, options);
-    } catch (error) {
+    } catch (caught) {
+      let error = caught;
+      const server =
+        this.#proxy && (request.protocol === "http:" ? this.#proxy.forHttp : this.#proxy.forHttps);
+      // A plain-HTTP proxy that dropped the request without an HTTP answer: find out
+      // whether it is a TLS-only proxy, so the operator is told to choose Proxy Type HTTPS.
+      if (server && !server.tls && droppedWithoutAnswer(caught) && !options?.abortSignal?.aborted) {
+        if (await speaksTls(server, PROBE_TIMEOUT_MS)) {
+          error = new ProxyFailure(
+            `the proxy ${server.url} only speaks TLS: it dropped the plain request for ${endpoint}`,
+            { kind: "tls-only", proxy: server.url, target: endpoint, cause: caught },
+          );
+        }
+      }
       if (typeof error === "object" && error !== null)
         sites.set(error, { endpoint, proxy: this.#proxy });
       throw error;
@@ -175,7 +190,9 @@ class ConnectivityHttpHandler extends NodeHttpHandler {
     const fromAws = Object.keys(response.headers).some(
       (h) => h.toLowerCase() === "x-amzn-requestid",
     );
-    if (forwarded && !fromAws && (response.statusCode === 407 || response.statusCode >= 500)) {
+    // Without AWS's request id, a 407, 403 or 5xx to a forwarded request is the proxy's own.
+    const refusal = response.statusCode === 407 || response.statusCode === 403;
+    if (forwarded && !fromAws && (refusal || response.statusCode >= 500)) {
       (response.body as { destroy?: () => void } | undefined)?.destroy?.();
       const server = this.#proxy!.forHttp;
       const failure = new ProxyFailure(
@@ -187,6 +204,39 @@ class ConnectivityHttpHandler extends NodeHttpHandler {
     }
     return result;
   }
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+
+/**
+ * Did the connection end without an HTTP answer: reset, hang-up, bytes that are not HTTP,
+ * or a tunnel closed before its CONNECT answer?
+ */
+function droppedWithoutAnswer(error: unknown, depth = 0): boolean {
+  if (typeof error !== "object" || error === null || depth > 4) return false;
+  if (error instanceof ProxyFailure) return error.kind === "closed" || error.code === "ECONNRESET";
+  const code = (error as { code?: unknown }).code;
+  if (
+    typeof code === "string" &&
+    (code === "ECONNRESET" || code === "EPIPE" || code.startsWith("HPE_"))
+  )
+    return true;
+  return droppedWithoutAnswer((error as { cause?: unknown }).cause, depth + 1);
+}
+
+/** Does the server complete a TLS handshake? (Certificates are not the question here.) */
+function speaksTls(server: ProxyServer, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: server.host, port: server.port, rejectUnauthorized: false });
+    const done = (answer: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once("secureConnect", () => done(true));
+    socket.once("error", () => done(false));
+  });
 }
 
 /** The agents' options for the connection to the proxy itself. */

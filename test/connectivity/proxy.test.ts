@@ -291,13 +291,13 @@ describe("failures are classified: 11 for the proxy, 10 for the endpoint", () =>
       /TLS failure.*check that Proxy CA Bundle File holds the CA/,
     ],
     // A TLS-only proxy closes a plain connection without a word, as a working proxy does for a
-    // dead endpoint: indistinguishable, so 10, with a hint at the Proxy Type.
+    // dead endpoint; the handler then tries a TLS handshake with it: it answers, so 11.
     [
       "TLS-only proxy with Proxy Type HTTP",
       () => aws.url,
       () => ({ proxy_type: "HTTP", proxy: httpsProxy.url.replace("https:", "http:") }),
-      10,
-      /closed the tunnel .* or the proxy only speaks TLS: then choose Proxy Type HTTPS/,
+      11,
+      /the proxy http:\/\/127\.0\.0\.1:\d+: it only speaks TLS .*choose Proxy Type HTTPS/,
     ],
     [
       "plain proxy with Proxy Type HTTPS",
