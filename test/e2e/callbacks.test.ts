@@ -231,6 +231,19 @@ describe("task token callbacks, end to end", () => {
     assert.equal(run.doc.invocation.fields.task_token, "****");
   });
 
+  test("a task token names no region: without the field or the environment, exit 20 before any call", async () => {
+    const token = `AQCLocal${"R".repeat(160)}`;
+    ep.clearRequests();
+    const { region: _none, ...noRegion } = fields("Send Task Heartbeat", token);
+    const run = await runBundle({ fields: noRegion });
+    assert.equal(run.code, 20, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(run.doc.status_description, /AWS Region: is required for Send Task Heartbeat/);
+    assert.equal(ep.requests.length, 0);
+    const fromEnv = await runBundle({ fields: noRegion, env: { AWS_REGION: ep.region } });
+    assert.equal(fromEnv.code, 32, fromEnv.stderr);
+  });
+
   test("the token never reaches the logs, even with every debug switch on", async () => {
     const { executionArn, token } = await waitingTask();
     const run = await runBundle({
