@@ -6,14 +6,14 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runAction } from "./actions/registry.ts";
-import { readEnvironment } from "./config/environment.ts";
+import { readEnvironment, readFiles } from "./config/environment.ts";
 import { resolveConfig } from "./config/resolve.ts";
 import { ProductError, UnexpectedError } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
 import { INPUT_FIELDS } from "./fields/catalog.ts";
 import { flagOf, readFields } from "./fields/read.ts";
 import type { FieldValues } from "./fields/template-types.ts";
-import { validate, withDefaults } from "./fields/validate.ts";
+import { filesNamedBy, validate, withDefaults } from "./fields/validate.ts";
 import { createLogger, type Logger } from "./log.ts";
 import {
   buildDocument,
@@ -99,6 +99,7 @@ export async function run(options: RunOptions): Promise<number> {
     const environment = await readEnvironment(env);
     const task = validate(raw.values, [...environment.problems, ...raw.problems], {
       executionCount: environment.settings.context.executionCount,
+      files: readFiles(filesNamedBy(raw.values)),
     });
     values = task.fields;
     const config = resolveConfig(task, environment.settings);

@@ -21,6 +21,7 @@ import {
 } from "@smithy/core/retry";
 import type { FieldProblem } from "../errors.ts";
 import { checkRegion, checkUrl } from "../fields/validate.ts";
+import { type FileRead, readNamedFile } from "../proxy/config.ts";
 import { registerSecret } from "../secrets.ts";
 
 /** The variables and their limits; README "Environment variables" lists the same. */
@@ -285,6 +286,11 @@ function readRetry(env: Env, profile: Profile, problems: FieldProblem[]) {
     }
   }
   return { maxAttempts, retryMode };
+}
+
+/** Read the files the fields name (never throws: a failure is kept for validation to report). */
+export function readFiles(paths: readonly string[]): ReadonlyMap<string, FileRead> {
+  return new Map(paths.map((path) => [path, readNamedFile(path)]));
 }
 
 /** Read and check every setting the environment gives. Never throws: problems are returned. */

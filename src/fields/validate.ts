@@ -5,7 +5,7 @@
 import type { ErrorObject } from "ajv";
 import templateJson from "../../template/template.json" with { type: "json" };
 import { type FieldProblem, validationErrorFrom } from "../errors.ts";
-import { type ProxyConfig, parseProxyConfig } from "../proxy/config.ts";
+import { type FileRead, type ProxyConfig, parseProxyConfig } from "../proxy/config.ts";
 import { validateFields } from "../generated/validators.cjs";
 import {
   ACTIONS,
@@ -292,6 +292,14 @@ function waitingSettings(
 
 export interface ValidationContext {
   readonly executionCount: number;
+  /** Files the fields name (the Proxy CA Bundle File), read before validation. */
+  readonly files?: ReadonlyMap<string, FileRead>;
+}
+
+/** The files the fields name, so that validation itself reads nothing. */
+export function filesNamedBy(values: FieldValues): string[] {
+  const caFile = typedValues(values).proxy_ca_bundle_file?.trim();
+  return caFile ? [caFile] : [];
 }
 
 /**
@@ -421,12 +429,15 @@ export function validate(
 
   let proxy: ProxyConfig | undefined;
   if (typed.use_proxy === true) {
-    const parsed = parseProxyConfig({
-      proxy_type: typed.proxy_type ? [...typed.proxy_type] : undefined,
-      proxy: nonEmpty(typed.proxy),
-      proxy_ca_bundle_file: nonEmpty(typed.proxy_ca_bundle_file),
-      proxy_credentials: typed.proxy_credentials,
-    });
+    const parsed = parseProxyConfig(
+      {
+        proxy_type: typed.proxy_type ? [...typed.proxy_type] : undefined,
+        proxy: nonEmpty(typed.proxy),
+        proxy_ca_bundle_file: nonEmpty(typed.proxy_ca_bundle_file),
+        proxy_credentials: typed.proxy_credentials,
+      },
+      (path) => context.files?.get(path) ?? { error: "ENOENT" },
+    );
     if (parsed.config) proxy = parsed.config;
     for (const p of parsed.problems ?? []) {
       // The schema already said "is required" for an empty required field.

@@ -86,11 +86,28 @@ function problem(field: string, message: string): FieldProblem {
 
 const TYPES: readonly string[] = Object.values(PROXY_TYPES);
 
+/** A file as read: its text, or why it could not be (an errno code, or "not a file"). */
+export type FileRead = { readonly text: string } | { readonly error: string };
+
+/** Read a file the fields name; never throws. */
+export function readNamedFile(path: string): FileRead {
+  try {
+    if (!statSync(path).isFile()) return { error: "ENOTFILE" };
+    return { text: readFileSync(path, "utf8") };
+  } catch (error) {
+    return { error: (error as NodeJS.ErrnoException).code ?? "error" };
+  }
+}
+
 /**
- * Parse and check the proxy fields; call it when Use Proxy is on. Pure apart from
- * reading the CA bundle file. Registers the proxy password for masking at once.
+ * Parse and check the proxy fields; call it when Use Proxy is on. The CA bundle file is
+ * read through `readFile` (validation hands in files read before it). Registers the proxy
+ * password for masking at once.
  */
-export function parseProxyConfig(fields: ProxyFields): ProxyParseResult {
+export function parseProxyConfig(
+  fields: ProxyFields,
+  readFile: (path: string) => FileRead = readNamedFile,
+): ProxyParseResult {
   const problems: FieldProblem[] = [];
 
   const rawType = Array.isArray(fields.proxy_type) ? fields.proxy_type[0] : fields.proxy_type;
@@ -133,7 +150,7 @@ export function parseProxyConfig(fields: ProxyFields): ProxyParseResult {
   const caFile = fields.proxy_ca_bundle_file?.trim() ?? "";
   const tlsType = type === PROXY_TYPES.https || type === PROXY_TYPES.httpsWithCredentials;
   if (tlsType && caFile) {
-    caBundle = readCaBundle(caFile, problems);
+    caBundle = checkCaBundle(caFile, readFile(caFile), problems);
   }
 
   if (problems.length > 0 || !type || !servers) return { problems };
@@ -280,30 +297,29 @@ function parseEntry(
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-function readCaBundle(path: string, problems: FieldProblem[]): string | undefined {
+function checkCaBundle(path: string, read: FileRead, problems: FieldProblem[]): string | undefined {
   const field = "proxy_ca_bundle_file";
-  let text: string;
-  try {
-    if (!statSync(path).isFile()) {
-      problems.push(
-        problem(field, `${path} is not a file; expected a PEM file of CA certificates`),
-      );
-      return undefined;
-    }
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+  if ("error" in read) {
+    const code = read.error;
     const why =
-      code === "ENOENT"
-        ? "does not exist"
-        : code === "EACCES"
-          ? "is not readable"
-          : `cannot be read (${code ?? "error"})`;
+      code === "ENOTFILE"
+        ? "is not a file"
+        : code === "ENOENT"
+          ? "does not exist"
+          : code === "EACCES"
+            ? "is not readable"
+            : `cannot be read (${code})`;
     problems.push(
-      problem(field, `${path} ${why}; expected a readable PEM file of CA certificates`),
+      problem(
+        field,
+        code === "ENOTFILE"
+          ? `${path} is not a file; expected a PEM file of CA certificates`
+          : `${path} ${why}; expected a readable PEM file of CA certificates`,
+      ),
     );
     return undefined;
   }
+  const text = read.text;
   const blocks = text.match(PEM_BLOCK) ?? [];
   if (blocks.length === 0) {
     problems.push(problem(field, `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`));

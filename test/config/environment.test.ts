@@ -3,10 +3,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { readEnvironment } from "../../src/config/environment.ts";
+import { readEnvironment, readFiles } from "../../src/config/environment.ts";
 import { resolveConfig } from "../../src/config/resolve.ts";
 import { readFields } from "../../src/fields/read.ts";
-import { validate } from "../../src/fields/validate.ts";
+import { filesNamedBy, validate } from "../../src/fields/validate.ts";
+import { createTestCa } from "../helpers/certificates.ts";
 
 const ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:Orders";
 let dir: string;
@@ -219,5 +220,36 @@ describe("resolving the run's configuration", () => {
     assert.equal(config.aws.http.requestTimeoutMs, 60_000);
     assert.equal(config.aws.maxAttempts, 4);
     assert.equal(config.statusFailureLimitMs, 30_000);
+  });
+});
+
+describe("validation reads no file", () => {
+  test("the Proxy CA Bundle File is read before validation, which only checks what was read", () => {
+    const ca = createTestCa("purity");
+    try {
+      const raw = readFields(
+        {
+          UE_FIELD_STATE_MACHINE_ARN: ARN,
+          UE_FIELD_USE_PROXY: "true",
+          UE_FIELD_PROXY_TYPE: "HTTPS",
+          UE_FIELD_PROXY: "https://proxy.example:3128",
+          UE_FIELD_PROXY_CA_BUNDLE_FILE: ca.certFile,
+        },
+        [],
+      );
+      assert.deepEqual(filesNamedBy(raw.values), [ca.certFile]);
+      const read = validate(raw.values, raw.problems, {
+        executionCount: 1,
+        files: readFiles(filesNamedBy(raw.values)),
+      });
+      assert.match(read.proxy?.caBundle ?? "", /BEGIN CERTIFICATE/);
+      // The file exists, but validation was handed nothing: it does not go and read it.
+      assert.throws(
+        () => validate(raw.values, raw.problems, { executionCount: 1, files: new Map() }),
+        /Proxy CA Bundle File: .* does not exist/,
+      );
+    } finally {
+      ca.remove();
+    }
   });
 });
