@@ -79,6 +79,23 @@ function embedLazySdk(code: string): esbuild.Plugin {
   };
 }
 
+/**
+ * Points the SDK clients' default credential provider at src/aws/credential-chain.ts,
+ * which loads the chain from the embedded SDK text on first use.
+ */
+function lazyCredentialChain(): esbuild.Plugin {
+  return {
+    name: "lazy-credential-chain",
+    setup(b) {
+      b.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, (args) =>
+        /[\\/]src[\\/]/.test(args.importer)
+          ? undefined
+          : { path: join(ROOT, "src/aws/credential-chain.ts") },
+      );
+    },
+  };
+}
+
 /** Bundle src/main.ts; returns the esbuild metafiles for the licence notices. */
 async function bundle(): Promise<esbuild.Metafile[]> {
   const lazy = await bundleLazySdk();
@@ -86,7 +103,7 @@ async function bundle(): Promise<esbuild.Metafile[]> {
     ...COMMON,
     entryPoints: [join(ROOT, "src/main.ts")],
     outfile: BUNDLE_PATH,
-    plugins: [embedLazySdk(lazy.code)],
+    plugins: [embedLazySdk(lazy.code), lazyCredentialChain()],
     // The program finds out whether it is the main module through import.meta.url.
     define: { "import.meta.url": "__bundleUrl" },
     banner: {

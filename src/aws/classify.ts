@@ -211,9 +211,9 @@ function isTimeout(error: unknown): boolean {
   return e.name === "TimeoutError" || e.code === "ETIMEDOUT" || e.name === "RequestTimeout";
 }
 
+/** A connect timeout, as the shared handler saw it (the smithy errors carry no code). */
 function isConnectTimeout(error: unknown): boolean {
-  const e = shape(error);
-  return e.name === "TimeoutError" && String(e.message).includes("did not establish a connection");
+  return requestSiteOf(error)?.timeout === "connect";
 }
 
 function httpStatus(error: unknown): number | undefined {

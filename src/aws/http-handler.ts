@@ -133,6 +133,11 @@ export function createHttpHandler(options: HttpHandlerOptions = {}): NodeHttpHan
 export interface RequestSite {
   readonly endpoint: string;
   readonly proxy: ProxyConfig | undefined;
+  /**
+   * Which limit a timed-out request hit: "connect" when it ended before the request
+   * timeout could have (no connection, or through a proxy no tunnel, in time).
+   */
+  readonly timeout?: "connect" | "request";
 }
 
 const sites = new WeakMap<object, RequestSite>();
@@ -152,22 +157,32 @@ type HandleResult = Awaited<ReturnType<NodeHttpHandler["handle"]>>;
  */
 class ConnectivityHttpHandler extends NodeHttpHandler {
   readonly #proxy: ProxyConfig | undefined;
+  readonly #requestTimeoutMs: number;
 
   constructor(
-    options: ConstructorParameters<typeof NodeHttpHandler>[0],
+    options: ConstructorParameters<typeof NodeHttpHandler>[0] & { requestTimeout: number },
     proxy: ProxyConfig | undefined,
   ) {
     super(options);
     this.#proxy = proxy;
+    this.#requestTimeoutMs = options.requestTimeout;
   }
 
   override async handle(request: HandleArgs[0], options?: HandleArgs[1]): Promise<HandleResult> {
     const port = request.port ? `:${request.port}` : "";
     const endpoint = `${request.protocol}//${request.hostname}${port}`;
     let result: HandleResult;
+    const started = performance.now();
     try {
       result = await super.handle(request, options);
     } catch (caught) {
+      // The smithy handler's timeouts carry no code; which one fired is known from when.
+      const timedOut = isTimeoutError(caught);
+      const timeout = timedOut
+        ? performance.now() - started < this.#requestTimeoutMs
+          ? ("connect" as const)
+          : ("request" as const)
+        : undefined;
       let error = caught;
       const server =
         this.#proxy && (request.protocol === "http:" ? this.#proxy.forHttp : this.#proxy.forHttps);
@@ -182,7 +197,7 @@ class ConnectivityHttpHandler extends NodeHttpHandler {
         }
       }
       if (typeof error === "object" && error !== null)
-        sites.set(error, { endpoint, proxy: this.#proxy });
+        sites.set(error, { endpoint, proxy: this.#proxy, ...(timeout ? { timeout } : {}) });
       throw error;
     }
     const { response } = result;
@@ -207,6 +222,12 @@ class ConnectivityHttpHandler extends NodeHttpHandler {
 }
 
 const PROBE_TIMEOUT_MS = 2000;
+
+/** A timeout of the smithy handler (it also names resets TimeoutError: their code says so). */
+function isTimeoutError(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown } | null;
+  return e?.name === "TimeoutError" && e.code !== "ECONNRESET" && e.code !== "EPIPE";
+}
 
 /**
  * Did the connection end without an HTTP answer: reset, hang-up, bytes that are not HTTP,

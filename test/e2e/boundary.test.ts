@@ -98,6 +98,37 @@ describe("the AWS boundary under hostile conditions, end to end", () => {
     }
   });
 
+  test("SIGTERM during the SDK's retry back-off after a 503: exit 27 within seconds", async () => {
+    ep.faults.set({ errorRate5xx: 1, error5xxStatus: 503, operations: ["StartExecution"] });
+    ep.clearRequests();
+    try {
+      let signalledAt = 0;
+      const run = await runBundle({
+        fields: fields(),
+        env: { AWS_MAX_ATTEMPTS: "20" },
+        onStart: (child) => {
+          const timer = setInterval(() => {
+            if (ep.requests.some((r) => r.operation === "StartExecution")) {
+              clearInterval(timer);
+              signalledAt = Date.now();
+              child.kill("SIGTERM");
+            }
+          }, 20);
+        },
+      });
+      const tookMs = Date.now() - signalledAt;
+      assert.equal(run.code, 27, run.stderr);
+      assert.ok(tookMs < 5_000, `the task ended ${tookMs} ms after SIGTERM`);
+      assert.ok(
+        ep.requests.filter((r) => r.operation === "StartExecution").length < 20,
+        "the retries stopped",
+      );
+      assertValidDoc(run.doc);
+    } finally {
+      ep.faults.reset();
+    }
+  });
+
   test("an endpoint that does not answer in HTTP: exit 10", async () => {
     const garbage = await rawListener((socket) => {
       socket.end("SSH-2.0-OpenSSH_9.6\r\nnot http at all\r\n\r\n");
