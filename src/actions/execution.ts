@@ -357,22 +357,14 @@ const TASK_CLOSED = new Set([
 ]);
 
 /**
- * The state that waits for a task token right now, from the newest history events, or null.
+ * The state that waits for a task token, from history events newest first, or null.
  * Walking backwards, each closed task cancels out the scheduling before it; a scheduled
  * `.waitForTaskToken` task left open is waiting, and the state entered just before it is its state.
  */
-export async function callbackWaitingState(
-  sfn: StepFunctions,
-  executionArn: string,
-  signal?: AbortSignal,
-): Promise<string | null> {
-  const reply = await sfn.getExecutionHistory(
-    { executionArn, reverseOrder: true, maxResults: 50, includeExecutionData: false },
-    { abortSignal: signal },
-  );
+export function waitingStateIn(newestFirst: readonly HistoryEvent[]): string | null {
   let closed = 0;
   let waiting = false;
-  for (const event of reply.events ?? []) {
+  for (const event of newestFirst) {
     const type = event.type ?? "";
     if (waiting) {
       if (type === "TaskStateEntered") return event.stateEnteredEventDetails?.name ?? null;
@@ -387,6 +379,19 @@ export async function callbackWaitingState(
     }
   }
   return null;
+}
+
+/** The state that waits for a task token right now, from the newest history events. */
+export async function callbackWaitingState(
+  sfn: StepFunctions,
+  executionArn: string,
+  signal?: AbortSignal,
+): Promise<string | null> {
+  const reply = await sfn.getExecutionHistory(
+    { executionArn, reverseOrder: true, maxResults: 50, includeExecutionData: false },
+    { abortSignal: signal },
+  );
+  return waitingStateIn(reply.events ?? []);
 }
 
 /** Sleep that ends early when the signal fires. */
