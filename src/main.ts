@@ -99,6 +99,7 @@ export async function run(options: RunOptions): Promise<number> {
     const environment = await readEnvironment(env);
     const task = validate(raw.values, [...environment.problems, ...raw.problems], {
       executionCount: environment.settings.context.executionCount,
+      environmentRegion: environment.settings.region !== undefined,
       files: readFiles(filesNamedBy(raw.values)),
     });
     values = task.fields;

@@ -9,6 +9,7 @@ import { type FileRead, type ProxyConfig, parseProxyConfig } from "../proxy/conf
 import { validateFields } from "../generated/validators.cjs";
 import {
   ACTIONS,
+  CALLBACK_ACTIONS,
   choiceOf,
   type FieldSpec,
   INPUT_FIELDS,
@@ -292,6 +293,8 @@ function waitingSettings(
 
 export interface ValidationContext {
   readonly executionCount: number;
+  /** Whether the environment or the shared config names a region (a task token names none). */
+  readonly environmentRegion?: boolean;
   /** Files the fields name (the Proxy CA Bundle File), read before validation. */
   readonly files?: ReadonlyMap<string, FileRead>;
 }
@@ -372,6 +375,18 @@ export function validate(
         `is ${region} but the ${arnLabel} is in ${arnRegion}; leave the region empty or make them agree`,
       );
     }
+  }
+
+  if (
+    !region &&
+    context.environmentRegion === false &&
+    CALLBACK_ACTIONS.includes(action) &&
+    !bad.has("region")
+  ) {
+    add(
+      "region",
+      `is required for ${action}: a task token does not name its region (or set AWS_REGION or a profile's region on the agent)`,
+    );
   }
 
   const taskToken = nonEmpty(typed.task_token);

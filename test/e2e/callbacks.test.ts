@@ -235,10 +235,13 @@ describe("task token callbacks, end to end", () => {
     const token = `AQCLocal${"R".repeat(160)}`;
     ep.clearRequests();
     const { region: _none, ...noRegion } = fields("Send Task Heartbeat", token);
-    const run = await runBundle({ fields: noRegion });
+    const run = await runBundle({ fields: { ...noRegion, task_token: "t".repeat(2049) } });
     assert.equal(run.code, 20, run.stderr);
     assertValidDoc(run.doc);
+    // Reported with the other problems, at once.
+    assert.match(run.doc.status_description, /^DATA_VALIDATION_ERROR: 2 fields are invalid/);
     assert.match(run.doc.status_description, /AWS Region: is required for Send Task Heartbeat/);
+    assert.match(run.doc.status_description, /Task Token: must be at most 2048 characters/);
     assert.equal(ep.requests.length, 0);
     const fromEnv = await runBundle({ fields: noRegion, env: { AWS_REGION: ep.region } });
     assert.equal(fromEnv.code, 32, fromEnv.stderr);

@@ -411,6 +411,32 @@ describe("validation of the fields of the further actions", () => {
     assert.equal(problems.length, 2, JSON.stringify(problems));
   });
 
+  test("a task token names no region: the field, or a region in the environment", () => {
+    const raw = readFields(action("Send Task Heartbeat", { UE_FIELD_TASK_TOKEN: TOKEN }), []);
+    assert.throws(
+      () => validate(raw.values, raw.problems, { executionCount: 1, environmentRegion: false }),
+      (e: unknown) =>
+        e instanceof DataValidationError &&
+        e.problems.some((p) => p.message.startsWith("is required for Send Task Heartbeat")),
+    );
+    const fromEnvironment = validate(raw.values, raw.problems, {
+      executionCount: 1,
+      environmentRegion: true,
+    });
+    assert.equal(fromEnvironment.taskToken, TOKEN);
+    const withField = readFields(
+      action("Send Task Heartbeat", { UE_FIELD_TASK_TOKEN: TOKEN, UE_FIELD_REGION: "eu-west-1" }),
+      [],
+    );
+    assert.equal(
+      validate(withField.values, withField.problems, {
+        executionCount: 1,
+        environmentRegion: false,
+      }).region,
+      "eu-west-1",
+    );
+  });
+
   test("a task token is refused as a flag and never echoed in the problem", () => {
     const problems = problemsOf(action("Send Task Heartbeat", { UE_FIELD_REGION: "eu-west-1" }), [
       "--task-token",
