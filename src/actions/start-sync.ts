@@ -58,7 +58,8 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   log.info(`running Express execution ${name} of ${stateMachineArn} synchronously`);
   let reply: StartSyncExecutionOutput;
   try {
-    reply = await aws.sfn.startSyncExecution(
+    // One attempt: a retry after a lost answer would run the workflow a second time.
+    reply = await aws.sfnOnce.startSyncExecution(
       { stateMachineArn, name, input: task.input },
       { abortSignal: ctx.signal },
     );

@@ -53,6 +53,11 @@ describe("execution actions, end to end", () => {
       },
       "EXPRESS",
     );
+    define(
+      "expressSlow",
+      { StartAt: "Slow", States: { Slow: { Type: "Wait", Seconds: 20, End: true } } },
+      "EXPRESS",
+    );
     define("twoSeconds", {
       StartAt: "Hold",
       States: {
@@ -178,6 +183,39 @@ describe("execution actions, end to end", () => {
         assert.match(run.doc.status_description, description);
       });
     }
+
+    test("made once: a failed call is not retried (a retry could run the workflow twice)", async () => {
+      ep.faults.set({ errorRate5xx: 1, operations: ["StartSyncExecution"] });
+      ep.clearRequests();
+      try {
+        const run = await runBundle({
+          fields: fields("Start Synchronous Express Execution", {
+            state_machine_arn: arns["expressEcho"],
+          }),
+        });
+        assert.equal(run.code, 10, run.stderr);
+        assertValidDoc(run.doc);
+        assert.equal(ep.requests.filter((r) => r.operation === "StartSyncExecution").length, 1);
+      } finally {
+        ep.faults.reset();
+      }
+    });
+
+    test("cancel while the Express execution runs: exit 27, said to be maybe still running", async () => {
+      const run = await runBundle({
+        fields: fields("Start Synchronous Express Execution", {
+          state_machine_arn: arns["expressSlow"],
+        }),
+        onStart: (child, file) => {
+          void waitForOutputField(file, "generated_execution_name").then(() =>
+            setTimeout(() => child.kill("SIGTERM"), 500),
+          );
+        },
+      });
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(run.doc.status_description, /^CANCELLED: .*may still be running/);
+    });
 
     test("a STANDARD state machine is refused and the right action named (exit 35)", async () => {
       const run = await runBundle({
