@@ -317,6 +317,8 @@ export function buildOutputSchema(): Record<string, Json> {
     if (spec.type === "Credential") {
       fieldProps[`${spec.name}_user`] = { enum: ["****", null] };
       fieldProps[`${spec.name}_password`] = { enum: ["****", null] };
+    } else if (spec.secret) {
+      fieldProps[spec.name] = { enum: ["****", null] };
     } else {
       // The echo shows what was received, valid or not, so only the basic type is fixed.
       const basic =
@@ -376,6 +378,36 @@ export function buildOutputSchema(): Record<string, Json> {
               failedState: nullableString,
               redriveCount: { type: ["integer", "null"] },
               redriveStatus: nullableString,
+              redriveStatusReason: nullableString,
+              redriveDate: nullableDate,
+              waitingForCallback: nullableString,
+              billingDetails: {
+                anyOf: [
+                  {
+                    type: "object",
+                    properties: {
+                      billedMemoryUsedInMB: { type: "integer" },
+                      billedDurationInMilliseconds: { type: "integer" },
+                    },
+                  },
+                  { type: "null" },
+                ],
+              },
+            },
+          },
+          {
+            description:
+              "Send Task Success, Send Task Failure, Send Task Heartbeat: what was sent for the task token.",
+            type: "object",
+            additionalProperties: false,
+            required: ["callback", "taskTokenFingerprint"],
+            properties: {
+              callback: { enum: ["SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat"] },
+              taskTokenFingerprint: { type: "string", pattern: "^[0-9a-f]{8}$" },
+              output: nullableString,
+              outputParsed: {},
+              error: nullableString,
+              cause: nullableString,
             },
           },
         ],

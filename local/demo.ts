@@ -15,6 +15,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { callbackRoundTrip } from "./demo-callback.ts";
 import { type LocalEndpoint, startLocalEndpoint } from "./endpoint/index.ts";
 import { DEFAULT_PACKAGE, loadRunFile } from "./runner/cli.ts";
 import { loadCredentialsFile } from "./runner/credentials.ts";
@@ -58,11 +59,17 @@ export async function demo(argv: string[], write: (text: string) => void): Promi
       write("--aws needs --hello-arn and --report-arn (or DEMO_HELLO_ARN and DEMO_REPORT_ARN)\n");
       return 2;
     }
-    vars = { endpoint_url: "", credential: "", hello_state_machine_arn: hello, report_state_machine_arn: report };
+    vars = {
+      endpoint_url: "",
+      credential: "",
+      hello_state_machine_arn: hello,
+      report_state_machine_arn: report,
+    };
     write(`${rule}Demo against AWS: state machines ${hello} and ${report}\n`);
   } else {
     endpoint = await startLocalEndpoint({ definitionsDir: join(EXAMPLES, "state-machines") });
-    const arn = (name: string) => `arn:aws:states:${endpoint?.region}:${endpoint?.accountId}:stateMachine:${name}`;
+    const arn = (name: string) =>
+      `arn:aws:states:${endpoint?.region}:${endpoint?.accountId}:stateMachine:${name}`;
     vars = {
       endpoint_url: endpoint.url,
       credential: "local-test",
@@ -76,7 +83,9 @@ export async function demo(argv: string[], write: (text: string) => void): Promi
   }
 
   const definition = await loadRunFile(WORKFLOW);
-  const credentials = await loadCredentialsFile(definition.credentialsFile ?? join(EXAMPLES, "credentials.json"));
+  const credentials = await loadCredentialsFile(
+    definition.credentialsFile ?? join(EXAMPLES, "credentials.json"),
+  );
   const runner = await ControllerRunner.open({
     packagePath: resolve(values.package ?? DEFAULT_PACKAGE),
     credentials,
@@ -88,8 +97,24 @@ export async function demo(argv: string[], write: (text: string) => void): Promi
   process.on("SIGINT", interrupt);
   try {
     const result = await run.run();
-    write(`${rule}Demo finished: workflow ${result.name} ${result.state}\n`);
-    return result.state === "Success" ? 0 : 1;
+    write(`${rule}Demo: workflow ${result.name} ${result.state}\n`);
+    let callbackOk = true;
+    if (endpoint) {
+      write(
+        `${rule}Callback round trip: await-approval waits on a task token; release-approval answers it\n${rule}`,
+      );
+      const trip = await callbackRoundTrip(runner, endpoint, {
+        endpoint_url: endpoint.url,
+        credential: "local-test",
+        approval_state_machine_arn: `arn:aws:states:${endpoint.region}:${endpoint.accountId}:stateMachine:approval`,
+      });
+      callbackOk = trip.awaited.state === "Success" && trip.released.state === "Success";
+      write(
+        `${rule}Callback round trip: await-approval ${trip.awaited.state}, release-approval ${trip.released.state}\n`,
+      );
+    }
+    write(`${rule}Demo finished\n`);
+    return result.state === "Success" && callbackOk ? 0 : 1;
   } finally {
     process.off("SIGINT", interrupt);
     await runner.close();

@@ -67,3 +67,28 @@ export function validationErrorFrom(problems: readonly FieldProblem[]): DataVali
 export class StatusUnavailableError extends ProductError {
   readonly exitCode = EXIT.statusUnavailable;
 }
+
+/** SendTask*: the task behind the token has already closed or timed out (TaskTimedOut). */
+export class TaskTimedOutError extends ProductError {
+  readonly exitCode = EXIT.taskTimedOut;
+}
+
+/** SendTask*: no task is known for the token (TaskDoesNotExist). */
+export class TaskDoesNotExistError extends ProductError {
+  readonly exitCode = EXIT.taskDoesNotExist;
+}
+
+/** SendTask*: AWS cannot read the token (InvalidToken). */
+export class InvalidTaskTokenError extends ProductError {
+  readonly exitCode = EXIT.invalidTaskToken;
+}
+
+/** Redrive: AWS refuses to redrive the execution (ExecutionNotRedrivable, or its status). */
+export class NotRedrivableError extends ProductError {
+  readonly exitCode = EXIT.notRedrivable;
+}
+
+/** The action does not fit the state machine's type (Standard versus Express). */
+export class WrongStateMachineTypeError extends ProductError {
+  readonly exitCode = EXIT.wrongStateMachineType;
+}

@@ -18,6 +18,11 @@ export const EXIT = {
   nodeUnavailable: 29,
   /** Set by the Python bridge: the program could not be run or ended without a usable document. */
   bridgeError: 30,
+  taskTimedOut: 31,
+  taskDoesNotExist: 32,
+  invalidTaskToken: 33,
+  notRedrivable: 34,
+  wrongStateMachineType: 35,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -42,4 +47,9 @@ export const STATUS_WORD: Record<ExitCode, string> = {
   28: "STATUS_UNAVAILABLE",
   29: "NODE_UNAVAILABLE",
   30: "BRIDGE_ERROR",
+  31: "TASK_TIMED_OUT",
+  32: "TASK_DOES_NOT_EXIST",
+  33: "INVALID_TASK_TOKEN",
+  34: "NOT_REDRIVABLE",
+  35: "WRONG_STATE_MACHINE_TYPE",
 };

@@ -34,7 +34,8 @@ export interface RunOptions {
 }
 
 function help(): string {
-  const lines = INPUT_FIELDS.filter((f) => f.type !== "Credential").map(
+  // Secrets are never flags: they would show in the process list.
+  const lines = INPUT_FIELDS.filter((f) => f.type !== "Credential" && !f.secret).map(
     (f) =>
       `  ${flagOf(f).padEnd(32)} ${f.label} (${f.type}${f.default ? `, default ${f.default}` : ""})`,
   );
@@ -45,7 +46,8 @@ function help(): string {
     "",
     "Field values come from UE_FIELDS_FILE (or --fields-file), else UE_FIELD_<NAME> variables;",
     "flags override both. Credentials: UE_FIELD_CREDENTIALS_USER / _PASSWORD, or the standard",
-    "AWS credential chain. The result document goes to UE_EXTENSION_OUTPUT_FILE or stdout.",
+    "AWS credential chain. Task Token: UE_FIELD_TASK_TOKEN or the fields file, never a flag.",
+    "The result document goes to UE_EXTENSION_OUTPUT_FILE or stdout.",
     "",
     ...lines,
     `  ${"--fields-file".padEnd(32)} JSON file of field values`,
@@ -97,6 +99,7 @@ export async function run(options: RunOptions): Promise<number> {
     const environment = await readEnvironment(env);
     const task = validate(raw.values, [...environment.problems, ...raw.problems], {
       executionCount: environment.settings.context.executionCount,
+      environmentRegion: environment.settings.region !== undefined,
       files: readFiles(filesNamedBy(raw.values)),
     });
     values = task.fields;

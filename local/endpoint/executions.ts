@@ -30,6 +30,9 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function"
 
 export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
 
+/** How long AWS answers a redrive's client token idempotently. */
+const REDRIVE_TOKEN_MS = 15 * 60_000;
+
 /** Without this the library gives every Task a 60 s limit; AWS has none short of a year. */
 const UNLIMITED_TASK_SECONDS = 2_000_000;
 
@@ -75,6 +78,8 @@ export class Execution {
   cause: string | undefined;
   redriveCount = 0;
   redriveDate: Date | undefined;
+  /** Client tokens of the last successful redrives, answered idempotently for 15 minutes. */
+  readonly redriveTokens: Array<{ token: string; usedAt: Date; redriveDate: Date }> = [];
   /** The last top-level state entered, where a redrive resumes. */
   current: { name: string; input: Json } | undefined;
   run: Run | undefined;
@@ -233,7 +238,14 @@ export class ExecutionEngine {
     this.#finish(exec, "ABORTED", { error, cause });
   }
 
-  redrive(exec: Execution): Date {
+  redrive(exec: Execution, clientToken?: string): Date {
+    if (clientToken !== undefined) {
+      // AWS answers the last 10 client tokens of successful redrives idempotently for 15 minutes.
+      const earlier = exec.redriveTokens.find(
+        (t) => t.token === clientToken && Date.now() - t.usedAt.getTime() < REDRIVE_TOKEN_MS,
+      );
+      if (earlier) return earlier.redriveDate;
+    }
     const { ok, reason } = exec.redrivable;
     if (!ok || !exec.current) throw errors.executionNotRedrivable(reason ?? exec.status);
     exec.redriveCount += 1;
@@ -246,6 +258,14 @@ export class ExecutionEngine {
     exec.history.append("ExecutionRedriven", { redriveCount: exec.redriveCount }, exec.redriveDate);
     const { name, input } = exec.current;
     this.#launch(exec, exec.machine.parsed as unknown as Definition, name, input);
+    if (clientToken !== undefined) {
+      exec.redriveTokens.push({
+        token: clientToken,
+        usedAt: new Date(),
+        redriveDate: exec.redriveDate,
+      });
+      if (exec.redriveTokens.length > 10) exec.redriveTokens.shift();
+    }
     return exec.redriveDate;
   }
 

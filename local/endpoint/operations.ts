@@ -144,6 +144,27 @@ function startExecution(
   return ctx.engine.start(machine, name, text, value);
 }
 
+/** The member's length constraint, answered as AWS's ValidationException words it. */
+function checkLength(value: string, member: string, min: number, max: number): void {
+  const length = [...value].length;
+  if (length < min) {
+    throw errors.validation(
+      `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must have length greater than or equal to ${min}`,
+    );
+  }
+  if (length > max) {
+    throw errors.validation(
+      `1 validation error detected: Value at '${member}' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
+    );
+  }
+}
+
+function taskToken(body: Body): string {
+  const token = requireString(body, "taskToken");
+  checkLength(token, "taskToken", 1, 2048);
+  return token;
+}
+
 function parseTaskOutput(body: Body): unknown {
   const output = requireString(body, "output");
   if (Buffer.byteLength(output, "utf8") > MAX_PAYLOAD_BYTES) {
@@ -293,27 +314,37 @@ export const operations: Record<string, Operation> = {
 
   RedriveExecution(body, ctx) {
     const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
-    return { redriveDate: epoch(ctx.engine.redrive(exec)) };
+    const clientToken = optionalString(body, "clientToken");
+    if (clientToken !== undefined) {
+      checkLength(clientToken, "clientToken", 1, 64);
+      if (!/^[!-~]+$/.test(clientToken)) {
+        throw errors.validation(
+          "1 validation error detected: Value at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [!-~]+",
+        );
+      }
+    }
+    return { redriveDate: epoch(ctx.engine.redrive(exec, clientToken)) };
   },
 
   SendTaskSuccess(body, ctx) {
-    const token = requireString(body, "taskToken");
+    const token = taskToken(body);
     const output = parseTaskOutput(body);
     ctx.tokens.succeed(token, output);
     return {};
   },
 
   SendTaskFailure(body, ctx) {
-    ctx.tokens.fail(
-      requireString(body, "taskToken"),
-      optionalString(body, "error"),
-      optionalString(body, "cause"),
-    );
+    const token = taskToken(body);
+    const error = optionalString(body, "error");
+    const cause = optionalString(body, "cause");
+    if (error !== undefined) checkLength(error, "error", 0, 256);
+    if (cause !== undefined) checkLength(cause, "cause", 0, 32768);
+    ctx.tokens.fail(token, error, cause);
     return {};
   },
 
   SendTaskHeartbeat(body, ctx) {
-    ctx.tokens.heartbeat(requireString(body, "taskToken"));
+    ctx.tokens.heartbeat(taskToken(body));
     return {};
   },
 };

@@ -25,7 +25,9 @@ export function isCredentialReference(value: unknown): value is CredentialRefere
 /** Parse a credentials document; entries whose name starts with "$" are comments. */
 export function parseCredentials(document: unknown, where: string): CredentialStore {
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
-    throw new Error(`${where}: a credentials file is a JSON object of { "<name>": { "user", "password" } }`);
+    throw new Error(
+      `${where}: a credentials file is a JSON object of { "<name>": { "user", "password" } }`,
+    );
   }
   const store = new Map<string, CredentialValue>();
   for (const [name, entry] of Object.entries(document)) {
@@ -49,7 +51,8 @@ export async function loadCredentialsFile(path: string): Promise<CredentialStore
   try {
     return parseCredentials(JSON.parse(text), path);
   } catch (error) {
-    if (error instanceof SyntaxError) throw new Error(`credentials file ${path} is not JSON: ${error.message}`);
+    if (error instanceof SyntaxError)
+      throw new Error(`credentials file ${path} is not JSON: ${error.message}`);
     throw error;
   }
 }

@@ -5,7 +5,8 @@ export function parseExitCodeRanges(text: string): Array<[number, number]> {
   for (const part of text.split(",").map((p) => p.trim())) {
     if (part === "") continue;
     const match = /^(-?\d+)(?:\s*-\s*(-?\d+))?$/.exec(part);
-    if (!match?.[1]) throw new Error(`exit code list "${text}": "${part}" is not a code or a range`);
+    if (!match?.[1])
+      throw new Error(`exit code list "${text}": "${part}" is not a code or a range`);
     const low = Number(match[1]);
     const high = match[2] === undefined ? low : Number(match[2]);
     if (high < low) throw new Error(`exit code list "${text}": range ${part} is backwards`);

@@ -11,7 +11,13 @@ import type {
   TemplateField,
 } from "../../src/fields/template-types.ts";
 import { evaluateForm, isSet, type FormState } from "../../src/fields/visibility.ts";
+import { FIELDS } from "../../src/fields/catalog.ts";
 import { type CredentialStore, isCredentialReference } from "./credentials.ts";
+
+/** Text fields that hold a secret (a task token): shown masked, as credentials are. */
+const SECRET_TEXT_FIELDS = new Set(
+  FIELDS.filter((f) => f.secret && f.type !== "Credential").map((f) => f.name),
+);
 
 export interface PreparedFields {
   /** Exactly what goes into UE_FIELDS_FILE. */
@@ -163,6 +169,7 @@ export function prepareFields(
       // The access key id is not secret on its own, but nothing would print it either.
       secrets.push(value.user);
     }
+    if (SECRET_TEXT_FIELDS.has(field.name) && typeof value === "string") secrets.push(value);
   }
   return {
     values: form.values,
@@ -178,7 +185,12 @@ export function maskedValues(template: Template, values: FieldValues): Record<st
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(values)) {
     const field = template.fields.find((f) => f.name === name);
-    out[name] = field?.fieldType === "Credential" ? { user: "****", password: "****" } : value;
+    out[name] =
+      field?.fieldType === "Credential"
+        ? { user: "****", password: "****" }
+        : SECRET_TEXT_FIELDS.has(name)
+          ? "****"
+          : value;
   }
   return out;
 }

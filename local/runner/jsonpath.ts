@@ -8,12 +8,16 @@ export type JsonPathResult = { found: true; value: unknown } | { found: false; r
  * "not found", so a reference to a key that is absent never turns silently into "".
  */
 export function queryJsonPath(document: unknown, path: string): JsonPathResult {
-  if (!path.startsWith("$")) return { found: false, reason: `JSON path "${path}" must start with $` };
+  if (!path.startsWith("$"))
+    return { found: false, reason: `JSON path "${path}" must start with $` };
   let matches: unknown[];
   try {
     matches = JSONPath({ path, json: document as object, wrap: true, eval: "safe" }) as unknown[];
   } catch (error) {
-    return { found: false, reason: `JSON path "${path}" is not valid: ${(error as Error).message}` };
+    return {
+      found: false,
+      reason: `JSON path "${path}" is not valid: ${(error as Error).message}`,
+    };
   }
   if (matches.length === 0) return { found: false, reason: `JSON path "${path}" matches nothing` };
   return { found: true, value: matches.length === 1 ? matches[0] : matches };

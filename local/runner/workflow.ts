@@ -16,7 +16,13 @@ import { DefinitionError } from "./errors.ts";
 import type { TaskResult, WorkflowResult, WorkflowState } from "./events.ts";
 import { inRanges, parseExitCodeRanges } from "./exit-code-processing.ts";
 import { type ReferenceScope, referencesIn } from "./references.ts";
-import { type ControllerRunner, TASK_NAME, type TaskDefinition, type TaskHandle, type TaskInstanceRecord } from "./runner.ts";
+import {
+  type ControllerRunner,
+  TASK_NAME,
+  type TaskDefinition,
+  type TaskHandle,
+  type TaskInstanceRecord,
+} from "./runner.ts";
 
 export interface WorkflowTask extends TaskDefinition {
   /** The task whose result decides whether this one runs (default: the one listed before). */
@@ -70,9 +76,13 @@ function describeCondition(c: Condition): string {
 export function parseWorkflow(raw: unknown, where = "workflow"): WorkflowDefinition {
   const problems: string[] = [];
   const doc = raw as Partial<WorkflowDefinition> | null;
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new DefinitionError(where, ["expected a JSON object"]);
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new DefinitionError(where, ["expected a JSON object"]);
   if (typeof doc.name !== "string" || doc.name === "") problems.push("name: required");
-  if (doc.variables !== undefined && (typeof doc.variables !== "object" || doc.variables === null || Array.isArray(doc.variables))) {
+  if (
+    doc.variables !== undefined &&
+    (typeof doc.variables !== "object" || doc.variables === null || Array.isArray(doc.variables))
+  ) {
     problems.push("variables: expected an object of names and default values");
   }
   if (!Array.isArray(doc.tasks) || doc.tasks.length === 0) {
@@ -87,12 +97,14 @@ export function parseWorkflow(raw: unknown, where = "workflow"): WorkflowDefinit
       problems.push(`${label}: expected a task object`);
       return;
     }
-    if (typeof task.name !== "string" || !TASK_NAME.test(task.name)) problems.push(`${label}: name: use letters, digits, "-" and "_"`);
+    if (typeof task.name !== "string" || !TASK_NAME.test(task.name))
+      problems.push(`${label}: name: use letters, digits, "-" and "_"`);
     else if (seen.includes(task.name)) problems.push(`${label}: name used twice`);
     if (index === 0 && (task.after !== undefined || task.runIf !== undefined)) {
       problems.push(`${label}: the first task always runs; "after" and "runIf" do not apply`);
     }
-    if (task.after !== undefined && !seen.includes(task.after)) problems.push(`${label}: after "${task.after}": no task of that name is listed before it`);
+    if (task.after !== undefined && !seen.includes(task.after))
+      problems.push(`${label}: after "${task.after}": no task of that name is listed before it`);
     if (task.runIf !== undefined) {
       try {
         parseCondition(task.runIf);
@@ -101,8 +113,10 @@ export function parseWorkflow(raw: unknown, where = "workflow"): WorkflowDefinit
       }
     }
     for (const ref of referencesIn(task.fields ?? {})) {
-      if (ref.kind === "var" && !variables.includes(ref.name)) problems.push(`${label}: ${ref.text}: no variable ${ref.name} is declared`);
-      if (ref.kind === "task" && !seen.includes(ref.task)) problems.push(`${label}: ${ref.text}: task ${ref.task} is not listed before this one`);
+      if (ref.kind === "var" && !variables.includes(ref.name))
+        problems.push(`${label}: ${ref.text}: no variable ${ref.name} is declared`);
+      if (ref.kind === "task" && !seen.includes(ref.task))
+        problems.push(`${label}: ${ref.text}: task ${ref.task} is not listed before this one`);
     }
     if (typeof task.name === "string") seen.push(task.name);
   });
@@ -110,7 +124,10 @@ export function parseWorkflow(raw: unknown, where = "workflow"): WorkflowDefinit
   return doc as WorkflowDefinition;
 }
 
-type Entry = { status: "pending" } | { status: "skipped"; reason: string } | { status: "ran"; instanceId: string };
+type Entry =
+  | { status: "pending" }
+  | { status: "skipped"; reason: string }
+  | { status: "ran"; instanceId: string };
 
 /** A saved workflow run, enough to rerun one of its tasks later (no secrets inside). */
 export interface WorkflowRunRecord {
@@ -141,20 +158,26 @@ export class WorkflowRun {
   #cancelled: string | null = null;
   #state: WorkflowState | "Running" = "Running";
 
-  constructor(runner: ControllerRunner, definition: WorkflowDefinition, options: WorkflowRunOptions = {}) {
+  constructor(
+    runner: ControllerRunner,
+    definition: WorkflowDefinition,
+    options: WorkflowRunOptions = {},
+  ) {
     this.#runner = runner;
     this.definition = parseWorkflow(definition, `workflow ${definition.name}`);
     this.instanceId = options.instanceId ?? randomBytes(16).toString("hex");
     const declared = definition.variables ?? {};
     const problems: string[] = [];
     for (const name of Object.keys(options.vars ?? {})) {
-      if (!Object.hasOwn(declared, name)) problems.push(`variable ${name}: the workflow declares no such variable`);
+      if (!Object.hasOwn(declared, name))
+        problems.push(`variable ${name}: the workflow declares no such variable`);
     }
     for (const task of definition.tasks) {
       try {
         runner.checkDefinition(task);
       } catch (error) {
-        if (error instanceof DefinitionError) problems.push(...error.problems.map((p) => `task ${task.name}: ${p}`));
+        if (error instanceof DefinitionError)
+          problems.push(...error.problems.map((p) => `task ${task.name}: ${p}`));
         else throw error;
       }
     }
@@ -165,7 +188,10 @@ export class WorkflowRun {
 
   /** Rebuild a saved run on a runner, so its tasks can be rerun. */
   static restore(runner: ControllerRunner, record: WorkflowRunRecord): WorkflowRun {
-    const run = new WorkflowRun(runner, record.definition, { vars: {}, instanceId: record.instanceId });
+    const run = new WorkflowRun(runner, record.definition, {
+      vars: {},
+      instanceId: record.instanceId,
+    });
     Object.assign(run.#vars, record.vars);
     for (const [name, entry] of Object.entries(record.entries)) run.#entries.set(name, entry);
     for (const instance of record.instances) runner.restore(instance);
@@ -197,7 +223,10 @@ export class WorkflowRun {
   /** Rerun one task (execution count + 1), then carry on with the tasks that have not run. */
   async rerun(taskName: string): Promise<WorkflowResult> {
     const instanceId = this.instanceIdOf(taskName);
-    if (!instanceId) throw new Error(`task ${taskName} has not run in workflow run ${this.instanceId}: nothing to rerun`);
+    if (!instanceId)
+      throw new Error(
+        `task ${taskName} has not run in workflow run ${this.instanceId}: nothing to rerun`,
+      );
     this.#cancelled = null;
     this.#state = "Running";
     const index = this.definition.tasks.findIndex((t) => t.name === taskName);
@@ -207,7 +236,8 @@ export class WorkflowRun {
     if (result.cancelReason !== null && this.#cancelled !== null) return this.#finish();
     // Tasks after it that were skipped get decided again; tasks that ran keep their results.
     for (const task of this.definition.tasks.slice(index + 1)) {
-      if (this.#entries.get(task.name)?.status === "skipped") this.#entries.set(task.name, { status: "pending" });
+      if (this.#entries.get(task.name)?.status === "skipped")
+        this.#entries.set(task.name, { status: "pending" });
     }
     return this.#advance();
   }
@@ -238,7 +268,9 @@ export class WorkflowRun {
 
   #result(name: string): TaskResult | undefined {
     const entry = this.#entries.get(name);
-    return entry?.status === "ran" ? (this.#runner.record(entry.instanceId)?.lastResult ?? undefined) : undefined;
+    return entry?.status === "ran"
+      ? (this.#runner.record(entry.instanceId)?.lastResult ?? undefined)
+      : undefined;
   }
 
   #scope(): ReferenceScope {
@@ -264,7 +296,12 @@ export class WorkflowRun {
         }
         if (skip !== null) {
           this.#entries.set(task.name, { status: "skipped", reason: skip });
-          this.#runner.emit({ type: "task-skipped", workflow: this.definition.name, task: task.name, reason: skip });
+          this.#runner.emit({
+            type: "task-skipped",
+            workflow: this.definition.name,
+            task: task.name,
+            reason: skip,
+          });
           continue;
         }
       }
@@ -277,7 +314,9 @@ export class WorkflowRun {
   }
 
   #finish(): WorkflowResult {
-    const tasks: Array<{ name: string; ran: true; result: TaskResult } | { name: string; ran: false; reason: string }> = [];
+    const tasks: Array<
+      { name: string; ran: true; result: TaskResult } | { name: string; ran: false; reason: string }
+    > = [];
     let unhandled = false;
     for (const task of this.definition.tasks) {
       const entry = this.#entries.get(task.name);
@@ -296,11 +335,20 @@ export class WorkflowRun {
         });
         if (result.state !== "Success" && !handled) unhandled = true;
       } else {
-        tasks.push({ name: task.name, ran: false, reason: entry?.status === "skipped" ? entry.reason : "not run (workflow cancelled)" });
+        tasks.push({
+          name: task.name,
+          ran: false,
+          reason: entry?.status === "skipped" ? entry.reason : "not run (workflow cancelled)",
+        });
       }
     }
     this.#state = this.#cancelled !== null ? "Cancelled" : unhandled ? "Failed" : "Success";
-    const result: WorkflowResult = { name: this.definition.name, instanceId: this.instanceId, state: this.#state, tasks };
+    const result: WorkflowResult = {
+      name: this.definition.name,
+      instanceId: this.instanceId,
+      state: this.#state,
+      tasks,
+    };
     this.#runner.emit({ type: "workflow-finished", result });
     return result;
   }

@@ -338,8 +338,61 @@ export interface WaitRequest {
 
 export type WaitResult =
   | { readonly kind: "ended"; readonly execution: DescribeExecutionOutput }
-  | { readonly kind: "maximum-wait"; readonly last: DescribeExecutionOutput | null }
-  | { readonly kind: "cancelled"; readonly last: DescribeExecutionOutput | null };
+  | {
+      readonly kind: "maximum-wait" | "cancelled";
+      readonly last: DescribeExecutionOutput | null;
+      /** The state found waiting for a task token at the last look, if any. */
+      readonly waitingForCallback: string | null;
+    };
+
+/** Look for a state waiting on a callback this long after the wait began, then with each "still running" line. */
+export const CALLBACK_LOOK_AFTER_MS = 3_000;
+
+const TASK_CLOSED = new Set([
+  "TaskSucceeded",
+  "TaskFailed",
+  "TaskTimedOut",
+  "TaskSubmitFailed",
+  "TaskStartFailed",
+]);
+
+/**
+ * The state that waits for a task token, from history events newest first, or null.
+ * Walking backwards, each closed task cancels out the scheduling before it; a scheduled
+ * `.waitForTaskToken` task left open is waiting, and the state entered just before it is its state.
+ */
+export function waitingStateIn(newestFirst: readonly HistoryEvent[]): string | null {
+  let closed = 0;
+  let waiting = false;
+  for (const event of newestFirst) {
+    const type = event.type ?? "";
+    if (waiting) {
+      if (type === "TaskStateEntered") return event.stateEnteredEventDetails?.name ?? null;
+      continue;
+    }
+    if (TASK_CLOSED.has(type)) closed++;
+    else if (type === "TaskScheduled") {
+      if (closed > 0) closed--;
+      else if (event.taskScheduledEventDetails?.resource?.endsWith(".waitForTaskToken")) {
+        waiting = true;
+      }
+    }
+  }
+  return null;
+}
+
+/** The state that waits for a task token right now, from the newest history events. */
+export async function callbackWaitingState(
+  sfn: StepFunctions,
+  executionArn: string,
+  signal?: AbortSignal,
+): Promise<string | null> {
+  const reply = await sfn.getExecutionHistory(
+    { executionArn, reverseOrder: true, maxResults: 50, includeExecutionData: false },
+    { abortSignal: signal },
+  );
+  return waitingStateIn(reply.events ?? []);
+}
 
 /** Sleep that ends early when the signal fires. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -381,10 +434,25 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
   let lastStatus: string | undefined;
   let poll: PollState = INITIAL_POLL_STATE;
   let reportedAt = 0;
+  let callbackLooked = false;
+  let waitingForCallback: string | null = null;
+  // One history read now and then, never on every poll: it says which state waits for a task token.
+  const lookForCallback = async () => {
+    try {
+      const state = await callbackWaitingState(req.sfn, req.executionArn, signal);
+      if (state !== waitingForCallback) {
+        if (state) log.info(`state "${state}" is waiting for a callback (task token)`);
+        else if (waitingForCallback) log.info(`state "${waitingForCallback}" got its callback`);
+        waitingForCallback = state;
+      }
+    } catch (error) {
+      log.debug(`cannot read the history to find a waiting callback: ${(error as Error).message}`);
+    }
+  };
 
   for (;;) {
-    if (signal?.aborted) return { kind: "cancelled", last };
-    if (Date.now() >= deadline) return { kind: "maximum-wait", last };
+    if (signal?.aborted) return { kind: "cancelled", last, waitingForCallback };
+    if (Date.now() >= deadline) return { kind: "maximum-wait", last, waitingForCallback };
 
     let delay: number;
     try {
@@ -408,6 +476,10 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
       if (stillRunningDue(Date.now() - waitStart, reportedAt)) {
         reportedAt = Date.now() - waitStart;
         log.info(`execution still ${status} after ${formatDuration(elapsedMs)}`);
+        await lookForCallback();
+      } else if (!callbackLooked && Date.now() - waitStart >= CALLBACK_LOOK_AFTER_MS) {
+        callbackLooked = true;
+        await lookForCallback();
       }
       const next = afterCheck(
         poll,
@@ -419,7 +491,7 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
       poll = next.state;
       delay = next.delayMs;
     } catch (error) {
-      if (signal?.aborted) return { kind: "cancelled", last };
+      if (signal?.aborted) return { kind: "cancelled", last, waitingForCallback };
       if (!worthRetrying(error)) {
         throw classifyError(error, { operation: "DescribeExecution" });
       }
@@ -463,6 +535,11 @@ const END_CODES: Record<string, ExitCode> = {
   ABORTED: EXIT.executionAborted,
   TIMED_OUT: EXIT.executionTimedOut,
 };
+
+/** The exit code of an execution that ended with this status. */
+export function endCode(status: string): ExitCode {
+  return END_CODES[status] ?? EXIT.unexpected;
+}
 
 /** The outcome of an execution that has ended, with failure details from its history. */
 export async function endedOutcome(

@@ -9,7 +9,14 @@ import { ACTIONS, type ActionName } from "../fields/catalog.ts";
 import type { Logger } from "../log.ts";
 import type { Outcome } from "../output/extension-output.ts";
 import type { OutputFields } from "../output/output-fields.ts";
+import { monitorExecution } from "./monitor.ts";
+import { redriveExecution } from "./redrive-execution.ts";
+import { sendTaskFailure } from "./send-task-failure.ts";
+import { sendTaskHeartbeat } from "./send-task-heartbeat.ts";
+import { sendTaskSuccess } from "./send-task-success.ts";
 import { startAsynchronousExecution } from "./start-async.ts";
+import { startSynchronousExpressExecution } from "./start-sync.ts";
+import { stopExecutionAction } from "./stop.ts";
 
 export interface ActionContext {
   readonly config: RunConfig;
@@ -26,6 +33,13 @@ export interface Action {
 
 const REGISTRY: Readonly<Record<ActionName, Action>> = {
   [ACTIONS.startAsync]: startAsynchronousExecution,
+  [ACTIONS.startSync]: startSynchronousExpressExecution,
+  [ACTIONS.monitor]: monitorExecution,
+  [ACTIONS.stop]: stopExecutionAction,
+  [ACTIONS.redrive]: redriveExecution,
+  [ACTIONS.sendTaskSuccess]: sendTaskSuccess,
+  [ACTIONS.sendTaskFailure]: sendTaskFailure,
+  [ACTIONS.sendTaskHeartbeat]: sendTaskHeartbeat,
 };
 
 /** The module of an action. */

@@ -5,6 +5,7 @@
  */
 import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { classifyError } from "../aws/classify.ts";
+import { UnexpectedError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import { clean, executionName } from "../execution-name.ts";
 import { RERUN_BEHAVIOURS } from "../fields/catalog.ts";
@@ -19,8 +20,8 @@ import {
   startExecution,
   stopExecution,
   toResult,
-  waitForExecution,
 } from "./execution.ts";
+import { superviseExecution } from "./supervise.ts";
 import type { Action, ActionContext } from "./registry.ts";
 
 function runningResult(
@@ -31,7 +32,7 @@ function runningResult(
   last?: DescribeExecutionOutput | null,
 ): ExecutionResult {
   if (last) return toResult(last);
-  return pendingResult(arn, { stateMachineArn: task.stateMachineArn, name, startDate });
+  return pendingResult(arn, { stateMachineArn: task.stateMachineArn ?? null, name, startDate });
 }
 
 /** The name the previous run used, when it can be known (a task instance id or a fixed name). */
@@ -46,6 +47,10 @@ function previousExecutionName(task: TaskConfig, context: TaskContext): string |
 async function run(ctx: ActionContext): Promise<Outcome> {
   const { config, aws, log, outputs, signal } = ctx;
   const { task, context } = config;
+  const { stateMachine, stateMachineArn } = task;
+  if (!stateMachine || !stateMachineArn) {
+    throw new UnexpectedError(`${task.action} needs a State Machine ARN`);
+  }
   const launchedAt = new Date();
   let name = executionName(task.executionName, context);
   try {
@@ -55,7 +60,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       if (previousName) {
         started = await redrivePrevious({
           sfn: aws.sfn,
-          previousArn: executionArnFor(task.stateMachine, previousName),
+          previousArn: executionArnFor(stateMachine, previousName),
           previousName,
           clientToken: `${clean(context.taskInstanceId ?? previousName).slice(0, 50)}-r${context.executionCount}`,
           log,
@@ -71,8 +76,8 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     }
     started ??= await startExecution({
       sfn: aws.sfn,
-      stateMachineArn: task.stateMachineArn,
-      stateMachine: task.stateMachine,
+      stateMachineArn,
+      stateMachine,
       name,
       input: task.input,
       log,
@@ -93,78 +98,23 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       };
     }
 
-    const waited = await waitForExecution({
-      sfn: aws.sfnOnce,
-      refreshCredentials: () => aws.refreshCredentials(),
-      executionArn: arn,
-      executionStart: started.startDate ? new Date(started.startDate) : launchedAt,
-      pollingIntervalSeconds: task.pollingIntervalSeconds,
-      maximumWaitSeconds: task.maximumWaitSeconds,
-      failureLimitMs: config.statusFailureLimitMs,
-      log,
-      outputs,
-      signal,
-    });
-    if (waited.kind === "ended")
-      return endedOutcome(aws.sfn, waited.execution, started.startedNow, log);
-
-    const taskName = context.taskName ?? "the scheduler task";
-    if (waited.kind === "cancelled") {
-      if (task.stopExecutionOnCancel) {
-        const stopped = await stopExecution(
-          aws.sfn,
-          arn,
-          "ue-aws-stepfunctions.Cancelled",
-          `cancelled with ${taskName} (instance ${context.taskInstanceId ?? "n/a"})`,
-          log,
-        );
-        return {
-          exitCode: EXIT.cancelled,
-          description: stopped
-            ? `task cancelled; execution ${name} stopped`
-            : `task cancelled; stopping execution ${name} failed, it may still be running`,
-          changed: true,
-          result: {
-            ...runningResult(arn, task, name, started.startDate, waited.last),
-            ...(stopped ? { status: "ABORTED" } : {}),
-          },
-        };
-      }
-      log.warn(`task cancelled; execution ${arn} left running (Stop Execution on Cancel is off)`);
+    if (arn.includes(":express:")) {
+      // AWS keeps no status of an Express execution that DescribeExecution could read.
+      const description = `execution ${name} started on an EXPRESS state machine, whose executions cannot be waited on through DescribeExecution; use the action Start Synchronous Express Execution to run it and get its result`;
+      log.error(description);
       return {
-        exitCode: EXIT.cancelled,
-        description: `task cancelled; execution ${name} left running`,
+        exitCode: EXIT.wrongStateMachineType,
+        description,
         changed: started.startedNow,
-        result: runningResult(arn, task, name, started.startDate, waited.last),
+        result: runningResult(arn, task, name, started.startDate),
       };
     }
-    // Maximum wait reached.
-    const limit = `${task.maximumWaitSeconds} s`;
-    if (task.maximumWaitAction === "Stop Execution") {
-      const stopped = await stopExecution(
-        aws.sfn,
-        arn,
-        "ue-aws-stepfunctions.MaximumWait",
-        `maximum wait of ${limit} reached by ${taskName}`,
-        log,
-      );
-      return {
-        exitCode: EXIT.maximumWaitReached,
-        description: `maximum wait of ${limit} reached; execution ${name} ${stopped ? "stopped" : "could not be stopped"}`,
-        changed: true,
-        result: {
-          ...runningResult(arn, task, name, started.startDate, waited.last),
-          ...(stopped ? { status: "ABORTED" } : {}),
-        },
-      };
-    }
-    log.warn(`maximum wait of ${limit} reached; execution ${arn} left running`);
-    return {
-      exitCode: EXIT.maximumWaitReached,
-      description: `maximum wait of ${limit} reached; execution ${name} left running`,
+    return await superviseExecution(ctx, {
+      executionArn: arn,
+      known: { name, stateMachineArn: task.stateMachineArn ?? null, startDate: started.startDate },
+      executionStart: started.startDate ? new Date(started.startDate) : launchedAt,
       changed: started.startedNow,
-      result: runningResult(arn, task, name, started.startDate, waited.last),
-    };
+    });
   } catch (error) {
     const arn = outputs.current.execution_arn;
     if (signal?.aborted) return cancelledDuringCall(ctx, name, arn);

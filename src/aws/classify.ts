@@ -14,9 +14,14 @@ import {
   AuthorizationError,
   ConnectionError,
   DataValidationError,
+  InvalidTaskTokenError,
+  NotRedrivableError,
   ProductError,
   ProxyConnectionError,
+  TaskDoesNotExistError,
+  TaskTimedOutError,
   UnexpectedError,
+  WrongStateMachineTypeError,
 } from "../errors.ts";
 import type { ProxyConfig, ProxyServer } from "../proxy/config.ts";
 import { mask, redactUrl } from "../secrets.ts";
@@ -74,6 +79,7 @@ const VALIDATION = new Set([
   "ExecutionDoesNotExist",
   "ExecutionAlreadyExists",
   "ExecutionNotRedrivable",
+  "StateMachineTypeNotSupported",
   "ExecutionLimitExceeded",
   "TaskDoesNotExist",
   "TaskTimedOut",
@@ -87,6 +93,33 @@ const VALIDATION = new Set([
   "SerializationException",
   "KMSInvalidStateException",
 ]);
+
+/** AWS answers with their own outcomes (and exit codes), each said plainly. */
+const OWN_OUTCOMES: Record<
+  string,
+  { kind: new (message: string, options?: { cause?: unknown }) => ProductError; what: string }
+> = {
+  TaskTimedOut: {
+    kind: TaskTimedOutError,
+    what: "the task of this task token is closed: it was answered already, timed out (its TimeoutSeconds or HeartbeatSeconds), or its execution ended",
+  },
+  TaskDoesNotExist: {
+    kind: TaskDoesNotExistError,
+    what: "no task is known for this task token in this account and region",
+  },
+  InvalidToken: {
+    kind: InvalidTaskTokenError,
+    what: "AWS cannot read this task token; check that it was passed on whole and unchanged",
+  },
+  ExecutionNotRedrivable: {
+    kind: NotRedrivableError,
+    what: "AWS will not redrive the execution",
+  },
+  StateMachineTypeNotSupported: {
+    kind: WrongStateMachineTypeError,
+    what: "the operation does not serve this type of state machine",
+  },
+};
 
 const NETWORK_REASONS: Record<string, string> = {
   ECONNREFUSED: "connection refused",
@@ -307,6 +340,8 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
   if (AUTHORIZATION.has(name)) {
     return new AuthorizationError(clean(`access denied (${name}${op}): ${awsMessage}`), options);
   }
+  const own = OWN_OUTCOMES[name];
+  if (own) return new own.kind(clean(`${own.what} (${name}${op}): ${awsMessage}`), options);
   if (VALIDATION.has(name)) {
     return new DataValidationError(
       clean(`AWS rejected the request (${name}${op}): ${awsMessage}`),

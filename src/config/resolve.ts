@@ -4,6 +4,8 @@
  * with the field winning over the environment. Pure: no reads, no network.
  */
 import { type AwsConfig, type CredentialSetting, roleSessionName } from "../aws/clients.ts";
+import { validationErrorFrom } from "../errors.ts";
+import { ACTIONS } from "../fields/catalog.ts";
 import type { TaskConfig } from "../fields/validate.ts";
 import type { EnvironmentSettings, TaskContext } from "./environment.ts";
 
@@ -16,12 +18,29 @@ export interface RunConfig {
   readonly statusFailureLimitMs: number;
 }
 
-/** The field, else the environment's (already checked), else the state machine ARN's. */
+/**
+ * The field, else the environment's (already checked), else the region inside the ARN the
+ * action acts on. A task token names no region: then the field or the environment must.
+ */
 function regionOf(task: TaskConfig, env: EnvironmentSettings): { value: string; source: string } {
   if (task.region) return { value: task.region, source: "the AWS Region field" };
   if (env.region) return env.region;
-  return { value: task.stateMachine.region, source: "the state machine ARN" };
+  if (task.stateMachine)
+    return { value: task.stateMachine.region, source: "the state machine ARN" };
+  if (task.targetExecution) {
+    return { value: task.targetExecution.region, source: "the Target Execution ARN" };
+  }
+  throw validationErrorFrom([
+    {
+      field: "region",
+      label: "AWS Region",
+      message: `is required for ${task.action}: a task token does not name its region (or set AWS_REGION or a profile's region on the agent)`,
+    },
+  ]);
 }
+
+/** Longest an Express execution runs, plus room for the reply: StartSyncExecution holds the connection that long. */
+export const SYNC_REQUEST_TIMEOUT_MS = 5 * 60_000 + 30_000;
 
 function credentialsOf(task: TaskConfig, env: EnvironmentSettings): CredentialSetting {
   if (task.credentials) {
@@ -56,7 +75,10 @@ export function resolveConfig(task: TaskConfig, env: EnvironmentSettings): RunCo
       proxy: task.proxy,
       endpointCa: env.endpointCa,
       connectTimeoutMs: env.connectTimeoutMs,
-      requestTimeoutMs: env.requestTimeoutMs,
+      requestTimeoutMs:
+        task.action === ACTIONS.startSync
+          ? Math.max(env.requestTimeoutMs, SYNC_REQUEST_TIMEOUT_MS)
+          : env.requestTimeoutMs,
     },
   };
   return {

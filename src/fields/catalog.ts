@@ -37,7 +37,7 @@ export interface FieldSpec {
   readonly intMax?: number;
   readonly fieldLength?: number;
   readonly preserveValueIfHidden?: boolean;
-  /** Holds a secret: masked in every output. */
+  /** Holds a secret: masked in every output, never accepted as a command-line flag. */
   readonly secret?: boolean;
   /** Text type as the export names it (default: "JSON" for Script, "Plain" otherwise). */
   readonly textType?: string;
@@ -55,6 +55,13 @@ export interface FieldLayout {
 
 export const ACTIONS = {
   startAsync: "Start Asynchronous Execution",
+  startSync: "Start Synchronous Express Execution",
+  monitor: "Monitor Execution",
+  stop: "Stop Execution",
+  redrive: "Redrive Execution",
+  sendTaskSuccess: "Send Task Success",
+  sendTaskFailure: "Send Task Failure",
+  sendTaskHeartbeat: "Send Task Heartbeat",
 } as const;
 
 /** The name of an action, as the Action field holds it. */
@@ -76,7 +83,26 @@ export const RERUN_BEHAVIOURS = {
   redrive: "Redrive Failed Execution",
 } as const;
 
-const START_ACTIONS: readonly string[] = [ACTIONS.startAsync];
+const START_ACTIONS: readonly string[] = [ACTIONS.startAsync, ACTIONS.startSync];
+/** Actions whose execution the task can wait on with the waiting fields. */
+const WAITABLE_ACTIONS: readonly string[] = [ACTIONS.startAsync, ACTIONS.redrive];
+/** Actions that act on an existing execution named by its ARN. */
+export const EXISTING_EXECUTION_ACTIONS: readonly string[] = [
+  ACTIONS.monitor,
+  ACTIONS.stop,
+  ACTIONS.redrive,
+];
+/** Actions that answer a task token of a `.waitForTaskToken` task. */
+export const CALLBACK_ACTIONS: readonly string[] = [
+  ACTIONS.sendTaskSuccess,
+  ACTIONS.sendTaskFailure,
+  ACTIONS.sendTaskHeartbeat,
+];
+const MONITOR: FieldCondition = { field: "action", values: [ACTIONS.monitor] };
+const ERROR_AND_CAUSE: FieldCondition = {
+  field: "action",
+  values: [ACTIONS.stop, ACTIONS.sendTaskFailure],
+};
 const WAITING: FieldCondition = { field: "wait_for_success_or_failure", values: ["true"] };
 const PROXY_ON: FieldCondition = { field: "use_proxy", values: ["true"] };
 
@@ -176,7 +202,7 @@ const CATALOG = [
     type: "Boolean",
     mapping: "Boolean Field 2",
     default: "false",
-    showIf: { field: "action", values: START_ACTIONS },
+    showIf: { field: "action", values: WAITABLE_ACTIONS },
   },
   {
     name: "polling_interval",
@@ -228,9 +254,90 @@ const CATALOG = [
     type: "Choice",
     mapping: "Choice Field 3",
     default: RERUN_BEHAVIOURS.startNew,
-    showIf: { field: "action", values: START_ACTIONS },
+    // Express executions cannot be redriven.
+    showIf: { field: "action", values: [ACTIONS.startAsync] },
     requireIfVisible: true,
     choices: Object.values(RERUN_BEHAVIOURS),
+  },
+  {
+    name: "target_execution_arn",
+    label: "Target Execution ARN",
+    hint: "The execution to act on: arn:aws:states:<region>:<account>:execution:<state machine>:<name>.",
+    type: "Text",
+    mapping: "Text Field 12",
+    showIf: { field: "action", values: EXISTING_EXECUTION_ACTIONS },
+    requireIfVisible: true,
+    fieldLength: 2048,
+  },
+  {
+    name: "monitor_polling_interval",
+    label: "Monitor Polling Interval",
+    hint: "Longest time between status checks of the monitored execution, in seconds. Early checks come sooner.",
+    type: "Integer",
+    mapping: "Integer Field 3",
+    default: "10",
+    showIf: MONITOR,
+    requireIfVisible: true,
+    intMin: 1,
+    intMax: 86400,
+  },
+  {
+    name: "monitor_maximum_wait",
+    label: "Monitor Maximum Wait",
+    hint: "Longest time to monitor, in seconds; at the limit the execution is left running. 0 means no limit.",
+    type: "Integer",
+    mapping: "Integer Field 4",
+    default: "0",
+    showIf: MONITOR,
+    intMin: 0,
+    intMax: 31536000,
+  },
+  {
+    name: "stop_monitored_on_cancel",
+    label: "Stop Monitored Execution on Cancel",
+    hint: "When the monitoring task is cancelled, stop the execution too. Off: it keeps running.",
+    type: "Boolean",
+    mapping: "Boolean Field 5",
+    default: "false",
+    showIf: MONITOR,
+  },
+  {
+    name: "error",
+    label: "Error",
+    hint: "Error name given to the execution or the waiting task (at most 256 characters). Empty: one naming this product.",
+    type: "Text",
+    mapping: "Text Field 13",
+    showIf: ERROR_AND_CAUSE,
+    fieldLength: 256,
+  },
+  {
+    name: "cause",
+    label: "Cause",
+    hint: "Longer explanation (at most 32768 characters). Empty: one naming this task.",
+    type: "Large Text",
+    mapping: "Large Text Field 1",
+    showIf: ERROR_AND_CAUSE,
+    fieldLength: 32768,
+  },
+  {
+    name: "task_token",
+    label: "Task Token",
+    hint: "The token a .waitForTaskToken task handed out ($$.Task.Token). Treated as a secret: logs show a fingerprint only.",
+    type: "Text",
+    mapping: "Text Field 14",
+    showIf: { field: "action", values: CALLBACK_ACTIONS },
+    requireIfVisible: true,
+    // The service's own limit for task tokens.
+    fieldLength: 2048,
+    secret: true,
+  },
+  {
+    name: "task_output",
+    label: "Task Output",
+    hint: "JSON output of the waiting task, passed exactly as written. Empty means {}.",
+    type: "Script",
+    mapping: "Script Field 2",
+    showIf: { field: "action", values: [ACTIONS.sendTaskSuccess] },
   },
   {
     name: "use_proxy",

@@ -90,6 +90,7 @@ export function coerce(
     }
     default:
       if (typeof raw === "string") {
+        if (field.secret) registerSecret(raw);
         registerUrlPasswords(raw);
         return raw;
       }
@@ -125,6 +126,8 @@ function fromFile(path: string, problems: FieldProblem[]): Record<string, unknow
     if (spec?.type === "Credential" && value && typeof value === "object") {
       const password = (value as { password?: unknown }).password;
       if (typeof password === "string") registerSecret(password);
+    } else if (spec?.secret && typeof value === "string") {
+      registerSecret(value);
     }
   }
   return parsed as Record<string, unknown>;
@@ -141,7 +144,7 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
         raw[field.name] = { user: user ?? "", password: password ?? "" };
       }
     } else if (env[key] !== undefined) {
-      raw[field.name] = env[key];
+      raw[field.name] = field.secret ? registerSecret(env[key]) : env[key];
     }
   }
   return raw;
@@ -189,6 +192,17 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         ),
       );
       next();
+      continue;
+    }
+    if (field.secret) {
+      // The same holds for a task token: whoever holds it can answer for the task.
+      registerSecret(next());
+      problems.push(
+        problem(
+          field,
+          `cannot be given as a flag (it would be visible to every user of the host); use UE_FIELD_${field.name.toUpperCase()} or a fields file`,
+        ),
+      );
       continue;
     }
     if (field.type === "Boolean") {

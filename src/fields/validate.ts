@@ -9,6 +9,7 @@ import { type FileRead, type ProxyConfig, parseProxyConfig } from "../proxy/conf
 import { validateFields } from "../generated/validators.cjs";
 import {
   ACTIONS,
+  CALLBACK_ACTIONS,
   choiceOf,
   type FieldSpec,
   INPUT_FIELDS,
@@ -33,8 +34,19 @@ export interface TaskConfig {
   readonly endpointUrl?: string;
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly role?: { readonly arn: string; readonly externalId?: string };
-  readonly stateMachineArn: string;
-  readonly stateMachine: ParsedStateMachineArn;
+  /** Set for the start actions. */
+  readonly stateMachineArn?: string;
+  readonly stateMachine?: ParsedStateMachineArn;
+  /** Set for the actions on an existing execution (Monitor, Stop, Redrive). */
+  readonly targetExecutionArn?: string;
+  readonly targetExecution?: ParsedExecutionArn;
+  /** Stop Execution and Send Task Failure: as entered (defaults are applied by the action). */
+  readonly error?: string;
+  readonly cause?: string;
+  /** Send Task *: the token (registered as a secret when it was read). */
+  readonly taskToken?: string;
+  /** Send Task Success: the output exactly as written; "{}" when empty. */
+  readonly taskOutput: string;
   readonly executionName?: string;
   /** The input exactly as written; "{}" when empty. */
   readonly input: string;
@@ -47,6 +59,14 @@ export interface TaskConfig {
   readonly proxy?: ProxyConfig;
   /** The values as the form keeps them, for the output document's echo. */
   readonly fields: FieldValues;
+}
+
+export interface ParsedExecutionArn {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly stateMachineName: string;
+  readonly name: string;
 }
 
 export interface ParsedStateMachineArn {
@@ -62,6 +82,12 @@ const REGION = "[a-z]{2}(?:-[a-z]+)+-\\d{1,2}";
 const NAME = '[^\\s<>{}\\[\\]?*"#%\\\\^|~`$&,;:/\\u0000-\\u001f\\u007f-\\u009f]{1,80}';
 const STATE_MACHINE_ARN = new RegExp(
   `^arn:(${PARTITION}):states:(${REGION}):(\\d{12}):stateMachine:(${NAME})(?::(${NAME}))?$`,
+);
+const EXECUTION_ARN = new RegExp(
+  `^arn:(${PARTITION}):states:(${REGION}):(\\d{12}):execution:(${NAME}):(${NAME})$`,
+);
+const EXPRESS_EXECUTION_ARN = new RegExp(
+  `^arn:(${PARTITION}):states:(${REGION}):(\\d{12}):express:`,
 );
 const ROLE_ARN = new RegExp(`^arn:(${PARTITION}):iam::\\d{12}:role/[\\w+=,.@/-]{1,512}$`);
 const INSTANCE_PROFILE_ARN = new RegExp(`^arn:(${PARTITION}):iam::\\d{12}:instance-profile/`);
@@ -87,6 +113,28 @@ export function parseStateMachineArn(arn: string): ParsedStateMachineArn | null 
   };
   return qualifier ? { ...base, qualifier } : base;
 }
+
+/** Parse a Standard execution ARN, or null when it is not one. */
+export function parseExecutionArn(arn: string): ParsedExecutionArn | null {
+  const m = EXECUTION_ARN.exec(arn);
+  if (!m) return null;
+  const [, partition, region, accountId, stateMachineName, name] = m as unknown as string[];
+  return {
+    partition: partition as string,
+    region: region as string,
+    accountId: accountId as string,
+    stateMachineName: stateMachineName as string,
+    name: name as string,
+  };
+}
+
+/** An Express execution's ARN: AWS keeps no record DescribeExecution could read. */
+export function isExpressExecutionArn(arn: string): boolean {
+  return EXPRESS_EXECUTION_ARN.test(arn);
+}
+
+/** Check a task's JSON output: parses and fits the limit (the same rules as the input). */
+export const checkTaskOutput = (output: string): string | null => checkInput(output);
 
 function labelOf(name: string): string {
   return BY_NAME.get(name)?.label ?? name;
@@ -205,8 +253,48 @@ export function checkUrl(value: string): string | null {
   return null;
 }
 
+/**
+ * The waiting settings of the action: Monitor always waits, with its own fields (it did not
+ * start the execution, so it leaves it running unless asked otherwise); the others wait
+ * when Wait for Success or Failure is on.
+ */
+function waitingSettings(
+  action: string,
+  typed: TypedFieldValues,
+): Pick<
+  TaskConfig,
+  | "wait"
+  | "pollingIntervalSeconds"
+  | "maximumWaitSeconds"
+  | "maximumWaitAction"
+  | "stopExecutionOnCancel"
+> {
+  if (action === ACTIONS.monitor) {
+    return {
+      wait: true,
+      pollingIntervalSeconds: typed.monitor_polling_interval ?? 10,
+      maximumWaitSeconds: typed.monitor_maximum_wait ?? 0,
+      maximumWaitAction: MAXIMUM_WAIT_ACTIONS.leave,
+      stopExecutionOnCancel: typed.stop_monitored_on_cancel === true,
+    };
+  }
+  return {
+    wait: typed.wait_for_success_or_failure === true,
+    pollingIntervalSeconds: typed.polling_interval ?? 10,
+    maximumWaitSeconds: typed.maximum_wait ?? 0,
+    maximumWaitAction: choiceOf(
+      MAXIMUM_WAIT_ACTIONS,
+      typed.maximum_wait_action,
+      MAXIMUM_WAIT_ACTIONS.stop,
+    ),
+    stopExecutionOnCancel: typed.stop_execution_on_cancel !== false,
+  };
+}
+
 export interface ValidationContext {
   readonly executionCount: number;
+  /** Whether the environment or the shared config names a region (a task token names none). */
+  readonly environmentRegion?: boolean;
   /** Files the fields name (the Proxy CA Bundle File), read before validation. */
   readonly files?: ReadonlyMap<string, FileRead>;
 }
@@ -260,17 +348,60 @@ export function validate(
     }
   }
 
-  const region = nonEmpty(typed.region?.trim());
-  if (region && !bad.has("region")) {
-    const message = checkRegion(region);
-    if (message) add("region", message);
-    else if (stateMachine && stateMachine.region !== region) {
+  const action = choiceOf(ACTIONS, typed.action, ACTIONS.startAsync);
+  const targetExecutionArn = nonEmpty(typed.target_execution_arn?.trim());
+  let targetExecution: ParsedExecutionArn | null = null;
+  if (targetExecutionArn && !bad.has("target_execution_arn")) {
+    targetExecution = parseExecutionArn(targetExecutionArn);
+    if (!targetExecution) {
       add(
-        "region",
-        `is ${region} but the State Machine ARN is in ${stateMachine.region}; leave the region empty or make them agree`,
+        "target_execution_arn",
+        isExpressExecutionArn(targetExecutionArn)
+          ? `is an Express execution; AWS keeps no record of those that ${action} could use (DescribeExecution, StopExecution and RedriveExecution serve Standard executions only); run Express workflows with Start Synchronous Express Execution to get their result`
+          : "must look like arn:aws:states:<region>:<12-digit account>:execution:<state machine>:<execution name>",
       );
     }
   }
+
+  const region = nonEmpty(typed.region?.trim());
+  if (region && !bad.has("region")) {
+    const arnRegion = stateMachine?.region ?? targetExecution?.region;
+    const arnLabel = stateMachine ? "State Machine ARN" : "Target Execution ARN";
+    const message = checkRegion(region);
+    if (message) add("region", message);
+    else if (arnRegion && arnRegion !== region) {
+      add(
+        "region",
+        `is ${region} but the ${arnLabel} is in ${arnRegion}; leave the region empty or make them agree`,
+      );
+    }
+  }
+
+  if (
+    !region &&
+    context.environmentRegion === false &&
+    CALLBACK_ACTIONS.includes(action) &&
+    !bad.has("region")
+  ) {
+    add(
+      "region",
+      `is required for ${action}: a task token does not name its region (or set AWS_REGION or a profile's region on the agent)`,
+    );
+  }
+
+  const taskToken = nonEmpty(typed.task_token);
+  if (taskToken !== undefined && !bad.has("task_token")) {
+    if (taskToken.trim() !== taskToken) add("task_token", "must not start or end with whitespace");
+  }
+  const rawTaskOutput = nonEmpty(typed.task_output);
+  const taskOutput =
+    rawTaskOutput !== undefined && rawTaskOutput.trim().length > 0 ? rawTaskOutput : "{}";
+  if (!bad.has("task_output")) {
+    const message = checkTaskOutput(taskOutput);
+    if (message) add("task_output", message);
+  }
+  const error = nonEmpty(typed.error);
+  const cause = nonEmpty(typed.cause);
 
   const endpointUrl = nonEmpty(typed.endpoint_url?.trim());
   if (endpointUrl && !bad.has("endpoint_url")) {
@@ -328,10 +459,10 @@ export function validate(
       if (!problems.some((q) => q.field === p.field)) problems.push(p);
     }
   }
-  if (problems.length > 0 || !stateMachine) throw validationErrorFrom(problems);
+  if (problems.length > 0) throw validationErrorFrom(problems);
 
   const config: TaskConfig = {
-    action: choiceOf(ACTIONS, typed.action, ACTIONS.startAsync),
+    action,
     ...(region ? { region } : {}),
     ...(endpointUrl ? { endpointUrl } : {}),
     ...(credentials
@@ -340,19 +471,17 @@ export function validate(
     ...(typed.role_based_access === true && roleArn
       ? { role: externalId ? { arn: roleArn, externalId } : { arn: roleArn } }
       : {}),
-    stateMachineArn: (stateMachineArn ?? "").trim(),
-    stateMachine,
+    ...(stateMachineArn && stateMachine
+      ? { stateMachineArn: stateMachineArn.trim(), stateMachine }
+      : {}),
+    ...(targetExecutionArn && targetExecution ? { targetExecutionArn, targetExecution } : {}),
+    ...(error ? { error } : {}),
+    ...(cause ? { cause } : {}),
+    ...(taskToken ? { taskToken } : {}),
+    taskOutput,
     ...(executionName ? { executionName } : {}),
     input,
-    wait: typed.wait_for_success_or_failure === true,
-    pollingIntervalSeconds: typed.polling_interval ?? 10,
-    maximumWaitSeconds: typed.maximum_wait ?? 0,
-    maximumWaitAction: choiceOf(
-      MAXIMUM_WAIT_ACTIONS,
-      typed.maximum_wait_action,
-      MAXIMUM_WAIT_ACTIONS.stop,
-    ),
-    stopExecutionOnCancel: typed.stop_execution_on_cancel !== false,
+    ...waitingSettings(action, typed),
     rerunBehaviour: choiceOf(RERUN_BEHAVIOURS, typed.rerun_behaviour, RERUN_BEHAVIOURS.startNew),
     ...(proxy ? { proxy } : {}),
     fields: values,

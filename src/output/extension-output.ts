@@ -27,7 +27,27 @@ export interface ExecutionResult {
   failedState: string | null;
   redriveCount?: number | null;
   redriveStatus?: string | null;
+  redriveStatusReason?: string | null;
+  redriveDate?: string | null;
+  /** The state waiting for a task token when the task stopped watching, if any. */
+  waitingForCallback?: string | null;
+  /** Start Synchronous Express Execution: what AWS bills for the run. */
+  billingDetails?: {
+    billedMemoryUsedInMB?: number;
+    billedDurationInMilliseconds?: number;
+  } | null;
   [key: string]: unknown;
+}
+
+/** The result of Send Task Success, Failure or Heartbeat: what was sent, never the token. */
+export interface CallbackResult {
+  callback: "SendTaskSuccess" | "SendTaskFailure" | "SendTaskHeartbeat";
+  /** The first 8 hex characters of the token's SHA-256. */
+  taskTokenFingerprint: string;
+  output?: string | null;
+  outputParsed?: unknown;
+  error?: string | null;
+  cause?: string | null;
 }
 
 /** The result of an execution known only by its ARN and what the task saw of it. */
@@ -60,7 +80,7 @@ export interface Outcome {
   /** The text after the status word. */
   description: string;
   changed: boolean;
-  result: ExecutionResult | null;
+  result: ExecutionResult | CallbackResult | null;
 }
 
 export interface ExtensionOutput {
@@ -68,7 +88,7 @@ export interface ExtensionOutput {
   status_description: string;
   changed: boolean;
   invocation: { extension: string; version: string; fields: Record<string, unknown> };
-  result: ExecutionResult | null;
+  result: ExecutionResult | CallbackResult | null;
 }
 
 /** Echo every input field; credentials only ever as "****". */
@@ -80,6 +100,8 @@ export function echoFields(values: FieldValues): Record<string, unknown> {
       const set = value !== undefined && typeof value === "object" && !Array.isArray(value);
       fields[`${spec.name}_user`] = set ? "****" : null;
       fields[`${spec.name}_password`] = set ? "****" : null;
+    } else if (spec.secret) {
+      fields[spec.name] = typeof value === "string" && value.length > 0 ? "****" : null;
     } else if (spec.type === "Choice") {
       fields[spec.name] = Array.isArray(value) ? (value[0] ?? null) : null;
     } else if (

@@ -29,7 +29,7 @@ describe("validation of field values", () => {
     assert.equal(config.wait, false);
     assert.equal(config.pollingIntervalSeconds, 10);
     assert.equal(config.stopExecutionOnCancel, true);
-    assert.equal(config.stateMachine.region, "eu-west-1");
+    assert.equal(config.stateMachine?.region, "eu-west-1");
   });
 
   test("input is kept byte for byte, escapes intact", () => {
@@ -218,5 +218,231 @@ describe("validation of field values", () => {
         ?.region,
       "us-gov-west-1",
     );
+  });
+});
+
+describe("validation of the fields of the further actions", () => {
+  const EXEC = "arn:aws:states:eu-west-1:123456789012:execution:Orders:nightly-1";
+  const EXPRESS = "arn:aws:states:eu-west-1:123456789012:express:Orders:nightly-1:0f1e2d3c";
+  const TOKEN = `AQCEAAAAKgAAAAMAAAAA${"x".repeat(200)}`;
+  const action = (name: string, env: Record<string, string> = {}) => ({
+    UE_FIELD_ACTION: name,
+    UE_FIELD_STATE_MACHINE_ARN: "",
+    ...env,
+  });
+
+  test("Monitor Execution: always waits, with its own settings, leaving the execution running", () => {
+    const raw = readFields(
+      action("Monitor Execution", { UE_FIELD_TARGET_EXECUTION_ARN: EXEC }),
+      [],
+    );
+    const config = validate(raw.values, raw.problems, { executionCount: 1 });
+    assert.equal(config.targetExecutionArn, EXEC);
+    assert.equal(config.targetExecution?.region, "eu-west-1");
+    assert.equal(config.targetExecution?.stateMachineName, "Orders");
+    assert.equal(config.wait, true);
+    assert.equal(config.pollingIntervalSeconds, 10);
+    assert.equal(config.maximumWaitAction, "Leave Execution Running");
+    assert.equal(config.stopExecutionOnCancel, false);
+    assert.equal(config.stateMachineArn, undefined);
+  });
+
+  test("Monitor Execution: the monitor fields are used, not the start's", () => {
+    const raw = readFields(
+      action("Monitor Execution", {
+        UE_FIELD_TARGET_EXECUTION_ARN: EXEC,
+        UE_FIELD_MONITOR_POLLING_INTERVAL: "3",
+        UE_FIELD_MONITOR_MAXIMUM_WAIT: "60",
+        UE_FIELD_STOP_MONITORED_ON_CANCEL: "true",
+        UE_FIELD_POLLING_INTERVAL: "99",
+      }),
+      [],
+    );
+    const config = validate(raw.values, raw.problems, { executionCount: 1 });
+    assert.equal(config.pollingIntervalSeconds, 3);
+    assert.equal(config.maximumWaitSeconds, 60);
+    assert.equal(config.stopExecutionOnCancel, true);
+  });
+
+  test("Send Task Success: token and output kept exactly; output empty means {}", () => {
+    const output = '{ "done": true, "n": 1.50 }';
+    const env = { UE_FIELD_TASK_TOKEN: TOKEN, UE_FIELD_REGION: "eu-west-1" };
+    let raw = readFields(action("Send Task Success", { ...env, UE_FIELD_TASK_OUTPUT: output }), []);
+    let config = validate(raw.values, raw.problems, { executionCount: 1 });
+    assert.equal(config.taskToken, TOKEN);
+    assert.equal(config.taskOutput, output);
+    raw = readFields(action("Send Task Success", env), []);
+    config = validate(raw.values, raw.problems, { executionCount: 1 });
+    assert.equal(config.taskOutput, "{}");
+  });
+
+  test("Redrive Execution can wait with the waiting fields", () => {
+    const raw = readFields(
+      action("Redrive Execution", {
+        UE_FIELD_TARGET_EXECUTION_ARN: EXEC,
+        UE_FIELD_WAIT_FOR_SUCCESS_OR_FAILURE: "true",
+        UE_FIELD_POLLING_INTERVAL: "4",
+      }),
+      [],
+    );
+    const config = validate(raw.values, raw.problems, { executionCount: 1 });
+    assert.equal(config.wait, true);
+    assert.equal(config.pollingIntervalSeconds, 4);
+    assert.equal(config.stopExecutionOnCancel, true);
+  });
+
+  // [what, env, expected problem (label: start of message)]
+  const bad: Array<[string, Record<string, string>, string]> = [
+    ["monitor without ARN", action("Monitor Execution"), "Target Execution ARN: is required"],
+    ["stop without ARN", action("Stop Execution"), "Target Execution ARN: is required"],
+    ["redrive without ARN", action("Redrive Execution"), "Target Execution ARN: is required"],
+    [
+      "a state machine ARN where an execution is expected",
+      action("Monitor Execution", { UE_FIELD_TARGET_EXECUTION_ARN: ARN }),
+      "Target Execution ARN: must look like arn:aws:states:<region>:<12-digit account>:execution:",
+    ],
+    [
+      "an Express execution to monitor",
+      action("Monitor Execution", { UE_FIELD_TARGET_EXECUTION_ARN: EXPRESS }),
+      "Target Execution ARN: is an Express execution",
+    ],
+    [
+      "an Express execution to redrive",
+      action("Redrive Execution", { UE_FIELD_TARGET_EXECUTION_ARN: EXPRESS }),
+      "Target Execution ARN: is an Express execution",
+    ],
+    [
+      "region contradicts the execution ARN",
+      action("Stop Execution", {
+        UE_FIELD_TARGET_EXECUTION_ARN: EXEC,
+        UE_FIELD_REGION: "us-east-1",
+      }),
+      "AWS Region: is us-east-1 but the Target Execution ARN is in eu-west-1",
+    ],
+    [
+      "monitor polling interval zero",
+      action("Monitor Execution", {
+        UE_FIELD_TARGET_EXECUTION_ARN: EXEC,
+        UE_FIELD_MONITOR_POLLING_INTERVAL: "0",
+      }),
+      "Monitor Polling Interval: must be at least 1",
+    ],
+    [
+      "stop error too long",
+      action("Stop Execution", {
+        UE_FIELD_TARGET_EXECUTION_ARN: EXEC,
+        UE_FIELD_ERROR: "e".repeat(257),
+      }),
+      "Error: must be at most 256 characters",
+    ],
+    [
+      "failure cause too long",
+      action("Send Task Failure", {
+        UE_FIELD_TASK_TOKEN: TOKEN,
+        UE_FIELD_REGION: "eu-west-1",
+        UE_FIELD_CAUSE: "c".repeat(32_769),
+      }),
+      "Cause: must be at most 32768 characters",
+    ],
+    [
+      "task token missing",
+      action("Send Task Heartbeat", { UE_FIELD_REGION: "eu-west-1" }),
+      "Task Token: is required",
+    ],
+    [
+      "task token too long",
+      action("Send Task Heartbeat", {
+        UE_FIELD_REGION: "eu-west-1",
+        UE_FIELD_TASK_TOKEN: "t".repeat(2049),
+      }),
+      "Task Token: must be at most 2048 characters",
+    ],
+    [
+      "task token with a trailing newline",
+      action("Send Task Heartbeat", {
+        UE_FIELD_REGION: "eu-west-1",
+        UE_FIELD_TASK_TOKEN: `${TOKEN}\n`,
+      }),
+      "Task Token: must not start or end with whitespace",
+    ],
+    [
+      "task output not JSON",
+      action("Send Task Success", {
+        UE_FIELD_REGION: "eu-west-1",
+        UE_FIELD_TASK_TOKEN: TOKEN,
+        UE_FIELD_TASK_OUTPUT: "{done}",
+      }),
+      "Task Output: must be valid JSON",
+    ],
+    [
+      "task output too big",
+      action("Send Task Success", {
+        UE_FIELD_REGION: "eu-west-1",
+        UE_FIELD_TASK_TOKEN: TOKEN,
+        UE_FIELD_TASK_OUTPUT: JSON.stringify({ x: "é".repeat(131_072) }),
+      }),
+      "Task Output: is 262152 bytes",
+    ],
+    [
+      "start sync without a state machine",
+      action("Start Synchronous Express Execution"),
+      "State Machine ARN: is required",
+    ],
+  ];
+  for (const [what, env, expected] of bad) {
+    test(`refuses: ${what}`, () => {
+      const problems = problemsOf({ UE_FIELD_STATE_MACHINE_ARN: "", ...env });
+      assert.ok(
+        problems.some((p) => p.startsWith(expected)),
+        `got ${JSON.stringify(problems)}`,
+      );
+    });
+  }
+
+  test("all problems of a callback task at once", () => {
+    const problems = problemsOf(
+      action("Send Task Failure", {
+        UE_FIELD_TASK_TOKEN: "t".repeat(2049),
+        UE_FIELD_ERROR: "e".repeat(300),
+        UE_FIELD_TASK_OUTPUT: "{not json",
+      }),
+    );
+    // The hidden Task Output is not checked: Send Task Failure does not send it.
+    assert.equal(problems.length, 2, JSON.stringify(problems));
+  });
+
+  test("a task token names no region: the field, or a region in the environment", () => {
+    const raw = readFields(action("Send Task Heartbeat", { UE_FIELD_TASK_TOKEN: TOKEN }), []);
+    assert.throws(
+      () => validate(raw.values, raw.problems, { executionCount: 1, environmentRegion: false }),
+      (e: unknown) =>
+        e instanceof DataValidationError &&
+        e.problems.some((p) => p.message.startsWith("is required for Send Task Heartbeat")),
+    );
+    const fromEnvironment = validate(raw.values, raw.problems, {
+      executionCount: 1,
+      environmentRegion: true,
+    });
+    assert.equal(fromEnvironment.taskToken, TOKEN);
+    const withField = readFields(
+      action("Send Task Heartbeat", { UE_FIELD_TASK_TOKEN: TOKEN, UE_FIELD_REGION: "eu-west-1" }),
+      [],
+    );
+    assert.equal(
+      validate(withField.values, withField.problems, {
+        executionCount: 1,
+        environmentRegion: false,
+      }).region,
+      "eu-west-1",
+    );
+  });
+
+  test("a task token is refused as a flag and never echoed in the problem", () => {
+    const problems = problemsOf(action("Send Task Heartbeat", { UE_FIELD_REGION: "eu-west-1" }), [
+      "--task-token",
+      TOKEN,
+    ]);
+    assert.ok(problems.some((p) => p.startsWith("Task Token: cannot be given as a flag")));
+    assert.ok(!JSON.stringify(problems).includes(TOKEN));
   });
 });

@@ -98,6 +98,90 @@ describe("evaluateForm on the product template", () => {
       ["proxy_type", "proxy", "proxy_ca_bundle_file", "proxy_credentials"],
       [],
     ],
+    [
+      "Monitor Execution: its own waiting fields, none of the start's",
+      { action: ["Monitor Execution"], state_machine_arn: "x", wait_for_success_or_failure: true },
+      [
+        "target_execution_arn",
+        "monitor_polling_interval",
+        "monitor_maximum_wait",
+        "stop_monitored_on_cancel",
+      ],
+      [
+        "state_machine_arn",
+        "input",
+        "wait_for_success_or_failure",
+        "polling_interval",
+        "stop_execution_on_cancel",
+        "task_token",
+      ],
+      ["target_execution_arn"],
+    ],
+    [
+      "Stop Execution: the ARN, error and cause",
+      { action: ["Stop Execution"], target_execution_arn: "x" },
+      ["target_execution_arn", "error", "cause"],
+      [
+        "state_machine_arn",
+        "wait_for_success_or_failure",
+        "monitor_polling_interval",
+        "task_token",
+      ],
+      [],
+    ],
+    [
+      "Redrive Execution waiting",
+      {
+        action: ["Redrive Execution"],
+        target_execution_arn: "x",
+        wait_for_success_or_failure: true,
+      },
+      [
+        "target_execution_arn",
+        "wait_for_success_or_failure",
+        "polling_interval",
+        "stop_execution_on_cancel",
+      ],
+      ["state_machine_arn", "rerun_behaviour", "error"],
+      [],
+    ],
+    [
+      "Start Synchronous Express Execution: no waiting fields",
+      {
+        action: ["Start Synchronous Express Execution"],
+        state_machine_arn: "x",
+        wait_for_success_or_failure: true,
+      },
+      ["state_machine_arn", "execution_name", "input"],
+      [
+        "wait_for_success_or_failure",
+        "polling_interval",
+        "rerun_behaviour",
+        "target_execution_arn",
+      ],
+      [],
+    ],
+    [
+      "Send Task Success: token and output",
+      { action: ["Send Task Success"], state_machine_arn: "x" },
+      ["task_token", "task_output"],
+      ["state_machine_arn", "error", "cause", "target_execution_arn"],
+      ["task_token"],
+    ],
+    [
+      "Send Task Failure: token, error, cause",
+      { action: ["Send Task Failure"], task_token: "t" },
+      ["task_token", "error", "cause"],
+      ["task_output", "state_machine_arn"],
+      [],
+    ],
+    [
+      "Send Task Heartbeat: the token only",
+      { action: ["Send Task Heartbeat"], task_token: "t" },
+      ["task_token"],
+      ["task_output", "error", "cause", "state_machine_arn", "wait_for_success_or_failure"],
+      [],
+    ],
   ];
   for (const [title, entered, shown, hidden, missing] of cases) {
     test(title, () => {

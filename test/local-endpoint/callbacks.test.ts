@@ -176,6 +176,14 @@ describe("task token callbacks", () => {
       new StartExecutionCommand({ stateMachineArn: callbackMachine, input: '{"job":"j"}' }),
     );
     const task = await nextToken();
+    const longError = await rejection(() =>
+      sfn.send(new SendTaskFailureCommand({ taskToken: task.taskToken, error: "e".repeat(257) })),
+    );
+    assert.equal(longError.name, "ValidationException");
+    const longToken = await rejection(() =>
+      sfn.send(new SendTaskHeartbeatCommand({ taskToken: "t".repeat(2049) })),
+    );
+    assert.equal(longToken.name, "ValidationException");
     const badOutput = await rejection(() =>
       sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: "{nope" })),
     );

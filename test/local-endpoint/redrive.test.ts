@@ -141,6 +141,43 @@ describe("RedriveExecution", () => {
     assert.equal(types.at(-1), "ExecutionSucceeded");
   });
 
+  it("answers a repeated client token with the same redrive, as AWS does", async () => {
+    healthy = false;
+    const waiting = ep.createStateMachine({
+      name: "redrive-token",
+      definition: {
+        StartAt: "Call",
+        States: {
+          Call: { Type: "Task", Resource: SOMETIMES, Next: "Nap" },
+          Nap: { Type: "Wait", Seconds: 2, End: true },
+        },
+      },
+    });
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: waiting, input: '{"value":7}' }),
+    );
+    assert.equal((await waitForStatus(sfn, executionArn!)).status, "FAILED");
+    healthy = true;
+    const first = await sfn.send(
+      new RedriveExecutionCommand({ executionArn, clientToken: "run-7-r2" }),
+    );
+    const again = await sfn.send(
+      new RedriveExecutionCommand({ executionArn, clientToken: "run-7-r2" }),
+    );
+    assert.equal(again.redriveDate?.getTime(), first.redriveDate?.getTime());
+    const other = await rejection(() =>
+      sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: "run-7-r3" })),
+    );
+    assert.equal(other.name, "ExecutionNotRedrivable");
+    const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    assert.equal(d.redriveCount, 1);
+    const badToken = await rejection(() =>
+      sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: "has space" })),
+    );
+    assert.equal(badToken.name, "ValidationException");
+    await sfn.send(new StopExecutionCommand({ executionArn }));
+  });
+
   it("refuses SUCCEEDED and unknown executions", async () => {
     healthy = true;
     const { executionArn } = await sfn.send(

@@ -281,10 +281,17 @@ describe("the controller runner with the real package and the local endpoint", (
     });
 
     assert.equal(code, 0, printed);
-    assert.equal(printed.match(/extension output:/g)?.length, 2);
+    assert.equal(printed.match(/extension output:/g)?.length, 4);
     assert.match(printed, /start-hello #1 {2}output field execution_status = RUNNING/);
     assert.match(printed, /"report": "Hello, operator \(3 orders in batch-2024-001\)"/);
-    assert.match(printed, /Demo finished: workflow demo Success/);
+    assert.match(printed, /Demo: workflow demo Success/);
+    assert.match(printed, /state "AwaitApproval" is waiting for a callback/);
+    assert.match(printed, /task_token=\*\*\*\*/);
+    assert.match(printed, /"approvedBy": "night shift"/);
+    assert.match(printed, /Callback round trip: await-approval Success, release-approval Success/);
+    assert.match(printed, /Demo finished/);
+    // The approval state machine's token starts with the local endpoint's prefix: never shown.
+    assert.ok(!/AQCLocal[A-Za-z0-9_-]{20}/.test(printed), "a task token was printed");
     assert.ok(!printed.includes("LocalTestSecretAccessKey"), "the secret key is never printed");
   });
 });

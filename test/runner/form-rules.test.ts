@@ -6,6 +6,7 @@ import { type FixtureRunner, openFixtureRunner } from "../helpers/runner-fixture
 
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
 const ROLE = "arn:aws:iam::123456789012:role/sfn";
+const EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:hello:run-1";
 
 /** The product template plus two test fields for the rules the product form does not use. */
 async function templateWithEveryRule(): Promise<Template> {
@@ -175,6 +176,30 @@ describe("the form's rules decide what the program receives", () => {
       {},
       [],
       /Proxy Credentials \(proxy_credentials\): required/,
+    ],
+    [
+      "an action's own fields: Monitor Execution sends its settings, not the start's",
+      {
+        action: "Monitor Execution",
+        target_execution_arn: EXECUTION,
+        state_machine_arn: SM,
+        wait_for_success_or_failure: true,
+        polling_interval: 5,
+      },
+      {
+        target_execution_arn: EXECUTION,
+        monitor_polling_interval: 10,
+        monitor_maximum_wait: 0,
+        stop_monitored_on_cancel: false,
+      },
+      ["state_machine_arn", "wait_for_success_or_failure", "polling_interval", "task_token"],
+    ],
+    [
+      "required when shown: the task token of Send Task Success",
+      { action: "Send Task Success", state_machine_arn: SM },
+      {},
+      [],
+      /Task Token \(task_token\): required/,
     ],
   ];
   cases.forEach(([name, fields, sent, notSent, failure], index) => {

@@ -243,7 +243,23 @@ describe("template.json", () => {
   const rules: Array<[string, string, string, boolean]> = [
     // field, controlling field, value(s), required when shown
     ["role_arn", "role_based_access", "true", true],
-    ["state_machine_arn", "action", "Start Asynchronous Execution", true],
+    [
+      "state_machine_arn",
+      "action",
+      "Start Asynchronous Execution,Start Synchronous Express Execution",
+      true,
+    ],
+    ["target_execution_arn", "action", "Monitor Execution,Stop Execution,Redrive Execution", true],
+    ["task_token", "action", "Send Task Success,Send Task Failure,Send Task Heartbeat", true],
+    ["task_output", "action", "Send Task Success", false],
+    ["error", "action", "Stop Execution,Send Task Failure", false],
+    ["monitor_polling_interval", "action", "Monitor Execution", true],
+    [
+      "wait_for_success_or_failure",
+      "action",
+      "Start Asynchronous Execution,Redrive Execution",
+      false,
+    ],
     ["polling_interval", "wait_for_success_or_failure", "true", true],
     ["proxy_type", "use_proxy", "true", true],
     ["proxy", "use_proxy", "true", true],

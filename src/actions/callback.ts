@@ -1,0 +1,70 @@
+/**
+ * What the three task-token actions share: the token's fingerprint for the log and the
+ * output, and the call made once with its outcome. A task token is a capability: whoever
+ * holds it can answer for the waiting task, so it never appears whole anywhere.
+ */
+import { createHash } from "node:crypto";
+import { classifyError } from "../aws/classify.ts";
+import type { StepFunctions } from "../aws/step-functions.ts";
+import { UnexpectedError } from "../errors.ts";
+import { EXIT } from "../exit-codes.ts";
+import type { CallbackResult, Outcome } from "../output/extension-output.ts";
+import type { ActionContext } from "./registry.ts";
+
+/** The first 8 hex characters of the token's SHA-256: enough to match log lines, useless to answer. */
+export function tokenFingerprint(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex").slice(0, 8);
+}
+
+export interface CallbackCall {
+  readonly operation: CallbackResult["callback"];
+  /** What the call sends, for the log and the description ("success", "a heartbeat"). */
+  readonly what: string;
+  /** Fields of the result besides the operation and the fingerprint. */
+  readonly details: Omit<CallbackResult, "callback" | "taskTokenFingerprint">;
+  readonly send: (sfn: StepFunctions, taskToken: string, signal?: AbortSignal) => Promise<unknown>;
+}
+
+/** Send one callback for the configured token and report it. */
+export async function runCallback(ctx: ActionContext, call: CallbackCall): Promise<Outcome> {
+  const { config, log } = ctx;
+  const token = config.task.taskToken;
+  if (!token) throw new UnexpectedError(`${config.task.action} needs a Task Token`);
+  const fingerprint = tokenFingerprint(token);
+  const result: CallbackResult = {
+    callback: call.operation,
+    taskTokenFingerprint: fingerprint,
+    ...call.details,
+  };
+  log.info(
+    `sending ${call.what} for the task token with fingerprint ${fingerprint} (${call.operation})`,
+  );
+  try {
+    await call.send(ctx.aws.sfn, token, ctx.signal);
+  } catch (error) {
+    if (ctx.signal?.aborted) {
+      return {
+        exitCode: EXIT.cancelled,
+        description: `task cancelled before AWS confirmed ${call.operation}; it may have been received`,
+        changed: false,
+        result,
+      };
+    }
+    // Whatever happened, later tasks still learn which token was meant.
+    const classified = classifyError(error, { operation: call.operation });
+    log.error(classified.message);
+    return {
+      exitCode: classified.exitCode,
+      description: classified.message,
+      changed: false,
+      result,
+    };
+  }
+  log.info(`${call.operation} accepted for the task token with fingerprint ${fingerprint}`);
+  return {
+    exitCode: EXIT.success,
+    description: `${call.what} sent for the task token with fingerprint ${fingerprint}`,
+    changed: true,
+    result,
+  };
+}

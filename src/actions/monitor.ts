@@ -1,0 +1,49 @@
+/**
+ * Monitor Execution: wait on an execution something else started, exactly as a started one
+ * is waited on. It changes nothing in AWS unless the task's settings stop the execution
+ * (on cancel, with Stop Monitored Execution on Cancel).
+ */
+import { EXIT } from "../exit-codes.ts";
+import type { Outcome } from "../output/extension-output.ts";
+import { endedOutcome, isoDate, TERMINAL } from "./execution.ts";
+import type { Action, ActionContext } from "./registry.ts";
+import { superviseExecution } from "./supervise.ts";
+import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
+
+async function run(ctx: ActionContext): Promise<Outcome> {
+  const { aws, log, signal } = ctx;
+  const target = targetOf(ctx);
+  try {
+    const first = await describeTarget(ctx, target);
+    const status = first.status ?? "RUNNING";
+    if (TERMINAL.has(status)) {
+      log.info(`execution ${target.arn} has already ended ${status}`);
+      return await endedOutcome(aws.sfn, first, false, log, signal);
+    }
+    log.info(`monitoring execution ${target.arn} (${status})`);
+    // A redriven execution's current run started at its redrive.
+    const since = first.redriveDate ?? first.startDate;
+    return await superviseExecution(ctx, {
+      executionArn: target.arn,
+      known: {
+        name: first.name ?? target.parsed.name,
+        stateMachineArn: first.stateMachineArn ?? null,
+        startDate: isoDate(first.startDate),
+      },
+      executionStart: since ?? new Date(),
+      changed: false,
+    });
+  } catch (error) {
+    if (signal?.aborted) {
+      return {
+        exitCode: EXIT.cancelled,
+        description: `task cancelled; execution ${target.parsed.name} left running`,
+        changed: false,
+        result: failedOnTarget(ctx, target, error, false).result,
+      };
+    }
+    return failedOnTarget(ctx, target, error, false);
+  }
+}
+
+export const monitorExecution: Action = { run };

@@ -1,0 +1,25 @@
+/** Send Task Success: release a `.waitForTaskToken` task with the task's JSON output. */
+import type { Outcome } from "../output/extension-output.ts";
+import { runCallback } from "./callback.ts";
+import type { Action, ActionContext } from "./registry.ts";
+
+function parsed(output: string): { outputParsed?: unknown } {
+  try {
+    return { outputParsed: JSON.parse(output) as unknown };
+  } catch {
+    return {};
+  }
+}
+
+function run(ctx: ActionContext): Promise<Outcome> {
+  const output = ctx.config.task.taskOutput;
+  return runCallback(ctx, {
+    operation: "SendTaskSuccess",
+    what: "success",
+    details: { output, ...parsed(output) },
+    send: (sfn, taskToken, signal) =>
+      sfn.sendTaskSuccess({ taskToken, output }, { abortSignal: signal }),
+  });
+}
+
+export const sendTaskSuccess: Action = { run };

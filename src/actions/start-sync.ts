@@ -1,0 +1,97 @@
+/**
+ * Start Synchronous Express Execution: StartSyncExecution on an EXPRESS state machine; the
+ * whole result arrives in the reply (status, output, error, cause, billing). A Standard
+ * machine is refused by AWS and said plainly, with the action to use instead.
+ */
+import type { StartSyncExecutionOutput } from "@aws-sdk/client-sfn";
+import { classifyError } from "../aws/classify.ts";
+import { UnexpectedError, WrongStateMachineTypeError } from "../errors.ts";
+import { EXIT } from "../exit-codes.ts";
+import { executionName } from "../execution-name.ts";
+import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
+import { endCode, isoDate } from "./execution.ts";
+import type { Action, ActionContext } from "./registry.ts";
+
+function toSyncResult(reply: StartSyncExecutionOutput, name: string): ExecutionResult {
+  let parsed: { outputParsed?: unknown } = {};
+  if (reply.output !== undefined) {
+    try {
+      parsed = { outputParsed: JSON.parse(reply.output) as unknown };
+    } catch {
+      // Not JSON: only the raw text is reported.
+    }
+  }
+  return {
+    executionArn: reply.executionArn as string,
+    stateMachineArn: reply.stateMachineArn ?? null,
+    name: reply.name ?? name,
+    status: reply.status ?? "FAILED",
+    startDate: isoDate(reply.startDate),
+    stopDate: isoDate(reply.stopDate),
+    output: reply.output ?? null,
+    ...parsed,
+    outputDetails: reply.outputDetails ? { included: reply.outputDetails.included ?? false } : null,
+    error: reply.error ?? null,
+    cause: reply.cause ?? null,
+    failedState: null,
+    billingDetails: reply.billingDetails
+      ? {
+          ...(reply.billingDetails.billedMemoryUsedInMB !== undefined
+            ? { billedMemoryUsedInMB: reply.billingDetails.billedMemoryUsedInMB }
+            : {}),
+          ...(reply.billingDetails.billedDurationInMilliseconds !== undefined
+            ? { billedDurationInMilliseconds: reply.billingDetails.billedDurationInMilliseconds }
+            : {}),
+        }
+      : null,
+  };
+}
+
+/** The request timeout is raised for this action (see resolveConfig): AWS answers when the execution ends. */
+async function run(ctx: ActionContext): Promise<Outcome> {
+  const { config, aws, log, outputs } = ctx;
+  const { task, context } = config;
+  const { stateMachineArn } = task;
+  if (!stateMachineArn) throw new UnexpectedError(`${task.action} needs a State Machine ARN`);
+  const name = executionName(task.executionName, context);
+  outputs.set({ generated_execution_name: name });
+  log.info(`running Express execution ${name} of ${stateMachineArn} synchronously`);
+  let reply: StartSyncExecutionOutput;
+  try {
+    // One attempt: a retry after a lost answer would run the workflow a second time.
+    reply = await aws.sfnOnce.startSyncExecution(
+      { stateMachineArn, name, input: task.input },
+      { abortSignal: ctx.signal },
+    );
+  } catch (error) {
+    if (ctx.signal?.aborted) {
+      const description = `task cancelled while Express execution ${name} ran; AWS cannot stop Express executions, so it may still be running`;
+      log.warn(description);
+      return {
+        exitCode: EXIT.cancelled,
+        description,
+        changed: true,
+        result: null,
+      };
+    }
+    if ((error as { name?: string }).name === "StateMachineTypeNotSupported") {
+      throw new WrongStateMachineTypeError(
+        `${stateMachineArn} is a STANDARD state machine; Start Synchronous Express Execution runs EXPRESS state machines only: use Start Asynchronous Execution (with Wait for Success or Failure) for it`,
+        { cause: error },
+      );
+    }
+    throw classifyError(error, { operation: "StartSyncExecution" });
+  }
+  const result = toSyncResult(reply, name);
+  outputs.set({ execution_arn: result.executionArn, execution_status: result.status });
+  const what = [result.error, result.cause].filter((x) => x).join(": ");
+  const description =
+    result.status === "SUCCEEDED"
+      ? `Express execution ${name} SUCCEEDED`
+      : `Express execution ${name} ended ${result.status}${what ? `: ${what}` : ""}`;
+  if (result.status === "SUCCEEDED") log.info(description);
+  else log.error(description);
+  return { exitCode: endCode(result.status), description, changed: true, result };
+}
+
+export const startSynchronousExpressExecution: Action = { run };

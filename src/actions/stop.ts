@@ -1,0 +1,58 @@
+/**
+ * Stop Execution: stop a running Standard execution with an error and a cause (by default
+ * naming the task). An execution that has already ended is reported as it is: nothing to
+ * stop is not a failure, and nothing changed.
+ */
+import { classifyError } from "../aws/classify.ts";
+import { EXIT } from "../exit-codes.ts";
+import type { Outcome } from "../output/extension-output.ts";
+import { TERMINAL, toResult } from "./execution.ts";
+import type { Action, ActionContext } from "./registry.ts";
+import { taskReference } from "./supervise.ts";
+import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
+
+export const DEFAULT_STOP_ERROR = "ue-aws-stepfunctions.Stopped";
+
+async function run(ctx: ActionContext): Promise<Outcome> {
+  const { config, aws, log, signal } = ctx;
+  const { task } = config;
+  const target = targetOf(ctx);
+  let asked = false;
+  try {
+    const before = await describeTarget(ctx, target);
+    const status = before.status ?? "RUNNING";
+    if (TERMINAL.has(status)) {
+      log.info(`execution ${target.arn} has already ended ${status}; nothing to stop`);
+      return {
+        exitCode: EXIT.success,
+        description: `execution ${target.parsed.name} had already ended ${status}; nothing to stop`,
+        changed: false,
+        result: toResult(before),
+      };
+    }
+    const error = task.error ?? DEFAULT_STOP_ERROR;
+    const cause = task.cause ?? `stopped by ${taskReference(ctx)}`;
+    try {
+      asked = true;
+      await aws.sfn.stopExecution(
+        { executionArn: target.arn, error, cause },
+        { abortSignal: signal },
+      );
+    } catch (e) {
+      throw classifyError(e, { operation: "StopExecution" });
+    }
+    // It may have ended on its own a moment before the stop: report what it is now.
+    const after = await describeTarget(ctx, target);
+    const result = toResult(after);
+    const stopped = result.status === "ABORTED";
+    const description = stopped
+      ? `execution ${target.parsed.name} stopped (${error})`
+      : `execution ${target.parsed.name} ended ${result.status} before it could be stopped`;
+    log.info(description);
+    return { exitCode: EXIT.success, description, changed: stopped, result };
+  } catch (error) {
+    return failedOnTarget(ctx, target, error, asked);
+  }
+}
+
+export const stopExecutionAction: Action = { run };

@@ -1,0 +1,67 @@
+/**
+ * The execution that Monitor, Stop and Redrive act on: described once to learn where it
+ * stands, published in the output-only fields, and named in every outcome.
+ */
+import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
+import { classifyError } from "../aws/classify.ts";
+import { DataValidationError, UnexpectedError } from "../errors.ts";
+import type { ParsedExecutionArn } from "../fields/validate.ts";
+import { type Outcome, pendingResult } from "../output/extension-output.ts";
+import type { ActionContext } from "./registry.ts";
+
+export interface Target {
+  readonly arn: string;
+  readonly parsed: ParsedExecutionArn;
+}
+
+/** The configured Target Execution ARN, published at once in the output-only fields. */
+export function targetOf(ctx: ActionContext): Target {
+  const { targetExecutionArn: arn, targetExecution: parsed, action } = ctx.config.task;
+  if (!arn || !parsed) throw new UnexpectedError(`${action} needs a Target Execution ARN`);
+  ctx.outputs.set({ execution_arn: arn, generated_execution_name: parsed.name });
+  return { arn, parsed };
+}
+
+/** DescribeExecution of the target; a missing execution is said plainly (exit 20). */
+export async function describeTarget(
+  ctx: ActionContext,
+  target: Target,
+): Promise<DescribeExecutionOutput> {
+  let reply: DescribeExecutionOutput;
+  try {
+    reply = await ctx.aws.sfn.describeExecution(
+      { executionArn: target.arn },
+      { abortSignal: ctx.signal },
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name === "ExecutionDoesNotExist") {
+      throw new DataValidationError(
+        `Target Execution ARN: no execution ${target.arn} exists (ExecutionDoesNotExist); check the ARN, the account and the region (AWS keeps a closed Standard execution for 90 days)`,
+        { cause: error },
+      );
+    }
+    throw classifyError(error, { operation: "DescribeExecution" });
+  }
+  ctx.outputs.set({ execution_status: reply.status ?? "RUNNING" });
+  return reply;
+}
+
+/** The outcome of an error once the target is known: the document still names the execution. */
+export function failedOnTarget(
+  ctx: ActionContext,
+  target: Target,
+  error: unknown,
+  changed: boolean,
+): Outcome {
+  const classified = classifyError(error);
+  ctx.log.error(classified.message);
+  return {
+    exitCode: classified.exitCode,
+    description: classified.message,
+    changed,
+    result: pendingResult(target.arn, {
+      name: target.parsed.name,
+      status: ctx.outputs.current.execution_status ?? "RUNNING",
+    }),
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * End to end: Send Task Success, Failure and Heartbeat with the bundle as a child process
+ * against the local endpoint, every documented outcome, and task-token canaries: the
+ * token never appears whole on stdout, stderr, the document or the output fields.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import {
+  type LocalEndpoint,
+  startLocalEndpoint,
+  type TaskTokenInfo,
+} from "../../local/endpoint/index.ts";
+import { assertValidDoc, type BundleRun, runBundle } from "../helpers/bundle.ts";
+
+const QUEUE = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
+
+describe("task token callbacks, end to end", () => {
+  let ep: LocalEndpoint;
+  let machine: string;
+  let shortHeartbeat: string;
+  let longHeartbeat: string;
+  const tokens: TaskTokenInfo[] = [];
+
+  before(async () => {
+    ep = await startLocalEndpoint();
+    ep.onTaskToken((info) => tokens.push(info));
+    const waitsFor = (heartbeat?: number) => ({
+      StartAt: "AwaitApproval",
+      States: {
+        AwaitApproval: {
+          Type: "Task",
+          Resource: QUEUE,
+          Parameters: { "token.$": "$$.Task.Token", "job.$": "$.job" },
+          ...(heartbeat ? { HeartbeatSeconds: heartbeat } : {}),
+          End: true,
+        },
+      },
+    });
+    machine = ep.createStateMachine({ name: "approval", definition: waitsFor() });
+    shortHeartbeat = ep.createStateMachine({ name: "heartbeat", definition: waitsFor(1) });
+    longHeartbeat = ep.createStateMachine({ name: "heartbeat4", definition: waitsFor(4) });
+  });
+  after(async () => {
+    await ep.close();
+  });
+
+  /** Start an execution of the machine and resolve with the token its task waits on. */
+  const waitingTask = async (arn = machine): Promise<{ executionArn: string; token: string }> => {
+    const before = tokens.length;
+    const started = await fetchStart(arn);
+    for (let i = 0; i < 200 && tokens.length === before; i++) await sleep(10);
+    const info = tokens.find((t) => t.executionArn === started);
+    assert.ok(info, "the task handed out a token");
+    return { executionArn: started, token: info.taskToken };
+  };
+  const fetchStart = async (arn: string): Promise<string> => {
+    const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
+    const sfn = new SFNClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
+    try {
+      const out = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: arn, input: '{"job":"nightly"}' }),
+      );
+      return out.executionArn as string;
+    } finally {
+      sfn.destroy();
+    }
+  };
+
+  const fields = (action: string, token: string, extra: Record<string, unknown> = {}) => ({
+    action: [action],
+    endpoint_url: ep.url,
+    region: ep.region,
+    credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+    task_token: token,
+    ...extra,
+  });
+
+  /** The canary: nothing the program wrote holds the token (nor its base64 form). */
+  const assertTokenHidden = (run: BundleRun, token: string) => {
+    assert.ok(!run.allBytes.includes(token), "the task token leaked");
+    assert.ok(!run.allBytes.includes(Buffer.from(token).toString("base64")));
+    assert.ok(!run.allBytes.includes(token.slice(0, 40)), "a long prefix of the token leaked");
+    assert.equal(run.doc?.["invocation"].fields.task_token, "****");
+    const fingerprint = createHash("sha256").update(token).digest("hex").slice(0, 8);
+    assert.match(run.stderr, new RegExp(`fingerprint ${fingerprint}`));
+    assert.equal(run.doc?.["result"]?.taskTokenFingerprint, fingerprint);
+  };
+
+  test("Send Task Success releases the task with the output; exit 0, changed", async () => {
+    const { executionArn, token } = await waitingTask();
+    const output = '{ "approved": true, "by": "night shift", "n": 1.50 }';
+    const run = await runBundle({
+      fields: fields("Send Task Success", token, { task_output: output }),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(run.doc.status_description, /^SUCCESS: success sent/);
+    assert.equal(run.doc.changed, true);
+    assert.equal(run.doc.result.callback, "SendTaskSuccess");
+    assert.equal(run.doc.result.output, output);
+    assert.deepEqual(run.doc.result.outputParsed, { approved: true, by: "night shift", n: 1.5 });
+    assertTokenHidden(run, token);
+    const done = await ep.waitForExecution(executionArn);
+    assert.equal(done.status, "SUCCEEDED");
+    assert.deepEqual(JSON.parse(done.output ?? "null"), JSON.parse(output));
+  });
+
+  test("Send Task Failure fails the task with the error and cause; defaults name the task", async () => {
+    const first = await waitingTask();
+    const run = await runBundle({
+      fields: fields("Send Task Failure", first.token, {
+        error: "Approval.Rejected",
+        cause: "budget exceeded",
+      }),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    assert.equal(run.doc.result.callback, "SendTaskFailure");
+    assertTokenHidden(run, first.token);
+    const failed = await ep.waitForExecution(first.executionArn);
+    assert.equal(failed.status, "FAILED");
+    assert.equal(failed.error, "Approval.Rejected");
+    assert.equal(failed.cause, "budget exceeded");
+
+    const second = await waitingTask();
+    const plain = await runBundle({
+      fields: fields("Send Task Failure", second.token),
+      env: { UE_TASK_NAME: "approve-batch", UE_TASK_INSTANCE_ID: "inst42" },
+    });
+    assert.equal(plain.code, 0, plain.stderr);
+    const defaulted = await ep.waitForExecution(second.executionArn);
+    assert.equal(defaulted.error, "ue-aws-stepfunctions.TaskFailed");
+    assert.equal(defaulted.cause, "failed by approve-batch (instance inst42)");
+  });
+
+  test("Send Task Heartbeat keeps a task with HeartbeatSeconds alive", async () => {
+    const { executionArn, token } = await waitingTask(longHeartbeat);
+    const startedAt = Date.now();
+    for (let i = 0; i < 2; i++) {
+      await sleep(2500);
+      const run = await runBundle({ fields: fields("Send Task Heartbeat", token) });
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.result.callback, "SendTaskHeartbeat");
+      assert.equal(run.doc.changed, true);
+      assertTokenHidden(run, token);
+    }
+    await sleep(1500);
+    // Past HeartbeatSeconds (4) since the task started: only the heartbeats kept it waiting.
+    assert.ok(Date.now() - startedAt > 5000);
+    assert.equal(ep.getExecution(executionArn)?.status, "RUNNING");
+    const done = await runBundle({ fields: fields("Send Task Success", token) });
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal((await ep.waitForExecution(executionArn)).output, "{}");
+  });
+
+  // [what, token to send, exit code, status word, message start]
+  const refused: Array<[string, () => Promise<string>, number, string, RegExp]> = [
+    [
+      "a token whose task was already answered",
+      async () => {
+        const { executionArn, token } = await waitingTask();
+        const first = await runBundle({ fields: fields("Send Task Success", token) });
+        assert.equal(first.code, 0, first.stderr);
+        await ep.waitForExecution(executionArn);
+        return token;
+      },
+      31,
+      "TASK_TIMED_OUT",
+      /the task of this task token is closed/,
+    ],
+    [
+      "a token whose task timed out (no heartbeat)",
+      async () => {
+        const { executionArn, token } = await waitingTask(shortHeartbeat);
+        const ended = await ep.waitForExecution(executionArn, 10_000);
+        assert.equal(ended.error, "States.HeartbeatTimeout");
+        return token;
+      },
+      31,
+      "TASK_TIMED_OUT",
+      /timed out \(its TimeoutSeconds or HeartbeatSeconds\)/,
+    ],
+    [
+      "a well-formed token no task knows",
+      async () => `AQCLocal${"Q".repeat(160)}`,
+      32,
+      "TASK_DOES_NOT_EXIST",
+      /no task is known for this task token/,
+    ],
+    [
+      "a token AWS cannot read",
+      async () => "not-a-real-task-token-0123456789",
+      33,
+      "INVALID_TASK_TOKEN",
+      /AWS cannot read this task token/,
+    ],
+  ];
+  for (const [what, tokenFor, code, word, message] of refused) {
+    test(`refused: ${what} (exit ${code})`, async () => {
+      const token = await tokenFor();
+      const run = await runBundle({ fields: fields("Send Task Success", token) });
+      assert.equal(run.code, code, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.exit_code, code);
+      assert.ok(run.doc.status_description.startsWith(`${word}: `), run.doc.status_description);
+      assert.match(run.doc.status_description, message);
+      assert.equal(run.doc.changed, false);
+      assert.equal(run.doc.result.callback, "SendTaskSuccess");
+      assertTokenHidden(run, token);
+    });
+  }
+
+  test("field problems are all reported before any call, the token still hidden", async () => {
+    const token = `AQCLocal${"Z".repeat(160)}`;
+    ep.clearRequests();
+    const run = await runBundle({
+      fields: fields("Send Task Failure", token, {
+        error: "e".repeat(300),
+        cause: "c".repeat(40_000),
+      }),
+    });
+    assert.equal(run.code, 20, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(run.doc.status_description, /^DATA_VALIDATION_ERROR: 2 fields are invalid/);
+    assert.match(run.doc.status_description, /Error: must be at most 256 characters/);
+    assert.match(run.doc.status_description, /Cause: must be at most 32768 characters/);
+    assert.equal(ep.requests.length, 0, "no AWS call was made");
+    assert.ok(!run.allBytes.includes(token));
+    assert.equal(run.doc.invocation.fields.task_token, "****");
+  });
+
+  test("a task token names no region: without the field or the environment, exit 20 before any call", async () => {
+    const token = `AQCLocal${"R".repeat(160)}`;
+    ep.clearRequests();
+    const { region: _none, ...noRegion } = fields("Send Task Heartbeat", token);
+    const run = await runBundle({ fields: { ...noRegion, task_token: "t".repeat(2049) } });
+    assert.equal(run.code, 20, run.stderr);
+    assertValidDoc(run.doc);
+    // Reported with the other problems, at once.
+    assert.match(run.doc.status_description, /^DATA_VALIDATION_ERROR: 2 fields are invalid/);
+    assert.match(run.doc.status_description, /AWS Region: is required for Send Task Heartbeat/);
+    assert.match(run.doc.status_description, /Task Token: must be at most 2048 characters/);
+    assert.equal(ep.requests.length, 0);
+    const fromEnv = await runBundle({ fields: noRegion, env: { AWS_REGION: ep.region } });
+    assert.equal(fromEnv.code, 32, fromEnv.stderr);
+  });
+
+  test("the token never reaches the logs, even with every debug switch on", async () => {
+    const { executionArn, token } = await waitingTask();
+    const run = await runBundle({
+      fields: fields("Send Task Success", token, { task_output: "[1,2]" }),
+      env: { UE_DEBUG: "true", DEBUG: "*", NODE_DEBUG: "http,net,tls" },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assertTokenHidden(run, token);
+    assert.equal((await ep.waitForExecution(executionArn)).output, "[1,2]");
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

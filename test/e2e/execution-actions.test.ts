@@ -1,0 +1,555 @@
+/**
+ * End to end: Start Synchronous Express Execution, Monitor, Stop and Redrive Execution with
+ * the bundle as a child process against the local endpoint, each documented outcome.
+ */
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
+import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
+import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
+
+const FLAKY = "arn:aws:lambda:us-east-1:123456789012:function:flaky";
+const QUEUE = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
+
+describe("execution actions, end to end", () => {
+  let ep: LocalEndpoint;
+  let sfn: SFNClient;
+  const arns: Record<string, string> = {};
+  let flakyFails = true;
+
+  before(async () => {
+    ep = await startLocalEndpoint();
+    sfn = new SFNClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
+    ep.registerTaskHandler(FLAKY, (input) => {
+      if (flakyFails) throw new TaskFailure("Ledger.Locked", "the ledger is being closed");
+      return { posted: input };
+    });
+    const define = (name: string, definition: object, type?: "EXPRESS") => {
+      arns[name] = ep.createStateMachine({ name, definition, ...(type ? { type } : {}) });
+    };
+    define(
+      "expressEcho",
+      {
+        StartAt: "Echo",
+        States: { Echo: { Type: "Pass", Parameters: { "echo.$": "$" }, End: true } },
+      },
+      "EXPRESS",
+    );
+    define(
+      "expressFails",
+      {
+        StartAt: "Refuse",
+        States: { Refuse: { Type: "Fail", Error: "Quote.Refused", Cause: "no price for SKU 7" } },
+      },
+      "EXPRESS",
+    );
+    define(
+      "expressTimesOut",
+      {
+        TimeoutSeconds: 1,
+        StartAt: "Slow",
+        States: { Slow: { Type: "Wait", Seconds: 10, End: true } },
+      },
+      "EXPRESS",
+    );
+    define(
+      "expressSlow",
+      { StartAt: "Slow", States: { Slow: { Type: "Wait", Seconds: 20, End: true } } },
+      "EXPRESS",
+    );
+    define("twoSeconds", {
+      StartAt: "Hold",
+      States: {
+        Hold: { Type: "Wait", Seconds: 2, Next: "Done" },
+        Done: { Type: "Pass", Result: { closed: true }, End: true },
+      },
+    });
+    define("failsLater", {
+      StartAt: "Hold",
+      States: {
+        Hold: { Type: "Wait", Seconds: 1, Next: "Reject" },
+        Reject: { Type: "Fail", Error: "Batch.Rejected", Cause: "3 records invalid" },
+      },
+    });
+    define("timesOut", {
+      TimeoutSeconds: 1,
+      StartAt: "Slow",
+      States: { Slow: { Type: "Wait", Seconds: 30, End: true } },
+    });
+    define("long", {
+      StartAt: "Slow",
+      States: { Slow: { Type: "Wait", Seconds: 120, End: true } },
+    });
+    define("approval", {
+      StartAt: "AwaitApproval",
+      States: {
+        AwaitApproval: {
+          Type: "Task",
+          Resource: QUEUE,
+          Parameters: { "token.$": "$$.Task.Token" },
+          End: true,
+        },
+      },
+    });
+    define("ledger", {
+      StartAt: "Prepare",
+      States: {
+        Prepare: { Type: "Pass", Result: { batch: 9 }, Next: "Post" },
+        Post: { Type: "Task", Resource: FLAKY, Next: "Settle" },
+        Settle: { Type: "Wait", Seconds: 1, End: true },
+      },
+    });
+  });
+  after(async () => {
+    sfn.destroy();
+    await ep.close();
+  });
+
+  const base = {
+    endpoint_url: () => ep.url,
+  };
+  const fields = (action: string, extra: Record<string, unknown>) => ({
+    action: [action],
+    endpoint_url: base.endpoint_url(),
+    credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+    ...extra,
+  });
+  const start = async (machine: string, name?: string): Promise<string> => {
+    const out = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arns[machine], ...(name ? { name } : {}) }),
+    );
+    return out.executionArn as string;
+  };
+  const monitor = (arn: string, extra: Record<string, unknown> = {}) =>
+    fields("Monitor Execution", {
+      target_execution_arn: arn,
+      monitor_polling_interval: 1,
+      ...extra,
+    });
+  const missingArn = () =>
+    `arn:aws:states:${ep.region}:${ep.accountId}:execution:long:no-such-execution`;
+  const signalWhenWaiting =
+    (after = 300) =>
+    (child: ChildProcess, file: string) => {
+      void waitForOutputField(file, "execution_status").then(() =>
+        setTimeout(() => child.kill("SIGTERM"), after),
+      );
+    };
+
+  describe("Start Synchronous Express Execution", () => {
+    test("SUCCEEDED: the result arrives in the reply, output raw and parsed, billing", async () => {
+      const input = '{"sku": 7, "qty": 2.50}';
+      const run = await runBundle({
+        fields: fields("Start Synchronous Express Execution", {
+          state_machine_arn: arns["expressEcho"],
+          input,
+        }),
+        env: { UE_TASK_NAME: "quote", UE_TASK_INSTANCE_ID: "i1" },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.changed, true);
+      assert.equal(run.doc.result.status, "SUCCEEDED");
+      assert.equal(run.doc.result.name, "quote-i1-1");
+      assert.match(run.doc.result.executionArn, /:express:expressEcho:quote-i1-1:/);
+      assert.deepEqual(run.doc.result.outputParsed, { echo: { sku: 7, qty: 2.5 } });
+      assert.equal(typeof run.doc.result.output, "string");
+      assert.ok(run.doc.result.billingDetails.billedDurationInMilliseconds >= 100);
+      assert.equal(run.doc.result.billingDetails.billedMemoryUsedInMB, 64);
+      assert.deepEqual(run.outputFields.at(-1), {
+        execution_arn: run.doc.result.executionArn,
+        execution_status: "SUCCEEDED",
+      });
+      assert.ok(ep.requests.some((r) => r.operation === "StartSyncExecution" && r.status === 200));
+    });
+
+    // [machine, exit code, status, what the description says]
+    const ends: Array<[string, number, string, RegExp]> = [
+      ["expressFails", 23, "FAILED", /ended FAILED: Quote\.Refused: no price for SKU 7/],
+      ["expressTimesOut", 25, "TIMED_OUT", /ended TIMED_OUT/],
+    ];
+    for (const [machine, code, status, description] of ends) {
+      test(`${status}: exit ${code}`, async () => {
+        const run = await runBundle({
+          fields: fields("Start Synchronous Express Execution", {
+            state_machine_arn: arns[machine],
+          }),
+        });
+        assert.equal(run.code, code, run.stderr);
+        assertValidDoc(run.doc);
+        assert.equal(run.doc.result.status, status);
+        assert.match(run.doc.status_description, /^FAIL: /);
+        assert.match(run.doc.status_description, description);
+      });
+    }
+
+    test("made once: a failed call is not retried (a retry could run the workflow twice)", async () => {
+      ep.faults.set({ errorRate5xx: 1, operations: ["StartSyncExecution"] });
+      ep.clearRequests();
+      try {
+        const run = await runBundle({
+          fields: fields("Start Synchronous Express Execution", {
+            state_machine_arn: arns["expressEcho"],
+          }),
+        });
+        assert.equal(run.code, 10, run.stderr);
+        assertValidDoc(run.doc);
+        assert.equal(ep.requests.filter((r) => r.operation === "StartSyncExecution").length, 1);
+      } finally {
+        ep.faults.reset();
+      }
+    });
+
+    test("cancel while the Express execution runs: exit 27, said to be maybe still running", async () => {
+      const run = await runBundle({
+        fields: fields("Start Synchronous Express Execution", {
+          state_machine_arn: arns["expressSlow"],
+        }),
+        onStart: (child, file) => {
+          void waitForOutputField(file, "generated_execution_name").then(() =>
+            setTimeout(() => child.kill("SIGTERM"), 500),
+          );
+        },
+      });
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(run.doc.status_description, /^CANCELLED: .*may still be running/);
+    });
+
+    test("a STANDARD state machine is refused and the right action named (exit 35)", async () => {
+      const run = await runBundle({
+        fields: fields("Start Synchronous Express Execution", {
+          state_machine_arn: arns["twoSeconds"],
+        }),
+      });
+      assert.equal(run.code, 35, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(
+        run.doc.status_description,
+        /^WRONG_STATE_MACHINE_TYPE: .* is a STANDARD state machine; .*use Start Asynchronous Execution/,
+      );
+      assert.equal(run.doc.changed, false);
+    });
+  });
+
+  test("Start Asynchronous Execution waiting on an EXPRESS machine: said at once, exit 35", async () => {
+    const started = Date.now();
+    const run = await runBundle({
+      fields: fields("Start Asynchronous Execution", {
+        state_machine_arn: arns["expressEcho"],
+        wait_for_success_or_failure: true,
+        polling_interval: 1,
+      }),
+    });
+    assert.equal(run.code, 35, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(
+      run.doc.status_description,
+      /^WRONG_STATE_MACHINE_TYPE: .*EXPRESS state machine.*Start Synchronous Express Execution/,
+    );
+    assert.equal(run.doc.changed, true);
+    assert.match(run.doc.result.executionArn, /:express:/);
+    assert.ok(Date.now() - started < 20_000);
+    assert.ok(
+      !ep.requests.some((r) => r.operation === "DescribeExecution" && r.time.getTime() >= started),
+    );
+  });
+
+  describe("Monitor Execution", () => {
+    // [machine, exit code, status, description]
+    const ends: Array<[string, number, string, RegExp]> = [
+      ["twoSeconds", 0, "SUCCEEDED", /^SUCCESS: execution .* SUCCEEDED/],
+      [
+        "failsLater",
+        23,
+        "FAILED",
+        /^FAIL: .* ended FAILED in state "Reject": Batch\.Rejected: 3 records invalid/,
+      ],
+      ["timesOut", 25, "TIMED_OUT", /^FAIL: .* ended TIMED_OUT in state "Slow": States\.Timeout/],
+    ];
+    for (const [machine, code, status, description] of ends) {
+      test(`waits to ${status} like a started execution: exit ${code}, nothing changed`, async () => {
+        const arn = await start(machine);
+        const run = await runBundle({ fields: monitor(arn) });
+        assert.equal(run.code, code, run.stderr);
+        assertValidDoc(run.doc);
+        assert.equal(run.doc.changed, false);
+        assert.equal(run.doc.result.executionArn, arn);
+        assert.equal(run.doc.result.status, status);
+        assert.match(run.doc.status_description, description);
+        assert.deepEqual(run.outputFields[0], {
+          execution_arn: arn,
+          generated_execution_name: arn.split(":").at(-1),
+        });
+        assert.equal(run.outputFields.at(-1)?.["execution_status"], status);
+        assert.ok(run.outputFields.some((l) => l["execution_status"] === "RUNNING"));
+      });
+    }
+
+    test("ABORTED by someone else while monitored: exit 24", async () => {
+      const arn = await start("long");
+      const run = await runBundle({
+        fields: monitor(arn),
+        onStart: (_child, file) => {
+          void waitForOutputField(file, "execution_status").then(() =>
+            setTimeout(() => {
+              void sfn.send(
+                new StopExecutionCommand({
+                  executionArn: arn,
+                  error: "Ops.Stop",
+                  cause: "maintenance",
+                }),
+              );
+            }, 300),
+          );
+        },
+      });
+      assert.equal(run.code, 24, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.result.status, "ABORTED");
+      assert.match(run.doc.status_description, /Ops\.Stop: maintenance/);
+    });
+
+    test("an execution that has already ended is reported at once", async () => {
+      const arn = await start("twoSeconds");
+      await ep.waitForExecution(arn);
+      const run = await runBundle({ fields: monitor(arn) });
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      assert.deepEqual(run.doc.result.outputParsed, { closed: true });
+    });
+
+    test("cancel leaves the execution running by default: exit 27, nothing changed", async () => {
+      const arn = await start("long");
+      const run = await runBundle({ fields: monitor(arn), onStart: signalWhenWaiting() });
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(
+        run.doc.status_description,
+        /^CANCELLED: task cancelled; execution .* left running/,
+      );
+      assert.equal(run.doc.changed, false);
+      assert.equal(run.doc.result.status, "RUNNING");
+      assert.equal(ep.getExecution(arn)?.status, "RUNNING");
+      assert.match(run.stderr, /Stop Monitored Execution on Cancel is off/);
+      await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+    });
+
+    test("cancel with Stop Monitored Execution on Cancel stops it: exit 27, changed", async () => {
+      const arn = await start("long");
+      const run = await runBundle({
+        fields: monitor(arn, { stop_monitored_on_cancel: true }),
+        env: { UE_TASK_NAME: "watch-ledger", UE_TASK_INSTANCE_ID: "w1" },
+        onStart: signalWhenWaiting(),
+      });
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.changed, true);
+      assert.equal(run.doc.result.status, "ABORTED");
+      const stopped = ep.getExecution(arn);
+      assert.equal(stopped?.status, "ABORTED");
+      assert.equal(stopped?.cause, "cancelled with watch-ledger (instance w1)");
+    });
+
+    test("maximum wait leaves the monitored execution running: exit 26", async () => {
+      const arn = await start("long");
+      const run = await runBundle({ fields: monitor(arn, { monitor_maximum_wait: 2 }) });
+      assert.equal(run.code, 26, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.changed, false);
+      assert.equal(ep.getExecution(arn)?.status, "RUNNING");
+      await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+    });
+
+    test("names the state waiting for a callback, from the history", async () => {
+      const arn = await start("approval");
+      const run = await runBundle({ fields: monitor(arn, { monitor_maximum_wait: 5 }) });
+      assert.equal(run.code, 26, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(run.stderr, /state "AwaitApproval" is waiting for a callback \(task token\)/);
+      assert.equal(run.doc.result.waitingForCallback, "AwaitApproval");
+      const histories = ep.requests.filter(
+        (r) => r.operation === "GetExecutionHistory" && r.resource === arn,
+      );
+      const describes = ep.requests.filter(
+        (r) => r.operation === "DescribeExecution" && r.resource === arn,
+      );
+      // One look at the history, not one per status check.
+      assert.equal(histories.length, 1);
+      assert.ok(describes.length > 3);
+      await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+    });
+
+    // [what, ARN, exit code, message]
+    const refused: Array<[string, () => string, number, RegExp]> = [
+      ["not found", missingArn, 20, /no execution .* exists \(ExecutionDoesNotExist\)/],
+      [
+        "an Express execution",
+        () => `arn:aws:states:${ep.region}:${ep.accountId}:express:expressEcho:x:0a1b`,
+        20,
+        /Target Execution ARN: is an Express execution/,
+      ],
+    ];
+    for (const [what, arn, code, message] of refused) {
+      test(`refused: ${what} (exit ${code})`, async () => {
+        const run = await runBundle({ fields: monitor(arn()) });
+        assert.equal(run.code, code, run.stderr);
+        assertValidDoc(run.doc);
+        assert.match(run.doc.status_description, /^DATA_VALIDATION_ERROR: /);
+        assert.match(run.doc.status_description, message);
+      });
+    }
+  });
+
+  describe("Stop Execution", () => {
+    test("stops a running execution with an error and a cause naming the task", async () => {
+      const arn = await start("long");
+      const run = await runBundle({
+        fields: fields("Stop Execution", { target_execution_arn: arn }),
+        env: { UE_TASK_NAME: "halt-batch", UE_TASK_INSTANCE_ID: "h1" },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.changed, true);
+      assert.equal(run.doc.result.status, "ABORTED");
+      assert.match(run.doc.status_description, /^SUCCESS: execution .* stopped/);
+      const stopped = ep.getExecution(arn);
+      assert.equal(stopped?.error, "ue-aws-stepfunctions.Stopped");
+      assert.equal(stopped?.cause, "stopped by halt-batch (instance h1)");
+      assert.equal(run.outputFields.at(-1)?.["execution_status"], "ABORTED");
+    });
+
+    test("the error and cause given are the ones AWS records", async () => {
+      const arn = await start("long");
+      const run = await runBundle({
+        fields: fields("Stop Execution", {
+          target_execution_arn: arn,
+          error: "Ops.Maintenance",
+          cause: "database failover at 02:00",
+        }),
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(ep.getExecution(arn)?.error, "Ops.Maintenance");
+      assert.equal(ep.getExecution(arn)?.cause, "database failover at 02:00");
+    });
+
+    test("an execution that already ended is reported as it is, not as a failure", async () => {
+      const arn = await start("failsLater");
+      await ep.waitForExecution(arn);
+      ep.clearRequests();
+      const run = await runBundle({
+        fields: fields("Stop Execution", { target_execution_arn: arn }),
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.changed, false);
+      assert.equal(run.doc.result.status, "FAILED");
+      assert.match(run.doc.status_description, /had already ended FAILED; nothing to stop/);
+      assert.ok(!ep.requests.some((r) => r.operation === "StopExecution"));
+    });
+
+    test("not found: exit 20", async () => {
+      const run = await runBundle({
+        fields: fields("Stop Execution", { target_execution_arn: missingArn() }),
+      });
+      assert.equal(run.code, 20, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(run.doc.status_description, /ExecutionDoesNotExist/);
+      assert.equal(run.doc.result.executionArn, missingArn());
+    });
+  });
+
+  describe("Redrive Execution", () => {
+    test("redrives a FAILED execution from the failed state and waits: exit 0, changed", async () => {
+      flakyFails = true;
+      const arn = await start("ledger", "ledger-run-1");
+      assert.equal((await ep.waitForExecution(arn)).status, "FAILED");
+      flakyFails = false;
+      const env = { UE_TASK_NAME: "redrive-ledger", UE_TASK_INSTANCE_ID: "rd1" };
+      const run = await runBundle({
+        fields: fields("Redrive Execution", {
+          target_execution_arn: arn,
+          wait_for_success_or_failure: true,
+          polling_interval: 1,
+        }),
+        env,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.changed, true);
+      assert.equal(run.doc.result.status, "SUCCEEDED");
+      assert.equal(run.doc.result.redriveCount, 1);
+      assert.deepEqual(run.doc.result.outputParsed, { posted: { batch: 9 } });
+      const redrive = ep.requests.find((r) => r.operation === "RedriveExecution");
+      assert.equal(redrive?.status, 200);
+
+      // A relaunch of the same run does not redrive twice: it reports the redrive's result.
+      const again = await runBundle({
+        fields: fields("Redrive Execution", { target_execution_arn: arn }),
+        env,
+      });
+      assert.equal(again.code, 0, again.stderr);
+      assertValidDoc(again.doc);
+      assert.equal(again.doc.changed, false);
+      assert.equal(again.doc.result.status, "SUCCEEDED");
+      assert.equal(ep.getExecution(arn)?.redriveCount, 1);
+      // A later run of the task (next execution count) is a new request, refused by AWS.
+      const later = await runBundle({
+        fields: fields("Redrive Execution", { target_execution_arn: arn }),
+        env: { ...env, UE_EXECUTION_COUNT: "2" },
+      });
+      assert.equal(later.code, 34, later.stderr);
+      assert.equal(ep.getExecution(arn)?.redriveCount, 1);
+    });
+
+    test("a relaunch of the same run within AWS's idempotency window joins the first redrive", async () => {
+      flakyFails = true;
+      const arn = await start("ledger", "ledger-run-2");
+      assert.equal((await ep.waitForExecution(arn)).status, "FAILED");
+      flakyFails = false;
+      const env = { UE_TASK_INSTANCE_ID: "rd2", UE_EXECUTION_COUNT: "3" };
+      const first = await runBundle({
+        fields: fields("Redrive Execution", { target_execution_arn: arn }),
+        env,
+      });
+      assert.equal(first.code, 0, first.stderr);
+      assertValidDoc(first.doc);
+      assert.equal(first.doc.changed, true);
+      assert.equal(first.doc.result.status, "RUNNING");
+      const relaunch = await runBundle({
+        fields: fields("Redrive Execution", { target_execution_arn: arn }),
+        env,
+      });
+      assert.equal(relaunch.code, 0, relaunch.stderr);
+      assertValidDoc(relaunch.doc);
+      assert.equal(relaunch.doc.changed, false);
+      assert.match(relaunch.doc.status_description, /redriven earlier by this run/);
+      assert.equal(ep.getExecution(arn)?.redriveCount, 1);
+      await ep.waitForExecution(arn);
+    });
+
+    test("not redrivable (SUCCEEDED): AWS's reason, exit 34", async () => {
+      const arn = await start("twoSeconds");
+      await ep.waitForExecution(arn);
+      const run = await runBundle({
+        fields: fields("Redrive Execution", { target_execution_arn: arn }),
+      });
+      assert.equal(run.code, 34, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(
+        run.doc.status_description,
+        /^NOT_REDRIVABLE: execution .* cannot be redriven: it is SUCCEEDED, not FAILED, TIMED_OUT or ABORTED/,
+      );
+      assert.equal(run.doc.changed, false);
+    });
+
+    test("not found: exit 20", async () => {
+      const run = await runBundle({
+        fields: fields("Redrive Execution", { target_execution_arn: missingArn() }),
+      });
+      assert.equal(run.code, 20, run.stderr);
+      assertValidDoc(run.doc);
+    });
+  });
+});
