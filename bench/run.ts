@@ -261,7 +261,13 @@ async function benchStart(): Promise<void> {
         rows.push(
           bar(`${n.label}: wall / ${first.label}`, ratio(b?.wallMs, reference?.wallMs), 1.1),
         );
-        rows.push(bar(`${n.label}: CPU / ${first.label}`, ratio(b?.cpuMs, reference?.cpuMs), 1.1));
+        rows.push(
+          bar(
+            `${n.label}: CPU / ${first.label} (10 ms steps)`,
+            ratio(b?.cpuMs, reference?.cpuMs),
+            1.1,
+          ),
+        );
       }
     }
     console.log("");
@@ -430,21 +436,15 @@ async function benchLatency(): Promise<void> {
 
 /**
  * The largest excess of accepted calls over what the bucket allows in any window between
- * two accepted calls: at most `bucketSize + refill * seconds` may pass in a window. The log
- * holds millisecond times taken as each request arrives, a little before the endpoint takes
- * its token, so each window is widened by `slackMs`. Zero or less: within the bucket.
+ * two accepted calls: at most `bucketSize + refill * seconds` may pass in a window.
+ * Zero or less: the accepted calls stayed within the bucket.
  */
-function worstBucketExcess(
-  times: number[],
-  bucketSize: number,
-  refillPerSecond: number,
-  slackMs = 5,
-): number {
+function worstBucketExcess(times: number[], bucketSize: number, refillPerSecond: number): number {
   const sorted = [...times].sort((a, b) => a - b);
   let worst = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < sorted.length; i++) {
     for (let j = i; j < sorted.length; j++) {
-      const seconds = ((sorted[j] as number) - (sorted[i] as number) + slackMs) / 1000;
+      const seconds = ((sorted[j] as number) - (sorted[i] as number)) / 1000;
       worst = Math.max(worst, j - i + 1 - (bucketSize + seconds * refillPerSecond));
     }
   }
@@ -460,6 +460,15 @@ async function benchScale(): Promise<void> {
   const bucket = { bucketSize: 250, refillPerSecond: 25 };
   ep.faults.throttle("DescribeExecution", bucket);
   ep.faults.throttle("StartExecution", { bucketSize: 1300, refillPerSecond: 300 });
+  // When each accepted status call took its token, on the bucket's own clock: the request
+  // log's times are taken earlier, and under this load the gap reaches tens of milliseconds.
+  const acceptedTimes: number[] = [];
+  const admit = ep.faults.admit.bind(ep.faults);
+  ep.faults.admit = (operation: string) => {
+    const ok = admit(operation);
+    if (ok && operation === "DescribeExecution") acceptedTimes.push(performance.now());
+    return ok;
+  };
   try {
     const arn = ep.createStateMachine({
       name: "scale",
@@ -497,7 +506,6 @@ async function benchScale(): Promise<void> {
     for (const r of runs) codes.set(String(r.code), (codes.get(String(r.code)) ?? 0) + 1);
 
     const describes = ep.requests.filter((r) => r.operation === "DescribeExecution");
-    const acceptedTimes = describes.filter((r) => r.status === 200).map((r) => r.time.getTime());
     const throttled = describes.filter(
       (r) => r.fault === "throttled" || r.errorCode === "ThrottlingException",
     );
@@ -541,9 +549,9 @@ async function benchScale(): Promise<void> {
       ],
       [
         "accepted calls beyond the bucket, worst window",
-        `${Math.max(0, excess).toFixed(1)}`,
+        `${Math.max(0, excess).toFixed(2)}`,
         "0",
-        excess <= 0 ? "holds" : "MISSED",
+        excess <= 1e-6 ? "holds" : "MISSED",
       ],
       [
         "task lateness after its execution's end, median",
