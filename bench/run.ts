@@ -38,6 +38,7 @@ import {
   type Contender,
   commandWorks,
   interleaved,
+  MEASURER,
   median,
   printFailures,
   printTable,
@@ -261,13 +262,7 @@ async function benchStart(): Promise<void> {
         rows.push(
           bar(`${n.label}: wall / ${first.label}`, ratio(b?.wallMs, reference?.wallMs), 1.1),
         );
-        rows.push(
-          bar(
-            `${n.label}: CPU / ${first.label} (10 ms steps)`,
-            ratio(b?.cpuMs, reference?.cpuMs),
-            1.1,
-          ),
-        );
+        rows.push(bar(`${n.label}: CPU / ${first.label}`, ratio(b?.cpuMs, reference?.cpuMs), 1.1));
       }
     }
     console.log("");
@@ -598,7 +593,7 @@ const size = (await stat(requireBuilt(BUNDLE))).size;
 const zipSize = (await stat(requireBuilt(PACKAGE_ZIP))).size;
 console.log(
   `bundle ${basename(BUNDLE)}: ${(size / 1024).toFixed(1)} KiB; package ${basename(PACKAGE_ZIP)}: ${(zipSize / 1024).toFixed(1)} KiB\n` +
-    `${RUNS} runs per contender after one warm-up, interleaved; medians\n`,
+    `${RUNS} runs per contender after one warm-up, interleaved; medians; measured with ${MEASURER}\n`,
 );
 if (ONLY.has("start")) await benchStart();
 if (ONLY.has("credentials")) await benchCredentials();

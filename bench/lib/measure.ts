@@ -1,18 +1,31 @@
 /**
- * Whole-process measurements for the benchmark scripts: wall time measured here, peak RSS and
- * CPU time (user + system) from GNU time when it is installed. CPU time moves less than wall
- * time when other work shares the machine, so both are shown.
+ * Whole-process measurements for the benchmark scripts: wall time, CPU time (user + system)
+ * and peak RSS of the command, from wait4() through rusage.py when Python is installed
+ * (microseconds), else from GNU time (CPU time in 10 ms steps), else wall time only. CPU
+ * time moves less than wall time when other work shares the machine, so both are shown.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+const RUSAGE = join(dirname(fileURLToPath(import.meta.url)), "rusage.py");
+
+type Measurer = "rusage.py" | "GNU time" | "none";
+
+/** How commands are measured on this machine. */
+export const MEASURER: Measurer =
+  spawnSync("python3", ["-c", "import os; os.posix_spawnp; os.wait4"]).status === 0
+    ? "rusage.py"
+    : existsSync("/usr/bin/time")
+      ? "GNU time"
+      : "none";
 
 export interface Sample {
   wallMs: number;
-  /** Peak resident set size; null without GNU time. */
+  /** Peak resident set size; null when not measured. */
   maxRssKiB: number | null;
-  /** User plus system CPU time; null without GNU time. */
+  /** User plus system CPU time; null when not measured. */
   cpuMs: number | null;
   code: number | null;
   stderr: string;
@@ -24,14 +37,18 @@ export interface Command {
   env: NodeJS.ProcessEnv;
 }
 
+function wrapped({ cmd, argv }: Command): [string, string[]] {
+  if (MEASURER === "rusage.py") return ["python3", [RUSAGE, cmd, ...argv]];
+  if (MEASURER === "GNU time") return ["/usr/bin/time", ["-f", "@@%M %U %S", cmd, ...argv]];
+  return [cmd, argv];
+}
+
 /** Runs a command once, its output discarded, and measures it. */
-export function measure({ cmd, argv, env }: Command): Promise<Sample> {
+export function measure(command: Command): Promise<Sample> {
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
-    const child = spawn(TIME ?? cmd, TIME ? ["-f", "@@%M %U %S", cmd, ...argv] : argv, {
-      env,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const [file, args] = wrapped(command);
+    const child = spawn(file, args, { env: command.env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (c: Buffer) => {
       stderr += c.toString();
@@ -40,15 +57,32 @@ export function measure({ cmd, argv, env }: Command): Promise<Sample> {
       stderr += String(error);
     });
     child.on("close", (code) => {
-      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const usage = /@@(\d+) ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
-      resolve({
-        wallMs,
-        maxRssKiB: usage ? Number(usage[1]) : null,
-        cpuMs: usage ? (Number(usage[2]) + Number(usage[3])) * 1000 : null,
-        code,
-        stderr: usage ? stderr.slice(0, usage.index) : stderr,
-      });
+      const outerMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const found = MEASURER === "none" ? null : /@@(\d+) ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+      if (!found) {
+        resolve({ wallMs: outerMs, maxRssKiB: null, cpuMs: null, code, stderr });
+        return;
+      }
+      const [rssKiB, first, second] = [Number(found[1]), Number(found[2]), Number(found[3])];
+      resolve(
+        MEASURER === "rusage.py"
+          ? // CPU seconds, then the command's own wall seconds.
+            {
+              wallMs: second * 1000,
+              maxRssKiB: rssKiB,
+              cpuMs: first * 1000,
+              code,
+              stderr: stderr.slice(0, found.index),
+            }
+          : // User, then system CPU seconds.
+            {
+              wallMs: outerMs,
+              maxRssKiB: rssKiB,
+              cpuMs: (first + second) * 1000,
+              code,
+              stderr: stderr.slice(0, found.index),
+            },
+      );
     });
   });
 }
