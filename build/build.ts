@@ -30,6 +30,16 @@ interface BundledPackage {
 
 const LAZY_SDK = /[\\/]src[\\/]aws[\\/]sdk-lazy\.ts$/;
 
+/**
+ * The SDK's HTTP handler loads `node:http` through `import()`. Left as it is, the first
+ * call sets up Node's ES module loader, which on Node 22 and 24 also loads undici: about
+ * 12 MiB and a third more start-up time than on Node 20. As `require()` calls, the
+ * built-in modules load the way the rest of the bundle does, on every version.
+ */
+function requireNodeBuiltins(): Pick<esbuild.BuildOptions, "supported"> {
+  return { supported: { "dynamic-import": false } };
+}
+
 /** What both bundles share: one CommonJS file for Node 20, minified, names kept. */
 const COMMON: esbuild.BuildOptions & { metafile: true } = {
   bundle: true,
@@ -43,6 +53,7 @@ const COMMON: esbuild.BuildOptions & { metafile: true } = {
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
+  ...requireNodeBuiltins(),
 };
 
 /** Bundle the rarely needed SDK parts on their own, as CommonJS text. */

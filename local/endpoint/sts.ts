@@ -8,6 +8,17 @@ import { ServiceError } from "./errors.ts";
 
 const XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
 
+/**
+ * An expiration in whole seconds, since the XML carries no fractions and clients compare
+ * against it. Normally rounded down (never beyond the duration asked for, as AWS does); a
+ * forced short lifetime is rounded up, or one issued late in a second would expire
+ * milliseconds later, before its first use.
+ */
+function wholeSecondsFromNow(seconds: number, roundUp: boolean): Date {
+  const end = (Date.now() + seconds * 1000) / 1000;
+  return new Date((roundUp ? Math.ceil(end) : Math.floor(end)) * 1000);
+}
+
 export interface ExternalIdRule {
   /** Role the rule guards; omitted or `'*'` means every role. */
   roleArn?: string;
@@ -157,8 +168,7 @@ export class Sts implements StsControls {
       accessKeyId: `ASIA${upperAlnum(16)}`,
       secretAccessKey: randomBytes(30).toString("base64"),
       sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString("base64")}`,
-      // Whole seconds, since the XML carries no fractions and clients compare against it.
-      expiration: new Date(Math.floor(Date.now() / 1000) * 1000 + seconds * 1000),
+      expiration: wholeSecondsFromNow(seconds, this.#forcedSeconds !== undefined),
       roleArn,
       roleSessionName: session,
       ...(externalId !== undefined ? { externalId } : {}),

@@ -9,6 +9,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { packageRoot } from "../../build/build.ts";
 import { parseExtensionYml } from "../../local/runner/package.ts";
 import { readZip } from "../../local/zip.ts";
+import { bundleNode } from "../helpers/node-versions.ts";
 import { PACKAGE_ZIP, ROOT, requireBuilt } from "../helpers/paths.ts";
 
 const run = promisify(execFile);
@@ -105,7 +106,7 @@ describe("the importable package", () => {
   test("the bundled program runs from a folder with no node_modules", async () => {
     const bundle = join(dir, "ue-aws-stepfunctions.cjs");
     await writeFile(bundle, archive.get("ue-aws-stepfunctions.cjs") ?? "");
-    const { stdout } = await run(process.execPath, [bundle, "--version"], { cwd: dir });
+    const { stdout } = await run(bundleNode(), [bundle, "--version"], { cwd: dir });
     assert.equal(stdout.trim(), `ue-aws-stepfunctions ${pkg.version}`);
   });
 });

@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Ajv } from "ajv";
+import { bundleNode } from "./node-versions.ts";
 import { BUNDLE, ROOT, requireBuilt } from "./paths.ts";
 
 /** A parsed JSON document; tests reach into it by path, as later workflow tasks do. */
@@ -71,7 +72,7 @@ export async function runBundle(options: BundleOptions = {}): Promise<BundleRun>
       await writeFile(fieldsFile, JSON.stringify(options.fields));
       env["UE_FIELDS_FILE"] = fieldsFile;
     }
-    const child = spawn(process.execPath, [requireBuilt(BUNDLE), ...(options.args ?? [])], {
+    const child = spawn(bundleNode(), [requireBuilt(BUNDLE), ...(options.args ?? [])], {
       env: cleanEnv(env),
       stdio: ["ignore", "pipe", "pipe"],
     });
