@@ -5,6 +5,25 @@
 import { randomBytes } from "node:crypto";
 
 export const MAX_NAME_LENGTH = 80;
+/**
+ * The largest execution count (UE_EXECUTION_COUNT) accepted: nine digits keep the
+ * -<count> suffix at 10 characters, so a name of up to 70 characters still fits in 80.
+ */
+export const MAX_EXECUTION_COUNT = 999_999_999;
+
+/** Read UE_EXECUTION_COUNT: a whole number from 1 to MAX_EXECUTION_COUNT, else why not. */
+export function parseExecutionCount(raw: string): { count: number } | { problem: string } {
+  const text = raw.trim();
+  const count = /^\d{1,12}$/.test(text) ? Number(text) : Number.NaN;
+  if (count >= 1 && count <= MAX_EXECUTION_COUNT) return { count };
+  const shown =
+    raw.length > 24
+      ? `${JSON.stringify(raw.slice(0, 20))}... (${raw.length} characters)`
+      : JSON.stringify(raw);
+  return {
+    problem: `must be a whole number from 1 to ${MAX_EXECUTION_COUNT} (the execution count of the task instance), got ${shown}`,
+  };
+}
 // AWS refuses whitespace, these characters, and control characters.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we look for.
 const FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;

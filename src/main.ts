@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { runStartExecution } from "./actions/run-start.ts";
 import { ProductError, UnexpectedError, type FieldProblem } from "./errors.ts";
 import { EXIT } from "./exit-codes.ts";
+import { parseExecutionCount } from "./execution-name.ts";
 import { INPUT_FIELDS } from "./fields/catalog.ts";
 import { flagOf, readFields } from "./fields/read.ts";
 import type { FieldValues } from "./fields/template-types.ts";
@@ -41,12 +42,13 @@ function readContext(env: NodeJS.ProcessEnv, problems: FieldProblem[]): TaskCont
   const rawCount = env["UE_EXECUTION_COUNT"];
   let executionCount = 1;
   if (rawCount !== undefined && rawCount !== "") {
-    if (/^\d+$/.test(rawCount.trim()) && Number(rawCount) >= 1) executionCount = Number(rawCount);
+    const parsed = parseExecutionCount(rawCount);
+    if ("count" in parsed) executionCount = parsed.count;
     else {
       problems.push({
         field: "UE_EXECUTION_COUNT",
         label: "UE_EXECUTION_COUNT",
-        message: `must be a whole number of at least 1, got ${JSON.stringify(rawCount)}`,
+        message: parsed.problem,
       });
     }
   }

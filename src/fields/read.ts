@@ -7,6 +7,14 @@ import { readFileSync } from "node:fs";
 import type { FieldProblem } from "../errors.ts";
 import { registerSecret } from "../secrets.ts";
 import { type FieldSpec, INPUT_FIELDS } from "./catalog.ts";
+import { registerEndpointPasswords } from "./endpoint-env.ts";
+import {
+  invalidUtf8At,
+  jsonSyntaxError,
+  replacementCharacterAt,
+  unpairedSurrogateAt,
+  urlPasswords,
+} from "./text-checks.ts";
 import type { FieldValue, FieldValues } from "./template-types.ts";
 
 export interface RawFields {
@@ -31,15 +39,9 @@ function problem(field: FieldSpec, message: string): FieldProblem {
  * A URL typed with credentials in it (refused later, but echoed and logged until then)
  * must not carry its password anywhere: register it at once.
  */
-function registerUrlPasswords(text: string): void {
-  for (const match of text.matchAll(/[a-z][a-z0-9+.-]*:\/\/([^\s/@:]*):([^\s/@]+)@/gi)) {
-    registerSecret(match[2]);
-    try {
-      registerSecret(decodeURIComponent(match[2] as string));
-    } catch {
-      // Not percent-encoded text: the raw form is registered.
-    }
-  }
+function registerUrlPasswords(field: FieldSpec, text: string): void {
+  const urlField = field.name === "proxy" || field.name === "endpoint_url";
+  for (const password of urlPasswords(text, { urlField })) registerSecret(password);
 }
 
 /** Convert one raw value to the runtime shape of its field; undefined means "not set". */
@@ -90,7 +92,7 @@ export function coerce(
     }
     default:
       if (typeof raw === "string") {
-        registerUrlPasswords(raw);
+        registerUrlPasswords(field, raw);
         return raw;
       }
       problems.push(problem(field, `must be text, got ${typeof raw}`));
@@ -98,28 +100,55 @@ export function coerce(
   }
 }
 
+const FILE_FIELD = "UE_FIELDS_FILE";
+
 function fromFile(path: string, problems: FieldProblem[]): Record<string, unknown> {
-  let parsed: unknown;
+  let bytes: Buffer;
   try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
+    bytes = readFileSync(path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     problems.push({
-      field: "UE_FIELDS_FILE",
-      label: "UE_FIELDS_FILE",
+      field: FILE_FIELD,
+      label: FILE_FIELD,
       message: `cannot read the fields file ${path}: ${reason}`,
     });
     return {};
   }
+  const text = bytes.toString("utf8");
+  const badByte = invalidUtf8At(bytes);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    // Only the position: the text near the error can be a password.
+    problems.push({
+      field: FILE_FIELD,
+      label: FILE_FIELD,
+      message: `the fields file ${path} is not valid JSON: ${jsonSyntaxError(text, error)}`,
+    });
+    return {};
+  }
+  if (badByte >= 0) {
+    problems.push(invalidUtf8Problem(path, bytes, text, badByte));
+    registerCredentialPasswords(parsed);
+    return {};
+  }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     problems.push({
-      field: "UE_FIELDS_FILE",
-      label: "UE_FIELDS_FILE",
+      field: FILE_FIELD,
+      label: FILE_FIELD,
       message: "must hold a JSON object keyed by field name",
     });
     return {};
   }
-  // Register secrets before anything else can see them.
+  registerCredentialPasswords(parsed);
+  return parsed as Record<string, unknown>;
+}
+
+/** Register the passwords of a parsed fields file before anything else can see them. */
+function registerCredentialPasswords(parsed: unknown): void {
+  if (typeof parsed !== "object" || parsed === null) return;
   for (const [name, value] of Object.entries(parsed)) {
     const spec = BY_NAME.get(name);
     if (spec?.type === "Credential" && value && typeof value === "object") {
@@ -127,7 +156,88 @@ function fromFile(path: string, problems: FieldProblem[]): Record<string, unknow
       if (typeof password === "string") registerSecret(password);
     }
   }
-  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Name the field whose value holds the first byte that is not UTF-8: the decoder's U+FFFD
+ * at that place is swapped for a noncharacter, and the parsed file is searched for it.
+ */
+function invalidUtf8Problem(
+  path: string,
+  bytes: Buffer,
+  text: string,
+  offset: number,
+): FieldProblem {
+  const where = `byte ${offset + 1} of the fields file ${path}`;
+  const expected = "expected UTF-8 text";
+  const charIndex = bytes.subarray(0, offset).toString("utf8").length;
+  const marker = "\uFDD0";
+  if (!text.includes(marker)) {
+    try {
+      const marked = JSON.parse(
+        `${text.slice(0, charIndex)}${marker}${text.slice(charIndex + 1)}`,
+      ) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(marked)) {
+        const parts =
+          value && typeof value === "object" && !Array.isArray(value)
+            ? Object.entries(value as Record<string, unknown>).map(
+                ([k, v]) => [`${k} `, v] as const,
+              )
+            : Array.isArray(value)
+              ? value.map((v) => ["", v] as const)
+              : [["", value] as const];
+        for (const [part, v] of parts) {
+          const at = typeof v === "string" ? v.indexOf(marker) : -1;
+          if (at < 0) continue;
+          const spec = BY_NAME.get(name);
+          return {
+            field: name,
+            label: spec?.label ?? name,
+            message: `${part}holds bytes that are not UTF-8 at character ${at + 1} (${where}); ${expected}`,
+          };
+        }
+      }
+    } catch {
+      // The bad byte is outside any value: the file itself is named below.
+    }
+  }
+  return {
+    field: FILE_FIELD,
+    label: FILE_FIELD,
+    message: `is not valid UTF-8 at ${where}; ${expected}`,
+  };
+}
+
+/**
+ * Text that would reach AWS altered is refused: an unpaired surrogate (from a \\uD800
+ * escape), or, in text the system decoded for us (environment, command line), U+FFFD,
+ * which is what bytes that were not UTF-8 turned into.
+ */
+function checkText(field: FieldSpec, raw: unknown, decodedBySystem: boolean): FieldProblem | null {
+  const texts: Array<[string, unknown]> =
+    raw && typeof raw === "object" && !Array.isArray(raw)
+      ? Object.entries(raw as Record<string, unknown>).map(([k, v]) => [`${k} `, v])
+      : Array.isArray(raw)
+        ? raw.map((v) => ["", v])
+        : [["", raw]];
+  for (const [part, text] of texts) {
+    if (typeof text !== "string") continue;
+    const lone = unpairedSurrogateAt(text);
+    if (lone >= 0) {
+      return problem(
+        field,
+        `${part}holds an unpaired surrogate (half of a UTF-16 pair) at character ${lone + 1}; expected well-formed Unicode text`,
+      );
+    }
+    const replaced = decodedBySystem ? replacementCharacterAt(text) : -1;
+    if (replaced >= 0) {
+      return problem(
+        field,
+        `${part}holds bytes that are not UTF-8 at character ${replaced + 1} (shown as U+FFFD); expected UTF-8 text`,
+      );
+    }
+  }
+  return null;
 }
 
 function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -173,6 +283,14 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     };
     if (flag === "--fields-file") {
       fieldsFile = next();
+      if (fieldsFile === undefined || fieldsFile === "") {
+        problems.push({
+          field: flag,
+          label: flag,
+          message: "needs the path of a JSON file of field values (--fields-file FILE)",
+        });
+        fieldsFile = undefined;
+      }
       continue;
     }
     const field = flags.get(flag);
@@ -192,13 +310,22 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       continue;
     }
     if (field.type === "Boolean") {
+      if (inline === "") {
+        problems.push(problem(field, `${flag}= needs true or false (got an empty value)`));
+        continue;
+      }
       const value = inline ?? (/^(true|false)$/i.test(argv[i + 1] ?? "") ? argv[++i] : "true");
       values[field.name] = value;
       continue;
     }
     const value = next();
-    if (value === undefined) {
-      problems.push(problem(field, `${flag} needs a value`));
+    if (value === undefined || value.trim() === "") {
+      problems.push(
+        problem(
+          field,
+          `${flag} needs a value (got ${value === undefined ? "none" : "an empty one"})`,
+        ),
+      );
       continue;
     }
     values[field.name] = value;
@@ -209,6 +336,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 /** Read every field value: file or environment first, then command-line flags on top. */
 export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): RawFields {
   const problems: FieldProblem[] = [];
+  registerEndpointPasswords(env);
   const args = parseArgs(argv);
   problems.push(...args.problems);
   const file = args.fieldsFile ?? env["UE_FIELDS_FILE"];
@@ -223,6 +351,11 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
       if (!["execution_arn", "execution_status", "generated_execution_name"].includes(name)) {
         problems.push({ field: name, label: name, message: "is not a field of this task" });
       }
+      continue;
+    }
+    const textProblem = checkText(spec, raw, !file || name in args.values);
+    if (textProblem) {
+      problems.push(textProblem);
       continue;
     }
     const value = coerce(spec, raw, problems);

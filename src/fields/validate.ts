@@ -18,6 +18,8 @@ import {
 } from "./catalog.ts";
 import { checkExecutionName } from "../execution-name.ts";
 import type { CredentialValue, FieldValues, Template } from "./template-types.ts";
+import { checkEndpointEnvironment } from "./endpoint-env.ts";
+import { jsonSyntaxError } from "./text-checks.ts";
 import { evaluateForm } from "./visibility.ts";
 
 const TEMPLATE = templateJson as Template;
@@ -156,12 +158,14 @@ export function checkInput(input: string): string | null {
   try {
     JSON.parse(input);
   } catch (error) {
-    return `must be valid JSON: ${(error as Error).message}`;
+    return `must be valid JSON: ${jsonSyntaxError(input, error)}`;
   }
   return null;
 }
 
 function checkUrl(value: string): string | null {
+  // Before parsing: a password holding "/" makes the URL parser read it as the host.
+  if (value.includes("@")) return "must not contain credentials (user:password@)";
   let url: URL;
   try {
     url = new URL(value);
@@ -315,6 +319,7 @@ export function validate(
     }
   }
   for (const p of timeoutOverrides(env).problems) problems.push(p);
+  if (!endpointUrl) problems.push(...checkEndpointEnvironment(env, checkUrl));
   const endpointCa = readEndpointCa(env, problems);
 
   if (problems.length > 0) throw validationErrorFrom(problems);

@@ -82,11 +82,11 @@ export function echoFields(values: FieldValues): Record<string, unknown> {
       fields[`${spec.name}_password`] = set ? "****" : null;
     } else if (spec.type === "Choice") {
       fields[spec.name] = Array.isArray(value) ? (value[0] ?? null) : null;
-    } else if (
-      typeof value === "string" &&
-      (spec.name === "proxy" || spec.name === "endpoint_url")
-    ) {
-      fields[spec.name] = redactUrl(value);
+    } else if (typeof value === "string") {
+      // Any text field may hold a URL with a password in it; the echo never shows it.
+      fields[spec.name] = redactUrl(value, {
+        urlField: spec.name === "proxy" || spec.name === "endpoint_url",
+      });
     } else {
       fields[spec.name] = value ?? null;
     }
@@ -98,7 +98,7 @@ export function echoFields(values: FieldValues): Record<string, unknown> {
 export function buildDocument(outcome: Outcome, values: FieldValues): ExtensionOutput {
   return {
     exit_code: outcome.exitCode,
-    status_description: `${STATUS_WORD[outcome.exitCode]}: ${outcome.description}`,
+    status_description: redactUrl(`${STATUS_WORD[outcome.exitCode]}: ${outcome.description}`),
     changed: outcome.changed,
     invocation: { extension: "ue-aws-stepfunctions", version: VERSION, fields: echoFields(values) },
     result: outcome.result,

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { checkExecutionName, clean, executionName } from "../../src/execution-name.ts";
+import {
+  checkExecutionName,
+  clean,
+  executionName,
+  MAX_EXECUTION_COUNT,
+  parseExecutionCount,
+} from "../../src/execution-name.ts";
 
 const ALLOWED = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -72,5 +78,36 @@ describe("execution names", () => {
 
   test("clean collapses runs of other characters", () => {
     assert.equal(clean("  a//b..c  "), "a-b-c");
+  });
+
+  const counts: Array<[string, number | RegExp]> = [
+    ["1", 1],
+    [" 42 ", 42],
+    ["999999999", 999_999_999],
+    ["0", /from 1 to 999999999/],
+    ["1000000000", /from 1 to 999999999/],
+    ["9".repeat(400), /\(400 characters\)/],
+    ["-1", /whole number/],
+    ["1e3", /whole number/],
+    ["", /whole number/],
+  ];
+  for (const [raw, expected] of counts) {
+    test(`UE_EXECUTION_COUNT ${raw.length > 12 ? `of ${raw.length} digits` : JSON.stringify(raw)}`, () => {
+      const parsed = parseExecutionCount(raw);
+      if (typeof expected === "number") assert.deepEqual(parsed, { count: expected });
+      else assert.match("problem" in parsed ? parsed.problem : "", expected);
+    });
+  }
+
+  test("the largest count leaves a name that obeys the 80-character rule", () => {
+    const context = {
+      taskName: "t".repeat(100),
+      taskInstanceId: "i".repeat(100),
+      executionCount: MAX_EXECUTION_COUNT,
+    };
+    const name = executionName(undefined, context);
+    assert.ok(name.length <= 80, name);
+    assert.ok(name.endsWith(`-${MAX_EXECUTION_COUNT}`));
+    assert.equal(checkExecutionName("n".repeat(70), MAX_EXECUTION_COUNT), null);
   });
 });
