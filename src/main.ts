@@ -7,6 +7,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runStartExecution } from "./actions/run-start.ts";
 import { ProductError, UnexpectedError, type FieldProblem } from "./errors.ts";
+import { nodeDebugProblem, silenceThirdPartyDebug } from "./debug-guard.ts";
 import { EXIT } from "./exit-codes.ts";
 import { parseExecutionCount } from "./execution-name.ts";
 import { INPUT_FIELDS } from "./fields/catalog.ts";
@@ -120,6 +121,13 @@ export async function run(options: RunOptions): Promise<number> {
   };
   try {
     const problems: FieldProblem[] = [];
+    const debugProblem = nodeDebugProblem(env);
+    if (debugProblem) problems.push(debugProblem);
+    if (silenceThirdPartyDebug(env)) {
+      log.warn(
+        "DEBUG is set: the proxy agents' debug output, which shows credentials, stays off; UE_DEBUG=true gives this program's own debug log",
+      );
+    }
     const context = readContext(env, problems);
     const raw = readFields(env, argv);
     values = withDefaults(raw.values);
