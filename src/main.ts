@@ -3,6 +3,8 @@
  * read fields -> validate -> resolve config -> run the action -> write outputs -> exit code.
  * Importable, so tests can call run() in-process as well as run the bundle.
  */
+// First: queues cancel signals that arrive while the rest of the bundle loads.
+import { CANCEL_SIGNALS, takeEarlySignals } from "./early-signals.ts";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runStartExecution } from "./actions/run-start.ts";
@@ -87,6 +89,16 @@ function help(): string {
  */
 let emergencyWrite: (() => number) | undefined;
 
+/** The outcome of a cancel that came before anything was started. */
+function cancelledBeforeStart(): Outcome {
+  return {
+    exitCode: EXIT.cancelled,
+    description: "cancelled before an execution was started",
+    changed: false,
+    result: null,
+  };
+}
+
 /** Run the program and resolve to its exit code. Never throws. */
 export async function run(options: RunOptions): Promise<number> {
   const { argv, env } = options;
@@ -139,14 +151,16 @@ export async function run(options: RunOptions): Promise<number> {
       env,
     );
     values = config.fields;
-    outcome = await runStartExecution({
-      config,
-      context,
-      env,
-      log,
-      outputs,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    outcome = options.signal?.aborted
+      ? cancelledBeforeStart()
+      : await runStartExecution({
+          config,
+          context,
+          env,
+          log,
+          outputs,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
   } catch (error) {
     const known =
       error instanceof ProductError ? error : new UnexpectedError(String(error), { cause: error });
@@ -186,8 +200,21 @@ function isMain(): boolean {
 if (isMain()) {
   const controller = new AbortController();
   const log = createLogger();
+  /** The exit code once the document is written: from then on nothing may change it. */
+  let finalCode: number | undefined;
+  const leave = (code: number) => {
+    process.exitCode = code;
+    // Leave as soon as the log is flushed, with the document's code: waiting for the
+    // event loop to drain would leave a window in which a late signal ends the process
+    // with status 143 while the document says otherwise.
+    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+  };
   let signals = 0;
   const onSignal = (name: NodeJS.Signals) => {
+    if (finalCode !== undefined) {
+      leave(finalCode);
+      return;
+    }
     signals++;
     if (signals === 1) {
       log.warn(`received ${name}: cancelling`);
@@ -204,14 +231,19 @@ if (isMain()) {
       process.exit(code);
     }
   };
-  for (const name of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(name, onSignal);
+  for (const name of CANCEL_SIGNALS) process.on(name, onSignal);
+  // Signals that came while the bundle loaded count as one cancel: nothing has started.
+  const early = takeEarlySignals();
+  if (early[0]) onSignal(early[0]);
   run({ argv: process.argv.slice(2), env: process.env, signal: controller.signal, log }).then(
     (code) => {
-      process.exitCode = code;
+      finalCode = code;
+      leave(code);
     },
     (error: unknown) => {
       process.stderr.write(`ue-aws-stepfunctions: unexpected error: ${mask(String(error))}\n`);
-      process.exitCode = EXIT.unexpected;
+      finalCode = EXIT.unexpected;
+      leave(EXIT.unexpected);
     },
   );
 }

@@ -9,6 +9,7 @@ import { clean } from "../execution-name.ts";
 import type { Logger } from "../log.ts";
 import { registerSecret } from "../secrets.ts";
 import { classifyError } from "./classify.ts";
+import { checkCredentialText } from "./credential-text.ts";
 import { LeanSfnClient } from "./sfn-client.ts";
 
 export interface ClientOptions {
@@ -39,9 +40,10 @@ export function roleSessionName(
   return name.length <= 64 ? name : `${name.slice(0, 31)}-${name.slice(-32)}`;
 }
 
-function remember(credentials: AwsCredentialIdentity): AwsCredentialIdentity {
+function remember(credentials: AwsCredentialIdentity, source: string): AwsCredentialIdentity {
   registerSecret(credentials.secretAccessKey);
   registerSecret(credentials.sessionToken);
+  checkCredentialText(credentials, source);
   return credentials;
 }
 
@@ -55,7 +57,10 @@ export function environmentCredentials(env: NodeJS.ProcessEnv): AwsCredentialIde
   const secretAccessKey = env["AWS_SECRET_ACCESS_KEY"];
   if (env["AWS_PROFILE"] || !accessKeyId || !secretAccessKey) return undefined;
   const sessionToken = env["AWS_SESSION_TOKEN"];
-  return remember({ accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) });
+  return remember(
+    { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+    "the environment (AWS_ACCESS_KEY_ID, AWS_SESSION_TOKEN)",
+  );
 }
 
 /** The standard chain: environment, shared files, SSO, process, web identity, container, instance. */
@@ -68,7 +73,7 @@ function standardChain(handler: NodeHttpHandler): AwsCredentialIdentityProvider 
       chain = defaultProvider({ clientConfig: { requestHandler: handler } });
     }
     try {
-      return remember(await chain());
+      return remember(await chain(), "the standard credential chain");
     } catch (error) {
       throw classifyError(error, { operation: "loading credentials from the standard chain" });
     }
@@ -105,12 +110,15 @@ function assumeRoleProvider(
       options.log.info(
         `assumed role ${role.arn} as ${options.sessionName}; credentials valid until ${c.Expiration?.toISOString() ?? "unknown"}`,
       );
-      return remember({
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-        ...(c.Expiration ? { expiration: c.Expiration } : {}),
-      });
+      return remember(
+        {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+          ...(c.Expiration ? { expiration: c.Expiration } : {}),
+        },
+        `AssumeRole ${role.arn}`,
+      );
     } catch (error) {
       throw classifyError(error, { operation: `AssumeRole ${role.arn}` });
     }
@@ -126,7 +134,7 @@ export function createClients(options: ClientOptions): Clients {
   let credentials: AwsCredentialIdentityProvider | AwsCredentialIdentity;
   let credentialSource: string;
   if (options.credentials) {
-    credentials = remember({ ...options.credentials });
+    credentials = remember({ ...options.credentials }, "the AWS Credentials field");
     credentialSource = "the AWS Credentials field";
   } else {
     const fromEnv = environmentCredentials(options.env);
