@@ -14,6 +14,7 @@ export const EXIT = {
   maximumWaitReached: 26,
   cancelled: 27,
   statusUnavailable: 28,
+  outputUnwritable: 40,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -36,4 +37,5 @@ export const STATUS_WORD: Record<ExitCode, string> = {
   26: "FAIL",
   27: "CANCELLED",
   28: "STATUS_UNAVAILABLE",
+  40: "OUTPUT_ERROR",
 };

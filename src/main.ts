@@ -22,8 +22,9 @@ import {
   type Outcome,
   pendingResult,
   writeDocument,
+  writeDocumentElsewhere,
 } from "./output/extension-output.ts";
-import { createOutputFields } from "./output/output-fields.ts";
+import { createOutputFields, writeFailureReason } from "./output/output-fields.ts";
 import { mask } from "./secrets.ts";
 import { VERSION } from "./version.ts";
 
@@ -89,6 +90,32 @@ function help(): string {
  */
 let emergencyWrite: (() => number) | undefined;
 
+/** Exit 40 with the document on standard output when its file cannot be written. */
+function documentNotWritten(
+  outcome: Outcome,
+  values: FieldValues,
+  file: string | undefined,
+  error: unknown,
+  log: Logger,
+): number {
+  const reason = writeFailureReason(error);
+  log.error(
+    `cannot write the extension output to ${file ?? "standard output"} (${reason}); it goes to standard output, exit code ${EXIT.outputUnwritable}`,
+  );
+  try {
+    const code = file
+      ? writeDocumentElsewhere(outcome, values, file, reason)
+      : EXIT.outputUnwritable;
+    log.info(`exit code ${code}`);
+    return code;
+  } catch (again) {
+    log.error(
+      `cannot write the extension output to standard output either: ${mask(String(again))}`,
+    );
+    return EXIT.outputUnwritable;
+  }
+}
+
 /** The outcome of a cancel that came before anything was started. */
 function cancelledBeforeStart(): Outcome {
   return {
@@ -113,7 +140,7 @@ export async function run(options: RunOptions): Promise<number> {
   // The SDK's notice about future Node versions is not the operator's business.
   process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
   const log = options.log ?? createLogger();
-  const outputs = createOutputFields(env["UE_OUTPUT_FIELDS_FILE"]);
+  const outputs = createOutputFields(env["UE_OUTPUT_FIELDS_FILE"], (m) => log.warn(m));
   let values: FieldValues = {};
   let outcome: Outcome;
   emergencyWrite = () => {
@@ -177,13 +204,16 @@ export async function run(options: RunOptions): Promise<number> {
     };
   }
   emergencyWrite = undefined;
+  // The real outcome stands when only the output-only fields could not be written.
+  if (outputs.failure)
+    outcome = { ...outcome, description: `${outcome.description}; ${outputs.failure}` };
+  const documentFile = env["UE_EXTENSION_OUTPUT_FILE"];
   try {
-    const code = writeDocument(buildDocument(outcome, values), env["UE_EXTENSION_OUTPUT_FILE"]);
+    const code = writeDocument(buildDocument(outcome, values), documentFile);
     log.info(`exit code ${code}`);
     return code;
   } catch (error) {
-    log.error(`cannot write the extension output: ${mask(String(error))}`);
-    return outcome.exitCode === EXIT.success ? EXIT.unexpected : outcome.exitCode;
+    return documentNotWritten(outcome, values, documentFile, error, log);
   }
 }
 

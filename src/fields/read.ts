@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { FieldProblem } from "../errors.ts";
 import { registerSecret } from "../secrets.ts";
 import { type FieldSpec, INPUT_FIELDS } from "./catalog.ts";
-import { registerEndpointPasswords } from "./endpoint-env.ts";
+import { registerEndpointPasswords } from "./env-checks.ts";
 import {
   invalidUtf8At,
   jsonSyntaxError,

@@ -18,7 +18,7 @@ import {
 } from "./catalog.ts";
 import { checkExecutionName } from "../execution-name.ts";
 import type { CredentialValue, FieldValues, Template } from "./template-types.ts";
-import { checkEndpointEnvironment } from "./endpoint-env.ts";
+import { checkEndpointEnvironment, checkFailureLimit } from "./env-checks.ts";
 import { jsonSyntaxError } from "./text-checks.ts";
 import { evaluateForm } from "./visibility.ts";
 
@@ -320,6 +320,7 @@ export function validate(
   }
   for (const p of timeoutOverrides(env).problems) problems.push(p);
   if (!endpointUrl) problems.push(...checkEndpointEnvironment(env, checkUrl));
+  problems.push(...checkFailureLimit(env));
   const endpointCa = readEndpointCa(env, problems);
 
   if (problems.length > 0) throw validationErrorFrom(problems);
