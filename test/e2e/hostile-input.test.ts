@@ -98,6 +98,21 @@ describe("hostile inputs, end to end", () => {
     }
   }
 
+  test("proxy variables are not read: a password in HTTPS_PROXY or HTTP_PROXY shows nowhere", async () => {
+    const password = URL_PASSWORDS[5] as string;
+    const run = await runBundle({
+      fields: fields(),
+      env: {
+        HTTPS_PROXY: `http://alice:${password}@127.0.0.1:1`,
+        HTTP_PROXY: `http://alice:${password}@127.0.0.1:1`,
+        NO_PROXY: "",
+      },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    assertNoCanary(run.allBytes);
+  });
+
   test("a URL password inside the input reaches the execution, but no output shows it", async () => {
     const password = URL_PASSWORDS[5] as string;
     const input = JSON.stringify({ source: `https://reader:${password}@files.example/x` });
