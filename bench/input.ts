@@ -109,6 +109,40 @@ try {
       `${name.padEnd(34)} ${String(bytes).padStart(7)} ${median(reads).toFixed(1).padStart(9)} ${median(checks).toFixed(1).padStart(9)} ${median(docs).toFixed(1).padStart(8)} ${total.toFixed(1).padStart(9)}`,
     );
   }
+  // Refused inputs of the largest size: how long until the problem is known.
+  const refused: Array<[string, Buffer]> = [
+    [
+      "bytes not UTF-8, half of them",
+      Buffer.concat([
+        Buffer.from('{"input": "'),
+        Buffer.from("a\xff".repeat(MAX_INPUT_BYTES / 2 - 8), "latin1"),
+        Buffer.from('"}'),
+      ]),
+    ],
+    [
+      "many fields' worth of bad bytes",
+      Buffer.from(
+        `{${Array.from({ length: 8000 }, (_, i) => `"f${i}": "x\xff"`).join(",")}}`,
+        "latin1",
+      ),
+    ],
+  ];
+  for (const [name, bytes] of refused) {
+    const file = join(dir, "refused.json");
+    await writeFile(file, bytes);
+    const times: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const t0 = performance.now();
+      const raw = readFields({ UE_FIELDS_FILE: file }, []);
+      times.push(performance.now() - t0);
+      if (raw.problems.length === 0) throw new Error(`${name}: not refused`);
+    }
+    const total = median(times);
+    worst = Math.max(worst, total);
+    console.log(
+      `${`refused: ${name}`.padEnd(34)} ${String(bytes.length).padStart(7)} ${total.toFixed(1).padStart(9)} ${"-".padStart(9)} ${"-".padStart(8)} ${total.toFixed(1).padStart(9)}`,
+    );
+  }
   console.log(`worst shape: ${worst.toFixed(1)} ms (bar: well under 1000 ms)`);
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -9,8 +9,10 @@ import { registerSecret } from "../secrets.ts";
 import { type FieldSpec, INPUT_FIELDS } from "./catalog.ts";
 import { registerEndpointPasswords } from "./env-checks.ts";
 import {
-  invalidUtf8At,
+  type InvalidUtf8,
+  invalidUtf8Sequences,
   jsonSyntaxError,
+  locateInJson,
   replacementCharacterAt,
   unpairedSurrogateAt,
   urlPasswords,
@@ -116,7 +118,7 @@ function fromFile(path: string, problems: FieldProblem[]): Record<string, unknow
     return {};
   }
   const text = bytes.toString("utf8");
-  const badByte = invalidUtf8At(bytes);
+  const invalid = invalidUtf8Sequences(bytes);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -129,10 +131,15 @@ function fromFile(path: string, problems: FieldProblem[]): Record<string, unknow
     });
     return {};
   }
-  if (badByte >= 0) {
-    problems.push(invalidUtf8Problem(path, bytes, text, badByte));
-    registerCredentialPasswords(parsed);
-    return {};
+  registerCredentialPasswords(parsed);
+  if (invalid.length > 0) {
+    // Values that would reach AWS altered are refused; the other fields are still checked.
+    const located = invalidUtf8Problems(path, text, invalid);
+    problems.push(...located.problems);
+    if (!located.fields) return {};
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+      for (const name of located.fields) delete (parsed as Record<string, unknown>)[name];
+    }
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     problems.push({
@@ -142,7 +149,6 @@ function fromFile(path: string, problems: FieldProblem[]): Record<string, unknow
     });
     return {};
   }
-  registerCredentialPasswords(parsed);
   return parsed as Record<string, unknown>;
 }
 
@@ -159,53 +165,41 @@ function registerCredentialPasswords(parsed: unknown): void {
 }
 
 /**
- * Name the field whose value holds the first byte that is not UTF-8: the decoder's U+FFFD
- * at that place is swapped for a noncharacter, and the parsed file is searched for it.
+ * One problem per field whose value holds bytes that are not UTF-8 (named by field and
+ * position, never by content), and the fields to drop; null fields means the whole file
+ * is unusable (a bad byte outside any value).
  */
-function invalidUtf8Problem(
+function invalidUtf8Problems(
   path: string,
-  bytes: Buffer,
   text: string,
-  offset: number,
-): FieldProblem {
-  const where = `byte ${offset + 1} of the fields file ${path}`;
+  sequences: readonly InvalidUtf8[],
+): { problems: FieldProblem[]; fields: Set<string> | null } {
+  const problems: FieldProblem[] = [];
+  const fields = new Set<string>();
   const expected = "expected UTF-8 text";
-  const charIndex = bytes.subarray(0, offset).toString("utf8").length;
-  const marker = "\uFDD0";
-  if (!text.includes(marker)) {
-    try {
-      const marked = JSON.parse(
-        `${text.slice(0, charIndex)}${marker}${text.slice(charIndex + 1)}`,
-      ) as Record<string, unknown>;
-      for (const [name, value] of Object.entries(marked)) {
-        const parts =
-          value && typeof value === "object" && !Array.isArray(value)
-            ? Object.entries(value as Record<string, unknown>).map(
-                ([k, v]) => [`${k} `, v] as const,
-              )
-            : Array.isArray(value)
-              ? value.map((v) => ["", v] as const)
-              : [["", value] as const];
-        for (const [part, v] of parts) {
-          const at = typeof v === "string" ? v.indexOf(marker) : -1;
-          if (at < 0) continue;
-          const spec = BY_NAME.get(name);
-          return {
-            field: name,
-            label: spec?.label ?? name,
-            message: `${part}holds bytes that are not UTF-8 at character ${at + 1} (${where}); ${expected}`,
-          };
-        }
-      }
-    } catch {
-      // The bad byte is outside any value: the file itself is named below.
+  const places = locateInJson(
+    text,
+    sequences.map((s) => s.char),
+  );
+  for (const [i, sequence] of sequences.entries()) {
+    const where = `byte ${sequence.byte + 1} of the fields file ${path}`;
+    const place = places[i];
+    const name = place?.path[0];
+    if (!place || name === undefined) {
+      const message = `is not valid UTF-8 at ${where}; ${expected}`;
+      return { problems: [{ field: FILE_FIELD, label: FILE_FIELD, message }], fields: null };
     }
+    if (fields.has(name)) continue;
+    fields.add(name);
+    const inner = place.path[1];
+    const part = inner !== undefined && !/^\d+$/.test(inner) ? `${inner} ` : "";
+    problems.push({
+      field: name,
+      label: BY_NAME.get(name)?.label ?? name,
+      message: `${part}holds bytes that are not UTF-8 at character ${place.character} (${where}); ${expected}`,
+    });
   }
-  return {
-    field: FILE_FIELD,
-    label: FILE_FIELD,
-    message: `is not valid UTF-8 at ${where}; ${expected}`,
-  };
+  return { problems, fields };
 }
 
 /**

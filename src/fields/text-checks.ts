@@ -4,7 +4,7 @@
  * Pure functions; every one runs in time linear in its input.
  */
 import { isUtf8 } from "node:buffer";
-import { type ParseError, parseTree } from "jsonc-parser";
+import { type Node, type ParseError, parseTree } from "jsonc-parser";
 
 /** Characters that end a URL inside free text (JSON input, a list of URLs ...). */
 const FREE_TEXT_BREAK = /[^\s"'<>`]+/g;
@@ -88,28 +88,116 @@ export function replacementCharacterAt(text: string): number {
   return text.indexOf("\uFFFD");
 }
 
+/** A sequence of bytes that is not UTF-8: where it starts, and where its U+FFFD sits. */
+export interface InvalidUtf8 {
+  /** Byte offset in the input. */
+  readonly byte: number;
+  /** Index of the U+FFFD that stands for it in the decoded text. */
+  readonly char: number;
+}
+
 /**
- * The byte offset of the first sequence that is not UTF-8, or -1 when the bytes are
- * UTF-8. Node's decoder finds it (replacing it with U+FFFD); a U+FFFD that was really in
- * the bytes (EF BF BD) is told apart from one the decoder put there.
+ * Every sequence that is not UTF-8, in order; empty when the bytes are UTF-8. Node's
+ * decoder finds them (replacing each with U+FFFD); a U+FFFD that was really in the bytes
+ * (EF BF BD) is told apart from one the decoder put there. One pass.
  */
-export function invalidUtf8At(bytes: Uint8Array): number {
-  if (isUtf8(bytes)) return -1;
+export function invalidUtf8Sequences(bytes: Uint8Array): InvalidUtf8[] {
+  if (isUtf8(bytes)) return [];
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const text = buffer.toString("utf8");
+  const found: InvalidUtf8[] = [];
   let offset = 0;
   let from = 0;
   for (;;) {
     const index = text.indexOf("\uFFFD", from);
-    if (index < 0) return offset < buffer.length ? offset : -1;
+    if (index < 0) return found;
     offset += Buffer.byteLength(text.slice(from, index), "utf8");
+    from = index + 1;
     if (buffer[offset] === 0xef && buffer[offset + 1] === 0xbf && buffer[offset + 2] === 0xbd) {
       offset += 3;
-      from = index + 1;
       continue;
     }
-    return offset;
+    found.push({ byte: offset, char: index });
+    // Skip the bytes the decoder replaced: up to the next byte that starts a character.
+    offset += invalidLength(buffer, offset);
   }
+}
+
+/** How many bytes Node's decoder replaced with one U+FFFD at this offset. */
+function invalidLength(buffer: Buffer, offset: number): number {
+  for (let length = 1; length <= 4 && offset + length <= buffer.length; length++) {
+    const next = buffer.toString("utf8", offset + length, offset + length + 4);
+    const replaced = buffer.toString("utf8", offset, offset + length + 4);
+    // The decoded text from here begins with one U+FFFD followed by what the rest decodes to.
+    if (replaced === `\uFFFD${next}`) return length;
+  }
+  return 1;
+}
+
+/** The byte offset of the first sequence that is not UTF-8, or -1 when the bytes are UTF-8. */
+export function invalidUtf8At(bytes: Uint8Array): number {
+  return invalidUtf8Sequences(bytes)[0]?.byte ?? -1;
+}
+
+/** Where an index of a JSON text falls: see locateInJson. */
+export interface JsonValuePlace {
+  /** The keys (and array indexes) down to the string value. */
+  readonly path: readonly string[];
+  /** 1-based character position inside the decoded value; escapes count as one. */
+  readonly character: number;
+}
+
+/**
+ * For each index (in increasing order), where it falls in the JSON text: the path to the
+ * string value holding it and the position inside it, or null outside any string value.
+ * The text is parsed once and walked once beside the indexes.
+ */
+export function locateInJson(
+  text: string,
+  indexes: readonly number[],
+): Array<JsonValuePlace | null> {
+  const root = parseTree(text, [], { disallowComments: true, allowTrailingComma: false });
+  const values: Array<{ path: string[]; node: Node }> = [];
+  const walk = (node: Node, path: string[]) => {
+    if (node.type === "string") values.push({ path, node });
+    else if (node.type === "object") {
+      for (const property of node.children ?? []) {
+        const [key, value] = property.children ?? [];
+        if (key && value) walk(value, [...path, String(key.value)]);
+      }
+    } else if (node.type === "array") {
+      for (const [i, item] of (node.children ?? []).entries()) walk(item, [...path, String(i)]);
+    }
+  };
+  if (root) walk(root, []);
+  const places: Array<JsonValuePlace | null> = [];
+  let v = 0;
+  // Within one value, each position is counted on from the previous one: linear in all.
+  let counted: { value: number; index: number; character: number } | undefined;
+  for (const index of indexes) {
+    while (
+      v < values.length &&
+      (values[v] as { node: Node }).node.offset + (values[v] as { node: Node }).node.length <= index
+    )
+      v++;
+    const value = values[v];
+    if (!value || value.node.offset >= index || value.path.length === 0) {
+      places.push(null);
+      continue;
+    }
+    try {
+      // The value's text up to the index, closed and decoded: escapes count as one.
+      const from = counted?.value === v ? counted.index : value.node.offset;
+      const open = counted?.value === v ? '"' : "";
+      const more = (JSON.parse(`${open}${text.slice(from, index)}"`) as string).length;
+      const character = (counted?.value === v ? counted.character : 0) + more + 1;
+      counted = { value: v, index, character: character - 1 };
+      places.push({ path: value.path, character });
+    } catch {
+      places.push(null);
+    }
+  }
+  return places;
 }
 
 /**

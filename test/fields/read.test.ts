@@ -145,6 +145,29 @@ describe("reading field values", () => {
     });
   }
 
+  test("every field with bytes that are not UTF-8 is named; the others are kept", async () => {
+    const file = join(dir, "utf8-several.json");
+    await writeFile(
+      file,
+      Buffer.concat([
+        Buffer.from('{"region": "eu-west-1", "execution_name": "a\\u00e9b'),
+        Buffer.from([0xe2, 0x82]),
+        Buffer.from('c", "input": "{}", "role_arn": "x'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}'),
+      ]),
+    );
+    const raw = readFields({ UE_FIELDS_FILE: file }, []);
+    assert.deepEqual(
+      raw.problems.map((p) => [p.field, /at character (\d+)/.exec(p.message)?.[1]]),
+      [
+        ["execution_name", "4"],
+        ["role_arn", "2"],
+      ],
+    );
+    assert.deepEqual(raw.values, { region: "eu-west-1", input: "{}" });
+  });
+
   test("a real U+FFFD in a UTF-8 fields file is text like any other", async () => {
     const file = join(dir, "fffd.json");
     await writeFile(file, JSON.stringify({ execution_name: "a\uFFFDb" }));

@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   invalidUtf8At,
+  invalidUtf8Sequences,
   jsonSyntaxError,
+  locateInJson,
   redactUrlUserInfo,
   unpairedSurrogateAt,
   urlPasswords,
@@ -85,6 +87,38 @@ describe("well-formed text", () => {
   for (const [name, list, offset] of bytes) {
     test(`UTF-8: ${name}`, () => assert.equal(invalidUtf8At(Buffer.from(list)), offset));
   }
+});
+
+describe("locating bytes that are not UTF-8", () => {
+  test("every sequence, each once, with its byte and character", () => {
+    const bytes = Buffer.concat([
+      Buffer.from("a\u00e9"),
+      Buffer.from([0xe2, 0x82]),
+      Buffer.from("b\uFFFD"),
+      Buffer.from([0xff]),
+      Buffer.from("c"),
+    ]);
+    assert.deepEqual(invalidUtf8Sequences(bytes), [
+      { byte: 3, char: 2 },
+      { byte: 9, char: 5 },
+    ]);
+  });
+
+  test("the JSON value an index falls in, with escapes counted as one character", () => {
+    const text = '{"a": "x\\u00e9yz", "c": {"user": "u", "password": "pq"}}';
+    const indexes = [
+      text.indexOf("yz"),
+      text.indexOf("yz") + 1,
+      text.indexOf('"c"') + 1,
+      text.indexOf("pq") + 1,
+    ];
+    assert.deepEqual(locateInJson(text, indexes), [
+      { path: ["a"], character: 3 },
+      { path: ["a"], character: 4 },
+      null,
+      { path: ["c", "password"], character: 2 },
+    ]);
+  });
 });
 
 describe("JSON syntax errors", () => {
