@@ -5,8 +5,8 @@
  * file.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -92,6 +92,35 @@ describe("output files that cannot be written", () => {
       assert.match(run.stderr, new RegExp(`cannot write the extension output to ${file}`));
     });
   }
+
+  test("extension output to a pipe: written into it, the pipe left in place", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ue-fifo-"));
+    try {
+      const fifo = join(dir, "result.pipe");
+      execFileSync("mkfifo", [fifo]);
+      const reader = spawn("cat", [fifo], { stdio: ["ignore", "pipe", "ignore"] });
+      let received = "";
+      reader.stdout.on("data", (c: Buffer) => {
+        received += c.toString();
+      });
+      const closed = new Promise<void>((resolve) => reader.on("close", () => resolve()));
+      const run = await runBundle({
+        fields: fields("ok"),
+        env: { UE_EXTENSION_OUTPUT_FILE: fifo },
+      });
+      // A program that replaced the pipe never opened it: do not wait for the reader then.
+      const timer = setTimeout(() => reader.kill(), 5000);
+      await closed;
+      clearTimeout(timer);
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(statSync(fifo).isFIFO(), "the pipe is still a pipe");
+      const doc = JSON.parse(received);
+      assertValidDoc(doc);
+      assert.equal(doc.result.status, "SUCCEEDED");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test("extension output on a filled tmpfs: exit 40, no temporary file left", async (t) => {
     const mountPoint = mkdtempSync(join(tmpdir(), "ue-full-"));
