@@ -5,6 +5,12 @@
 import { randomBytes } from "node:crypto";
 
 export const MAX_NAME_LENGTH = 80;
+/**
+ * The largest execution count (UE_EXECUTION_COUNT) accepted: nine digits keep the
+ * -<count> suffix at 10 characters, so a name of up to 70 characters still fits in 80.
+ */
+export const MAX_EXECUTION_COUNT = 999_999_999;
+
 // AWS refuses whitespace, these characters, and control characters.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we look for.
 const FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;

@@ -23,6 +23,7 @@ export const EXIT = {
   invalidTaskToken: 33,
   notRedrivable: 34,
   wrongStateMachineType: 35,
+  outputUnwritable: 40,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -52,4 +53,5 @@ export const STATUS_WORD: Record<ExitCode, string> = {
   33: "INVALID_TASK_TOKEN",
   34: "NOT_REDRIVABLE",
   35: "WRONG_STATE_MACHINE_TYPE",
+  40: "OUTPUT_ERROR",
 };

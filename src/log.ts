@@ -1,5 +1,5 @@
 /** Human-readable log on standard error: timestamp, level, message; secrets masked. */
-import { mask } from "./secrets.ts";
+import { mask, redactUrl } from "./secrets.ts";
 
 export type Level = "INFO" | "WARN" | "ERROR" | "DEBUG";
 
@@ -16,7 +16,7 @@ export function createLogger(
   debugEnabled = process.env["UE_DEBUG"] === "true",
 ): Logger {
   const emit = (level: Level, message: string) => {
-    const text = mask(message).replace(/\r?\n/g, "\n    ");
+    const text = redactUrl(mask(message)).replace(/\r?\n/g, "\n    ");
     write(`${new Date().toISOString()} ${level.padEnd(5)} ${text}\n`);
   };
   return {

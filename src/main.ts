@@ -3,12 +3,15 @@
  * read fields -> validate -> resolve config -> run the action -> write outputs -> exit code.
  * Importable, so tests can call run() in-process as well as run the bundle.
  */
+// First: queues cancel signals that arrive while the rest of the bundle loads.
+import { CANCEL_SIGNALS, takeEarlySignals } from "./early-signals.ts";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runAction } from "./actions/registry.ts";
 import { readEnvironment, readFiles } from "./config/environment.ts";
 import { resolveConfig } from "./config/resolve.ts";
 import { ProductError, UnexpectedError } from "./errors.ts";
+import { nodeDebugProblem, silenceThirdPartyDebug } from "./debug-guard.ts";
 import { EXIT } from "./exit-codes.ts";
 import { INPUT_FIELDS } from "./fields/catalog.ts";
 import { flagOf, readFields } from "./fields/read.ts";
@@ -20,8 +23,9 @@ import {
   type Outcome,
   pendingResult,
   writeDocument,
+  writeDocumentElsewhere,
 } from "./output/extension-output.ts";
-import { createOutputFields } from "./output/output-fields.ts";
+import { createOutputFields, writeFailureReason } from "./output/output-fields.ts";
 import { mask } from "./secrets.ts";
 import { VERSION } from "./version.ts";
 
@@ -62,6 +66,32 @@ function help(): string {
  */
 let emergencyWrite: (() => number) | undefined;
 
+/** Exit 40 with the document on standard output when its file cannot be written. */
+function documentNotWritten(
+  outcome: Outcome,
+  values: FieldValues,
+  file: string | undefined,
+  error: unknown,
+  log: Logger,
+): number {
+  const reason = writeFailureReason(error);
+  log.error(
+    `cannot write the extension output to ${file ?? "standard output"} (${reason}); it goes to standard output, exit code ${EXIT.outputUnwritable}`,
+  );
+  try {
+    const code = file
+      ? writeDocumentElsewhere(outcome, values, file, reason)
+      : EXIT.outputUnwritable;
+    log.info(`exit code ${code}`);
+    return code;
+  } catch (again) {
+    log.error(
+      `cannot write the extension output to standard output either: ${mask(String(again))}`,
+    );
+    return EXIT.outputUnwritable;
+  }
+}
+
 /** Run the program and resolve to its exit code. Never throws. */
 export async function run(options: RunOptions): Promise<number> {
   const { argv, env } = options;
@@ -74,7 +104,7 @@ export async function run(options: RunOptions): Promise<number> {
     return 0;
   }
   const log = options.log ?? createLogger();
-  const outputs = createOutputFields(env["UE_OUTPUT_FIELDS_FILE"]);
+  const outputs = createOutputFields(env["UE_OUTPUT_FIELDS_FILE"], (m) => log.warn(m));
   let values: FieldValues = {};
   let outcome: Outcome;
   emergencyWrite = () => {
@@ -93,15 +123,25 @@ export async function run(options: RunOptions): Promise<number> {
     return writeDocument(buildDocument(early, values), env["UE_EXTENSION_OUTPUT_FILE"]);
   };
   try {
+    const debugProblem = nodeDebugProblem(env);
+    if (silenceThirdPartyDebug(env)) {
+      log.warn(
+        "DEBUG is set: the proxy agents' debug output, which shows credentials, stays off; UE_DEBUG=true gives this program's own debug log",
+      );
+    }
     const raw = readFields(env, argv);
     values = withDefaults(raw.values);
     log.info(`ue-aws-stepfunctions ${VERSION}; fields from ${raw.source}`);
     const environment = await readEnvironment(env);
-    const task = validate(raw.values, [...environment.problems, ...raw.problems], {
-      executionCount: environment.settings.context.executionCount,
-      environmentRegion: environment.settings.region !== undefined,
-      files: readFiles(filesNamedBy(raw.values)),
-    });
+    const task = validate(
+      raw.values,
+      [...(debugProblem ? [debugProblem] : []), ...environment.problems, ...raw.problems],
+      {
+        executionCount: environment.settings.context.executionCount,
+        environmentRegion: environment.settings.region !== undefined,
+        files: readFiles(filesNamedBy(raw.values)),
+      },
+    );
     values = task.fields;
     const config = resolveConfig(task, environment.settings);
     outcome = await runAction({ config, log, outputs, signal: options.signal });
@@ -120,13 +160,16 @@ export async function run(options: RunOptions): Promise<number> {
     };
   }
   emergencyWrite = undefined;
+  // The real outcome stands when only the output-only fields could not be written.
+  if (outputs.failure)
+    outcome = { ...outcome, description: `${outcome.description}; ${outputs.failure}` };
+  const documentFile = env["UE_EXTENSION_OUTPUT_FILE"];
   try {
-    const code = writeDocument(buildDocument(outcome, values), env["UE_EXTENSION_OUTPUT_FILE"]);
+    const code = writeDocument(buildDocument(outcome, values), documentFile);
     log.info(`exit code ${code}`);
     return code;
   } catch (error) {
-    log.error(`cannot write the extension output: ${mask(String(error))}`);
-    return outcome.exitCode === EXIT.success ? EXIT.unexpected : outcome.exitCode;
+    return documentNotWritten(outcome, values, documentFile, error, log);
   }
 }
 
@@ -145,8 +188,21 @@ if (isMain()) {
   process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
   const controller = new AbortController();
   const log = createLogger();
+  /** The exit code once the document is written: from then on nothing may change it. */
+  let finalCode: number | undefined;
+  const leave = (code: number) => {
+    process.exitCode = code;
+    // Leave as soon as the log is flushed, with the document's code: waiting for the
+    // event loop to drain would leave a window in which a late signal ends the process
+    // with status 143 while the document says otherwise.
+    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+  };
   let signals = 0;
   const onSignal = (name: NodeJS.Signals) => {
+    if (finalCode !== undefined) {
+      leave(finalCode);
+      return;
+    }
     signals++;
     if (signals === 1) {
       log.warn(`received ${name}: cancelling`);
@@ -163,14 +219,19 @@ if (isMain()) {
       process.exit(code);
     }
   };
-  for (const name of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(name, onSignal);
+  for (const name of CANCEL_SIGNALS) process.on(name, onSignal);
+  // Signals that came while the bundle loaded count as one cancel: nothing has started.
+  const early = takeEarlySignals();
+  if (early[0]) onSignal(early[0]);
   run({ argv: process.argv.slice(2), env: process.env, signal: controller.signal, log }).then(
     (code) => {
-      process.exitCode = code;
+      finalCode = code;
+      leave(code);
     },
     (error: unknown) => {
       process.stderr.write(`ue-aws-stepfunctions: unexpected error: ${mask(String(error))}\n`);
-      process.exitCode = EXIT.unexpected;
+      finalCode = EXIT.unexpected;
+      leave(EXIT.unexpected);
     },
   );
 }

@@ -3,8 +3,12 @@
  * output writers and error messages pass their text through mask().
  */
 
+import { redactUrlUserInfo } from "./fields/text-checks.ts";
+
 const MASK = "****";
 const secrets = new Set<string>();
+/** The secrets, longest first; rebuilt only when one was added. */
+let sorted: string[] = [];
 
 /** Register a secret value for masking; returns it unchanged for convenience. */
 export function registerSecret<T extends string | undefined>(value: T): T {
@@ -13,7 +17,8 @@ export function registerSecret<T extends string | undefined>(value: T): T {
   if (value && value.length >= 4) {
     secrets.add(value);
     // Also mask the forms a secret takes inside URLs and headers.
-    secrets.add(encodeURIComponent(value));
+    // Text that is not well-formed Unicode has no URI form (it is refused later anyway).
+    if (!/[\uD800-\uDFFF]/u.test(value)) secrets.add(encodeURIComponent(value));
     secrets.add(Buffer.from(value).toString("base64"));
   }
   return value;
@@ -29,18 +34,23 @@ export function registerBasicAuth(user: string, password: string): void {
 export function mask(text: string): string {
   let out = text;
   // Longest first, so a secret that contains another is masked whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+  if (sorted.length !== secrets.size) sorted = [...secrets].sort((a, b) => b.length - a.length);
+  for (const secret of sorted) {
     if (out.includes(secret)) out = out.split(secret).join(MASK);
   }
   return out;
 }
 
-/** Mask a URL's userinfo, whatever is registered. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^/@\s,]*@/g, "//****@");
+/**
+ * Mask the user information of every URL in the text, whatever is registered and
+ * whatever characters the password holds (from "://" to the last "@" of the word).
+ */
+export function redactUrl(text: string, options: { urlField?: boolean } = {}): string {
+  return redactUrlUserInfo(text, options);
 }
 
 /** Forget every registered secret (tests only). */
 export function clearSecrets(): void {
   secrets.clear();
+  sorted = [];
 }

@@ -16,6 +16,7 @@ import { clean } from "../execution-name.ts";
 import type { Logger } from "../log.ts";
 import { registerSecret } from "../secrets.ts";
 import { classifyError } from "./classify.ts";
+import { checkCredentialText } from "./credential-text.ts";
 import { createHttpHandler, type HttpHandlerOptions } from "./http-handler.ts";
 import { type StepFunctions, stepFunctionsOn } from "./step-functions.ts";
 
@@ -73,9 +74,10 @@ export function roleSessionName(
   return name.length <= 64 ? name : `${name.slice(0, 31)}-${name.slice(-32)}`;
 }
 
-function remember(credentials: AwsCredentialIdentity): AwsCredentialIdentity {
+function remember(credentials: AwsCredentialIdentity, source: string): AwsCredentialIdentity {
   registerSecret(credentials.secretAccessKey);
   registerSecret(credentials.sessionToken);
+  checkCredentialText(credentials, source);
   return credentials;
 }
 
@@ -89,7 +91,7 @@ function standardChain(handler: NodeHttpHandler): AwsCredentialIdentityProvider 
       chain = defaultProvider({ clientConfig: { requestHandler: handler } });
     }
     try {
-      return remember(await chain());
+      return remember(await chain(), "the standard credential chain");
     } catch (error) {
       throw classifyError(error, { operation: "loading credentials from the standard chain" });
     }
@@ -131,12 +133,15 @@ function assumeRoleProvider(
       log.info(
         `assumed role ${role.arn} as ${aws.sessionName}; credentials valid until ${c.Expiration?.toISOString() ?? "unknown"}`,
       );
-      return remember({
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-        ...(c.Expiration ? { expiration: c.Expiration } : {}),
-      });
+      return remember(
+        {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+          ...(c.Expiration ? { expiration: c.Expiration } : {}),
+        },
+        `AssumeRole ${role.arn}`,
+      );
     } catch (error) {
       throw classifyError(error, { operation: `AssumeRole ${role.arn}` });
     }
@@ -150,11 +155,10 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
   let credentialSource = aws.credentials.source;
   if (aws.credentials.kind === "static") {
     const { accessKeyId, secretAccessKey, sessionToken } = aws.credentials;
-    credentials = remember({
-      accessKeyId,
-      secretAccessKey,
-      ...(sessionToken ? { sessionToken } : {}),
-    });
+    credentials = remember(
+      { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+      aws.credentials.source,
+    );
   } else {
     credentials = standardChain(handler);
   }

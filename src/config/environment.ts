@@ -20,6 +20,7 @@ import {
   ENV_RETRY_MODE,
 } from "@smithy/core/retry";
 import type { FieldProblem } from "../errors.ts";
+import { MAX_EXECUTION_COUNT } from "../execution-name.ts";
 import { checkRegion, checkUrl } from "../fields/validate.ts";
 import { type FileRead, readNamedFile } from "../proxy/config.ts";
 import { registerSecret } from "../secrets.ts";
@@ -42,7 +43,6 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 const MAX_TIMEOUT_MS = 3_600_000;
 const MAX_FAILURE_LIMIT_SECONDS = 7 * 24 * 3600;
 const MAX_ATTEMPTS_LIMIT = 100;
-const MAX_EXECUTION_COUNT = 1_000_000_000;
 
 /** A value and where it came from, for messages ("AWS_REGION", "the shared config file"). */
 export interface Sourced<T> {

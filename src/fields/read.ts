@@ -7,6 +7,16 @@ import { readFileSync } from "node:fs";
 import type { FieldProblem } from "../errors.ts";
 import { registerSecret } from "../secrets.ts";
 import { type FieldSpec, INPUT_FIELDS } from "./catalog.ts";
+import { registerEndpointPasswords } from "./env-checks.ts";
+import {
+  type InvalidUtf8,
+  invalidUtf8Sequences,
+  jsonSyntaxError,
+  locateInJson,
+  replacementCharacterAt,
+  unpairedSurrogateAt,
+  urlPasswords,
+} from "./text-checks.ts";
 import type { FieldValue, FieldValues } from "./template-types.ts";
 
 export interface RawFields {
@@ -31,15 +41,9 @@ function problem(field: FieldSpec, message: string): FieldProblem {
  * A URL typed with credentials in it (refused later, but echoed and logged until then)
  * must not carry its password anywhere: register it at once.
  */
-function registerUrlPasswords(text: string): void {
-  for (const match of text.matchAll(/[a-z][a-z0-9+.-]*:\/\/([^\s/@:]*):([^\s/@]+)@/gi)) {
-    registerSecret(match[2]);
-    try {
-      registerSecret(decodeURIComponent(match[2] as string));
-    } catch {
-      // Not percent-encoded text: the raw form is registered.
-    }
-  }
+function registerUrlPasswords(field: FieldSpec, text: string): void {
+  const urlField = field.name === "proxy" || field.name === "endpoint_url";
+  for (const password of urlPasswords(text, { urlField })) registerSecret(password);
 }
 
 /** Convert one raw value to the runtime shape of its field; undefined means "not set". */
@@ -91,7 +95,7 @@ export function coerce(
     default:
       if (typeof raw === "string") {
         if (field.secret) registerSecret(raw);
-        registerUrlPasswords(raw);
+        registerUrlPasswords(field, raw);
         return raw;
       }
       problems.push(problem(field, `must be text, got ${typeof raw}`));
@@ -99,28 +103,59 @@ export function coerce(
   }
 }
 
+const FILE_FIELD = "UE_FIELDS_FILE";
+
 function fromFile(path: string, problems: FieldProblem[]): Record<string, unknown> {
-  let parsed: unknown;
+  let bytes: Buffer;
   try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
+    bytes = readFileSync(path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     problems.push({
-      field: "UE_FIELDS_FILE",
-      label: "UE_FIELDS_FILE",
+      field: FILE_FIELD,
+      label: FILE_FIELD,
       message: `cannot read the fields file ${path}: ${reason}`,
     });
     return {};
   }
+  const text = bytes.toString("utf8");
+  const invalid = invalidUtf8Sequences(bytes);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    // Only the position: the text near the error can be a password.
+    problems.push({
+      field: FILE_FIELD,
+      label: FILE_FIELD,
+      message: `the fields file ${path} is not valid JSON: ${jsonSyntaxError(text, error)}`,
+    });
+    return {};
+  }
+  registerCredentialPasswords(parsed);
+  if (invalid.length > 0) {
+    // Values that would reach AWS altered are refused; the other fields are still checked.
+    const located = invalidUtf8Problems(path, text, invalid);
+    problems.push(...located.problems);
+    if (!located.fields) return {};
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+      for (const name of located.fields) delete (parsed as Record<string, unknown>)[name];
+    }
+  }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     problems.push({
-      field: "UE_FIELDS_FILE",
-      label: "UE_FIELDS_FILE",
+      field: FILE_FIELD,
+      label: FILE_FIELD,
       message: "must hold a JSON object keyed by field name",
     });
     return {};
   }
-  // Register secrets before anything else can see them.
+  return parsed as Record<string, unknown>;
+}
+
+/** Register the passwords of a parsed fields file before anything else can see them. */
+function registerCredentialPasswords(parsed: unknown): void {
+  if (typeof parsed !== "object" || parsed === null) return;
   for (const [name, value] of Object.entries(parsed)) {
     const spec = BY_NAME.get(name);
     if (spec?.type === "Credential" && value && typeof value === "object") {
@@ -130,7 +165,76 @@ function fromFile(path: string, problems: FieldProblem[]): Record<string, unknow
       registerSecret(value);
     }
   }
-  return parsed as Record<string, unknown>;
+}
+
+/**
+ * One problem per field whose value holds bytes that are not UTF-8 (named by field and
+ * position, never by content), and the fields to drop; null fields means the whole file
+ * is unusable (a bad byte outside any value).
+ */
+function invalidUtf8Problems(
+  path: string,
+  text: string,
+  sequences: readonly InvalidUtf8[],
+): { problems: FieldProblem[]; fields: Set<string> | null } {
+  const problems: FieldProblem[] = [];
+  const fields = new Set<string>();
+  const expected = "expected UTF-8 text";
+  const places = locateInJson(
+    text,
+    sequences.map((s) => s.char),
+  );
+  for (const [i, sequence] of sequences.entries()) {
+    const where = `byte ${sequence.byte + 1} of the fields file ${path}`;
+    const place = places[i];
+    const name = place?.path[0];
+    if (!place || name === undefined) {
+      const message = `is not valid UTF-8 at ${where}; ${expected}`;
+      return { problems: [{ field: FILE_FIELD, label: FILE_FIELD, message }], fields: null };
+    }
+    if (fields.has(name)) continue;
+    fields.add(name);
+    const inner = place.path[1];
+    const part = inner !== undefined && !/^\d+$/.test(inner) ? `${inner} ` : "";
+    problems.push({
+      field: name,
+      label: BY_NAME.get(name)?.label ?? name,
+      message: `${part}holds bytes that are not UTF-8 at character ${place.character} (${where}); ${expected}`,
+    });
+  }
+  return { problems, fields };
+}
+
+/**
+ * Text that would reach AWS altered is refused: an unpaired surrogate (from a \\uD800
+ * escape), or, in text the system decoded for us (environment, command line), U+FFFD,
+ * which is what bytes that were not UTF-8 turned into.
+ */
+function checkText(field: FieldSpec, raw: unknown, decodedBySystem: boolean): FieldProblem | null {
+  const texts: Array<[string, unknown]> =
+    raw && typeof raw === "object" && !Array.isArray(raw)
+      ? Object.entries(raw as Record<string, unknown>).map(([k, v]) => [`${k} `, v])
+      : Array.isArray(raw)
+        ? raw.map((v) => ["", v])
+        : [["", raw]];
+  for (const [part, text] of texts) {
+    if (typeof text !== "string") continue;
+    const lone = unpairedSurrogateAt(text);
+    if (lone >= 0) {
+      return problem(
+        field,
+        `${part}holds an unpaired surrogate (half of a UTF-16 pair) at character ${lone + 1}; expected well-formed Unicode text`,
+      );
+    }
+    const replaced = decodedBySystem ? replacementCharacterAt(text) : -1;
+    if (replaced >= 0) {
+      return problem(
+        field,
+        `${part}holds bytes that are not UTF-8 at character ${replaced + 1} (shown as U+FFFD); expected UTF-8 text`,
+      );
+    }
+  }
+  return null;
 }
 
 function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -176,6 +280,14 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     };
     if (flag === "--fields-file") {
       fieldsFile = next();
+      if (fieldsFile === undefined || fieldsFile === "") {
+        problems.push({
+          field: flag,
+          label: flag,
+          message: "needs the path of a JSON file of field values (--fields-file FILE)",
+        });
+        fieldsFile = undefined;
+      }
       continue;
     }
     const field = flags.get(flag);
@@ -206,13 +318,22 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       continue;
     }
     if (field.type === "Boolean") {
+      if (inline === "") {
+        problems.push(problem(field, `${flag}= needs true or false (got an empty value)`));
+        continue;
+      }
       const value = inline ?? (/^(true|false)$/i.test(argv[i + 1] ?? "") ? argv[++i] : "true");
       values[field.name] = value;
       continue;
     }
     const value = next();
-    if (value === undefined) {
-      problems.push(problem(field, `${flag} needs a value`));
+    if (value === undefined || value.trim() === "") {
+      problems.push(
+        problem(
+          field,
+          `${flag} needs a value (got ${value === undefined ? "none" : "an empty one"})`,
+        ),
+      );
       continue;
     }
     values[field.name] = value;
@@ -223,6 +344,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 /** Read every field value: file or environment first, then command-line flags on top. */
 export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): RawFields {
   const problems: FieldProblem[] = [];
+  registerEndpointPasswords(env);
   const args = parseArgs(argv);
   problems.push(...args.problems);
   const file = args.fieldsFile ?? env["UE_FIELDS_FILE"];
@@ -237,6 +359,11 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
       if (!["execution_arn", "execution_status", "generated_execution_name"].includes(name)) {
         problems.push({ field: name, label: name, message: "is not a field of this task" });
       }
+      continue;
+    }
+    const textProblem = checkText(spec, raw, !file || name in args.values);
+    if (textProblem) {
+      problems.push(textProblem);
       continue;
     }
     const value = coerce(spec, raw, problems);

@@ -19,6 +19,7 @@ import {
 } from "./catalog.ts";
 import { checkExecutionName } from "../execution-name.ts";
 import type { FieldValues, Template } from "./template-types.ts";
+import { jsonSyntaxError } from "./text-checks.ts";
 import { evaluateForm } from "./visibility.ts";
 
 const TEMPLATE = templateJson as Template;
@@ -234,13 +235,15 @@ export function checkInput(input: string): string | null {
   try {
     JSON.parse(input);
   } catch (error) {
-    return `must be valid JSON: ${(error as Error).message}`;
+    return `must be valid JSON: ${jsonSyntaxError(input, error)}`;
   }
   return null;
 }
 
 /** Check an endpoint URL (the field or AWS_ENDPOINT_URL*); the problem, or null. */
 export function checkUrl(value: string): string | null {
+  // Before parsing: a password holding "/" makes the URL parser read it as the host.
+  if (value.includes("@")) return "must not contain credentials (user:password@)";
   let url: URL;
   try {
     url = new URL(value);

@@ -2,7 +2,15 @@
  * The extension output document (SPEC 5.8): built from the outcome, masked, checked
  * against its schema, written atomically to UE_EXTENSION_OUTPUT_FILE or to stdout.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { INPUT_FIELDS } from "../fields/catalog.ts";
 import type { FieldValues } from "../fields/template-types.ts";
@@ -104,11 +112,11 @@ export function echoFields(values: FieldValues): Record<string, unknown> {
       fields[spec.name] = typeof value === "string" && value.length > 0 ? "****" : null;
     } else if (spec.type === "Choice") {
       fields[spec.name] = Array.isArray(value) ? (value[0] ?? null) : null;
-    } else if (
-      typeof value === "string" &&
-      (spec.name === "proxy" || spec.name === "endpoint_url")
-    ) {
-      fields[spec.name] = redactUrl(value);
+    } else if (typeof value === "string") {
+      // Any text field may hold a URL with a password in it; the echo never shows it.
+      fields[spec.name] = redactUrl(value, {
+        urlField: spec.name === "proxy" || spec.name === "endpoint_url",
+      });
     } else {
       fields[spec.name] = value ?? null;
     }
@@ -120,7 +128,7 @@ export function echoFields(values: FieldValues): Record<string, unknown> {
 export function buildDocument(outcome: Outcome, values: FieldValues): ExtensionOutput {
   return {
     exit_code: outcome.exitCode,
-    status_description: `${STATUS_WORD[outcome.exitCode]}: ${outcome.description}`,
+    status_description: redactUrl(`${STATUS_WORD[outcome.exitCode]}: ${outcome.description}`),
     changed: outcome.changed,
     invocation: { extension: "ue-aws-stepfunctions", version: VERSION, fields: echoFields(values) },
     result: outcome.result,
@@ -145,17 +153,26 @@ export function serialise(doc: ExtensionOutput): { text: string; exitCode: numbe
   return { text: `${mask(JSON.stringify(fallback, null, 2))}\n`, exitCode: EXIT.unexpected };
 }
 
-/** Write atomically: a temporary file beside the target, flushed, then renamed over it. */
+/**
+ * Write atomically: a temporary file beside the target, flushed, then renamed over it.
+ * A target that exists and is not a regular file (a pipe, /dev/stdout, a device) is
+ * written directly: renaming over it would replace it.
+ */
 export function writeAtomically(path: string, text: string): void {
+  if (existsAsOtherThanFile(path)) {
+    writeFileSync(path, text);
+    return;
+  }
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const fd = openSync(temp, "w", 0o600);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    try {
+      // writeFileSync on a descriptor goes on until every byte is written or one fails.
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, path);
   } catch (error) {
     try {
@@ -173,4 +190,31 @@ export function writeDocument(doc: ExtensionOutput, path: string | undefined): n
   if (path) writeAtomically(path, text);
   else process.stdout.write(text);
   return exitCode;
+}
+
+function existsAsOtherThanFile(path: string): boolean {
+  try {
+    return !statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The document could not be written where the contract says (full disk, missing folder,
+ * no permission): exit 40, and the document, carrying the task's real outcome in its
+ * description and result, goes to standard output instead so the outcome is not lost.
+ */
+export function writeDocumentElsewhere(
+  outcome: Outcome,
+  values: FieldValues,
+  path: string,
+  reason: string,
+): number {
+  const fallback: Outcome = {
+    ...outcome,
+    exitCode: EXIT.outputUnwritable,
+    description: `cannot write the extension output to ${path} (${reason}); the task's outcome: ${STATUS_WORD[outcome.exitCode]}: ${outcome.description}`,
+  };
+  return writeDocument(buildDocument(fallback, values), undefined);
 }

@@ -7,7 +7,8 @@ import { readFileSync, statSync } from "node:fs";
 import { inspect } from "node:util";
 import type { FieldProblem } from "../errors.ts";
 import { FIELDS, PROXY_TYPES } from "../fields/catalog.ts";
-import { redactUrl, registerBasicAuth } from "../secrets.ts";
+import { urlPasswords } from "../fields/text-checks.ts";
+import { redactUrl, registerBasicAuth, registerSecret } from "../secrets.ts";
 
 export type ProxyType = (typeof PROXY_TYPES)[keyof typeof PROXY_TYPES];
 
@@ -109,6 +110,9 @@ export function parseProxyConfig(
   readFile: (path: string) => FileRead = readNamedFile,
 ): ProxyParseResult {
   const problems: FieldProblem[] = [];
+  for (const password of urlPasswords(fields.proxy ?? "", { urlField: true })) {
+    registerSecret(password);
+  }
 
   const rawType = Array.isArray(fields.proxy_type) ? fields.proxy_type[0] : fields.proxy_type;
   let type: ProxyType | undefined;
@@ -172,6 +176,17 @@ function parseProxyList(
   type: ProxyType | undefined,
   problems: FieldProblem[],
 ): { forHttp: ProxyServer; forHttps: ProxyServer } | undefined {
+  // Before the list is split: a password may hold "," "/" or "@", and a piece of it must
+  // not be shown as an entry of its own. Host names never hold "@".
+  if (text.includes("@")) {
+    problems.push(
+      problem(
+        "proxy",
+        `"${redactUrl(text, { urlField: true })}" holds credentials; put them in the Proxy Credentials field, not in the URL`,
+      ),
+    );
+    return undefined;
+  }
   const entries = text.split(",").map((e) => e.trim());
   if (entries.length === 1 && entries[0] === "") {
     problems.push(problem("proxy", `is required when Use Proxy is on: ${EXPECTED}`));

@@ -85,6 +85,8 @@ describe("settings from the environment", () => {
     ["AWS_MAX_ATTEMPTS", "0", /whole number from 1 to 100/],
     ["UE_EXECUTION_COUNT", "9".repeat(400), /whole number from 1 to/],
     ["UE_EXECUTION_COUNT", "0", /whole number from 1 to/],
+    ["UE_EXECUTION_COUNT", "1000000000", /whole number from 1 to 999999999/],
+    ["UE_EXECUTION_COUNT", "1e3", /whole number from 1 to/],
     ["AWS_RETRY_MODE", "fast", /standard, adaptive or legacy/],
     ["AWS_USE_FIPS_ENDPOINT", "yes", /true or false/],
     ["AWS_USE_DUALSTACK_ENDPOINT", "1", /true or false/],
@@ -93,6 +95,10 @@ describe("settings from the environment", () => {
     ["AWS_DEFAULT_REGION", "eu-west-1/x", /region code such as eu-west-1/],
     ["AWS_ENDPOINT_URL", "ftp://x", /https:\/\/ or http:\/\//],
     ["AWS_ENDPOINT_URL_SFN", "not a url", /must be a URL/],
+    ["AWS_ENDPOINT_URL_SFN", "http://u:pa/ss@127.0.0.1:1", /must not contain credentials/],
+    ["AWS_ENDPOINT_URL", "http://u:p@127.0.0.1:1", /must not contain credentials/],
+    ["UE_STATUS_FAILURE_LIMIT_SECONDS", "604801", /whole number of seconds from 1 to 604800/],
+    ["UE_STATUS_FAILURE_LIMIT_SECONDS", "9".repeat(400), /whole number of seconds/],
     ["AWS_CA_BUNDLE", "/no/such/ca.pem", /cannot read/],
   ];
   for (const [name, value, message] of bad) {

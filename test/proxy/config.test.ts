@@ -239,6 +239,31 @@ describe("parseProxyConfig: bad values", () => {
     assert.doesNotMatch(JSON.stringify(result.problems), /CANARY-url-pw/);
   });
 
+  const URL_PASSWORDS = [
+    "se/cret-CANARY-p1",
+    "se,cret-CANARY-p2",
+    "se@cret-CANARY-p3",
+    "se:cret-CANARY-p4",
+    "se%2Fcret-CANARY-p5",
+    "a/b,c@d:e%f-CANARY-p6",
+  ];
+  for (const password of URL_PASSWORDS) {
+    for (const proxy of [
+      `http://alice:${password}@p:3128`,
+      `http://alice:${password}@p:3128,https://q:3129`,
+      `https://q:3129,http://alice:${password}@p:3128`,
+      `alice:${password}@p:3128`,
+    ]) {
+      test(`a URL password with / , @ : or % is refused whole and masked: ${proxy}`, () => {
+        const result = parseProxyConfig({ proxy_type: HTTP, proxy });
+        const text = JSON.stringify(result.problems);
+        assert.match(text, /holds credentials/);
+        assert.ok(!text.includes("CANARY"), text);
+        assert.equal(mask(`x ${password} y`), "x **** y", "registered for masking");
+      });
+    }
+  }
+
   test("every problem is reported at once", () => {
     const result = parseProxyConfig({
       proxy_type: CREDS,

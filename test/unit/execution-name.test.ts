@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { checkExecutionName, clean, executionName } from "../../src/execution-name.ts";
+import {
+  checkExecutionName,
+  clean,
+  executionName,
+  MAX_EXECUTION_COUNT,
+} from "../../src/execution-name.ts";
 
 const ALLOWED = /^[A-Za-z0-9_-]{1,80}$/;
 
@@ -72,5 +77,17 @@ describe("execution names", () => {
 
   test("clean collapses runs of other characters", () => {
     assert.equal(clean("  a//b..c  "), "a-b-c");
+  });
+
+  test("the largest count leaves a name that obeys the 80-character rule", () => {
+    const context = {
+      taskName: "t".repeat(100),
+      taskInstanceId: "i".repeat(100),
+      executionCount: MAX_EXECUTION_COUNT,
+    };
+    const name = executionName(undefined, context);
+    assert.ok(name.length <= 80, name);
+    assert.ok(name.endsWith(`-${MAX_EXECUTION_COUNT}`));
+    assert.equal(checkExecutionName("n".repeat(70), MAX_EXECUTION_COUNT), null);
   });
 });
