@@ -247,15 +247,29 @@ describe("task token callbacks, end to end", () => {
     assert.equal(fromEnv.code, 32, fromEnv.stderr);
   });
 
-  test("the token never reaches the logs, even with every debug switch on", async () => {
+  test("the token never reaches the logs, even with every debug switch the program allows on", async () => {
     const { executionArn, token } = await waitingTask();
     const run = await runBundle({
       fields: fields("Send Task Success", token, { task_output: "[1,2]" }),
-      env: { UE_DEBUG: "true", DEBUG: "*", NODE_DEBUG: "http,net,tls" },
+      env: { UE_DEBUG: "true", DEBUG: "*", NODE_DEBUG: "timer,module" },
     });
     assert.equal(run.code, 0, run.stderr);
     assertTokenHidden(run, token);
     assert.equal((await ep.waitForExecution(executionArn)).output, "[1,2]");
+  });
+
+  test("NODE_DEBUG sections that print traffic are refused before the token is sent", async () => {
+    const { executionArn, token } = await waitingTask();
+    ep.clearRequests();
+    const run = await runBundle({
+      fields: fields("Send Task Success", token, { task_output: "[1,2]" }),
+      env: { NODE_DEBUG: "http,net,tls" },
+    });
+    assert.equal(run.code, 20, run.stderr);
+    assert.match(run.doc.status_description, /NODE_DEBUG: names http, net, tls/);
+    assert.ok(!run.allBytes.includes(token));
+    assert.equal(ep.requests.length, 0);
+    assert.equal(ep.getExecution(executionArn)?.status, "RUNNING");
   });
 });
 
