@@ -266,7 +266,7 @@ describe("task token callbacks, end to end", () => {
       env: { NODE_DEBUG: "http,net,tls" },
     });
     assert.equal(run.code, 20, run.stderr);
-    assert.match(run.doc.status_description, /NODE_DEBUG: names http, net, tls/);
+    assert.match(run.doc?.status_description ?? "", /NODE_DEBUG: names http, net, tls/);
     assert.ok(!run.allBytes.includes(token));
     assert.equal(ep.requests.length, 0);
     assert.equal(ep.getExecution(executionArn)?.status, "RUNNING");
