@@ -13,9 +13,9 @@
  *   the host and the stand-in API: an agent's worker holds at least that for any
  *   extension), what the bridge adds to it, and a bare interpreter for reference;
  * - CPU: the Python process's for a start without waiting, split the same way;
- * - waiting: the Python process's CPU time and context switches for a start without
- *   waiting and for a task that waits on a 3-second execution with 1-second status checks
- *   (the difference is what the bridge spends while the program polls).
+ * - waiting: the Python process's CPU time and wake-ups (voluntary context switches) for a
+ *   start without waiting and for a task that waits on a 3-second execution with 1-second
+ *   status checks (the difference is what the bridge spends while the program polls).
  * The bridge's private copy of the bundle is made by a warm-up run, as on an agent after its
  * first task. Needs `npm run build` first and python3 (or UE_RUNNER_PYTHON).
  */
@@ -42,29 +42,28 @@ with os.fdopen(4, "w") as out:
     json.dump({"code": code, "childKiB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}, out)
 `;
 
-/** A bare interpreter: its own peak RSS (VmHWM) and CPU time, on fd 4. */
+/** A bare interpreter: its own peak RSS (VmHWM) and CPU time, on fd 4 (no json import). */
 const BARE = `
-import json, os, resource
+import os, resource
 me = resource.getrusage(resource.RUSAGE_SELF)
 kib = me.ru_maxrss
 with open("/proc/self/status") as status:
     for line in status:
         if line.startswith("VmHWM:"):
             kib = int(line.split()[1])
-with os.fdopen(4, "w") as out:
-    json.dump({"kib": kib, "cpu_ms": (me.ru_utime + me.ru_stime) * 1000}, out)
+os.write(4, ('{"kib": %d, "cpu_ms": %.3f}' % (kib, (me.ru_utime + me.ru_stime) * 1000)).encode())
 `;
 
 interface Point {
   kib: number;
   cpu_ms: number;
-  switches: number;
+  wakeups: number;
 }
 
 interface Usage {
   self_kib: number;
   self_cpu_ms: number;
-  self_switches: number;
+  self_wakeups: number;
   children_kib: number;
   /** The host before it imports extension.py. */
   baseline: Point;
@@ -195,9 +194,9 @@ async function main(): Promise<void> {
     const startCpu: number[] = [];
     const bridgeOwnCpu: number[] = [];
     const bareCpu: number[] = [];
-    const startSwitches: number[] = [];
+    const startWakeups: number[] = [];
     const waitCpu: number[] = [];
-    const waitSwitches: number[] = [];
+    const waitWakeups: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       directWall.push((await once(process.execPath, [bundle], await directEnv(), null)).wallMs);
       const b = await once(python, host, agentEnv, request(quick, false));
@@ -212,7 +211,7 @@ async function main(): Promise<void> {
       bridgeOwnCpu.push(
         (usage?.self_cpu_ms ?? Number.NaN) - (usage?.baseline.cpu_ms ?? Number.NaN),
       );
-      startSwitches.push(usage?.self_switches ?? Number.NaN);
+      startWakeups.push(usage?.self_wakeups ?? Number.NaN);
       const bare = await once(python, [...PYTHON_FLAGS, "-c", BARE], agentEnv, null);
       bareRss.push(bare.probe?.kib ?? Number.NaN);
       bareCpu.push(bare.probe?.cpu_ms ?? Number.NaN);
@@ -228,7 +227,7 @@ async function main(): Promise<void> {
       const w = await once(python, host, agentEnv, request(slow, true));
       if (w.result?.rc !== 0) throw new Error(`waiting run failed: ${JSON.stringify(w.result)}`);
       waitCpu.push(w.result.usage?.self_cpu_ms ?? Number.NaN);
-      waitSwitches.push(w.result.usage?.self_switches ?? Number.NaN);
+      waitWakeups.push(w.result.usage?.self_wakeups ?? Number.NaN);
     }
 
     const mib = (kib: number) => (kib / 1024).toFixed(1);
@@ -254,8 +253,8 @@ async function main(): Promise<void> {
       ["  bare interpreter, for reference", `${median(bareCpu).toFixed(0)} ms`],
       ["Python CPU, 3 s wait with 1 s status checks, median", `${median(waitCpu).toFixed(0)} ms`],
       [
-        "Python context switches: start / 3 s wait, median",
-        `${median(startSwitches).toFixed(0)} / ${median(waitSwitches).toFixed(0)}`,
+        "Python wake-ups (voluntary context switches): start / 3 s wait, median",
+        `${median(startWakeups).toFixed(0)} / ${median(waitWakeups).toFixed(0)}`,
       ],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));

@@ -43,7 +43,7 @@ def _peak_kib(me):
 
 
 def _point():
-    """Peak RSS, CPU time and context switches of this process so far (for the benchmark)."""
+    """Peak RSS, CPU time and wake-ups of this process so far (for the benchmark)."""
     try:
         import resource
     except ImportError:  # Windows
@@ -52,7 +52,8 @@ def _point():
     return {
         "kib": _peak_kib(me),
         "cpu_ms": (me.ru_utime + me.ru_stime) * 1000,
-        "switches": me.ru_nvcsw + me.ru_nivcsw,
+        # Voluntary context switches: how often the process went to sleep and woke up.
+        "wakeups": me.ru_nvcsw,
     }
 
 
@@ -67,7 +68,7 @@ def _usage(baseline):
     return {
         "self_kib": now["kib"],
         "self_cpu_ms": now["cpu_ms"],
-        "self_switches": now["switches"],
+        "self_wakeups": now["wakeups"],
         "children_kib": children.ru_maxrss,
         # Before extension.py is imported: the interpreter, this host and the stand-in API.
         "baseline": baseline,
