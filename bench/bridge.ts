@@ -7,10 +7,15 @@
  *   path: Python importing extension.py from inside extension_archive.zip (the runner's
  *   stand-in agent), which starts the same bundle;
  * - memory: peak RSS of the bundle alone, and of the Python process plus its node child
- *   (the runner's agent host reports its own and its children's peak with its result);
- * - waiting: the Python process's CPU time for a start without waiting and for a task that
- *   waits on a 3-second execution with 1-second status checks (the difference is what the
- *   bridge spends while the program polls).
+ *   (the runner's agent host reports its own peak, Linux's VmHWM, and its children's with
+ *   its result); the whole tree minus the bundle alone is what compares to the bar. Beside
+ *   it, what the Python process holds before extension.py is imported (the interpreter,
+ *   the host and the stand-in API: an agent's worker holds at least that for any
+ *   extension), what the bridge adds to it, and a bare interpreter for reference;
+ * - CPU: the Python process's for a start without waiting, split the same way;
+ * - waiting: the Python process's CPU time and wake-ups (voluntary context switches) for a
+ *   start without waiting and for a task that waits on a 3-second execution with 1-second
+ *   status checks (the difference is what the bridge spends while the program polls).
  * The bridge's private copy of the bundle is made by a warm-up run, as on an agent after its
  * first task. Needs `npm run build` first and python3 (or UE_RUNNER_PYTHON).
  */
@@ -37,15 +42,36 @@ with os.fdopen(4, "w") as out:
     json.dump({"code": code, "childKiB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}, out)
 `;
 
+/** A bare interpreter: its own peak RSS (VmHWM) and CPU time, on fd 4 (no json import). */
+const BARE = `
+import os, resource
+me = resource.getrusage(resource.RUSAGE_SELF)
+kib = me.ru_maxrss
+with open("/proc/self/status") as status:
+    for line in status:
+        if line.startswith("VmHWM:"):
+            kib = int(line.split()[1])
+os.write(4, ('{"kib": %d, "cpu_ms": %.3f}' % (kib, (me.ru_utime + me.ru_stime) * 1000)).encode())
+`;
+
+interface Point {
+  kib: number;
+  cpu_ms: number;
+  wakeups: number;
+}
+
 interface Usage {
   self_kib: number;
-  children_kib: number;
   self_cpu_ms: number;
+  self_wakeups: number;
+  children_kib: number;
+  /** The host before it imports extension.py. */
+  baseline: Point;
 }
 
 interface Run {
   wallMs: number;
-  probe: { code: number; childKiB: number } | null;
+  probe: { code?: number; childKiB?: number; kib?: number; cpu_ms?: number } | null;
   /** The host's result event: rc, message and its own and its children's usage. */
   result: { rc?: number; message?: string; usage?: Usage } | null;
 }
@@ -162,8 +188,15 @@ async function main(): Promise<void> {
     const directRss: number[] = [];
     const bridgeRss: number[] = [];
     const bridgePythonRss: number[] = [];
+    const hostRss: number[] = [];
+    const bridgeOwnRss: number[] = [];
+    const bareRss: number[] = [];
     const startCpu: number[] = [];
+    const bridgeOwnCpu: number[] = [];
+    const bareCpu: number[] = [];
+    const startWakeups: number[] = [];
     const waitCpu: number[] = [];
+    const waitWakeups: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       directWall.push((await once(process.execPath, [bundle], await directEnv(), null)).wallMs);
       const b = await once(python, host, agentEnv, request(quick, false));
@@ -172,7 +205,16 @@ async function main(): Promise<void> {
       const usage = b.result.usage;
       bridgeRss.push((usage?.self_kib ?? Number.NaN) + (usage?.children_kib ?? Number.NaN));
       bridgePythonRss.push(usage?.self_kib ?? Number.NaN);
+      hostRss.push(usage?.baseline.kib ?? Number.NaN);
+      bridgeOwnRss.push((usage?.self_kib ?? Number.NaN) - (usage?.baseline.kib ?? Number.NaN));
       startCpu.push(usage?.self_cpu_ms ?? Number.NaN);
+      bridgeOwnCpu.push(
+        (usage?.self_cpu_ms ?? Number.NaN) - (usage?.baseline.cpu_ms ?? Number.NaN),
+      );
+      startWakeups.push(usage?.self_wakeups ?? Number.NaN);
+      const bare = await once(python, [...PYTHON_FLAGS, "-c", BARE], agentEnv, null);
+      bareRss.push(bare.probe?.kib ?? Number.NaN);
+      bareCpu.push(bare.probe?.cpu_ms ?? Number.NaN);
       const d = await once(
         python,
         [...PYTHON_FLAGS, "-c", PROBE, process.execPath, bundle],
@@ -185,6 +227,7 @@ async function main(): Promise<void> {
       const w = await once(python, host, agentEnv, request(slow, true));
       if (w.result?.rc !== 0) throw new Error(`waiting run failed: ${JSON.stringify(w.result)}`);
       waitCpu.push(w.result.usage?.self_cpu_ms ?? Number.NaN);
+      waitWakeups.push(w.result.usage?.self_wakeups ?? Number.NaN);
     }
 
     const mib = (kib: number) => (kib / 1024).toFixed(1);
@@ -200,10 +243,19 @@ async function main(): Promise<void> {
       ["peak RSS: Python + bundle, median", `${mib(median(bridgeRss))} MiB`],
       [
         "bridge adds to a task's memory (bar: 15 MiB)",
-        `${mib(median(bridgeRss) - median(directRss))} MiB (Python ${mib(median(bridgePythonRss))} MiB)`,
+        `${mib(median(bridgeRss) - median(directRss))} MiB (the Python process ${mib(median(bridgePythonRss))} MiB)`,
       ],
+      ["  Python before extension.py (interpreter, host, API)", `${mib(median(hostRss))} MiB`],
+      ["  the bridge's own (import + start)", `${mib(median(bridgeOwnRss))} MiB`],
+      ["  bare interpreter (python -B -S -c ...), for reference", `${mib(median(bareRss))} MiB`],
       ["Python CPU, start without waiting, median", `${median(startCpu).toFixed(0)} ms`],
+      ["  the bridge's own (import + start)", `${median(bridgeOwnCpu).toFixed(0)} ms`],
+      ["  bare interpreter, for reference", `${median(bareCpu).toFixed(0)} ms`],
       ["Python CPU, 3 s wait with 1 s status checks, median", `${median(waitCpu).toFixed(0)} ms`],
+      [
+        "Python wake-ups (voluntary context switches): start / 3 s wait, median",
+        `${median(startWakeups).toFixed(0)} / ${median(waitWakeups).toFixed(0)}`,
+      ],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
     process.stdout.write(`Bridge cost (python ${python}, node ${process.version})\n`);

@@ -9,11 +9,16 @@ and returns the program's exit code, status description and extension output doc
 
 It holds no AWS logic and no field rules: the program validates everything. Standard
 library only, Python 3.7 syntax (agents bundle Python 3.7 or 3.11).
+
+It imports only what every start needs (json, which brings re, and subprocess, which
+brings select, signal and threading); shutil, zipfile and tempfile are imported only on the paths that
+use them. While the program runs, the bridge sleeps in one poll() on a pipe that carries
+the output-only field updates and on the program's end: no timer, no periodic read.
 """
 import json
 import os
 import re
-import shutil
+import select
 import signal
 import subprocess
 import sys
@@ -155,6 +160,19 @@ def _node_version(node, cache_root):
     return version
 
 
+def _which_node(path):
+    """The first executable node on path (shutil.which on Windows, for PATHEXT)."""
+    if os.name == "nt":
+        import shutil
+
+        return shutil.which("node", path=path)
+    for folder in path.split(os.pathsep):
+        candidate = os.path.join(folder or os.curdir, "node")
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
 def find_node(cache_root, environ=None):
     """Path of Node.js 20 or newer: the agent setting first, then PATH."""
     environ = os.environ if environ is None else environ
@@ -172,7 +190,7 @@ def find_node(cache_root, environ=None):
     else:
         path = environ.get("PATH", "")
         where = "%s (not set), then node on PATH (%s)" % (NODE_SETTING, path)
-        node = shutil.which("node", path=path)
+        node = _which_node(path)
         if node is None:
             raise BridgeError(
                 "Node.js %d or newer is needed and was not found; looked at %s"
@@ -272,6 +290,8 @@ def bundle_path(root):
             tmp = os.path.join(folder, _unique(".copy-"))
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                import shutil
+
                 with os.fdopen(fd, "wb") as out, zipped.open(entry) as source:
                     shutil.copyfileobj(source, out, 1024 * 1024)
                 if os.path.getsize(tmp) != entry.file_size:
@@ -373,23 +393,14 @@ def _relay(pipe, target):
     pipe.close()
 
 
-class OutputFieldsTail(object):
-    """Follows the program's output-fields file and relays each update once it is whole."""
+class OutputFieldsRelay(object):
+    """Relays the program's output-only field updates, each once its line is whole."""
 
-    def __init__(self, path):
-        self.path = path
-        self.position = 0
+    def __init__(self):
         self.pending = b""
 
-    def read(self, final=False):
-        """Relay the complete lines written since the last call (all of them when final)."""
-        try:
-            with open(self.path, "rb") as source:
-                source.seek(self.position)
-                data = source.read()
-        except OSError:
-            return
-        self.position += len(data)
+    def feed(self, data, final=False):
+        """Relay the complete lines in data and what came before (all of them when final)."""
         self.pending += data
         lines = self.pending.split(b"\n")
         self.pending = b"" if final else lines.pop()
@@ -416,6 +427,78 @@ class OutputFieldsTail(object):
                 ui.update_output_fields(known)
             except Exception as error:  # noqa: BLE001 - relaying must not end the task
                 log("WARN", "the output-field update was refused: %s" % error)
+
+
+class _FileTail(object):
+    """Reads what was appended to a file since the last call (where no pipe can be used)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.position = 0
+
+    def read(self):
+        try:
+            with open(self.path, "rb") as source:
+                source.seek(self.position)
+                data = source.read()
+        except OSError:
+            return b""
+        self.position += len(data)
+        return data
+
+
+def _fields_pipe():
+    """(read end, write end) of a pipe the program can open as /dev/fd/<write end>.
+
+    None where that cannot work (Windows; a system without /dev/fd or poll()): the
+    program then appends to a file the bridge reads every 0.1 s.
+    """
+    if os.name == "nt" or not hasattr(select, "poll"):
+        return None
+    read_end, write_end = os.pipe()
+    if os.path.exists("/dev/fd/%d" % write_end):
+        return read_end, write_end
+    os.close(read_end)
+    os.close(write_end)
+    return None
+
+
+def _end_descriptor(process):
+    """A descriptor that becomes readable when the program ends, and what to close after.
+
+    A pidfd where the system has one (Linux 5.3, Python 3.9 or newer); otherwise a pipe
+    whose write end a thread closes once the program has ended.
+    """
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is not None:
+        try:
+            return pidfd_open(process.pid)
+        except OSError:
+            pass
+    read_end, write_end = os.pipe()
+
+    def wait():
+        try:
+            process.wait()
+        finally:
+            os.close(write_end)
+
+    waiter = threading.Thread(target=wait)
+    waiter.daemon = True
+    waiter.start()
+    return read_end
+
+
+def _remove_folder(path):
+    """Remove the run folder: its files, then itself (shutil only for anything else)."""
+    try:
+        for name in os.listdir(path):
+            os.remove(os.path.join(path, name))
+        os.rmdir(path)
+    except OSError:
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _signal_name(number):
@@ -464,7 +547,7 @@ class Extension(UniversalExtension):
         try:
             return self._run(node, bundle, run_dir, fields)
         finally:
-            shutil.rmtree(run_dir, ignore_errors=True)
+            _remove_folder(run_dir)
 
     def _run(self, node, bundle, run_dir, fields):
         fields_file = os.path.join(run_dir, "fields.json")
@@ -474,61 +557,115 @@ class Extension(UniversalExtension):
         fd = os.open(fields_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(translate_fields(fields), out)
-        open(output_fields_file, "wb").close()
         env = dict((k, v) for k, v in os.environ.items() if not k.startswith("UE_"))
         env.update(task_context(getattr(self, "uip", None)))
         env["UE_FIELDS_FILE"] = fields_file
-        env["UE_OUTPUT_FIELDS_FILE"] = output_fields_file
         env["UE_EXTENSION_OUTPUT_FILE"] = document_file
-
         options = {}
         if os.name == "nt":
             options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
         else:
             options["start_new_session"] = True
-        tail = OutputFieldsTail(output_fields_file)
+        # The output-only field updates come through a pipe the program appends to as
+        # /dev/fd/N (SPEC 3.3 holds: it is a path the program opens and appends to).
+        fields_pipe = _fields_pipe()
+        if fields_pipe is not None:
+            env["UE_OUTPUT_FIELDS_FILE"] = "/dev/fd/%d" % fields_pipe[1]
+            options["pass_fds"] = (fields_pipe[1],)
+        else:
+            open(output_fields_file, "wb").close()
+            env["UE_OUTPUT_FIELDS_FILE"] = output_fields_file
+        relay = OutputFieldsRelay()
         streams = (sys.stdout, sys.stderr)
         targets = [_output_target(stream) for stream in streams]
-        with self._lock:
-            if self._cancelled:
-                description = "CANCELLED: the task was cancelled before the program started"
-                return ExtensionResult(
-                    rc=EXIT_CANCELLED, message=description,
-                    unv_output=bridge_document(EXIT_CANCELLED, description),
-                )
+        end = None
+        try:
+            with self._lock:
+                if self._cancelled:
+                    description = "CANCELLED: the task was cancelled before the program started"
+                    return ExtensionResult(
+                        rc=EXIT_CANCELLED, message=description,
+                        unv_output=bridge_document(EXIT_CANCELLED, description),
+                    )
+                try:
+                    process = subprocess.Popen(
+                        [node, bundle],
+                        stdin=subprocess.DEVNULL,
+                        stdout=targets[0],
+                        stderr=targets[1],
+                        cwd=run_dir,
+                        env=env,
+                        **options
+                    )
+                except OSError as error:
+                    raise BridgeError("cannot start %s %s: %s" % (node, bundle, error))
+                self._process = process
+                if fields_pipe is not None:
+                    # Before extension_cancel can reap the program: the pidfd is its own.
+                    end = _end_descriptor(process)
+            relays = []
+            for pipe, stream in ((process.stdout, streams[0]), (process.stderr, streams[1])):
+                if pipe is not None:
+                    thread = threading.Thread(target=_relay, args=(pipe, stream))
+                    thread.daemon = True
+                    thread.start()
+                    relays.append(thread)
+            if fields_pipe is not None:
+                os.close(fields_pipe[1])
+                fields_pipe = (fields_pipe[0], None)
+                self._follow_pipe(fields_pipe[0], end, relay)
+            else:
+                self._follow_file(process, output_fields_file, relay)
+            code = process.wait()
+            for thread in relays:
+                thread.join()
+            return self._result(code, document_file)
+        finally:
+            for fd in (fields_pipe or ()) + (end,):
+                if fd is not None:
+                    os.close(fd)
+
+    @staticmethod
+    def _follow_pipe(fields_read, end, relay):
+        """Sleep in poll() until an update or the program's end; relay each update."""
+        poller = select.poll()
+        poller.register(fields_read, select.POLLIN)
+        poller.register(end, select.POLLIN)
+        ended = False
+        while not ended:
+            for fd, _ in poller.poll():
+                if fd == end:
+                    ended = True
+                    continue
+                data = os.read(fields_read, 65536)
+                if data:
+                    relay.feed(data)
+                else:
+                    poller.unregister(fields_read)
+        # The program has ended: what it wrote is in the pipe. Read it without waiting
+        # (a process it started may still hold the pipe open).
+        os.set_blocking(fields_read, False)
+        while True:
             try:
-                process = subprocess.Popen(
-                    [node, bundle],
-                    stdin=subprocess.DEVNULL,
-                    stdout=targets[0],
-                    stderr=targets[1],
-                    cwd=run_dir,
-                    env=env,
-                    **options
-                )
-            except OSError as error:
-                raise BridgeError("cannot start %s %s: %s" % (node, bundle, error))
-            self._process = process
-        relays = []
-        for pipe, stream in ((process.stdout, streams[0]), (process.stderr, streams[1])):
-            if pipe is not None:
-                relay = threading.Thread(target=_relay, args=(pipe, stream))
-                relay.daemon = True
-                relay.start()
-                relays.append(relay)
-        # One thread waits for the program; this one follows the output-only fields until
-        # it ends (a read of a small file every 0.1 s is all the bridge does meanwhile).
+                data = os.read(fields_read, 65536)
+            except BlockingIOError:
+                break
+            if not data:
+                break
+            relay.feed(data)
+        relay.feed(b"", final=True)
+
+    @staticmethod
+    def _follow_file(process, path, relay):
+        """Read the output-fields file every 0.1 s until the program ends (no pipe here)."""
+        tail = _FileTail(path)
         ended = threading.Event()
         waiter = threading.Thread(target=lambda: (process.wait(), ended.set()))
         waiter.daemon = True
         waiter.start()
         while not ended.wait(OUTPUT_FIELDS_POLL_SECONDS):
-            tail.read()
-        code = process.wait()
-        for relay in relays:
-            relay.join()
-        tail.read(final=True)
-        return self._result(code, document_file)
+            relay.feed(tail.read())
+        relay.feed(tail.read(), final=True)
 
     def _result(self, code, document_file):
         try:

@@ -159,6 +159,19 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal(result.outputFields["execution_status"], "ABORTED");
   });
 
+  test("a process the program leaves behind does not hold the task: it ends with the program", async () => {
+    // The child holds the output-fields file (on Linux a pipe) open after the program ends.
+    const f = await open({ "*": { lingeringChildMs: 20_000 } });
+    const result = await f.runner.launch({ name: "orphan", fields: { state_machine_arn: SM } })
+      .result;
+    assert.equal(result.state, "Success");
+    assert.equal(result.outputFields["execution_status"], "SUCCEEDED", "the last update relayed");
+    assert.ok(
+      !existsSync(join(f.dir, "orphan-1.lingered")),
+      "the task ended while the left-behind process still ran",
+    );
+  });
+
   // [case, plan, agent environment, exit code, message]
   const failures: Array<[string, Record<string, unknown>, Record<string, string>, number, RegExp]> =
     [
