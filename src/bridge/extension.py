@@ -366,6 +366,9 @@ def task_context(uip):
         context["UE_TASK_INSTANCE_ID"] = str(instance)
     if count not in (None, ""):
         context["UE_EXECUTION_COUNT"] = str(count)
+    else:
+        # Without it every run is run 1: a rerun would re-attach to the first run's execution.
+        log("WARN", "the agent passed no ops_exec_count: this run counts as execution 1")
     return context
 
 

@@ -96,6 +96,26 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal(got.env["UE_EXECUTION_COUNT"], "2");
   });
 
+  test("an agent that passes no execution count gets a warning, and the program none", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const probe = [
+      "import json, sys",
+      "sys.path[:0] = sys.argv[1:3]",
+      "import extension",
+      "class Uip: task_variables = {'ops_task_name': 't'}; instance_id = 'abc'",
+      "print(json.dumps(extension.task_context(Uip())))",
+    ].join("\n");
+    const { stdout, stderr } = await run(python, [
+      "-c",
+      probe,
+      join(ROOT, "local/runner/python"),
+      join(ROOT, "src/bridge"),
+    ]);
+    assert.deepEqual(JSON.parse(stdout), { UE_TASK_NAME: "t", UE_TASK_INSTANCE_ID: "abc" });
+    assert.match(stderr, / WARN bridge: the agent passed no ops_exec_count/);
+  });
+
   for (const archive of ["zip", "folder"] as const) {
     test(`runs with extension.py imported from the ${archive}`, async () => {
       const f = await open({}, { archive });
