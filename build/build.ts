@@ -109,6 +109,31 @@ function lazyCredentialChain(): esbuild.Plugin {
   };
 }
 
+/**
+ * The SDK's protocol code imports its event-stream support with `import()` when a
+ * response carries an event stream, which no Step Functions or STS operation does. Left
+ * in the bundle, that boundary makes esbuild wrap the serde and schema modules it depends
+ * on in lazy initialisers, which V8 parses twice at start-up (once scanned, once run).
+ * Pointed at the embedded SDK text instead, it loads from there on first use.
+ */
+function lazyEventStreams(): esbuild.Plugin {
+  return {
+    name: "lazy-event-streams",
+    setup(b) {
+      b.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) =>
+        args.kind === "dynamic-import"
+          ? { path: "event-streams", namespace: "lazy-event-streams" }
+          : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: "lazy-event-streams" }, () => ({
+        loader: "js",
+        resolveDir: join(ROOT, "src/aws"),
+        contents: 'module.exports = require("./sdk-lazy.ts").eventStreams;',
+      }));
+    },
+  };
+}
+
 /** Bundle src/main.ts; returns the esbuild metafiles for the licence notices. */
 async function bundle(): Promise<esbuild.Metafile[]> {
   const lazy = await bundleLazySdk();
@@ -116,7 +141,7 @@ async function bundle(): Promise<esbuild.Metafile[]> {
     ...COMMON,
     entryPoints: [join(ROOT, "src/main.ts")],
     outfile: BUNDLE_PATH,
-    plugins: [embedLazySdk(lazy.code), lazyCredentialChain()],
+    plugins: [embedLazySdk(lazy.code), lazyCredentialChain(), lazyEventStreams()],
     // The program finds out whether it is the main module through import.meta.url.
     define: { "import.meta.url": "__bundleUrl" },
     banner: {

@@ -11,7 +11,7 @@ import { Agent, type AgentConnectOpts } from "agent-base";
 import { HttpProxyAgent } from "http-proxy-agent";
 import { HttpsProxyAgent, type HttpsProxyAgentOptions } from "https-proxy-agent";
 import type { ProxyConfig, ProxyServer } from "../proxy/config.ts";
-import { MAX_SOCKETS, ProxyFailure, type ProxyFailureKind } from "./http-handler.ts";
+import { ProxyFailure, type ProxyFailureKind } from "./proxy-failure.ts";
 
 /**
  * The handler's two agents through the proxy. `endpoint` holds the options of the
@@ -21,8 +21,9 @@ export function proxyAgents(
   proxy: ProxyConfig,
   endpoint: ConstructorParameters<typeof HttpsAgent>[0],
   connectTimeoutMs: number,
+  maxSockets: number,
 ): { httpAgent: HttpProxyAgent<string>; httpsAgent: ProxyTunnelAgent } {
-  const toProxy = proxyOptions(proxy);
+  const toProxy = proxyOptions(proxy, maxSockets);
   return {
     // http:// endpoints: the proxy forwards each request itself.
     httpAgent: new HttpProxyAgent(proxy.forHttp.url, toProxy),
@@ -39,11 +40,11 @@ export function proxyAgents(
 }
 
 /** The agents' options for the connection to the proxy itself. */
-function proxyOptions(proxy: ProxyConfig): HttpsProxyAgentOptions<string> {
+function proxyOptions(proxy: ProxyConfig, maxSockets: number): HttpsProxyAgentOptions<string> {
   const authorization = proxy.credentials?.authorization.bind(proxy.credentials);
   return {
     keepAlive: true,
-    maxSockets: MAX_SOCKETS,
+    maxSockets,
     // TLS to the proxy: the system roots plus the CA bundle.
     ...(proxy.caBundle ? { ca: [...rootCertificates, proxy.caBundle] } : {}),
     // A function, so the credentials never sit in an options object that debug output or
