@@ -2,16 +2,14 @@
  * The one HTTP handler every AWS client shares (Step Functions, STS and the credential
  * providers): keep-alive agents, explicit connect and request timeouts, and the proxy.
  */
-import type { ClientRequest } from "node:http";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import type { Duplex } from "node:stream";
 import { connect as tlsConnect, rootCertificates } from "node:tls";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { Agent, type AgentConnectOpts } from "agent-base";
-import { HttpProxyAgent } from "http-proxy-agent";
-import { HttpsProxyAgent, type HttpsProxyAgentOptions } from "https-proxy-agent";
+import { NodeHttpHandler, type NodeHttpHandlerOptions } from "@smithy/node-http-handler";
 import type { ProxyConfig, ProxyServer } from "../proxy/config.ts";
+import { ProxyFailure } from "./proxy-failure.ts";
+
+export { ProxyFailure, type ProxyFailureKind } from "./proxy-failure.ts";
 
 /** Defaults, documented in docs/proxy.md. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -29,64 +27,6 @@ export interface HttpHandlerOptions {
   readonly endpointCa?: string | undefined;
 }
 
-/**
- * How opening a CONNECT tunnel failed:
- * - "connect": no connection to the proxy (refused, DNS, reset, TLS or CA);
- * - "timeout": no answer to CONNECT within the connect timeout;
- * - "closed": the proxy accepted the connection, then closed it without answering CONNECT
- *   (what proxy-chain and some others do when they cannot reach the endpoint);
- * - "status": the proxy answered CONNECT (or a forwarded request) with its own refusal;
- * - "tls-only": a proxy addressed in plain HTTP that only speaks TLS (it dropped the
- *   request, and answers a TLS handshake).
- */
-export type ProxyFailureKind = "connect" | "timeout" | "closed" | "status" | "tls-only";
-
-/**
- * A failure between us and the proxy, or the proxy's refusal of the CONNECT tunnel.
- * Raised by the agent so the classifier knows which side failed.
- */
-export class ProxyFailure extends Error {
-  readonly kind: ProxyFailureKind;
-  /** The proxy, as `http(s)://host:port` (never with credentials). */
-  readonly proxy: string;
-  /** The host:port the tunnel was for. */
-  readonly target: string;
-  /** The proxy's answer to CONNECT when it was not 200. */
-  readonly statusCode: number | undefined;
-  /** The underlying error code (ECONNREFUSED, a TLS code ...) so SDK retries still apply. */
-  readonly code: string | undefined;
-  /**
-   * The SDK's retry trait, set where trying again may pass: the proxy timed out, closed the
-   * tunnel, or could not reach the endpoint (5xx). Refusals and TLS failures stay final.
-   */
-  readonly $retryable: { readonly throttling: boolean } | undefined;
-
-  constructor(
-    message: string,
-    details: {
-      kind: ProxyFailureKind;
-      proxy: string;
-      target: string;
-      statusCode?: number;
-      code?: string;
-      cause?: unknown;
-    },
-  ) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = "ProxyFailure";
-    this.kind = details.kind;
-    this.proxy = details.proxy;
-    this.target = details.target;
-    this.statusCode = details.statusCode;
-    this.code = details.code;
-    const upstream = details.kind === "status" && (details.statusCode ?? 0) >= 500;
-    this.$retryable =
-      details.kind === "timeout" || details.kind === "closed" || upstream
-        ? { throttling: false }
-        : undefined;
-  }
-}
-
 /** Build the shared handler. */
 export function createHttpHandler(options: HttpHandlerOptions = {}): NodeHttpHandler {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -95,37 +35,34 @@ export function createHttpHandler(options: HttpHandlerOptions = {}): NodeHttpHan
   const endpointTls = options.endpointCa ? { ca: [...rootCertificates, options.endpointCa] } : {};
   const base = { keepAlive: true, maxSockets: MAX_SOCKETS };
 
-  let httpAgent: HttpAgent;
-  let httpsAgent: HttpAgent;
-  if (options.proxy) {
-    const toProxy = proxyOptions(options.proxy);
-    // http:// endpoints: the proxy forwards each request itself.
-    httpAgent = new HttpProxyAgent(options.proxy.forHttp.url, toProxy);
-    // https:// endpoints: a tunnel. The agent states its endpoint scheme in its options:
-    // agent-base otherwise guesses it from the call stack, and guesses wrong when a
-    // kept-alive socket is freed, so no socket would ever be reused.
-    httpsAgent = new ProxyTunnelAgent(
-      options.proxy.forHttps,
-      toProxy,
-      { ...base, ...endpointTls, secureEndpoint: true },
-      connectTimeoutMs,
-    );
-  } else {
-    httpAgent = new HttpAgent(base);
-    httpsAgent = new HttpsAgent({ ...base, ...endpointTls });
+  const timeouts = {
+    connectionTimeout: connectTimeoutMs,
+    // Idle socket (no byte for this long) and the whole request: either ends it.
+    socketTimeout: requestTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  };
+  const { proxy } = options;
+  if (proxy) {
+    // The proxy agents (and the packages behind them) load with the first request, so a
+    // task without a proxy never parses them.
+    const withProxy = async (): Promise<NodeHttpHandlerOptions> => {
+      const { proxyAgents } = await import("./proxy-agents.ts");
+      return {
+        ...proxyAgents(proxy, { ...base, ...endpointTls }, connectTimeoutMs, MAX_SOCKETS),
+        ...timeouts,
+      };
+    };
+    return new ConnectivityHttpHandler(withProxy, requestTimeoutMs, proxy);
   }
-
   return new ConnectivityHttpHandler(
     {
-      httpAgent,
-      httpsAgent,
-      connectionTimeout: connectTimeoutMs,
-      // Idle socket (no byte for this long) and the whole request: either ends it.
-      socketTimeout: requestTimeoutMs,
-      requestTimeout: requestTimeoutMs,
-      throwOnRequestTimeout: true,
+      httpAgent: new HttpAgent(base),
+      httpsAgent: new HttpsAgent({ ...base, ...endpointTls }),
+      ...timeouts,
     },
-    options.proxy,
+    requestTimeoutMs,
+    undefined,
   );
 }
 
@@ -160,26 +97,27 @@ class ConnectivityHttpHandler extends NodeHttpHandler {
   readonly #requestTimeoutMs: number;
 
   constructor(
-    options: ConstructorParameters<typeof NodeHttpHandler>[0] & { requestTimeout: number },
+    options: NodeHttpHandlerOptions | (() => Promise<NodeHttpHandlerOptions>),
+    requestTimeoutMs: number,
     proxy: ProxyConfig | undefined,
   ) {
     super(options);
     this.#proxy = proxy;
-    this.#requestTimeoutMs = options.requestTimeout;
+    this.#requestTimeoutMs = requestTimeoutMs;
   }
 
   override async handle(request: HandleArgs[0], options?: HandleArgs[1]): Promise<HandleResult> {
     const port = request.port ? `:${request.port}` : "";
     const endpoint = `${request.protocol}//${request.hostname}${port}`;
     let result: HandleResult;
-    const started = performance.now();
+    const started = monotonicMs();
     try {
       result = await super.handle(request, options);
     } catch (caught) {
       // The smithy handler's timeouts carry no code; which one fired is known from when.
       const timedOut = isTimeoutError(caught);
       const timeout = timedOut
-        ? performance.now() - started < this.#requestTimeoutMs
+        ? monotonicMs() - started < this.#requestTimeoutMs
           ? ("connect" as const)
           : ("request" as const)
         : undefined;
@@ -223,6 +161,14 @@ class ConnectivityHttpHandler extends NodeHttpHandler {
 
 const PROBE_TIMEOUT_MS = 2000;
 
+/**
+ * A monotonic clock in milliseconds. The global `performance` would load Node's
+ * perf_hooks (nine modules) with the first request of every task.
+ */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** A timeout of the smithy handler (it also names resets TimeoutError: their code says so). */
 function isTimeoutError(error: unknown): boolean {
   const e = error as { name?: unknown; code?: unknown } | null;
@@ -258,142 +204,4 @@ function speaksTls(server: ProxyServer, timeoutMs: number): Promise<boolean> {
     socket.once("secureConnect", () => done(true));
     socket.once("error", () => done(false));
   });
-}
-
-/** The agents' options for the connection to the proxy itself. */
-function proxyOptions(proxy: ProxyConfig): HttpsProxyAgentOptions<string> {
-  const authorization = proxy.credentials?.authorization.bind(proxy.credentials);
-  return {
-    keepAlive: true,
-    maxSockets: MAX_SOCKETS,
-    // TLS to the proxy: the system roots plus the CA bundle.
-    ...(proxy.caBundle ? { ca: [...rootCertificates, proxy.caBundle] } : {}),
-    // A function, so the credentials never sit in an options object that debug output or
-    // an error could show; the proxy URL never holds them either.
-    ...(authorization ? { headers: () => ({ "Proxy-Authorization": authorization() }) } : {}),
-  };
-}
-
-/**
- * The agent for https:// endpoints through the proxy. It opens the CONNECT tunnel with
- * https-proxy-agent itself so that it can (1) bound the tunnel set-up by the connect
- * timeout and release the socket when it expires, and (2) mark every failure before the
- * tunnel is up as the proxy's (ProxyFailure), turning a refused CONNECT into an error
- * instead of the proxy's reply posing as the endpoint's. Kept-alive sockets (TLS to the
- * endpoint, through the tunnel) are pooled here.
- */
-class ProxyTunnelAgent extends Agent {
-  readonly #inner: HttpsProxyAgent<string>;
-  readonly #server: ProxyServer;
-  readonly #connectTimeoutMs: number;
-
-  constructor(
-    server: ProxyServer,
-    proxyAgentOptions: HttpsProxyAgentOptions<string>,
-    endpointOptions: HttpsAgentOptions,
-    connectTimeoutMs: number,
-  ) {
-    // These options (keep-alive, endpoint CA) apply to the connection to the endpoint.
-    super(endpointOptions);
-    this.#server = server;
-    this.#connectTimeoutMs = connectTimeoutMs;
-    this.#inner = new HttpsProxyAgent(server.url, proxyAgentOptions);
-  }
-
-  override connect(req: ClientRequest, opts: AgentConnectOpts): Promise<Duplex> {
-    const target = `${opts.host ?? "localhost"}:${opts.port}`;
-    return this.#tunnel(this.#inner, this.#server, target, req, opts);
-  }
-
-  async #tunnel(
-    inner: HttpsProxyAgent<string>,
-    server: ProxyServer,
-    target: string,
-    req: ClientRequest,
-    opts: AgentConnectOpts,
-  ): Promise<Duplex> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.#connectTimeoutMs);
-    const onClose = () => controller.abort();
-    req.once("close", onClose);
-    let statusCode: number | undefined;
-    let statusText = "";
-    const onProxyConnect = (connect: { statusCode?: number; statusText?: string }) => {
-      statusCode = connect.statusCode;
-      statusText = connect.statusText ?? "";
-    };
-    req.once("proxyConnect", onProxyConnect);
-
-    // The agent opens its socket to the proxy synchronously at the start of connect(), from
-    // its shared connectOpts: lend it this attempt's abort signal for exactly that moment.
-    let pending: Promise<Duplex>;
-    inner.connectOpts.signal = controller.signal;
-    try {
-      pending = inner.connect(req, opts);
-    } finally {
-      delete inner.connectOpts.signal;
-    }
-
-    try {
-      const socket = await pending;
-      if (statusCode !== 200) {
-        socket.destroy();
-        const code = statusCode ?? 0;
-        throw new ProxyFailure(
-          `the proxy ${server.url} answered the CONNECT to ${target} with HTTP ${code}${statusText ? ` ${statusText}` : ""}`,
-          { kind: "status", proxy: server.url, target, statusCode: code },
-        );
-      }
-      return socket;
-    } catch (error) {
-      if (error instanceof ProxyFailure) throw error;
-      if (timedOut) {
-        throw new ProxyFailure(
-          `no tunnel through the proxy ${server.url} to ${target} within ${this.#connectTimeoutMs} ms`,
-          { kind: "timeout", proxy: server.url, target, code: "ETIMEDOUT", cause: error },
-        );
-      }
-      throw proxyFailure(server, target, error);
-    } finally {
-      clearTimeout(timer);
-      req.removeListener("close", onClose);
-      req.removeListener("proxyConnect", onProxyConnect);
-    }
-  }
-
-  override destroy(): void {
-    this.#inner.destroy();
-    super.destroy();
-  }
-}
-
-type HttpsAgentOptions = ConstructorParameters<typeof HttpsAgent>[0] & { secureEndpoint: boolean };
-
-function proxyFailure(
-  server: ProxyServer,
-  target: string,
-  error: unknown,
-  knownKind?: ProxyFailureKind,
-): ProxyFailure {
-  const e = error as { code?: unknown; message?: unknown };
-  const code = typeof e?.code === "string" ? e.code : undefined;
-  const message = typeof e?.message === "string" ? e.message : String(error);
-  // Socket and TLS failures carry a system code. https-proxy-agent's own errors ("Proxy
-  // connection ended before receiving CONNECT response", "No header received ...") have
-  // none and can only happen once the connection to the proxy was up.
-  const kind = knownKind ?? (code ? "connect" : "closed");
-  return new ProxyFailure(
-    `cannot open a tunnel through the proxy ${server.url} to ${target}: ${message}`,
-    {
-      kind,
-      proxy: server.url,
-      target,
-      ...(code ? { code } : {}),
-      cause: error,
-    },
-  );
 }
