@@ -7,9 +7,9 @@
  *   refused (exit 20) before any request, naming the sections to remove.
  * - DEBUG: the `debug` module of the bundled proxy agents prints whole requests sent to a
  *   proxy, with the session token and Proxy-Authorization. Its output is switched off
- *   through its own API; UE_DEBUG=true gives the program's own (masked) debug log.
+ *   through its own API when the agents load (src/aws/proxy-agents.ts), so a start without
+ *   a proxy does not load it; UE_DEBUG=true gives the program's own (masked) debug log.
  */
-import createDebug from "debug";
 import type { FieldProblem } from "./errors.ts";
 
 /** Node's debug sections that print what goes over the network or to child processes. */
@@ -66,11 +66,9 @@ export function nodeDebugProblem(env: NodeJS.ProcessEnv): FieldProblem | null {
 }
 
 /**
- * Switch off the bundled `debug` module's output when DEBUG is set; returns whether it
- * was, so the caller can say so.
+ * Whether DEBUG asks for the bundled `debug` module's output, which always stays off
+ * (src/aws/proxy-agents.ts), so the caller can say so.
  */
-export function silenceThirdPartyDebug(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (!env["DEBUG"]) return false;
-  createDebug.disable();
-  return true;
+export function thirdPartyDebugRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !!env["DEBUG"];
 }

@@ -11,7 +11,7 @@ import { runAction } from "./actions/registry.ts";
 import { readEnvironment, readFiles } from "./config/environment.ts";
 import { resolveConfig } from "./config/resolve.ts";
 import { ProductError, UnexpectedError } from "./errors.ts";
-import { nodeDebugProblem, silenceThirdPartyDebug } from "./debug-guard.ts";
+import { nodeDebugProblem, thirdPartyDebugRequested } from "./debug-guard.ts";
 import { EXIT } from "./exit-codes.ts";
 import { INPUT_FIELDS } from "./fields/catalog.ts";
 import { flagOf, readFields } from "./fields/read.ts";
@@ -124,7 +124,7 @@ export async function run(options: RunOptions): Promise<number> {
   };
   try {
     const debugProblem = nodeDebugProblem(env);
-    if (silenceThirdPartyDebug(env)) {
+    if (thirdPartyDebugRequested(env)) {
       log.warn(
         "DEBUG is set: the proxy agents' debug output, which shows credentials, stays off; UE_DEBUG=true gives this program's own debug log",
       );

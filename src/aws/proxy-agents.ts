@@ -10,8 +10,13 @@ import { rootCertificates } from "node:tls";
 import { Agent, type AgentConnectOpts } from "agent-base";
 import { HttpProxyAgent } from "http-proxy-agent";
 import { HttpsProxyAgent, type HttpsProxyAgentOptions } from "https-proxy-agent";
+import createDebug from "debug";
 import type { ProxyConfig, ProxyServer } from "../proxy/config.ts";
 import { ProxyFailure, type ProxyFailureKind } from "./proxy-failure.ts";
+
+// The agents' debug output shows whole forwarded requests, session tokens and
+// Proxy-Authorization among them: it stays off whatever DEBUG says.
+createDebug.disable();
 
 /**
  * The handler's two agents through the proxy. `endpoint` holds the options of the
