@@ -564,6 +564,11 @@ class Extension(UniversalExtension):
         env.update(task_context(getattr(self, "uip", None)))
         env["UE_FIELDS_FILE"] = fields_file
         env["UE_EXTENSION_OUTPUT_FILE"] = document_file
+        # Node 22 and newer keep the bundle's compiled code here, in the bridge's own 0700
+        # folder: about 12-15 ms less CPU per start (Node 20 ignores the variable).
+        env.setdefault(
+            "NODE_COMPILE_CACHE", os.path.join(os.path.dirname(run_dir), "node-compile-cache")
+        )
         options = {}
         if os.name == "nt":
             options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP

@@ -94,6 +94,12 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal(got.env["UE_TASK_NAME"], "context");
     assert.equal(got.env["UE_TASK_INSTANCE_ID"], first.instanceId);
     assert.equal(got.env["UE_EXECUTION_COUNT"], "2");
+    // Node's compile cache lives in the bridge's private folder, beside the run folders.
+    assert.equal(
+      dirname(got.allEnv["NODE_COMPILE_CACHE"] ?? ""),
+      dirname(dirname(got.env["UE_FIELDS_FILE"] ?? "")),
+    );
+    assert.equal(basename(got.allEnv["NODE_COMPILE_CACHE"] ?? ""), "node-compile-cache");
   });
 
   test("an agent that passes no execution count gets a warning, and the program none", async () => {
