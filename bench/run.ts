@@ -544,9 +544,11 @@ async function benchScale(): Promise<void> {
       ],
       [
         "accepted calls beyond the bucket, worst window",
-        `${Math.max(0, excess).toFixed(2)}`,
+        `${Math.max(0, excess).toFixed(3)}`,
         "0",
-        excess <= 1e-6 ? "holds" : "MISSED",
+        // The times are taken just after the bucket's own decision, so a window can look a
+        // few milliseconds shorter than it was: 0.05 tokens is 2 ms of refill at 25/s.
+        excess < 0.05 ? "holds" : "MISSED",
       ],
       [
         "task lateness after its execution's end, median",
