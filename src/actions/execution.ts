@@ -39,7 +39,7 @@ function parseOutput(output: string | undefined): { outputParsed?: unknown } {
   }
 }
 
-export function toResult(d: DescribeExecutionOutput): ExecutionResult {
+export function toResult(d: Partial<DescribeExecutionOutput>): ExecutionResult {
   return {
     executionArn: d.executionArn as string,
     stateMachineArn: d.stateMachineArn ?? null,

@@ -9,31 +9,22 @@ import { UnexpectedError, WrongStateMachineTypeError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import { executionName } from "../execution-name.ts";
 import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
-import { endCode, isoDate } from "./execution.ts";
+import { endCode, toResult } from "./execution.ts";
 import type { Action, ActionContext } from "./registry.ts";
 
 function toSyncResult(reply: StartSyncExecutionOutput, name: string): ExecutionResult {
-  let parsed: { outputParsed?: unknown } = {};
-  if (reply.output !== undefined) {
-    try {
-      parsed = { outputParsed: JSON.parse(reply.output) as unknown };
-    } catch {
-      // Not JSON: only the raw text is reported.
-    }
-  }
-  return {
-    executionArn: reply.executionArn as string,
-    stateMachineArn: reply.stateMachineArn ?? null,
+  // The reply carries the fields DescribeExecution would, less redrive, plus billing.
+  const {
+    redriveCount: _count,
+    redriveStatus: _status,
+    ...common
+  } = toResult({
+    ...reply,
     name: reply.name ?? name,
     status: reply.status ?? "FAILED",
-    startDate: isoDate(reply.startDate),
-    stopDate: isoDate(reply.stopDate),
-    output: reply.output ?? null,
-    ...parsed,
-    outputDetails: reply.outputDetails ? { included: reply.outputDetails.included ?? false } : null,
-    error: reply.error ?? null,
-    cause: reply.cause ?? null,
-    failedState: null,
+  });
+  return {
+    ...common,
     billingDetails: reply.billingDetails
       ? {
           ...(reply.billingDetails.billedMemoryUsedInMB !== undefined
