@@ -16,17 +16,18 @@ const record = (name: NodeJS.Signals) => {
   pending.push(name);
 };
 
-function startedAsProgram(): boolean {
+/** Whether the module at `moduleUrl` is the script this process was started with. */
+export function startedAs(moduleUrl: string): boolean {
   const script = process.argv[1];
   if (!script) return false;
   try {
-    return realpathSync(fileURLToPath(import.meta.url)) === realpathSync(script);
+    return realpathSync(fileURLToPath(moduleUrl)) === realpathSync(script);
   } catch {
     return false;
   }
 }
 
-if (startedAsProgram()) for (const name of CANCEL_SIGNALS) process.on(name, record);
+if (startedAs(import.meta.url)) for (const name of CANCEL_SIGNALS) process.on(name, record);
 
 /** Stop queueing and hand over the signals received so far, oldest first. */
 export function takeEarlySignals(): NodeJS.Signals[] {

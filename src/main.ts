@@ -4,9 +4,7 @@
  * Importable, so tests can call run() in-process as well as run the bundle.
  */
 // First: queues cancel signals that arrive while the rest of the bundle loads.
-import { CANCEL_SIGNALS, takeEarlySignals } from "./early-signals.ts";
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { CANCEL_SIGNALS, startedAs, takeEarlySignals } from "./early-signals.ts";
 import { runAction } from "./actions/registry.ts";
 import { readEnvironment, readFiles } from "./config/environment.ts";
 import { resolveConfig } from "./config/resolve.ts";
@@ -173,17 +171,7 @@ export async function run(options: RunOptions): Promise<number> {
   }
 }
 
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(fileURLToPath(import.meta.url)) === realpathSync(script);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (startedAs(import.meta.url)) {
   // The SDK's notice about future Node versions is not the operator's business.
   process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
   const controller = new AbortController();
