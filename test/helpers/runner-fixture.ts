@@ -2,11 +2,15 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after } from "node:test";
+import { loadCredentialsFile } from "../../local/runner/credentials.ts";
 import type { CredentialStore } from "../../local/runner/credentials.ts";
 import type { RunnerEvent } from "../../local/runner/events.ts";
 import { ControllerRunner } from "../../local/runner/runner.ts";
 import type { Template } from "../../src/fields/template-types.ts";
+import { cleanEnv } from "./bundle.ts";
 import { buildFixturePackage } from "./fixture-package.ts";
+import { PACKAGE_ZIP, ROOT, requireBuilt } from "./paths.ts";
 
 export const CANARY_SECRET = "CanarySecretValue0000000000000000000000";
 export const TEST_CREDENTIALS: CredentialStore = new Map([
@@ -104,5 +108,31 @@ export function nextEvent(
         resolve(e);
       }
     });
+  });
+}
+
+/** An opener for one test file: every fixture runner it opens is closed after the file's tests. */
+export function fixtureRunners(): typeof openFixtureRunner {
+  const opened: FixtureRunner[] = [];
+  after(async () => {
+    await Promise.all(opened.map((f) => f.close()));
+  });
+  return async (...args) => {
+    const f = await openFixtureRunner(...args);
+    opened.push(f);
+    return f;
+  };
+}
+
+/** A runner on the built package with the examples' local credentials, as the demo uses. */
+export async function openPackageRunner(
+  onEvent: (e: RunnerEvent) => void,
+): Promise<ControllerRunner> {
+  return ControllerRunner.open({
+    packagePath: requireBuilt(PACKAGE_ZIP),
+    credentials: await loadCredentialsFile(join(ROOT, "examples", "credentials.json")),
+    env: cleanEnv(),
+    cancelGraceMs: 10_000,
+    onEvent,
   });
 }

@@ -8,11 +8,10 @@ import { after, before, describe, test } from "node:test";
 import { SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { callbackRoundTrip } from "../../local/demo-callback.ts";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
-import { loadCredentialsFile } from "../../local/runner/credentials.ts";
 import type { RunnerEvent } from "../../local/runner/events.ts";
-import { ControllerRunner } from "../../local/runner/runner.ts";
-import { cleanEnv } from "../helpers/bundle.ts";
-import { PACKAGE_ZIP, ROOT, requireBuilt } from "../helpers/paths.ts";
+import type { ControllerRunner } from "../../local/runner/runner.ts";
+import { openPackageRunner } from "../helpers/runner-fixture.ts";
+import { ROOT } from "../helpers/paths.ts";
 
 const EXAMPLES = join(ROOT, "examples");
 
@@ -41,13 +40,7 @@ describe("the further actions through the controller runner", () => {
   before(async () => {
     ep = await startLocalEndpoint({ definitionsDir: join(EXAMPLES, "state-machines") });
     sfn = new SFNClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
-    runner = await ControllerRunner.open({
-      packagePath: requireBuilt(PACKAGE_ZIP),
-      credentials: await loadCredentialsFile(join(EXAMPLES, "credentials.json")),
-      env: cleanEnv(),
-      cancelGraceMs: 10_000,
-      onEvent: (e) => events.push(e),
-    });
+    runner = await openPackageRunner((e) => events.push(e));
   });
   after(async () => {
     await runner.close();

@@ -16,23 +16,14 @@ import { BUNDLE_NAME, VERSION } from "../../build/generators.ts";
 import { ROOT } from "../helpers/paths.ts";
 import {
   CANARY_SECRET,
-  type FixtureRunner,
   nextEvent,
-  openFixtureRunner,
+  fixtureRunners,
 } from "../helpers/runner-fixture.ts";
 
 const run = promisify(execFile);
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
 const CANARY_USER = "AKIDCANARYUSER000001";
-const fixtures: FixtureRunner[] = [];
-async function open(...args: Parameters<typeof openFixtureRunner>): Promise<FixtureRunner> {
-  const f = await openFixtureRunner(...args);
-  fixtures.push(f);
-  return f;
-}
-after(async () => {
-  await Promise.all(fixtures.map((f) => f.close()));
-});
+const open = fixtureRunners();
 
 const CREDENTIALS = { $credential: "local-test" };
 /** The folder of the bridge's copy: <version>-<archive size>-<archive mtime>, in hex. */

@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { productTemplate } from "../helpers/fixture-package.ts";
-import { type FixtureRunner, nextEvent, openFixtureRunner } from "../helpers/runner-fixture.ts";
+import { type FixtureRunner, nextEvent, fixtureRunners } from "../helpers/runner-fixture.ts";
 
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
-const fixtures: FixtureRunner[] = [];
-async function open(...args: Parameters<typeof openFixtureRunner>): Promise<FixtureRunner> {
-  const f = await openFixtureRunner(...args);
-  fixtures.push(f);
-  return f;
-}
-after(async () => {
-  await Promise.all(fixtures.map((f) => f.close()));
-});
+const open = fixtureRunners();
 
 const running = (f: FixtureRunner) =>
   nextEvent(f, (e) => e.type === "output-field" && e.value === "RUNNING");

@@ -10,13 +10,12 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
 import { demo } from "../../local/demo.ts";
-import { loadCredentialsFile } from "../../local/runner/credentials.ts";
 import { loadRunFile, main as cli } from "../../local/runner/cli.ts";
 import type { RunnerEvent } from "../../local/runner/events.ts";
-import { ControllerRunner } from "../../local/runner/runner.ts";
+import type { ControllerRunner } from "../../local/runner/runner.ts";
 import { WorkflowRun } from "../../local/runner/workflow.ts";
-import { cleanEnv } from "../helpers/bundle.ts";
-import { PACKAGE_ZIP, ROOT, requireBuilt } from "../helpers/paths.ts";
+import { openPackageRunner } from "../helpers/runner-fixture.ts";
+import { PACKAGE_ZIP, ROOT } from "../helpers/paths.ts";
 
 const EXAMPLES = join(ROOT, "examples");
 const WORKFLOW = join(EXAMPLES, "workflows", "demo.workflow.json");
@@ -50,13 +49,7 @@ describe("the controller runner with the real package and the local endpoint", (
   before(async () => {
     ep = await startLocalEndpoint({ definitionsDir: join(EXAMPLES, "state-machines") });
     dir = await mkdtemp(join(tmpdir(), "ue-runner-e2e-"));
-    runner = await ControllerRunner.open({
-      packagePath: requireBuilt(PACKAGE_ZIP),
-      credentials: await loadCredentialsFile(join(EXAMPLES, "credentials.json")),
-      env: cleanEnv(),
-      cancelGraceMs: 10_000,
-      onEvent: (e) => events.push(e),
-    });
+    runner = await openPackageRunner((e) => events.push(e));
   });
   after(async () => {
     await runner.close();

@@ -2,27 +2,18 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { DefinitionError } from "../../local/runner/errors.ts";
 import type { RunnerEvent } from "../../local/runner/events.ts";
 import { productTemplate } from "../helpers/fixture-package.ts";
 import {
   CANARY_SECRET,
-  type FixtureRunner,
   nextEvent,
-  openFixtureRunner,
+  fixtureRunners,
 } from "../helpers/runner-fixture.ts";
 
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
-const fixtures: FixtureRunner[] = [];
-async function open(...args: Parameters<typeof openFixtureRunner>): Promise<FixtureRunner> {
-  const f = await openFixtureRunner(...args);
-  fixtures.push(f);
-  return f;
-}
-after(async () => {
-  await Promise.all(fixtures.map((f) => f.close()));
-});
+const open = fixtureRunners();
 
 const types = (events: RunnerEvent[]) => events.map((e) => e.type);
 
