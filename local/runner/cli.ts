@@ -25,13 +25,20 @@ import { ControllerRunner } from "./runner.ts";
 import { type WorkflowDefinition, WorkflowRun, type WorkflowRunRecord } from "./workflow.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const DEFAULT_PACKAGE = join(ROOT, "dist", `unv_tmplt_ue-aws-stepfunctions-${pkg.version}.zip`);
+export const DEFAULT_PACKAGE = join(
+  ROOT,
+  "dist",
+  `unv_tmplt_ue-aws-stepfunctions-${pkg.version}.zip`,
+);
 
 /** Read a workflow file, or a task file (wrapped as a workflow of one task). */
 export async function loadRunFile(path: string): Promise<WorkflowDefinition> {
   const raw = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
-  const definition = (Array.isArray(raw["tasks"]) ? raw : { name: raw["name"], tasks: [raw] }) as unknown as WorkflowDefinition;
-  if (definition.credentialsFile) definition.credentialsFile = resolve(dirname(path), definition.credentialsFile);
+  const definition = (Array.isArray(raw["tasks"])
+    ? raw
+    : { name: raw["name"], tasks: [raw] }) as unknown as WorkflowDefinition;
+  if (definition.credentialsFile)
+    definition.credentialsFile = resolve(dirname(path), definition.credentialsFile);
   return definition;
 }
 
@@ -39,7 +46,10 @@ function workflowExitCode(result: WorkflowResult): number {
   return result.state === "Success" ? 0 : result.state === "Cancelled" ? 130 : 1;
 }
 
-export async function main(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (text: string) => void = (t) => process.stdout.write(t),
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -61,20 +71,26 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
     const files = (await readdir(runsDir).catch(() => [])).filter((f) => f.endsWith(".json"));
     for (const file of files.sort()) {
       const record = JSON.parse(await readFile(join(runsDir, file), "utf8")) as WorkflowRunRecord;
-      const tasks = record.instances.map((i) => `${i.name}#${i.executionCount}=${i.lastResult?.state ?? "?"}`);
+      const tasks = record.instances.map(
+        (i) => `${i.name}#${i.executionCount}=${i.lastResult?.state ?? "?"}`,
+      );
       out(`${record.instanceId}  ${record.definition.name}  ${record.state}  ${tasks.join(" ")}\n`);
     }
     return 0;
   }
   if ((command !== "run" || args.length !== 1) && (command !== "rerun" || args.length !== 2)) {
-    out("usage: runner run <workflow.json|task.json> [--var NAME=VALUE]... | runner rerun <run-id> <task> | runner list\n");
+    out(
+      "usage: runner run <workflow.json|task.json> [--var NAME=VALUE]... | runner rerun <run-id> <task> | runner list\n",
+    );
     return 2;
   }
 
   let saved: WorkflowRunRecord | null = null;
   let definition: WorkflowDefinition;
   if (command === "rerun") {
-    saved = JSON.parse(await readFile(join(runsDir, `${args[0]}.json`), "utf8")) as WorkflowRunRecord;
+    saved = JSON.parse(
+      await readFile(join(runsDir, `${args[0]}.json`), "utf8"),
+    ) as WorkflowRunRecord;
     definition = saved.definition;
   } else {
     definition = await loadRunFile(resolve(args[0] ?? ""));
@@ -98,23 +114,36 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
     packagePath: resolve(values.package ?? DEFAULT_PACKAGE),
     credentials,
     ...(values["grace-seconds"] ? { cancelGraceMs: Number(values["grace-seconds"]) * 1000 } : {}),
-    onEvent: consoleReporter(out, { logs: !values["no-logs"], extensionOutput: !values["no-extension-output"] }),
+    onEvent: consoleReporter(out, {
+      logs: !values["no-logs"],
+      extensionOutput: !values["no-extension-output"],
+    }),
   });
   let run: WorkflowRun | undefined;
   let interrupts = 0;
   const onInterrupt = () => {
     interrupts += 1;
-    out(interrupts === 1 ? "\nCtrl-C: cancelling the running task (extension_cancel)\n" : "\nCtrl-C again: the task is killed after its grace period\n");
+    out(
+      interrupts === 1
+        ? "\nCtrl-C: cancelling the running task (extension_cancel)\n"
+        : "\nCtrl-C again: the task is killed after its grace period\n",
+    );
     run?.cancel("cancelled by the operator (Ctrl-C)");
   };
   process.on("SIGINT", onInterrupt);
   process.on("SIGTERM", onInterrupt);
   try {
-    run = saved ? WorkflowRun.restore(runner, saved) : new WorkflowRun(runner, definition, { vars });
+    run = saved
+      ? WorkflowRun.restore(runner, saved)
+      : new WorkflowRun(runner, definition, { vars });
     const result = saved ? await run.rerun(args[1] ?? "") : await run.run();
     await mkdir(runsDir, { recursive: true });
     const extra = credentialsPath ? { credentialsFile: credentialsPath } : undefined;
-    await writeFile(join(runsDir, `${run.instanceId}.json`), JSON.stringify(run.save(extra), null, 2), { mode: 0o600 });
+    await writeFile(
+      join(runsDir, `${run.instanceId}.json`),
+      JSON.stringify(run.save(extra), null, 2),
+      { mode: 0o600 },
+    );
     if (result.state !== "Success") {
       out(`rerun a task of this run with: npm run runner -- rerun ${run.instanceId} <task>\n`);
     }
@@ -132,7 +161,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`${error instanceof DefinitionError ? error.message : String((error as Error)?.stack ?? error)}\n`);
+      process.stderr.write(
+        `${error instanceof DefinitionError ? error.message : String((error as Error)?.stack ?? error)}\n`,
+      );
       process.exitCode = 2;
     },
   );

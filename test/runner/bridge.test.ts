@@ -14,11 +14,7 @@ import { promisify } from "node:util";
 import { findPython } from "../../local/runner/agent.ts";
 import { BUNDLE_NAME, VERSION } from "../../build/generators.ts";
 import { ROOT } from "../helpers/paths.ts";
-import {
-  CANARY_SECRET,
-  nextEvent,
-  fixtureRunners,
-} from "../helpers/runner-fixture.ts";
+import { CANARY_SECRET, nextEvent, fixtureRunners } from "../helpers/runner-fixture.ts";
 
 const run = promisify(execFile);
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";

@@ -6,11 +6,7 @@ import { describe, test } from "node:test";
 import { DefinitionError } from "../../local/runner/errors.ts";
 import type { RunnerEvent } from "../../local/runner/events.ts";
 import { productTemplate } from "../helpers/fixture-package.ts";
-import {
-  CANARY_SECRET,
-  nextEvent,
-  fixtureRunners,
-} from "../helpers/runner-fixture.ts";
+import { CANARY_SECRET, nextEvent, fixtureRunners } from "../helpers/runner-fixture.ts";
 
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
 const open = fixtureRunners();
