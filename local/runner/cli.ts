@@ -13,6 +13,7 @@ import { loadCredentialsFile } from "./credentials.ts";
 import { DefinitionError, UsageError } from "./errors.ts";
 import type { WorkflowResult } from "./events.ts";
 import { consoleReporter } from "./report.ts";
+import { referencesIn } from "./references.ts";
 import { ControllerRunner } from "./runner.ts";
 import { type WorkflowDefinition, WorkflowRun, type WorkflowRunRecord } from "./workflow.ts";
 
@@ -44,6 +45,11 @@ const HELP_HINT = " (npm run runner -- --help shows the usage)";
 
 /** Read a workflow file, or a task file (wrapped as a workflow of one task). */
 export async function loadRunFile(path: string): Promise<WorkflowDefinition> {
+  return (await readRunFile(path)).definition;
+}
+
+/** A workflow or task file, and which of the two it is. */
+async function readRunFile(path: string): Promise<{ definition: WorkflowDefinition; taskFile: boolean }> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -61,9 +67,25 @@ export async function loadRunFile(path: string): Promise<WorkflowDefinition> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new UsageError(`workflow or task file ${path}: expected a JSON object (a task, or a workflow with "tasks")`);
   }
-  const definition = (Array.isArray(raw["tasks"]) ? raw : { name: raw["name"], tasks: [raw] }) as unknown as WorkflowDefinition;
+  const taskFile = !Array.isArray(raw["tasks"]);
+  const definition = (taskFile ? { name: raw["name"], tasks: [raw] } : raw) as unknown as WorkflowDefinition;
   if (definition.credentialsFile) definition.credentialsFile = resolve(dirname(path), definition.credentialsFile);
-  return definition;
+  return { definition, taskFile };
+}
+
+/**
+ * A task file declares no variables: those its references use come from --var, each one
+ * required (a task must not run with a value nobody gave).
+ */
+function declareTaskFileVariables(definition: WorkflowDefinition, path: string, vars: Record<string, string>): void {
+  const used = new Set(referencesIn(definition.tasks).flatMap((r) => (r.kind === "var" ? [r.name] : [])));
+  const missing = [...used].filter((name) => !Object.hasOwn(vars, name));
+  if (missing.length > 0) {
+    throw new UsageError(
+      `task file ${path} uses ${missing.map((n) => `\${vars.${n}}`).join(", ")}: give ${missing.length === 1 ? "it" : "each"} with --var NAME=VALUE`,
+    );
+  }
+  definition.variables = Object.fromEntries([...used].map((name) => [name, vars[name]]));
 }
 
 function workflowExitCode(result: WorkflowResult): number {
@@ -125,13 +147,16 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
 
   let saved: WorkflowRunRecord | null = null;
   let definition: WorkflowDefinition;
+  let taskFile = false;
   if (command === "rerun") {
     const runFile = join(runsDir, `${args[0]}.json`);
     if (!existsSync(runFile)) throw new UsageError(`no saved run ${args[0]} in ${stateDir} (npm run runner -- list shows the saved runs)`);
     saved = JSON.parse(await readFile(runFile, "utf8")) as WorkflowRunRecord;
     definition = saved.definition;
   } else {
-    definition = await loadRunFile(resolve(args[0] ?? ""));
+    const file = await readRunFile(resolve(args[0] ?? ""));
+    definition = file.definition;
+    taskFile = file.taskFile;
   }
   const vars: Record<string, string> = {};
   for (const pair of values.var ?? []) {
@@ -139,6 +164,7 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
     if (at < 1) throw new UsageError(`--var ${pair}: expected NAME=VALUE${HELP_HINT}`);
     vars[pair.slice(0, at)] = pair.slice(at + 1);
   }
+  if (taskFile) declareTaskFileVariables(definition, args[0] ?? "", vars);
   const credentialsPath =
     (values.credentials && resolve(values.credentials)) ??
     (saved?.extra?.["credentialsFile"] as string | undefined) ??
