@@ -295,7 +295,6 @@ function waitingSettings(
 }
 
 export interface ValidationContext {
-  readonly executionCount: number;
   /** Whether the environment or the shared config names a region (a task token names none). */
   readonly environmentRegion?: boolean;
   /** Files the fields name (the Proxy CA Bundle File), read before validation. */
@@ -315,7 +314,7 @@ export function filesNamedBy(values: FieldValues): string[] {
 export function validate(
   entered: FieldValues,
   earlier: readonly FieldProblem[],
-  context: ValidationContext,
+  context: ValidationContext = {},
 ): TaskConfig {
   const problems: FieldProblem[] = [...earlier];
   const form = evaluateForm(TEMPLATE.fields, entered);
@@ -431,7 +430,7 @@ export function validate(
 
   const executionName = nonEmpty(typed.execution_name);
   if (executionName && !bad.has("execution_name")) {
-    const message = checkExecutionName(executionName, context.executionCount);
+    const message = checkExecutionName(executionName);
     if (message) add("execution_name", message);
   }
 
