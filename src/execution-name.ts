@@ -20,6 +20,9 @@ const MAX_BASE_LENGTH = MAX_NAME_LENGTH - RUN_ROOM;
  */
 export const MAX_EXECUTION_NAME_FIELD_LENGTH = MAX_BASE_LENGTH - 1 - TAG_LENGTH;
 
+/** Why the Execution Name field is shorter than AWS's limit, for messages. */
+export const EXECUTION_NAME_ROOM = `so that the task instance tag (-<${TAG_LENGTH} hex digits>) and the run number (-<up to 9 digits>) fit in AWS's ${MAX_NAME_LENGTH}`;
+
 // AWS refuses whitespace, these characters, and control characters.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we look for.
 const FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
@@ -42,7 +45,7 @@ export function checkExecutionName(name: string): string | null {
     return `must not contain ${shown}; AWS refuses whitespace, control characters and < > { } [ ] ? * " # % \\ ^ | ~ \` $ & , ; : /`;
   }
   if (name.length > MAX_EXECUTION_NAME_FIELD_LENGTH) {
-    return `is ${name.length} characters; use at most ${MAX_EXECUTION_NAME_FIELD_LENGTH}, so that the task instance tag (-<${TAG_LENGTH} hex digits>) and the run number (-<up to 9 digits>) fit in AWS's ${MAX_NAME_LENGTH}`;
+    return `is ${name.length} characters; use at most ${MAX_EXECUTION_NAME_FIELD_LENGTH}, ${EXECUTION_NAME_ROOM}`;
   }
   return null;
 }

@@ -2,6 +2,7 @@
  * The one source of truth for the task's fields. The template, the field-value schema,
  * the extension-output schema and the README field table are generated from it.
  */
+import { MAX_EXECUTION_NAME_FIELD_LENGTH } from "../execution-name.ts";
 
 export type FieldType =
   | "Text"
@@ -185,7 +186,7 @@ const CATALOG = [
     type: "Text",
     mapping: "Text Field 6",
     showIf: { field: "action", values: START_ACTIONS },
-    fieldLength: 80,
+    fieldLength: MAX_EXECUTION_NAME_FIELD_LENGTH,
   },
   {
     name: "input",

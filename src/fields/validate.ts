@@ -17,7 +17,7 @@ import {
   RERUN_BEHAVIOURS,
   type TypedFieldValues,
 } from "./catalog.ts";
-import { checkExecutionName } from "../execution-name.ts";
+import { checkExecutionName, EXECUTION_NAME_ROOM } from "../execution-name.ts";
 import type { FieldValues, Template } from "./template-types.ts";
 import { jsonSyntaxError } from "./text-checks.ts";
 import { evaluateForm } from "./visibility.ts";
@@ -167,7 +167,7 @@ function describeAjvError(error: ErrorObject): FieldProblem | null {
       message = `must be at most ${p["limit"]}`;
       break;
     case "maxLength":
-      message = `must be at most ${p["limit"]} characters`;
+      message = `must be at most ${p["limit"]} characters${name === "execution_name" ? `, ${EXECUTION_NAME_ROOM}` : ""}`;
       break;
     case "enum":
       message = `must be one of: ${(spec?.choices ?? []).join(", ")}`;

@@ -121,7 +121,7 @@ describe("validation of field values", () => {
     [
       "execution name too long for the instance tag and run number",
       { UE_FIELD_EXECUTION_NAME: "n".repeat(62) },
-      "Execution Name: is 62 characters; use at most 61",
+      "Execution Name: must be at most 61 characters, so that the task instance tag (-<8 hex digits>) and the run number (-<up to 9 digits>) fit in AWS's 80",
     ],
     ["proxy missing", { UE_FIELD_USE_PROXY: "true" }, "Proxy: is required when Use Proxy is true"],
     [
