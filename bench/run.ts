@@ -242,7 +242,9 @@ async function benchRerun(): Promise<void> {
     printFailures(summaries);
     const rows = summaryRows(summaries);
     rows[0]?.push("AWS calls");
-    scenarios.forEach((s, i) => rows[i + 1]?.push(calls.get(s) ?? ""));
+    scenarios.forEach((s, i) => {
+      rows[i + 1]?.push(calls.get(s) ?? "");
+    });
     printTable(rows);
   });
 }
