@@ -379,7 +379,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 /**
  * An unknown flag, with the flag it most likely meant. Its value (the next argument,
  * unless the meant flag is a Boolean one) is taken with it, so it is not a second problem;
- * a value meant for a secret flag is registered as a secret.
+ * a value meant for a secret flag is registered as a secret. The problem counts against
+ * the meant field, which is then not reported as missing too.
  */
 function unknownFlag(
   flag: string,
@@ -406,7 +407,9 @@ function unknownFlag(
     : meantSecret
       ? `; did you mean ${meant}? ${secretFlagMessage(meantSecret, meant)}`
       : `; did you mean ${meant}?`;
-  return { field: flag, label: flag, message: `is not a known flag${hint} (see --help)` };
+  // Counted against the field it meant, so that field is not reported missing as well.
+  const field = meantField?.name ?? meantSecret?.name ?? flag;
+  return { field, label: flag, message: `is not a known flag${hint} (see --help)` };
 }
 
 /** Values by field name, and for each, where it was given ("--input-file", "UE_FIELD_REGION"). */
