@@ -281,8 +281,8 @@ export interface ParsedArgs {
   readonly problems: readonly FieldProblem[];
 }
 
-/** Flags that are no field: handled before the fields are read, or by readFields. */
-const PROGRAM_FLAGS = ["--fields-file", "--help", "-h", "--version"];
+/** Flags that are no field, as a misspelt flag may have meant them. */
+const PROGRAM_FLAGS = ["--fields-file", "--help", "--version"];
 
 /** Whether an argument can be the value of the flag before it. */
 function isValue(arg: string | undefined): arg is string {
@@ -418,7 +418,7 @@ interface Sourced {
   readonly origins: Map<string, string>;
 }
 
-/** The variables that set a field ("UE_FIELD_CREDENTIALS_USER and _PASSWORD" for a Credential). */
+/** The variables that set a field (of a Credential, the parts that are set, joined by "and"). */
 function variablesOf(field: FieldSpec, env: NodeJS.ProcessEnv): string {
   if (field.type !== "Credential") return variableOf(field);
   const parts = CREDENTIAL_PARTS.map((p) => `${variableOf(field)}_${p.toUpperCase()}`).filter(
@@ -467,7 +467,8 @@ function readTwinFile(twin: FileTwin, path: string, origin: string): string | Fi
   if (bytes.length > MAX_INPUT_BYTES) return fail(tooLarge);
   const invalid = invalidUtf8At(bytes);
   if (invalid >= 0) {
-    return fail(`holds bytes that are not UTF-8 at byte ${invalid + 1}; expected UTF-8 text`);
+    const byte = invalid + 1 + (bom ? 3 : 0);
+    return fail(`holds bytes that are not UTF-8 at byte ${byte}; expected UTF-8 text`);
   }
   const text = bytes.toString("utf8");
   try {

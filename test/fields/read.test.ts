@@ -567,6 +567,15 @@ describe("reading field values", () => {
         /^Input: --input-file \/.*latin1\.json: holds bytes that are not UTF-8 at byte 3; expected UTF-8 text$/,
       ],
       [
+        "bytes that are not UTF-8 after a byte order mark: counted in the file",
+        () => {
+          const bytes = [0xef, 0xbb, 0xbf, 0x22, 0x61, 0xe9, 0x22];
+          writeFileSync(join(dir, "bom-latin1.json"), Buffer.from(bytes));
+          return ["--input-file", join(dir, "bom-latin1.json")];
+        },
+        /^Input: --input-file \/.*bom-latin1\.json: holds bytes that are not UTF-8 at byte 6;/,
+      ],
+      [
         "--input and --input-file together",
         () => ["--input", "{}", "--input-file", inputFile],
         /^Input: is given twice: --input and --input-file; give one of them$/,
