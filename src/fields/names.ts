@@ -106,7 +106,8 @@ function unknownVariableMessage(name: string, known: readonly string[]): string 
   if (stem) {
     return `is not a field variable: ${stem.label} is given in parts, ${CREDENTIAL_PARTS.map((p) => `${name}_${p.toUpperCase()}`).join(", ")}`;
   }
-  const meant = closestName(name, known);
+  // UE_FIELD_FILE for UE_FIELDS_FILE is a slip too.
+  const meant = closestName(name, [...known, "UE_FIELDS_FILE"]);
   return `names no field of this task${meant ? `; did you mean ${meant}?` : ""} (field variables are ${VARIABLE_PREFIX}<NAME> for the names --help lists)`;
 }
 

@@ -268,6 +268,12 @@ describe("reading field values", () => {
       [/^UE_FIELD_CREDENTIALS_PASWORD: .*did you mean UE_FIELD_CREDENTIALS_PASSWORD\?/],
     ],
     [
+      "the fields file's variable misspelt",
+      { UE_FIELD_FILE: "/tmp/fields.json" },
+      [],
+      [/^UE_FIELD_FILE: names no field of this task; did you mean UE_FIELDS_FILE\?/],
+    ],
+    [
       "a variable with no likely meaning",
       { UE_FIELD_FAVOURITE_COLOUR: "blue" },
       [],
