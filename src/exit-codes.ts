@@ -55,3 +55,28 @@ export const STATUS_WORD: Record<ExitCode, string> = {
   35: "WRONG_STATE_MACHINE_TYPE",
   40: "OUTPUT_ERROR",
 };
+
+/** What each exit code means, in one line (--help lists them). */
+export const EXIT_MEANING: Record<ExitCode, string> = {
+  0: "started (not waiting), reached SUCCEEDED (waiting), or the action done",
+  1: "unexpected error",
+  2: "authentication error: bad, unknown or expired credentials, or none found",
+  3: "authorization error: access denied, including on AssumeRole",
+  10: "cannot connect to AWS (DNS, refused, reset, TLS, timeout)",
+  11: "cannot connect through the proxy",
+  20: "data validation: a field, flag, variable or setting is wrong, or AWS rejected the request as invalid",
+  23: "the execution ended FAILED",
+  24: "the execution ended ABORTED",
+  25: "the execution ended TIMED_OUT",
+  26: "Maximum Wait reached",
+  27: "cancelled (SIGTERM, SIGINT, SIGHUP)",
+  28: "status checks kept failing; the execution may still be running",
+  29: "set by the Python bridge: no Node.js 20 or newer on the agent",
+  30: "set by the Python bridge: the program could not be run or left no usable document",
+  31: "Send Task *: the task behind the token is closed or timed out",
+  32: "Send Task *: no task is known for the token",
+  33: "Send Task *: AWS cannot read the token",
+  34: "Redrive Execution: AWS will not redrive the execution",
+  35: "the action does not fit the state machine's type (Standard or Express)",
+  40: "the extension output could not be written to its file (it went to standard output)",
+};

@@ -10,8 +10,9 @@ import { readEnvironment, readFiles } from "./config/environment.ts";
 import { resolveConfig } from "./config/resolve.ts";
 import { ProductError, UnexpectedError } from "./errors.ts";
 import { nodeDebugProblem, thirdPartyDebugRequested } from "./debug-guard.ts";
-import { EXIT } from "./exit-codes.ts";
-import { INPUT_FIELDS } from "./fields/catalog.ts";
+import { EXIT, EXIT_MEANING, type ExitCode, STATUS_WORD } from "./exit-codes.ts";
+import { type FieldSpec, INPUT_FIELDS } from "./fields/catalog.ts";
+import { FILE_TWINS } from "./fields/names.ts";
 import { flagOf, readFields } from "./fields/read.ts";
 import type { FieldValues } from "./fields/template-types.ts";
 import { filesNamedBy, validate, withDefaults } from "./fields/validate.ts";
@@ -35,25 +36,64 @@ export interface RunOptions {
   readonly log?: Logger;
 }
 
+/** One flag's lines of the help: what it sets, when it applies, its choices. */
+function helpEntry(field: FieldSpec): string[] {
+  const column = (left: string, right: string) => `  ${left.padEnd(44)} ${right}`;
+  const value =
+    field.type === "Boolean" ? "[true|false]" : field.type === "Integer" ? "N" : "VALUE";
+  const lines = [
+    column(
+      `${flagOf(field)} ${value}`,
+      `${field.label}${field.default ? ` (default ${field.default})` : ""}`,
+    ),
+  ];
+  if (field.showIf) {
+    const on = INPUT_FIELDS.find((f) => f.name === field.showIf?.field)?.label;
+    lines.push(column("", `  only when ${on} is ${field.showIf.values.join(" or ")}`));
+  }
+  const twin = FILE_TWINS.find((t) => t.field === field);
+  if (twin) {
+    lines.push(
+      column(
+        `${twin.flag} PATH`,
+        `${field.label} from a file (${twin.variable}; "${twin.name}" in a fields file)`,
+      ),
+    );
+  }
+  for (const choice of field.choices ?? []) lines.push(column("", `  ${choice}`));
+  return lines;
+}
+
+/** The help text; built only when asked for. */
 function help(): string {
   // Secrets are never flags: they would show in the process list.
-  const lines = INPUT_FIELDS.filter((f) => f.type !== "Credential" && !f.secret).map(
-    (f) =>
-      `  ${flagOf(f).padEnd(32)} ${f.label} (${f.type}${f.default ? `, default ${f.default}` : ""})`,
+  const fields = INPUT_FIELDS.filter((f) => f.type !== "Credential" && !f.secret);
+  const codes = (Object.keys(EXIT_MEANING) as unknown as ExitCode[]).map(
+    (code) =>
+      `  ${String(code).padStart(3)}  ${STATUS_WORD[code].padEnd(25)} ${EXIT_MEANING[code]}`,
   );
   return [
     `ue-aws-stepfunctions ${VERSION}: start and supervise AWS Step Functions executions`,
     "",
-    "usage: node ue-aws-stepfunctions.cjs [--fields-file FILE] [flags]",
+    "usage: node ue-aws-stepfunctions.cjs [--fields-file FILE] [--<field> VALUE ...]",
     "",
-    "Field values come from UE_FIELDS_FILE (or --fields-file), else UE_FIELD_<NAME> variables;",
-    "flags override both. Credentials: UE_FIELD_CREDENTIALS_USER / _PASSWORD, or the standard",
-    "AWS credential chain. Task Token: UE_FIELD_TASK_TOKEN or the fields file, never a flag.",
-    "The result document goes to UE_EXTENSION_OUTPUT_FILE or stdout.",
+    "Field values come from UE_FIELDS_FILE (or --fields-file), else from UE_FIELD_<NAME>",
+    "variables (a Credential as UE_FIELD_<NAME>_USER, _PASSWORD and _TOKEN); flags override",
+    "both. A variable or flag that names no field, or a value for a field the chosen action",
+    "does not use, is refused (exit 20). Secrets are never flags (a command line is visible",
+    "to every user of the host): AWS credentials come from UE_FIELD_CREDENTIALS_USER /",
+    "_PASSWORD, a fields file or the standard AWS credential chain; the Task Token from",
+    "UE_FIELD_TASK_TOKEN or a fields file. The extension output document goes to",
+    "UE_EXTENSION_OUTPUT_FILE, else to standard output; the log to standard error.",
     "",
-    ...lines,
-    `  ${"--fields-file".padEnd(32)} JSON file of field values`,
-    `  ${"--version".padEnd(32)} print the version`,
+    "Flags:",
+    ...fields.flatMap(helpEntry),
+    `  ${"--fields-file FILE".padEnd(44)} JSON file of field values`,
+    `  ${"-h, --help".padEnd(44)} print this help`,
+    `  ${"--version".padEnd(44)} print the version`,
+    "",
+    "Exit codes:",
+    ...codes,
     "",
   ].join("\n");
 }
@@ -97,7 +137,7 @@ export async function run(options: RunOptions): Promise<number> {
     process.stdout.write(`ue-aws-stepfunctions ${VERSION}\n`);
     return 0;
   }
-  if (argv.includes("--help")) {
+  if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(help());
     return 0;
   }
@@ -130,6 +170,7 @@ export async function run(options: RunOptions): Promise<number> {
     const raw = readFields(env, argv);
     values = withDefaults(raw.values);
     log.info(`ue-aws-stepfunctions ${VERSION}; fields from ${raw.source}`);
+    for (const warning of raw.warnings) log.warn(warning);
     const environment = await readEnvironment(env);
     const task = validate(
       raw.values,

@@ -2,14 +2,30 @@
  * Read raw field values from where the controller or a person put them (SPEC 3.2):
  * UE_FIELDS_FILE, else UE_FIELD_* variables; command-line flags on top. Values are
  * turned into their runtime shapes here; type problems are collected, not thrown.
+ * Names that match no field, values the form hides and secrets given as flags are
+ * refused here too, named by where they were given.
  */
-import { readFileSync } from "node:fs";
 import type { FieldProblem } from "../errors.ts";
 import { registerSecret } from "../secrets.ts";
+import { CONTROLLING_FIELDS, hiddenValues } from "./applicability.ts";
 import { type FieldSpec, INPUT_FIELDS } from "./catalog.ts";
+import { closestName } from "./closest-name.ts";
 import { registerEndpointPasswords } from "./env-checks.ts";
+import { readBounded } from "./named-file.ts";
+import {
+  CREDENTIAL_PARTS,
+  FILE_TWINS,
+  type FileTwin,
+  flagOf,
+  secretFlagMessage,
+  secretFlags,
+  variableNameProblems,
+  variableOf,
+} from "./names.ts";
+import { MAX_INPUT_BYTES } from "./validate.ts";
 import {
   type InvalidUtf8,
+  invalidUtf8At,
   invalidUtf8Sequences,
   jsonSyntaxError,
   locateInJson,
@@ -22,16 +38,15 @@ import type { FieldValue, FieldValues } from "./template-types.ts";
 export interface RawFields {
   readonly values: FieldValues;
   readonly problems: readonly FieldProblem[];
+  /** Things worth a warning in the log that do not stop the task. */
+  readonly warnings: readonly string[];
   /** Where the values came from, for the log. */
   readonly source: string;
 }
 
 const BY_NAME = new Map(INPUT_FIELDS.map((f) => [f.name, f]));
 
-/** The command-line flag of a field: --state-machine-arn for state_machine_arn. */
-export function flagOf(field: FieldSpec): string {
-  return `--${field.name.replaceAll("_", "-")}`;
-}
+export { flagOf } from "./names.ts";
 
 function problem(field: FieldSpec, message: string): FieldProblem {
   return { field: field.name, label: field.label, message };
@@ -103,21 +118,33 @@ export function coerce(
   }
 }
 
-const FILE_FIELD = "UE_FIELDS_FILE";
+/** Where the fields file was named: the flag or the variable, and the path. */
+interface FieldsFile {
+  readonly source: "--fields-file" | "UE_FIELDS_FILE";
+  readonly path: string;
+}
 
-function fromFile(path: string, problems: FieldProblem[]): Record<string, unknown> {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    problems.push({
-      field: FILE_FIELD,
-      label: FILE_FIELD,
-      message: `cannot read the fields file ${path}: ${reason}`,
-    });
+/** Far above any real fields file (two Script fields of 256 KiB each), far below harm. */
+const FIELDS_FILE_MAX_BYTES = 4 * 1024 * 1024;
+
+function fromFile(file: FieldsFile, problems: FieldProblem[]): Record<string, unknown> {
+  const { path } = file;
+  // The file is named as it was given: "--fields-file /x/y: no such file".
+  const named = `${file.source} ${path}`;
+  const fileProblem = (message: string) =>
+    problems.push({ field: file.source, label: named, message });
+  const read = readBounded(path, FIELDS_FILE_MAX_BYTES);
+  if ("error" in read) {
+    fileProblem(read.error);
     return {};
   }
+  if ("tooLarge" in read) {
+    fileProblem(
+      `holds more than ${FIELDS_FILE_MAX_BYTES} bytes; a fields file holds field values only`,
+    );
+    return {};
+  }
+  const bytes = read.bytes;
   const text = bytes.toString("utf8");
   const invalid = invalidUtf8Sequences(bytes);
   let parsed: unknown;
@@ -125,17 +152,13 @@ function fromFile(path: string, problems: FieldProblem[]): Record<string, unknow
     parsed = JSON.parse(text);
   } catch (error) {
     // Only the position: the text near the error can be a password.
-    problems.push({
-      field: FILE_FIELD,
-      label: FILE_FIELD,
-      message: `the fields file ${path} is not valid JSON: ${jsonSyntaxError(text, error)}`,
-    });
+    fileProblem(`is not valid JSON: ${jsonSyntaxError(text, error)}`);
     return {};
   }
   registerCredentialPasswords(parsed);
   if (invalid.length > 0) {
     // Values that would reach AWS altered are refused; the other fields are still checked.
-    const located = invalidUtf8Problems(path, text, invalid);
+    const located = invalidUtf8Problems(file, text, invalid);
     problems.push(...located.problems);
     if (!located.fields) return {};
     if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
@@ -143,11 +166,7 @@ function fromFile(path: string, problems: FieldProblem[]): Record<string, unknow
     }
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    problems.push({
-      field: FILE_FIELD,
-      label: FILE_FIELD,
-      message: "must hold a JSON object keyed by field name",
-    });
+    fileProblem("must hold a JSON object keyed by field name");
     return {};
   }
   return parsed as Record<string, unknown>;
@@ -173,7 +192,7 @@ function registerCredentialPasswords(parsed: unknown): void {
  * is unusable (a bad byte outside any value).
  */
 function invalidUtf8Problems(
-  path: string,
+  file: FieldsFile,
   text: string,
   sequences: readonly InvalidUtf8[],
 ): { problems: FieldProblem[]; fields: Set<string> | null } {
@@ -185,12 +204,13 @@ function invalidUtf8Problems(
     sequences.map((s) => s.char),
   );
   for (const [i, sequence] of sequences.entries()) {
-    const where = `byte ${sequence.byte + 1} of the fields file ${path}`;
+    const where = `byte ${sequence.byte + 1} of the fields file ${file.path}`;
     const place = places[i];
     const name = place?.path[0];
     if (!place || name === undefined) {
       const message = `is not valid UTF-8 at ${where}; ${expected}`;
-      return { problems: [{ field: FILE_FIELD, label: FILE_FIELD, message }], fields: null };
+      const label = `${file.source} ${file.path}`;
+      return { problems: [{ field: file.source, label, message }], fields: null };
     }
     if (fields.has(name)) continue;
     fields.add(name);
@@ -255,29 +275,55 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
 }
 
 export interface ParsedArgs {
+  /** Values by field name (a file twin's by its own name: input_file). */
   readonly values: Record<string, unknown>;
   readonly fieldsFile?: string;
   readonly problems: readonly FieldProblem[];
 }
 
-/** Parse --flag value / --flag=value pairs; Boolean flags may stand alone. */
+/** Flags that are no field, as a misspelt flag may have meant them. */
+const PROGRAM_FLAGS = ["--fields-file", "--help", "--version"];
+
+/** Whether an argument can be the value of the flag before it. */
+function isValue(arg: string | undefined): arg is string {
+  return arg !== undefined && !arg.startsWith("--") && arg !== "-h";
+}
+
+/**
+ * Parse --flag value / --flag=value pairs; Boolean flags may stand alone. A value is never
+ * quoted back: it can be a secret given by mistake.
+ */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const values: Record<string, unknown> = {};
   const problems: FieldProblem[] = [];
   let fieldsFile: string | undefined;
-  const flags = new Map(INPUT_FIELDS.map((f) => [flagOf(f), f]));
+  const flags = new Map(
+    INPUT_FIELDS.filter((f) => f.type !== "Credential" && !f.secret).map((f) => [flagOf(f), f]),
+  );
+  const twins = new Map(FILE_TWINS.map((t) => [t.flag, t]));
+  const secrets = secretFlags();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
+    if (!arg.startsWith("-") || arg === "-") {
+      problems.push({
+        field: `argument ${i + 1}`,
+        label: `argument ${i + 1}`,
+        message:
+          "is not a flag and follows no flag that takes a value (flags start with --; a value with spaces needs quotes)",
+      });
+      continue;
+    }
     const eq = arg.indexOf("=");
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
     const next = () => {
       if (inline !== undefined) return inline;
       const value = argv[i + 1];
-      if (value === undefined || value.startsWith("--")) return undefined;
+      if (!isValue(value)) return undefined;
       i++;
       return value;
     };
+    if (flag === "--help" || flag === "-h" || flag === "--version") continue;
     if (flag === "--fields-file") {
       fieldsFile = next();
       if (fieldsFile === undefined || fieldsFile === "") {
@@ -290,34 +336,23 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       }
       continue;
     }
-    const field = flags.get(flag);
-    if (!field) {
-      problems.push({ field: flag, label: flag, message: "is not a known option (see --help)" });
-      continue;
-    }
-    if (field.type === "Credential") {
+    const secret = secrets.get(flag);
+    if (secret) {
       // A secret on the command line is visible to every user of the host.
-      problems.push(
-        problem(
-          field,
-          `cannot be given as a flag; use UE_FIELD_${field.name.toUpperCase()}_USER and _PASSWORD, a fields file, or the standard AWS credential chain`,
-        ),
-      );
-      next();
+      const value = registerSecret(next());
+      // "--credentials user:password": the password alone is masked too.
+      const colon = value?.indexOf(":") ?? -1;
+      if (value && colon >= 0) registerSecret(value.slice(colon + 1));
+      problems.push(problem(secret, secretFlagMessage(secret, flag)));
       continue;
     }
-    if (field.secret) {
-      // The same holds for a task token: whoever holds it can answer for the task.
-      registerSecret(next());
-      problems.push(
-        problem(
-          field,
-          `cannot be given as a flag (it would be visible to every user of the host); use UE_FIELD_${field.name.toUpperCase()} or a fields file`,
-        ),
-      );
+    const twin = twins.get(flag);
+    const field = flags.get(flag);
+    if (!field && !twin) {
+      problems.push(unknownFlag(flag, inline, argv[i + 1], () => next()));
       continue;
     }
-    if (field.type === "Boolean") {
+    if (field?.type === "Boolean") {
       if (inline === "") {
         problems.push(problem(field, `${flag}= needs true or false (got an empty value)`));
         continue;
@@ -328,28 +363,199 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     const value = next();
     if (value === undefined || value.trim() === "") {
+      const got = value === undefined ? "none" : "an empty one";
       problems.push(
-        problem(
-          field,
-          `${flag} needs a value (got ${value === undefined ? "none" : "an empty one"})`,
-        ),
+        twin
+          ? problem(twin.field, `${flag} needs the path of a file (got ${got})`)
+          : problem(field as FieldSpec, `${flag} needs a value (got ${got})`),
       );
       continue;
     }
-    values[field.name] = value;
+    values[twin ? twin.name : (field as FieldSpec).name] = value;
   }
   return fieldsFile === undefined ? { values, problems } : { values, fieldsFile, problems };
+}
+
+/**
+ * An unknown flag, with the flag it most likely meant. Its value (the next argument,
+ * unless the meant flag is a Boolean one) is taken with it, so it is not a second problem;
+ * a value meant for a secret flag is registered as a secret. The problem counts against
+ * the meant field, which is then not reported as missing too.
+ */
+function unknownFlag(
+  flag: string,
+  inline: string | undefined,
+  following: string | undefined,
+  take: () => string | undefined,
+): FieldProblem {
+  const secrets = secretFlags();
+  const known = [
+    ...INPUT_FIELDS.filter((f) => f.type !== "Credential" && !f.secret).map((f) => flagOf(f)),
+    ...FILE_TWINS.map((t) => t.flag),
+    ...secrets.keys(),
+    ...PROGRAM_FLAGS,
+  ];
+  const meant = closestName(flag, known);
+  const meantField = meant ? INPUT_FIELDS.find((f) => flagOf(f) === meant) : undefined;
+  const takesValue =
+    meantField?.type !== "Boolean" || /^(true|false)$/i.test(inline ?? following ?? "");
+  const value = takesValue && meant !== "--help" && meant !== "--version" ? take() : undefined;
+  const meantSecret = meant ? secrets.get(meant) : undefined;
+  if (meantSecret) registerSecret(value);
+  const hint = !meant
+    ? ""
+    : meantSecret
+      ? `; did you mean ${meant}? ${secretFlagMessage(meantSecret, meant)}`
+      : `; did you mean ${meant}?`;
+  // Counted against the field it meant, so that field is not reported missing as well.
+  const field = meantField?.name ?? meantSecret?.name ?? flag;
+  return { field, label: flag, message: `is not a known flag${hint} (see --help)` };
+}
+
+/** Values by field name, and for each, where it was given ("--input-file", "UE_FIELD_REGION"). */
+interface Sourced {
+  readonly values: Record<string, unknown>;
+  readonly origins: Map<string, string>;
+}
+
+/** The variables that set a field (of a Credential, the parts that are set, joined by "and"). */
+function variablesOf(field: FieldSpec, env: NodeJS.ProcessEnv): string {
+  if (field.type !== "Credential") return variableOf(field);
+  const parts = CREDENTIAL_PARTS.map((p) => `${variableOf(field)}_${p.toUpperCase()}`).filter(
+    (v) => env[v] !== undefined,
+  );
+  return parts.join(" and ");
+}
+
+/** The fields file, else the UE_FIELD_* variables, each value with its origin. */
+function fromBase(
+  env: NodeJS.ProcessEnv,
+  file: FieldsFile | undefined,
+  problems: FieldProblem[],
+): Sourced {
+  const origins = new Map<string, string>();
+  if (file) {
+    const values = fromFile(file, problems);
+    for (const name of Object.keys(values)) origins.set(name, `${name} in the fields file`);
+    return { values, origins };
+  }
+  const values = fromEnvironment(env);
+  for (const name of Object.keys(values)) {
+    const field = INPUT_FIELDS.find((f) => f.name === name);
+    if (field) origins.set(name, variablesOf(field, env));
+  }
+  for (const twin of FILE_TWINS) {
+    const path = env[twin.variable];
+    if (path !== undefined && path !== "") {
+      values[twin.name] = path;
+      origins.set(twin.name, twin.variable);
+    }
+  }
+  return { values, origins };
+}
+
+/** Read a file twin's file into its field's text; a problem (by field, naming the file) if not. */
+function readTwinFile(twin: FileTwin, path: string, origin: string): string | FieldProblem {
+  const fail = (message: string) => problem(twin.field, `${origin} ${path}: ${message}`);
+  // Room for a byte order mark, which is the file's encoding, not the text.
+  const read = readBounded(path, MAX_INPUT_BYTES + 3);
+  if ("error" in read) return fail(read.error);
+  const tooLarge = `holds more than ${MAX_INPUT_BYTES} bytes; Step Functions accepts at most ${MAX_INPUT_BYTES} bytes (UTF-8)`;
+  if ("tooLarge" in read) return fail(tooLarge);
+  const bom = read.bytes[0] === 0xef && read.bytes[1] === 0xbb && read.bytes[2] === 0xbf;
+  const bytes = bom ? read.bytes.subarray(3) : read.bytes;
+  if (bytes.length > MAX_INPUT_BYTES) return fail(tooLarge);
+  const invalid = invalidUtf8At(bytes);
+  if (invalid >= 0) {
+    const byte = invalid + 1 + (bom ? 3 : 0);
+    return fail(`holds bytes that are not UTF-8 at byte ${byte}; expected UTF-8 text`);
+  }
+  const text = bytes.toString("utf8");
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return fail(`is not valid JSON: ${jsonSyntaxError(text, error)}`);
+  }
+  return text;
+}
+
+/**
+ * A Script field and its file twin are one setting: flags replace both as given in the
+ * file or variables; given both at one level, it is a problem naming both. The twin's file
+ * is read into the field.
+ */
+function resolveFileTwins(
+  merged: Record<string, unknown>,
+  origins: Map<string, string>,
+  problems: FieldProblem[],
+): Set<string> {
+  const filled = new Set<string>();
+  for (const twin of FILE_TWINS) {
+    const path = merged[twin.name];
+    delete merged[twin.name];
+    if (path === undefined || path === null || path === "") continue;
+    const origin = origins.get(twin.name) ?? twin.name;
+    if (typeof path !== "string") {
+      problems.push(problem(twin.field, `${origin} must be the path of a file, as text`));
+      continue;
+    }
+    const direct = merged[twin.field.name];
+    if (direct !== undefined && direct !== "") {
+      const both = `${origins.get(twin.field.name)} and ${origins.get(twin.name)}`;
+      problems.push(problem(twin.field, `is given twice: ${both}; give one of them`));
+      delete merged[twin.field.name];
+      continue;
+    }
+    const read = readTwinFile(twin, path, origin);
+    if (typeof read !== "string") {
+      problems.push(read);
+      delete merged[twin.field.name];
+      continue;
+    }
+    merged[twin.field.name] = read;
+    origins.set(twin.field.name, `${origin} ${path}`);
+    filled.add(twin.field.name);
+  }
+  return filled;
+}
+
+/** Whether the values that decide visibility are sound enough to judge hidden values by. */
+function visibilityDecidable(values: FieldValues, problems: readonly FieldProblem[]): boolean {
+  if (problems.some((p) => CONTROLLING_FIELDS.has(p.field))) return false;
+  for (const name of CONTROLLING_FIELDS) {
+    const spec = BY_NAME.get(name);
+    const value = values[name];
+    if (spec?.type === "Choice" && Array.isArray(value)) {
+      if (value.length !== 1 || !spec.choices?.includes(value[0] as string)) return false;
+    }
+  }
+  return true;
 }
 
 /** Read every field value: file or environment first, then command-line flags on top. */
 export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): RawFields {
   const problems: FieldProblem[] = [];
+  const warnings: string[] = [];
   registerEndpointPasswords(env);
   const args = parseArgs(argv);
   problems.push(...args.problems);
-  const file = args.fieldsFile ?? env["UE_FIELDS_FILE"];
-  const base = file ? fromFile(file, problems) : fromEnvironment(env);
-  const merged: Record<string, unknown> = { ...base, ...args.values };
+  const filePath = args.fieldsFile ?? env["UE_FIELDS_FILE"];
+  const file: FieldsFile | undefined = filePath
+    ? { source: args.fieldsFile ? "--fields-file" : "UE_FIELDS_FILE", path: filePath }
+    : undefined;
+  // Before anything is read: a misspelt variable must not let the task run without it.
+  problems.push(...variableNameProblems(env, file));
+  const base = fromBase(env, file, problems);
+  for (const twin of FILE_TWINS) {
+    if (twin.name in args.values || twin.field.name in args.values) {
+      delete base.values[twin.name];
+      delete base.values[twin.field.name];
+    }
+  }
+  const merged: Record<string, unknown> = { ...base.values, ...args.values };
+  const origins = new Map(base.origins);
+  for (const name of Object.keys(args.values)) origins.set(name, flagOf(name));
+  const fromFiles = resolveFileTwins(merged, origins, problems);
 
   const values: FieldValues = {};
   for (const [name, raw] of Object.entries(merged)) {
@@ -357,11 +563,15 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
     if (!spec) {
       // Output-only fields echoed back by a controller are harmless; anything else is a typo.
       if (!["execution_arn", "execution_status", "generated_execution_name"].includes(name)) {
-        problems.push({ field: name, label: name, message: "is not a field of this task" });
+        const meant = closestName(name, [...BY_NAME.keys(), ...FILE_TWINS.map((t) => t.name)]);
+        const hint = meant ? `; did you mean ${meant}?` : "";
+        problems.push({ field: name, label: name, message: `is not a field of this task${hint}` });
       }
       continue;
     }
-    const textProblem = checkText(spec, raw, !file || name in args.values);
+    // Text the system decoded (environment, command line) shows bad bytes as U+FFFD.
+    const fromSystem = (!file || name in args.values) && !fromFiles.has(name);
+    const textProblem = checkText(spec, raw, fromSystem);
     if (textProblem) {
       problems.push(textProblem);
       continue;
@@ -369,10 +579,30 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
     const value = coerce(spec, raw, problems);
     if (value !== undefined) values[name] = value;
   }
+
+  if (visibilityDecidable(values, problems)) {
+    for (const hidden of hiddenValues(values)) {
+      const name = hidden.field.name;
+      const origin = origins.get(name) ?? name;
+      if (file && !(name in args.values)) {
+        // The controller's own channel: what it sends for hidden fields is its business.
+        const value = values[name];
+        const isDefault =
+          hidden.field.default === undefined
+            ? value === false
+            : String(value) === hidden.field.default;
+        if (!isDefault) {
+          warnings.push(`${hidden.field.label}: ${origin} ${hidden.reason}; it is ignored`);
+        }
+      } else {
+        problems.push(problem(hidden.field, `${origin} ${hidden.reason}; remove it`));
+      }
+    }
+  }
   const source = file
-    ? `fields file ${file}`
+    ? `fields file ${file.path}`
     : Object.keys(args.values).length > 0
       ? "command-line flags and UE_FIELD_* variables"
       : "UE_FIELD_* variables";
-  return { values, problems, source };
+  return { values, problems, warnings, source };
 }

@@ -200,26 +200,45 @@ export function locateInJson(
   return places;
 }
 
+/** What jsonc-parser's error codes mean, in words (its ParseErrorCode, a const enum). */
+const JSON_ERRORS: Record<number, string> = {
+  1: "unexpected character",
+  2: "malformed number",
+  3: "a property name in double quotes expected",
+  4: "a value expected",
+  5: "a colon expected",
+  6: "a comma expected",
+  7: "a closing } expected",
+  8: "a closing ] expected",
+  9: "nothing more expected",
+  10: "comments are not JSON",
+  11: "comments are not JSON",
+  12: "unterminated string",
+  13: "unterminated number",
+  14: "malformed \\u escape",
+  15: "malformed escape",
+  16: "a control character inside a string",
+};
+
 /**
- * Why and where JSON text does not parse, without quoting any of it (the text near the
- * error can be a password). JSON.parse's own message quotes the text in some versions.
+ * Why and where JSON text does not parse, worded the same on every Node.js version and
+ * without quoting any of it (the text near the error can be a password; JSON.parse's own
+ * message quotes it). The caller puts "is not valid JSON: " before it.
  */
 export function jsonSyntaxError(text: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const positioned = / in JSON at position (\d+)/.exec(message);
+  const errors: ParseError[] = [];
+  parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  const first = errors[0];
   let offset: number;
   let what: string;
-  if (positioned) {
-    offset = Number(positioned[1]);
-    what = message.slice(0, positioned.index);
-  } else if (/^Unexpected end of JSON input/.test(message)) {
-    offset = text.length;
-    what = "unexpected end of the text";
+  if (first) {
+    offset = first.offset;
+    what = JSON_ERRORS[first.error] ?? "unexpected character";
   } else {
-    const errors: ParseError[] = [];
-    parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
-    offset = errors[0]?.offset ?? 0;
-    what = "unexpected character";
+    // Only JSON.parse objects: its position, when its message gives one.
+    const message = error instanceof Error ? error.message : String(error);
+    offset = Number(/ in JSON at position (\d+)/.exec(message)?.[1] ?? text.length);
+    what = text.trim() === "" ? "empty text" : "unexpected character";
   }
   const before = text.slice(0, offset);
   const line = before.split("\n").length;

@@ -235,7 +235,7 @@ export function checkInput(input: string): string | null {
   try {
     JSON.parse(input);
   } catch (error) {
-    return `must be valid JSON: ${jsonSyntaxError(input, error)}`;
+    return `is not valid JSON: ${jsonSyntaxError(input, error)}`;
   }
   return null;
 }
@@ -322,10 +322,13 @@ export function validate(
 
   if (!validateFields(values)) {
     const seen = new Set<string>();
+    // A field already reported (an empty flag value, a file that cannot be read) is not
+    // reported again as missing.
+    const reported = new Set(earlier.map((p) => p.field));
     for (const error of validateFields.errors ?? []) {
       const p = describeAjvError(error);
       const key = p ? `${p.field}:${p.message}` : "";
-      if (p && !seen.has(key)) {
+      if (p && !seen.has(key) && !reported.has(p.field)) {
         seen.add(key);
         problems.push(p);
       }

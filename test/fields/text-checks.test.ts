@@ -146,6 +146,29 @@ describe("JSON syntax errors", () => {
     });
   }
 
+  // [text, what and where]: the same words on every Node.js version, never the text.
+  const worded: Array<[string, string]> = [
+    ["{", "a closing } expected at line 1, column 2 (character 2)"],
+    ["", "a value expected at line 1, column 1 (character 1)"],
+    ['{"a":1,}', "a property name in double quotes expected at line 1, column 8 (character 8)"],
+    ['{"a" 1}', "a colon expected at line 1, column 6 (character 6)"],
+    ["[1 2]", "a comma expected at line 1, column 4 (character 4)"],
+    ["{} x", "unexpected character at line 1, column 4 (character 4)"],
+    ['{"a":\n  "x\ty"}', "a control character inside a string at line 2, column 3 (character 9)"],
+  ];
+  for (const [text, expected] of worded) {
+    test(`worded one way: ${JSON.stringify(text)}`, () => {
+      let error: unknown;
+      try {
+        JSON.parse(text);
+      } catch (e) {
+        error = e;
+      }
+      assert.ok(error, "the text is not JSON");
+      assert.equal(jsonSyntaxError(text, error), expected);
+    });
+  }
+
   test("the position is where the parser stopped", () => {
     const text = '{\n  "a": secret\n}';
     let error: unknown;

@@ -56,7 +56,7 @@ describe("validation of field values", () => {
       "AWS Region: is us-east-1 but the State Machine ARN is in eu-west-1",
     ],
     ["malformed region", { UE_FIELD_REGION: "Europe" }, "AWS Region: must be a region code"],
-    ["input not JSON", { UE_FIELD_INPUT: "{oops}" }, "Input: must be valid JSON"],
+    ["input not JSON", { UE_FIELD_INPUT: "{oops}" }, "Input: is not valid JSON: "],
     [
       "input too big",
       { UE_FIELD_INPUT: JSON.stringify({ x: "é".repeat(131_072) }) },
@@ -185,9 +185,47 @@ describe("validation of field values", () => {
 
   test("unknown flags and credential flags are refused", () => {
     const problems = problemsOf({}, ["--no-such-flag", "x", "--credentials", "AKIA:secret"]);
-    assert.ok(problems.some((p) => p.startsWith("--no-such-flag: is not a known option")));
-    assert.ok(problems.some((p) => p.startsWith("AWS Credentials: cannot be given as a flag")));
+    assert.ok(problems.some((p) => p.startsWith("--no-such-flag: is not a known flag")));
+    assert.ok(
+      problems.some((p) =>
+        p.startsWith("AWS Credentials: --credentials cannot be given as a flag"),
+      ),
+    );
+    // The unknown flag's value is taken with it, not reported as a second problem.
+    assert.equal(problems.length, 2, JSON.stringify(problems));
   });
+
+  // [argv, the one problem expected]
+  const reportedOnce: Array<[readonly string[], string]> = [
+    [
+      ["--state-machine-arn", ""],
+      "State Machine ARN: --state-machine-arn needs a value (got an empty one)",
+    ],
+    [
+      ["--state-machine-arn="],
+      "State Machine ARN: --state-machine-arn needs a value (got an empty one)",
+    ],
+    [["--state-machine-arn"], "State Machine ARN: --state-machine-arn needs a value (got none)"],
+    [
+      ["--state-machine-arn", ARN, "--input-file", "/nonexistent/input.json"],
+      "Input: --input-file /nonexistent/input.json: no such file",
+    ],
+  ];
+  for (const [argv, expected] of reportedOnce) {
+    test(`a required value missing from a flag is reported once: ${argv.join(" ")}`, () => {
+      const raw = readFields({}, argv);
+      try {
+        validate(raw.values, raw.problems);
+        assert.fail("no validation error");
+      } catch (error) {
+        assert.ok(error instanceof DataValidationError, String(error));
+        assert.deepEqual(
+          error.problems.map((p) => `${p.label}: ${p.message}`),
+          [expected],
+        );
+      }
+    });
+  }
 
   test("flags override environment values", () => {
     const config = check({ UE_FIELD_POLLING_INTERVAL: "10" }, [
@@ -198,12 +236,14 @@ describe("validation of field values", () => {
     assert.equal(config.pollingIntervalSeconds, 3);
   });
 
-  test("hidden values are ignored as the controller would drop them", () => {
-    const config = check({
+  test("a variable for a field the settings hide is refused, naming the rule", () => {
+    const problems = problemsOf({
       UE_FIELD_ROLE_ARN: "arn:aws:iam::123456789012:role/x",
       UE_FIELD_ROLE_BASED_ACCESS: "false",
     });
-    assert.equal(config.role, undefined);
+    assert.deepEqual(problems, [
+      "Role ARN: UE_FIELD_ROLE_ARN does not apply to Start Asynchronous Execution while Role Based Access is false (Role ARN is used only when Role Based Access is true); remove it",
+    ]);
   });
 
   test("state machine ARNs with version or alias qualifiers and other partitions", () => {
@@ -254,7 +294,6 @@ describe("validation of the fields of the further actions", () => {
         UE_FIELD_MONITOR_POLLING_INTERVAL: "3",
         UE_FIELD_MONITOR_MAXIMUM_WAIT: "60",
         UE_FIELD_STOP_MONITORED_ON_CANCEL: "true",
-        UE_FIELD_POLLING_INTERVAL: "99",
       }),
       [],
     );
@@ -372,7 +411,7 @@ describe("validation of the fields of the further actions", () => {
         UE_FIELD_TASK_TOKEN: TOKEN,
         UE_FIELD_TASK_OUTPUT: "{done}",
       }),
-      "Task Output: must be valid JSON",
+      "Task Output: is not valid JSON: ",
     ],
     [
       "task output too big",
@@ -407,8 +446,14 @@ describe("validation of the fields of the further actions", () => {
         UE_FIELD_TASK_OUTPUT: "{not json",
       }),
     );
-    // The hidden Task Output is not checked: Send Task Failure does not send it.
-    assert.equal(problems.length, 2, JSON.stringify(problems));
+    // The hidden Task Output is named as not applying, not checked as JSON.
+    assert.equal(problems.length, 3, JSON.stringify(problems));
+    assert.ok(
+      problems.includes(
+        "Task Output: UE_FIELD_TASK_OUTPUT does not apply to Send Task Failure (Task Output is used only when Action is Send Task Success); remove it",
+      ),
+      JSON.stringify(problems),
+    );
   });
 
   test("a task token names no region: the field, or a region in the environment", () => {
@@ -440,7 +485,9 @@ describe("validation of the fields of the further actions", () => {
       "--task-token",
       TOKEN,
     ]);
-    assert.ok(problems.some((p) => p.startsWith("Task Token: cannot be given as a flag")));
+    assert.ok(
+      problems.some((p) => p.startsWith("Task Token: --task-token cannot be given as a flag")),
+    );
     assert.ok(!JSON.stringify(problems).includes(TOKEN));
   });
 });
