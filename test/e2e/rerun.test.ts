@@ -36,9 +36,9 @@ describe("reruns without an execution count, end to end", () => {
       name: "quick",
       definition: { StartAt: "P", States: { P: { Type: "Pass", End: true } } },
     });
-    arns["threeSeconds"] = ep.createStateMachine({
-      name: "threeSeconds",
-      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 3, End: true } } },
+    arns["eightSeconds"] = ep.createStateMachine({
+      name: "eightSeconds",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 8, End: true } } },
     });
     arns["flaky"] = ep.createStateMachine({
       name: "flaky",
@@ -150,7 +150,7 @@ describe("reruns without an execution count, end to end", () => {
   test("killed mid-wait, the relaunch re-attaches: one execution in all", async () => {
     const env = { UE_TASK_INSTANCE_ID: "rr-killed" };
     const killed = await runBundle({
-      fields: fields("threeSeconds", waiting),
+      fields: fields("eightSeconds", waiting),
       env,
       onStart: (child, file) => {
         void waitForOutputField(file, "execution_arn").then(() => child.kill("SIGKILL"));
@@ -158,14 +158,16 @@ describe("reruns without an execution count, end to end", () => {
     });
     assert.equal(killed.signal, "SIGKILL");
     // An agent restart takes a while; a start within a second of the first counts as new.
+    // The execution lasts 8 s so that the relaunch comes before its end even on a loaded
+    // machine (a relaunch after the end cannot be told from a rerun).
     await new Promise((r) => setTimeout(r, 1200));
-    const relaunched = await runBundle({ fields: fields("threeSeconds", waiting), env });
+    const relaunched = await runBundle({ fields: fields("eightSeconds", waiting), env });
     assert.equal(relaunched.code, 0, relaunched.stderr);
     assertValidDoc(relaunched.doc);
     assert.equal(relaunched.doc.changed, false);
     assert.equal(relaunched.doc.result.status, "SUCCEEDED");
     assert.match(relaunched.stderr, /re-attached/);
-    assert.deepEqual(await executionsNamed("threeSeconds", "e2e-task-rr-killed-"), [
+    assert.deepEqual(await executionsNamed("eightSeconds", "e2e-task-rr-killed-"), [
       "e2e-task-rr-killed-1",
     ]);
   });
@@ -192,6 +194,8 @@ describe("reruns without an execution count, end to end", () => {
     assert.equal(redrove.code, 0, redrove.stderr);
     assert.equal(ep.getExecution(arn)?.redriveCount, 1);
     // An agent restart takes a while; a start within a second of the first counts as new.
+    // The execution lasts 8 s so that the relaunch comes before its end even on a loaded
+    // machine (a relaunch after the end cannot be told from a rerun).
     await new Promise((r) => setTimeout(r, 1200));
     const relaunched = await runBundle({ fields: { ...f, ...waiting }, env });
     assert.equal(relaunched.code, 0, relaunched.stderr);
