@@ -196,7 +196,11 @@ function valueSchema(spec: FieldSpec): Record<string, Json> {
         type: "object",
         additionalProperties: false,
         required: ["user", "password"],
-        properties: { user: { type: "string" }, password: { type: "string" } },
+        properties: {
+          user: { type: "string" },
+          password: { type: "string" },
+          token: { type: "string" },
+        },
       };
     default: {
       const s: Record<string, Json> = { type: "string" };
@@ -317,6 +321,7 @@ export function buildOutputSchema(): Record<string, Json> {
     if (spec.type === "Credential") {
       fieldProps[`${spec.name}_user`] = { enum: ["****", null] };
       fieldProps[`${spec.name}_password`] = { enum: ["****", null] };
+      if (spec.usesToken) fieldProps[`${spec.name}_token`] = { enum: ["****", null] };
     } else if (spec.secret) {
       fieldProps[spec.name] = { enum: ["****", null] };
     } else {

@@ -47,8 +47,9 @@ function help(): string {
     "usage: node ue-aws-stepfunctions.cjs [--fields-file FILE] [flags]",
     "",
     "Field values come from UE_FIELDS_FILE (or --fields-file), else UE_FIELD_<NAME> variables;",
-    "flags override both. Credentials: UE_FIELD_CREDENTIALS_USER / _PASSWORD, or the standard",
-    "AWS credential chain. Task Token: UE_FIELD_TASK_TOKEN or the fields file, never a flag.",
+    "flags override both. Credentials: UE_FIELD_CREDENTIALS_USER / _PASSWORD (/ _TOKEN for a",
+    "session token), or the standard AWS credential chain. Task Token: UE_FIELD_TASK_TOKEN or",
+    "the fields file, never a flag.",
     "The result document goes to UE_EXTENSION_OUTPUT_FILE or stdout.",
     "",
     ...lines,
@@ -130,6 +131,16 @@ export async function run(options: RunOptions): Promise<number> {
     const raw = readFields(env, argv);
     values = withDefaults(raw.values);
     log.info(`ue-aws-stepfunctions ${VERSION}; fields from ${raw.source}`);
+    for (const spec of INPUT_FIELDS) {
+      const value = raw.values[spec.name];
+      if (spec.type === "Credential" && !spec.usesToken && typeof value === "object") {
+        if (!Array.isArray(value) && value.token) {
+          log.warn(
+            `${spec.label}: the token part is ignored; it is not used for proxy authentication`,
+          );
+        }
+      }
+    }
     const environment = await readEnvironment(env);
     const task = validate(
       raw.values,
