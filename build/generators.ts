@@ -254,16 +254,47 @@ export const BRIDGE_START =
   "# catalog:start (generated from src/fields/catalog.ts by npm run generate)";
 export const BRIDGE_END = "# catalog:end";
 
-/** The bridge's generated constants: names only, no field rules. */
+/** The keys of the extension output's invocation.fields (SPEC 5.8), in catalog order. */
+export function echoKeys(): string[] {
+  return INPUT_FIELDS.flatMap((spec) =>
+    spec.type === "Credential"
+      ? [
+          `${spec.name}_user`,
+          `${spec.name}_password`,
+          ...(spec.usesToken ? [`${spec.name}_token`] : []),
+        ]
+      : [spec.name],
+  );
+}
+
+/**
+ * The bridge's generated constants: names, labels and the shapes the agent hands over
+ * (Script fields as files, with their limit; Credential fields as records), no field rules.
+ */
 export function buildBridgeConstants(): string {
-  const tuple = (names: string[]) =>
-    names.length === 0 ? "()" : `(\n${names.map((n) => `    ${JSON.stringify(n)},`).join("\n")}\n)`;
+  const tuple = (items: string[]) =>
+    items.length === 0 ? "()" : `(\n${items.map((n) => `    ${n},`).join("\n")}\n)`;
+  const names = (list: readonly string[]) => tuple(list.map((n) => JSON.stringify(n)));
+  const q = JSON.stringify;
+  const scripts = INPUT_FIELDS.filter((f) => f.type === "Script").map((f) => {
+    if (f.maxBytes === undefined) throw new Error(`Script field ${f.name} has no maxBytes`);
+    return `(${q(f.name)}, ${q(f.label)}, ${f.maxBytes})`;
+  });
+  const credentials = INPUT_FIELDS.filter((f) => f.type === "Credential").map(
+    (f) => `(${q(f.name)}, ${q(f.label)})`,
+  );
   return [
     BRIDGE_START,
-    `EXTENSION_NAME = ${JSON.stringify(EXTENSION_NAME)}`,
-    `VERSION = ${JSON.stringify(VERSION)}`,
-    `BUNDLE_NAME = ${JSON.stringify(BUNDLE_NAME)}`,
-    `OUTPUT_FIELDS = ${tuple(OUTPUT_FIELDS.map((f) => f.name))}`,
+    `EXTENSION_NAME = ${q(EXTENSION_NAME)}`,
+    `VERSION = ${q(VERSION)}`,
+    `BUNDLE_NAME = ${q(BUNDLE_NAME)}`,
+    `OUTPUT_FIELDS = ${names(OUTPUT_FIELDS.map((f) => f.name))}`,
+    "#: (name, label, limit in bytes of UTF-8): the agent hands each over as a file's path.",
+    `SCRIPT_FIELDS = ${tuple(scripts)}`,
+    "#: (name, label): the agent hands each over as a record and/or <name>.<part> keys.",
+    `CREDENTIAL_FIELDS = ${tuple(credentials)}`,
+    "#: The keys of the extension output's invocation.fields.",
+    `DOCUMENT_FIELDS = ${names(echoKeys())}`,
     BRIDGE_END,
   ].join("\n");
 }
@@ -317,6 +348,7 @@ const ISO_DATE = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d
 /** JSON Schema of the extension output document (SPEC 5.8). */
 export function buildOutputSchema(): Record<string, Json> {
   const fieldProps: Record<string, Json> = {};
+  // In the order echoKeys() lists them.
   for (const spec of INPUT_FIELDS) {
     if (spec.type === "Credential") {
       fieldProps[`${spec.name}_user`] = { enum: ["****", null] };

@@ -17,7 +17,7 @@ function stamp(now: Date): string {
 }
 
 function who(task: TaskIdentity): string {
-  return `${task.name} #${task.executionCount}`;
+  return task.rerun ? `${task.name} (rerun)` : task.name;
 }
 
 function show(value: unknown): string {
@@ -47,7 +47,7 @@ export function formatEvent(event: RunnerEvent, options: ReporterOptions = {}): 
       ];
     case "task-started": {
       const lines = [
-        `${who(event.task)}  Started (task instance ${event.task.instanceId}, execution count ${event.task.executionCount}, pid ${event.pid})`,
+        `${who(event.task)}  Started (task instance ${event.task.instanceId}${event.task.rerun ? ", run again" : ""}, pid ${event.pid})`,
         `${INDENT}fields sent: ${Object.entries(event.fields)
           .map(([k, v]) => `${k}=${k.includes("credentials") ? "****" : show(v)}`)
           .join("; ")}`,
@@ -61,7 +61,9 @@ export function formatEvent(event: RunnerEvent, options: ReporterOptions = {}): 
       return lines;
     }
     case "output-field":
-      return [`${who(event.task)}  output field ${event.name} = ${show(event.value)}`];
+      return [
+        `${who(event.task)}  output field ${event.name} = ${show(event.value)}${event.call === "update_extension_status" ? " (update_extension_status)" : ""}`,
+      ];
     case "log":
       return options.logs === false
         ? []

@@ -6,11 +6,7 @@ import { describe, test } from "node:test";
 import { DefinitionError } from "../../local/runner/errors.ts";
 import type { RunnerEvent } from "../../local/runner/events.ts";
 import { productTemplate } from "../helpers/fixture-package.ts";
-import {
-  CANARY_SECRET,
-  nextEvent,
-  fixtureRunners,
-} from "../helpers/runner-fixture.ts";
+import { CANARY_SECRET, nextEvent, fixtureRunners } from "../helpers/runner-fixture.ts";
 
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
 const open = fixtureRunners();
@@ -32,10 +28,10 @@ describe("a task through the controller runner (contract fixture program)", () =
 
     assert.equal(result.state, "Success");
     assert.equal(result.exitCode, 0);
-    assert.equal(got.env["UE_TASK_NAME"], "start-hello");
+    // The agent sends no variables (so no task name) and no execution count.
+    assert.equal(got.env["UE_TASK_NAME"], undefined);
     assert.equal(got.env["UE_TASK_INSTANCE_ID"], result.instanceId);
-    assert.match(result.instanceId, /^[0-9a-f]{32}$/);
-    assert.equal(got.env["UE_EXECUTION_COUNT"], "1");
+    assert.equal(got.env["UE_EXECUTION_COUNT"], undefined);
     assert.ok(got.env["UE_OUTPUT_FIELDS_FILE"] && got.env["UE_EXTENSION_OUTPUT_FILE"]);
     assert.equal(
       got.env["UE_FIELD_REGION"],
