@@ -249,6 +249,40 @@ export function buildExtensionYml(): string {
   ].join("\n");
 }
 
+/**
+ * The EGG-INFO folder the vendor's build tool (setuptools' bdist_egg) puts into the
+ * extension archive, as setuptools writes it for a package named by the extension whose
+ * one top-level module is extension.py. Path inside the archive to content.
+ */
+export function buildEggInfo(): Record<string, string> {
+  const eggInfo = `${EXTENSION_NAME.replaceAll("-", "_")}.egg-info`;
+  const pkgInfo = [
+    "Metadata-Version: 2.1",
+    `Name: ${EXTENSION_NAME}`,
+    `Version: ${VERSION}`,
+    `Summary: ${pkg.description}`,
+    "Author: ue-aws-stepfunctions maintainers",
+    `License: ${pkg.license}`,
+    "Requires-Python: >=3.7",
+    "",
+  ].join("\n");
+  // setuptools lists the sources and its own egg-info files (zip-safe is bdist_egg's).
+  const sources = [
+    "__init__.py",
+    "extension.py",
+    ...["PKG-INFO", "SOURCES.txt", "dependency_links.txt", "top_level.txt"].map(
+      (name) => `${eggInfo}/${name}`,
+    ),
+  ];
+  return {
+    "EGG-INFO/PKG-INFO": pkgInfo,
+    "EGG-INFO/SOURCES.txt": `${sources.join("\n")}\n`,
+    "EGG-INFO/dependency_links.txt": "\n",
+    "EGG-INFO/top_level.txt": "extension\n",
+    "EGG-INFO/zip-safe": "\n",
+  };
+}
+
 export const BRIDGE_PATH = "src/bridge/extension.py";
 export const BRIDGE_START =
   "# catalog:start (generated from src/fields/catalog.ts by npm run generate)";
