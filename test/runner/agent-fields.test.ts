@@ -162,6 +162,7 @@ describe("Script and Credential fields through the bridge (contract fixture prog
       assert.ok(!everything.includes("PassphraseCanary0001"));
       assert.ok(!JSON.stringify([got.allEnv, got.argv]).includes(CANARY_TOKEN));
       assert.ok(!JSON.stringify([f.events, result]).includes(CANARY_TOKEN));
+      assert.deepEqual(result.problems, [], "the runner's leak check found nothing");
     });
   }
 
@@ -185,6 +186,7 @@ describe("Script and Credential fields through the bridge (contract fixture prog
     const everything = JSON.stringify([f.events, result]);
     assert.ok(!everything.includes("OtherSecretCanary0001"));
     assert.ok(!everything.includes(CANARY_SECRET));
+    assert.deepEqual(result.problems, [], "the runner's leak check found nothing");
   });
 });
 

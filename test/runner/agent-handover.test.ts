@@ -216,7 +216,12 @@ describe("fields as a real agent hands them over (real package, local endpoint)"
       const shown = (doc["invocation"] as { fields: Record<string, unknown> }).fields;
       assert.equal(shown["credentials_token"], "****");
       const seen = JSON.stringify([events, result]);
-      for (const canary of [SESSION_SECRET, SESSION_TOKEN, encodeURIComponent(SESSION_TOKEN)])
+      for (const canary of [
+        SESSION_KEY,
+        SESSION_SECRET,
+        SESSION_TOKEN,
+        encodeURIComponent(SESSION_TOKEN),
+      ])
         assert.ok(!seen.includes(canary), "not in stdout, stderr, document or output fields");
       assert.deepEqual(result.problems, [], "the runner's leak check found nothing");
     });

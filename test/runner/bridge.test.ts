@@ -46,7 +46,7 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal(stdout.trim(), "[]");
   });
 
-  test("credentials arrive as flat keys and reach the program only through its 0600 file", async () => {
+  test("credentials arrive as a record and flattened keys and reach the program only through its 0600 file", async () => {
     const f = await open({ "*": { stderr: ["a log line"] } });
     const result = await f.runner.launch({
       name: "secret-keeper",
