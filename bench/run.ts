@@ -5,10 +5,10 @@
  * Whole-process measurements against the local endpoint, several runs, medians, the
  * contenders of a scenario interleaved run by run (see lib/measure.ts):
  * - start: start one execution without waiting: the bundle on Node 20 (the machine's), 22
- *   and 24 (installed by `npm ci` under local/node-versions), the AWS CLI and a boto3 script
- *   doing the same (when installed), bare `node -e 0` for reference; wall time, CPU time,
- *   peak RSS; then the bars of SPEC section 7 as ratios. `--compile-cache` adds the bundle
- *   on Node 22 and 24 with Node's compile cache in a private temporary folder.
+ *   and 24 (installed by `npm run node-versions` under local/node-versions), the AWS CLI and a
+ *   boto3 script doing the same (when installed), bare `node -e 0` for reference; wall time,
+ *   CPU time, peak RSS; then the bars of SPEC section 7 as ratios. `--compile-cache` adds the
+ *   bundle on Node 22 and 24 with Node's compile cache in a private temporary folder.
  * - credentials: the same start with each credential path: the credentials field,
  *   environment variables, a shared profile through the SDK chain, an assumed role.
  * - latency: a 3-second execution polled with a 10-second interval; how long after the

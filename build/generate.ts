@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import {
   BRIDGE_PATH,
   derivedFiles,
+  FIELD_TABLE_PATH,
   ICON_FILENAME,
   type IconFacts,
   spliceBridgeConstants,
@@ -27,7 +28,7 @@ export async function generate(): Promise<string[]> {
     written.push(path);
   }
   const splices: Array<[string, (text: string) => string, string]> = [
-    ["README.md", spliceFieldTable, "README.md (field table)"],
+    [FIELD_TABLE_PATH, spliceFieldTable, `${FIELD_TABLE_PATH} (field table)`],
     [BRIDGE_PATH, spliceBridgeConstants, `${BRIDGE_PATH} (catalog constants)`],
   ];
   for (const [path, splice, label] of splices) {

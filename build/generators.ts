@@ -520,7 +520,7 @@ export const TABLE_START =
   "<!-- fields:start (generated from src/fields/catalog.ts by npm run generate) -->";
 export const TABLE_END = "<!-- fields:end -->";
 
-/** The README's field reference, as a Markdown table. */
+/** The field reference of the documentation, as a Markdown table. */
 export function buildFieldTable(): string {
   const describe = (c: FieldCondition | undefined) =>
     c ? `${field(c.field).label} is ${c.values.join(" or ")}` : "always";
@@ -558,11 +558,14 @@ export function buildFieldTable(): string {
   ].join("\n");
 }
 
-/** Replace the generated section of the README (between the markers) with the table. */
+/** The page that holds the field table between the markers. */
+export const FIELD_TABLE_PATH = "docs/fields-and-output.md";
+
+/** Replace the generated section of that page (between the markers) with the table. */
 export function spliceFieldTable(readme: string): string {
   const start = readme.indexOf(TABLE_START);
   const end = readme.indexOf(TABLE_END);
-  if (start < 0 || end < start) throw new Error("README.md has no field table markers");
+  if (start < 0 || end < start) throw new Error(`${FIELD_TABLE_PATH} has no field table markers`);
   return readme.slice(0, start) + buildFieldTable() + readme.slice(end + TABLE_END.length);
 }
 

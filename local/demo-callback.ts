@@ -64,19 +64,21 @@ export interface RoundTrip {
 /**
  * Run the round trip on a runner against the local endpoint (vars: endpoint_url, credential,
  * approval_state_machine_arn). `workMs` stands for the on-premises work done between the
- * message's arrival and the answer.
+ * message's arrival and the answer. `onMessage` hears of the message (never its token).
  */
 export async function callbackRoundTrip(
   runner: ControllerRunner,
   endpoint: LocalEndpoint,
   vars: Record<string, string>,
   workMs = 5_000,
+  onMessage?: (message: { batchId: string; workMs: number }) => void,
 ): Promise<RoundTrip> {
   const queue = approvalsQueue(endpoint);
   try {
     const workflow = new WorkflowRun(runner, await loadRunFile(CALLBACK_WORKFLOW), { vars });
     const waiting = workflow.run();
     const message = await queue.next(60_000);
+    onMessage?.({ batchId: message.batchId, workMs });
     await new Promise((r) => setTimeout(r, workMs));
     const release = JSON.parse(await readFile(RELEASE_TASK, "utf8")) as TaskDefinition;
     const releasing = runner.launch(release, {

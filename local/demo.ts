@@ -5,23 +5,29 @@
  * package, prints what an operator would see, and stops everything.
  *
  *   npm start                                  local endpoint (the default)
+ *   npm start -- --verbose                     every field and each whole extension output
  *   npm start -- --aws --hello-arn ARN --report-arn ARN
  *   DEMO_TARGET=aws DEMO_HELLO_ARN=ARN DEMO_REPORT_ARN=ARN npm start
+ *
+ * By default it prints the short view (progress, output-only fields, each task's result)
+ * and writes each task's whole extension output to .tmp/demo/ (--output-dir DIR).
  *
  * Against AWS the tasks use the standard credential chain (environment, profile, instance
  * role) and the region of the ARNs; deploy examples/state-machines/hello-world.asl.json and
  * report.asl.json first.
  */
-import { dirname, join, resolve } from "node:path";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { callbackRoundTrip } from "./demo-callback.ts";
+import { CALLBACK_WORKFLOW, callbackRoundTrip, RELEASE_TASK } from "./demo-callback.ts";
 import { type LocalEndpoint, startLocalEndpoint } from "./endpoint/index.ts";
 import { DEFAULT_PACKAGE, loadRunFile } from "./runner/cli.ts";
 import { loadCredentialsFile } from "./runner/credentials.ts";
+import type { TaskResult } from "./runner/events.ts";
 import { consoleReporter } from "./runner/report.ts";
 import { ControllerRunner } from "./runner/runner.ts";
-import { WorkflowRun } from "./runner/workflow.ts";
+import { type WorkflowDefinition, WorkflowRun } from "./runner/workflow.ts";
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(HERE), "..");
@@ -38,25 +44,94 @@ function localEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+const USAGE = `Usage: npm start [-- options]
+
+Runs the example workflow (and, locally, a callback round trip) through the controller
+runner on the built package, against a local Step Functions endpoint or AWS.
+
+  --verbose, -v       every field sent and each whole extension output, printed here
+  --output-dir DIR    where each task's whole extension output is written (default .tmp/demo)
+  --package ZIP       the template package (default: the built package in dist/)
+  --aws               run against AWS (the standard credential chain); needs:
+  --hello-arn ARN     hello-world deployed from examples/state-machines/hello-world.asl.json
+  --report-arn ARN    report deployed from examples/state-machines/report.asl.json
+  -h, --help          this text
+`;
+
+/** A path as the operator would type it: relative to the working folder when inside it. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith("..") ? rel : path;
+}
+
+/** Writes a task's whole extension output to `dir` (atomically, owner-only) and returns its path. */
+function extensionOutputSaver(dir: string): (result: TaskResult) => string | null {
+  return (result) => {
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${result.name}.extension-output.json`);
+    const temp = `${path}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify(result.extensionOutput, null, 2)}\n`, { mode: 0o600 });
+    renameSync(temp, path);
+    return shown(path);
+  };
+}
+
+/** The fields each task definition names, by task name: what the short view shows. */
+function definitionsOf(...workflows: WorkflowDefinition[]): Map<string, Record<string, unknown>> {
+  const byName = new Map<string, Record<string, unknown>>();
+  for (const w of workflows) for (const t of w.tasks) byName.set(t.name, t.fields ?? {});
+  return byName;
+}
+
+function described(definition: WorkflowDefinition): string {
+  const text = (definition as { description?: unknown }).description;
+  return typeof text === "string" ? `: ${text}` : "";
+}
+
+function parseDemoArgs(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        aws: { type: "boolean" },
+        "hello-arn": { type: "string" },
+        "report-arn": { type: "string" },
+        package: { type: "string" },
+        verbose: { type: "boolean", short: "v" },
+        "output-dir": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    // Node's first sentence names the problem; the rest is about positionals.
+    return (error as Error).message.split(". ")[0] ?? String(error);
+  }
+}
+
 export async function demo(argv: string[], write: (text: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      aws: { type: "boolean" },
-      "hello-arn": { type: "string" },
-      "report-arn": { type: "string" },
-      package: { type: "string" },
-    },
-  });
+  const parsed = parseDemoArgs(argv);
+  if (typeof parsed === "string") {
+    write(`demo: ${parsed} (npm start -- --help shows the options)\n`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    write(USAGE);
+    return 0;
+  }
   const aws = values.aws === true || process.env["DEMO_TARGET"] === "aws";
-  const rule = `${"=".repeat(78)}\n`;
+  const verbose = values.verbose === true;
+  const outputDir = resolve(values["output-dir"] ?? join(ROOT, ".tmp", "demo"));
+  const packagePath = resolve(values.package ?? DEFAULT_PACKAGE);
   let endpoint: LocalEndpoint | null = null;
   let vars: Record<string, string>;
   if (aws) {
     const hello = values["hello-arn"] ?? process.env["DEMO_HELLO_ARN"];
     const report = values["report-arn"] ?? process.env["DEMO_REPORT_ARN"];
     if (!hello || !report) {
-      write("--aws needs --hello-arn and --report-arn (or DEMO_HELLO_ARN and DEMO_REPORT_ARN)\n");
+      write(
+        "demo: --aws needs --hello-arn and --report-arn (or DEMO_HELLO_ARN and DEMO_REPORT_ARN)\n",
+      );
       return 2;
     }
     vars = {
@@ -65,7 +140,10 @@ export async function demo(argv: string[], write: (text: string) => void): Promi
       hello_state_machine_arn: hello,
       report_state_machine_arn: report,
     };
-    write(`${rule}Demo against AWS: state machines ${hello} and ${report}\n`);
+    write(
+      `Demo: the package ${shown(packagePath)} run by the controller runner against AWS\n` +
+        "(the standard AWS credential chain, the region of the ARNs).\n",
+    );
   } else {
     endpoint = await startLocalEndpoint({ definitionsDir: join(EXAMPLES, "state-machines") });
     const arn = (name: string) =>
@@ -77,43 +155,79 @@ export async function demo(argv: string[], write: (text: string) => void): Promi
       report_state_machine_arn: arn("report"),
     };
     write(
-      `${rule}Local Step Functions endpoint on ${endpoint.url} with the state machines of examples/state-machines/\n` +
-        `Package: ${DEFAULT_PACKAGE}\nWorkflow: examples/workflows/demo.workflow.json\n${rule}`,
+      `Demo: the package ${shown(packagePath)} run by the controller runner against a local\n` +
+        `Step Functions endpoint on ${endpoint.url} (the state machines of examples/state-machines/).\n`,
     );
   }
+  write(
+    verbose
+      ? `Each task's whole extension output is printed below and written to ${shown(outputDir)}/.\n`
+      : `Each task's whole extension output is written to ${shown(outputDir)}/. npm start -- --verbose prints\n` +
+          "it here, with every field sent and the program's INFO log lines.\n",
+  );
 
   const definition = await loadRunFile(WORKFLOW);
+  const callbackDefinition = await loadRunFile(CALLBACK_WORKFLOW);
+  const release = JSON.parse(
+    readFileSync(RELEASE_TASK, "utf8"),
+  ) as WorkflowDefinition["tasks"][number];
+  const definitions = definitionsOf(definition, callbackDefinition, {
+    name: "release",
+    tasks: [release],
+  });
   const credentials = await loadCredentialsFile(
     definition.credentialsFile ?? join(EXAMPLES, "credentials.json"),
   );
   const runner = await ControllerRunner.open({
-    packagePath: resolve(values.package ?? DEFAULT_PACKAGE),
+    packagePath,
     credentials,
     env: aws ? process.env : localEnv(),
-    onEvent: consoleReporter(write),
+    onEvent: consoleReporter(write, {
+      compact: !verbose,
+      logs: verbose ? true : "warnings",
+      definitions: (task) => definitions.get(task),
+      saveExtensionOutput: extensionOutputSaver(outputDir),
+    }),
   });
   const run = new WorkflowRun(runner, definition, { vars });
   const interrupt = () => run.cancel("cancelled by the operator (Ctrl-C)");
   process.on("SIGINT", interrupt);
   try {
+    write(
+      `\n1. Workflow ${definition.name} (examples/workflows/demo.workflow.json)${described(definition)}\n`,
+    );
     const result = await run.run();
-    write(`${rule}Demo: workflow ${result.name} ${result.state}\n`);
+    let callback = "skipped";
     let callbackOk = true;
     if (endpoint) {
       write(
-        `${rule}Callback round trip: await-approval waits on a task token; release-approval answers it\n${rule}`,
+        `\n2. Callback round trip (examples/workflows/callback.workflow.json)${described(callbackDefinition)}\n`,
       );
-      const trip = await callbackRoundTrip(runner, endpoint, {
-        endpoint_url: endpoint.url,
-        credential: "local-test",
-        approval_state_machine_arn: `arn:aws:states:${endpoint.region}:${endpoint.accountId}:stateMachine:approval`,
-      });
+      const trip = await callbackRoundTrip(
+        runner,
+        endpoint,
+        {
+          endpoint_url: endpoint.url,
+          credential: "local-test",
+          approval_state_machine_arn: `arn:aws:states:${endpoint.region}:${endpoint.accountId}:stateMachine:approval`,
+        },
+        undefined,
+        ({ batchId, workMs }) =>
+          write(
+            `${new Date().toISOString().slice(11, 23)}  approvals queue: a message for ${batchId} with the task token; release-approval answers it after ${workMs / 1000} s of work\n`,
+          ),
+      );
       callbackOk = trip.awaited.state === "Success" && trip.released.state === "Success";
+      callback = `await-approval ${trip.awaited.state}, release-approval ${trip.released.state}`;
+    } else {
       write(
-        `${rule}Callback round trip: await-approval ${trip.awaited.state}, release-approval ${trip.released.state}\n`,
+        "\n2. Callback round trip: skipped against AWS. It needs the local endpoint, which stands in\n" +
+          "   for the approvals queue (SQS) that hands the task token to release-approval.\n",
       );
     }
-    write(`${rule}Demo finished\n`);
+    write(
+      `\nDemo finished: workflow ${result.name} ${result.state}; callback round trip ${callback}\n`,
+    );
     return result.state === "Success" && callbackOk ? 0 : 1;
   } finally {
     process.off("SIGINT", interrupt);

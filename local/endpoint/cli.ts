@@ -1,10 +1,17 @@
 /**
  * Command line: npm run local-endpoint -- --port N [--host H] [--region R]
  *   [--access-key-id K --secret-access-key S] [--definitions DIR]
- * Prints the URL when ready; stops on SIGTERM/SIGINT.
+ * Prints the URL and the state machines when ready, and each task token as its
+ * `.waitForTaskToken` task starts waiting; stops on SIGTERM/SIGINT.
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, startLocalEndpoint } from "./index.ts";
+import {
+  DEFAULT_ACCESS_KEY_ID,
+  DEFAULT_SECRET_ACCESS_KEY,
+  type StateMachineSummary,
+  startLocalEndpoint,
+  type TaskTokenInfo,
+} from "./index.ts";
 
 const USAGE = `Usage: npm run local-endpoint -- [--port N] [--host H] [--region R]
     [--access-key-id K --secret-access-key S] [--definitions DIR]
@@ -15,7 +22,29 @@ const USAGE = `Usage: npm run local-endpoint -- [--port N] [--host H] [--region 
   --access-key-id K      accepted access key (default ${DEFAULT_ACCESS_KEY_ID})
   --secret-access-key S  its secret (default: the documented test secret)
   --definitions DIR      create <name>.asl.json as STANDARD and <name>.express.asl.json as EXPRESS machines
+
+Each task token is printed as its .waitForTaskToken task starts waiting, so that it can be
+answered by hand (Send Task Success, Send Task Failure, Send Task Heartbeat).
 `;
+
+/** The state machines as a table: name, type, ARN. */
+export function stateMachineTable(machines: readonly StateMachineSummary[]): string {
+  if (machines.length === 0) {
+    return "State machines: none yet (--definitions DIR creates them at start; CreateStateMachine adds more)\n";
+  }
+  const width = Math.max(...machines.map((m) => m.name.length));
+  const rows = machines.map((m) => `  ${m.name.padEnd(width)}  ${m.type.padEnd(8)}  ${m.arn}\n`);
+  return `State machines (${machines.length}):\n${rows.join("")}`;
+}
+
+/** The lines announcing a waiting task's token; the token alone on the last line. */
+export function taskTokenNotice(info: TaskTokenInfo): string {
+  return (
+    `Task token of state ${info.stateName} in ${info.executionArn} (waiting for Send Task Success, Failure or Heartbeat).\n` +
+    "Printed because this endpoint is local and throw-away: in AWS a task token is a secret, never printed.\n" +
+    `${info.taskToken}\n`
+  );
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -54,7 +83,10 @@ async function main(): Promise<void> {
   const note = keyId
     ? ""
     : `Accepting the default test key pair: AWS_ACCESS_KEY_ID=${DEFAULT_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${DEFAULT_SECRET_ACCESS_KEY}\n`;
-  process.stdout.write(`Local Step Functions endpoint listening on ${ep.url}\n${note}`);
+  process.stdout.write(
+    `Local Step Functions endpoint listening on ${ep.url}\n${note}${stateMachineTable(ep.stateMachines())}`,
+  );
+  ep.onTaskToken((info) => process.stdout.write(taskTokenNotice(info)));
 
   const stop = (signal: string) => {
     process.stderr.write(`Received ${signal}, stopping\n`);

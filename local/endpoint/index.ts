@@ -13,7 +13,11 @@ import {
 import { ExecutionEngine, type ExecutionStatus } from "./executions.ts";
 import { Faults } from "./faults.ts";
 import type { HistoryEvent } from "./history.ts";
-import { type CreateStateMachineInput, StateMachineRegistry } from "./state-machines.ts";
+import {
+  type CreateStateMachineInput,
+  StateMachineRegistry,
+  type StateMachineType,
+} from "./state-machines.ts";
 import { type DenyRule, type RequestLogEntry, startServer } from "./server.ts";
 import { Sts, type StsControls } from "./sts.ts";
 import { type TaskHandler, type TaskTokenInfo, TaskTokens } from "./tasks.ts";
@@ -60,6 +64,12 @@ export interface ExecutionSnapshot {
   history: HistoryEvent[];
 }
 
+export interface StateMachineSummary {
+  name: string;
+  type: StateMachineType;
+  arn: string;
+}
+
 export interface LocalEndpoint {
   /** `http://127.0.0.1:PORT` (or https with `tls`). */
   readonly url: string;
@@ -70,6 +80,8 @@ export interface LocalEndpoint {
   readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Creates (idempotently) a state machine and returns its ARN. */
   createStateMachine(input: CreateStateMachineInput): string;
+  /** The state machines it holds, by name (what ListStateMachines lists). */
+  stateMachines(): StateMachineSummary[];
   /**
    * Serves Task states whose `Resource` is `resource` (`'*'`: any resource without its own handler).
    * For `<resource>.waitForTaskToken` the handler is called with `context.taskToken` and the task
@@ -200,6 +212,7 @@ export async function startLocalEndpoint(
       ...(first.sessionToken ? { sessionToken: first.sessionToken } : {}),
     },
     createStateMachine,
+    stateMachines: () => machines.list().map(({ name, type, arn }) => ({ name, type, arn })),
     registerTaskHandler(resource, handler) {
       handlers.set(resource, handler);
       return () => {

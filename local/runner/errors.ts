@@ -10,3 +10,11 @@ export class DefinitionError extends Error {
     this.problems = problems;
   }
 }
+
+/** The command line, or a file it names, cannot be used: exit code 2 with a one-line message. */
+export class UsageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}

@@ -1,11 +1,25 @@
 /** Prints runner events as an operator follows a task in the controller. */
 import type { EventListener, RunnerEvent, TaskIdentity, TaskResult } from "./events.ts";
+import { referencesIn } from "./references.ts";
 
 export interface ReporterOptions {
   /** Print the extension output document of every finished task (default true). */
   extensionOutput?: boolean;
-  /** Print the program's own log lines (default true). */
-  logs?: boolean;
+  /**
+   * Print the program's own log lines (default true); "warnings": only its WARN and ERROR
+   * lines (and any line without a level).
+   */
+  logs?: boolean | "warnings";
+  /**
+   * The short view: of the fields sent only those the task definition names (with
+   * `definitions`), and of a finished task its result in a line or two instead of the
+   * whole extension output document.
+   */
+  compact?: boolean;
+  /** The task definitions' own fields by task name: shows what each task reference resolved to. */
+  definitions?: (task: string) => Readonly<Record<string, unknown>> | undefined;
+  /** Keeps a finished task's whole extension output; returns where, for the report to name. */
+  saveExtensionOutput?: (result: TaskResult) => string | null;
   /** Clock for the timestamps (tests pass a fixed one). */
   now?: () => Date;
 }
@@ -27,6 +41,83 @@ function show(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A log line's own leading timestamp (the program's ISO time), split from the rest. */
+const LOG_TIME = /^\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d\.\d{3})\d*Z\s(.*)$/s;
+
+function splitLogTime(line: string): { time: string | null; text: string } {
+  const m = LOG_TIME.exec(line);
+  return m ? { time: m[1] ?? null, text: m[2] ?? "" } : { time: null, text: line };
+}
+
+/** Log lines the "warnings" setting leaves out. */
+const QUIET_LEVEL = /^(INFO|DEBUG)\s/;
+
+const MAX_OUTPUT_CHARS = 240;
+
+function oneLine(text: string): string {
+  return text.length > MAX_OUTPUT_CHARS
+    ? `${text.slice(0, MAX_OUTPUT_CHARS)}... (${text.length} characters)`
+    : text;
+}
+
+/** The extension output's result in one line: status, error and cause, the output. */
+export function resultSummary(document: unknown): string | null {
+  const result = (document as { result?: unknown } | null)?.result;
+  if (!result || typeof result !== "object") return null;
+  const r = result as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of ["status", "callback"]) if (typeof r[key] === "string") parts.push(r[key]);
+  if (typeof r["failedState"] === "string") parts.push(`in state ${r["failedState"]}`);
+  if (typeof r["error"] === "string") parts.push(`error ${r["error"]}`);
+  if (typeof r["cause"] === "string") parts.push(`cause ${oneLine(r["cause"])}`);
+  if (typeof r["output"] === "string") parts.push(`output ${oneLine(r["output"])}`);
+  return parts.length > 0 ? parts.join(", ") : null;
+}
+
+/** Follows `path` into a sent value, reading JSON text where a field was sent as text. */
+function valueAt(value: unknown, path: readonly string[]): { found: boolean; value: unknown } {
+  let current = value;
+  for (const key of path) {
+    if (typeof current === "string") {
+      try {
+        current = JSON.parse(current);
+      } catch {
+        return { found: false, value: undefined };
+      }
+    }
+    if (!current || typeof current !== "object" || !Object.hasOwn(current, key))
+      return { found: false, value: undefined };
+    current = (current as Record<string, unknown>)[key];
+  }
+  return { found: true, value: current };
+}
+
+/**
+ * For each place in a task definition that reads another task's results: where, the
+ * reference as written, and the value it resolved to in the fields sent.
+ */
+export function resolvedReferences(
+  definition: Readonly<Record<string, unknown>>,
+  sent: Readonly<Record<string, unknown>>,
+): string[] {
+  const lines: string[] = [];
+  const walk = (value: unknown, path: string[]): void => {
+    if (typeof value === "string") {
+      const refs = referencesIn(value).filter((r) => r.kind === "task");
+      if (refs.length === 0) return;
+      const at = valueAt(sent, path);
+      const shown = at.found ? JSON.stringify(at.value) : "(not sent)";
+      lines.push(`${path.join(".")} = ${shown}  from ${value}`);
+    } else if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, [...path, String(i)]);
+    } else if (value && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    }
+  };
+  walk(definition, []);
+  return lines;
+}
+
 function finishedLine(r: TaskResult): string {
   const code =
     r.exitCode !== null
@@ -46,12 +137,20 @@ export function formatEvent(event: RunnerEvent, options: ReporterOptions = {}): 
         `workflow ${event.workflow} started (run ${event.instanceId}): ${event.tasks.join(" -> ")}`,
       ];
     case "task-started": {
+      const own = options.definitions?.(event.task.name);
+      const sent = Object.entries(event.fields);
+      const shown = options.compact && own ? sent.filter(([k]) => Object.hasOwn(own, k)) : sent;
+      const defaults = sent.length - shown.length;
       const lines = [
-        `${who(event.task)}  Started (task instance ${event.task.instanceId}${event.task.rerun ? ", run again" : ""}, pid ${event.pid})`,
-        `${INDENT}fields sent: ${Object.entries(event.fields)
+        options.compact
+          ? `${who(event.task)}  Started (task instance ${event.task.instanceId}, pid ${event.pid})`
+          : `${who(event.task)}  Started (task instance ${event.task.instanceId}${event.task.rerun ? ", run again" : ""}, pid ${event.pid})`,
+        `${INDENT}fields sent: ${shown
           .map(([k, v]) => `${k}=${k.includes("credentials") ? "****" : show(v)}`)
-          .join("; ")}`,
+          .join("; ")}${defaults > 0 ? ` (and ${defaults} defaults of the form)` : ""}`,
       ];
+      for (const line of own ? resolvedReferences(own, event.fields) : [])
+        lines.push(`${INDENT}${line}`);
       if (event.dropped.length > 0)
         lines.push(`${INDENT}hidden by the form, not sent: ${event.dropped.join(", ")}`);
       if (event.cleared.length > 0)
@@ -65,9 +164,12 @@ export function formatEvent(event: RunnerEvent, options: ReporterOptions = {}): 
         `${who(event.task)}  output field ${event.name} = ${show(event.value)}${event.call === "update_extension_status" ? " (update_extension_status)" : ""}`,
       ];
     case "log":
-      return options.logs === false
+      return options.logs === false ||
+        (options.logs === "warnings" && QUIET_LEVEL.test(splitLogTime(event.line).text))
         ? []
-        : [`${who(event.task)}  ${event.stream === "stderr" ? "|" : ">"} ${event.line}`];
+        : [
+            `${who(event.task)}  ${event.stream === "stderr" ? "|" : ">"} ${splitLogTime(event.line).text}`,
+          ];
     case "cancel-requested":
       return [
         `${who(event.task)}  Cancel: ${event.how === "SIGKILL" ? "SIGKILL sent" : "extension_cancel called"} (${event.reason})`,
@@ -81,7 +183,13 @@ export function formatEvent(event: RunnerEvent, options: ReporterOptions = {}): 
       const lines = [`${who(r)}  ${finishedLine(r)}`];
       if (r.message) lines.push(`${INDENT}message: ${r.message}`);
       for (const problem of r.problems) lines.push(`${INDENT}${problem}`);
-      if (options.extensionOutput !== false && r.extensionOutput !== null) {
+      const saved = r.extensionOutput !== null ? options.saveExtensionOutput?.(r) : null;
+      if (options.compact) {
+        const summary = resultSummary(r.extensionOutput);
+        if (summary) lines.push(`${INDENT}result: ${summary}`);
+      }
+      if (saved) lines.push(`${INDENT}whole extension output: ${saved}`);
+      if (!options.compact && options.extensionOutput !== false && r.extensionOutput !== null) {
         lines.push(`${INDENT}extension output:`);
         for (const line of JSON.stringify(r.extensionOutput, null, 2).split("\n"))
           lines.push(`${INDENT}  ${line}`);
@@ -109,7 +217,8 @@ export function consoleReporter(
   return (event) => {
     const lines = formatEvent(event, options);
     if (lines.length === 0) return;
-    const time = stamp(now());
+    // A log line that carries the program's own time shows that time, once.
+    const time = (event.type === "log" && splitLogTime(event.line).time) || stamp(now());
     write(
       lines.map((line, i) => `${i === 0 ? time : " ".repeat(time.length)}  ${line}\n`).join(""),
     );

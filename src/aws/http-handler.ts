@@ -11,7 +11,7 @@ import { ProxyFailure } from "./proxy-failure.ts";
 
 export { ProxyFailure, type ProxyFailureKind } from "./proxy-failure.ts";
 
-/** Defaults, documented in docs/proxy.md. */
+/** Defaults, documented in docs/proxies.md. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 const MAX_SOCKETS = 50;

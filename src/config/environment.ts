@@ -25,7 +25,7 @@ import { checkRegion, checkUrl } from "../fields/validate.ts";
 import { type FileRead, readNamedFile } from "../proxy/config.ts";
 import { registerSecret } from "../secrets.ts";
 
-/** The variables and their limits; README "Environment variables" lists the same. */
+/** The variables and their limits; docs/command-line.md "Environment variables" lists the same. */
 export const ENV = {
   connectTimeout: "UE_AWS_CONNECT_TIMEOUT_MS",
   requestTimeout: "UE_AWS_REQUEST_TIMEOUT_MS",

@@ -1,6 +1,6 @@
 /**
  * The one source of truth for the task's fields. The template, the field-value schema,
- * the extension-output schema and the README field table are generated from it.
+ * the extension-output schema and the field table of docs/fields-and-output.md are generated from it.
  */
 
 export type FieldType =

@@ -1,6 +1,6 @@
 /**
  * The proxy fields (Proxy Type, Proxy, Proxy CA Bundle File, Proxy Credentials) parsed
- * into a typed ProxyConfig, or every problem with them. See docs/proxy.md for the rules.
+ * into a typed ProxyConfig, or every problem with them. See docs/proxies.md for the rules.
  */
 import { X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";

@@ -6,6 +6,7 @@ import { iconFacts } from "../../build/generate.ts";
 import {
   BRIDGE_PATH,
   derivedFiles,
+  FIELD_TABLE_PATH,
   spliceBridgeConstants,
   spliceFieldTable,
 } from "../../build/generators.ts";
@@ -20,9 +21,9 @@ test("every file derived from the field catalog is up to date (run npm run gener
   }
 });
 
-test("the README's field table is up to date (run npm run generate)", async () => {
-  const readme = await readFile(join(ROOT, "README.md"), "utf8");
-  assert.equal(readme, spliceFieldTable(readme), "README.md field table is stale");
+test("the field table of the documentation is up to date (run npm run generate)", async () => {
+  const readme = await readFile(join(ROOT, FIELD_TABLE_PATH), "utf8");
+  assert.equal(readme, spliceFieldTable(readme), `${FIELD_TABLE_PATH} field table is stale`);
   assert.match(readme, /\| `state_machine_arn` \| State Machine ARN \|/);
 });
 

@@ -1,7 +1,8 @@
 /**
  * Which Node.js runs the bundle in tests and benchmarks. The machine's Node runs the test
- * runner itself; `npm ci` also installs Node 22 and 24 under local/node-versions, and
- * TEST_NODE_VERSION=22 (or 24) makes the bundle-driving suites start the bundle on that one.
+ * runner itself; `npm run node-versions` (run by `npm run test:node-versions`) installs Node 22
+ * and 24 under local/node-versions, and TEST_NODE_VERSION=22 (or 24) makes the bundle-driving
+ * suites start the bundle on that one.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -16,7 +17,7 @@ export function installedNode(major: string): string {
   const bin = join(ROOT, "local", "node-versions", "node_modules", `node${major}`, "bin", "node");
   if (!existsSync(bin)) {
     throw new Error(
-      `Node ${major} is not installed at ${bin}: run "npm ci" (it installs local/node-versions)`,
+      `Node ${major} is not installed at ${bin}: run "npm run node-versions" (it installs local/node-versions)`,
     );
   }
   return bin;

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import https from "node:https";
 import path from "node:path";
@@ -10,6 +9,7 @@ import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
   ListStateMachinesCommand,
+  SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
   StartSyncExecutionCommand,
@@ -21,50 +21,20 @@ import {
   DEFAULT_SECRET_ACCESS_KEY,
   type LocalEndpoint,
 } from "../../local/endpoint/index.ts";
-import { rejection, sfnClient, waitForStatus, withEndpoint } from "./helpers.ts";
+import { rejection, sfnClient, startCli, stopCli, waitForStatus, withEndpoint } from "./helpers.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const fixtures = path.join(root, "test/fixtures");
+const examples = path.join(root, "examples/state-machines");
 
-/** Starts the command-line endpoint and resolves with its URL once it prints it. */
-async function startCli(
-  args: string[],
-): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "local/endpoint/cli.ts", ...args], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "pipe"],
+/** A client for an endpoint started from the command line, with its default key pair. */
+function cliClient(url: string): SFNClient {
+  return new SFNClient({
+    endpoint: url,
+    region: "us-east-1",
+    maxAttempts: 1,
+    credentials: { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY },
   });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`CLI did not start: ${out}`)), 20_000);
-    child.stdout?.on("data", () => {
-      const m = /^Local Step Functions endpoint listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(
-        out,
-      );
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`CLI exited with ${code}: ${out}`));
-    });
-  });
-  return { child, url, output: () => out };
-}
-
-async function stopCli(child: ChildProcess): Promise<number | null> {
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const [code] = (await exited) as [number | null];
-  return code;
 }
 
 describe("command line", () => {
@@ -112,6 +82,77 @@ describe("command line", () => {
     }
   });
 
+  it("lists the state machines it created at start, as ListStateMachines lists them", async () => {
+    const { child, url, output } = await startCli(["--definitions", examples]);
+    try {
+      const sfn = cliClient(url);
+      const listed = await sfn.send(new ListStateMachinesCommand({}));
+      sfn.destroy();
+
+      const table = /^State machines \((\d+)\):\n((?: {2}.+\n)+)/m.exec(output());
+      assert.ok(table, output());
+      const rows = (table[2] ?? "")
+        .trimEnd()
+        .split("\n")
+        .map((row) => row.trim().split(/\s+/));
+      assert.deepEqual(
+        rows,
+        listed.stateMachines?.map((m) => [m.name, m.type, m.stateMachineArn]),
+      );
+      assert.equal(Number(table[1]), rows.length);
+      assert.deepEqual(
+        rows.find((r) => r[0] === "validate-order"),
+        [
+          "validate-order",
+          "EXPRESS",
+          "arn:aws:states:us-east-1:123456789012:stateMachine:validate-order",
+        ],
+      );
+    } finally {
+      assert.equal(await stopCli(child), 0);
+    }
+  });
+
+  it("prints each task token as its task waits, and that token answers the task", async () => {
+    const { child, url, output, waitFor } = await startCli(["--definitions", examples]);
+    try {
+      const sfn = cliClient(url);
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:approval",
+          input: '{"batchId":"b-7"}',
+        }),
+      );
+
+      const [, token] = await waitFor(/^(AQCLocal[A-Za-z0-9_-]+)$/m);
+      await sfn.send(
+        new SendTaskSuccessCommand({
+          taskToken: token,
+          output: '{"approved":true,"approvedBy":"me"}',
+        }),
+      );
+      const done = await waitForStatus(sfn, executionArn ?? "");
+      sfn.destroy();
+
+      assert.equal(done.status, "SUCCEEDED");
+      assert.deepEqual(JSON.parse(done.output ?? "{}"), {
+        batchId: "b-7",
+        approvedBy: "me",
+        approved: true,
+      });
+      assert.match(
+        output(),
+        /Task token of state AwaitApproval in arn:aws:states:us-east-1:123456789012:execution:approval:/,
+      );
+      assert.match(
+        output(),
+        /this endpoint is local and throw-away: in AWS a task token is a secret/,
+      );
+    } finally {
+      assert.equal(await stopCli(child), 0);
+    }
+  });
+
   it("accepts only the configured key pair when one is given", async () => {
     const { child, url, output } = await startCli([
       "--access-key-id",
@@ -121,6 +162,10 @@ describe("command line", () => {
     ]);
     try {
       assert.doesNotMatch(output(), /default test key pair/);
+      assert.match(
+        output(),
+        /^State machines: none yet \(--definitions DIR creates them at start/m,
+      );
       const custom = new SFNClient({
         endpoint: url,
         region: "us-east-1",

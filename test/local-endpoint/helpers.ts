@@ -1,4 +1,6 @@
 /** Shared set-up for the local endpoint tests: every call goes through the real AWS SDK clients. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
@@ -12,6 +14,7 @@ import {
   type LocalEndpointOptions,
   startLocalEndpoint,
 } from "../../local/endpoint/index.ts";
+import { ROOT } from "../helpers/paths.ts";
 
 export const ROLE_ARN = "arn:aws:iam::123456789012:role/TestRole";
 
@@ -65,3 +68,66 @@ export async function rejection(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface CliEndpoint {
+  child: ChildProcess;
+  url: string;
+  /** Everything it printed so far (stdout and stderr). */
+  output: () => string;
+  /** Resolves with the first match of `re` in what it prints (rejects if it exits first). */
+  waitFor: (re: RegExp) => Promise<RegExpExecArray>;
+}
+
+/** Starts the command-line endpoint and resolves with its URL once it prints it. */
+export async function startCli(args: string[]): Promise<CliEndpoint> {
+  const child = spawn(process.execPath, ["--import", "tsx", "local/endpoint/cli.ts", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`CLI did not start: ${out}`)), 20_000);
+    child.stdout?.on("data", () => {
+      const m = /^Local Step Functions endpoint listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(
+        out,
+      );
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`CLI exited with ${code}: ${out}`));
+    });
+  });
+  const waitFor = (re: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(out);
+        if (!m) return false;
+        child.stdout?.off("data", check);
+        child.off("exit", exited);
+        resolve(m);
+        return true;
+      };
+      const exited = () => reject(new Error(`the endpoint exited before printing ${re}: ${out}`));
+      if (check()) return;
+      child.stdout?.on("data", check);
+      child.once("exit", exited);
+    });
+  return { child, url, output: () => out, waitFor };
+}
+
+export async function stopCli(child: ChildProcess): Promise<number | null> {
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const [code] = (await exited) as [number | null];
+  return code;
+}

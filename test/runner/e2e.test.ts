@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
-import { demo } from "../../local/demo.ts";
 import { loadRunFile, main as cli } from "../../local/runner/cli.ts";
 import type { RunnerEvent } from "../../local/runner/events.ts";
 import type { ControllerRunner } from "../../local/runner/runner.ts";
@@ -269,26 +268,5 @@ describe("the controller runner with the real package and the local endpoint", (
     assert.ok(runId, "the run tells how to rerun it");
     assert.equal(rerunCode, 1);
     assert.match(printed, new RegExp(`${runId}  cli-fails  Failed  cli-fails\\(2 runs\\)=Failed`));
-  });
-
-  test("npm start's demo runs the example workflow and prints both extension outputs", async () => {
-    let printed = "";
-    const code = await demo([], (t) => {
-      printed += t;
-    });
-
-    assert.equal(code, 0, printed);
-    assert.equal(printed.match(/extension output:/g)?.length, 4);
-    assert.match(printed, /start-hello {2}output field execution_status = RUNNING/);
-    assert.match(printed, /"report": "Hello, operator \(3 orders in batch-2024-001\)"/);
-    assert.match(printed, /Demo: workflow demo Success/);
-    assert.match(printed, /state "AwaitApproval" is waiting for a callback/);
-    assert.match(printed, /task_token=\*\*\*\*/);
-    assert.match(printed, /"approvedBy": "night shift"/);
-    assert.match(printed, /Callback round trip: await-approval Success, release-approval Success/);
-    assert.match(printed, /Demo finished/);
-    // The approval state machine's token starts with the local endpoint's prefix: never shown.
-    assert.ok(!/AQCLocal[A-Za-z0-9_-]{20}/.test(printed), "a task token was printed");
-    assert.ok(!printed.includes("LocalTestSecretAccessKey"), "the secret key is never printed");
   });
 });

@@ -4,17 +4,22 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Ajv } from "ajv";
 import type { Template } from "../../src/fields/template-types.ts";
+import { EXPORT_KEYS, type KeyTypes, realExport } from "../helpers/controller-export.ts";
 import { ROOT } from "../helpers/paths.ts";
+
+type JsonObject = Record<string, unknown>;
+type SchemaNode = JsonObject & { properties?: Record<string, JsonObject> };
 
 const template = JSON.parse(
   await readFile(join(ROOT, "template/template.json"), "utf8"),
 ) as Template;
-const schema = JSON.parse(await readFile(join(ROOT, "schemas/template.schema.json"), "utf8"));
-/** A real controller export of an Extension template: the ground truth for keys and types. */
-const REAL_EXPORT = join(ROOT, "..", "shared", "reference", "real-exports", "aws-m2.template.json");
-const real = JSON.parse(await readFile(REAL_EXPORT, "utf8")) as Record<string, unknown> & {
-  fields: Array<Record<string, unknown>>;
-};
+const schema = JSON.parse(
+  await readFile(join(ROOT, "schemas/template.schema.json"), "utf8"),
+) as SchemaNode & { definitions: Record<string, SchemaNode> };
+
+function compileSchema() {
+  return new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+}
 
 function jsonType(value: unknown): string {
   if (value === null) return "null";
@@ -23,7 +28,7 @@ function jsonType(value: unknown): string {
 }
 
 /** The non-null JSON types each key takes across a list of objects. */
-function typesByKey(objects: ReadonlyArray<Record<string, unknown>>): Map<string, Set<string>> {
+function typesByKey(objects: ReadonlyArray<JsonObject>): Map<string, Set<string>> {
   const types = new Map<string, Set<string>>();
   for (const o of objects) {
     for (const [k, v] of Object.entries(o)) {
@@ -35,21 +40,52 @@ function typesByKey(objects: ReadonlyArray<Record<string, unknown>>): Map<string
   return types;
 }
 
-/** Keys whose value type differs from the real export's (where the export shows one). */
-function typeMismatches(
-  ours: ReadonlyArray<Record<string, unknown>>,
-  theirs: ReadonlyArray<Record<string, unknown>>,
-): string[] {
-  const expected = typesByKey(theirs);
+/** Keys whose value type is not one a real export shows (where it shows one). */
+function typeMismatches(objects: ReadonlyArray<JsonObject>, expected: KeyTypes): string[] {
   const problems: string[] = [];
-  for (const [key, types] of typesByKey(ours)) {
-    const allowed = expected.get(key);
-    if (!allowed || allowed.size === 0) continue;
+  for (const [key, types] of typesByKey(objects)) {
+    const allowed: readonly string[] = expected[key] ?? [];
+    if (allowed.length === 0) continue;
     for (const t of types)
-      if (!allowed.has(t)) problems.push(`${key}: ${t}, real export: ${[...allowed].join("/")}`);
+      if (!allowed.includes(t)) problems.push(`${key}: ${t}, real export: ${allowed.join("/")}`);
   }
   return problems;
 }
+
+/** The non-null JSON types a schema node admits (type, enum, const, $ref, anyOf). */
+function schemaTypes(node: JsonObject): Set<string> {
+  const ref = node["$ref"];
+  if (typeof ref === "string") {
+    return schemaTypes(schema.definitions[ref.replace("#/definitions/", "")] ?? {});
+  }
+  const types = new Set<string>();
+  const type = node["type"];
+  for (const t of Array.isArray(type) ? type : type === undefined ? [] : [type]) types.add(t);
+  for (const v of (node["enum"] as unknown[] | undefined) ?? []) types.add(jsonType(v));
+  if ("const" in node) types.add(jsonType(node["const"]));
+  for (const branch of (node["anyOf"] as JsonObject[] | undefined) ?? [])
+    for (const t of schemaTypes(branch)) types.add(t);
+  types.delete("null");
+  return types;
+}
+
+const fields = template.fields as unknown as JsonObject[];
+const choicesOf = (list: ReadonlyArray<JsonObject>) =>
+  list.flatMap((f) => f["choices"] as JsonObject[]);
+const commandsOf = (t: JsonObject) => t["commands"] as JsonObject[];
+
+/** Each level of an export: the schema node, the recorded keys, and where to find objects. */
+const LEVELS = [
+  ["template", schema, (t: JsonObject) => [t]],
+  ["field", schema.definitions["field"], (t: JsonObject) => t["fields"] as JsonObject[]],
+  [
+    "choice",
+    schema.definitions["choice"],
+    (t: JsonObject) => choicesOf(t["fields"] as JsonObject[]),
+  ],
+  ["command", schema.definitions["command"], commandsOf],
+] as const;
+
 const byName = new Map(template.fields.map((f) => [f.name, f]));
 const byMapping = new Map(template.fields.map((f) => [f.fieldMapping, f]));
 
@@ -61,35 +97,67 @@ function field(name: string) {
 
 describe("template.json", () => {
   test("validates against schemas/template.schema.json", () => {
-    const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
-      schema,
-    );
+    const validate = compileSchema();
     assert.ok(validate(template), JSON.stringify(validate.errors, null, 2));
   });
 
-  test("the schema also accepts the real controller export, so it cannot drift from reality", () => {
-    const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(
-      schema,
-    );
-    assert.ok(validate(real), JSON.stringify(validate.errors, null, 2));
+  for (const [level, node, objectsOf] of LEVELS) {
+    test(`the schema requires exactly a real export's ${level} keys, and no other`, () => {
+      const recorded = Object.keys(EXPORT_KEYS[level]).sort();
+      assert.ok(node, `the schema defines no ${level}`);
+      assert.equal(node["additionalProperties"], false);
+      assert.deepEqual([...((node["required"] as string[]) ?? [])].sort(), recorded);
+      assert.deepEqual(Object.keys(node.properties ?? {}).sort(), recorded);
+    });
+
+    test(`the schema's ${level} value types are ones a real export shows`, () => {
+      const problems: string[] = [];
+      for (const [key, property] of Object.entries(node?.properties ?? {})) {
+        const seen: readonly string[] = EXPORT_KEYS[level][key] ?? [];
+        const declared = schemaTypes(property);
+        if (declared.size === 0) problems.push(`${key}: no type declared`);
+        if (seen.length === 0) continue;
+        for (const t of declared)
+          if (!seen.includes(t)) problems.push(`${key}: ${t}, real export: ${seen.join("/")}`);
+      }
+      assert.deepEqual(problems, []);
+    });
+
+    test(`every ${level} of the template carries exactly those keys, with those types`, () => {
+      const objects = objectsOf(template as unknown as JsonObject);
+      const recorded = Object.keys(EXPORT_KEYS[level]).sort();
+      for (const o of objects) assert.deepEqual(Object.keys(o).sort(), recorded, String(o["name"]));
+      assert.deepEqual(typeMismatches(objects, EXPORT_KEYS[level]), []);
+    });
+  }
+
+  test("the template has choices to check (the choice-level checks are not empty)", () => {
+    assert.ok(choicesOf(fields).length > 0);
   });
 
-  test("carries exactly the real export's template keys, with its value types", () => {
-    const ours = template as unknown as Record<string, unknown>;
-    assert.deepEqual(Object.keys(ours).sort(), Object.keys(real).sort());
-    assert.deepEqual(typeMismatches([ours], [real]), []);
-  });
+  describe("against a real controller export, where one is at hand", () => {
+    const found = realExport("aws-m2.template.json");
 
-  test("every field carries exactly the real export's field keys, with its value types", () => {
-    const realKeys = [...new Set(real.fields.flatMap((f) => Object.keys(f)))].sort();
-    const fields = template.fields as unknown as Array<Record<string, unknown>>;
-    for (const f of fields) assert.deepEqual(Object.keys(f).sort(), realKeys, String(f["name"]));
-    assert.deepEqual(typeMismatches(fields, real.fields), []);
-    const choices = (list: Array<Record<string, unknown>>) =>
-      list.flatMap((f) => f["choices"] as Array<Record<string, unknown>>);
-    const realChoiceKeys = [...new Set(choices(real.fields).flatMap((c) => Object.keys(c)))].sort();
-    for (const c of choices(fields)) assert.deepEqual(Object.keys(c).sort(), realChoiceKeys);
-    assert.deepEqual(typeMismatches(choices(fields), choices(real.fields)), []);
+    test("the schema accepts the real export, so it cannot drift from reality", async (t) => {
+      if ("skip" in found) return t.skip(found.skip);
+      const real = JSON.parse(await readFile(found.path, "utf8")) as JsonObject;
+      const validate = compileSchema();
+      assert.ok(validate(real), JSON.stringify(validate.errors, null, 2));
+    });
+
+    test("the recorded keys and types are the real export's", async (t) => {
+      if ("skip" in found) return t.skip(found.skip);
+      const real = JSON.parse(await readFile(found.path, "utf8")) as JsonObject;
+      for (const [level, , objectsOf] of LEVELS) {
+        const seen = Object.fromEntries(
+          [...typesByKey(objectsOf(real))].map(([k, types]) => [k, [...types].sort()]),
+        );
+        const recorded = Object.fromEntries(
+          Object.entries(EXPORT_KEYS[level]).map(([k, types]) => [k, [...types].sort()]),
+        );
+        assert.deepEqual(recorded, seen, level);
+      }
+    });
   });
 
   test("the real export's forms the controller requires: release levels, output, icon", async () => {
