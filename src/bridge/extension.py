@@ -9,12 +9,15 @@ inside its zip), writes the task's fields to the program's 0600 fields file, sta
 updates, forwards a cancel, and returns the program's exit code, status description and
 extension output document.
 
-It holds no AWS logic and no field rules: the program validates everything. Standard
-library only, Python 3.7 syntax (agents bundle Python 3.7 or 3.11).
+It holds no AWS logic and no field rules: the program validates everything. It only
+turns what the agent hands over into the program's shapes, and refuses (exit code 20)
+what cannot be turned: a Script file it cannot read as UTF-8 text within the field's
+limit, a Credential record that disagrees with its flattened parts. Standard library
+only, Python 3.7 syntax (agents bundle Python 3.7 or 3.11).
 
-It imports only what every start needs (json, which brings re, and subprocess, which
-brings select, signal and threading); shutil, zipfile and tempfile are imported only on the paths that
-use them. While the program runs, the bridge sleeps in one poll() on a pipe that carries
+It imports only what every start needs (json, which brings re; stat, which os has loaded
+already; subprocess, which brings select, signal and threading); shutil, zipfile and
+tempfile are imported only on the paths that use them. While the program runs, the bridge sleeps in one poll() on a pipe that carries
 the output-only field updates and on the program's end: no timer, no periodic read.
 """
 import json
