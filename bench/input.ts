@@ -89,7 +89,7 @@ try {
       const t0 = performance.now();
       const raw = readFields({ UE_FIELDS_FILE: file }, []);
       const t1 = performance.now();
-      const config = validate(raw.values, raw.problems, { executionCount: 1 });
+      const config = validate(raw.values, raw.problems);
       const t2 = performance.now();
       const doc = buildDocument(
         { exitCode: 0, description: "bench", changed: false, result: null },
@@ -140,7 +140,7 @@ try {
       const raw = readFields({ UE_FIELDS_FILE: file }, []);
       let refusedNow = raw.problems.length > 0;
       try {
-        validate(raw.values, raw.problems, { executionCount: 1 });
+        validate(raw.values, raw.problems);
       } catch {
         refusedNow = true;
       }

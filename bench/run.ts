@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --runs N] [-- --only start,credentials,latency,scale] [-- --tasks 200]
+ * `npm run bench [-- --runs N] [-- --only start,rerun,credentials,latency,scale] [-- --tasks 200]
  *  [-- --compile-cache]`
  *
  * Whole-process measurements against the local endpoint, several runs, medians, the
@@ -9,6 +9,9 @@
  *   boto3 script doing the same (when installed), bare `node -e 0` for reference; wall time,
  *   CPU time, peak RSS; then the bars of SPEC section 7 as ratios. `--compile-cache` adds the
  *   bundle on Node 22 and 24 with Node's compile cache in a private temporary folder.
+ * - rerun: what finding a run's place in AWS adds to a start (no count from the agent): a
+ *   first start, today's start with UE_EXECUTION_COUNT, the 2nd run and the 21st run of a
+ *   task instance whose earlier executions ended; the AWS calls of each and the wall time.
  * - credentials: the same start with each credential path: the credentials field,
  *   environment variables, a shared profile through the SDK chain, an assumed role.
  * - latency: a 3-second execution polled with a 10-second interval; how long after the
@@ -25,6 +28,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint } from "../local/endpoint/index.ts";
 import { cleanEnv } from "../test/helpers/bundle.ts";
 import {
@@ -39,6 +43,7 @@ import {
   commandWorks,
   interleaved,
   MEASURER,
+  measure,
   median,
   printFailures,
   printTable,
@@ -47,7 +52,7 @@ import {
 } from "./lib/measure.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const OWN = ["start", "credentials", "latency", "scale"];
+const OWN = ["start", "rerun", "credentials", "latency", "scale"];
 const OTHERS = readdirSync(HERE)
   .filter((f) => f.endsWith(".ts") && f !== basename(fileURLToPath(import.meta.url)))
   .map((f) => f.slice(0, -3))
@@ -154,6 +159,93 @@ function bundleStart(f: Fixture, bin: string, env: NodeJS.ProcessEnv = f.base): 
       UE_TASK_NAME: "bench",
       UE_TASK_INSTANCE_ID: nextId("b"),
     },
+  });
+}
+
+interface RerunScenario {
+  name: string;
+  /** Earlier runs of the task instance, all ended, before the measured one. */
+  earlier: number;
+  /** UE_EXECUTION_COUNT to pass (today's path), if any. */
+  count?: number;
+}
+
+async function benchRerun(): Promise<void> {
+  console.log("## rerun: finding a run's place among its task instance's executions, no wait\n");
+  await withFixture(async (f) => {
+    const quick = f.ep.createStateMachine({
+      name: "benchQuick",
+      definition: { StartAt: "P", States: { P: { Type: "Pass", End: true } } },
+    });
+    const sfn = new SFNClient({
+      endpoint: f.ep.url,
+      region: f.ep.region,
+      credentials: f.ep.credentials,
+    });
+    const scenarios: RerunScenario[] = [
+      { name: "first start, UE_EXECUTION_COUNT=1 (as before)", earlier: 0, count: 1 },
+      { name: "first start, no count", earlier: 0 },
+      { name: "2nd run (1 ended), no count", earlier: 1 },
+      { name: "21st run (20 ended), no count", earlier: 20 },
+    ];
+    // One task instance per run (the warm-up and one more to count the calls included),
+    // its earlier executions started and ended beforehand.
+    const instances = new Map<RerunScenario, string[]>();
+    for (const scenario of scenarios) {
+      const ids: string[] = [];
+      for (let i = 0; i < RUNS + 2; i++) {
+        const id = nextId("r");
+        for (let k = 1; k <= scenario.earlier; k++) {
+          await sfn.send(
+            new StartExecutionCommand({ stateMachineArn: quick, name: `bench-${id}-${k}` }),
+          );
+        }
+        ids.push(id);
+      }
+      instances.set(scenario, ids);
+    }
+    sfn.destroy();
+    await new Promise((r) => setTimeout(r, 500));
+    const command = (scenario: RerunScenario): Command => {
+      const id = instances.get(scenario)?.pop() as string;
+      return {
+        cmd: process.execPath,
+        argv: [requireBuilt(BUNDLE), "--state-machine-arn", quick],
+        env: {
+          ...f.base,
+          UE_FIELD_ENDPOINT_URL: f.ep.url,
+          UE_EXTENSION_OUTPUT_FILE: join(f.dir, "out.json"),
+          UE_TASK_NAME: "bench",
+          UE_TASK_INSTANCE_ID: id,
+          ...(scenario.count ? { UE_EXECUTION_COUNT: String(scenario.count) } : {}),
+        },
+      };
+    };
+    const calls = new Map<RerunScenario, string>();
+    for (const scenario of scenarios) {
+      f.ep.clearRequests();
+      const sample = await measure(command(scenario));
+      const ops = f.ep.requests.filter((r) => r.service === "states").map((r) => r.operation);
+      const counted = new Map<string, number>();
+      for (const op of ops) counted.set(op, (counted.get(op) ?? 0) + 1);
+      calls.set(
+        scenario,
+        sample.code === 0
+          ? `${ops.length} (${[...counted].map(([op, n]) => `${n} ${op}`).join(", ")})`
+          : `failed: exit ${sample.code}`,
+      );
+    }
+    const summaries = await interleaved(
+      scenarios.map((s) => ({ name: s.name, make: () => command(s) })),
+      RUNS,
+    );
+    printFailures(summaries);
+    const rows = summaryRows(summaries);
+    rows[0]?.push("AWS calls");
+    scenarios.forEach((s, i) => {
+      rows[i + 1]?.push(calls.get(s) ?? "");
+    });
+    printTable(rows);
   });
 }
 
@@ -598,6 +690,7 @@ console.log(
     `${RUNS} runs per contender after one warm-up, interleaved; medians; measured with ${MEASURER}\n`,
 );
 if (ONLY.has("start")) await benchStart();
+if (ONLY.has("rerun")) await benchRerun();
 if (ONLY.has("credentials")) await benchCredentials();
 if (ONLY.has("latency")) await benchLatency();
 if (ONLY.has("scale")) await benchScale();

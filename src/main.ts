@@ -146,7 +146,6 @@ export async function run(options: RunOptions): Promise<number> {
       raw.values,
       [...(debugProblem ? [debugProblem] : []), ...environment.problems, ...raw.problems],
       {
-        executionCount: environment.settings.context.executionCount,
         environmentRegion: environment.settings.region !== undefined,
         files: readFiles(filesNamedBy(raw.values)),
       },

@@ -10,6 +10,7 @@ import { classifyError, isRetryable } from "../aws/classify.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
 import { DataValidationError, StatusUnavailableError } from "../errors.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
+import { clean } from "../execution-name.ts";
 import type { ParsedStateMachineArn } from "../fields/validate.ts";
 import type { Logger } from "../log.ts";
 import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
@@ -21,6 +22,7 @@ import {
   type PollState,
   stillRunningDue,
 } from "../polling.ts";
+import { STILL_GOING } from "../run-place.ts";
 
 export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
 
@@ -158,8 +160,16 @@ function sameInput(a: string | undefined, b: string): boolean {
   }
 }
 
-/** Start the execution, or re-attach when this run's execution already exists. */
-export async function startExecution(req: StartRequest): Promise<Started> {
+/** AWS refused the name: an execution of that name exists (closed, or with another input). */
+export interface Taken {
+  readonly taken: unknown;
+}
+
+/**
+ * StartExecution. A running Standard execution of the same name and input comes back as a
+ * re-attach; a taken name (closed, or another input) as `Taken`, for the caller to decide.
+ */
+export async function startOrTaken(req: StartRequest): Promise<Started | Taken> {
   const { sfn, log } = req;
   req.outputs.set({ generated_execution_name: req.name });
   log.info(`starting execution ${req.name} of ${req.stateMachineArn}`);
@@ -173,7 +183,7 @@ export async function startExecution(req: StartRequest): Promise<Started> {
     if ((error as { name?: string }).name !== "ExecutionAlreadyExists") {
       throw classifyError(error, { operation: "StartExecution" });
     }
-    return reattach(req, error);
+    return { taken: error };
   }
   const executionArn = reply.executionArn as string;
   req.outputs.set({ execution_arn: executionArn, execution_status: "RUNNING" });
@@ -188,7 +198,10 @@ export async function startExecution(req: StartRequest): Promise<Started> {
   return { executionArn, startDate: isoDate(reply.startDate), startedNow: !existed };
 }
 
-async function reattach(req: StartRequest, original: unknown): Promise<Started> {
+/** Start the execution, or re-attach when this run's execution already exists. */
+export async function startExecution(req: StartRequest): Promise<Started> {
+  const answer = await startOrTaken(req);
+  if (!("taken" in answer)) return answer;
   const arn = executionArnFor(req.stateMachine, req.name);
   let existing: DescribeExecutionOutput;
   try {
@@ -196,14 +209,34 @@ async function reattach(req: StartRequest, original: unknown): Promise<Started> 
   } catch (error) {
     throw classifyError(error, { operation: "DescribeExecution" });
   }
+  return attachExisting(req, existing, answer.taken);
+}
+
+/**
+ * Join an existing execution of the request's name: its result when it has ended, else the
+ * running execution. Another input than the request's is a conflict (exit 20).
+ */
+export function attachExisting(
+  req: StartRequest,
+  existing: DescribeExecutionOutput,
+  original?: unknown,
+): Started {
+  const arn = existing.executionArn ?? executionArnFor(req.stateMachine, req.name);
+  const status = existing.status ?? "RUNNING";
   if (!sameInput(existing.input, req.input)) {
+    const what = TERMINAL.has(status)
+      ? "give another Execution Name or rerun the task (a rerun gets a new suffix)"
+      : `it is still ${status}: wait for it to end or stop it, then rerun the task (a rerun after its end starts a new execution)`;
     throw new DataValidationError(
-      `an execution named ${req.name} already exists with a different input; give another Execution Name or rerun the task (a rerun gets a new suffix)`,
+      `an execution named ${req.name} already exists with a different input; ${what}`,
       { cause: original },
     );
   }
-  const status = existing.status ?? "RUNNING";
-  req.outputs.set({ execution_arn: arn, execution_status: status });
+  req.outputs.set({
+    generated_execution_name: req.name,
+    execution_arn: arn,
+    execution_status: status,
+  });
   if (TERMINAL.has(status)) {
     req.log.info(
       `execution ${req.name} already ran for this run and ended ${status}; reporting its result`,
@@ -225,11 +258,27 @@ export interface RedriveRequest {
   readonly sfn: StepFunctions;
   readonly previousArn: string;
   readonly previousName: string;
-  /** Makes the redrive idempotent when the same rerun is launched again. */
-  readonly clientToken: string;
+  /** What DescribeExecution said of it, when already read. */
+  readonly previous?: DescribeExecutionOutput | undefined;
+  /**
+   * The client token's stem (the task instance's name base): with the redrive's ordinal it
+   * makes the redrive idempotent for launches that read the same redrive count.
+   */
+  readonly tokenBase: string;
   readonly log: Logger;
   readonly outputs: OutputFields;
   readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * A RedriveExecution client token (AWS: 1-64 printable ASCII): the stem, cleaned, and the
+ * ordinal of the redrive about to be made. Launches that read the same redrive count send
+ * the same token, so AWS makes one redrive; a later redrive (count grown) is a new request.
+ */
+export function redriveToken(stem: string, redriveCountBefore: number): string {
+  const suffix = `-r${redriveCountBefore + 1}`;
+  const head = clean(stem).slice(0, 64 - suffix.length) || "redrive";
+  return `${head}${suffix}`;
 }
 
 /** Why the previous execution cannot be redriven, or null when it can. */
@@ -255,24 +304,27 @@ export function redriveRefusal(previous: DescribeExecutionOutput): string | null
 export async function redrivePrevious(req: RedriveRequest): Promise<Started | null> {
   const { sfn, log } = req;
   let previous: DescribeExecutionOutput;
-  try {
-    previous = await sfn.describeExecution(
-      { executionArn: req.previousArn },
-      { abortSignal: req.signal },
-    );
-  } catch (error) {
-    if ((error as { name?: string }).name === "ExecutionDoesNotExist") {
-      log.info(`no previous execution ${req.previousName} to redrive; starting a new execution`);
-      return null;
+  if (req.previous) previous = req.previous;
+  else {
+    try {
+      previous = await sfn.describeExecution(
+        { executionArn: req.previousArn },
+        { abortSignal: req.signal },
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === "ExecutionDoesNotExist") {
+        log.info(`no previous execution ${req.previousName} to redrive; starting a new execution`);
+        return null;
+      }
+      throw classifyError(error, { operation: "DescribeExecution" });
     }
-    throw classifyError(error, { operation: "DescribeExecution" });
   }
-  if (previous.status === "RUNNING" && (previous.redriveCount ?? 0) > 0) {
+  if (STILL_GOING.has(previous.status ?? "RUNNING") && (previous.redriveCount ?? 0) > 0) {
     // A relaunch of this rerun after its redrive: join it.
     req.outputs.set({
       generated_execution_name: req.previousName,
       execution_arn: req.previousArn,
-      execution_status: "RUNNING",
+      execution_status: previous.status ?? "RUNNING",
     });
     log.info(`re-attached to redriven execution ${req.previousArn}`);
     return {
@@ -290,7 +342,10 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
   }
   try {
     const reply = await sfn.redriveExecution(
-      { executionArn: req.previousArn, clientToken: req.clientToken },
+      {
+        executionArn: req.previousArn,
+        clientToken: redriveToken(req.tokenBase, previous.redriveCount ?? 0),
+      },
       { abortSignal: req.signal },
     );
     req.outputs.set({

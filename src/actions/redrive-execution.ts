@@ -1,25 +1,39 @@
 /**
  * Redrive Execution: resume a FAILED, ABORTED or TIMED_OUT Standard execution from the
- * state that did not succeed, then wait when asked. The client token comes from the task
- * run, so a relaunch of the same run (agent restarted) gets AWS's answer to the first
- * redrive instead of a second one.
+ * state that did not succeed, then wait when asked.
+ *
+ * Idempotent without a count from the scheduler: a target still going after a redrive
+ * (RUNNING or PENDING_REDRIVE with a redrive count above 0) was redriven by an earlier launch
+ * (the agent died): it is joined, not redriven again; one that SUCCEEDED after a redrive is
+ * reported as it is. The client token is the task instance's and the ordinal of the redrive
+ * about to be made (the redrive count read before it, plus one): launches that read the same
+ * count, and the SDK's retries, send the same token, so AWS makes one redrive.
  */
 import { classifyError } from "../aws/classify.ts";
 import type { TaskContext } from "../config/environment.ts";
 import { NotRedrivableError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
-import { clean } from "../execution-name.ts";
 import type { Outcome } from "../output/extension-output.ts";
-import { endedOutcome, isoDate, redriveRefusal, TERMINAL, toResult } from "./execution.ts";
+import { STILL_GOING } from "../run-place.ts";
+import {
+  endedOutcome,
+  isoDate,
+  redriveRefusal,
+  redriveToken,
+  TERMINAL,
+  toResult,
+} from "./execution.ts";
 import type { Action, ActionContext } from "./registry.ts";
 import { superviseExecution } from "./supervise.ts";
 import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
 
-/** The run's client token (AWS: 1-64 printable ASCII), or none without a task instance id. */
-export function redriveClientToken(context: TaskContext): string | undefined {
+/**
+ * The client token (AWS: 1-64 printable ASCII) for the redrive that follows `redriveCount`
+ * earlier ones, or none without a task instance id.
+ */
+export function redriveClientToken(context: TaskContext, redriveCount: number): string | undefined {
   if (!context.taskInstanceId) return undefined;
-  const suffix = `-${context.executionCount}`;
-  return `${clean(context.taskInstanceId).slice(0, 64 - suffix.length)}${suffix}`;
+  return redriveToken(context.taskInstanceId, redriveCount);
 }
 
 const REDRIVABLE_END = new Set(["FAILED", "TIMED_OUT", "ABORTED"]);
@@ -31,7 +45,12 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   let changed = false;
   try {
     const before = await describeTarget(ctx, target);
-    const clientToken = redriveClientToken(config.context);
+    const earlier = before.redriveCount ?? 0;
+    const beforeStatus = before.status ?? "RUNNING";
+    if (earlier > 0 && (STILL_GOING.has(beforeStatus) || beforeStatus === "SUCCEEDED")) {
+      return await redrivenEarlier(ctx, target, before, launchedAt);
+    }
+    const clientToken = redriveClientToken(config.context, earlier);
     let redriveDate: Date | undefined;
     try {
       const reply = await aws.sfn.redriveExecution(
@@ -98,6 +117,44 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   } catch (error) {
     return failedOnTarget(ctx, target, error, changed);
   }
+}
+
+/**
+ * The target was redriven before this launch and is still going or has succeeded: a relaunch
+ * after the agent died (or a rerun after the redrive did its work). Join it or report it.
+ */
+async function redrivenEarlier(
+  ctx: ActionContext,
+  target: ReturnType<typeof targetOf>,
+  before: Awaited<ReturnType<typeof describeTarget>>,
+  launchedAt: Date,
+): Promise<Outcome> {
+  const { config, aws, log, outputs, signal } = ctx;
+  const status = before.status ?? "RUNNING";
+  const count = before.redriveCount ?? 0;
+  log.info(
+    `execution ${target.arn} was redriven earlier (${count} redrive${count === 1 ? "" : "s"}) and is ${status}: not redriving it again`,
+  );
+  outputs.set({ execution_status: status });
+  if (status === "SUCCEEDED") return endedOutcome(aws.sfn, before, false, log, signal);
+  if (!config.task.wait) {
+    return {
+      exitCode: EXIT.success,
+      description: `execution ${target.parsed.name} is ${status} (redriven earlier; not redriven again)`,
+      changed: false,
+      result: toResult(before),
+    };
+  }
+  return superviseExecution(ctx, {
+    executionArn: target.arn,
+    known: {
+      name: before.name ?? target.parsed.name,
+      stateMachineArn: before.stateMachineArn ?? null,
+      startDate: isoDate(before.startDate),
+    },
+    executionStart: before.redriveDate ?? launchedAt,
+    changed: false,
+  });
 }
 
 export const redriveExecution: Action = { run };

@@ -1,28 +1,38 @@
 /**
- * The "Start Asynchronous Execution" action (SPEC 5.4): name, start (or redrive the
- * previous run's execution, or re-attach to this run's), optionally wait, and what the end
- * means for the exit code.
+ * The "Start Asynchronous Execution" action (SPEC 5.4): find which run of the task instance
+ * this is, start (or redrive the newest ended execution, or re-attach to one still going),
+ * optionally wait, and what the end means for the exit code.
+ *
+ * Without a count from the scheduler the run finds its place from AWS: it starts <base>-1
+ * optimistically (one call, as for a first run); only when AWS answers that the name is
+ * taken does it look the instance's executions up by name (DescribeExecution, O(log k)).
  */
 import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { classifyError } from "../aws/classify.ts";
-import { UnexpectedError } from "../errors.ts";
+import type { TaskContext } from "../config/environment.ts";
+import { AuthorizationError, UnexpectedError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
-import { clean, executionName } from "../execution-name.ts";
+import { executionBase, runName } from "../execution-name.ts";
 import { RERUN_BEHAVIOURS } from "../fields/catalog.ts";
 import type { TaskConfig } from "../fields/validate.ts";
 import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
-import type { TaskContext } from "../config/environment.ts";
+import { decideRun, findNewest, type Newest } from "../run-place.ts";
 import {
+  attachExisting,
   endedOutcome,
   executionArnFor,
   redrivePrevious,
+  redriveRefusal,
+  type StartRequest,
   type Started,
+  sleep,
   startExecution,
+  startOrTaken,
   stopExecution,
   toResult,
 } from "./execution.ts";
-import { superviseExecution } from "./supervise.ts";
 import type { Action, ActionContext } from "./registry.ts";
+import { superviseExecution } from "./supervise.ts";
 
 function runningResult(
   arn: string,
@@ -35,64 +45,229 @@ function runningResult(
   return pendingResult(arn, { stateMachineArn: task.stateMachineArn ?? null, name, startDate });
 }
 
-/** The name the previous run used, when it can be known (a task instance id or a fixed name). */
-function previousExecutionName(task: TaskConfig, context: TaskContext): string | null {
-  if (!task.executionName && !context.taskInstanceId) return null;
-  return executionName(task.executionName, {
-    ...context,
-    executionCount: context.executionCount - 1,
-  });
+/** The name being started or joined, kept current for the messages of a failure or a cancel. */
+interface Current {
+  name: string;
+  /** Which run this is, for the outcome's description ("rerun: ... ended SUCCEEDED"). */
+  note?: string;
+}
+
+/** How many times a taken name sends the run back to look for the newest execution. */
+const MAX_PLACE_ATTEMPTS = 4;
+/** Look-ups of an execution AWS calls taken but DescribeExecution does not show yet. */
+const VISIBILITY_RETRIES = 4;
+
+const EXPRESS_NOTE =
+  "an EXPRESS state machine: AWS neither refuses a repeated execution name nor lets a later run look its executions up, so every run of this task (a relaunch after the agent died too) starts a new execution";
+
+function startRequest(ctx: ActionContext, name: string, launchedAt: Date): StartRequest {
+  const { task } = ctx.config;
+  return {
+    sfn: ctx.aws.sfn,
+    stateMachineArn: task.stateMachineArn as string,
+    stateMachine: task.stateMachine as NonNullable<TaskConfig["stateMachine"]>,
+    name,
+    input: task.input,
+    log: ctx.log,
+    outputs: ctx.outputs,
+    launchedAt,
+    signal: ctx.signal,
+  };
+}
+
+/** DescribeExecution of run `run`, or null when no execution has its name. */
+function lookupRun(ctx: ActionContext, base: string, taken: string) {
+  return async (run: number): Promise<DescribeExecutionOutput | null> => {
+    const stateMachine = ctx.config.task.stateMachine as NonNullable<TaskConfig["stateMachine"]>;
+    try {
+      return await ctx.aws.sfn.describeExecution(
+        { executionArn: executionArnFor(stateMachine, runName(base, run)) },
+        { abortSignal: ctx.signal },
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === "ExecutionDoesNotExist") return null;
+      const classified = classifyError(error, { operation: "DescribeExecution" });
+      if (classified instanceof AuthorizationError) {
+        throw new AuthorizationError(
+          `states:DescribeExecution is needed: the name ${taken} is taken, so this run is a rerun or a relaunch of the task instance, and only DescribeExecution of its earlier executions tells which execution to start or join (nothing was started); ${classified.message}`,
+          { cause: error },
+        );
+      }
+      throw classified;
+    }
+  };
+}
+
+/** The newest execution of the base, given run `known` exists (AWS said its name is taken). */
+async function newestRun(
+  ctx: ActionContext,
+  base: string,
+  known: number,
+): Promise<Newest<DescribeExecutionOutput>> {
+  const taken = runName(base, known);
+  const lookup = lookupRun(ctx, base, taken);
+  for (let attempt = 0; ; attempt++) {
+    const newest = await findNewest(known, lookup);
+    if (newest) return newest;
+    // DescribeExecution is eventually consistent: a name just taken may not show yet.
+    if (attempt >= VISIBILITY_RETRIES || ctx.signal?.aborted) {
+      throw new UnexpectedError(
+        `AWS calls the execution name ${taken} taken, but DescribeExecution does not show that execution; rerun the task in a few seconds`,
+      );
+    }
+    await sleep(250 * 2 ** attempt, ctx.signal);
+  }
+}
+
+/**
+ * Find this run's place among the task instance's executions and act: start <base>-1 when
+ * it is free; else re-attach to the newest still going (a relaunch), or, the newest having
+ * ended (a rerun), redrive it (Rerun Behaviour) or start the next run's name.
+ */
+async function placeRun(
+  ctx: ActionContext,
+  base: string,
+  launchedAt: Date,
+  current: Current,
+): Promise<Started> {
+  const { config, log } = ctx;
+  const redriveOnRerun = config.task.rerunBehaviour === RERUN_BEHAVIOURS.redrive;
+  let run = 1;
+  for (let attempt = 1; ; attempt++) {
+    current.name = runName(base, run);
+    const answer = await startOrTaken(startRequest(ctx, current.name, launchedAt));
+    if (!("taken" in answer)) {
+      if (answer.executionArn.includes(":express:")) {
+        log.warn(`${config.task.stateMachineArn} is ${EXPRESS_NOTE}`);
+      } else if (!answer.startedNow) {
+        current.note = `relaunch: ${current.name} was still running`;
+      }
+      return answer;
+    }
+    if (attempt >= MAX_PLACE_ATTEMPTS) {
+      throw new UnexpectedError(
+        `the execution name ${current.name} was taken again after ${attempt} look-ups of this task instance's executions; another launch of the same task instance seems to be starting executions at the same time`,
+        { cause: answer.taken },
+      );
+    }
+    const newest = await newestRun(ctx, base, run);
+    const status = newest.found.status ?? "RUNNING";
+    const refusal = redriveRefusal(newest.found);
+    const decision = decideRun(
+      { run: newest.run, status, redriveRefusal: refusal },
+      redriveOnRerun,
+    );
+    const newestName = runName(base, newest.run);
+    const what = `the newest execution of this task instance, ${newestName}`;
+    if (decision.kind === "reattach") {
+      log.info(`relaunch: ${what}, is still ${status}; re-attaching to it, nothing is started`);
+      current.name = newestName;
+      current.note = `relaunch: ${newestName} was still ${status}`;
+      return attachExisting(startRequest(ctx, newestName, launchedAt), newest.found, answer.taken);
+    }
+    if (decision.kind === "redrive") {
+      log.info(
+        `rerun: ${what}, ended ${status}; redriving it (Rerun Behaviour ${RERUN_BEHAVIOURS.redrive})`,
+      );
+      const redriven = await redrivePrevious({
+        sfn: ctx.aws.sfn,
+        previousArn:
+          newest.found.executionArn ??
+          executionArnFor(
+            config.task.stateMachine as NonNullable<TaskConfig["stateMachine"]>,
+            newestName,
+          ),
+        previousName: newestName,
+        previous: newest.found,
+        tokenBase: base,
+        log,
+        outputs: ctx.outputs,
+        signal: ctx.signal,
+      });
+      if (redriven) {
+        current.name = newestName;
+        current.note = `rerun: ${newestName} had ended ${status}`;
+        return redriven;
+      }
+      run = newest.run + 1;
+      log.info(`rerun: starting ${runName(base, run)}`);
+    } else {
+      run = decision.run;
+      const notRedriven = redriveOnRerun && refusal ? ` and is not redriven: ${refusal}` : "";
+      log.info(`rerun: ${what}, ended ${status}${notRedriven}; starting ${runName(base, run)}`);
+    }
+    current.note = `rerun: ${newestName} had ended ${status}`;
+  }
+}
+
+/** With a run number from the scheduler (UE_EXECUTION_COUNT), or a one-off name: no search. */
+async function startCounted(
+  ctx: ActionContext,
+  base: string,
+  findable: boolean,
+  launchedAt: Date,
+  current: Current,
+): Promise<Started> {
+  const { config, log } = ctx;
+  const { task, context } = config;
+  const count = context.executionCount ?? 1;
+  if (task.rerunBehaviour === RERUN_BEHAVIOURS.redrive && count > 1) {
+    if (findable) {
+      const previousName = runName(base, count - 1);
+      const started = await redrivePrevious({
+        sfn: ctx.aws.sfn,
+        previousArn: executionArnFor(
+          task.stateMachine as NonNullable<TaskConfig["stateMachine"]>,
+          previousName,
+        ),
+        previousName,
+        tokenBase: base,
+        log,
+        outputs: ctx.outputs,
+        signal: ctx.signal,
+      });
+      if (started) {
+        current.name = previousName;
+        return started;
+      }
+    } else {
+      log.info(
+        "no task instance id and no Execution Name: the previous run's execution cannot be found; starting a new execution",
+      );
+    }
+  }
+  return startExecution(startRequest(ctx, current.name, launchedAt));
+}
+
+/** Whether this run looks its place up in AWS: a findable base and no count from the scheduler. */
+export function findsItsPlace(findable: boolean, context: TaskContext): boolean {
+  return findable && context.executionCount === undefined;
 }
 
 async function run(ctx: ActionContext): Promise<Outcome> {
-  const { config, aws, log, outputs, signal } = ctx;
+  const { config, aws, log, outputs } = ctx;
   const { task, context } = config;
   const { stateMachine, stateMachineArn } = task;
   if (!stateMachine || !stateMachineArn) {
     throw new UnexpectedError(`${task.action} needs a State Machine ARN`);
   }
   const launchedAt = new Date();
-  let name = executionName(task.executionName, context);
+  const { base, findable } = executionBase(task.executionName, context);
+  const current: Current = { name: runName(base, context.executionCount ?? 1) };
   try {
-    let started: Started | null = null;
-    if (task.rerunBehaviour === RERUN_BEHAVIOURS.redrive && context.executionCount > 1) {
-      const previousName = previousExecutionName(task, context);
-      if (previousName) {
-        started = await redrivePrevious({
-          sfn: aws.sfn,
-          previousArn: executionArnFor(stateMachine, previousName),
-          previousName,
-          clientToken: `${clean(context.taskInstanceId ?? previousName).slice(0, 50)}-r${context.executionCount}`,
-          log,
-          outputs,
-          signal,
-        });
-        if (started) name = previousName;
-      } else {
-        log.info(
-          "no task instance id and no Execution Name: the previous run's execution cannot be found; starting a new execution",
-        );
-      }
-    }
-    started ??= await startExecution({
-      sfn: aws.sfn,
-      stateMachineArn,
-      stateMachine,
-      name,
-      input: task.input,
-      log,
-      outputs,
-      launchedAt,
-      signal,
-    });
-    if (started.closed) return endedOutcome(aws.sfn, started.closed, false, log, signal);
+    const started = findsItsPlace(findable, context)
+      ? await placeRun(ctx, base, launchedAt, current)
+      : await startCounted(ctx, base, findable, launchedAt, current);
+    const name = current.name;
+    const note = current.note ? ` (${current.note})` : "";
+    if (started.closed) return endedOutcome(aws.sfn, started.closed, false, log, ctx.signal);
     const arn = started.executionArn;
     if (!task.wait) {
       return {
         exitCode: EXIT.success,
         description: started.startedNow
-          ? `execution ${name} started`
-          : `execution ${name} is running (started earlier by this run)`,
+          ? `execution ${name} started${note}`
+          : `execution ${name} is running (started earlier by this run)${note}`,
         changed: started.startedNow,
         result: runningResult(arn, task, name, started.startDate),
       };
@@ -116,8 +291,9 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       changed: started.startedNow,
     });
   } catch (error) {
+    const name = current.name;
     const arn = outputs.current.execution_arn;
-    if (signal?.aborted) return cancelledDuringCall(ctx, name, arn);
+    if (ctx.signal?.aborted) return cancelledDuringCall(ctx, name, arn);
     const classified = classifyError(error);
     if (!arn) throw classified;
     // Whatever failed after the start, the outcome carries the execution ARN so an

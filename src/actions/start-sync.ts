@@ -1,13 +1,15 @@
 /**
  * Start Synchronous Express Execution: StartSyncExecution on an EXPRESS state machine; the
  * whole result arrives in the reply (status, output, error, cause, billing). A Standard
- * machine is refused by AWS and said plainly, with the action to use instead.
+ * machine is refused by AWS and said plainly, with the action to use instead. Every run is a
+ * new execution (Express has no re-attach): its name ends in a time stamp instead of a run
+ * number unless the scheduler passes one.
  */
 import type { StartSyncExecutionOutput } from "@aws-sdk/client-sfn";
 import { classifyError } from "../aws/classify.ts";
 import { UnexpectedError, WrongStateMachineTypeError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
-import { executionName } from "../execution-name.ts";
+import { executionBase, oneOffRun, runName } from "../execution-name.ts";
 import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
 import { endCode, toResult } from "./execution.ts";
 import type { Action, ActionContext } from "./registry.ts";
@@ -44,7 +46,10 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   const { task, context } = config;
   const { stateMachineArn } = task;
   if (!stateMachineArn) throw new UnexpectedError(`${task.action} needs a State Machine ARN`);
-  const name = executionName(task.executionName, context);
+  // AWS keeps Express names neither unique nor findable: there is nothing a rerun could find
+  // or re-attach to, so each run gets its own name (the scheduler's count when it passes one).
+  const { base } = executionBase(task.executionName, context);
+  const name = runName(base, context.executionCount ?? oneOffRun());
   outputs.set({ generated_execution_name: name });
   log.info(`running Express execution ${name} of ${stateMachineArn} synchronously`);
   let reply: StartSyncExecutionOutput;

@@ -53,7 +53,11 @@ export interface Sourced<T> {
 export interface TaskContext {
   readonly taskName?: string;
   readonly taskInstanceId?: string;
-  readonly executionCount: number;
+  /**
+   * The run number a scheduler passes (UE_EXECUTION_COUNT); a controller agent passes none,
+   * and the run then finds its place from AWS (SPEC 5.4).
+   */
+  readonly executionCount?: number;
 }
 
 /** Everything the environment says, checked. */
@@ -165,19 +169,23 @@ function sdkBoolean(
 }
 
 function readContext(env: Env, problems: FieldProblem[]): TaskContext {
-  const executionCount = wholeNumber(
-    ENV.executionCount,
-    env[ENV.executionCount],
-    { min: 1, max: MAX_EXECUTION_COUNT },
-    1,
-    problems,
-  );
+  const rawCount = env[ENV.executionCount];
+  const executionCount =
+    rawCount === undefined || rawCount.trim() === ""
+      ? undefined
+      : wholeNumber(
+          ENV.executionCount,
+          rawCount,
+          { min: 1, max: MAX_EXECUTION_COUNT },
+          1,
+          problems,
+        );
   const taskName = nonEmpty(env[ENV.taskName]);
   const taskInstanceId = nonEmpty(env[ENV.taskInstanceId]);
   return {
     ...(taskName ? { taskName } : {}),
     ...(taskInstanceId ? { taskInstanceId } : {}),
-    executionCount,
+    ...(executionCount !== undefined ? { executionCount } : {}),
   };
 }
 

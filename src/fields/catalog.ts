@@ -2,6 +2,7 @@
  * The one source of truth for the task's fields. The template, the field-value schema,
  * the extension-output schema and the field table of docs/fields-and-output.md are generated from it.
  */
+import { MAX_EXECUTION_NAME_FIELD_LENGTH } from "../execution-name.ts";
 
 export type FieldType =
   | "Text"
@@ -186,11 +187,11 @@ const CATALOG = [
   {
     name: "execution_name",
     label: "Execution Name",
-    hint: "Empty: generated from the task. A suffix -<execution count> is always appended.",
+    hint: "Empty: generated from the task. At most 61 characters: a tag of the task instance and -<run number> are appended.",
     type: "Text",
     mapping: "Text Field 6",
     showIf: { field: "action", values: START_ACTIONS },
-    fieldLength: 80,
+    fieldLength: MAX_EXECUTION_NAME_FIELD_LENGTH,
   },
   {
     name: "input",

@@ -17,7 +17,7 @@ import {
   RERUN_BEHAVIOURS,
   type TypedFieldValues,
 } from "./catalog.ts";
-import { checkExecutionName } from "../execution-name.ts";
+import { checkExecutionName, EXECUTION_NAME_ROOM } from "../execution-name.ts";
 import type { FieldValues, Template } from "./template-types.ts";
 import { jsonSyntaxError } from "./text-checks.ts";
 import { evaluateForm } from "./visibility.ts";
@@ -171,7 +171,7 @@ function describeAjvError(error: ErrorObject): FieldProblem | null {
       message = `must be at most ${p["limit"]}`;
       break;
     case "maxLength":
-      message = `must be at most ${p["limit"]} characters`;
+      message = `must be at most ${p["limit"]} characters${name === "execution_name" ? `, ${EXECUTION_NAME_ROOM}` : ""}`;
       break;
     case "enum":
       message = `must be one of: ${(spec?.choices ?? []).join(", ")}`;
@@ -300,7 +300,6 @@ function waitingSettings(
 }
 
 export interface ValidationContext {
-  readonly executionCount: number;
   /** Whether the environment or the shared config names a region (a task token names none). */
   readonly environmentRegion?: boolean;
   /** Files the fields name (the Proxy CA Bundle File), read before validation. */
@@ -320,7 +319,7 @@ export function filesNamedBy(values: FieldValues): string[] {
 export function validate(
   entered: FieldValues,
   earlier: readonly FieldProblem[],
-  context: ValidationContext,
+  context: ValidationContext = {},
 ): TaskConfig {
   const problems: FieldProblem[] = [...earlier];
   const form = evaluateForm(TEMPLATE.fields, entered);
@@ -436,7 +435,7 @@ export function validate(
 
   const executionName = nonEmpty(typed.execution_name);
   if (executionName && !bad.has("execution_name")) {
-    const message = checkExecutionName(executionName, context.executionCount);
+    const message = checkExecutionName(executionName);
     if (message) add("execution_name", message);
   }
 

@@ -317,7 +317,7 @@ describe("endpoints as the SDK resolves them, seen by a proxy", () => {
   /** The configuration the program resolves from these fields and variables. */
   async function configOf(arn: string, vars: Record<string, string>): Promise<AwsConfig> {
     const raw = readFields({ UE_FIELD_STATE_MACHINE_ARN: arn }, []);
-    const task = validate(raw.values, raw.problems, { executionCount: 1 });
+    const task = validate(raw.values, raw.problems);
     const { settings, problems } = await readEnvironment({
       AWS_CONFIG_FILE: "/nonexistent/aws-config",
       ...vars,

@@ -42,7 +42,11 @@ describe("settings from the environment", () => {
     assert.equal(settings.useFipsEndpoint, false);
     assert.equal(settings.useDualstackEndpoint, false);
     assert.equal(settings.region, undefined);
-    assert.equal(settings.context.executionCount, 1);
+    assert.equal(
+      settings.context.executionCount,
+      undefined,
+      "no count: the run finds its place from AWS",
+    );
   });
 
   test("valid values are read", async () => {
@@ -161,7 +165,7 @@ describe("settings from the environment", () => {
 describe("resolving the run's configuration", () => {
   async function resolve(fields: Record<string, string>, vars: Record<string, string>) {
     const raw = readFields({ UE_FIELD_STATE_MACHINE_ARN: ARN, ...fields }, []);
-    const task = validate(raw.values, raw.problems, { executionCount: 1 });
+    const task = validate(raw.values, raw.problems);
     const { settings, problems } = await readEnvironment(env(vars));
     assert.deepEqual(problems, []);
     return resolveConfig(task, settings);
@@ -245,13 +249,12 @@ describe("validation reads no file", () => {
       );
       assert.deepEqual(filesNamedBy(raw.values), [ca.certFile]);
       const read = validate(raw.values, raw.problems, {
-        executionCount: 1,
         files: readFiles(filesNamedBy(raw.values)),
       });
       assert.match(read.proxy?.caBundle ?? "", /BEGIN CERTIFICATE/);
       // The file exists, but validation was handed nothing: it does not go and read it.
       assert.throws(
-        () => validate(raw.values, raw.problems, { executionCount: 1, files: new Map() }),
+        () => validate(raw.values, raw.problems, { files: new Map() }),
         /Proxy CA Bundle File: .* does not exist/,
       );
     } finally {

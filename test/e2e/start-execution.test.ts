@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from "@aws-sdk/client-sfn";
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StopExecutionCommand,
+} from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
 
@@ -304,8 +309,8 @@ describe("Start Asynchronous Execution, end to end", () => {
     await sfn.send(new StopExecutionCommand({ executionArn: first.doc?.["result"].executionArn }));
   });
 
-  test("relaunch after the execution closed reports its final result", async () => {
-    const env = { UE_TASK_INSTANCE_ID: "reattach2" };
+  test("with UE_EXECUTION_COUNT, a relaunch after the execution closed reports its final result", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "reattach2", UE_EXECUTION_COUNT: "1" };
     const first = await runBundle({
       fields: fields("fails", { wait_for_success_or_failure: true }),
       env,
@@ -325,13 +330,32 @@ describe("Start Asynchronous Execution, end to end", () => {
     assert.equal(d.status, "FAILED");
   });
 
-  test("the same name with another input is refused: exit 20", async () => {
-    const env = { UE_TASK_INSTANCE_ID: "conflict1" };
+  test("with UE_EXECUTION_COUNT, the same name with another input is refused: exit 20", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "conflict1", UE_EXECUTION_COUNT: "1" };
     const first = await runBundle({ fields: fields("quick", { input: '{"a":1}' }), env });
     assert.equal(first.code, 0);
     const other = await runBundle({ fields: fields("quick", { input: '{"a":2}' }), env });
     assert.equal(other.code, 20, other.stderr);
-    assert.match(other.doc?.["status_description"], /different input/);
+    assertValidDoc(other.doc);
+    assert.match(other.doc.status_description, /different input/);
+  });
+
+  test("a run while the instance's execution still runs with another input: exit 20, nothing started", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "conflict2" };
+    const first = await runBundle({ fields: fields("long", { input: '{"a":1}' }), env });
+    assert.equal(first.code, 0, first.stderr);
+    const other = await runBundle({ fields: fields("long", { input: '{"a":2}' }), env });
+    assert.equal(other.code, 20, other.stderr);
+    assertValidDoc(other.doc);
+    assert.match(
+      other.doc.status_description,
+      /^DATA_VALIDATION_ERROR: an execution named \S+-1 already exists with a different input; it is still RUNNING: wait for it to end or stop it/,
+    );
+    const mine = (
+      await sfn.send(new ListExecutionsCommand({ stateMachineArn: arns["long"] }))
+    ).executions?.filter((e) => e.name?.startsWith(first.doc?.["result"].name.replace(/-1$/, "")));
+    assert.equal(mine?.length, 1, "no second execution");
+    await sfn.send(new StopExecutionCommand({ executionArn: first.doc?.["result"].executionArn }));
   });
 
   test("the SDK's Node-version notice never reaches the job log", async () => {

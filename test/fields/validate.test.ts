@@ -6,9 +6,9 @@ import { parseStateMachineArn, validate } from "../../src/fields/validate.ts";
 
 const ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:Orders";
 
-function check(env: Record<string, string>, argv: string[] = [], executionCount = 1) {
+function check(env: Record<string, string>, argv: string[] = []) {
   const raw = readFields({ UE_FIELD_STATE_MACHINE_ARN: ARN, ...env }, argv);
-  return validate(raw.values, raw.problems, { executionCount });
+  return validate(raw.values, raw.problems);
 }
 
 function problemsOf(env: Record<string, string>, argv: string[] = []): string[] {
@@ -119,9 +119,9 @@ describe("validation of field values", () => {
       'Execution Name: must not contain ":"',
     ],
     [
-      "execution name too long with suffix",
-      { UE_FIELD_EXECUTION_NAME: "n".repeat(79) },
-      "Execution Name: is 79 characters",
+      "execution name too long for the instance tag and run number",
+      { UE_FIELD_EXECUTION_NAME: "n".repeat(62) },
+      "Execution Name: must be at most 61 characters, so that the task instance tag (-<8 hex digits>) and the run number (-<up to 9 digits>) fit in AWS's 80",
     ],
     ["proxy missing", { UE_FIELD_USE_PROXY: "true" }, "Proxy: is required when Use Proxy is true"],
     [
@@ -236,7 +236,7 @@ describe("validation of the fields of the further actions", () => {
       action("Monitor Execution", { UE_FIELD_TARGET_EXECUTION_ARN: EXEC }),
       [],
     );
-    const config = validate(raw.values, raw.problems, { executionCount: 1 });
+    const config = validate(raw.values, raw.problems);
     assert.equal(config.targetExecutionArn, EXEC);
     assert.equal(config.targetExecution?.region, "eu-west-1");
     assert.equal(config.targetExecution?.stateMachineName, "Orders");
@@ -258,7 +258,7 @@ describe("validation of the fields of the further actions", () => {
       }),
       [],
     );
-    const config = validate(raw.values, raw.problems, { executionCount: 1 });
+    const config = validate(raw.values, raw.problems);
     assert.equal(config.pollingIntervalSeconds, 3);
     assert.equal(config.maximumWaitSeconds, 60);
     assert.equal(config.stopExecutionOnCancel, true);
@@ -268,11 +268,11 @@ describe("validation of the fields of the further actions", () => {
     const output = '{ "done": true, "n": 1.50 }';
     const env = { UE_FIELD_TASK_TOKEN: TOKEN, UE_FIELD_REGION: "eu-west-1" };
     let raw = readFields(action("Send Task Success", { ...env, UE_FIELD_TASK_OUTPUT: output }), []);
-    let config = validate(raw.values, raw.problems, { executionCount: 1 });
+    let config = validate(raw.values, raw.problems);
     assert.equal(config.taskToken, TOKEN);
     assert.equal(config.taskOutput, output);
     raw = readFields(action("Send Task Success", env), []);
-    config = validate(raw.values, raw.problems, { executionCount: 1 });
+    config = validate(raw.values, raw.problems);
     assert.equal(config.taskOutput, "{}");
   });
 
@@ -285,7 +285,7 @@ describe("validation of the fields of the further actions", () => {
       }),
       [],
     );
-    const config = validate(raw.values, raw.problems, { executionCount: 1 });
+    const config = validate(raw.values, raw.problems);
     assert.equal(config.wait, true);
     assert.equal(config.pollingIntervalSeconds, 4);
     assert.equal(config.stopExecutionOnCancel, true);
@@ -414,13 +414,12 @@ describe("validation of the fields of the further actions", () => {
   test("a task token names no region: the field, or a region in the environment", () => {
     const raw = readFields(action("Send Task Heartbeat", { UE_FIELD_TASK_TOKEN: TOKEN }), []);
     assert.throws(
-      () => validate(raw.values, raw.problems, { executionCount: 1, environmentRegion: false }),
+      () => validate(raw.values, raw.problems, { environmentRegion: false }),
       (e: unknown) =>
         e instanceof DataValidationError &&
         e.problems.some((p) => p.message.startsWith("is required for Send Task Heartbeat")),
     );
     const fromEnvironment = validate(raw.values, raw.problems, {
-      executionCount: 1,
       environmentRegion: true,
     });
     assert.equal(fromEnvironment.taskToken, TOKEN);
@@ -430,7 +429,6 @@ describe("validation of the fields of the further actions", () => {
     );
     assert.equal(
       validate(withField.values, withField.problems, {
-        executionCount: 1,
         environmentRegion: false,
       }).region,
       "eu-west-1",

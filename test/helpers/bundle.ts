@@ -65,7 +65,6 @@ export async function runBundle(options: BundleOptions = {}): Promise<BundleRun>
       UE_OUTPUT_FIELDS_FILE: outputFieldsFile,
       UE_TASK_NAME: "e2e-task",
       UE_TASK_INSTANCE_ID: `inst${Date.now()}${Math.floor(Math.random() * 1e6)}`,
-      UE_EXECUTION_COUNT: "1",
       ...options.env,
     };
     if (options.fields) {

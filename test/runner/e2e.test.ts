@@ -214,7 +214,7 @@ describe("the controller runner with the real package and the local endpoint", (
     assert.equal(execution?.status, "ABORTED");
   });
 
-  test("rerun: the same task instance runs again, with nothing that tells it which run it is", async () => {
+  test("rerun: the same task instance runs again, with no count, and starts its own execution", async () => {
     const first = await runner.launch({ name: "rerun-me", fields: fields("always-fails") }).result;
     const second = await runner.rerun(first.instanceId).result;
 
@@ -229,6 +229,12 @@ describe("the controller runner with the real package and the local endpoint", (
       first.outputFields["generated_execution_name"],
       `ue-aws-sfn-${first.instanceId}-1`,
     );
+    // The program finds its place from AWS: the first run's execution ended, so a new one.
+    assert.equal(
+      second.outputFields["generated_execution_name"],
+      `ue-aws-sfn-${first.instanceId}-2`,
+    );
+    assert.notEqual(second.outputFields["execution_arn"], first.outputFields["execution_arn"]);
     assert.equal(ep.getExecution(String(second.outputFields["execution_arn"]))?.status, "FAILED");
     assert.equal((second.extensionOutput as Doc).result?.error, "Orders.Invalid");
     assert.match(second.message ?? "", /^FAIL: /);

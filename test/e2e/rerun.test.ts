@@ -1,0 +1,320 @@
+/**
+ * End to end: reruns and relaunches without an execution count from the agent (SPEC 5.4).
+ * Each run of a task instance finds its place from AWS (the local endpoint) by the
+ * instance's execution names; the bundle runs as a child process.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
+import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
+
+const FLAKY = "arn:aws:lambda:us-east-1:123456789012:function:flaky-rerun";
+
+/** The tag a task instance puts into an Execution Name: 8 hex digits of SHA-256. */
+const tag = (instanceId: string) =>
+  createHash("sha256").update(instanceId).digest("hex").slice(0, 8);
+
+describe("reruns without an execution count, end to end", () => {
+  let ep: LocalEndpoint;
+  let sfn: SFNClient;
+  const arns: Record<string, string> = {};
+  let flakyFailuresLeft = 0;
+
+  before(async () => {
+    ep = await startLocalEndpoint();
+    sfn = new SFNClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
+    ep.registerTaskHandler(FLAKY, (input) => {
+      if (flakyFailuresLeft > 0) {
+        flakyFailuresLeft--;
+        throw new TaskFailure("Upstream.Unavailable", "the upstream system is down");
+      }
+      return { processed: input };
+    });
+    arns["quick"] = ep.createStateMachine({
+      name: "quick",
+      definition: { StartAt: "P", States: { P: { Type: "Pass", End: true } } },
+    });
+    arns["threeSeconds"] = ep.createStateMachine({
+      name: "threeSeconds",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 3, End: true } } },
+    });
+    arns["flaky"] = ep.createStateMachine({
+      name: "flaky",
+      definition: {
+        StartAt: "Prepare",
+        States: {
+          Prepare: { Type: "Pass", Result: { batch: 7 }, Next: "Load" },
+          Load: { Type: "Task", Resource: FLAKY, End: true },
+        },
+      },
+    });
+    arns["express"] = ep.createStateMachine({
+      name: "expressQuick",
+      type: "EXPRESS",
+      definition: { StartAt: "P", States: { P: { Type: "Pass", End: true } } },
+    });
+  });
+  after(async () => {
+    sfn.destroy();
+    await ep.close();
+  });
+
+  const fields = (name: string, extra: Record<string, unknown> = {}) => ({
+    action: ["Start Asynchronous Execution"],
+    endpoint_url: ep.url,
+    credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+    state_machine_arn: arns[name],
+    ...extra,
+  });
+  const waiting = { wait_for_success_or_failure: true, polling_interval: 1 };
+
+  /** The names of a state machine's executions that start with a prefix, oldest first. */
+  const executionsNamed = async (machine: string, prefix: string) => {
+    const listed = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: arns[machine], maxResults: 1000 }),
+    );
+    return (listed.executions ?? [])
+      .filter((e) => e.name?.startsWith(prefix))
+      .map((e) => e.name as string)
+      .reverse();
+  };
+
+  test("a rerun after SUCCEEDED starts the next run's execution, <base>-2, and says why", async () => {
+    const env = { UE_TASK_NAME: "Daily Load", UE_TASK_INSTANCE_ID: "rr-succeeded" };
+    const first = await runBundle({ fields: fields("quick", waiting), env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.doc?.["result"].name, "Daily-Load-rr-succeeded-1");
+
+    const rerun = await runBundle({ fields: fields("quick", waiting), env });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assertValidDoc(rerun.doc);
+    assert.equal(rerun.doc.changed, true);
+    assert.equal(rerun.doc.result.name, "Daily-Load-rr-succeeded-2");
+    assert.equal(rerun.doc.result.status, "SUCCEEDED");
+    assert.match(
+      rerun.stderr,
+      /rerun: the newest execution of this task instance, Daily-Load-rr-succeeded-1, ended SUCCEEDED; starting Daily-Load-rr-succeeded-2/,
+    );
+    assert.deepEqual(await executionsNamed("quick", "Daily-Load-rr-succeeded-"), [
+      "Daily-Load-rr-succeeded-1",
+      "Daily-Load-rr-succeeded-2",
+    ]);
+  });
+
+  test("without waiting, the outcome's description names the run", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "rr-nowait" };
+    const first = await runBundle({ fields: fields("quick"), env });
+    assert.equal(first.code, 0, first.stderr);
+    await ep.waitForExecution(first.doc?.["result"].executionArn);
+    const rerun = await runBundle({ fields: fields("quick"), env });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assertValidDoc(rerun.doc);
+    assert.match(
+      rerun.doc.status_description,
+      /^SUCCESS: execution e2e-task-rr-nowait-2 started \(rerun: e2e-task-rr-nowait-1 had ended SUCCEEDED\)$/,
+    );
+  });
+
+  test("a rerun after FAILED with Redrive Failed Execution redrives the same execution", async () => {
+    flakyFailuresLeft = 1;
+    const env = { UE_TASK_INSTANCE_ID: "rr-redrive" };
+    const redrive = { ...waiting, rerun_behaviour: ["Redrive Failed Execution"] };
+    const first = await runBundle({ fields: fields("flaky", redrive), env });
+    assert.equal(first.code, 23, first.stderr);
+    const arn = first.doc?.["result"].executionArn;
+
+    const rerun = await runBundle({ fields: fields("flaky", redrive), env });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assertValidDoc(rerun.doc);
+    assert.equal(rerun.doc.result.executionArn, arn);
+    assert.equal(rerun.doc.result.status, "SUCCEEDED");
+    assert.equal(rerun.doc.changed, true);
+    assert.equal(ep.getExecution(arn)?.redriveCount, 1);
+    assert.match(
+      rerun.stderr,
+      /rerun: the newest execution of this task instance, \S+-1, ended FAILED; redriving it/,
+    );
+    assert.deepEqual(await executionsNamed("flaky", "e2e-task-rr-redrive-"), [
+      "e2e-task-rr-redrive-1",
+    ]);
+
+    // The next rerun finds the redriven execution SUCCEEDED: not redrivable, a new execution.
+    const third = await runBundle({ fields: fields("flaky", redrive), env });
+    assert.equal(third.code, 0, third.stderr);
+    assert.equal(third.doc?.["result"].name, "e2e-task-rr-redrive-2");
+    assert.match(third.stderr, /ended SUCCEEDED and is not redriven: it is SUCCEEDED/);
+  });
+
+  test("killed mid-wait, the relaunch re-attaches: one execution in all", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "rr-killed" };
+    const killed = await runBundle({
+      fields: fields("threeSeconds", waiting),
+      env,
+      onStart: (child, file) => {
+        void waitForOutputField(file, "execution_arn").then(() => child.kill("SIGKILL"));
+      },
+    });
+    assert.equal(killed.signal, "SIGKILL");
+    // An agent restart takes a while; a start within a second of the first counts as new.
+    await new Promise((r) => setTimeout(r, 1200));
+    const relaunched = await runBundle({ fields: fields("threeSeconds", waiting), env });
+    assert.equal(relaunched.code, 0, relaunched.stderr);
+    assertValidDoc(relaunched.doc);
+    assert.equal(relaunched.doc.changed, false);
+    assert.equal(relaunched.doc.result.status, "SUCCEEDED");
+    assert.match(relaunched.stderr, /re-attached/);
+    assert.deepEqual(await executionsNamed("threeSeconds", "e2e-task-rr-killed-"), [
+      "e2e-task-rr-killed-1",
+    ]);
+  });
+
+  test("a relaunch after a redrive that is still running joins it, redriving nothing", async () => {
+    flakyFailuresLeft = 1;
+    const env = { UE_TASK_INSTANCE_ID: "rr-redrive-killed" };
+    const redrive = { rerun_behaviour: ["Redrive Failed Execution"] };
+    const slowRedrive = ep.createStateMachine({
+      name: "slowAfterFailure",
+      definition: {
+        StartAt: "Load",
+        States: {
+          Load: { Type: "Task", Resource: FLAKY, Next: "Slow" },
+          Slow: { Type: "Wait", Seconds: 3, End: true },
+        },
+      },
+    });
+    const f = { ...fields("flaky", redrive), state_machine_arn: slowRedrive };
+    const first = await runBundle({ fields: { ...f, ...waiting }, env });
+    assert.equal(first.code, 23, first.stderr);
+    const arn = first.doc?.["result"].executionArn;
+    const redrove = await runBundle({ fields: f, env });
+    assert.equal(redrove.code, 0, redrove.stderr);
+    assert.equal(ep.getExecution(arn)?.redriveCount, 1);
+    // An agent restart takes a while; a start within a second of the first counts as new.
+    await new Promise((r) => setTimeout(r, 1200));
+    const relaunched = await runBundle({ fields: { ...f, ...waiting }, env });
+    assert.equal(relaunched.code, 0, relaunched.stderr);
+    assertValidDoc(relaunched.doc);
+    assert.equal(relaunched.doc.result.executionArn, arn);
+    assert.equal(relaunched.doc.result.status, "SUCCEEDED");
+    assert.equal(relaunched.doc.changed, false);
+    assert.equal(ep.getExecution(arn)?.redriveCount, 1, "not redriven a second time");
+    // AWS answered the start of -1 (same input, still running) with the redriven execution.
+    assert.match(relaunched.stderr, /re-attached to execution/);
+    assert.match(relaunched.doc.status_description, /^SUCCESS: execution \S+-1 SUCCEEDED/);
+  });
+
+  test("two task instances with the same Execution Name get two executions", async () => {
+    const runs = await Promise.all(
+      ["rr-twin-a", "rr-twin-b"].map((id) =>
+        runBundle({
+          fields: fields("quick", { ...waiting, execution_name: "nightly" }),
+          env: { UE_TASK_INSTANCE_ID: id },
+        }),
+      ),
+    );
+    for (const run of runs) assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      runs.map((r) => r.doc?.["result"].name),
+      [`nightly-${tag("rr-twin-a")}-1`, `nightly-${tag("rr-twin-b")}-1`],
+    );
+    assert.equal((await executionsNamed("quick", "nightly-")).length, 2);
+  });
+
+  test("an Execution Name without a task instance (a fixed-name job) finds its runs too", async () => {
+    const f = fields("quick", { ...waiting, execution_name: "cron-fixed" });
+    const env = { UE_TASK_INSTANCE_ID: undefined };
+    const first = await runBundle({ fields: f, env });
+    const second = await runBundle({ fields: f, env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(await executionsNamed("quick", "cron-fixed-"), [
+      "cron-fixed-1",
+      "cron-fixed-2",
+    ]);
+  });
+
+  test("the k-th rerun looks up O(log k) names: 20 earlier runs, at most 11 look-ups", async () => {
+    const id = "rr-many";
+    const base = `e2e-task-${id}`;
+    for (let k = 1; k <= 20; k++) {
+      await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: arns["quick"], name: `${base}-${k}` }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    ep.clearRequests();
+    const run = await runBundle({ fields: fields("quick"), env: { UE_TASK_INSTANCE_ID: id } });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.doc?.["result"].name, `${base}-21`);
+    const calls = ep.requests.filter((r) => r.service === "states").map((r) => r.operation);
+    const lookups = calls.filter((o) => o === "DescribeExecution").length;
+    // Gallop 2, 4, 8, 16, 32, then halve the gap 16..32: 2 log2(20) + 2 = 10.6.
+    assert.ok(lookups <= 11, `${lookups} look-ups: ${calls.join(", ")}`);
+    assert.deepEqual(
+      calls.filter((o) => o !== "DescribeExecution"),
+      ["StartExecution", "StartExecution"],
+      "the optimistic start of -1, then the start of -21",
+    );
+  });
+
+  test("a first run costs one call, as before", async () => {
+    ep.clearRequests();
+    const run = await runBundle({
+      fields: fields("quick"),
+      env: { UE_TASK_INSTANCE_ID: "rr-first" },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      ep.requests.filter((r) => r.service === "states").map((r) => r.operation),
+      ["StartExecution"],
+    );
+  });
+
+  test("UE_EXECUTION_COUNT, where a scheduler passes it, is the run number: no look-up", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "rr-counted", UE_EXECUTION_COUNT: "5" };
+    ep.clearRequests();
+    const run = await runBundle({ fields: fields("quick"), env });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.doc?.["result"].name, "e2e-task-rr-counted-5");
+    assert.ok(!ep.requests.some((r) => r.operation === "DescribeExecution"));
+  });
+
+  test("DescribeExecution denied on a rerun: exit 3 naming the permission, nothing started", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "rr-denied" };
+    const first = await runBundle({ fields: fields("quick"), env });
+    assert.equal(first.code, 0, first.stderr);
+    const undo = ep.deny({ operation: "DescribeExecution" });
+    try {
+      const rerun = await runBundle({ fields: fields("quick"), env });
+      assert.equal(rerun.code, 3, rerun.stderr);
+      assertValidDoc(rerun.doc);
+      assert.equal(rerun.doc.exit_code, 3);
+      assert.equal(rerun.doc.changed, false);
+      assert.match(
+        rerun.doc.status_description,
+        /^AUTHORIZATION_ERROR: states:DescribeExecution is needed: the name e2e-task-rr-denied-1 is taken, so this run is a rerun or a relaunch/,
+      );
+    } finally {
+      undo();
+    }
+    assert.deepEqual(await executionsNamed("quick", "e2e-task-rr-denied-"), [
+      "e2e-task-rr-denied-1",
+    ]);
+  });
+
+  test("EXPRESS: every run starts a new execution, and the log says so", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "rr-express" };
+    const first = await runBundle({ fields: fields("express"), env });
+    const second = await runBundle({ fields: fields("express"), env });
+    for (const run of [first, second]) {
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(
+        run.stderr,
+        /EXPRESS state machine: AWS neither refuses a repeated execution name/,
+      );
+    }
+    assert.notEqual(first.doc?.["result"].executionArn, second.doc?.["result"].executionArn);
+  });
+});
