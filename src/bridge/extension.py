@@ -17,8 +17,9 @@ only, Python 3.7 syntax (agents bundle Python 3.7 or 3.11).
 
 It imports only what every start needs (json, which brings re; stat, which os has loaded
 already; subprocess, which brings select, signal and threading); shutil, zipfile and
-tempfile are imported only on the paths that use them. While the program runs, the bridge sleeps in one poll() on a pipe that carries
-the output-only field updates and on the program's end: no timer, no periodic read.
+tempfile are imported only on the paths that use them. While the program runs, the
+bridge sleeps in one poll() on a pipe that carries the output-only field updates and on
+the program's end: no timer, no periodic read.
 """
 import json
 import os
@@ -405,7 +406,7 @@ def prune_copies(root, current, keep=KEEP_BUNDLE_COPIES):
         copies.sort(reverse=True)
         kept = [name for _, name in copies[:keep]]
         old = [name for _, name in copies if name not in kept and name != current]
-    except OSError as error:
+    except Exception as error:  # noqa: BLE001 - housekeeping never fails the task
         log("WARN", "could not list the old copies of the bundle in %s: %s" % (root, error))
         return
     for name in old:
@@ -414,7 +415,7 @@ def prune_copies(root, current, keep=KEEP_BUNDLE_COPIES):
             for entry in os.listdir(folder):
                 os.remove(os.path.join(folder, entry))
             os.rmdir(folder)
-        except OSError as error:
+        except Exception as error:  # noqa: BLE001 - housekeeping never fails the task
             log("WARN", "could not remove the old copy of the bundle %s: %s" % (folder, error))
 
 
@@ -476,7 +477,8 @@ def read_script(label, limit, value):
             data = source.read(limit + 1)
         except OSError as error:
             raise _ScriptProblem(
-                "%s cannot be read (%s); expected a readable file" % (where, error.strerror or error)
+                "%s cannot be read (%s); expected a readable file"
+                % (where, error.strerror or error)
             )
     if len(data) > limit:
         raise _ScriptProblem(
@@ -510,7 +512,9 @@ def credential_value(name, label, fields, problems):
     agree); None when not set. Problems never show a value."""
     record = fields.get(name)
     flat = dict(
-        (part, fields[name + "." + part]) for part in CREDENTIAL_PARTS if name + "." + part in fields
+        (part, fields[name + "." + part])
+        for part in CREDENTIAL_PARTS
+        if name + "." + part in fields
     )
     if not isinstance(record, dict):
         if record not in (None, "") and not flat:
@@ -781,7 +785,10 @@ class Extension(UniversalExtension):
         if not callable(update):
             update = getattr(self, "update_extension_status", None)
         if not callable(update):
-            log("WARN", "this agent offers no output-field update call: output-only fields stay empty")
+            log(
+                "WARN",
+                "this agent offers no output-field update call: output-only fields stay empty",
+            )
             return None
         return update
 
