@@ -149,16 +149,21 @@ async function main(): Promise<void> {
     let n = 0;
     const request = (arn: string, wait: boolean) => {
       n += 1;
-      const flat = {
+      // As a real agent hands them over: the Credential as a record and flattened parts.
+      const record = { ...credential, keyLocation: null, passphrase: null, token: null };
+      const handed = {
         ...fields(arn, wait),
-        "credentials.user": credential.user,
-        "credentials.password": credential.password,
+        credentials: record,
+        ...Object.fromEntries(Object.entries(record).map(([k, v]) => [`credentials.${k}`, v])),
       };
       const uip = {
-        task_variables: { ops_task_name: "bench", ops_task_id: `b${n}`, ops_exec_count: "1" },
+        task_variables: {},
+        is_triggered: false,
+        trigger_id: null,
         instance_id: `b${n}`,
+        monitor_id: null,
       };
-      return `${JSON.stringify({ fields: flat, uip })}\n`;
+      return `${JSON.stringify({ fields: handed, uip })}\n`;
     };
     const directEnv = async () => {
       n += 1;

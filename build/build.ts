@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import yazl from "yazl";
 import { generate } from "./generate.ts";
-import { BUNDLE_NAME, EXTENSION_NAME, ICON_FILENAME, VERSION } from "./generators.ts";
+import { BUNDLE_NAME, buildEggInfo, EXTENSION_NAME, ICON_FILENAME, VERSION } from "./generators.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const DIST = join(ROOT, "dist");
@@ -262,6 +262,11 @@ export async function build(): Promise<BuildReport> {
     [BUNDLE_NAME, await readFile(BUNDLE_PATH)],
     [LICENSES_NAME, Buffer.from(notices)],
     ["LICENSE", await read("LICENSE")],
+    // What the vendor's build tool puts beside them (it builds the archive as an egg).
+    ...Object.entries(buildEggInfo()).map(([name, text]): [string, Buffer] => [
+      name,
+      Buffer.from(text),
+    ]),
   ]);
   await writeFile(ARCHIVE_PATH, archive);
   await writeZip(PACKAGE_PATH, [

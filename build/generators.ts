@@ -196,7 +196,11 @@ function valueSchema(spec: FieldSpec): Record<string, Json> {
         type: "object",
         additionalProperties: false,
         required: ["user", "password"],
-        properties: { user: { type: "string" }, password: { type: "string" } },
+        properties: {
+          user: { type: "string" },
+          password: { type: "string" },
+          token: { type: "string" },
+        },
       };
     default: {
       const s: Record<string, Json> = { type: "string" };
@@ -245,21 +249,86 @@ export function buildExtensionYml(): string {
   ].join("\n");
 }
 
+/**
+ * The EGG-INFO folder the vendor's build tool (setuptools' bdist_egg) puts into the
+ * extension archive, as setuptools writes it for a package named by the extension whose
+ * one top-level module is extension.py. Path inside the archive to content.
+ */
+export function buildEggInfo(): Record<string, string> {
+  const eggInfo = `${EXTENSION_NAME.replaceAll("-", "_")}.egg-info`;
+  const pkgInfo = [
+    "Metadata-Version: 2.1",
+    `Name: ${EXTENSION_NAME}`,
+    `Version: ${VERSION}`,
+    `Summary: ${pkg.description}`,
+    "Author: ue-aws-stepfunctions maintainers",
+    `License: ${pkg.license}`,
+    "Requires-Python: >=3.7",
+    "",
+  ].join("\n");
+  // setuptools lists the sources and its own egg-info files (zip-safe is bdist_egg's).
+  const sources = [
+    "__init__.py",
+    "extension.py",
+    ...["PKG-INFO", "SOURCES.txt", "dependency_links.txt", "top_level.txt"].map(
+      (name) => `${eggInfo}/${name}`,
+    ),
+  ];
+  return {
+    "EGG-INFO/PKG-INFO": pkgInfo,
+    "EGG-INFO/SOURCES.txt": `${sources.join("\n")}\n`,
+    "EGG-INFO/dependency_links.txt": "\n",
+    "EGG-INFO/top_level.txt": "extension\n",
+    "EGG-INFO/zip-safe": "\n",
+  };
+}
+
 export const BRIDGE_PATH = "src/bridge/extension.py";
 export const BRIDGE_START =
   "# catalog:start (generated from src/fields/catalog.ts by npm run generate)";
 export const BRIDGE_END = "# catalog:end";
 
-/** The bridge's generated constants: names only, no field rules. */
+/** The keys of the extension output's invocation.fields (SPEC 5.8), in catalog order. */
+export function echoKeys(): string[] {
+  return INPUT_FIELDS.flatMap((spec) =>
+    spec.type === "Credential"
+      ? [
+          `${spec.name}_user`,
+          `${spec.name}_password`,
+          ...(spec.usesToken ? [`${spec.name}_token`] : []),
+        ]
+      : [spec.name],
+  );
+}
+
+/**
+ * The bridge's generated constants: names, labels and the shapes the agent hands over
+ * (Script fields as files, with their limit; Credential fields as records), no field rules.
+ */
 export function buildBridgeConstants(): string {
-  const tuple = (names: string[]) =>
-    names.length === 0 ? "()" : `(\n${names.map((n) => `    ${JSON.stringify(n)},`).join("\n")}\n)`;
+  const tuple = (items: string[]) =>
+    items.length === 0 ? "()" : `(\n${items.map((n) => `    ${n},`).join("\n")}\n)`;
+  const names = (list: readonly string[]) => tuple(list.map((n) => JSON.stringify(n)));
+  const q = JSON.stringify;
+  const scripts = INPUT_FIELDS.filter((f) => f.type === "Script").map((f) => {
+    if (f.maxBytes === undefined) throw new Error(`Script field ${f.name} has no maxBytes`);
+    return `(${q(f.name)}, ${q(f.label)}, ${f.maxBytes})`;
+  });
+  const credentials = INPUT_FIELDS.filter((f) => f.type === "Credential").map(
+    (f) => `(${q(f.name)}, ${q(f.label)})`,
+  );
   return [
     BRIDGE_START,
-    `EXTENSION_NAME = ${JSON.stringify(EXTENSION_NAME)}`,
-    `VERSION = ${JSON.stringify(VERSION)}`,
-    `BUNDLE_NAME = ${JSON.stringify(BUNDLE_NAME)}`,
-    `OUTPUT_FIELDS = ${tuple(OUTPUT_FIELDS.map((f) => f.name))}`,
+    `EXTENSION_NAME = ${q(EXTENSION_NAME)}`,
+    `VERSION = ${q(VERSION)}`,
+    `BUNDLE_NAME = ${q(BUNDLE_NAME)}`,
+    `OUTPUT_FIELDS = ${names(OUTPUT_FIELDS.map((f) => f.name))}`,
+    "#: (name, label, limit in bytes of UTF-8): the agent hands each over as a file's path.",
+    `SCRIPT_FIELDS = ${tuple(scripts)}`,
+    "#: (name, label): the agent hands each over as a record and/or <name>.<part> keys.",
+    `CREDENTIAL_FIELDS = ${tuple(credentials)}`,
+    "#: The keys of the extension output's invocation.fields.",
+    `DOCUMENT_FIELDS = ${names(echoKeys())}`,
     BRIDGE_END,
   ].join("\n");
 }
@@ -313,10 +382,12 @@ const ISO_DATE = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d
 /** JSON Schema of the extension output document (SPEC 5.8). */
 export function buildOutputSchema(): Record<string, Json> {
   const fieldProps: Record<string, Json> = {};
+  // In the order echoKeys() lists them.
   for (const spec of INPUT_FIELDS) {
     if (spec.type === "Credential") {
       fieldProps[`${spec.name}_user`] = { enum: ["****", null] };
       fieldProps[`${spec.name}_password`] = { enum: ["****", null] };
+      if (spec.usesToken) fieldProps[`${spec.name}_token`] = { enum: ["****", null] };
     } else if (spec.secret) {
       fieldProps[spec.name] = { enum: ["****", null] };
     } else {

@@ -171,6 +171,16 @@ export async function run(options: RunOptions): Promise<number> {
     values = withDefaults(raw.values);
     log.info(`ue-aws-stepfunctions ${VERSION}; fields from ${raw.source}`);
     for (const warning of raw.warnings) log.warn(warning);
+    for (const spec of INPUT_FIELDS) {
+      const value = raw.values[spec.name];
+      if (spec.type === "Credential" && !spec.usesToken && typeof value === "object") {
+        if (!Array.isArray(value) && value.token) {
+          log.warn(
+            `${spec.label}: the token part is ignored; it is not used for proxy authentication`,
+          );
+        }
+      }
+    }
     const environment = await readEnvironment(env);
     const task = validate(
       raw.values,

@@ -1,18 +1,22 @@
 /**
  * The agent's side of a task: runs the package's real extension.py in Python (the host
  * local/runner/python/agent_host.py with a stand-in of the agent's universal_extension
- * module), hands it the fields in the controller's runtime shapes and the task context,
+ * module), hands it the fields as a real agent does (a Script as the path of a temporary
+ * file holding its text, a Credential as a record with its five parts plus flattened
+ * "<name>.<part>" keys) and the task context (self.uip's five attributes, no variables),
  * follows what the extension reports (output-only field updates, the ExtensionResult) and
  * forwards a cancel to the extension's extension_cancel.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { FieldValues, Template } from "../../src/fields/template-types.ts";
-import type { RunnerEvent, TaskIdentity } from "./events.ts";
+import type { OutputFieldsCall, RunnerEvent, TaskIdentity } from "./events.ts";
 
 export const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "python", "agent_host.py");
 
@@ -69,14 +73,28 @@ function searchPath(env: NodeJS.ProcessEnv): string | null {
   return null;
 }
 
+/** How the stand-in agent behaves, where real agents differ (and for tests). */
+export interface AgentOptions {
+  /**
+   * The output-only field update call the agent offers: "ui.update_output_fields" (default;
+   * self.update_extension_status exists too), or only "update_extension_status" (1.x API).
+   */
+  readonly outputFieldsCall?: "ui.update_output_fields" | "update_extension_status";
+  /** How a Credential is handed over: its record and flattened keys (default), or one of them. */
+  readonly credentialForm?: "both" | "record" | "flattened";
+  /** Keys set in the fields dict as given, after everything else (a Script path, a part). */
+  readonly fieldOverrides?: Readonly<Record<string, unknown>>;
+}
+
 export interface ExtensionLaunch {
   readonly python: string;
   /** extension_archive.zip (imported from inside the zip) or its unpacked folder. */
   readonly archivePath: string;
   readonly template: Template;
   readonly task: TaskIdentity;
-  /** The form's values in runtime shapes (credentials as { user, password }). */
+  /** The form's values in runtime shapes (credentials as { user, password, token? }). */
   readonly fields: FieldValues;
+  readonly agent?: AgentOptions;
   /** The agent's environment: what extension.py and the program it starts see. */
   readonly env: NodeJS.ProcessEnv;
   readonly secrets: readonly string[];
@@ -116,33 +134,73 @@ export function maskSecrets(
   return { text: out, leaked: out !== text };
 }
 
+/** The parts of a Credential record, as the agent hands it over. */
+export const CREDENTIAL_PARTS = ["user", "password", "keyLocation", "passphrase", "token"] as const;
+
 /**
  * The fields dict the agent hands to extension_start: every field of the template, unset
- * ones as None, a Credential as flat "<name>.user" / "<name>.password" keys.
+ * ones as None; a Script as the path of the file holding its text (`scriptPaths`); a
+ * Credential as a record of its five parts (unset ones None) and/or flattened
+ * "<name>.<part>" keys; then the overrides.
  */
-export function controllerFields(template: Template, values: FieldValues): Record<string, unknown> {
+export function controllerFields(
+  template: Template,
+  values: FieldValues,
+  scriptPaths: Readonly<Record<string, string>>,
+  agent: AgentOptions = {},
+): Record<string, unknown> {
+  const form = agent.credentialForm ?? "both";
   const out: Record<string, unknown> = {};
   for (const field of template.fields) {
     const value = values[field.name];
     if (field.fieldType === "Credential") {
       const credential = value && typeof value === "object" && !Array.isArray(value) ? value : null;
-      out[`${field.name}.user`] = credential?.user ?? null;
-      out[`${field.name}.password`] = credential?.password ?? null;
+      const record: Record<string, string | null> = {};
+      for (const part of CREDENTIAL_PARTS) {
+        const given = credential ? (credential as unknown as Record<string, unknown>)[part] : null;
+        record[part] = typeof given === "string" && given !== "" ? given : null;
+      }
+      if (form !== "flattened") out[field.name] = record;
+      if (form !== "record")
+        for (const part of CREDENTIAL_PARTS) out[`${field.name}.${part}`] = record[part];
+    } else if (field.fieldType === "Script") {
+      out[field.name] = scriptPaths[field.name] ?? null;
     } else {
       out[field.name] = value ?? null;
     }
   }
-  return out;
+  return { ...out, ...agent.fieldOverrides };
 }
 
-/** The task context as the extension API exposes it in self.uip. */
+/**
+ * Write each Script value to its own 0600 temporary file, as the agent does; returns the
+ * paths by field name and a function that removes them (after the task ends).
+ */
+export async function writeScriptFiles(
+  template: Template,
+  values: FieldValues,
+): Promise<{ paths: Record<string, string>; remove: () => Promise<void> }> {
+  const scripts = template.fields.filter(
+    (f) => f.fieldType === "Script" && typeof values[f.name] === "string" && values[f.name] !== "",
+  );
+  if (scripts.length === 0) return { paths: {}, remove: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), "ue-agent-scripts-"));
+  const paths: Record<string, string> = {};
+  for (const field of scripts) {
+    const path = join(dir, `${field.name}.script`);
+    await writeFile(path, values[field.name] as string, { mode: 0o600, flag: "wx" });
+    paths[field.name] = path;
+  }
+  return { paths, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The task context as the extension API exposes it in self.uip: exactly its five
+ * attributes; no variables (the template sends none), no execution count.
+ */
 export function uipContext(task: TaskIdentity): Record<string, unknown> {
   return {
-    task_variables: {
-      ops_task_name: task.name,
-      ops_task_id: task.instanceId,
-      ops_exec_count: String(task.executionCount),
-    },
+    task_variables: {},
     is_triggered: false,
     trigger_id: null,
     instance_id: task.instanceId,
@@ -151,7 +209,7 @@ export function uipContext(task: TaskIdentity): Record<string, unknown> {
 }
 
 type HostEvent =
-  | { event: "output-fields"; fields: Record<string, unknown> }
+  | { event: "output-fields"; fields: Record<string, unknown>; call: OutputFieldsCall }
   | { event: "result"; rc: unknown; message: unknown; unv_output: unknown }
   | { event: "error"; message: string; traceback?: string };
 
@@ -171,6 +229,7 @@ export async function startExtension(launch: ExtensionLaunch): Promise<RunningEx
     return masked.text;
   };
 
+  const scripts = await writeScriptFiles(launch.template, launch.fields);
   // Its own process group, so a Ctrl-C at the terminal reaches the runner, which then
   // cancels the task through extension_cancel as the agent does.
   const child = spawn(launch.python, [...PYTHON_FLAGS, HOST_SCRIPT, launch.archivePath], {
@@ -186,9 +245,17 @@ export async function startExtension(launch: ExtensionLaunch): Promise<RunningEx
     child.once("spawn", () => resolve(null));
     child.once("error", (error) => resolve(error));
   });
-  if (spawned) throw spawned;
+  if (spawned) {
+    await scripts.remove();
+    throw spawned;
+  }
+  const agent = launch.agent ?? {};
   commands.write(
-    `${JSON.stringify({ fields: controllerFields(launch.template, launch.fields), uip: uipContext(task) })}\n`,
+    `${JSON.stringify({
+      fields: controllerFields(launch.template, launch.fields, scripts.paths, agent),
+      uip: uipContext(task),
+      options: { output_fields_call: agent.outputFieldsCall ?? "ui.update_output_fields" },
+    })}\n`,
   );
 
   for (const stream of ["stdout", "stderr"] as const) {
@@ -212,7 +279,7 @@ export async function startExtension(launch: ExtensionLaunch): Promise<RunningEx
           checkLeak("the output-only fields", JSON.stringify(value) ?? "null"),
         ) as unknown;
         outputFields[name] = shown;
-        emit({ type: "output-field", task, name, value: shown });
+        emit({ type: "output-field", task, name, value: shown, call: event.call });
       }
     } else if (event.event === "result") {
       result = event;
@@ -236,6 +303,7 @@ export async function startExtension(launch: ExtensionLaunch): Promise<RunningEx
       exited = true;
       clearTimeout(killTimer);
       await eventsClosed;
+      await scripts.remove();
       const r = result as { rc: unknown; message: unknown; unv_output: unknown } | null;
       let extensionOutput: unknown = null;
       if (r === null) {

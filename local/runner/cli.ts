@@ -159,7 +159,7 @@ export async function main(
     for (const file of files.sort()) {
       const record = JSON.parse(await readFile(join(runsDir, file), "utf8")) as WorkflowRunRecord;
       const tasks = record.instances.map(
-        (i) => `${i.name}#${i.executionCount}=${i.lastResult?.state ?? "?"}`,
+        (i) => `${i.name}${i.runs > 1 ? `(${i.runs} runs)` : ""}=${i.lastResult?.state ?? "?"}`,
       );
       out(`${record.instanceId}  ${record.definition.name}  ${record.state}  ${tasks.join(" ")}\n`);
     }

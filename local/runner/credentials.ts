@@ -1,7 +1,8 @@
 /**
  * Credentials live in a local credentials file, never in task definitions: a definition
  * names an entry with { "$credential": "<name>" }, as a controller task names a
- * Credential object. The file is a JSON object: { "<name>": { "user", "password" } }.
+ * Credential object. The file is a JSON object: { "<name>": { "user", "password" } },
+ * with an optional "token" (for AWS Credentials, the session token of temporary keys).
  */
 import { readFile } from "node:fs/promises";
 import type { CredentialValue } from "../../src/fields/template-types.ts";
@@ -36,7 +37,15 @@ export function parseCredentials(document: unknown, where: string): CredentialSt
     if (typeof e?.user !== "string" || typeof e.password !== "string") {
       throw new Error(`${where}: credential "${name}" needs string "user" and "password"`);
     }
-    store.set(name, { user: e.user, password: e.password });
+    if (e.token !== undefined && typeof e.token !== "string") {
+      throw new Error(`${where}: credential "${name}": "token" must be a string when given`);
+    }
+    store.set(
+      name,
+      e.token
+        ? { user: e.user, password: e.password, token: e.token }
+        : { user: e.user, password: e.password },
+    );
   }
   return store;
 }

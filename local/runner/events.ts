@@ -6,9 +6,12 @@ export type TaskState = "Success" | "Failed" | "Cancelled" | "Start Failure";
 export interface TaskIdentity {
   readonly name: string;
   readonly instanceId: string;
-  /** 1 on the first run, one more on each rerun (UE_EXECUTION_COUNT). */
-  readonly executionCount: number;
+  /** The same task instance run again; the agent hands the extension nothing that says so. */
+  readonly rerun: boolean;
 }
+
+/** The extension API call an output-only field update came through. */
+export type OutputFieldsCall = "ui.update_output_fields" | "update_extension_status";
 
 export interface TaskResult extends TaskIdentity {
   readonly state: TaskState;
@@ -54,7 +57,13 @@ export type RunnerEvent =
       /** Output-only values cleared for this run (not preserveOutputOnRerun). */
       cleared: readonly string[];
     }
-  | { type: "output-field"; task: TaskIdentity; name: string; value: unknown }
+  | {
+      type: "output-field";
+      task: TaskIdentity;
+      name: string;
+      value: unknown;
+      call: OutputFieldsCall;
+    }
   | { type: "log"; task: TaskIdentity; stream: "stdout" | "stderr"; line: string }
   | {
       type: "cancel-requested";

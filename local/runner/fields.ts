@@ -166,6 +166,7 @@ export function prepareFields(
       !Array.isArray(value)
     ) {
       secrets.push(value.password);
+      if (value.token) secrets.push(value.token);
       // The access key id is not secret on its own, but nothing would print it either.
       secrets.push(value.user);
     }
@@ -187,7 +188,9 @@ export function maskedValues(template: Template, values: FieldValues): Record<st
     const field = template.fields.find((f) => f.name === name);
     out[name] =
       field?.fieldType === "Credential"
-        ? { user: "****", password: "****" }
+        ? typeof value === "object" && !Array.isArray(value) && value.token
+          ? { user: "****", password: "****", token: "****" }
+          : { user: "****", password: "****" }
         : SECRET_TEXT_FIELDS.has(name)
           ? "****"
           : value;

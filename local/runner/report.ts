@@ -31,7 +31,7 @@ function stamp(now: Date): string {
 }
 
 function who(task: TaskIdentity): string {
-  return `${task.name} #${task.executionCount}`;
+  return task.rerun ? `${task.name} (rerun)` : task.name;
 }
 
 function show(value: unknown): string {
@@ -144,7 +144,7 @@ export function formatEvent(event: RunnerEvent, options: ReporterOptions = {}): 
       const lines = [
         options.compact
           ? `${who(event.task)}  Started (task instance ${event.task.instanceId}, pid ${event.pid})`
-          : `${who(event.task)}  Started (task instance ${event.task.instanceId}, execution count ${event.task.executionCount}, pid ${event.pid})`,
+          : `${who(event.task)}  Started (task instance ${event.task.instanceId}${event.task.rerun ? ", run again" : ""}, pid ${event.pid})`,
         `${INDENT}fields sent: ${shown
           .map(([k, v]) => `${k}=${k.includes("credentials") ? "****" : show(v)}`)
           .join("; ")}${defaults > 0 ? ` (and ${defaults} defaults of the form)` : ""}`,
@@ -160,7 +160,9 @@ export function formatEvent(event: RunnerEvent, options: ReporterOptions = {}): 
       return lines;
     }
     case "output-field":
-      return [`${who(event.task)}  output field ${event.name} = ${show(event.value)}`];
+      return [
+        `${who(event.task)}  output field ${event.name} = ${show(event.value)}${event.call === "update_extension_status" ? " (update_extension_status)" : ""}`,
+      ];
     case "log":
       return options.logs === false ||
         (options.logs === "warnings" && QUIET_LEVEL.test(splitLogTime(event.line).text))

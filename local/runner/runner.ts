@@ -3,8 +3,8 @@
  * template as the controller and an agent would: the form's rules applied to the
  * definition, the package's extension.py run in Python through a stand-in of the agent's
  * extension API, output-only fields shown as they arrive, the ExtensionResult collected,
- * the template's exit-code processing applied; cancel calls extension_cancel, rerun counts
- * executions.
+ * the template's exit-code processing applied; cancel calls extension_cancel; a rerun runs
+ * the same task instance (the same instance id) again, with nothing else to tell it apart.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -17,7 +17,13 @@ import type { EventListener, RunnerEvent, TaskIdentity, TaskResult, TaskState } 
 import { isSuccessExitCode } from "./exit-code-processing.ts";
 import { checkFieldNames, maskedValues, prepareFields } from "./fields.ts";
 import { type LoadedPackage, loadPackage } from "./package.ts";
-import { findPython, PYTHON_SETTING, type RunningExtension, startExtension } from "./agent.ts";
+import {
+  type AgentOptions,
+  findPython,
+  PYTHON_SETTING,
+  type RunningExtension,
+  startExtension,
+} from "./agent.ts";
 import { type ReferenceScope, resolveReferences } from "./references.ts";
 
 /** A task as written in a task or workflow file. */
@@ -36,12 +42,14 @@ export interface TaskDefinition {
 export interface TaskInstanceRecord {
   name: string;
   instanceId: string;
-  executionCount: number;
+  /** How many times the instance has run (the runner's own count; the agent passes none). */
+  runs: number;
   /** The definition's fields with references resolved (credentials still by name). */
   fields: Record<string, unknown>;
   timeoutSeconds?: number;
   outputFields: Record<string, unknown>;
   lastResult: TaskResult | null;
+  agent?: AgentOptions;
 }
 
 export interface RunnerOptions {
@@ -57,6 +65,10 @@ export interface RunnerOptions {
   archive?: "zip" | "folder";
   /** The Python interpreter (default: see findPython). */
   python?: string;
+  /** How the stand-in agent hands fields over and which update call it offers. */
+  agent?: AgentOptions;
+  /** Makes the id of a new task instance (default: 32 random hex digits, like a sysId). */
+  newInstanceId?: (taskName: string) => string;
   onEvent?: EventListener;
 }
 
@@ -64,6 +76,8 @@ export interface LaunchOptions {
   /** What references may see (default: variables none, tasks this runner ran last by name). */
   scope?: ReferenceScope;
   instanceId?: string;
+  /** This instance's agent behaviour (over the runner's); kept for its reruns. */
+  agent?: AgentOptions;
 }
 
 export interface TaskHandle {
@@ -86,6 +100,8 @@ export class ControllerRunner {
   readonly #cancelGraceMs: number;
   readonly #archivePath: string;
   readonly #python: string | null;
+  readonly #agent: AgentOptions;
+  readonly #newInstanceId: (taskName: string) => string;
   readonly #workDir: string;
   readonly #listeners = new Set<EventListener>();
   readonly #instances = new Map<string, TaskInstanceRecord>();
@@ -102,6 +118,8 @@ export class ControllerRunner {
     this.#cancelGraceMs = options.cancelGraceMs ?? 60_000;
     this.#archivePath = options.archive === "folder" ? pkg.dir : pkg.archivePath;
     this.#python = options.python ?? findPython();
+    this.#agent = options.agent ?? {};
+    this.#newInstanceId = options.newInstanceId ?? newInstanceId;
     if (options.onEvent) this.#listeners.add(options.onEvent);
   }
 
@@ -160,7 +178,7 @@ export class ControllerRunner {
     if (problems.length > 0) throw new DefinitionError(where, problems);
   }
 
-  /** Start a new task instance (execution count 1). */
+  /** Start a new task instance. */
   launch(definition: TaskDefinition, options: LaunchOptions = {}): TaskHandle {
     this.checkDefinition(definition);
     const problems: string[] = [];
@@ -168,26 +186,27 @@ export class ControllerRunner {
     const fields = resolveReferences(definition.fields, scope, problems) as Record<string, unknown>;
     const record: TaskInstanceRecord = {
       name: definition.name,
-      instanceId: options.instanceId ?? newInstanceId(),
-      executionCount: 1,
+      instanceId: options.instanceId ?? this.#newInstanceId(definition.name),
+      runs: 1,
       fields,
       ...(definition.timeoutSeconds !== undefined
         ? { timeoutSeconds: definition.timeoutSeconds }
         : {}),
       outputFields: {},
       lastResult: null,
+      ...(options.agent ? { agent: options.agent } : {}),
     };
     this.#instances.set(record.instanceId, record);
     return this.#start(record, problems, false);
   }
 
-  /** Run the task instance again with the execution count one higher. */
+  /** Run the task instance again: the same instance id, the same fields. */
   rerun(instanceId: string): TaskHandle {
     const record = this.#instances.get(instanceId);
     if (!record) throw new Error(`no task instance ${instanceId}`);
     if (this.#running.has(instanceId))
       throw new Error(`task instance ${instanceId} is still running`);
-    record.executionCount += 1;
+    record.runs += 1;
     return this.#start(record, [], true);
   }
 
@@ -260,7 +279,7 @@ export class ControllerRunner {
       const task: TaskIdentity = {
         name: record.name,
         instanceId: record.instanceId,
-        executionCount: record.executionCount,
+        rerun: isRerun,
       };
       const startedAt = new Date().toISOString();
       const finish = (result: TaskResult): TaskResult => {
@@ -316,6 +335,7 @@ export class ControllerRunner {
           template: this.template,
           task,
           fields: prepared.values,
+          agent: { ...this.#agent, ...record.agent },
           env: this.#env,
           secrets: prepared.secrets,
           cancelGraceMs: this.#cancelGraceMs,

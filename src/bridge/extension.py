@@ -1,25 +1,32 @@
 """The Universal Extension bridge: runs the bundled Node.js program for the agent.
 
 The agent imports this module from the extension archive and calls
-``Extension().extension_start(fields)``. The bridge finds Node.js 20 or newer, makes the
-bundled program runnable (the archive may be imported from inside its zip), writes the
-task's fields to the program's 0600 fields file, starts ``node <bundle>`` in its own
-process group, relays its output and its output-only field updates, forwards a cancel,
-and returns the program's exit code, status description and extension output document.
+``Extension().extension_start(fields)``. The bridge reads the Script fields from the files
+the agent names and takes each Credential from its record or its flattened parts, finds
+Node.js 20 or newer, makes the bundled program runnable (the archive may be imported from
+inside its zip), writes the task's fields to the program's 0600 fields file, starts
+``node <bundle>`` in its own process group, relays its output and its output-only field
+updates, forwards a cancel, and returns the program's exit code, status description and
+extension output document.
 
-It holds no AWS logic and no field rules: the program validates everything. Standard
-library only, Python 3.7 syntax (agents bundle Python 3.7 or 3.11).
+It holds no AWS logic and no field rules: the program validates everything. It only
+turns what the agent hands over into the program's shapes, and refuses (exit code 20)
+what cannot be turned: a Script file it cannot read as UTF-8 text within the field's
+limit, a Credential record that disagrees with its flattened parts. Standard library
+only, Python 3.7 syntax (agents bundle Python 3.7 or 3.11).
 
-It imports only what every start needs (json, which brings re, and subprocess, which
-brings select, signal and threading); shutil, zipfile and tempfile are imported only on the paths that
-use them. While the program runs, the bridge sleeps in one poll() on a pipe that carries
-the output-only field updates and on the program's end: no timer, no periodic read.
+It imports only what every start needs (json, which brings re; stat, which os has loaded
+already; subprocess, which brings select, signal and threading); shutil, zipfile and
+tempfile are imported only on the paths that use them. While the program runs, the
+bridge sleeps in one poll() on a pipe that carries the output-only field updates and on
+the program's end: no timer, no periodic read.
 """
 import json
 import os
 import re
 import select
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -41,6 +48,51 @@ OUTPUT_FIELDS = (
     "execution_status",
     "generated_execution_name",
 )
+#: (name, label, limit in bytes of UTF-8): the agent hands each over as a file's path.
+SCRIPT_FIELDS = (
+    ("input", "Input", 262144),
+    ("task_output", "Task Output", 262144),
+)
+#: (name, label): the agent hands each over as a record and/or <name>.<part> keys.
+CREDENTIAL_FIELDS = (
+    ("credentials", "AWS Credentials"),
+    ("proxy_credentials", "Proxy Credentials"),
+)
+#: The keys of the extension output's invocation.fields.
+DOCUMENT_FIELDS = (
+    "action",
+    "region",
+    "endpoint_url",
+    "credentials_user",
+    "credentials_password",
+    "credentials_token",
+    "role_based_access",
+    "role_arn",
+    "role_external_id",
+    "state_machine_arn",
+    "execution_name",
+    "input",
+    "wait_for_success_or_failure",
+    "polling_interval",
+    "maximum_wait",
+    "maximum_wait_action",
+    "stop_execution_on_cancel",
+    "rerun_behaviour",
+    "target_execution_arn",
+    "monitor_polling_interval",
+    "monitor_maximum_wait",
+    "stop_monitored_on_cancel",
+    "error",
+    "cause",
+    "task_token",
+    "task_output",
+    "use_proxy",
+    "proxy_type",
+    "proxy",
+    "proxy_ca_bundle_file",
+    "proxy_credentials_user",
+    "proxy_credentials_password",
+)
 # catalog:end
 
 #: Agent-side settings (environment variables of the agent process).
@@ -52,6 +104,11 @@ MINIMUM_NODE_MAJOR = 20
 DEFAULT_CANCEL_WAIT_SECONDS = 30.0
 OUTPUT_FIELDS_POLL_SECONDS = 0.1
 
+#: Copies of the bundle kept in the private cache, one per archive version, newest first.
+KEEP_BUNDLE_COPIES = 3
+
+#: The program's exit code for field values that cannot be used (the bridge uses it too).
+EXIT_DATA_VALIDATION = 20
 #: The bridge's own exit codes (the program's table goes up to 28).
 EXIT_NODE_UNAVAILABLE = 29
 EXIT_BRIDGE_ERROR = 30
@@ -68,6 +125,17 @@ class BridgeError(Exception):
     @property
     def word(self):
         return "NODE_UNAVAILABLE" if self.code == EXIT_NODE_UNAVAILABLE else "BRIDGE_ERROR"
+
+
+class FieldsError(Exception):
+    """Field values the agent handed over that cannot be passed on (exit code 20)."""
+
+    def __init__(self, problems):
+        noun = "field is" if len(problems) == 1 else "fields are"
+        super(FieldsError, self).__init__(
+            "%d %s invalid:\n  %s" % (len(problems), noun, "\n  ".join(problems))
+        )
+        self.problems = problems
 
 
 def log(level, message):
@@ -96,13 +164,21 @@ def _temp_root():
 
 
 def bridge_document(code, description):
-    """The document returned when the program gave none (its keys, nothing reached)."""
+    """The document returned when the program gave none (its keys, nothing reached).
+
+    Every field key is there, as null: the bridge echoes no value (the program decides
+    what may be shown), so the document stays valid against the program's schema.
+    """
     return json.dumps(
         {
             "exit_code": code,
             "status_description": description,
             "changed": False,
-            "invocation": {"extension": EXTENSION_NAME, "version": VERSION, "fields": {}},
+            "invocation": {
+                "extension": EXTENSION_NAME,
+                "version": VERSION,
+                "fields": dict((key, None) for key in DOCUMENT_FIELDS),
+            },
             "result": None,
         }
     )
@@ -302,12 +378,45 @@ def bundle_path(root):
                 if os.path.exists(tmp):
                     os.remove(tmp)
                 raise
+            prune_copies(root, os.path.basename(folder))
             return target
     except Exception as error:  # noqa: BLE001 - OSError, KeyError, BadZipFile, ...
         raise BridgeError(
             "cannot read the bundled program %s from the extension archive %s: %s"
             % (BUNDLE_NAME, archive, error)
         )
+
+
+_COPY_FOLDER = re.compile(r"^.+-([0-9a-f]+)-([0-9a-f]+)$")
+
+
+def prune_copies(root, current, keep=KEEP_BUNDLE_COPIES):
+    """Remove the copies of older archive versions, keeping the newest few and `current`.
+
+    Newest by the archive's modification time in the folder name. A task may still run an
+    old copy: on POSIX removing a running file is harmless; where it is not (Windows) the
+    removal fails and the copy stays. A failed cleanup never fails the task.
+    """
+    try:
+        copies = []
+        for name in os.listdir(root):
+            match = _COPY_FOLDER.match(name)
+            if match and os.path.isfile(os.path.join(root, name, BUNDLE_NAME)):
+                copies.append((int(match.group(2), 16), name))
+        copies.sort(reverse=True)
+        kept = [name for _, name in copies[:keep]]
+        old = [name for _, name in copies if name not in kept and name != current]
+    except Exception as error:  # noqa: BLE001 - housekeeping never fails the task
+        log("WARN", "could not list the old copies of the bundle in %s: %s" % (root, error))
+        return
+    for name in old:
+        folder = os.path.join(root, name)
+        try:
+            for entry in os.listdir(folder):
+                os.remove(os.path.join(folder, entry))
+            os.rmdir(folder)
+        except Exception as error:  # noqa: BLE001 - housekeeping never fails the task
+            log("WARN", "could not remove the old copy of the bundle %s: %s" % (folder, error))
 
 
 # --- Fields --------------------------------------------------------------------------
@@ -329,46 +438,164 @@ def _runtime_value(value):
     return str(value)
 
 
+class _ScriptProblem(Exception):
+    """Why a Script field's file cannot be used."""
+
+
+def read_script(label, limit, value):
+    """The text of the file a Script field names; None when not set (no path, empty file).
+
+    Reads at most limit + 1 bytes, so a huge file costs no memory; the text must be UTF-8.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _ScriptProblem(
+            "expected the path of the script file the agent wrote, got a %s" % type(value).__name__
+        )
+    where = "the script file %s" % value
+    # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(value, flags)
+    except FileNotFoundError:
+        raise _ScriptProblem("%s does not exist; expected a readable file" % where)
+    except IsADirectoryError:
+        raise _ScriptProblem("%s is a directory; expected a file" % where)
+    except OSError as error:
+        raise _ScriptProblem(
+            "%s cannot be read (%s); expected a readable file" % (where, error.strerror or error)
+        )
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _ScriptProblem("%s is a directory; expected a file" % where)
+        raise _ScriptProblem("%s is not a regular file; expected a file" % where)
+    with os.fdopen(fd, "rb") as source:
+        try:
+            data = source.read(limit + 1)
+        except OSError as error:
+            raise _ScriptProblem(
+                "%s cannot be read (%s); expected a readable file"
+                % (where, error.strerror or error)
+            )
+    if len(data) > limit:
+        raise _ScriptProblem(
+            "%s is %d bytes; %s takes at most %d bytes of UTF-8"
+            % (where, max(info.st_size, len(data)), label, limit)
+        )
+    if not data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _ScriptProblem(
+            "%s is not UTF-8 text (byte %d is not valid UTF-8); expected UTF-8 text"
+            % (where, error.start + 1)
+        )
+
+
+#: The Credential parts passed on; keyLocation and passphrase never leave the bridge.
+CREDENTIAL_PARTS = ("user", "password", "token")
+
+
+def _part(value):
+    """A credential part as text; None means not set ("")."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def credential_value(name, label, fields, problems):
+    """A Credential from its record, its flattened <name>.<part> keys, or both (which must
+    agree); None when not set. Problems never show a value."""
+    record = fields.get(name)
+    flat = dict(
+        (part, fields[name + "." + part])
+        for part in CREDENTIAL_PARTS
+        if name + "." + part in fields
+    )
+    if not isinstance(record, dict):
+        if record not in (None, "") and not flat:
+            problems.append(
+                "%s (%s): expected a credential record (user, password, token), got a %s"
+                % (label, name, type(record).__name__)
+            )
+            return None
+        record = {}
+    differ = [
+        "%s.%s" % (name, part)
+        for part in CREDENTIAL_PARTS
+        if part in record and part in flat and _part(record[part]) != _part(flat[part])
+    ]
+    if differ:
+        problems.append(
+            "%s (%s): the credential record and the flattened keys %s disagree; expected the "
+            "same credential in both" % (label, name, ", ".join(differ))
+        )
+        return None
+    parts = dict(
+        (part, _part(record.get(part)) or _part(flat.get(part))) for part in CREDENTIAL_PARTS
+    )
+    if not any(parts.values()):
+        return None
+    value = {"user": parts["user"], "password": parts["password"]}
+    if parts["token"]:
+        value["token"] = parts["token"]
+    return value
+
+
 def translate_fields(fields):
-    """The controller's fields as the program's fields file holds them (SPEC 3.3)."""
+    """The agent's fields as the program's fields file holds them (SPEC 3.2, 3.3).
+
+    Raises FieldsError naming every Script or Credential field that cannot be used.
+    """
+    fields = fields or {}
+    scripts = dict((name, (label, limit)) for name, label, limit in SCRIPT_FIELDS)
+    credentials = dict(CREDENTIAL_FIELDS)
     values = {}
-    credentials = {}
-    for key, value in (fields or {}).items():
-        name, dot, part = str(key).rpartition(".")
-        if dot and part in ("user", "password"):
-            credentials.setdefault(name, {})[part] = value
-            continue
-        if key in OUTPUT_FIELDS:
-            continue  # Set by the program, never sent to it.
+    problems = []
+    for key, value in fields.items():
+        key = str(key)
+        if key in OUTPUT_FIELDS or key in scripts or key in credentials:
+            continue  # Output-only fields are set by the program; the others come below.
+        owner, dot, _ = key.rpartition(".")
+        if dot and owner in credentials:
+            continue  # A flattened credential part (keyLocation and passphrase are dropped).
         converted = _runtime_value(value)
         if converted is not None:
             values[key] = converted
-    for name, parts in credentials.items():
-        user = parts.get("user")
-        password = parts.get("password")
-        user = "" if user is None else str(user)
-        password = "" if password is None else str(password)
-        if user or password:
-            values[name] = {"user": user, "password": password}
+    for name, (label, limit) in scripts.items():
+        try:
+            text = read_script(label, limit, fields.get(name))
+        except _ScriptProblem as problem:
+            problems.append("%s (%s): %s" % (label, name, problem))
+            continue
+        if text is not None:
+            values[name] = text
+    for name, label in credentials.items():
+        value = credential_value(name, label, fields, problems)
+        if value is not None:
+            values[name] = value
+    if problems:
+        raise FieldsError(problems)
     return values
 
 
 def task_context(uip):
-    """UE_TASK_* and UE_EXECUTION_COUNT from the extension API's task context."""
-    variables = getattr(uip, "task_variables", None) or {}
+    """UE_TASK_NAME (where the agent gives one) and UE_TASK_INSTANCE_ID from self.uip.
+
+    No execution count: an agent passes none; the program finds its run from AWS.
+    """
+    variables = getattr(uip, "task_variables", None)
+    name = variables.get("ops_task_name") if isinstance(variables, dict) else None
+    instance = getattr(uip, "instance_id", None)
     context = {}
-    name = variables.get("ops_task_name")
-    instance = getattr(uip, "instance_id", None) or variables.get("ops_task_id")
-    count = variables.get("ops_exec_count")
     if name:
         context["UE_TASK_NAME"] = str(name)
     if instance:
         context["UE_TASK_INSTANCE_ID"] = str(instance)
-    if count not in (None, ""):
-        context["UE_EXECUTION_COUNT"] = str(count)
-    else:
-        # Without it every run is run 1: a rerun would re-attach to the first run's execution.
-        log("WARN", "the agent passed no ops_exec_count: this run counts as execution 1")
     return context
 
 
@@ -397,10 +624,12 @@ def _relay(pipe, target):
 
 
 class OutputFieldsRelay(object):
-    """Relays the program's output-only field updates, each once its line is whole."""
+    """Relays the program's output-only field updates, each once its line is whole, through
+    `update` (the agent's call; None where the agent offers none)."""
 
-    def __init__(self):
+    def __init__(self, update=None):
         self.pending = b""
+        self.update = update
 
     def feed(self, data, final=False):
         """Relay the complete lines in data and what came before (all of them when final)."""
@@ -425,9 +654,9 @@ class OutputFieldsRelay(object):
         if unknown:
             log("WARN", "output fields the template does not define are not relayed: %s"
                 % ", ".join(unknown))
-        if known and ui is not None:
+        if known and self.update is not None:
             try:
-                ui.update_output_fields(known)
+                self.update(known)
             except Exception as error:  # noqa: BLE001 - relaying must not end the task
                 log("WARN", "the output-field update was refused: %s" % error)
 
@@ -523,6 +752,14 @@ class Extension(UniversalExtension):
     def extension_start(self, fields):
         try:
             return self._start(fields)
+        except FieldsError as error:
+            description = "DATA_VALIDATION_ERROR: %s" % error
+            log("ERROR", description)
+            return ExtensionResult(
+                rc=EXIT_DATA_VALIDATION,
+                message=description,
+                unv_output=bridge_document(EXIT_DATA_VALIDATION, description),
+            )
         except BridgeError as error:
             description = "%s: %s" % (error.word, error)
             log("ERROR", description)
@@ -541,25 +778,40 @@ class Extension(UniversalExtension):
                 unv_output=bridge_document(EXIT_BRIDGE_ERROR, description),
             )
 
+    def _output_field_update(self):
+        """The agent's output-only field update call: ui.update_output_fields, else the 1.x
+        API's self.update_extension_status; None (with a warning) when it has neither."""
+        update = getattr(ui, "update_output_fields", None) if ui is not None else None
+        if not callable(update):
+            update = getattr(self, "update_extension_status", None)
+        if not callable(update):
+            log(
+                "WARN",
+                "this agent offers no output-field update call: output-only fields stay empty",
+            )
+            return None
+        return update
+
     def _start(self, fields):
+        values = translate_fields(fields)
         root = cache_root()
         node = find_node(root)
         bundle = bundle_path(root)
         run_dir = os.path.join(root, _unique("run-"))
         os.mkdir(run_dir, 0o700)
         try:
-            return self._run(node, bundle, run_dir, fields)
+            return self._run(node, bundle, run_dir, values)
         finally:
             _remove_folder(run_dir)
 
-    def _run(self, node, bundle, run_dir, fields):
+    def _run(self, node, bundle, run_dir, values):
         fields_file = os.path.join(run_dir, "fields.json")
         output_fields_file = os.path.join(run_dir, "output-fields.jsonl")
         document_file = os.path.join(run_dir, "extension-output.json")
         # Secrets go into this owner-only file and nowhere else; the folder is removed after.
         fd = os.open(fields_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
-            json.dump(translate_fields(fields), out)
+            json.dump(values, out)
         env = dict((k, v) for k, v in os.environ.items() if not k.startswith("UE_"))
         env.update(task_context(getattr(self, "uip", None)))
         env["UE_FIELDS_FILE"] = fields_file
@@ -583,7 +835,7 @@ class Extension(UniversalExtension):
         else:
             open(output_fields_file, "wb").close()
             env["UE_OUTPUT_FIELDS_FILE"] = output_fields_file
-        relay = OutputFieldsRelay()
+        relay = OutputFieldsRelay(self._output_field_update())
         streams = (sys.stdout, sys.stderr)
         targets = [_output_target(stream) for stream in streams]
         end = None

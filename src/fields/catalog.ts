@@ -40,6 +40,10 @@ export interface FieldSpec {
   readonly preserveValueIfHidden?: boolean;
   /** Holds a secret: masked in every output, never accepted as a command-line flag. */
   readonly secret?: boolean;
+  /** Script: the largest text the field takes, in bytes of UTF-8 (the service's own limit). */
+  readonly maxBytes?: number;
+  /** Credential: its token part is used (the AWS session token); other Credentials ignore it. */
+  readonly usesToken?: boolean;
   /** Text type as the export names it (default: "JSON" for Script, "Plain" otherwise). */
   readonly textType?: string;
   /** Form layout; absent parts default to a row of its own across both columns. */
@@ -141,6 +145,7 @@ const CATALOG = [
     type: "Credential",
     mapping: "Credential Field 1",
     secret: true,
+    usesToken: true,
   },
   {
     name: "role_based_access",
@@ -195,6 +200,8 @@ const CATALOG = [
     type: "Script",
     mapping: "Script Field 1",
     showIf: { field: "action", values: START_ACTIONS },
+    // Step Functions' limit for an execution's input.
+    maxBytes: 262_144,
   },
   {
     name: "wait_for_success_or_failure",
@@ -339,6 +346,8 @@ const CATALOG = [
     type: "Script",
     mapping: "Script Field 2",
     showIf: { field: "action", values: [ACTIONS.sendTaskSuccess] },
+    // Step Functions' limit for SendTaskSuccess output.
+    maxBytes: 262_144,
   },
   {
     name: "use_proxy",
@@ -427,7 +436,7 @@ export type RuntimeValue<T extends FieldType> = T extends "Integer"
     : T extends "Choice"
       ? readonly string[]
       : T extends "Credential"
-        ? { readonly user: string; readonly password: string }
+        ? { readonly user: string; readonly password: string; readonly token?: string }
         : string;
 
 type InputFieldSpec = Exclude<(typeof CATALOG)[number], { readonly outputOnly: true }>;

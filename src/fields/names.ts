@@ -118,7 +118,7 @@ function unknownVariableMessage(name: string, known: readonly string[]): string 
 export function secretFlagMessage(field: FieldSpec, flag: string): string {
   const variables =
     field.type === "Credential"
-      ? `${variableOf(field)}_USER and ${variableOf(field)}_PASSWORD${field.name === "credentials" ? ` (${variableOf(field)}_TOKEN for a session token)` : ""}`
+      ? `${variableOf(field)}_USER and ${variableOf(field)}_PASSWORD${field.usesToken ? ` (${variableOf(field)}_TOKEN for a session token)` : ""}`
       : variableOf(field);
   const instead =
     field.name === "credentials"

@@ -97,15 +97,20 @@ export function coerce(
         problems.push(problem(field, 'must be a credential: an object with "user" and "password"'));
         return undefined;
       }
-      const { user, password } = raw as { user?: unknown; password?: unknown };
+      const { user, password, token } = raw as {
+        user?: unknown;
+        password?: unknown;
+        token?: unknown;
+      };
       const u = typeof user === "string" ? user : "";
       const p = typeof password === "string" ? registerSecret(password) : "";
-      if (u === "" && p === "") return undefined;
+      const t = typeof token === "string" ? registerSecret(token) : "";
+      if (u === "" && p === "" && t === "") return undefined;
       if (u === "" || p === "") {
         problems.push(problem(field, "needs both a user and a password"));
         return undefined;
       }
-      return { user: u, password: p };
+      return t === "" ? { user: u, password: p } : { user: u, password: p, token: t };
     }
     default:
       if (typeof raw === "string") {
@@ -178,8 +183,9 @@ function registerCredentialPasswords(parsed: unknown): void {
   for (const [name, value] of Object.entries(parsed)) {
     const spec = BY_NAME.get(name);
     if (spec?.type === "Credential" && value && typeof value === "object") {
-      const password = (value as { password?: unknown }).password;
+      const { password, token } = value as { password?: unknown; token?: unknown };
       if (typeof password === "string") registerSecret(password);
+      if (typeof token === "string") registerSecret(token);
     } else if (spec?.secret && typeof value === "string") {
       registerSecret(value);
     }
@@ -264,8 +270,9 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (field.type === "Credential") {
       const user = env[`${key}_USER`];
       const password = registerSecret(env[`${key}_PASSWORD`]);
-      if (user !== undefined || password !== undefined) {
-        raw[field.name] = { user: user ?? "", password: password ?? "" };
+      const token = registerSecret(env[`${key}_TOKEN`]);
+      if (user !== undefined || password !== undefined || token !== undefined) {
+        raw[field.name] = { user: user ?? "", password: password ?? "", token: token ?? "" };
       }
     } else if (env[key] !== undefined) {
       raw[field.name] = field.secret ? registerSecret(env[key]) : env[key];

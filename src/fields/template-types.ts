@@ -67,6 +67,8 @@ export type FieldValue = string | number | boolean | string[] | CredentialValue;
 export interface CredentialValue {
   user: string;
   password: string;
+  /** The AWS session token of temporary keys (AWS Credentials only; set only when given). */
+  token?: string;
 }
 
 export type FieldValues = Record<string, FieldValue>;

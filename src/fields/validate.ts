@@ -24,7 +24,7 @@ import { evaluateForm } from "./visibility.ts";
 
 const TEMPLATE = templateJson as Template;
 const BY_NAME = new Map(INPUT_FIELDS.map((f) => [f.name, f]));
-export const MAX_INPUT_BYTES = 262_144;
+export const MAX_INPUT_BYTES = BY_NAME.get("input")?.maxBytes ?? 262_144;
 
 type Values<T> = T[keyof T];
 
@@ -33,7 +33,11 @@ export interface TaskConfig {
   readonly action: Values<typeof ACTIONS>;
   readonly region?: string;
   readonly endpointUrl?: string;
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
   readonly role?: { readonly arn: string; readonly externalId?: string };
   /** Set for the start actions. */
   readonly stateMachineArn?: string;
@@ -203,7 +207,8 @@ function hasShapeOf(field: FieldSpec, value: unknown): boolean {
         typeof value === "object" &&
         value !== null &&
         typeof (value as { user?: unknown }).user === "string" &&
-        typeof (value as { password?: unknown }).password === "string"
+        typeof (value as { password?: unknown }).password === "string" &&
+        ["string", "undefined"].includes(typeof (value as { token?: unknown }).token)
       );
     default:
       return typeof value === "string";
@@ -471,7 +476,13 @@ export function validate(
     ...(region ? { region } : {}),
     ...(endpointUrl ? { endpointUrl } : {}),
     ...(credentials
-      ? { credentials: { accessKeyId: credentials.user, secretAccessKey: credentials.password } }
+      ? {
+          credentials: {
+            accessKeyId: credentials.user,
+            secretAccessKey: credentials.password,
+            ...(credentials.token ? { sessionToken: credentials.token } : {}),
+          },
+        }
       : {}),
     ...(typed.role_based_access === true && roleArn
       ? { role: externalId ? { arn: roleArn, externalId } : { arn: roleArn } }

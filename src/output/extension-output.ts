@@ -108,6 +108,7 @@ export function echoFields(values: FieldValues): Record<string, unknown> {
       const set = value !== undefined && typeof value === "object" && !Array.isArray(value);
       fields[`${spec.name}_user`] = set ? "****" : null;
       fields[`${spec.name}_password`] = set ? "****" : null;
+      if (spec.usesToken) fields[`${spec.name}_token`] = set && value.token ? "****" : null;
     } else if (spec.secret) {
       fields[spec.name] = typeof value === "string" && value.length > 0 ? "****" : null;
     } else if (spec.type === "Choice") {

@@ -49,6 +49,11 @@ describe("the importable package", () => {
 
   test("extension archive has a real archive's layout: the bridge at its root, the bundle, the notices", async () => {
     assert.deepEqual([...archive.keys()].sort(), [
+      "EGG-INFO/PKG-INFO",
+      "EGG-INFO/SOURCES.txt",
+      "EGG-INFO/dependency_links.txt",
+      "EGG-INFO/top_level.txt",
+      "EGG-INFO/zip-safe",
       "LICENSE",
       "THIRD_PARTY_LICENSES.txt",
       "__init__.py",
@@ -64,6 +69,33 @@ describe("the importable package", () => {
       name: "ue-aws-stepfunctions",
       version: pkg.version,
     });
+  });
+
+  test("EGG-INFO holds what setuptools writes for the extension's package", () => {
+    const text = (name: string) => archive.get(`EGG-INFO/${name}`)?.toString("utf8");
+    const pkgInfo = Object.fromEntries(
+      (text("PKG-INFO") ?? "")
+        .split("\n")
+        .filter((line) => line.includes(": "))
+        .map((line) => [line.slice(0, line.indexOf(": ")), line.slice(line.indexOf(": ") + 2)]),
+    );
+    assert.equal(pkgInfo["Metadata-Version"], "2.1");
+    assert.equal(pkgInfo["Name"], "ue-aws-stepfunctions");
+    assert.equal(pkgInfo["Version"], pkg.version);
+    assert.equal(pkgInfo["Summary"], pkg.description);
+    assert.equal(text("top_level.txt"), "extension\n", "the top-level module is extension.py");
+    assert.equal(text("zip-safe"), "\n");
+    assert.equal(text("dependency_links.txt"), "\n");
+    const sources = (text("SOURCES.txt") ?? "").trimEnd().split("\n");
+    assert.deepEqual(sources, [...sources].sort(), "sorted, as setuptools writes it");
+    for (const source of sources.filter((s) => !s.includes("/")))
+      assert.ok(archive.has(source), `${source} is in the archive`);
+    assert.deepEqual(
+      sources.filter((s) => s.includes("/")),
+      ["PKG-INFO", "SOURCES.txt", "dependency_links.txt", "top_level.txt"].map(
+        (name) => `ue_aws_stepfunctions.egg-info/${name}`,
+      ),
+    );
   });
 
   test("extension.yml carries the keys of a real one, and nothing invented", () => {

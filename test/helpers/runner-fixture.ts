@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
+import { randomBytes } from "node:crypto";
+import type { AgentOptions } from "../../local/runner/agent.ts";
 import { loadCredentialsFile } from "../../local/runner/credentials.ts";
 import type { CredentialStore } from "../../local/runner/credentials.ts";
 import type { RunnerEvent } from "../../local/runner/events.ts";
@@ -44,6 +46,8 @@ export interface FixtureOptions {
   archive?: "zip" | "folder";
   /** Archive entries left out (to make a broken package). */
   omitFromArchive?: readonly string[];
+  /** How the stand-in agent hands fields over (record / flattened, update call, overrides). */
+  agent?: AgentOptions;
   /** Extra agent environment (undefined removes a variable). */
   env?: Record<string, string | undefined>;
 }
@@ -61,6 +65,9 @@ export async function openFixtureRunner(
     credentials: TEST_CREDENTIALS,
     env: agentEnv(dir, options),
     cancelGraceMs: options.cancelGraceMs ?? 20_000,
+    // The task name travels in the instance id: the agent hands the program no task name.
+    newInstanceId: (name) => `${name}.${randomBytes(8).toString("hex")}`,
+    ...(options.agent ? { agent: options.agent } : {}),
     ...(options.archive ? { archive: options.archive } : {}),
     onEvent: (e) => events.push(e),
   });

@@ -57,6 +57,31 @@ describe("SigV4 and access control", () => {
     assert.equal(e.$metadata?.httpStatusCode, 400);
   });
 
+  it("accepts a configured key pair only with its session token", async () => {
+    const session = {
+      accessKeyId: "ASIACONFIGUREDSESS01",
+      secretAccessKey: "ConfiguredSessionSecret00000000000000001",
+      sessionToken: "ConfiguredSessionToken0000000000000000001",
+    };
+    const own = await withEndpoint({ credentials: [session] });
+    try {
+      await sfnClient(own, { credentials: session }).send(new ListStateMachinesCommand({}));
+      assert.equal(own.requests.at(-1)?.accessKeyId, session.accessKeyId);
+      for (const sessionToken of [undefined, "WrongSessionToken"]) {
+        const { accessKeyId, secretAccessKey } = session;
+        const credentials = sessionToken
+          ? { accessKeyId, secretAccessKey, sessionToken }
+          : { accessKeyId, secretAccessKey };
+        const error = await rejection(() =>
+          sfnClient(own, { credentials }).send(new ListStateMachinesCommand({})),
+        );
+        assert.equal(error.name, "UnrecognizedClientException", String(sessionToken));
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it("rejects a signature older than 15 minutes", async () => {
     const sfn = sfnClient(ep, { systemClockOffset: -20 * 60_000 });
     const e = await rejection(() => sfn.send(new ListStateMachinesCommand({})));

@@ -104,7 +104,8 @@ describe("the further actions through the controller runner", () => {
     assert.equal(ep.getExecution(executionArn)?.status, "ABORTED");
     assert.equal(
       ep.getExecution(executionArn)?.cause,
-      `stopped by halt-long (instance ${result.instanceId})`,
+      // No task name reaches the program (the template sends no variables): the instance names it.
+      `stopped by the scheduler task (instance ${result.instanceId})`,
     );
   });
 

@@ -46,7 +46,7 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal(stdout.trim(), "[]");
   });
 
-  test("credentials arrive as flat keys and reach the program only through its 0600 file", async () => {
+  test("credentials arrive as a record and flattened keys and reach the program only through its 0600 file", async () => {
     const f = await open({ "*": { stderr: ["a log line"] } });
     const result = await f.runner.launch({
       name: "secret-keeper",
@@ -72,15 +72,17 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal((await stat(cache)).mode & 0o777, 0o700);
   });
 
-  test("the task context comes from self.uip: task name, instance id, execution count", async () => {
-    const f = await open();
+  test("the task context comes from self.uip: the instance id, and no execution count", async () => {
+    // A UE_ variable in the agent's own environment does not reach the program either.
+    const f = await open({}, { env: { UE_EXECUTION_COUNT: "7" } });
     const first = await f.runner.launch({ name: "context", fields: { state_machine_arn: SM } })
       .result;
     await f.runner.rerun(first.instanceId).result;
     const got = await f.received("context", 2);
-    assert.equal(got.env["UE_TASK_NAME"], "context");
+    assert.equal(got.env["UE_TASK_NAME"], undefined, "the template sends no variables");
     assert.equal(got.env["UE_TASK_INSTANCE_ID"], first.instanceId);
-    assert.equal(got.env["UE_EXECUTION_COUNT"], "2");
+    assert.equal(got.env["UE_EXECUTION_COUNT"], undefined);
+    assert.ok(!f.events.some((e) => e.type === "log" && /ops_exec_count/.test(e.line)));
     // Node's compile cache lives in the bridge's private folder, beside the run folders.
     assert.equal(
       dirname(got.allEnv["NODE_COMPILE_CACHE"] ?? ""),
@@ -89,15 +91,16 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal(basename(got.allEnv["NODE_COMPILE_CACHE"] ?? ""), "node-compile-cache");
   });
 
-  test("an agent that passes no execution count gets a warning, and the program none", async () => {
+  test("task_context: the task name where task_variables has one; never a count, no warning", async () => {
     const python = findPython();
     assert.ok(python, "python3 is needed for these tests");
     const probe = [
       "import json, sys",
       "sys.path[:0] = sys.argv[1:3]",
       "import extension",
-      "class Uip: task_variables = {'ops_task_name': 't'}; instance_id = 'abc'",
-      "print(json.dumps(extension.task_context(Uip())))",
+      "class Uip: task_variables = {'ops_task_name': 't', 'ops_exec_count': '3'}; instance_id = 'abc'",
+      "class Bare: task_variables = {}; instance_id = 'abc'",
+      "print(json.dumps([extension.task_context(Uip()), extension.task_context(Bare())]))",
     ].join("\n");
     const { stdout, stderr } = await run(python, [
       "-c",
@@ -105,8 +108,29 @@ describe("the bridge (extension.py) as the agent runs it", () => {
       join(ROOT, "local/runner/python"),
       join(ROOT, "src/bridge"),
     ]);
-    assert.deepEqual(JSON.parse(stdout), { UE_TASK_NAME: "t", UE_TASK_INSTANCE_ID: "abc" });
-    assert.match(stderr, / WARN bridge: the agent passed no ops_exec_count/);
+    assert.deepEqual(JSON.parse(stdout), [
+      { UE_TASK_NAME: "t", UE_TASK_INSTANCE_ID: "abc" },
+      { UE_TASK_INSTANCE_ID: "abc" },
+    ]);
+    assert.equal(stderr, "");
+  });
+
+  test("the stand-in's self.uip has exactly its five attributes", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const probe = [
+      "import json, sys",
+      "sys.path[:0] = sys.argv[1:2]",
+      "import universal_extension",
+      "uip = universal_extension.UniversalExtension().uip",
+      "names = sorted(n for n in dir(uip) if not n.startswith('_'))",
+      "print(json.dumps([names, hasattr(uip, '__dict__')]))",
+    ].join("\n");
+    const { stdout } = await run(python, ["-c", probe, join(ROOT, "local/runner/python")]);
+    assert.deepEqual(JSON.parse(stdout), [
+      ["instance_id", "is_triggered", "monitor_id", "task_variables", "trigger_id"],
+      false,
+    ]);
   });
 
   for (const archive of ["zip", "folder"] as const) {

@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import type { RunnerEvent, TaskIdentity } from "../../local/runner/events.ts";
 import { consoleReporter, resolvedReferences, resultSummary } from "../../local/runner/report.ts";
 
-const TASK = { name: "t", instanceId: "0".repeat(32), executionCount: 1 } as TaskIdentity;
+const TASK: TaskIdentity = { name: "t", instanceId: "0".repeat(32), rerun: false };
 const FIXED = () => new Date("2030-01-02T03:04:05.678Z");
 
 function printed(

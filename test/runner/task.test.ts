@@ -28,10 +28,10 @@ describe("a task through the controller runner (contract fixture program)", () =
 
     assert.equal(result.state, "Success");
     assert.equal(result.exitCode, 0);
-    assert.equal(got.env["UE_TASK_NAME"], "start-hello");
+    // The agent sends no variables (so no task name) and no execution count.
+    assert.equal(got.env["UE_TASK_NAME"], undefined);
     assert.equal(got.env["UE_TASK_INSTANCE_ID"], result.instanceId);
-    assert.match(result.instanceId, /^[0-9a-f]{32}$/);
-    assert.equal(got.env["UE_EXECUTION_COUNT"], "1");
+    assert.equal(got.env["UE_EXECUTION_COUNT"], undefined);
     assert.ok(got.env["UE_OUTPUT_FIELDS_FILE"] && got.env["UE_EXTENSION_OUTPUT_FILE"]);
     assert.equal(
       got.env["UE_FIELD_REGION"],

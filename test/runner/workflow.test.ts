@@ -94,9 +94,11 @@ describe("workflows (contract fixture program)", () => {
     assert.equal(second.state, "Success");
     assert.deepEqual(
       second.tasks.map((t) =>
-        t.ran ? `${t.name}#${t.result.executionCount}:${t.result.state}` : `${t.name}:Skipped`,
+        t.ran
+          ? `${t.name}${t.result.rerun ? " (rerun)" : ""}:${t.result.state}`
+          : `${t.name}:Skipped`,
       ),
-      ["a#2:Success", "b#1:Success"],
+      ["a (rerun):Success", "b:Success"],
     );
   });
 
@@ -129,7 +131,8 @@ describe("workflows (contract fixture program)", () => {
     const result = await restored.rerun("a");
 
     assert.equal(result.state, "Success");
-    assert.equal((await g.received("a", 2)).env["UE_TASK_INSTANCE_ID"], run.instanceIdOf("a"));
+    // The first run of "a" on this runner, of the instance saved by the other one.
+    assert.equal((await g.received("a", 1)).env["UE_TASK_INSTANCE_ID"], run.instanceIdOf("a"));
   });
 
   // [workflow, expected problem]

@@ -2,13 +2,17 @@
 
     python3 -B agent_host.py <extension_archive.zip | unpacked folder>
 
-Reads one JSON line on standard input: {"fields": {...}, "uip": {...}}. A cancel arrives as
-SIGUSR1 (on Windows as a "cancel" line on standard input). Imports ``extension`` from the archive (from inside the zip, as
-zipimport does, or from the folder), calls ``Extension().extension_start(fields)`` and
-``extension_cancel()`` on a cancel. Reports on file descriptor 3, one JSON object per line:
-{"event": "output-fields", "fields": {...}}, {"event": "result", "rc", "message",
-"unv_output", "usage"} or {"event": "error", "message", "traceback"}. The extension's own standard
-output and error stay this process's.
+Reads one JSON line on standard input: {"fields": {...}, "uip": {...}, "options":
+{"output_fields_call": "ui.update_output_fields" | "update_extension_status"}} (the fields
+as the agent hands them over: Script paths, Credential records and flattened parts). With
+"update_extension_status" the ui module has no update_output_fields, as in the 1.x API. A
+cancel arrives as SIGUSR1 (on Windows as a "cancel" line on standard input). Imports
+``extension`` from the archive (from inside the zip, as zipimport does, or from the folder),
+calls ``Extension().extension_start(fields)`` and ``extension_cancel()`` on a cancel.
+Reports on file descriptor 3, one JSON object per line: {"event": "output-fields",
+"fields": {...}, "call": "<the call used>"}, {"event": "result", "rc", "message",
+"unv_output", "usage"} or {"event": "error", "message", "traceback"}. The extension's own
+standard output and error stay this process's.
 """
 import json
 import os
@@ -91,7 +95,15 @@ def main():
     from universal_extension import ui
 
     universal_extension._context = request.get("uip") or {}
-    ui._sink = lambda fields: report({"event": "output-fields", "fields": fields})
+    ui._sink = lambda fields: report(
+        {"event": "output-fields", "fields": fields, "call": "ui.update_output_fields"}
+    )
+    universal_extension._status_sink = lambda fields: report(
+        {"event": "output-fields", "fields": fields, "call": "update_extension_status"}
+    )
+    options = request.get("options") or {}
+    if options.get("output_fields_call") == "update_extension_status":
+        del ui.update_output_fields  # An agent with the 1.x API only.
     baseline = _point()
     try:
         sys.path.insert(0, archive)

@@ -1,14 +1,18 @@
 """A stand-in for the agent's universal_extension package, for the local runner only.
 
 It implements the documented extension API and nothing more: the UniversalExtension base
-class with its ``uip`` task context and ``extension_cancel``, ExtensionResult, and the
-output-field update call (``ui.update_output_fields``). What the extension does through it
-is reported to the runner by the host (agent_host.py).
+class with its ``uip`` task context (exactly task_variables, is_triggered, trigger_id,
+instance_id and monitor_id), ``extension_cancel`` and the 1.x API's
+``update_extension_status``; ExtensionResult; and the output-field update call
+(``ui.update_output_fields``). What the extension does through it is reported to the
+runner by the host (agent_host.py).
 """
 
 
 class _Uip(object):
-    """The task instance context, as ``self.uip`` exposes it."""
+    """The task instance context, as ``self.uip`` exposes it: these five and nothing else."""
+
+    __slots__ = ("task_variables", "is_triggered", "trigger_id", "instance_id", "monitor_id")
 
     def __init__(self, context):
         self.task_variables = dict(context.get("task_variables") or {})
@@ -20,6 +24,8 @@ class _Uip(object):
 
 #: Set by the host before it creates the Extension instance.
 _context = {}
+#: Set by the host: receives each update_extension_status call.
+_status_sink = None
 
 
 class UniversalExtension(object):
@@ -33,6 +39,13 @@ class UniversalExtension(object):
 
     def extension_cancel(self):
         """Called when the task instance is cancelled; the default does nothing."""
+
+    def update_extension_status(self, fields):
+        """Send output-only field values to the task instance (the 1.x API's call)."""
+        if not isinstance(fields, dict):
+            raise TypeError("update_extension_status expects a dict of field names and values")
+        if _status_sink is not None:
+            _status_sink(dict(fields))
 
 
 class ExtensionResult(object):

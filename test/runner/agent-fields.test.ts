@@ -1,0 +1,234 @@
+/**
+ * What the bridge makes of fields as real agents hand them over (the real extension.py
+ * under the stand-in agent, the contract fixture program as its bundle): Script files,
+ * Credential records and flattened parts, the output-field update call of each API level,
+ * and the housekeeping of its private cache.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { BUNDLE_NAME, VERSION } from "../../build/generators.ts";
+import { CREDENTIAL_PARTS, controllerFields, writeScriptFiles } from "../../local/runner/agent.ts";
+import { assertValidDoc } from "../helpers/bundle.ts";
+import { productTemplate } from "../helpers/fixture-package.ts";
+import { CANARY_SECRET, fixtureRunners } from "../helpers/runner-fixture.ts";
+
+const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
+const CANARY_USER = "AKIDCANARYUSER000001";
+const CANARY_TOKEN = "CanarySessionTokenValue000000000000000001";
+const open = fixtureRunners();
+const scratch = await mkdtemp(join(tmpdir(), "ue-agent-fields-"));
+after(() => rm(scratch, { recursive: true, force: true }));
+
+describe("the stand-in agent's shapes", () => {
+  test("a Credential: a record of its five parts (unset ones None) and the flattened keys", async () => {
+    const template = await productTemplate();
+    const fields = controllerFields(
+      template,
+      { credentials: { user: "AKID", password: "pw", token: "tok" } },
+      { input: "/tmp/x.script" },
+    );
+    assert.deepEqual(fields["credentials"], {
+      user: "AKID",
+      password: "pw",
+      keyLocation: null,
+      passphrase: null,
+      token: "tok",
+    });
+    for (const part of CREDENTIAL_PARTS)
+      assert.ok(`credentials.${part}` in fields, `credentials.${part}`);
+    assert.equal(fields["credentials.token"], "tok");
+    assert.deepEqual(fields["proxy_credentials"], {
+      user: null,
+      password: null,
+      keyLocation: null,
+      passphrase: null,
+      token: null,
+    });
+    assert.equal(fields["input"], "/tmp/x.script");
+    assert.equal(fields["task_output"], null);
+  });
+
+  test("a Script value: a 0600 temporary file holding the text, removed afterwards", async () => {
+    const template = await productTemplate();
+    const files = await writeScriptFiles(template, { input: '{"a":"é"}', task_output: "" });
+    const path = files.paths["input"] ?? "";
+    assert.deepEqual(Object.keys(files.paths), ["input"], "an empty Script is not set");
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    await files.remove();
+    assert.equal(existsSync(path), false);
+  });
+});
+
+describe("Script and Credential fields through the bridge (contract fixture program)", () => {
+  test("a Script's text reaches the program through the agent's temporary file", async () => {
+    const f = await open();
+    const result = await f.runner.launch({
+      name: "scripted",
+      fields: { state_machine_arn: SM, input: '{"a":"\\u00e9\\n"}' },
+    }).result;
+    const got = await f.received("scripted", 1);
+    assert.equal(result.state, "Success");
+    assert.equal(got.fields["input"], '{"a":"\\u00e9\\n"}');
+  });
+
+  test("an empty Script file is not set", async () => {
+    const empty = join(scratch, "empty.json");
+    await writeFile(empty, "");
+    const f = await open({}, { agent: { fieldOverrides: { input: empty } } });
+    const result = await f.runner.launch({ name: "empty", fields: { state_machine_arn: SM } })
+      .result;
+    const got = await f.received("empty", 1);
+    assert.equal(result.state, "Success");
+    assert.equal("input" in got.fields, false);
+  });
+
+  test("every unusable Script file is named at once, and the program is not started", async () => {
+    const missing = join(scratch, "missing.json");
+    const f = await open(
+      {},
+      { agent: { fieldOverrides: { input: missing, task_output: scratch } } },
+    );
+    const result = await f.runner.launch({ name: "unusable", fields: { state_machine_arn: SM } })
+      .result;
+
+    assert.equal(result.exitCode, 20);
+    const doc = result.extensionOutput as Record<string, unknown>;
+    assertValidDoc(doc);
+    assert.equal(
+      doc["status_description"],
+      [
+        "DATA_VALIDATION_ERROR: 2 fields are invalid:",
+        `  Input (input): the script file ${missing} does not exist; expected a readable file`,
+        `  Task Output (task_output): the script file ${scratch} is a directory; expected a file`,
+      ].join("\n"),
+    );
+    assert.ok(!existsSync(join(f.dir, "unusable-1.json")), "the program never ran");
+    assert.ok(
+      f.events.some(
+        (e) =>
+          e.type === "log" &&
+          e.stream === "stderr" &&
+          / ERROR bridge: DATA_VALIDATION_ERROR/.test(e.line),
+      ),
+    );
+  });
+
+  for (const credentialForm of ["both", "record", "flattened"] as const) {
+    test(`a Credential handed over as ${credentialForm}: user, password and token reach the program, nothing else`, async () => {
+      const f = await open(
+        {},
+        {
+          agent: {
+            credentialForm,
+            // keyLocation and passphrase never leave the bridge.
+            fieldOverrides: {
+              "credentials.keyLocation": "/secret/KeyLocationCanary",
+              "credentials.passphrase": "PassphraseCanary0001",
+              ...(credentialForm === "flattened" ? { "credentials.token": CANARY_TOKEN } : {}),
+              ...(credentialForm === "flattened"
+                ? {}
+                : {
+                    credentials: {
+                      user: CANARY_USER,
+                      password: CANARY_SECRET,
+                      keyLocation: "/secret/KeyLocationCanary",
+                      passphrase: "PassphraseCanary0001",
+                      token: CANARY_TOKEN,
+                    },
+                  }),
+              ...(credentialForm === "both" ? { "credentials.token": CANARY_TOKEN } : {}),
+            },
+          },
+        },
+      );
+      const result = await f.runner.launch({
+        name: `cred-${credentialForm}`,
+        fields: { state_machine_arn: SM, credentials: { $credential: "local-test" } },
+      }).result;
+      const got = await f.received(`cred-${credentialForm}`, 1);
+
+      assert.equal(result.state, "Success");
+      assert.deepEqual(got.fields["credentials"], {
+        user: CANARY_USER,
+        password: CANARY_SECRET,
+        token: CANARY_TOKEN,
+      });
+      const everything = JSON.stringify([got, f.events, result]);
+      assert.ok(!everything.includes("KeyLocationCanary"));
+      assert.ok(!everything.includes("PassphraseCanary0001"));
+      assert.ok(!JSON.stringify([got.allEnv, got.argv]).includes(CANARY_TOKEN));
+      assert.ok(!JSON.stringify([f.events, result]).includes(CANARY_TOKEN));
+      assert.deepEqual(result.problems, [], "the runner's leak check found nothing");
+    });
+  }
+
+  test("a record and flattened parts that disagree: exit 20 naming the keys, no value shown", async () => {
+    const f = await open(
+      {},
+      { agent: { fieldOverrides: { "credentials.password": "OtherSecretCanary0001" } } },
+    );
+    const result = await f.runner.launch({
+      name: "disagree",
+      fields: { state_machine_arn: SM, credentials: { $credential: "local-test" } },
+    }).result;
+
+    assert.equal(result.exitCode, 20);
+    assert.equal(
+      result.message,
+      "DATA_VALIDATION_ERROR: 1 field is invalid:\n  AWS Credentials (credentials): the credential record and the flattened keys credentials.password disagree; expected the same credential in both",
+    );
+    assertValidDoc(result.extensionOutput as Record<string, unknown>);
+    assert.ok(!existsSync(join(f.dir, "disagree-1.json")), "the program never ran");
+    const everything = JSON.stringify([f.events, result]);
+    assert.ok(!everything.includes("OtherSecretCanary0001"));
+    assert.ok(!everything.includes(CANARY_SECRET));
+    assert.deepEqual(result.problems, [], "the runner's leak check found nothing");
+  });
+});
+
+describe("output-only field updates by API level", () => {
+  for (const [call, expected] of [
+    [undefined, "ui.update_output_fields"],
+    ["update_extension_status", "update_extension_status"],
+  ] as const) {
+    test(`an agent offering ${expected}: every update goes through it`, async () => {
+      const f = await open({}, call ? { agent: { outputFieldsCall: call } } : {});
+      const result = await f.runner.launch({ name: "updates", fields: { state_machine_arn: SM } })
+        .result;
+
+      assert.equal(result.state, "Success");
+      assert.equal(result.outputFields["execution_status"], "SUCCEEDED");
+      const calls = f.events.flatMap((e) => (e.type === "output-field" ? [e.call] : []));
+      assert.ok(calls.length >= 3, JSON.stringify(calls));
+      assert.deepEqual(new Set(calls), new Set([expected]));
+    });
+  }
+});
+
+describe("the bridge's private cache", () => {
+  test("after a new copy, the newest 3 versions are kept and older ones removed", async () => {
+    const f = await open();
+    const cache = join(f.dir, "bridge-cache");
+    // Copies of older archives (their modification times 1 to 4, in hex in the name).
+    for (const mtime of [1, 2, 3, 4]) {
+      const folder = join(cache, `0.0.${mtime}-10-${mtime.toString(16)}`);
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      await writeFile(join(folder, BUNDLE_NAME), "old");
+    }
+    await chmod(cache, 0o700);
+    await mkdir(join(cache, "not-a-copy-1-2"), { mode: 0o700 });
+
+    const result = await f.runner.launch({ name: "prune", fields: { state_machine_arn: SM } })
+      .result;
+
+    assert.equal(result.state, "Success");
+    const left = (await readdir(cache)).filter((n) => /-[0-9a-f]+-[0-9a-f]+$/.test(n)).sort();
+    const current = left.filter((n) => n.startsWith(`${VERSION}-`));
+    assert.equal(current.length, 1);
+    assert.deepEqual(left, ["0.0.3-10-3", "0.0.4-10-4", current[0], "not-a-copy-1-2"].sort());
+  });
+});
