@@ -65,15 +65,16 @@ describe("execution actions, end to end", () => {
         Done: { Type: "Pass", Result: { closed: true }, End: true },
       },
     });
+    // 3 s: the monitoring program must be up and see it RUNNING first, on a loaded machine too.
     define("failsLater", {
       StartAt: "Hold",
       States: {
-        Hold: { Type: "Wait", Seconds: 1, Next: "Reject" },
+        Hold: { Type: "Wait", Seconds: 3, Next: "Reject" },
         Reject: { Type: "Fail", Error: "Batch.Rejected", Cause: "3 records invalid" },
       },
     });
     define("timesOut", {
-      TimeoutSeconds: 1,
+      TimeoutSeconds: 3,
       StartAt: "Slow",
       States: { Slow: { Type: "Wait", Seconds: 30, End: true } },
     });
