@@ -98,7 +98,8 @@ describe("execution actions, end to end", () => {
       States: {
         Prepare: { Type: "Pass", Result: { batch: 9 }, Next: "Post" },
         Post: { Type: "Task", Resource: FLAKY, Next: "Settle" },
-        Settle: { Type: "Wait", Seconds: 1, End: true },
+        // Long enough that a relaunch finds the redriven execution still RUNNING.
+        Settle: { Type: "Wait", Seconds: 6, End: true },
       },
     });
   });

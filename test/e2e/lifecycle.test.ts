@@ -38,6 +38,12 @@ describe("task lifecycle, end to end", () => {
         },
       },
     });
+    // A relaunch must come before its end, on a loaded machine too (after it, a relaunch
+    // cannot be told from a rerun).
+    arns["eightSeconds"] = ep.createStateMachine({
+      name: "eightSeconds",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 8, End: true } } },
+    });
     arns["threeSeconds"] = ep.createStateMachine({
       name: "threeSeconds",
       definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 3, End: true } } },
@@ -212,7 +218,7 @@ describe("task lifecycle, end to end", () => {
   test("relaunch after an agent restart re-attaches to the waiting execution", async () => {
     const env = { UE_TASK_INSTANCE_ID: "restart1" };
     const killed = await runBundle({
-      fields: fields("threeSeconds"),
+      fields: fields("eightSeconds"),
       env,
       onStart: (child, file) => {
         void waitForOutputField(file, "execution_arn").then(() => child.kill("SIGKILL"));
@@ -222,7 +228,7 @@ describe("task lifecycle, end to end", () => {
     const arn = killed.outputFields.find((l) => l["execution_arn"])?.["execution_arn"];
     assert.ok(arn, "the execution ARN was on disk before the program died");
     await new Promise((r) => setTimeout(r, 1200));
-    const relaunched = await runBundle({ fields: fields("threeSeconds"), env });
+    const relaunched = await runBundle({ fields: fields("eightSeconds"), env });
     assert.equal(relaunched.code, 0, relaunched.stderr);
     assert.equal(relaunched.doc?.["result"].executionArn, arn);
     assert.equal(relaunched.doc?.["result"].status, "SUCCEEDED");

@@ -182,7 +182,7 @@ describe("reruns without an execution count, end to end", () => {
         StartAt: "Load",
         States: {
           Load: { Type: "Task", Resource: FLAKY, Next: "Slow" },
-          Slow: { Type: "Wait", Seconds: 3, End: true },
+          Slow: { Type: "Wait", Seconds: 8, End: true },
         },
       },
     });
