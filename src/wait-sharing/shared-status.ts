@@ -241,9 +241,12 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
 
   async function list(takenAt: number): Promise<Snapshot | null> {
     const running: string[] = [];
-    const signals = [AbortSignal.timeout(listTimeoutMs)];
-    if (options.signal) signals.push(options.signal);
-    const abortSignal = AbortSignal.any(signals);
+    const timeout = AbortSignal.timeout(listTimeoutMs);
+    // AbortSignal.any arrived in Node 20.3; before it, the listing has its timeout only.
+    const abortSignal =
+      options.signal && typeof AbortSignal.any === "function"
+        ? AbortSignal.any([timeout, options.signal])
+        : timeout;
     try {
       let nextToken: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {

@@ -121,9 +121,9 @@ describe("shared status checks while waiting", () => {
   }
 
   test("several tasks share: far fewer DescribeExecution calls than the same tasks unshared, all right", async () => {
-    const shared = await setUp(12);
+    const shared = await setUp(16);
     const sharedRoot = root;
-    const unshared = await setUp(12);
+    const unshared = await setUp(16);
     ep.clearRequests();
     root = sharedRoot;
     const runs = await Promise.all([
