@@ -301,7 +301,12 @@ describe("shared status checks while waiting", () => {
     } finally {
       undo();
     }
-    for (const run of runs) assertSucceeded(run);
+    for (const run of runs) {
+      assertSucceeded(run);
+      for (const canary of [ep.credentials.secretAccessKey, ep.credentials.accessKeyId]) {
+        assert.ok(!run.allBytes.includes(canary), "no credential in the output or the log");
+      }
+    }
     const warnings = runs.map((r) => (r.stderr.match(DENIED_WARNING) ?? []).length);
     assert.deepEqual(
       warnings.toSorted((a, b) => a - b),
