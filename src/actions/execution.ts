@@ -23,6 +23,7 @@ import {
   stillRunningDue,
 } from "../polling.ts";
 import { STILL_GOING } from "../run-place.ts";
+import type { StatusSource } from "../wait-sharing/shared-status.ts";
 
 export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
 
@@ -389,6 +390,12 @@ export interface WaitRequest {
   /** Span of unbroken status-call failures after which the wait gives up (exit 28). */
   readonly failureLimitMs: number;
   readonly random?: () => number;
+  /**
+   * Answers some "still RUNNING" checks without a call of this task's own (SPEC 5.11), once
+   * the task's own call has seen the execution RUNNING; an end is always read by the task's
+   * own DescribeExecution.
+   */
+  readonly statusSource?: StatusSource | undefined;
 }
 
 export type WaitResult =
@@ -491,6 +498,8 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
   let reportedAt = 0;
   let callbackLooked = false;
   let waitingForCallback: string | null = null;
+  /** When what the loop last learned was true (ms since the epoch). */
+  let knownAt = 0;
   // One history read now and then, never on every poll: it says which state waits for a task token.
   const lookForCallback = async () => {
     try {
@@ -511,10 +520,19 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
 
     let delay: number;
     try {
-      const reply = await req.sfn.describeExecution(
-        { executionArn: req.executionArn },
-        { abortSignal: signal },
-      );
+      const askedAt = Date.now();
+      const sharedAt: number | null =
+        req.statusSource && last && lastStatus === "RUNNING"
+          ? await req.statusSource.runningSince(knownAt)
+          : null;
+      const reply: DescribeExecutionOutput =
+        sharedAt !== null && last
+          ? last
+          : await req.sfn.describeExecution(
+              { executionArn: req.executionArn },
+              { abortSignal: signal },
+            );
+      knownAt = sharedAt ?? askedAt;
       if (poll.failures > 0) {
         log.info(`status checks answer again after ${poll.failures} failed attempt(s)`);
       }

@@ -7,6 +7,12 @@ import { EXIT } from "../exit-codes.ts";
 import { ACTIONS, MAXIMUM_WAIT_ACTIONS } from "../fields/catalog.ts";
 import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
 import { endedOutcome, stopExecution, toResult, waitForExecution } from "./execution.ts";
+import { stateMachineOfExecution } from "../wait-sharing/decide.ts";
+import {
+  defaultSharingFolder,
+  type StatusSource,
+  sharedStatus,
+} from "../wait-sharing/shared-status.ts";
 import type { ActionContext } from "./registry.ts";
 
 /** Who is acting, for the error and cause given to AWS: the task and its instance. */
@@ -29,6 +35,30 @@ export interface SuperviseRequest {
   readonly changed: boolean;
 }
 
+/** Status checks shared with the user's other tasks waiting on the same state machine, unless off. */
+function sharedStatusFor(ctx: ActionContext, executionArn: string): StatusSource | undefined {
+  const { config, aws, log, signal } = ctx;
+  const machine = stateMachineOfExecution(executionArn);
+  if (!config.waitSharing.enabled || !machine) return undefined;
+  const a = config.aws;
+  return sharedStatus({
+    folder: config.waitSharing.folder ?? defaultSharingFolder(),
+    executionArn,
+    pollingIntervalMs: config.task.pollingIntervalSeconds * 1000,
+    sfn: aws.sfnOnce,
+    log,
+    signal,
+    group: async () => ({
+      endpoint: `${a.endpointUrl ?? "default"} fips=${a.useFipsEndpoint} dualstack=${a.useDualstackEndpoint}`,
+      partition: machine.partition,
+      accountId: machine.accountId,
+      region: a.region,
+      stateMachineArn: machine.arn,
+      credentialIdentity: await aws.credentialIdentity(),
+    }),
+  });
+}
+
 /** Wait for the execution and turn what happened into the task's outcome. */
 export async function superviseExecution(
   ctx: ActionContext,
@@ -38,7 +68,9 @@ export async function superviseExecution(
   const { task } = config;
   const arn = req.executionArn;
   const name = req.known.name ?? arn.split(":").at(-1) ?? arn;
+  const statusSource = sharedStatusFor(ctx, arn);
   const waited = await waitForExecution({
+    statusSource,
     sfn: aws.sfnOnce,
     refreshCredentials: () => aws.refreshCredentials(),
     executionArn: arn,
@@ -49,7 +81,7 @@ export async function superviseExecution(
     log,
     outputs,
     signal,
-  });
+  }).finally(() => statusSource?.close());
   if (waited.kind === "ended") return endedOutcome(aws.sfn, waited.execution, req.changed, log);
 
   const running = (): ExecutionResult => {

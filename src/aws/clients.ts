@@ -58,6 +58,11 @@ export interface AwsSession {
   /** Fetch fresh credentials before the next call (after AWS called them expired). */
   refreshCredentials(): Promise<void>;
   readonly credentialSource: string;
+  /**
+   * Who calls AWS (the base access key id, and the role with its external id), so that only
+   * tasks calling as the same identity share what they learn. Hash it; never write or log it.
+   */
+  credentialIdentity(): Promise<string>;
   /** Close the handler's sockets. */
   destroy(): void;
 }
@@ -162,6 +167,7 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
   } else {
     credentials = standardChain(handler);
   }
+  const base = credentials;
   if (aws.role) {
     credentials = assumeRoleProvider(aws, aws.role, credentials, handler, log);
     credentialSource = `role ${aws.role.arn} assumed with ${credentialSource}`;
@@ -192,6 +198,11 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
       await once.config.credentials({ forceRefresh: true });
     },
     credentialSource,
+    async credentialIdentity() {
+      const baseKey = typeof base === "function" ? (await base()).accessKeyId : base.accessKeyId;
+      const role = aws.role ? `role\0${aws.role.arn}\0${aws.role.externalId ?? ""}` : "no role";
+      return `${baseKey}\0${role}`;
+    },
     destroy() {
       client.destroy();
       once.destroy();

@@ -14,6 +14,9 @@ import {
   type DescribeStateMachineForExecutionCommandInput,
   type DescribeStateMachineForExecutionCommandOutput,
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  type ListExecutionsCommandInput,
+  type ListExecutionsCommandOutput,
   type GetExecutionHistoryCommandInput,
   type GetExecutionHistoryCommandOutput,
   RedriveExecutionCommand,
@@ -51,6 +54,7 @@ export interface StepFunctions {
   startExecution: Operation<StartExecutionCommandInput, StartExecutionCommandOutput>;
   describeExecution: Operation<DescribeExecutionCommandInput, DescribeExecutionCommandOutput>;
   getExecutionHistory: Operation<GetExecutionHistoryCommandInput, GetExecutionHistoryCommandOutput>;
+  listExecutions: Operation<ListExecutionsCommandInput, ListExecutionsCommandOutput>;
   stopExecution: Operation<StopExecutionCommandInput, StopExecutionCommandOutput>;
   redriveExecution: Operation<RedriveExecutionCommandInput, RedriveExecutionCommandOutput>;
   describeStateMachine: Operation<
@@ -79,6 +83,7 @@ export function stepFunctionsOn(client: SFNClient): StepFunctions {
       client.send(new DescribeExecutionCommand(input), sendOptions(o)),
     getExecutionHistory: (input, o) =>
       client.send(new GetExecutionHistoryCommand(input), sendOptions(o)),
+    listExecutions: (input, o) => client.send(new ListExecutionsCommand(input), sendOptions(o)),
     stopExecution: (input, o) => client.send(new StopExecutionCommand(input), sendOptions(o)),
     redriveExecution: (input, o) => client.send(new RedriveExecutionCommand(input), sendOptions(o)),
     describeStateMachine: (input, o) =>

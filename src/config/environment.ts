@@ -5,6 +5,7 @@
  * reported by the variable's name, never a silent default.
  */
 import { readFileSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import {
   getProfileName,
   loadSharedConfigFiles,
@@ -34,6 +35,8 @@ export const ENV = {
   taskName: "UE_TASK_NAME",
   taskInstanceId: "UE_TASK_INSTANCE_ID",
   caBundle: "AWS_CA_BUNDLE",
+  waitSharing: "UE_WAIT_SHARING",
+  waitSharingDir: "UE_WAIT_SHARING_DIR",
 } as const;
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -79,6 +82,8 @@ export interface EnvironmentSettings {
   readonly retryMode: "standard" | "adaptive";
   readonly useFipsEndpoint: boolean;
   readonly useDualstackEndpoint: boolean;
+  /** Status checks shared with the user's other waiting tasks (SPEC 5.11); folder when not the default. */
+  readonly waitSharing: { readonly enabled: boolean; readonly folder?: string };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -296,6 +301,29 @@ function readRetry(env: Env, profile: Profile, problems: FieldProblem[]) {
   return { maxAttempts, retryMode };
 }
 
+/** UE_WAIT_SHARING (on, the default, or off) and UE_WAIT_SHARING_DIR (an absolute path). */
+function readWaitSharing(env: Env, problems: FieldProblem[]): EnvironmentSettings["waitSharing"] {
+  const raw = nonEmpty(env[ENV.waitSharing]?.trim());
+  let enabled = true;
+  if (raw !== undefined) {
+    const value = raw.toLowerCase();
+    if (value === "off") enabled = false;
+    else if (value !== "on") {
+      problem(problems, ENV.waitSharing, `must be on or off (got ${JSON.stringify(raw)})`);
+    }
+  }
+  const folder = nonEmpty(env[ENV.waitSharingDir]?.trim());
+  if (folder !== undefined && !isAbsolute(folder)) {
+    problem(
+      problems,
+      ENV.waitSharingDir,
+      `must be an absolute path (got ${JSON.stringify(folder)})`,
+    );
+    return { enabled };
+  }
+  return folder !== undefined ? { enabled, folder } : { enabled };
+}
+
 /** Read the files the fields name (never throws: a failure is kept for validation to report). */
 export function readFiles(paths: readonly string[]): ReadonlyMap<string, FileRead> {
   return new Map(paths.map((path) => [path, readNamedFile(path)]));
@@ -365,6 +393,7 @@ export async function readEnvironment(
       retryMode,
       useFipsEndpoint,
       useDualstackEndpoint,
+      waitSharing: readWaitSharing(env, problems),
     },
     problems,
   };

@@ -16,6 +16,8 @@ export interface RunConfig {
   readonly aws: AwsConfig;
   /** Span of unbroken status-call failures after which a wait gives up (exit 28). */
   readonly statusFailureLimitMs: number;
+  /** Status checks shared with the user's other waiting tasks (UE_WAIT_SHARING, UE_WAIT_SHARING_DIR). */
+  readonly waitSharing: EnvironmentSettings["waitSharing"];
 }
 
 /**
@@ -86,5 +88,6 @@ export function resolveConfig(task: TaskConfig, env: EnvironmentSettings): RunCo
     context: env.context,
     aws,
     statusFailureLimitMs: env.statusFailureLimitMs,
+    waitSharing: env.waitSharing,
   };
 }

@@ -42,6 +42,7 @@ describe("settings from the environment", () => {
     assert.equal(settings.useFipsEndpoint, false);
     assert.equal(settings.useDualstackEndpoint, false);
     assert.equal(settings.region, undefined);
+    assert.deepEqual(settings.waitSharing, { enabled: true });
     assert.equal(
       settings.context.executionCount,
       undefined,
@@ -61,9 +62,12 @@ describe("settings from the environment", () => {
         AWS_USE_DUALSTACK_ENDPOINT: "true",
         AWS_REGION: "eu-central-1",
         UE_EXECUTION_COUNT: "3",
+        UE_WAIT_SHARING: " OFF ",
+        UE_WAIT_SHARING_DIR: "/var/tmp/waits",
       }),
     );
     assert.deepEqual(problems, []);
+    assert.deepEqual(settings.waitSharing, { enabled: false, folder: "/var/tmp/waits" });
     assert.equal(settings.connectTimeoutMs, 2500);
     assert.equal(settings.requestTimeoutMs, 900);
     assert.equal(settings.statusFailureLimitMs, 60_000);
@@ -104,6 +108,9 @@ describe("settings from the environment", () => {
     ["UE_STATUS_FAILURE_LIMIT_SECONDS", "604801", /whole number of seconds from 1 to 604800/],
     ["UE_STATUS_FAILURE_LIMIT_SECONDS", "9".repeat(400), /whole number of seconds/],
     ["AWS_CA_BUNDLE", "/no/such/ca.pem", /cannot read/],
+    ["UE_WAIT_SHARING", "maybe", /must be on or off \(got "maybe"\)/],
+    ["UE_WAIT_SHARING", "false", /must be on or off/],
+    ["UE_WAIT_SHARING_DIR", "relative/dir", /must be an absolute path/],
   ];
   for (const [name, value, message] of bad) {
     test(`${name}=${value.length > 20 ? `${value.slice(0, 12)}...` : value} is a problem named by the variable`, async () => {

@@ -450,6 +450,43 @@ describe("executions", () => {
     assert.ok((list.executions ?? []).every((e) => e.status === "SUCCEEDED"));
   });
 
+  it("lists RUNNING executions page by page, as waiting tasks share them", async () => {
+    const long = ep.createStateMachine({
+      name: "long-listed",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 60, End: true } } },
+    });
+    const started: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await sfn.send(new StartExecutionCommand({ stateMachineArn: long, name: `l${i}` }));
+      started.push(r.executionArn as string);
+    }
+    await sfn.send(new StopExecutionCommand({ executionArn: started[0] }));
+    const listed: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await sfn.send(
+        new ListExecutionsCommand({
+          stateMachineArn: long,
+          statusFilter: "RUNNING",
+          maxResults: 2,
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      );
+      pages++;
+      for (const e of page.executions ?? []) {
+        assert.equal(e.status, "RUNNING");
+        listed.push(e.executionArn as string);
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    assert.equal(pages, 2);
+    assert.deepEqual(listed.toSorted(), started.slice(1).toSorted());
+    for (const arn of started.slice(1)) {
+      await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+    }
+  });
+
   it("runs EXPRESS machines synchronously; Standard ones refuse StartSyncExecution", async () => {
     const express = ep.createStateMachine({
       name: "quick",

@@ -1,0 +1,197 @@
+/**
+ * Shared status while waiting (SPEC 5.11, "waiting at scale"): the pure decisions. Tasks of
+ * one OS user that wait on executions of one state machine, with the same credentials, share
+ * one ListExecutions(RUNNING) listing instead of each paying a DescribeExecution for "still
+ * running". Shared data only ever says RUNNING; an end is always read by the task itself.
+ */
+import { createHash } from "node:crypto";
+
+/** Written into every snapshot; a snapshot of another format or version is ignored. */
+export const SNAPSHOT_FORMAT = "ue-aws-stepfunctions/running-executions";
+export const SNAPSHOT_VERSION = 1;
+
+/** At most this many ListExecutions pages (1,000 executions each) per refresh. */
+export const MAX_PAGES = 10;
+
+/** A snapshot taken up to this far in the future (another process's clock step) still counts. */
+const CLOCK_SLACK_MS = 1_000;
+
+/** What one ListExecutions(statusFilter RUNNING) refresh found. */
+export interface Snapshot {
+  /** When the listing began (ms since the epoch): what it says is true at least as of then. */
+  readonly takenAt: number;
+  readonly running: ReadonlySet<string>;
+}
+
+/** The snapshot file's content, or null when it is not one this version writes. */
+export function parseSnapshot(text: string): Snapshot | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof raw !== "object" || raw === null) return null;
+  const o = raw as Record<string, unknown>;
+  if (o["format"] !== SNAPSHOT_FORMAT || o["version"] !== SNAPSHOT_VERSION) return null;
+  const takenAt = o["takenAt"];
+  const executions = o["running"];
+  if (typeof takenAt !== "number" || !Number.isFinite(takenAt) || takenAt <= 0) return null;
+  if (!Array.isArray(executions) || !executions.every((a) => typeof a === "string")) return null;
+  return { takenAt, running: new Set(executions as string[]) };
+}
+
+/** The snapshot file's content for a listing that began at `takenAt`. */
+export function formatSnapshot(takenAt: number, running: readonly string[]): string {
+  return JSON.stringify({
+    format: SNAPSHOT_FORMAT,
+    version: SNAPSHOT_VERSION,
+    takenAt,
+    running,
+  });
+}
+
+/**
+ * How often one group may list its state machine's running executions, and how old a listing
+ * a waiter accepts, for a polling interval. A waiter is then at most about 1.1 intervals
+ * (its own delay) plus a quarter interval (the listing's age) behind its execution's end.
+ */
+export function sharingTimes(ceilingMs: number): { refreshGapMs: number; maxAgeMs: number } {
+  const refreshGapMs = Math.min(5_000, Math.max(1_000, ceilingMs / 8));
+  return { refreshGapMs, maxAgeMs: Math.max(refreshGapMs * 1.5, ceilingMs / 4) };
+}
+
+/** Why a snapshot answers a waiter's check, or why the waiter must ask AWS itself. */
+export type SnapshotVerdict =
+  | "running"
+  | "no-snapshot"
+  | "not-newer"
+  | "too-old"
+  | "from-the-future"
+  | "not-listed";
+
+/**
+ * Whether a snapshot answers "still RUNNING" for this waiter now: it lists the execution, was
+ * taken after what the waiter last learned (`knownAt`), and is no older than `maxAgeMs`.
+ */
+export function snapshotVerdict(
+  snapshot: Snapshot | null,
+  executionArn: string,
+  knownAt: number,
+  now: number,
+  maxAgeMs: number,
+): SnapshotVerdict {
+  if (!snapshot) return "no-snapshot";
+  if (snapshot.takenAt > now + CLOCK_SLACK_MS) return "from-the-future";
+  if (snapshot.takenAt <= knownAt) return "not-newer";
+  if (now - snapshot.takenAt > maxAgeMs) return "too-old";
+  return snapshot.running.has(executionArn) ? "running" : "not-listed";
+}
+
+/** A claim on the right to list, held by a process until a time. */
+export interface Lease {
+  readonly pid: number;
+  readonly until: number;
+}
+
+export function parseLease(text: string): Lease | null {
+  try {
+    const o = JSON.parse(text) as Record<string, unknown>;
+    const { pid, until } = o;
+    if (typeof pid === "number" && Number.isInteger(pid) && pid > 0 && typeof until === "number") {
+      return { pid, until };
+    }
+  } catch {
+    // Unreadable: treated as no valid lease (see leaseState).
+  }
+  return null;
+}
+
+/**
+ * What to do about the lease file: `free` (absent), `held` (a live process holds it: leave it
+ * and ask AWS yourself; never wait), `stale` (expired, its process gone, or unreadable and old:
+ * remove it and try to take it).
+ */
+export function leaseState(
+  lease: Lease | null | "absent",
+  fileAgeMs: number,
+  now: number,
+  alive: (pid: number) => boolean,
+  longestHoldMs: number,
+): "free" | "held" | "stale" {
+  if (lease === "absent") return "free";
+  // A lease being written right now can be read empty: give it a moment.
+  if (lease === null) return fileAgeMs > 2_000 ? "stale" : "held";
+  if (lease.until <= now || lease.until > now + longestHoldMs) return "stale";
+  return alive(lease.pid) ? "held" : "stale";
+}
+
+/** Whether a refresh is worth making now: the last listing (or attempt) is at least a gap old. */
+export function refreshDue(lastAttemptAt: number | null, now: number, gapMs: number): boolean {
+  return lastAttemptAt === null || now - lastAttemptAt >= gapMs;
+}
+
+/** The parts that decide who may share a listing; credentials enter only as an identity. */
+export interface GroupParts {
+  readonly endpoint: string;
+  readonly partition: string;
+  readonly accountId: string;
+  readonly region: string;
+  readonly stateMachineArn: string;
+  /** Who calls AWS: e.g. the access key id, the role and its external id (hashed, never written). */
+  readonly credentialIdentity: string;
+}
+
+/** The group's folder name: a hash of its parts, so nothing about the credentials is written. */
+export function groupKey(parts: GroupParts): string {
+  const h = createHash("sha256");
+  for (const value of [
+    `v${SNAPSHOT_VERSION}`,
+    parts.endpoint,
+    parts.partition,
+    parts.accountId,
+    parts.region,
+    parts.stateMachineArn,
+    parts.credentialIdentity,
+  ]) {
+    h.update(value).update("\0");
+  }
+  return h.digest("hex").slice(0, 32);
+}
+
+/** The state machine an execution ARN belongs to (qualifiers are never part of it), or null. */
+export function stateMachineOfExecution(
+  executionArn: string,
+): { arn: string; partition: string; region: string; accountId: string } | null {
+  const m = /^arn:([\w-]+):states:([a-z0-9-]+):(\d{12}):execution:([^:]+):[^:]+$/.exec(
+    executionArn,
+  );
+  if (!m) return null;
+  const [, partition, region, accountId, machine] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  return {
+    arn: `arn:${partition}:states:${region}:${accountId}:stateMachine:${machine}`,
+    partition,
+    region,
+    accountId,
+  };
+}
+
+/** A waiter's registration: its process and until when it counts as waiting. */
+export function parseWaiter(text: string): Lease | null {
+  return parseLease(text);
+}
+
+/** Whether a registered waiter still counts. */
+export function waiterLive(
+  waiter: Lease | null,
+  now: number,
+  alive: (pid: number) => boolean,
+): boolean {
+  return waiter !== null && waiter.until > now && alive(waiter.pid);
+}

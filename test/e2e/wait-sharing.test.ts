@@ -1,0 +1,350 @@
+/**
+ * End to end: tasks of one user waiting on one state machine share what one ListExecutions
+ * tells them (SPEC 5.11), never trusting it for an end. Real bundles as child processes
+ * against the local endpoint; the shared folder is a private temporary one per test.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawnSync } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
+import { formatSnapshot, SNAPSHOT_FORMAT } from "../../src/wait-sharing/decide.ts";
+import {
+  assertValidDoc,
+  type BundleRun,
+  runBundle,
+  waitForOutputField,
+} from "../helpers/bundle.ts";
+
+const SECOND_KEY = {
+  accessKeyId: "AKIDSECONDWAITER0001",
+  secretAccessKey: "second-canary-SECRET/+=",
+};
+const DENIED_WARNING = /states:ListExecutions is not allowed for these credentials/g;
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await delay(50);
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+/** Every file under a folder, with its content. */
+async function filesUnder(dir: string): Promise<Array<{ path: string; text: string }>> {
+  const out: Array<{ path: string; text: string }> = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    out.push({ path, text: await readFile(path, "utf8").catch(() => "") });
+  }
+  return out;
+}
+
+/** The one group folder the tasks of a test created. */
+async function groupFolder(root: string): Promise<string> {
+  return until("the group folder", async () => {
+    const entries = await readdir(root).catch(() => [] as string[]);
+    return entries.length === 1 ? join(root, entries[0] as string) : undefined;
+  });
+}
+
+function assertSucceeded(run: BundleRun): void {
+  assert.equal(run.code, 0, run.stderr);
+  assertValidDoc(run.doc);
+  assert.equal(run.doc["result"].status, "SUCCEEDED");
+}
+
+describe("shared status checks while waiting", () => {
+  let ep: LocalEndpoint;
+  let root: string;
+  let machines = 0;
+
+  before(async () => {
+    ep = await startLocalEndpoint({
+      credentials: [
+        { accessKeyId: "AKIDFIRSTWAITER00001", secretAccessKey: "first-canary-SECRET/+=" },
+        SECOND_KEY,
+      ],
+    });
+  });
+  after(async () => {
+    await ep.close();
+  });
+
+  /** A new state machine that waits this long, and a fresh shared folder. */
+  async function setUp(seconds: number): Promise<string> {
+    root = await mkdtemp(join(tmpdir(), "ue-sfn-share-"));
+    await rm(root, { recursive: true });
+    return ep.createStateMachine({
+      name: `share${machines++}`,
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: seconds, End: true } } },
+    });
+  }
+
+  const calls = (operation: string, machineOrExecution?: string) =>
+    ep.requests.filter(
+      (r) =>
+        r.operation === operation &&
+        (machineOrExecution === undefined || (r.resource ?? "").includes(machineOrExecution)),
+    );
+
+  function waiter(
+    stateMachineArn: string,
+    extra: {
+      env?: Record<string, string>;
+      fields?: Record<string, unknown>;
+      key?: { accessKeyId: string; secretAccessKey: string };
+      onStart?: (child: ChildProcess, outputFieldsFile: string) => void;
+    } = {},
+  ): Promise<BundleRun> {
+    const key = extra.key ?? ep.credentials;
+    return runBundle({
+      fields: {
+        action: ["Start Asynchronous Execution"],
+        endpoint_url: ep.url,
+        credentials: { user: key.accessKeyId, password: key.secretAccessKey },
+        state_machine_arn: stateMachineArn,
+        wait_for_success_or_failure: true,
+        polling_interval: 2,
+        ...extra.fields,
+      },
+      env: { UE_WAIT_SHARING_DIR: root, ...extra.env },
+      ...(extra.onStart ? { onStart: extra.onStart } : {}),
+    });
+  }
+
+  test("several tasks share: far fewer DescribeExecution calls than the same tasks unshared, all right", async () => {
+    const shared = await setUp(16);
+    const sharedRoot = root;
+    const unshared = await setUp(16);
+    ep.clearRequests();
+    root = sharedRoot;
+    const runs = await Promise.all([
+      ...Array.from({ length: 4 }, () => waiter(shared)),
+      ...Array.from({ length: 4 }, () => waiter(unshared, { env: { UE_WAIT_SHARING: "off" } })),
+    ]);
+    for (const run of runs) assertSucceeded(run);
+
+    const executionsOf = (machine: string) => `:execution:${machine.split(":").at(-1)}:`;
+    const sharedDescribes = calls("DescribeExecution", executionsOf(shared)).length;
+    const unsharedDescribes = calls("DescribeExecution", executionsOf(unshared)).length;
+    assert.ok(calls("ListExecutions", shared).length >= 1, "the shared tasks listed");
+    assert.equal(calls("ListExecutions", unshared).length, 0, "UE_WAIT_SHARING=off lists nothing");
+    console.log(
+      `DescribeExecution calls: ${sharedDescribes} shared, ${unsharedDescribes} unshared`,
+    );
+    assert.ok(
+      sharedDescribes * 2 <= unsharedDescribes,
+      `DescribeExecution: ${sharedDescribes} shared against ${unsharedDescribes} unshared`,
+    );
+    // Each end was read by the task's own DescribeExecution, after the execution stopped.
+    for (const run of runs.slice(0, 4)) {
+      const arn = run.doc?.["result"].executionArn as string;
+      const stop = ep.getExecution(arn)?.stopDate?.getTime() ?? Number.POSITIVE_INFINITY;
+      assert.ok(
+        calls("DescribeExecution", arn).some((r) => r.time.getTime() >= stop - 5),
+        `the end of ${arn} was read with its own call`,
+      );
+    }
+    // The folder is private, and no credential reached it.
+    assert.equal((await stat(sharedRoot)).mode & 0o777, 0o700);
+    const files = await filesUnder(sharedRoot);
+    assert.ok(files.some((f) => f.path.endsWith("snapshot.json")));
+    for (const f of files) {
+      for (const canary of [ep.credentials.accessKeyId, ep.credentials.secretAccessKey]) {
+        assert.ok(!f.text.includes(canary), `${f.path} holds a credential`);
+        assert.ok(!f.path.includes(canary), `${f.path} names a credential`);
+      }
+      assert.equal((await stat(f.path)).mode & 0o077, 0, `${f.path} is private`);
+    }
+    // Finished tasks unregistered.
+    const group = await groupFolder(sharedRoot);
+    assert.deepEqual(await readdir(join(group, "waiters")), []);
+  });
+
+  test("one task alone makes no ListExecutions call", async () => {
+    const arn = await setUp(4);
+    ep.clearRequests();
+    assertSucceeded(await waiter(arn));
+    assert.equal(calls("ListExecutions").length, 0);
+  });
+
+  test("tasks with different credentials never share", async () => {
+    const arn = await setUp(6);
+    ep.clearRequests();
+    const runs = await Promise.all([waiter(arn), waiter(arn, { key: SECOND_KEY })]);
+    for (const run of runs) assertSucceeded(run);
+    assert.equal(calls("ListExecutions").length, 0);
+    assert.equal((await readdir(root)).length, 2, "one group per identity");
+  });
+
+  /**
+   * One task whose execution ends after 3 s, with a planted snapshot rewritten every 100 ms
+   * until the task ends. A snapshot it believed would keep it waiting until its maximum wait.
+   */
+  async function withPlanted(
+    content: (executionArn: string) => string,
+    seconds = 3,
+  ): Promise<BundleRun> {
+    const arn = await setUp(seconds);
+    let executionArn: string | undefined;
+    let done = false;
+    const planting = (async () => {
+      const group = await groupFolder(root);
+      while (!done) {
+        if (executionArn) await writeFile(join(group, "snapshot.json"), content(executionArn));
+        await delay(100);
+      }
+    })();
+    const run = await waiter(arn, {
+      fields: { maximum_wait: seconds + 8 },
+      onStart: (_child, outputFields) => {
+        waitForOutputField(outputFields, "execution_arn").then((a) => {
+          executionArn = a;
+        });
+      },
+    });
+    done = true;
+    await planting;
+    return run;
+  }
+
+  const fresh = (arn: string, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      format: SNAPSHOT_FORMAT,
+      version: 1,
+      takenAt: Date.now(),
+      running: [arn],
+      ...extra,
+    });
+
+  test("control: a fresh listing that names the execution is believed while it lasts", async () => {
+    const run = await withPlanted((arn) => formatSnapshot(Date.now(), [arn]));
+    assert.equal(run.code, 26, run.stderr);
+  });
+
+  const ignored: Array<[string, (arn: string) => string, number?]> = [
+    // 1.6 s old, against 1.5 s allowed with a 2 s interval: newer than the task's last check
+    // once its checks are 1.7 s or more apart, i.e. after the first 7 s of an execution.
+    ["a stale snapshot", (arn) => formatSnapshot(Date.now() - 1_600, [arn]), 12],
+    ["a corrupt snapshot", (arn) => `${fresh(arn).slice(0, 40)}\u0000garbage`],
+    ["a snapshot of another version", (arn) => fresh(arn, { version: 2 })],
+    ["a snapshot of another format", (arn) => fresh(arn, { format: "something-else" })],
+  ];
+  for (const [name, content, seconds] of ignored) {
+    test(`${name} is ignored: the task sees its execution's end`, async () => {
+      assertSucceeded(await withPlanted(content, seconds));
+    });
+  }
+
+  test("the task holding the lease is killed: the others go on right, another takes the lease over", async () => {
+    const arn = await setUp(14);
+    ep.clearRequests();
+    const children = new Map<number, ChildProcess>();
+    const runs = Array.from({ length: 4 }, () =>
+      waiter(arn, { onStart: (child) => children.set(child.pid as number, child) }),
+    );
+    const group = await groupFolder(root);
+    const leader = await until("a lease", async () => {
+      if (calls("ListExecutions").length === 0) return undefined;
+      const text = await readFile(join(group, "lease"), "utf8").catch(() => "");
+      const pid = text ? (JSON.parse(text) as { pid: number }).pid : undefined;
+      return pid !== undefined && children.has(pid) ? pid : undefined;
+    });
+    children.get(leader)?.kill("SIGKILL");
+    const killedAt = Date.now();
+    const done = await Promise.all(runs);
+    const killed = done.filter((r) => r.signal === "SIGKILL");
+    assert.equal(killed.length, 1);
+    for (const run of done.filter((r) => r.signal !== "SIGKILL")) assertSucceeded(run);
+    assert.ok(
+      calls("ListExecutions").some((r) => r.time.getTime() > killedAt),
+      "the others listed again after the kill",
+    );
+    const lease = JSON.parse(await readFile(join(group, "lease"), "utf8")) as { pid: number };
+    assert.notEqual(lease.pid, leader);
+    assert.ok(children.has(lease.pid));
+  });
+
+  test("a lease left by a process that is gone is taken over", async () => {
+    const arn = await setUp(8);
+    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+      encoding: "utf8",
+    }).stdout;
+    ep.clearRequests();
+    const runs = Array.from({ length: 3 }, () => waiter(arn));
+    const group = await groupFolder(root);
+    // A lease that has not expired, of a process that has.
+    await writeFile(
+      join(group, "lease"),
+      JSON.stringify({ pid: Number(gone), until: Date.now() + 1_500 }),
+    );
+    const plantedAt = Date.now();
+    for (const run of await Promise.all(runs)) assertSucceeded(run);
+    assert.ok(calls("ListExecutions").some((r) => r.time.getTime() > plantedAt));
+  });
+
+  test("ListExecutions denied: one warning, one attempt for the group, results right", async () => {
+    const arn = await setUp(8);
+    ep.clearRequests();
+    const undo = ep.deny({ operation: "ListExecutions" });
+    let runs: BundleRun[];
+    try {
+      runs = await Promise.all(Array.from({ length: 3 }, () => waiter(arn)));
+    } finally {
+      undo();
+    }
+    for (const run of runs) {
+      assertSucceeded(run);
+      for (const canary of [ep.credentials.secretAccessKey, ep.credentials.accessKeyId]) {
+        assert.ok(!run.allBytes.includes(canary), "no credential in the output or the log");
+      }
+    }
+    const warnings = runs.map((r) => (r.stderr.match(DENIED_WARNING) ?? []).length);
+    assert.deepEqual(
+      warnings.toSorted((a, b) => a - b),
+      [0, 0, 1],
+    );
+    const listed = calls("ListExecutions");
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0]?.errorCode, "AccessDeniedException");
+  });
+
+  test("ListExecutions throttled: the tasks check for themselves, results right", async () => {
+    const arn = await setUp(8);
+    ep.clearRequests();
+    ep.faults.throttle("ListExecutions", { bucketSize: 1, refillPerSecond: 0 });
+    let runs: BundleRun[];
+    try {
+      runs = await Promise.all(Array.from({ length: 3 }, () => waiter(arn)));
+    } finally {
+      ep.faults.unthrottle("ListExecutions");
+    }
+    for (const run of runs) assertSucceeded(run);
+    assert.ok(calls("ListExecutions").some((r) => r.errorCode === "ThrottlingException"));
+  });
+
+  test("a shared folder of the wrong mode is refused and left alone", async () => {
+    const arn = await setUp(5);
+    await mkdir(root, { mode: 0o700 });
+    await chmod(root, 0o755);
+    ep.clearRequests();
+    const runs = await Promise.all([waiter(arn), waiter(arn)]);
+    for (const run of runs) {
+      assertSucceeded(run);
+      assert.match(
+        run.stderr,
+        /status checks are not shared with other tasks: .* has mode 755, not 700/,
+      );
+    }
+    assert.deepEqual(await readdir(root), []);
+    assert.equal(calls("ListExecutions").length, 0);
+  });
+});

@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  formatSnapshot,
+  groupKey,
+  leaseState,
+  parseSnapshot,
+  refreshDue,
+  SNAPSHOT_FORMAT,
+  type Snapshot,
+  sharingTimes,
+  snapshotVerdict,
+  stateMachineOfExecution,
+  waiterLive,
+} from "../../src/wait-sharing/decide.ts";
+
+const ARN = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-1";
+const OTHER = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-2";
+const snap = (takenAt: number, running: string[] = [ARN]): Snapshot => ({
+  takenAt,
+  running: new Set(running),
+});
+
+describe("shared status: is the snapshot an answer for me now?", () => {
+  const now = 1_000_000;
+  const maxAge = 2_500;
+  // [case, snapshot, what the waiter last learned at, verdict]
+  const cases: Array<[string, Snapshot | null, number, string]> = [
+    ["listed, newer than my last answer, young", snap(now - 1_000), now - 9_000, "running"],
+    ["no snapshot", null, now - 9_000, "no-snapshot"],
+    ["taken before my last answer", snap(now - 1_000), now - 500, "not-newer"],
+    ["taken exactly at my last answer", snap(now - 1_000), now - 1_000, "not-newer"],
+    ["older than the age allowed", snap(now - 2_501), now - 9_000, "too-old"],
+    ["at the age allowed", snap(now - 2_500), now - 9_000, "running"],
+    ["not listed (it may have ended)", snap(now - 1_000, [OTHER]), now - 9_000, "not-listed"],
+    ["empty listing", snap(now - 1_000, []), now - 9_000, "not-listed"],
+    ["dated in the future beyond the slack", snap(now + 5_000), now - 9_000, "from-the-future"],
+  ];
+  for (const [name, snapshot, knownAt, verdict] of cases) {
+    test(name, () => {
+      assert.equal(snapshotVerdict(snapshot, ARN, knownAt, now, maxAge), verdict);
+    });
+  }
+});
+
+describe("shared status: the snapshot file", () => {
+  test("round trip", () => {
+    const parsed = parseSnapshot(formatSnapshot(123_456, [ARN, OTHER]));
+    assert.equal(parsed?.takenAt, 123_456);
+    assert.deepEqual([...(parsed?.running ?? [])], [ARN, OTHER]);
+  });
+  const good = { format: SNAPSHOT_FORMAT, version: 1, takenAt: 5, running: [ARN] };
+  const bad: Array<[string, string]> = [
+    ["not JSON", "{running"],
+    ["empty", ""],
+    ["null", "null"],
+    ["another version", JSON.stringify({ ...good, version: 2 })],
+    ["another format", JSON.stringify({ ...good, format: "other" })],
+    ["no time", JSON.stringify({ ...good, takenAt: undefined })],
+    ["time as text", JSON.stringify({ ...good, takenAt: "5" })],
+    ["executions not a list", JSON.stringify({ ...good, running: ARN })],
+    ["executions not text", JSON.stringify({ ...good, running: [1] })],
+  ];
+  for (const [name, text] of bad) {
+    test(`ignored: ${name}`, () => assert.equal(parseSnapshot(text), null));
+  }
+});
+
+describe("shared status: the lease", () => {
+  const now = 50_000;
+  const alive = (pid: number) => pid === 10;
+  const cases: Array<[string, Parameters<typeof leaseState>[0], number, string]> = [
+    ["no lease file", "absent", 0, "free"],
+    ["held by a live process, not expired", { pid: 10, until: now + 1_000 }, 0, "held"],
+    ["expired", { pid: 10, until: now }, 0, "stale"],
+    ["its process is gone", { pid: 11, until: now + 1_000 }, 0, "stale"],
+    ["claims to last far too long", { pid: 10, until: now + 999_999 }, 0, "stale"],
+    ["unreadable, just written", null, 100, "held"],
+    ["unreadable and old", null, 5_000, "stale"],
+  ];
+  for (const [name, lease, age, state] of cases) {
+    test(name, () => assert.equal(leaseState(lease, age, now, alive, 10_000), state));
+  }
+  test("a refresh waits for the gap after the last listing", () => {
+    assert.equal(refreshDue(null, 10_000, 2_000), true);
+    assert.equal(refreshDue(9_000, 10_000, 2_000), false);
+    assert.equal(refreshDue(8_000, 10_000, 2_000), true);
+  });
+  test("a waiter counts while registered and its process lives", () => {
+    const alive10 = (pid: number) => pid === 10;
+    assert.equal(waiterLive({ pid: 10, until: 2 }, 1, alive10), true);
+    assert.equal(waiterLive({ pid: 10, until: 1 }, 1, alive10), false);
+    assert.equal(waiterLive({ pid: 11, until: 2 }, 1, alive10), false);
+    assert.equal(waiterLive(null, 1, alive10), false);
+  });
+});
+
+describe("shared status: times and groups", () => {
+  test("listing gap and accepted age follow the polling interval, within bounds", () => {
+    assert.deepEqual(sharingTimes(10_000), { refreshGapMs: 1_250, maxAgeMs: 2_500 });
+    assert.deepEqual(sharingTimes(1_000), { refreshGapMs: 1_000, maxAgeMs: 1_500 });
+    assert.deepEqual(sharingTimes(600_000), { refreshGapMs: 5_000, maxAgeMs: 150_000 });
+  });
+  test("a waiter is at most about 1.35 intervals behind an end (its delay plus the age)", () => {
+    for (const ceiling of [5_000, 10_000, 60_000]) {
+      const { maxAgeMs } = sharingTimes(ceiling);
+      assert.ok(1.1 * ceiling + maxAgeMs <= 1.5 * ceiling, `interval ${ceiling}`);
+    }
+  });
+  const parts = {
+    endpoint: "default",
+    partition: "aws",
+    accountId: "123456789012",
+    region: "eu-west-1",
+    stateMachineArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:orders",
+    credentialIdentity: "AKIAEXAMPLE\0no role",
+  };
+  test("every part separates groups; the key holds no part in clear", () => {
+    const key = groupKey(parts);
+    assert.match(key, /^[0-9a-f]{32}$/);
+    for (const field of Object.keys(parts) as Array<keyof typeof parts>) {
+      assert.notEqual(groupKey({ ...parts, [field]: `${parts[field]}x` }), key, field);
+    }
+    assert.equal(groupKey({ ...parts }), key);
+  });
+  test("the state machine of an execution ARN", () => {
+    assert.deepEqual(stateMachineOfExecution(ARN), {
+      arn: "arn:aws:states:eu-west-1:123456789012:stateMachine:orders",
+      partition: "aws",
+      region: "eu-west-1",
+      accountId: "123456789012",
+    });
+    assert.equal(
+      stateMachineOfExecution("arn:aws:states:eu-west-1:123456789012:express:orders:a:b"),
+      null,
+    );
+    assert.equal(stateMachineOfExecution("not an arn"), null);
+  });
+});
