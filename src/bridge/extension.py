@@ -599,6 +599,30 @@ def task_context(uip):
     return context
 
 
+#: The program's per-task inputs: the bridge sets them for each run; the agent's own never
+#: reach the program (a stray UE_FIELD_* or UE_EXECUTION_COUNT would change the task).
+TASK_INPUT_PREFIXES = ("UE_FIELD_", "UE_TASK_")
+TASK_INPUTS = (
+    "UE_FIELDS_FILE",
+    "UE_EXTENSION_OUTPUT_FILE",
+    "UE_OUTPUT_FIELDS_FILE",
+    "UE_EXECUTION_COUNT",
+)
+
+
+def program_environment(environ):
+    """The agent's environment for the program, less the program's per-task inputs.
+
+    Agent-wide settings (UE_AWS_CONNECT_TIMEOUT_MS, UE_WAIT_SHARING, ...) pass through, so
+    an operator can set them once in the agent's environment.
+    """
+    return dict(
+        (k, v)
+        for k, v in environ.items()
+        if k not in TASK_INPUTS and not k.startswith(TASK_INPUT_PREFIXES)
+    )
+
+
 # --- Running the program -------------------------------------------------------------
 
 
@@ -812,7 +836,7 @@ class Extension(UniversalExtension):
         fd = os.open(fields_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(values, out)
-        env = dict((k, v) for k, v in os.environ.items() if not k.startswith("UE_"))
+        env = program_environment(os.environ)
         env.update(task_context(getattr(self, "uip", None)))
         env["UE_FIELDS_FILE"] = fields_file
         env["UE_EXTENSION_OUTPUT_FILE"] = document_file

@@ -73,8 +73,20 @@ describe("the bridge (extension.py) as the agent runs it", () => {
   });
 
   test("the task context comes from self.uip: the instance id, and no execution count", async () => {
-    // A UE_ variable in the agent's own environment does not reach the program either.
-    const f = await open({}, { env: { UE_EXECUTION_COUNT: "7" } });
+    // The program's per-task inputs in the agent's own environment do not reach the program;
+    // agent-wide settings do.
+    const f = await open(
+      {},
+      {
+        env: {
+          UE_EXECUTION_COUNT: "7",
+          UE_FIELD_INPUT: '{"stray": true}',
+          UE_TASK_NAME: "agent-wide",
+          UE_WAIT_SHARING: "off",
+          UE_AWS_CONNECT_TIMEOUT_MS: "5000",
+        },
+      },
+    );
     const first = await f.runner.launch({ name: "context", fields: { state_machine_arn: SM } })
       .result;
     await f.runner.rerun(first.instanceId).result;
@@ -82,6 +94,9 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal(got.env["UE_TASK_NAME"], undefined, "the template sends no variables");
     assert.equal(got.env["UE_TASK_INSTANCE_ID"], first.instanceId);
     assert.equal(got.env["UE_EXECUTION_COUNT"], undefined);
+    assert.equal(got.env["UE_FIELD_INPUT"], undefined);
+    assert.equal(got.env["UE_WAIT_SHARING"], "off");
+    assert.equal(got.env["UE_AWS_CONNECT_TIMEOUT_MS"], "5000");
     assert.ok(!f.events.some((e) => e.type === "log" && /ops_exec_count/.test(e.line)));
     // Node's compile cache lives in the bridge's private folder, beside the run folders.
     assert.equal(
