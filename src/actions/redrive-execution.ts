@@ -23,7 +23,7 @@ import {
   TERMINAL,
   toResult,
 } from "./execution.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import type { Action, ActionContext } from "./action.ts";
 import { superviseExecution } from "./supervise.ts";
 import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
 

@@ -31,7 +31,7 @@ import {
   stopExecution,
   toResult,
 } from "./execution.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import type { Action, ActionContext } from "./action.ts";
 import { superviseExecution } from "./supervise.ts";
 
 function runningResult(

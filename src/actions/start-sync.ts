@@ -12,7 +12,7 @@ import { EXIT } from "../exit-codes.ts";
 import { executionBase, oneOffRun, runName } from "../execution-name.ts";
 import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
 import { endCode, toResult } from "./execution.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import type { Action, ActionContext } from "./action.ts";
 
 function toSyncResult(reply: StartSyncExecutionOutput, name: string): ExecutionResult {
   // The reply carries the fields DescribeExecution would, less redrive, plus billing.

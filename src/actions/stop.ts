@@ -7,7 +7,7 @@ import { classifyError } from "../aws/classify.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { Outcome } from "../output/extension-output.ts";
 import { TERMINAL, toResult } from "./execution.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import type { Action, ActionContext } from "./action.ts";
 import { taskReference } from "./supervise.ts";
 import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
 

@@ -7,7 +7,7 @@ import { EXIT } from "../exit-codes.ts";
 import { ACTIONS, MAXIMUM_WAIT_ACTIONS } from "../fields/catalog.ts";
 import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
 import { endedOutcome, stopExecution, toResult, waitForExecution } from "./execution.ts";
-import type { ActionContext } from "./registry.ts";
+import type { ActionContext } from "./action.ts";
 
 /** Who is acting, for the error and cause given to AWS: the task and its instance. */
 export function taskReference(ctx: ActionContext): string {

@@ -7,7 +7,7 @@ import { classifyError } from "../aws/classify.ts";
 import { DataValidationError, UnexpectedError } from "../errors.ts";
 import type { ParsedExecutionArn } from "../fields/validate.ts";
 import { type Outcome, pendingResult } from "../output/extension-output.ts";
-import type { ActionContext } from "./registry.ts";
+import type { ActionContext } from "./action.ts";
 
 export interface Target {
   readonly arn: string;
