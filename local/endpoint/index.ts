@@ -10,6 +10,7 @@ import {
   DEFAULT_ACCESS_KEY_ID,
   DEFAULT_SECRET_ACCESS_KEY,
 } from "./credentials.ts";
+import { Consistency, type ConsistencyConfig } from "./consistency.ts";
 import { ExecutionEngine, type ExecutionStatus } from "./executions.ts";
 import { Faults } from "./faults.ts";
 import type { HistoryEvent } from "./history.ts";
@@ -23,6 +24,7 @@ import { Sts, type StsControls } from "./sts.ts";
 import { type TaskHandler, type TaskTokenInfo, TaskTokens } from "./tasks.ts";
 
 export { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "./credentials.ts";
+export type { ConsistencyConfig } from "./consistency.ts";
 export type { CredentialInit } from "./credentials.ts";
 export type { ExecutionStatus } from "./executions.ts";
 export type { FaultConfig, OperationCounters, ThrottleConfig } from "./faults.ts";
@@ -93,6 +95,8 @@ export interface LocalEndpoint {
   /** Tokens still waiting for a callback. */
   pendingTaskTokens(executionArn?: string): TaskTokenInfo[];
   readonly faults: Faults;
+  /** Eventual consistency of DescribeExecution after a start or a redrive (off by default). */
+  readonly consistency: { set(config: ConsistencyConfig): void; reset(): void };
   /** Answers matching calls with AccessDeniedException (AccessDenied on STS). Returns an undo function. */
   deny(rule: DenyRule): () => void;
   readonly sts: StsControls;
@@ -142,6 +146,7 @@ export async function startLocalEndpoint(
       : [{ accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY }];
   const store = new CredentialStore(accountId, keys);
   const faults = new Faults();
+  const consistency = new Consistency();
   const sts = new Sts(store, accountId);
   const tokens = new TaskTokens();
   const handlers = new Map<string, TaskHandler>();
@@ -166,7 +171,7 @@ export async function startLocalEndpoint(
       credentials: store,
       faults,
       sts,
-      ops: { machines, engine, tokens },
+      ops: { machines, engine, tokens, consistency },
       denyRules,
       log,
       now: () => new Date(Date.now() + clockOffsetMs),
@@ -222,6 +227,7 @@ export async function startLocalEndpoint(
     onTaskToken: (listener) => tokens.onTaskToken(listener),
     pendingTaskTokens: (arn) => tokens.pending(arn),
     faults,
+    consistency,
     deny(rule) {
       const copy = { ...rule };
       denyRules.push(copy);

@@ -1,5 +1,6 @@
 /** The Step Functions operations, taking and returning the JSON bodies of the awsJson1_0 protocol. */
 import { randomUUID } from "node:crypto";
+import type { Consistency } from "./consistency.ts";
 import { errors, ServiceError } from "./errors.ts";
 import type { Execution, ExecutionEngine } from "./executions.ts";
 import { serializeEvent } from "./history.ts";
@@ -22,6 +23,7 @@ export interface OperationContext {
   machines: StateMachineRegistry;
   engine: ExecutionEngine;
   tokens: TaskTokens;
+  consistency: Consistency;
 }
 
 type Body = Record<string, unknown>;
@@ -225,6 +227,7 @@ export const operations: Record<string, Operation> = {
   StartExecution(body, ctx) {
     const started = startExecution(body, ctx, false);
     const exec = "existing" in started ? started.existing : started;
+    if (!("existing" in started)) ctx.consistency.started(exec);
     return { executionArn: exec.arn, startDate: epoch(exec.startDate) };
   },
 
@@ -257,7 +260,9 @@ export const operations: Record<string, Operation> = {
   },
 
   DescribeExecution(body, ctx) {
-    return describeExecution(requireStandardExecution(ctx, requireString(body, "executionArn")));
+    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
+    if (ctx.consistency.hides(exec.arn)) throw errors.executionDoesNotExist(exec.arn);
+    return ctx.consistency.staleReply(exec.arn) ?? describeExecution(exec);
   },
 
   ListExecutions(body, ctx) {
@@ -323,7 +328,11 @@ export const operations: Record<string, Operation> = {
         );
       }
     }
-    return { redriveDate: epoch(ctx.engine.redrive(exec, clientToken)) };
+    const before = describeExecution(exec);
+    const countBefore = exec.redriveCount;
+    const redriveDate = epoch(ctx.engine.redrive(exec, clientToken));
+    if (exec.redriveCount > countBefore) ctx.consistency.redriven(exec, before);
+    return { redriveDate };
   },
 
   SendTaskSuccess(body, ctx) {

@@ -23,6 +23,7 @@ import {
   stillRunningDue,
 } from "../polling.ts";
 import { STILL_GOING } from "../run-place.ts";
+import { statusCheck } from "./status-check.ts";
 
 export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
 
@@ -129,6 +130,8 @@ export interface Started {
   readonly startedNow: boolean;
   /** Set when the execution already ended before we attached. */
   readonly closed?: DescribeExecutionOutput;
+  /** Set when this run redrove it: the redrive count read before the redrive. */
+  readonly redriveCountBefore?: number;
 }
 
 export interface StartRequest {
@@ -360,6 +363,7 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
       executionArn: req.previousArn,
       startDate: isoDate(reply.redriveDate ?? previous.startDate),
       startedNow: true,
+      redriveCountBefore: previous.redriveCount ?? 0,
     };
   } catch (error) {
     if ((error as { name?: string }).name === "ExecutionNotRedrivable") {
@@ -389,6 +393,10 @@ export interface WaitRequest {
   /** Span of unbroken status-call failures after which the wait gives up (exit 28). */
   readonly failureLimitMs: number;
   readonly random?: () => number;
+  /** This program has just started or redriven the execution (DescribeExecution may lag). */
+  readonly justStarted?: boolean | undefined;
+  /** When this program redrove it: the redrive count read before the redrive. */
+  readonly redriveCountBefore?: number | undefined;
 }
 
 export type WaitResult =
@@ -491,6 +499,14 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
   let reportedAt = 0;
   let callbackLooked = false;
   let waitingForCallback: string | null = null;
+  const describe = statusCheck({
+    sfn: req.sfn,
+    executionArn: req.executionArn,
+    log,
+    justStarted: req.justStarted,
+    redriveCountBefore: req.redriveCountBefore,
+    sleep,
+  });
   // One history read now and then, never on every poll: it says which state waits for a task token.
   const lookForCallback = async () => {
     try {
@@ -511,10 +527,7 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
 
     let delay: number;
     try {
-      const reply = await req.sfn.describeExecution(
-        { executionArn: req.executionArn },
-        { abortSignal: signal },
-      );
+      const reply = await describe(signal);
       if (poll.failures > 0) {
         log.info(`status checks answer again after ${poll.failures} failed attempt(s)`);
       }

@@ -113,6 +113,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       },
       executionStart: redriveDate ?? launchedAt,
       changed,
+      ...(changed ? { redriveCountBefore: earlier } : {}),
     });
   } catch (error) {
     return failedOnTarget(ctx, target, error, changed);

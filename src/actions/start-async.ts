@@ -289,6 +289,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       known: { name, stateMachineArn: task.stateMachineArn ?? null, startDate: started.startDate },
       executionStart: started.startDate ? new Date(started.startDate) : launchedAt,
       changed: started.startedNow,
+      redriveCountBefore: started.redriveCountBefore,
     });
   } catch (error) {
     const name = current.name;

@@ -27,6 +27,8 @@ export interface SuperviseRequest {
   readonly executionStart: Date;
   /** True when this task changed something in AWS to get the execution running. */
   readonly changed: boolean;
+  /** When this task redrove it: the redrive count read before the redrive. */
+  readonly redriveCountBefore?: number | undefined;
 }
 
 /** Wait for the execution and turn what happened into the task's outcome. */
@@ -46,6 +48,8 @@ export async function superviseExecution(
     pollingIntervalSeconds: task.pollingIntervalSeconds,
     maximumWaitSeconds: task.maximumWaitSeconds,
     failureLimitMs: config.statusFailureLimitMs,
+    justStarted: req.changed,
+    redriveCountBefore: req.redriveCountBefore,
     log,
     outputs,
     signal,
