@@ -363,6 +363,8 @@ export function buildOutputSchema(): Record<string, Json> {
             properties: {
               executionArn: { type: "string", pattern: "^arn:" },
               stateMachineArn: nullableString,
+              stateMachineVersionArn: nullableString,
+              stateMachineAliasArn: nullableString,
               name: nullableString,
               status: {
                 enum: ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"],

@@ -78,6 +78,9 @@ export class Execution {
   cause: string | undefined;
   redriveCount = 0;
   redriveDate: Date | undefined;
+  /** The version (and alias) the start named, if any. */
+  versionArn: string | undefined;
+  aliasArn: string | undefined;
   /** Client tokens of the last successful redrives, answered idempotently for 15 minutes. */
   readonly redriveTokens: Array<{ token: string; usedAt: Date; redriveDate: Date }> = [];
   /** The last top-level state entered, where a redrive resumes. */

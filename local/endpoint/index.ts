@@ -82,6 +82,10 @@ export interface LocalEndpoint {
   readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Creates (idempotently) a state machine and returns its ARN. */
   createStateMachine(input: CreateStateMachineInput): string;
+  /** PublishStateMachineVersion: returns the version ARN (`<machine ARN>:<n>`). */
+  publishStateMachineVersion(stateMachineArn: string): string;
+  /** CreateStateMachineAlias routing all starts to one version: returns the alias ARN. */
+  createStateMachineAlias(name: string, versionArn: string): string;
   /** The state machines it holds, by name (what ListStateMachines lists). */
   stateMachines(): StateMachineSummary[];
   /**
@@ -217,6 +221,8 @@ export async function startLocalEndpoint(
       ...(first.sessionToken ? { sessionToken: first.sessionToken } : {}),
     },
     createStateMachine,
+    publishStateMachineVersion: (arn) => machines.publishVersion(arn),
+    createStateMachineAlias: (name, versionArn) => machines.createAlias(name, versionArn),
     stateMachines: () => machines.list().map(({ name, type, arn }) => ({ name, type, arn })),
     registerTaskHandler(resource, handler) {
       handlers.set(resource, handler);

@@ -105,6 +105,8 @@ export function describeExecution(e: Execution): Body {
   return compact({
     executionArn: e.arn,
     stateMachineArn: e.machine.arn,
+    stateMachineVersionArn: e.versionArn,
+    stateMachineAliasArn: e.aliasArn,
     name: e.name,
     status: e.status,
     startDate: epoch(e.startDate),
@@ -127,7 +129,9 @@ function startExecution(
   ctx: OperationContext,
   sync: boolean,
 ): Execution | { existing: Execution } {
-  const machine = requireMachine(ctx, requireString(body, "stateMachineArn"));
+  const requested = requireString(body, "stateMachineArn");
+  parseStatesArn(requested, "stateMachine");
+  const { machine, versionArn, aliasArn } = ctx.machines.resolve(requested);
   const name =
     body["name"] === undefined || body["name"] === null
       ? randomUUID()
@@ -143,7 +147,10 @@ function startExecution(
       throw errors.executionAlreadyExists(arn);
     }
   }
-  return ctx.engine.start(machine, name, text, value);
+  const exec = ctx.engine.start(machine, name, text, value);
+  exec.versionArn = versionArn;
+  exec.aliasArn = aliasArn;
+  return exec;
 }
 
 /** The member's length constraint, answered as AWS's ValidationException words it. */
@@ -222,6 +229,30 @@ export const operations: Record<string, Operation> = {
     // Idempotent, as in AWS: deleting an unknown machine succeeds.
     ctx.machines.delete(arn);
     return {};
+  },
+
+  PublishStateMachineVersion(body, ctx) {
+    const arn = requireString(body, "stateMachineArn");
+    parseStatesArn(arn, "stateMachine");
+    return {
+      stateMachineVersionArn: ctx.machines.publishVersion(arn),
+      creationDate: epoch(new Date()),
+    };
+  },
+
+  CreateStateMachineAlias(body, ctx) {
+    const name = requireString(body, "name");
+    const routes = body["routingConfiguration"];
+    const route = Array.isArray(routes) && routes.length === 1 ? (routes[0] as Body) : undefined;
+    if (!route || typeof route["stateMachineVersionArn"] !== "string") {
+      throw errors.validation(
+        "routingConfiguration: one route to a stateMachineVersionArn (weighted routing is not implemented here)",
+      );
+    }
+    return {
+      stateMachineAliasArn: ctx.machines.createAlias(name, route["stateMachineVersionArn"]),
+      creationDate: epoch(new Date()),
+    };
   },
 
   StartExecution(body, ctx) {

@@ -46,6 +46,8 @@ export function toResult(d: Partial<DescribeExecutionOutput>): ExecutionResult {
   return {
     executionArn: d.executionArn as string,
     stateMachineArn: d.stateMachineArn ?? null,
+    ...(d.stateMachineVersionArn ? { stateMachineVersionArn: d.stateMachineVersionArn } : {}),
+    ...(d.stateMachineAliasArn ? { stateMachineAliasArn: d.stateMachineAliasArn } : {}),
     name: d.name ?? null,
     status: d.status ?? "RUNNING",
     startDate: isoDate(d.startDate),
@@ -146,6 +148,28 @@ export interface StartRequest {
   readonly launchedAt: Date;
   /** Cancels the calls (and the SDK's retry sleeps). */
   readonly signal?: AbortSignal | undefined;
+}
+
+/** The state machine's ARN without a version or alias qualifier. */
+export function unqualifiedArn(sm: ParsedStateMachineArn): string {
+  return `arn:${sm.partition}:states:${sm.region}:${sm.accountId}:stateMachine:${sm.name}`;
+}
+
+/**
+ * What the configured ARN says of the state machine before AWS describes an execution: the
+ * machine, and the version (a number qualifier) or the alias (any other qualifier) it names.
+ */
+export function stateMachineOf(sm: ParsedStateMachineArn): {
+  stateMachineArn: string;
+  stateMachineVersionArn?: string;
+  stateMachineAliasArn?: string;
+} {
+  const stateMachineArn = unqualifiedArn(sm);
+  if (sm.qualifier === undefined) return { stateMachineArn };
+  const qualified = `${stateMachineArn}:${sm.qualifier}`;
+  return /^\d+$/.test(sm.qualifier)
+    ? { stateMachineArn, stateMachineVersionArn: qualified }
+    : { stateMachineArn, stateMachineAliasArn: qualified };
 }
 
 /** The ARN an execution of this name has (qualifiers are not part of it). */

@@ -27,6 +27,7 @@ import {
   type Started,
   sleep,
   startExecution,
+  stateMachineOf,
   startOrTaken,
   stopExecution,
   toResult,
@@ -42,7 +43,10 @@ function runningResult(
   last?: DescribeExecutionOutput | null,
 ): ExecutionResult {
   if (last) return toResult(last);
-  return pendingResult(arn, { stateMachineArn: task.stateMachineArn ?? null, name, startDate });
+  const machine = task.stateMachine
+    ? stateMachineOf(task.stateMachine)
+    : { stateMachineArn: task.stateMachineArn ?? null };
+  return pendingResult(arn, { ...machine, name, startDate });
 }
 
 /** The name being started or joined, kept current for the messages of a failure or a cancel. */
@@ -286,7 +290,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     }
     return await superviseExecution(ctx, {
       executionArn: arn,
-      known: { name, stateMachineArn: task.stateMachineArn ?? null, startDate: started.startDate },
+      known: { name, ...stateMachineOf(stateMachine), startDate: started.startDate },
       executionStart: started.startDate ? new Date(started.startDate) : launchedAt,
       changed: started.startedNow,
       redriveCountBefore: started.redriveCountBefore,

@@ -21,6 +21,8 @@ export interface SuperviseRequest {
   readonly known: {
     readonly name: string | null;
     readonly stateMachineArn: string | null;
+    readonly stateMachineVersionArn?: string | undefined;
+    readonly stateMachineAliasArn?: string | undefined;
     readonly startDate: string | null;
   };
   /** When the execution (or its redrive) started, for the adaptive schedule. */
@@ -62,6 +64,8 @@ export async function superviseExecution(
       : pendingResult(arn, {
           name: req.known.name,
           stateMachineArn: req.known.stateMachineArn,
+          stateMachineVersionArn: req.known.stateMachineVersionArn ?? null,
+          stateMachineAliasArn: req.known.stateMachineAliasArn ?? null,
           startDate: req.known.startDate,
         });
     if (waited.waitingForCallback) result.waitingForCallback = waited.waitingForCallback;

@@ -21,7 +21,12 @@ import { VERSION } from "../version.ts";
 
 export interface ExecutionResult {
   executionArn: string;
+  /** The state machine, without a version or alias qualifier. */
   stateMachineArn: string | null;
+  /** The version that ran, when the start named a version or an alias. */
+  stateMachineVersionArn?: string | null;
+  /** The alias the start named, if any. */
+  stateMachineAliasArn?: string | null;
   name: string | null;
   status: string;
   startDate: string | null;
@@ -65,12 +70,18 @@ export function pendingResult(
     status?: string;
     name?: string | null;
     stateMachineArn?: string | null;
+    stateMachineVersionArn?: string | null;
+    stateMachineAliasArn?: string | null;
     startDate?: string | null;
   } = {},
 ): ExecutionResult {
   return {
     executionArn,
     stateMachineArn: known.stateMachineArn ?? null,
+    ...(known.stateMachineVersionArn
+      ? { stateMachineVersionArn: known.stateMachineVersionArn }
+      : {}),
+    ...(known.stateMachineAliasArn ? { stateMachineAliasArn: known.stateMachineAliasArn } : {}),
     name: known.name ?? null,
     status: known.status ?? "RUNNING",
     startDate: known.startDate ?? null,
