@@ -383,6 +383,7 @@ export function buildOutputSchema(): Record<string, Json> {
               redriveStatusReason: nullableString,
               redriveDate: nullableDate,
               waitingForCallback: nullableString,
+              consoleUrl: nullableString,
               billingDetails: {
                 anyOf: [
                   {

@@ -22,10 +22,17 @@ import {
   type PollState,
   stillRunningDue,
 } from "../polling.ts";
+import { consoleUrlFor } from "../console-link.ts";
 import { STILL_GOING } from "../run-place.ts";
 import { statusCheck } from "./status-check.ts";
 
 export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
+
+/** A log line with the execution's console page, where it has one. */
+export function logConsoleLink(log: Logger, executionArn: string): void {
+  const url = consoleUrlFor(executionArn);
+  if (url) log.info(`console: ${url}`);
+}
 
 /** ISO 8601 with offset, or null. */
 export function isoDate(date: Date | undefined): string | null {
@@ -222,6 +229,7 @@ export async function startOrTaken(req: StartRequest): Promise<Started | Taken> 
       ? `re-attached to execution ${executionArn}, started by an earlier launch of this run`
       : `started execution ${executionArn}`,
   );
+  logConsoleLink(log, executionArn);
   return { executionArn, startDate: isoDate(reply.startDate), startedNow: !existed };
 }
 
@@ -276,6 +284,7 @@ export function attachExisting(
     };
   }
   req.log.info(`re-attached to execution ${arn}, started by an earlier launch of this run`);
+  logConsoleLink(req.log, arn);
   return { executionArn: arn, startDate: isoDate(existing.startDate), startedNow: false };
 }
 
@@ -383,6 +392,7 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
     log.info(
       `redrove execution ${req.previousArn} (ended ${previous.status}); it resumes from the state that failed`,
     );
+    logConsoleLink(log, req.previousArn);
     return {
       executionArn: req.previousArn,
       startDate: isoDate(reply.redriveDate ?? previous.startDate),

@@ -8,6 +8,7 @@ import { DataValidationError, UnexpectedError } from "../errors.ts";
 import type { ParsedExecutionArn } from "../fields/validate.ts";
 import { type Outcome, pendingResult } from "../output/extension-output.ts";
 import type { ActionContext } from "./action.ts";
+import { logConsoleLink } from "./execution.ts";
 
 export interface Target {
   readonly arn: string;
@@ -19,6 +20,7 @@ export function targetOf(ctx: ActionContext): Target {
   const { targetExecutionArn: arn, targetExecution: parsed, action } = ctx.config.task;
   if (!arn || !parsed) throw new UnexpectedError(`${action} needs a Target Execution ARN`);
   ctx.outputs.set({ execution_arn: arn, generated_execution_name: parsed.name });
+  logConsoleLink(ctx.log, arn);
   return { arn, parsed };
 }
 

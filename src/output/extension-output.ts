@@ -2,6 +2,7 @@
  * The extension output document (SPEC 5.8): built from the outcome, masked, checked
  * against its schema, written atomically to UE_EXTENSION_OUTPUT_FILE or to stdout.
  */
+import { consoleUrlFor } from "../console-link.ts";
 import {
   closeSync,
   fsyncSync,
@@ -42,6 +43,8 @@ export interface ExecutionResult {
   redriveStatus?: string | null;
   redriveStatusReason?: string | null;
   redriveDate?: string | null;
+  /** The execution's page in the AWS console (Standard executions in aws, aws-cn, aws-us-gov). */
+  consoleUrl?: string | null;
   /** The state waiting for a task token when the task stopped watching, if any. */
   waitingForCallback?: string | null;
   /** Start Synchronous Express Execution: what AWS bills for the run. */
@@ -142,8 +145,16 @@ export function buildDocument(outcome: Outcome, values: FieldValues): ExtensionO
     status_description: redactUrl(`${STATUS_WORD[outcome.exitCode]}: ${outcome.description}`),
     changed: outcome.changed,
     invocation: { extension: "ue-aws-stepfunctions", version: VERSION, fields: echoFields(values) },
-    result: outcome.result,
+    result: withConsoleUrl(outcome.result),
   };
+}
+
+/** An execution's result with its console link beside the ARN. */
+function withConsoleUrl(
+  result: ExecutionResult | CallbackResult | null,
+): ExecutionResult | CallbackResult | null {
+  if (!result || !("executionArn" in result) || result.consoleUrl !== undefined) return result;
+  return { ...result, consoleUrl: consoleUrlFor(result.executionArn) };
 }
 
 /** Serialise, mask and check the document; a document that fails its schema becomes exit 1. */

@@ -49,6 +49,12 @@ describe("state machine versions and aliases", () => {
     assert.equal(result.stateMachineVersionArn, `${machine}:2`);
     assert.equal(result.stateMachineAliasArn, alias);
     assert.match(result.executionArn, /:execution:invoices:[^:]+$/);
+    // The console link names the execution, never the alias or version.
+    assert.equal(
+      result.consoleUrl,
+      `https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${result.executionArn}`,
+    );
+    assert.ok(run.stderr.includes(`console: ${result.consoleUrl}`), run.stderr);
     assert.equal(ep.getExecution(result.executionArn)?.status, "SUCCEEDED");
   });
 
