@@ -384,6 +384,7 @@ export function buildOutputSchema(): Record<string, Json> {
               redriveDate: nullableDate,
               waitingForCallback: nullableString,
               consoleUrl: nullableString,
+              traceHeader: nullableString,
               billingDetails: {
                 anyOf: [
                   {

@@ -81,6 +81,8 @@ export class Execution {
   /** The version (and alias) the start named, if any. */
   versionArn: string | undefined;
   aliasArn: string | undefined;
+  /** The X-Ray trace header the start passed. */
+  traceHeader: string | undefined;
   /** Client tokens of the last successful redrives, answered idempotently for 15 minutes. */
   readonly redriveTokens: Array<{ token: string; usedAt: Date; redriveDate: Date }> = [];
   /** The last top-level state entered, where a redrive resumes. */

@@ -107,6 +107,7 @@ export function describeExecution(e: Execution): Body {
     stateMachineArn: e.machine.arn,
     stateMachineVersionArn: e.versionArn,
     stateMachineAliasArn: e.aliasArn,
+    traceHeader: e.traceHeader,
     name: e.name,
     status: e.status,
     startDate: epoch(e.startDate),
@@ -137,6 +138,16 @@ function startExecution(
       ? randomUUID()
       : validateName(body["name"], "name");
   const { text, value } = validateInput(body["input"]);
+  const traceHeader = optionalString(body, "traceHeader");
+  if (traceHeader !== undefined) {
+    checkLength(traceHeader, "traceHeader", 0, 256);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS's pattern is \p{ASCII}*, control characters included.
+    if (!/^[\x00-\x7f]*$/.test(traceHeader)) {
+      throw errors.validation(
+        "1 validation error detected: Value at 'traceHeader' failed to satisfy constraint: Member must satisfy regular expression pattern: \\p{ASCII}*",
+      );
+    }
+  }
   if (sync && machine.type !== "EXPRESS") throw errors.typeNotSupported();
   if (machine.type === "STANDARD") {
     const arn = ctx.engine.executionArn(machine, name, false);
@@ -150,6 +161,7 @@ function startExecution(
   const exec = ctx.engine.start(machine, name, text, value);
   exec.versionArn = versionArn;
   exec.aliasArn = aliasArn;
+  exec.traceHeader = traceHeader;
   return exec;
 }
 
@@ -274,6 +286,7 @@ export const operations: Record<string, Operation> = {
       startDate: epoch(exec.startDate),
       stopDate: epoch(stopDate),
       status: exec.status,
+      traceHeader: exec.traceHeader,
       input: exec.input,
       inputDetails: { included: true },
       output: exec.output,

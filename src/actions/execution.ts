@@ -55,6 +55,7 @@ export function toResult(d: Partial<DescribeExecutionOutput>): ExecutionResult {
     stateMachineArn: d.stateMachineArn ?? null,
     ...(d.stateMachineVersionArn ? { stateMachineVersionArn: d.stateMachineVersionArn } : {}),
     ...(d.stateMachineAliasArn ? { stateMachineAliasArn: d.stateMachineAliasArn } : {}),
+    ...(d.traceHeader ? { traceHeader: d.traceHeader } : {}),
     name: d.name ?? null,
     status: d.status ?? "RUNNING",
     startDate: isoDate(d.startDate),
@@ -149,6 +150,8 @@ export interface StartRequest {
   readonly stateMachine: ParsedStateMachineArn;
   readonly name: string;
   readonly input: string;
+  /** The X-Ray trace header to pass, if any. */
+  readonly traceHeader?: string | undefined;
   readonly log: Logger;
   readonly outputs: OutputFields;
   /** When this program started; an older start date means AWS returned an existing run. */
@@ -210,7 +213,12 @@ export async function startOrTaken(req: StartRequest): Promise<Started | Taken> 
   let reply: { executionArn?: string | undefined; startDate?: Date | undefined };
   try {
     reply = await sfn.startExecution(
-      { stateMachineArn: req.stateMachineArn, name: req.name, input: req.input },
+      {
+        stateMachineArn: req.stateMachineArn,
+        name: req.name,
+        input: req.input,
+        ...(req.traceHeader ? { traceHeader: req.traceHeader } : {}),
+      },
       { abortSignal: req.signal },
     );
   } catch (error) {

@@ -72,6 +72,7 @@ function startRequest(ctx: ActionContext, name: string, launchedAt: Date): Start
     stateMachine: task.stateMachine as NonNullable<TaskConfig["stateMachine"]>,
     name,
     input: task.input,
+    traceHeader: task.traceHeader,
     log: ctx.log,
     outputs: ctx.outputs,
     launchedAt,

@@ -56,7 +56,12 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   try {
     // One attempt: a retry after a lost answer would run the workflow a second time.
     reply = await aws.sfnOnce.startSyncExecution(
-      { stateMachineArn, name, input: task.input },
+      {
+        stateMachineArn,
+        name,
+        input: task.input,
+        ...(task.traceHeader ? { traceHeader: task.traceHeader } : {}),
+      },
       { abortSignal: ctx.signal },
     );
   } catch (error) {

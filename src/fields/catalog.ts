@@ -197,6 +197,15 @@ const CATALOG = [
     showIf: { field: "action", values: START_ACTIONS },
   },
   {
+    name: "trace_header",
+    label: "X-Ray Trace Header",
+    hint: "Optional AWS X-Ray trace header for the execution, for example Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1 (at most 256 ASCII characters).",
+    type: "Text",
+    mapping: "Text Field 15",
+    showIf: { field: "action", values: START_ACTIONS },
+    fieldLength: 256,
+  },
+  {
     name: "wait_for_success_or_failure",
     label: "Wait for Success or Failure",
     hint: "Supervise the execution until it ends and report its result.",

@@ -43,6 +43,8 @@ export interface ExecutionResult {
   redriveStatus?: string | null;
   redriveStatusReason?: string | null;
   redriveDate?: string | null;
+  /** The X-Ray trace header the start passed, as AWS reports it. */
+  traceHeader?: string | null;
   /** The execution's page in the AWS console (Standard executions in aws, aws-cn, aws-us-gov). */
   consoleUrl?: string | null;
   /** The state waiting for a task token when the task stopped watching, if any. */
