@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import { errors } from "./errors.ts";
 import { History } from "./history.ts";
+import { jsonataFail, usesJsonata } from "./jsonata-fail.ts";
 import type { StateMachineRecord } from "./state-machines.ts";
 import { newTaskToken, TaskFailure, type TaskHandler, type TaskTokens } from "./tasks.ts";
 
@@ -38,7 +39,12 @@ const UNLIMITED_TASK_SECONDS = 2_000_000;
 
 type Json = unknown;
 type AnyState = Record<string, unknown> & { Type: string };
-type Definition = { StartAt: string; States: Record<string, AnyState>; TimeoutSeconds?: number };
+type Definition = {
+  StartAt: string;
+  States: Record<string, AnyState>;
+  TimeoutSeconds?: number;
+  QueryLanguage?: string;
+};
 
 interface LibraryEvent {
   type: string;
@@ -371,6 +377,18 @@ export class ExecutionEngine {
       }
       const failure = run.failure ?? { error: "States.Runtime", cause: String(result.reason) };
       const failedState = exec.current ? original.States[exec.current.name] : undefined;
+      if (failedState?.Type === "Fail" && exec.current && usesJsonata(original, failedState)) {
+        const name = exec.current.name;
+        void jsonataFail(failedState, exec.current.input).then((outcome) => {
+          if (!run.live) return;
+          if (outcome.kind === "evaluation-failed") {
+            const { error, cause, location } = outcome;
+            exec.history.append("EvaluationFailed", { error, cause, location, state: name });
+          }
+          this.#finish(exec, "FAILED", { error: outcome.error, cause: outcome.cause });
+        });
+        return;
+      }
       if (failedState?.Type === "Fail" && !failedState["ErrorPath"] && !failedState["CausePath"]) {
         // A Fail state reports exactly its own Error and Cause (possibly none).
         this.#finish(exec, "FAILED", {

@@ -98,17 +98,41 @@ export async function failureFromHistory(
       },
       { abortSignal: signal },
     );
-    for (const event of reply.events ?? []) {
-      readEvent(event, details);
-      if (details.failedState !== null) return details;
-    }
+    if (readEvents(reply.events ?? [], details)) return details;
     nextToken = reply.nextToken;
     if (!nextToken) break;
   }
   return details;
 }
 
+/**
+ * Error, cause and failing state from history events, newest first (pure). JSONPath and
+ * JSONata state machines alike: a JSONata expression that fails is an `EvaluationFailed`
+ * event naming its state.
+ */
+export function failureIn(newestFirst: readonly HistoryEvent[]): FailureDetails {
+  const details: FailureDetails = { error: null, cause: null, failedState: null };
+  readEvents(newestFirst, details);
+  return details;
+}
+
+/** Read events into the details; true once the failing state is known. */
+function readEvents(newestFirst: readonly HistoryEvent[], details: FailureDetails): boolean {
+  for (const event of newestFirst) {
+    readEvent(event, details);
+    if (details.failedState !== null) return true;
+  }
+  return false;
+}
+
 function readEvent(event: HistoryEvent, details: FailureDetails): void {
+  const evaluation = event.evaluationFailedEventDetails;
+  if (evaluation) {
+    details.error ??= evaluation.error ?? null;
+    details.cause ??= evaluation.cause ?? null;
+    if (evaluation.state) details.failedState = evaluation.state;
+    return;
+  }
   if (event.type && FAILURE_EVENTS.has(event.type)) {
     const d =
       event.executionFailedEventDetails ??
