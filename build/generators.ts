@@ -385,6 +385,7 @@ export function buildOutputSchema(): Record<string, Json> {
               waitingForCallback: nullableString,
               consoleUrl: nullableString,
               traceHeader: nullableString,
+              dataUnavailable: nullableString,
               billingDetails: {
                 anyOf: [
                   {

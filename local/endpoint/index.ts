@@ -11,6 +11,7 @@ import {
   DEFAULT_SECRET_ACCESS_KEY,
 } from "./credentials.ts";
 import { Consistency, type ConsistencyConfig } from "./consistency.ts";
+import { type EncryptionConfig, Kms } from "./kms.ts";
 import { ExecutionEngine, type ExecutionStatus } from "./executions.ts";
 import { Faults } from "./faults.ts";
 import type { HistoryEvent } from "./history.ts";
@@ -26,6 +27,7 @@ import { type TaskHandler, type TaskTokenInfo, TaskTokens } from "./tasks.ts";
 export { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "./credentials.ts";
 export type { ConsistencyConfig } from "./consistency.ts";
 export type { CredentialInit } from "./credentials.ts";
+export type { EncryptionConfig } from "./kms.ts";
 export type { ExecutionStatus } from "./executions.ts";
 export type { FaultConfig, OperationCounters, ThrottleConfig } from "./faults.ts";
 export { Faults } from "./faults.ts";
@@ -84,6 +86,11 @@ export interface LocalEndpoint {
   createStateMachine(input: CreateStateMachineInput): string;
   /** PublishStateMachineVersion: returns the version ARN (`<machine ARN>:<n>`). */
   publishStateMachineVersion(stateMachineArn: string): string;
+  /**
+   * Encrypt a state machine's execution data with a customer managed key (as its
+   * EncryptionConfiguration would), refusing kms:Decrypt to some callers or the key to all.
+   */
+  encryptStateMachine(stateMachineArn: string, config: EncryptionConfig): void;
   /** CreateStateMachineAlias routing all starts to one version: returns the alias ARN. */
   createStateMachineAlias(name: string, versionArn: string): string;
   /** The state machines it holds, by name (what ListStateMachines lists). */
@@ -151,6 +158,7 @@ export async function startLocalEndpoint(
   const store = new CredentialStore(accountId, keys);
   const faults = new Faults();
   const consistency = new Consistency();
+  const kms = new Kms();
   const sts = new Sts(store, accountId);
   const tokens = new TaskTokens();
   const handlers = new Map<string, TaskHandler>();
@@ -175,7 +183,7 @@ export async function startLocalEndpoint(
       credentials: store,
       faults,
       sts,
-      ops: { machines, engine, tokens, consistency },
+      ops: { machines, engine, tokens, consistency, kms },
       denyRules,
       log,
       now: () => new Date(Date.now() + clockOffsetMs),
@@ -222,6 +230,10 @@ export async function startLocalEndpoint(
     },
     createStateMachine,
     publishStateMachineVersion: (arn) => machines.publishVersion(arn),
+    encryptStateMachine: (arn, config) => {
+      machines.require(arn);
+      kms.encrypt(arn, config);
+    },
     createStateMachineAlias: (name, versionArn) => machines.createAlias(name, versionArn),
     stateMachines: () => machines.list().map(({ name, type, arn }) => ({ name, type, arn })),
     registerTaskHandler(resource, handler) {

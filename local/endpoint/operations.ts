@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Consistency } from "./consistency.ts";
 import { errors, ServiceError } from "./errors.ts";
+import type { Kms } from "./kms.ts";
 import type { Execution, ExecutionEngine } from "./executions.ts";
 import { serializeEvent } from "./history.ts";
 import type {
@@ -24,6 +25,9 @@ export interface OperationContext {
   engine: ExecutionEngine;
   tokens: TaskTokens;
   consistency: Consistency;
+  kms: Kms;
+  /** The access key id of the request, when signed. */
+  caller?: string | undefined;
 }
 
 type Body = Record<string, unknown>;
@@ -306,7 +310,13 @@ export const operations: Record<string, Operation> = {
   DescribeExecution(body, ctx) {
     const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
     if (ctx.consistency.hides(exec.arn)) throw errors.executionDoesNotExist(exec.arn);
-    return ctx.consistency.staleReply(exec.arn) ?? describeExecution(exec);
+    const metadataOnly = optionalString(body, "includedData") === "METADATA_ONLY";
+    if (!metadataOnly) ctx.kms.checkData(exec.machine.arn, ctx.caller);
+    const reply = ctx.consistency.staleReply(exec.arn) ?? describeExecution(exec);
+    if (!metadataOnly) return reply;
+    // The encrypted data stays out of the answer.
+    const { input: _i, output: _o, error: _e, cause: _c, ...metadata } = reply;
+    return metadata;
   },
 
   ListExecutions(body, ctx) {
@@ -343,7 +353,11 @@ export const operations: Record<string, Operation> = {
 
   StopExecution(body, ctx) {
     const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
-    ctx.engine.stop(exec, optionalString(body, "error"), optionalString(body, "cause"));
+    const error = optionalString(body, "error");
+    const cause = optionalString(body, "cause");
+    // An error or a cause is execution data: it is encrypted with the machine's key.
+    if (error !== undefined || cause !== undefined) ctx.kms.checkData(exec.machine.arn, ctx.caller);
+    ctx.engine.stop(exec, error, cause);
     return { stopDate: epoch(exec.stopDate ?? new Date()) };
   },
 
@@ -351,6 +365,8 @@ export const operations: Record<string, Operation> = {
     const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
     const reverse = body["reverseOrder"] === true;
     const includeData = body["includeExecutionData"] !== false;
+    if (includeData) ctx.kms.checkData(exec.machine.arn, ctx.caller);
+    const encrypted = ctx.kms.configOf(exec.machine.arn) !== undefined;
     const events = [...exec.history.events];
     if (reverse) events.reverse();
     const { page, nextToken } = paginate(
@@ -358,7 +374,10 @@ export const operations: Record<string, Operation> = {
       body,
       `GetExecutionHistory:${exec.arn}:${reverse}`,
     );
-    return compact({ events: page.map((e) => serializeEvent(e, includeData)), nextToken });
+    return compact({
+      events: page.map((e) => serializeEvent(e, includeData, !includeData && encrypted)),
+      nextToken,
+    });
   },
 
   RedriveExecution(body, ctx) {

@@ -6,7 +6,7 @@
  */
 import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
 import { isThrottlingError } from "@smithy/core/retry";
-import { classifyError, isRetryable } from "../aws/classify.ts";
+import { classifyError, isKmsDataError, isRetryable } from "../aws/classify.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
 import { DataValidationError, StatusUnavailableError } from "../errors.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
@@ -24,7 +24,7 @@ import {
 } from "../polling.ts";
 import { consoleUrlFor } from "../console-link.ts";
 import { STILL_GOING } from "../run-place.ts";
-import { statusCheck } from "./status-check.ts";
+import { type Described, statusCheck } from "./status-check.ts";
 
 export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
 
@@ -49,8 +49,11 @@ function parseOutput(output: string | undefined): { outputParsed?: unknown } {
   }
 }
 
-export function toResult(d: Partial<DescribeExecutionOutput>): ExecutionResult {
+export function toResult(d: Partial<Described>): ExecutionResult {
   return {
+    ...(d.unreadable
+      ? { dataUnavailable: `output, error and cause could not be read: ${d.unreadable}` }
+      : {}),
     executionArn: d.executionArn as string,
     stateMachineArn: d.stateMachineArn ?? null,
     ...(d.stateMachineVersionArn ? { stateMachineVersionArn: d.stateMachineVersionArn } : {}),
@@ -85,6 +88,7 @@ export async function failureFromHistory(
   executionArn: string,
   pageLimit = 5,
   signal?: AbortSignal,
+  includeExecutionData = true,
 ): Promise<FailureDetails> {
   const details: FailureDetails = { error: null, cause: null, failedState: null };
   let nextToken: string | undefined;
@@ -94,6 +98,7 @@ export async function failureFromHistory(
         executionArn,
         reverseOrder: true,
         maxResults: 100,
+        ...(includeExecutionData ? {} : { includeExecutionData: false }),
         ...(nextToken ? { nextToken } : {}),
       },
       { abortSignal: signal },
@@ -463,6 +468,8 @@ export interface WaitRequest {
   readonly justStarted?: boolean | undefined;
   /** When this program redrove it: the redrive count read before the redrive. */
   readonly redriveCountBefore?: number | undefined;
+  /** Why the execution's data cannot be read (KMS), when already known. */
+  readonly unreadable?: string | undefined;
 }
 
 export type WaitResult =
@@ -571,6 +578,7 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
     log,
     justStarted: req.justStarted,
     redriveCountBefore: req.redriveCountBefore,
+    unreadable: req.unreadable,
     sleep,
   });
   // One history read now and then, never on every poll: it says which state waits for a task token.
@@ -686,14 +694,21 @@ export async function endedOutcome(
   const result = toResult(execution);
   const status = result.status;
   const exitCode = END_CODES[status] ?? EXIT.unexpected;
+  const { unreadable } = execution as Described;
+  const unread = unreadable ? `; its output, error and cause could not be read: ${unreadable}` : "";
   if (status === "SUCCEEDED") {
-    log.info(`execution ${result.name} SUCCEEDED`);
-    return { exitCode, description: `execution ${result.name} SUCCEEDED`, changed, result };
+    log.info(`execution ${result.name} SUCCEEDED${unread}`);
+    return {
+      exitCode,
+      description: `execution ${result.name} SUCCEEDED${unread}`,
+      changed,
+      result,
+    };
   }
-  await addFailureDetails(sfn, result, log, signal);
+  await addFailureDetails(sfn, result, log, signal, unreadable === undefined);
   const where = result.failedState ? ` in state "${result.failedState}"` : "";
   const what = [result.error, result.cause].filter((x) => x).join(": ");
-  const description = `execution ${result.name} ended ${status}${where}${what ? `: ${what}` : ""}`;
+  const description = `execution ${result.name} ended ${status}${where}${what ? `: ${what}` : ""}${unread}`;
   log.error(description);
   return { exitCode, description, changed, result };
 }
@@ -703,9 +718,17 @@ async function addFailureDetails(
   result: ExecutionResult,
   log: Logger,
   signal?: AbortSignal,
+  includeExecutionData = true,
 ): Promise<void> {
   try {
-    const details = await failureFromHistory(sfn, result.executionArn, 5, signal);
+    // Without the KMS key's data, the history still names the states (not errors or causes).
+    const details = await failureFromHistory(
+      sfn,
+      result.executionArn,
+      5,
+      signal,
+      includeExecutionData,
+    );
     result.error ??= details.error;
     result.cause ??= details.cause;
     result.failedState = details.failedState;
@@ -714,6 +737,28 @@ async function addFailureDetails(
     log.warn(
       `cannot read the execution history for failure details: ${classifyError(error).message}`,
     );
+  }
+}
+
+/**
+ * StopExecution with an error and a cause; when the state machine's KMS key refuses these
+ * credentials (error and cause are encrypted execution data), stop it without them.
+ */
+export async function stopWithDataOrWithout(
+  sfn: StepFunctions,
+  arn: string,
+  error: string,
+  cause: string,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  try {
+    await sfn.stopExecution({ executionArn: arn, error, cause }, { abortSignal: signal });
+  } catch (e) {
+    if (!isKmsDataError(e)) throw e;
+    const why = classifyError(e, { operation: "StopExecution" }).message;
+    log.warn(`stopping execution ${arn} without an error and a cause: ${why}`);
+    await sfn.stopExecution({ executionArn: arn }, { abortSignal: signal });
   }
 }
 
@@ -731,7 +776,7 @@ export async function stopExecution(
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), STOP_TIMEOUT_MS);
   try {
-    await sfn.stopExecution({ executionArn: arn, error, cause }, { abortSignal: abort.signal });
+    await stopWithDataOrWithout(sfn, arn, error, cause, log, abort.signal);
     log.info(`stopped execution ${arn}`);
     return true;
   } catch (e) {

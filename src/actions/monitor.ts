@@ -32,6 +32,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       },
       executionStart: since ?? new Date(),
       changed: false,
+      unreadable: first.unreadable,
     });
   } catch (error) {
     if (signal?.aborted) {

@@ -113,6 +113,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       },
       executionStart: redriveDate ?? launchedAt,
       changed,
+      unreadable: before.unreadable,
       ...(changed ? { redriveCountBefore: earlier } : {}),
     });
   } catch (error) {
@@ -155,6 +156,7 @@ async function redrivenEarlier(
     },
     executionStart: before.redriveDate ?? launchedAt,
     changed: false,
+    unreadable: before.unreadable,
   });
 }
 

@@ -4,8 +4,46 @@
  * not find it yet, or may still show the closed state from before the redrive.
  */
 import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
+import { classifyError, isKmsDataError } from "../aws/classify.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
 import type { Logger } from "../log.ts";
+
+/**
+ * DescribeExecution's answer, and why the execution's data (input, output, error, cause)
+ * could not be read when it was described with `includedData: METADATA_ONLY`.
+ */
+export type Described = DescribeExecutionOutput & { readonly unreadable?: string | undefined };
+
+/**
+ * DescribeExecution; when the state machine's customer managed KMS key refuses these
+ * credentials (KmsAccessDeniedException, KmsInvalidStateException), again with
+ * `includedData: METADATA_ONLY`, which still gives the status. `unreadable` says why.
+ */
+export async function describeReadable(
+  sfn: StepFunctions,
+  executionArn: string,
+  log: Logger,
+  options: { signal?: AbortSignal | undefined; metadataOnly?: string | undefined } = {},
+): Promise<Described> {
+  const { signal } = options;
+  if (options.metadataOnly === undefined) {
+    try {
+      return await sfn.describeExecution({ executionArn }, { abortSignal: signal });
+    } catch (error) {
+      if (!isKmsDataError(error)) throw error;
+      const unreadable = classifyError(error, { operation: "DescribeExecution" }).message;
+      log.warn(
+        `cannot read the execution's data: ${unreadable}; following its status only (DescribeExecution with METADATA_ONLY): its output, error and cause cannot be read`,
+      );
+      return describeReadable(sfn, executionArn, log, { signal, metadataOnly: unreadable });
+    }
+  }
+  const reply = await sfn.describeExecution(
+    { executionArn, includedData: "METADATA_ONLY" },
+    { abortSignal: signal },
+  );
+  return { ...reply, unreadable: options.metadataOnly };
+}
 
 /** Look-ups of a just-started execution that AWS does not show yet, and the first pause. */
 export const NOT_FOUND_RETRIES = 4;
@@ -23,6 +61,8 @@ export interface StatusCheckRequest {
   readonly justStarted?: boolean | undefined;
   /** The redrive count read before this program's redrive, when it made one. */
   readonly redriveCountBefore?: number | undefined;
+  /** Why the execution's data cannot be read, when already known: describe METADATA_ONLY. */
+  readonly unreadable?: string | undefined;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
@@ -43,25 +83,27 @@ function isNotFound(error: unknown): boolean {
 }
 
 /**
- * A function making the loop's DescribeExecution call. A just-started execution that AWS
+ * A function making the loop's DescribeExecution call (METADATA_ONLY after the state
+ * machine's KMS key refused the data once, see describeReadable). A just-started execution that AWS
  * does not find yet is looked up again a few times with a short backoff (until the first
  * answer); a reply from before this program's redrive is reported as PENDING_REDRIVE (for at
  * most STALE_REDRIVE_LIMIT_MS) so an old FAILED is never taken for the redrive's result.
  */
-export function statusCheck(
-  req: StatusCheckRequest,
-): (signal?: AbortSignal) => Promise<DescribeExecutionOutput> {
+export function statusCheck(req: StatusCheckRequest): (signal?: AbortSignal) => Promise<Described> {
   let found = !req.justStarted;
+  // Once the KMS key refused the data, every later check asks for the status only.
+  let unreadable = req.unreadable;
   let redriveSeen = req.redriveCountBefore === undefined;
   let staleSince: number | undefined;
   return async (signal) => {
-    let reply: DescribeExecutionOutput;
+    let reply: Described;
     for (let attempt = 0; ; attempt++) {
       try {
-        reply = await req.sfn.describeExecution(
-          { executionArn: req.executionArn },
-          { abortSignal: signal },
-        );
+        reply = await describeReadable(req.sfn, req.executionArn, req.log, {
+          signal,
+          metadataOnly: unreadable,
+        });
+        unreadable = reply.unreadable;
         break;
       } catch (error) {
         if (found || !isNotFound(error) || attempt >= NOT_FOUND_RETRIES || signal?.aborted) {

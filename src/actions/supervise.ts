@@ -31,6 +31,8 @@ export interface SuperviseRequest {
   readonly changed: boolean;
   /** When this task redrove it: the redrive count read before the redrive. */
   readonly redriveCountBefore?: number | undefined;
+  /** Why the execution's data cannot be read (its KMS key), when already known. */
+  readonly unreadable?: string | undefined;
 }
 
 /** Wait for the execution and turn what happened into the task's outcome. */
@@ -52,6 +54,7 @@ export async function superviseExecution(
     failureLimitMs: config.statusFailureLimitMs,
     justStarted: req.changed,
     redriveCountBefore: req.redriveCountBefore,
+    unreadable: req.unreadable,
     log,
     outputs,
     signal,

@@ -43,6 +43,8 @@ export interface ExecutionResult {
   redriveStatus?: string | null;
   redriveStatusReason?: string | null;
   redriveDate?: string | null;
+  /** Why the execution's output, error and cause could not be read (its KMS key), if so. */
+  dataUnavailable?: string | null;
   /** The X-Ray trace header the start passed, as AWS reports it. */
   traceHeader?: string | null;
   /** The execution's page in the AWS console (Standard executions in aws, aws-cn, aws-us-gov). */
