@@ -386,6 +386,39 @@ export function buildOutputSchema(): Record<string, Json> {
               consoleUrl: nullableString,
               traceHeader: nullableString,
               dataUnavailable: nullableString,
+              mapRuns: {
+                anyOf: [
+                  {
+                    type: "array",
+                    items: {
+                      type: "object",
+                      required: ["mapRunArn", "label", "status", "itemCounts", "executionCounts"],
+                      properties: {
+                        mapRunArn: { type: "string" },
+                        label: { type: "string" },
+                        status: { type: "string" },
+                        itemCounts: { type: "object" },
+                        executionCounts: { type: "object" },
+                      },
+                    },
+                  },
+                  { type: "null" },
+                ],
+              },
+              resultWriterDetails: {
+                anyOf: [
+                  {
+                    type: "object",
+                    required: ["bucket", "key"],
+                    properties: {
+                      bucket: { type: "string" },
+                      key: { type: "string" },
+                      mapRunArn: nullableString,
+                    },
+                  },
+                  { type: "null" },
+                ],
+              },
               billingDetails: {
                 anyOf: [
                   {

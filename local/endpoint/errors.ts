@@ -17,6 +17,7 @@ const MODELLED = new Set([
   "InvalidName",
   "InvalidOutput",
   "InvalidToken",
+  "ResourceNotFound",
   "KmsAccessDeniedException",
   "KmsInvalidStateException",
   "KmsThrottlingException",

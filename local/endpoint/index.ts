@@ -12,6 +12,7 @@ import {
 } from "./credentials.ts";
 import { Consistency, type ConsistencyConfig } from "./consistency.ts";
 import { type EncryptionConfig, Kms } from "./kms.ts";
+import { MapRuns } from "./map-runs.ts";
 import { ExecutionEngine, type ExecutionStatus } from "./executions.ts";
 import { Faults } from "./faults.ts";
 import type { HistoryEvent } from "./history.ts";
@@ -163,10 +164,12 @@ export async function startLocalEndpoint(
   const tokens = new TaskTokens();
   const handlers = new Map<string, TaskHandler>();
   const machines = new StateMachineRegistry(region, accountId);
+  const mapRuns = new MapRuns();
   const engine = new ExecutionEngine({
     region,
     accountId,
     tokens,
+    mapRuns,
     handlerFor: (resource) => handlers.get(resource) ?? handlers.get("*"),
   });
   const denyRules: DenyRule[] = [];
@@ -183,7 +186,7 @@ export async function startLocalEndpoint(
       credentials: store,
       faults,
       sts,
-      ops: { machines, engine, tokens, consistency, kms },
+      ops: { machines, engine, tokens, consistency, kms, mapRuns },
       denyRules,
       log,
       now: () => new Date(Date.now() + clockOffsetMs),

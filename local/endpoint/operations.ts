@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Consistency } from "./consistency.ts";
 import { errors, ServiceError } from "./errors.ts";
 import type { Kms } from "./kms.ts";
+import { counts, type MapRuns } from "./map-runs.ts";
 import type { Execution, ExecutionEngine } from "./executions.ts";
 import { serializeEvent } from "./history.ts";
 import type {
@@ -26,6 +27,7 @@ export interface OperationContext {
   tokens: TaskTokens;
   consistency: Consistency;
   kms: Kms;
+  mapRuns: MapRuns;
   /** The access key id of the request, when signed. */
   caller?: string | undefined;
 }
@@ -377,6 +379,41 @@ export const operations: Record<string, Operation> = {
     return compact({
       events: page.map((e) => serializeEvent(e, includeData, !includeData && encrypted)),
       nextToken,
+    });
+  },
+
+  ListMapRuns(body, ctx) {
+    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
+    const all = ctx.mapRuns.of(exec.arn).map((r) =>
+      compact({
+        executionArn: r.executionArn,
+        mapRunArn: r.arn,
+        stateMachineArn: r.stateMachineArn,
+        startDate: epoch(r.startDate),
+        stopDate: epoch(r.stopDate),
+      }),
+    );
+    const { page, nextToken } = paginate(all, body, `ListMapRuns:${exec.arn}`);
+    return compact({ mapRuns: page, nextToken });
+  },
+
+  DescribeMapRun(body, ctx) {
+    const arn = requireString(body, "mapRunArn");
+    const r = ctx.mapRuns.get(arn);
+    if (!r) throw new ServiceError("ResourceNotFound", `Resource not found: '${arn}'`);
+    const c = counts(r);
+    return compact({
+      mapRunArn: r.arn,
+      executionArn: r.executionArn,
+      status: r.status,
+      startDate: epoch(r.startDate),
+      stopDate: epoch(r.stopDate),
+      maxConcurrency: 0,
+      toleratedFailurePercentage: 0,
+      toleratedFailureCount: 0,
+      itemCounts: c,
+      executionCounts: c,
+      redriveCount: 0,
     });
   },
 

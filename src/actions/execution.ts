@@ -24,6 +24,13 @@ import {
 } from "../polling.ts";
 import { consoleUrlFor } from "../console-link.ts";
 import { STILL_GOING } from "../run-place.ts";
+import {
+  type MapRunProgress,
+  mapRunWatcher,
+  progressText,
+  readMapRuns,
+  resultWriterLocation,
+} from "./map-runs.ts";
 import { type Described, statusCheck } from "./status-check.ts";
 
 export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
@@ -78,6 +85,8 @@ export interface FailureDetails {
   error: string | null;
   cause: string | null;
   failedState: string | null;
+  /** Set when a Map Run failed on the way (its counts are worth a look). */
+  mapRunFailed?: true;
 }
 
 const FAILURE_EVENTS = new Set(["ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"]);
@@ -151,6 +160,7 @@ function readEvent(event: HistoryEvent, details: FailureDetails): void {
   if (event.stateEnteredEventDetails?.name && details.failedState === null) {
     details.failedState = event.stateEnteredEventDetails.name;
   }
+  if (event.type === "MapRunFailed") details.mapRunFailed = true;
   const failed =
     event.taskFailedEventDetails ??
     event.lambdaFunctionFailedEventDetails ??
@@ -481,7 +491,7 @@ export type WaitResult =
       readonly waitingForCallback: string | null;
     };
 
-/** Look for a state waiting on a callback this long after the wait began, then with each "still running" line. */
+/** Look for a state waiting on a callback (and at Map Runs) this long after the wait began, then with each "still running" line. */
 export const CALLBACK_LOOK_AFTER_MS = 3_000;
 
 const TASK_CLOSED = new Set([
@@ -572,6 +582,13 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
   let reportedAt = 0;
   let callbackLooked = false;
   let waitingForCallback: string | null = null;
+  // Distributed Map progress, looked at with the "still running" lines only.
+  const lookAtMapRuns = mapRunWatcher({
+    sfn: req.sfn,
+    executionArn: req.executionArn,
+    log,
+    outputs,
+  });
   const describe = statusCheck({
     sfn: req.sfn,
     executionArn: req.executionArn,
@@ -619,9 +636,11 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
         reportedAt = Date.now() - waitStart;
         log.info(`execution still ${status} after ${formatDuration(elapsedMs)}`);
         await lookForCallback();
+        await lookAtMapRuns(signal);
       } else if (!callbackLooked && Date.now() - waitStart >= CALLBACK_LOOK_AFTER_MS) {
         callbackLooked = true;
         await lookForCallback();
+        await lookAtMapRuns(signal);
       }
       const next = afterCheck(
         poll,
@@ -696,11 +715,19 @@ export async function endedOutcome(
   const exitCode = END_CODES[status] ?? EXIT.unexpected;
   const { unreadable } = execution as Described;
   const unread = unreadable ? `; its output, error and cause could not be read: ${unreadable}` : "";
+  const written = resultWriterLocation(result.outputParsed);
+  if (written) {
+    result.resultWriterDetails = written;
+    log.info(
+      `the Distributed Map wrote its results to s3://${written.bucket}/${written.key} (manifest)`,
+    );
+  }
   if (status === "SUCCEEDED") {
-    log.info(`execution ${result.name} SUCCEEDED${unread}`);
+    const where = written ? `; results in s3://${written.bucket}/${written.key}` : "";
+    log.info(`execution ${result.name} SUCCEEDED${where}${unread}`);
     return {
       exitCode,
-      description: `execution ${result.name} SUCCEEDED${unread}`,
+      description: `execution ${result.name} SUCCEEDED${where}${unread}`,
       changed,
       result,
     };
@@ -708,9 +735,33 @@ export async function endedOutcome(
   await addFailureDetails(sfn, result, log, signal, unreadable === undefined);
   const where = result.failedState ? ` in state "${result.failedState}"` : "";
   const what = [result.error, result.cause].filter((x) => x).join(": ");
-  const description = `execution ${result.name} ended ${status}${where}${what ? `: ${what}` : ""}${unread}`;
+  const failedRun = result.mapRuns?.find((r) => r.status === "FAILED");
+  const mapRun = failedRun ? `; ${progressText(failedRun)}` : "";
+  const description = `execution ${result.name} ended ${status}${where}${what ? `: ${what}` : ""}${mapRun}${unread}`;
   log.error(description);
   return { exitCode, description, changed, result };
+}
+
+/** The Map Runs of an execution that failed in a Distributed Map: which, and their counts. */
+async function addMapRuns(
+  sfn: StepFunctions,
+  result: ExecutionResult,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  let runs: MapRunProgress[];
+  try {
+    runs = await readMapRuns(sfn, result.executionArn, signal);
+  } catch (error) {
+    log.warn(`cannot read the Map Runs of the failed execution: ${classifyError(error).message}`);
+    return;
+  }
+  result.mapRuns = runs;
+  for (const run of runs) {
+    const line = `${progressText(run)} (${run.mapRunArn})`;
+    if (run.status === "FAILED") log.error(line);
+    else log.info(line);
+  }
 }
 
 async function addFailureDetails(
@@ -732,6 +783,7 @@ async function addFailureDetails(
     result.error ??= details.error;
     result.cause ??= details.cause;
     result.failedState = details.failedState;
+    if (details.mapRunFailed) await addMapRuns(sfn, result, log, signal);
   } catch (error) {
     // The history is a bonus; missing permission for it must not hide the outcome.
     log.warn(

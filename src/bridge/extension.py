@@ -40,6 +40,7 @@ OUTPUT_FIELDS = (
     "execution_arn",
     "execution_status",
     "generated_execution_name",
+    "map_run_progress",
 )
 # catalog:end
 

@@ -421,6 +421,14 @@ const CATALOG = [
     mapping: "Text Field 11",
     outputOnly: true,
   },
+  {
+    name: "map_run_progress",
+    label: "Map Run Progress",
+    hint: "Set by the task now and then while a Distributed Map runs: items and child executions succeeded, failed, pending.",
+    type: "Text",
+    mapping: "Text Field 16",
+    outputOnly: true,
+  },
 ] as const satisfies readonly FieldSpec[];
 
 export const FIELDS: readonly FieldSpec[] = CATALOG;

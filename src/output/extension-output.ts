@@ -2,6 +2,7 @@
  * The extension output document (SPEC 5.8): built from the outcome, masked, checked
  * against its schema, written atomically to UE_EXTENSION_OUTPUT_FILE or to stdout.
  */
+import type { MapRunProgress, ResultWriterLocation } from "../actions/map-runs.ts";
 import { consoleUrlFor } from "../console-link.ts";
 import {
   closeSync,
@@ -43,6 +44,10 @@ export interface ExecutionResult {
   redriveStatus?: string | null;
   redriveStatusReason?: string | null;
   redriveDate?: string | null;
+  /** A Distributed Map's Map Runs, read after a failure that involved one. */
+  mapRuns?: MapRunProgress[] | null;
+  /** Where a Distributed Map's ResultWriter put the results (from the execution's output). */
+  resultWriterDetails?: ResultWriterLocation | null;
   /** Why the execution's output, error and cause could not be read (its KMS key), if so. */
   dataUnavailable?: string | null;
   /** The X-Ray trace header the start passed, as AWS reports it. */
