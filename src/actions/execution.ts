@@ -58,9 +58,6 @@ function parseOutput(output: string | undefined): { outputParsed?: unknown } {
 
 export function toResult(d: Partial<Described>): ExecutionResult {
   return {
-    ...(d.unreadable
-      ? { dataUnavailable: `output, error and cause could not be read: ${d.unreadable}` }
-      : {}),
     executionArn: d.executionArn as string,
     stateMachineArn: d.stateMachineArn ?? null,
     ...(d.stateMachineVersionArn ? { stateMachineVersionArn: d.stateMachineVersionArn } : {}),
@@ -78,6 +75,9 @@ export function toResult(d: Partial<Described>): ExecutionResult {
     failedState: null,
     redriveCount: d.redriveCount ?? null,
     redriveStatus: d.redriveStatus ?? null,
+    ...(d.unreadable
+      ? { dataUnavailable: `output, error and cause could not be read: ${d.unreadable}` }
+      : {}),
   };
 }
 
