@@ -434,6 +434,8 @@ export function buildOutputSchema(): Record<string, Json> {
             properties: {
               executionArn: { type: "string", pattern: "^arn:" },
               stateMachineArn: nullableString,
+              stateMachineVersionArn: nullableString,
+              stateMachineAliasArn: nullableString,
               name: nullableString,
               status: {
                 enum: ["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"],
@@ -452,6 +454,42 @@ export function buildOutputSchema(): Record<string, Json> {
               redriveStatusReason: nullableString,
               redriveDate: nullableDate,
               waitingForCallback: nullableString,
+              consoleUrl: nullableString,
+              traceHeader: nullableString,
+              dataUnavailable: nullableString,
+              mapRuns: {
+                anyOf: [
+                  {
+                    type: "array",
+                    items: {
+                      type: "object",
+                      required: ["mapRunArn", "label", "status", "itemCounts", "executionCounts"],
+                      properties: {
+                        mapRunArn: { type: "string" },
+                        label: { type: "string" },
+                        status: { type: "string" },
+                        itemCounts: { type: "object" },
+                        executionCounts: { type: "object" },
+                      },
+                    },
+                  },
+                  { type: "null" },
+                ],
+              },
+              resultWriterDetails: {
+                anyOf: [
+                  {
+                    type: "object",
+                    required: ["bucket", "key"],
+                    properties: {
+                      bucket: { type: "string" },
+                      key: { type: "string" },
+                      mapRunArn: nullableString,
+                    },
+                  },
+                  { type: "null" },
+                ],
+              },
               billingDetails: {
                 anyOf: [
                   {

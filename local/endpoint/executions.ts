@@ -8,6 +8,8 @@ import { randomUUID } from "node:crypto";
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import { errors } from "./errors.ts";
 import { History } from "./history.ts";
+import { jsonataFail, usesJsonata } from "./jsonata-fail.ts";
+import { isDistributed, type MapRuns } from "./map-runs.ts";
 import type { StateMachineRecord } from "./state-machines.ts";
 import { newTaskToken, TaskFailure, type TaskHandler, type TaskTokens } from "./tasks.ts";
 
@@ -38,7 +40,12 @@ const UNLIMITED_TASK_SECONDS = 2_000_000;
 
 type Json = unknown;
 type AnyState = Record<string, unknown> & { Type: string };
-type Definition = { StartAt: string; States: Record<string, AnyState>; TimeoutSeconds?: number };
+type Definition = {
+  StartAt: string;
+  States: Record<string, AnyState>;
+  TimeoutSeconds?: number;
+  QueryLanguage?: string;
+};
 
 interface LibraryEvent {
   type: string;
@@ -78,6 +85,11 @@ export class Execution {
   cause: string | undefined;
   redriveCount = 0;
   redriveDate: Date | undefined;
+  /** The version (and alias) the start named, if any. */
+  versionArn: string | undefined;
+  aliasArn: string | undefined;
+  /** The X-Ray trace header the start passed. */
+  traceHeader: string | undefined;
   /** Client tokens of the last successful redrives, answered idempotently for 15 minutes. */
   readonly redriveTokens: Array<{ token: string; usedAt: Date; redriveDate: Date }> = [];
   /** The last top-level state entered, where a redrive resumes. */
@@ -183,6 +195,7 @@ export interface EngineOptions {
   accountId: string;
   tokens: TaskTokens;
   handlerFor: (resource: string) => TaskHandler | undefined;
+  mapRuns: MapRuns;
 }
 
 export class ExecutionEngine {
@@ -366,6 +379,18 @@ export class ExecutionEngine {
       }
       const failure = run.failure ?? { error: "States.Runtime", cause: String(result.reason) };
       const failedState = exec.current ? original.States[exec.current.name] : undefined;
+      if (failedState?.Type === "Fail" && exec.current && usesJsonata(original, failedState)) {
+        const name = exec.current.name;
+        void jsonataFail(failedState, exec.current.input).then((outcome) => {
+          if (!run.live) return;
+          if (outcome.kind === "evaluation-failed") {
+            const { error, cause, location } = outcome;
+            exec.history.append("EvaluationFailed", { error, cause, location, state: name });
+          }
+          this.#finish(exec, "FAILED", { error: outcome.error, cause: outcome.cause });
+        });
+        return;
+      }
       if (failedState?.Type === "Fail" && !failedState["ErrorPath"] && !failedState["CausePath"]) {
         // A Fail state reports exactly its own Error and Cause (possibly none).
         this.#finish(exec, "FAILED", {
@@ -487,7 +512,12 @@ export class ExecutionEngine {
         if (st.type === "Map") {
           const itemsPath = this.#mapItemsPath(exec, st.name);
           const items = simplePath(st.input, itemsPath);
-          h.append("MapStateStarted", { length: Array.isArray(items) ? items.length : 0 }, at);
+          const length = Array.isArray(items) ? items.length : 0;
+          h.append("MapStateStarted", { length }, at);
+          if (isDistributed(this.#stateNamed(exec, st.name))) {
+            const mapRun = this.#opts.mapRuns.start(exec, st.name, length);
+            h.append("MapRunStarted", { mapRunArn: mapRun.arn }, at);
+          }
         }
         return;
       }
@@ -507,7 +537,15 @@ export class ExecutionEngine {
           );
         }
         if (st.type === "Parallel" && !caught) h.append("ParallelStateSucceeded", undefined, at);
-        if (st.type === "Map" && !caught) h.append("MapStateSucceeded", undefined, at);
+        if (st.type === "Map" && !caught) {
+          const mapRun = this.#opts.mapRuns.current(exec.arn, st.name);
+          if (mapRun) {
+            mapRun.status = "SUCCEEDED";
+            mapRun.stopDate = at;
+            h.append("MapRunSucceeded", undefined, at);
+          }
+          h.append("MapStateSucceeded", undefined, at);
+        }
         h.append(
           `${st.type}StateExited`,
           { name: st.name, output: json(st.output), outputDetails: { truncated: false } },
@@ -529,7 +567,15 @@ export class ExecutionEngine {
           );
         }
         if (st.type === "Parallel") h.append("ParallelStateFailed", undefined, at);
-        if (st.type === "Map") h.append("MapStateFailed", undefined, at);
+        if (st.type === "Map") {
+          const mapRun = this.#opts.mapRuns.current(exec.arn, st.name);
+          if (mapRun) {
+            mapRun.status = "FAILED";
+            mapRun.stopDate = at;
+            h.append("MapRunFailed", { error: error || undefined, cause }, at);
+          }
+          h.append("MapStateFailed", undefined, at);
+        }
         return;
       }
       case "StateRetried":
@@ -541,15 +587,34 @@ export class ExecutionEngine {
         return;
       case "MapIterationStarted":
       case "MapIterationSucceeded":
-      case "MapIterationFailed":
+      case "MapIterationFailed": {
         h.append(event.type, { name: event.parentState?.name, index: event.index }, at);
+        const parent = event.parentState?.name;
+        const mapRun = parent ? this.#opts.mapRuns.current(exec.arn, parent) : undefined;
+        if (mapRun) {
+          if (event.type === "MapIterationStarted") mapRun.running++;
+          else {
+            mapRun.running = Math.max(0, mapRun.running - 1);
+            if (event.type === "MapIterationSucceeded") mapRun.succeeded++;
+            else mapRun.failed++;
+          }
+        }
         return;
+      }
       case "ExecutionFailed":
         run.failure = { error: event.Error || undefined, cause: causeText(event.Cause) };
         return;
       default:
         return;
     }
+  }
+
+  #stateNamed(exec: Execution, name: string): AnyState | undefined {
+    let found: AnyState | undefined;
+    walkStates(exec.machine.parsed as unknown as Definition, (n, s) => {
+      if (n === name) found ??= s;
+    });
+    return found;
   }
 
   #mapItemsPath(exec: Execution, name: string): string {
@@ -570,6 +635,10 @@ export class ExecutionEngine {
     if (!run?.live || exec.status !== "RUNNING") return;
     run.live = false;
     clearTimeout(run.timeout);
+    this.#opts.mapRuns.closeAll(
+      exec.arn,
+      status === "SUCCEEDED" ? "SUCCEEDED" : status === "FAILED" ? "FAILED" : "ABORTED",
+    );
     exec.status = status;
     exec.stopDate = new Date();
     const h = exec.history;

@@ -21,7 +21,14 @@ export function detailsMember(type: string): string {
 /** Keys that carry execution data, dropped when the caller asks for `includeExecutionData: false`. */
 const DATA_KEYS = new Set(["input", "output", "parameters"]);
 
-export function serializeEvent(e: HistoryEvent, includeData = true): Record<string, unknown> {
+/** Execution data that a customer managed key also covers: errors and causes. */
+const ENCRYPTED_KEYS = new Set(["error", "cause"]);
+
+export function serializeEvent(
+  e: HistoryEvent,
+  includeData = true,
+  withoutEncrypted = false,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {
     timestamp: e.timestamp.getTime() / 1000,
     type: e.type,
@@ -31,7 +38,11 @@ export function serializeEvent(e: HistoryEvent, includeData = true): Record<stri
   if (e.details) {
     const details = includeData
       ? e.details
-      : Object.fromEntries(Object.entries(e.details).filter(([k]) => !DATA_KEYS.has(k)));
+      : Object.fromEntries(
+          Object.entries(e.details).filter(
+            ([k]) => !DATA_KEYS.has(k) && !(withoutEncrypted && ENCRYPTED_KEYS.has(k)),
+          ),
+        );
     out[detailsMember(e.type)] = details;
   }
   return out;

@@ -10,6 +10,9 @@ import {
   DEFAULT_ACCESS_KEY_ID,
   DEFAULT_SECRET_ACCESS_KEY,
 } from "./credentials.ts";
+import { Consistency, type ConsistencyConfig } from "./consistency.ts";
+import { type EncryptionConfig, Kms } from "./kms.ts";
+import { MapRuns } from "./map-runs.ts";
 import { ExecutionEngine, type ExecutionStatus } from "./executions.ts";
 import { Faults } from "./faults.ts";
 import type { HistoryEvent } from "./history.ts";
@@ -23,7 +26,9 @@ import { Sts, type StsControls } from "./sts.ts";
 import { type TaskHandler, type TaskTokenInfo, TaskTokens } from "./tasks.ts";
 
 export { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY } from "./credentials.ts";
+export type { ConsistencyConfig } from "./consistency.ts";
 export type { CredentialInit } from "./credentials.ts";
+export type { EncryptionConfig } from "./kms.ts";
 export type { ExecutionStatus } from "./executions.ts";
 export type { FaultConfig, OperationCounters, ThrottleConfig } from "./faults.ts";
 export { Faults } from "./faults.ts";
@@ -80,6 +85,15 @@ export interface LocalEndpoint {
   readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Creates (idempotently) a state machine and returns its ARN. */
   createStateMachine(input: CreateStateMachineInput): string;
+  /** PublishStateMachineVersion: returns the version ARN (`<machine ARN>:<n>`). */
+  publishStateMachineVersion(stateMachineArn: string): string;
+  /**
+   * Encrypt a state machine's execution data with a customer managed key (as its
+   * EncryptionConfiguration would), refusing kms:Decrypt to some callers or the key to all.
+   */
+  encryptStateMachine(stateMachineArn: string, config: EncryptionConfig): void;
+  /** CreateStateMachineAlias routing all starts to one version: returns the alias ARN. */
+  createStateMachineAlias(name: string, versionArn: string): string;
   /** The state machines it holds, by name (what ListStateMachines lists). */
   stateMachines(): StateMachineSummary[];
   /**
@@ -93,6 +107,8 @@ export interface LocalEndpoint {
   /** Tokens still waiting for a callback. */
   pendingTaskTokens(executionArn?: string): TaskTokenInfo[];
   readonly faults: Faults;
+  /** Eventual consistency of DescribeExecution after a start or a redrive (off by default). */
+  readonly consistency: { set(config: ConsistencyConfig): void; reset(): void };
   /** Answers matching calls with AccessDeniedException (AccessDenied on STS). Returns an undo function. */
   deny(rule: DenyRule): () => void;
   readonly sts: StsControls;
@@ -142,14 +158,18 @@ export async function startLocalEndpoint(
       : [{ accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY }];
   const store = new CredentialStore(accountId, keys);
   const faults = new Faults();
+  const consistency = new Consistency();
+  const kms = new Kms();
   const sts = new Sts(store, accountId);
   const tokens = new TaskTokens();
   const handlers = new Map<string, TaskHandler>();
   const machines = new StateMachineRegistry(region, accountId);
+  const mapRuns = new MapRuns();
   const engine = new ExecutionEngine({
     region,
     accountId,
     tokens,
+    mapRuns,
     handlerFor: (resource) => handlers.get(resource) ?? handlers.get("*"),
   });
   const denyRules: DenyRule[] = [];
@@ -166,7 +186,7 @@ export async function startLocalEndpoint(
       credentials: store,
       faults,
       sts,
-      ops: { machines, engine, tokens },
+      ops: { machines, engine, tokens, consistency, kms, mapRuns },
       denyRules,
       log,
       now: () => new Date(Date.now() + clockOffsetMs),
@@ -212,6 +232,12 @@ export async function startLocalEndpoint(
       ...(first.sessionToken ? { sessionToken: first.sessionToken } : {}),
     },
     createStateMachine,
+    publishStateMachineVersion: (arn) => machines.publishVersion(arn),
+    encryptStateMachine: (arn, config) => {
+      machines.require(arn);
+      kms.encrypt(arn, config);
+    },
+    createStateMachineAlias: (name, versionArn) => machines.createAlias(name, versionArn),
     stateMachines: () => machines.list().map(({ name, type, arn }) => ({ name, type, arn })),
     registerTaskHandler(resource, handler) {
       handlers.set(resource, handler);
@@ -222,6 +248,7 @@ export async function startLocalEndpoint(
     onTaskToken: (listener) => tokens.onTaskToken(listener),
     pendingTaskTokens: (arn) => tokens.pending(arn),
     faults,
+    consistency,
     deny(rule) {
       const copy = { ...rule };
       denyRules.push(copy);

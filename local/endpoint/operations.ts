@@ -1,6 +1,9 @@
 /** The Step Functions operations, taking and returning the JSON bodies of the awsJson1_0 protocol. */
 import { randomUUID } from "node:crypto";
+import type { Consistency } from "./consistency.ts";
 import { errors, ServiceError } from "./errors.ts";
+import type { Kms } from "./kms.ts";
+import { counts, type MapRuns } from "./map-runs.ts";
 import type { Execution, ExecutionEngine } from "./executions.ts";
 import { serializeEvent } from "./history.ts";
 import type {
@@ -22,6 +25,11 @@ export interface OperationContext {
   machines: StateMachineRegistry;
   engine: ExecutionEngine;
   tokens: TaskTokens;
+  consistency: Consistency;
+  kms: Kms;
+  mapRuns: MapRuns;
+  /** The access key id of the request, when signed. */
+  caller?: string | undefined;
 }
 
 type Body = Record<string, unknown>;
@@ -103,6 +111,9 @@ export function describeExecution(e: Execution): Body {
   return compact({
     executionArn: e.arn,
     stateMachineArn: e.machine.arn,
+    stateMachineVersionArn: e.versionArn,
+    stateMachineAliasArn: e.aliasArn,
+    traceHeader: e.traceHeader,
     name: e.name,
     status: e.status,
     startDate: epoch(e.startDate),
@@ -125,12 +136,24 @@ function startExecution(
   ctx: OperationContext,
   sync: boolean,
 ): Execution | { existing: Execution } {
-  const machine = requireMachine(ctx, requireString(body, "stateMachineArn"));
+  const requested = requireString(body, "stateMachineArn");
+  parseStatesArn(requested, "stateMachine");
+  const { machine, versionArn, aliasArn } = ctx.machines.resolve(requested);
   const name =
     body["name"] === undefined || body["name"] === null
       ? randomUUID()
       : validateName(body["name"], "name");
   const { text, value } = validateInput(body["input"]);
+  const traceHeader = optionalString(body, "traceHeader");
+  if (traceHeader !== undefined) {
+    checkLength(traceHeader, "traceHeader", 0, 256);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS's pattern is \p{ASCII}*, control characters included.
+    if (!/^[\x00-\x7f]*$/.test(traceHeader)) {
+      throw errors.validation(
+        "1 validation error detected: Value at 'traceHeader' failed to satisfy constraint: Member must satisfy regular expression pattern: \\p{ASCII}*",
+      );
+    }
+  }
   if (sync && machine.type !== "EXPRESS") throw errors.typeNotSupported();
   if (machine.type === "STANDARD") {
     const arn = ctx.engine.executionArn(machine, name, false);
@@ -141,7 +164,11 @@ function startExecution(
       throw errors.executionAlreadyExists(arn);
     }
   }
-  return ctx.engine.start(machine, name, text, value);
+  const exec = ctx.engine.start(machine, name, text, value);
+  exec.versionArn = versionArn;
+  exec.aliasArn = aliasArn;
+  exec.traceHeader = traceHeader;
+  return exec;
 }
 
 /** The member's length constraint, answered as AWS's ValidationException words it. */
@@ -222,9 +249,34 @@ export const operations: Record<string, Operation> = {
     return {};
   },
 
+  PublishStateMachineVersion(body, ctx) {
+    const arn = requireString(body, "stateMachineArn");
+    parseStatesArn(arn, "stateMachine");
+    return {
+      stateMachineVersionArn: ctx.machines.publishVersion(arn),
+      creationDate: epoch(new Date()),
+    };
+  },
+
+  CreateStateMachineAlias(body, ctx) {
+    const name = requireString(body, "name");
+    const routes = body["routingConfiguration"];
+    const route = Array.isArray(routes) && routes.length === 1 ? (routes[0] as Body) : undefined;
+    if (!route || typeof route["stateMachineVersionArn"] !== "string") {
+      throw errors.validation(
+        "routingConfiguration: one route to a stateMachineVersionArn (weighted routing is not implemented here)",
+      );
+    }
+    return {
+      stateMachineAliasArn: ctx.machines.createAlias(name, route["stateMachineVersionArn"]),
+      creationDate: epoch(new Date()),
+    };
+  },
+
   StartExecution(body, ctx) {
     const started = startExecution(body, ctx, false);
     const exec = "existing" in started ? started.existing : started;
+    if (!("existing" in started)) ctx.consistency.started(exec);
     return { executionArn: exec.arn, startDate: epoch(exec.startDate) };
   },
 
@@ -240,6 +292,7 @@ export const operations: Record<string, Operation> = {
       startDate: epoch(exec.startDate),
       stopDate: epoch(stopDate),
       status: exec.status,
+      traceHeader: exec.traceHeader,
       input: exec.input,
       inputDetails: { included: true },
       output: exec.output,
@@ -257,7 +310,15 @@ export const operations: Record<string, Operation> = {
   },
 
   DescribeExecution(body, ctx) {
-    return describeExecution(requireStandardExecution(ctx, requireString(body, "executionArn")));
+    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
+    if (ctx.consistency.hides(exec.arn)) throw errors.executionDoesNotExist(exec.arn);
+    const metadataOnly = optionalString(body, "includedData") === "METADATA_ONLY";
+    if (!metadataOnly) ctx.kms.checkData(exec.machine.arn, ctx.caller);
+    const reply = ctx.consistency.staleReply(exec.arn) ?? describeExecution(exec);
+    if (!metadataOnly) return reply;
+    // The encrypted data stays out of the answer.
+    const { input: _i, output: _o, error: _e, cause: _c, ...metadata } = reply;
+    return metadata;
   },
 
   ListExecutions(body, ctx) {
@@ -294,7 +355,11 @@ export const operations: Record<string, Operation> = {
 
   StopExecution(body, ctx) {
     const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
-    ctx.engine.stop(exec, optionalString(body, "error"), optionalString(body, "cause"));
+    const error = optionalString(body, "error");
+    const cause = optionalString(body, "cause");
+    // An error or a cause is execution data: it is encrypted with the machine's key.
+    if (error !== undefined || cause !== undefined) ctx.kms.checkData(exec.machine.arn, ctx.caller);
+    ctx.engine.stop(exec, error, cause);
     return { stopDate: epoch(exec.stopDate ?? new Date()) };
   },
 
@@ -302,6 +367,8 @@ export const operations: Record<string, Operation> = {
     const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
     const reverse = body["reverseOrder"] === true;
     const includeData = body["includeExecutionData"] !== false;
+    if (includeData) ctx.kms.checkData(exec.machine.arn, ctx.caller);
+    const encrypted = ctx.kms.configOf(exec.machine.arn) !== undefined;
     const events = [...exec.history.events];
     if (reverse) events.reverse();
     const { page, nextToken } = paginate(
@@ -309,7 +376,45 @@ export const operations: Record<string, Operation> = {
       body,
       `GetExecutionHistory:${exec.arn}:${reverse}`,
     );
-    return compact({ events: page.map((e) => serializeEvent(e, includeData)), nextToken });
+    return compact({
+      events: page.map((e) => serializeEvent(e, includeData, !includeData && encrypted)),
+      nextToken,
+    });
+  },
+
+  ListMapRuns(body, ctx) {
+    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
+    const all = ctx.mapRuns.of(exec.arn).map((r) =>
+      compact({
+        executionArn: r.executionArn,
+        mapRunArn: r.arn,
+        stateMachineArn: r.stateMachineArn,
+        startDate: epoch(r.startDate),
+        stopDate: epoch(r.stopDate),
+      }),
+    );
+    const { page, nextToken } = paginate(all, body, `ListMapRuns:${exec.arn}`);
+    return compact({ mapRuns: page, nextToken });
+  },
+
+  DescribeMapRun(body, ctx) {
+    const arn = requireString(body, "mapRunArn");
+    const r = ctx.mapRuns.get(arn);
+    if (!r) throw new ServiceError("ResourceNotFound", `Resource not found: '${arn}'`);
+    const c = counts(r);
+    return compact({
+      mapRunArn: r.arn,
+      executionArn: r.executionArn,
+      status: r.status,
+      startDate: epoch(r.startDate),
+      stopDate: epoch(r.stopDate),
+      maxConcurrency: 0,
+      toleratedFailurePercentage: 0,
+      toleratedFailureCount: 0,
+      itemCounts: c,
+      executionCounts: c,
+      redriveCount: 0,
+    });
   },
 
   RedriveExecution(body, ctx) {
@@ -323,7 +428,11 @@ export const operations: Record<string, Operation> = {
         );
       }
     }
-    return { redriveDate: epoch(ctx.engine.redrive(exec, clientToken)) };
+    const before = describeExecution(exec);
+    const countBefore = exec.redriveCount;
+    const redriveDate = epoch(ctx.engine.redrive(exec, clientToken));
+    if (exec.redriveCount > countBefore) ctx.consistency.redriven(exec, before);
+    return { redriveDate };
   },
 
   SendTaskSuccess(body, ctx) {

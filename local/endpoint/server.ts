@@ -344,7 +344,7 @@ export async function startServer(
         finish(errors.unknownOperation());
         return;
       }
-      finish(JSON.stringify(await op(parsed, deps.ops)));
+      finish(JSON.stringify(await op(parsed, { ...deps.ops, caller: caller.accessKeyId })));
     } catch (e) {
       if (e instanceof ServiceError) {
         finish(e);

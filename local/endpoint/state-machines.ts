@@ -51,8 +51,21 @@ export function parseDefinition(text: string): StateMachineDefinition {
   return parsed as StateMachineDefinition;
 }
 
+/** A state machine as a (possibly version- or alias-qualified) ARN names it. */
+export interface ResolvedStateMachine {
+  machine: StateMachineRecord;
+  /** Set when a version or an alias was named. */
+  versionArn?: string;
+  /** Set when an alias was named. */
+  aliasArn?: string;
+}
+
 export class StateMachineRegistry {
   readonly #byArn = new Map<string, StateMachineRecord>();
+  /** Published version numbers by state machine ARN. */
+  readonly #versions = new Map<string, number[]>();
+  /** Alias ARN to the version ARN it routes to. */
+  readonly #aliases = new Map<string, string>();
   readonly #region: string;
   readonly #accountId: string;
 
@@ -118,9 +131,53 @@ export class StateMachineRegistry {
   }
 
   require(arn: string): StateMachineRecord {
+    return this.resolve(arn).machine;
+  }
+
+  /**
+   * The machine an ARN names: unqualified, `:<version>` (published) or `:<alias>`. The
+   * definition does not change here, so a version runs the machine's definition.
+   */
+  resolve(arn: string): ResolvedStateMachine {
     const record = this.#byArn.get(arn);
-    if (!record) throw errors.stateMachineDoesNotExist(arn);
-    return record;
+    if (record) return { machine: record };
+    const cut = arn.lastIndexOf(":");
+    const base = this.#byArn.get(arn.slice(0, cut));
+    const qualifier = arn.slice(cut + 1);
+    if (!base) throw errors.stateMachineDoesNotExist(arn);
+    if (/^\d+$/.test(qualifier)) {
+      if (!this.#versions.get(base.arn)?.includes(Number(qualifier))) {
+        throw errors.stateMachineDoesNotExist(arn);
+      }
+      return { machine: base, versionArn: arn };
+    }
+    const versionArn = this.#aliases.get(arn);
+    if (!versionArn) throw errors.stateMachineDoesNotExist(arn);
+    return { machine: base, versionArn, aliasArn: arn };
+  }
+
+  /** PublishStateMachineVersion: the next version number's ARN. */
+  publishVersion(arn: string): string {
+    const machine = this.#byArn.get(arn);
+    if (!machine) throw errors.stateMachineDoesNotExist(arn);
+    const versions = this.#versions.get(arn) ?? [];
+    const next = (versions.at(-1) ?? 0) + 1;
+    versions.push(next);
+    this.#versions.set(arn, versions);
+    return `${arn}:${next}`;
+  }
+
+  /** CreateStateMachineAlias with one route (weight 100) to a published version. */
+  createAlias(name: string, versionArn: string): string {
+    validateName(name, "name");
+    if (/^\d+$/.test(name)) {
+      throw errors.validation(`Invalid alias name: '${name}' (an alias name is not a number)`);
+    }
+    const { machine, aliasArn } = this.resolve(versionArn);
+    if (aliasArn || versionArn === machine.arn) throw errors.invalidArn(versionArn);
+    const arn = `${machine.arn}:${name}`;
+    this.#aliases.set(arn, versionArn);
+    return arn;
   }
 
   delete(arn: string): boolean {

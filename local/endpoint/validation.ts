@@ -79,7 +79,11 @@ export function parseStatesArn(
   }
   const parts = rest.split(":");
   const wanted = expected === "stateMachine" ? 1 : expected === "execution" ? 2 : 3;
-  if (parts.length !== wanted || parts.some((p) => p.length === 0)) throw errors.invalidArn(arn);
+  // A state machine ARN may name a version or an alias: `:<version>` or `:<alias>`.
+  const allowed = expected === "stateMachine" ? [1, 2] : [wanted];
+  if (!allowed.includes(parts.length) || parts.some((p) => p.length === 0)) {
+    throw errors.invalidArn(arn);
+  }
   return { region, account, resourceType, parts };
 }
 

@@ -9,7 +9,7 @@ import type { StepFunctions } from "../aws/step-functions.ts";
 import { UnexpectedError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { CallbackResult, Outcome } from "../output/extension-output.ts";
-import type { ActionContext } from "./registry.ts";
+import type { ActionContext } from "./action.ts";
 
 /** The first 8 hex characters of the token's SHA-256: enough to match log lines, useless to answer. */
 export function tokenFingerprint(token: string): string {

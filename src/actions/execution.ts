@@ -6,7 +6,7 @@
  */
 import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
 import { isThrottlingError } from "@smithy/core/retry";
-import { classifyError, isRetryable } from "../aws/classify.ts";
+import { classifyError, isKmsDataError, isRetryable } from "../aws/classify.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
 import { DataValidationError, StatusUnavailableError } from "../errors.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
@@ -22,10 +22,25 @@ import {
   type PollState,
   stillRunningDue,
 } from "../polling.ts";
+import { consoleUrlFor } from "../console-link.ts";
 import { STILL_GOING } from "../run-place.ts";
 import type { StatusSource } from "../wait-sharing/shared-status.ts";
+import {
+  type MapRunProgress,
+  mapRunWatcher,
+  progressText,
+  readMapRuns,
+  resultWriterLocation,
+} from "./map-runs.ts";
+import { type Described, statusCheck } from "./status-check.ts";
 
 export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
+
+/** A log line with the execution's console page, where it has one. */
+export function logConsoleLink(log: Logger, executionArn: string): void {
+  const url = consoleUrlFor(executionArn);
+  if (url) log.info(`console: ${url}`);
+}
 
 /** ISO 8601 with offset, or null. */
 export function isoDate(date: Date | undefined): string | null {
@@ -42,10 +57,13 @@ function parseOutput(output: string | undefined): { outputParsed?: unknown } {
   }
 }
 
-export function toResult(d: Partial<DescribeExecutionOutput>): ExecutionResult {
+export function toResult(d: Partial<Described>): ExecutionResult {
   return {
     executionArn: d.executionArn as string,
     stateMachineArn: d.stateMachineArn ?? null,
+    ...(d.stateMachineVersionArn ? { stateMachineVersionArn: d.stateMachineVersionArn } : {}),
+    ...(d.stateMachineAliasArn ? { stateMachineAliasArn: d.stateMachineAliasArn } : {}),
+    ...(d.traceHeader ? { traceHeader: d.traceHeader } : {}),
     name: d.name ?? null,
     status: d.status ?? "RUNNING",
     startDate: isoDate(d.startDate),
@@ -58,6 +76,9 @@ export function toResult(d: Partial<DescribeExecutionOutput>): ExecutionResult {
     failedState: null,
     redriveCount: d.redriveCount ?? null,
     redriveStatus: d.redriveStatus ?? null,
+    ...(d.unreadable
+      ? { dataUnavailable: `output, error and cause could not be read: ${d.unreadable}` }
+      : {}),
   };
 }
 
@@ -65,6 +86,8 @@ export interface FailureDetails {
   error: string | null;
   cause: string | null;
   failedState: string | null;
+  /** Set when a Map Run failed on the way (its counts are worth a look). */
+  mapRunFailed?: true;
 }
 
 const FAILURE_EVENTS = new Set(["ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"]);
@@ -75,6 +98,7 @@ export async function failureFromHistory(
   executionArn: string,
   pageLimit = 5,
   signal?: AbortSignal,
+  includeExecutionData = true,
 ): Promise<FailureDetails> {
   const details: FailureDetails = { error: null, cause: null, failedState: null };
   let nextToken: string | undefined;
@@ -84,21 +108,46 @@ export async function failureFromHistory(
         executionArn,
         reverseOrder: true,
         maxResults: 100,
+        ...(includeExecutionData ? {} : { includeExecutionData: false }),
         ...(nextToken ? { nextToken } : {}),
       },
       { abortSignal: signal },
     );
-    for (const event of reply.events ?? []) {
-      readEvent(event, details);
-      if (details.failedState !== null) return details;
-    }
+    if (readEvents(reply.events ?? [], details)) return details;
     nextToken = reply.nextToken;
     if (!nextToken) break;
   }
   return details;
 }
 
+/**
+ * Error, cause and failing state from history events, newest first (pure). JSONPath and
+ * JSONata state machines alike: a JSONata expression that fails is an `EvaluationFailed`
+ * event naming its state.
+ */
+export function failureIn(newestFirst: readonly HistoryEvent[]): FailureDetails {
+  const details: FailureDetails = { error: null, cause: null, failedState: null };
+  readEvents(newestFirst, details);
+  return details;
+}
+
+/** Read events into the details; true once the failing state is known. */
+function readEvents(newestFirst: readonly HistoryEvent[], details: FailureDetails): boolean {
+  for (const event of newestFirst) {
+    readEvent(event, details);
+    if (details.failedState !== null) return true;
+  }
+  return false;
+}
+
 function readEvent(event: HistoryEvent, details: FailureDetails): void {
+  const evaluation = event.evaluationFailedEventDetails;
+  if (evaluation) {
+    details.error ??= evaluation.error ?? null;
+    details.cause ??= evaluation.cause ?? null;
+    if (evaluation.state) details.failedState = evaluation.state;
+    return;
+  }
   if (event.type && FAILURE_EVENTS.has(event.type)) {
     const d =
       event.executionFailedEventDetails ??
@@ -112,6 +161,7 @@ function readEvent(event: HistoryEvent, details: FailureDetails): void {
   if (event.stateEnteredEventDetails?.name && details.failedState === null) {
     details.failedState = event.stateEnteredEventDetails.name;
   }
+  if (event.type === "MapRunFailed") details.mapRunFailed = true;
   const failed =
     event.taskFailedEventDetails ??
     event.lambdaFunctionFailedEventDetails ??
@@ -130,6 +180,8 @@ export interface Started {
   readonly startedNow: boolean;
   /** Set when the execution already ended before we attached. */
   readonly closed?: DescribeExecutionOutput;
+  /** Set when this run redrove it: the redrive count read before the redrive. */
+  readonly redriveCountBefore?: number;
 }
 
 export interface StartRequest {
@@ -138,12 +190,36 @@ export interface StartRequest {
   readonly stateMachine: ParsedStateMachineArn;
   readonly name: string;
   readonly input: string;
+  /** The X-Ray trace header to pass, if any. */
+  readonly traceHeader?: string | undefined;
   readonly log: Logger;
   readonly outputs: OutputFields;
   /** When this program started; an older start date means AWS returned an existing run. */
   readonly launchedAt: Date;
   /** Cancels the calls (and the SDK's retry sleeps). */
   readonly signal?: AbortSignal | undefined;
+}
+
+/** The state machine's ARN without a version or alias qualifier. */
+export function unqualifiedArn(sm: ParsedStateMachineArn): string {
+  return `arn:${sm.partition}:states:${sm.region}:${sm.accountId}:stateMachine:${sm.name}`;
+}
+
+/**
+ * What the configured ARN says of the state machine before AWS describes an execution: the
+ * machine, and the version (a number qualifier) or the alias (any other qualifier) it names.
+ */
+export function stateMachineOf(sm: ParsedStateMachineArn): {
+  stateMachineArn: string;
+  stateMachineVersionArn?: string;
+  stateMachineAliasArn?: string;
+} {
+  const stateMachineArn = unqualifiedArn(sm);
+  if (sm.qualifier === undefined) return { stateMachineArn };
+  const qualified = `${stateMachineArn}:${sm.qualifier}`;
+  return /^\d+$/.test(sm.qualifier)
+    ? { stateMachineArn, stateMachineVersionArn: qualified }
+    : { stateMachineArn, stateMachineAliasArn: qualified };
 }
 
 /** The ARN an execution of this name has (qualifiers are not part of it). */
@@ -177,7 +253,12 @@ export async function startOrTaken(req: StartRequest): Promise<Started | Taken> 
   let reply: { executionArn?: string | undefined; startDate?: Date | undefined };
   try {
     reply = await sfn.startExecution(
-      { stateMachineArn: req.stateMachineArn, name: req.name, input: req.input },
+      {
+        stateMachineArn: req.stateMachineArn,
+        name: req.name,
+        input: req.input,
+        ...(req.traceHeader ? { traceHeader: req.traceHeader } : {}),
+      },
       { abortSignal: req.signal },
     );
   } catch (error) {
@@ -196,6 +277,7 @@ export async function startOrTaken(req: StartRequest): Promise<Started | Taken> 
       ? `re-attached to execution ${executionArn}, started by an earlier launch of this run`
       : `started execution ${executionArn}`,
   );
+  logConsoleLink(log, executionArn);
   return { executionArn, startDate: isoDate(reply.startDate), startedNow: !existed };
 }
 
@@ -250,6 +332,7 @@ export function attachExisting(
     };
   }
   req.log.info(`re-attached to execution ${arn}, started by an earlier launch of this run`);
+  logConsoleLink(req.log, arn);
   return { executionArn: arn, startDate: isoDate(existing.startDate), startedNow: false };
 }
 
@@ -357,10 +440,12 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
     log.info(
       `redrove execution ${req.previousArn} (ended ${previous.status}); it resumes from the state that failed`,
     );
+    logConsoleLink(log, req.previousArn);
     return {
       executionArn: req.previousArn,
       startDate: isoDate(reply.redriveDate ?? previous.startDate),
       startedNow: true,
+      redriveCountBefore: previous.redriveCount ?? 0,
     };
   } catch (error) {
     if ((error as { name?: string }).name === "ExecutionNotRedrivable") {
@@ -396,6 +481,12 @@ export interface WaitRequest {
    * own DescribeExecution.
    */
   readonly statusSource?: StatusSource | undefined;
+  /** This program has just started or redriven the execution (DescribeExecution may lag). */
+  readonly justStarted?: boolean | undefined;
+  /** When this program redrove it: the redrive count read before the redrive. */
+  readonly redriveCountBefore?: number | undefined;
+  /** Why the execution's data cannot be read (KMS), when already known. */
+  readonly unreadable?: string | undefined;
 }
 
 export type WaitResult =
@@ -407,7 +498,7 @@ export type WaitResult =
       readonly waitingForCallback: string | null;
     };
 
-/** Look for a state waiting on a callback this long after the wait began, then with each "still running" line. */
+/** Look for a state waiting on a callback (and at Map Runs) this long after the wait began, then with each "still running" line. */
 export const CALLBACK_LOOK_AFTER_MS = 3_000;
 
 const TASK_CLOSED = new Set([
@@ -500,6 +591,22 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
   let waitingForCallback: string | null = null;
   /** When what the loop last learned was true (ms since the epoch). */
   let knownAt = 0;
+  // Distributed Map progress, looked at with the "still running" lines only.
+  const lookAtMapRuns = mapRunWatcher({
+    sfn: req.sfn,
+    executionArn: req.executionArn,
+    log,
+    outputs,
+  });
+  const describe = statusCheck({
+    sfn: req.sfn,
+    executionArn: req.executionArn,
+    log,
+    justStarted: req.justStarted,
+    redriveCountBefore: req.redriveCountBefore,
+    unreadable: req.unreadable,
+    sleep,
+  });
   // One history read now and then, never on every poll: it says which state waits for a task token.
   const lookForCallback = async () => {
     try {
@@ -525,13 +632,7 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
         req.statusSource && last && lastStatus === "RUNNING"
           ? await req.statusSource.runningSince(knownAt)
           : null;
-      const reply: DescribeExecutionOutput =
-        sharedAt !== null && last
-          ? last
-          : await req.sfn.describeExecution(
-              { executionArn: req.executionArn },
-              { abortSignal: signal },
-            );
+      const reply: Described = sharedAt !== null && last ? last : await describe(signal);
       knownAt = sharedAt ?? askedAt;
       if (poll.failures > 0) {
         log.info(`status checks answer again after ${poll.failures} failed attempt(s)`);
@@ -550,9 +651,11 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
         reportedAt = Date.now() - waitStart;
         log.info(`execution still ${status} after ${formatDuration(elapsedMs)}`);
         await lookForCallback();
+        await lookAtMapRuns(signal);
       } else if (!callbackLooked && Date.now() - waitStart >= CALLBACK_LOOK_AFTER_MS) {
         callbackLooked = true;
         await lookForCallback();
+        await lookAtMapRuns(signal);
       }
       const next = afterCheck(
         poll,
@@ -625,16 +728,55 @@ export async function endedOutcome(
   const result = toResult(execution);
   const status = result.status;
   const exitCode = END_CODES[status] ?? EXIT.unexpected;
-  if (status === "SUCCEEDED") {
-    log.info(`execution ${result.name} SUCCEEDED`);
-    return { exitCode, description: `execution ${result.name} SUCCEEDED`, changed, result };
+  const { unreadable } = execution as Described;
+  const unread = unreadable ? `; its output, error and cause could not be read: ${unreadable}` : "";
+  const written = resultWriterLocation(result.outputParsed);
+  if (written) {
+    result.resultWriterDetails = written;
+    log.info(
+      `the Distributed Map wrote its results to s3://${written.bucket}/${written.key} (manifest)`,
+    );
   }
-  await addFailureDetails(sfn, result, log, signal);
+  if (status === "SUCCEEDED") {
+    const where = written ? `; results in s3://${written.bucket}/${written.key}` : "";
+    log.info(`execution ${result.name} SUCCEEDED${where}${unread}`);
+    return {
+      exitCode,
+      description: `execution ${result.name} SUCCEEDED${where}${unread}`,
+      changed,
+      result,
+    };
+  }
+  await addFailureDetails(sfn, result, log, signal, unreadable === undefined);
   const where = result.failedState ? ` in state "${result.failedState}"` : "";
   const what = [result.error, result.cause].filter((x) => x).join(": ");
-  const description = `execution ${result.name} ended ${status}${where}${what ? `: ${what}` : ""}`;
+  const failedRun = result.mapRuns?.find((r) => r.status === "FAILED");
+  const mapRun = failedRun ? `; ${progressText(failedRun)}` : "";
+  const description = `execution ${result.name} ended ${status}${where}${what ? `: ${what}` : ""}${mapRun}${unread}`;
   log.error(description);
   return { exitCode, description, changed, result };
+}
+
+/** The Map Runs of an execution that failed in a Distributed Map: which, and their counts. */
+async function addMapRuns(
+  sfn: StepFunctions,
+  result: ExecutionResult,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  let runs: MapRunProgress[];
+  try {
+    runs = await readMapRuns(sfn, result.executionArn, signal);
+  } catch (error) {
+    log.warn(`cannot read the Map Runs of the failed execution: ${classifyError(error).message}`);
+    return;
+  }
+  result.mapRuns = runs;
+  for (const run of runs) {
+    const line = `${progressText(run)} (${run.mapRunArn})`;
+    if (run.status === "FAILED") log.error(line);
+    else log.info(line);
+  }
 }
 
 async function addFailureDetails(
@@ -642,17 +784,48 @@ async function addFailureDetails(
   result: ExecutionResult,
   log: Logger,
   signal?: AbortSignal,
+  includeExecutionData = true,
 ): Promise<void> {
   try {
-    const details = await failureFromHistory(sfn, result.executionArn, 5, signal);
+    // Without the KMS key's data, the history still names the states (not errors or causes).
+    const details = await failureFromHistory(
+      sfn,
+      result.executionArn,
+      5,
+      signal,
+      includeExecutionData,
+    );
     result.error ??= details.error;
     result.cause ??= details.cause;
     result.failedState = details.failedState;
+    if (details.mapRunFailed) await addMapRuns(sfn, result, log, signal);
   } catch (error) {
     // The history is a bonus; missing permission for it must not hide the outcome.
     log.warn(
       `cannot read the execution history for failure details: ${classifyError(error).message}`,
     );
+  }
+}
+
+/**
+ * StopExecution with an error and a cause; when the state machine's KMS key refuses these
+ * credentials (error and cause are encrypted execution data), stop it without them.
+ */
+export async function stopWithDataOrWithout(
+  sfn: StepFunctions,
+  arn: string,
+  error: string,
+  cause: string,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  try {
+    await sfn.stopExecution({ executionArn: arn, error, cause }, { abortSignal: signal });
+  } catch (e) {
+    if (!isKmsDataError(e)) throw e;
+    const why = classifyError(e, { operation: "StopExecution" }).message;
+    log.warn(`stopping execution ${arn} without an error and a cause: ${why}`);
+    await sfn.stopExecution({ executionArn: arn }, { abortSignal: signal });
   }
 }
 
@@ -670,7 +843,7 @@ export async function stopExecution(
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), STOP_TIMEOUT_MS);
   try {
-    await sfn.stopExecution({ executionArn: arn, error, cause }, { abortSignal: abort.signal });
+    await stopWithDataOrWithout(sfn, arn, error, cause, log, abort.signal);
     log.info(`stopped execution ${arn}`);
     return true;
   } catch (e) {

@@ -6,7 +6,7 @@
 import { EXIT } from "../exit-codes.ts";
 import type { Outcome } from "../output/extension-output.ts";
 import { endedOutcome, isoDate, TERMINAL } from "./execution.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import type { Action, ActionContext } from "./action.ts";
 import { superviseExecution } from "./supervise.ts";
 import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
 
@@ -32,6 +32,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       },
       executionStart: since ?? new Date(),
       changed: false,
+      unreadable: first.unreadable,
     });
   } catch (error) {
     if (signal?.aborted) {

@@ -23,7 +23,7 @@ import {
   TERMINAL,
   toResult,
 } from "./execution.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import type { Action, ActionContext } from "./action.ts";
 import { superviseExecution } from "./supervise.ts";
 import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
 
@@ -113,6 +113,8 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       },
       executionStart: redriveDate ?? launchedAt,
       changed,
+      unreadable: before.unreadable,
+      ...(changed ? { redriveCountBefore: earlier } : {}),
     });
   } catch (error) {
     return failedOnTarget(ctx, target, error, changed);
@@ -154,6 +156,7 @@ async function redrivenEarlier(
     },
     executionStart: before.redriveDate ?? launchedAt,
     changed: false,
+    unreadable: before.unreadable,
   });
 }
 

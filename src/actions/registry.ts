@@ -2,13 +2,14 @@
  * The Action field chooses the action module. Each action receives the resolved
  * configuration and the run's AWS clients, and returns its outcome: errors carry none.
  */
-import { type AwsSession, createAwsSession } from "../aws/clients.ts";
+import { createAwsSession } from "../aws/clients.ts";
 import type { RunConfig } from "../config/resolve.ts";
 import { EXIT } from "../exit-codes.ts";
 import { ACTIONS, type ActionName } from "../fields/catalog.ts";
 import type { Logger } from "../log.ts";
 import type { Outcome } from "../output/extension-output.ts";
 import type { OutputFields } from "../output/output-fields.ts";
+import type { Action } from "./action.ts";
 import { monitorExecution } from "./monitor.ts";
 import { redriveExecution } from "./redrive-execution.ts";
 import { sendTaskFailure } from "./send-task-failure.ts";
@@ -17,19 +18,6 @@ import { sendTaskSuccess } from "./send-task-success.ts";
 import { startAsynchronousExecution } from "./start-async.ts";
 import { startSynchronousExpressExecution } from "./start-sync.ts";
 import { stopExecutionAction } from "./stop.ts";
-
-export interface ActionContext {
-  readonly config: RunConfig;
-  readonly aws: AwsSession;
-  readonly log: Logger;
-  readonly outputs: OutputFields;
-  /** Fires when the task is cancelled. */
-  readonly signal?: AbortSignal | undefined;
-}
-
-export interface Action {
-  run(ctx: ActionContext): Promise<Outcome>;
-}
 
 const REGISTRY: Readonly<Record<ActionName, Action>> = {
   [ACTIONS.startAsync]: startAsynchronousExecution,

@@ -1,7 +1,7 @@
 /** Send Task Failure: fail a `.waitForTaskToken` task with an error and a cause. */
 import type { Outcome } from "../output/extension-output.ts";
 import { runCallback } from "./callback.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import type { Action, ActionContext } from "./action.ts";
 import { taskReference } from "./supervise.ts";
 
 export const DEFAULT_TASK_FAILURE_ERROR = "ue-aws-stepfunctions.TaskFailed";

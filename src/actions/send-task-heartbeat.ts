@@ -4,7 +4,7 @@
  */
 import type { Outcome } from "../output/extension-output.ts";
 import { runCallback } from "./callback.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import type { Action, ActionContext } from "./action.ts";
 
 function run(ctx: ActionContext): Promise<Outcome> {
   return runCallback(ctx, {

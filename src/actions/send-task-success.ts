@@ -1,7 +1,7 @@
 /** Send Task Success: release a `.waitForTaskToken` task with the task's JSON output. */
 import type { Outcome } from "../output/extension-output.ts";
 import { runCallback } from "./callback.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import type { Action, ActionContext } from "./action.ts";
 
 function parsed(output: string): { outputParsed?: unknown } {
   try {

@@ -27,11 +27,12 @@ import {
   type Started,
   sleep,
   startExecution,
+  stateMachineOf,
   startOrTaken,
   stopExecution,
   toResult,
 } from "./execution.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import type { Action, ActionContext } from "./action.ts";
 import { superviseExecution } from "./supervise.ts";
 
 function runningResult(
@@ -42,7 +43,10 @@ function runningResult(
   last?: DescribeExecutionOutput | null,
 ): ExecutionResult {
   if (last) return toResult(last);
-  return pendingResult(arn, { stateMachineArn: task.stateMachineArn ?? null, name, startDate });
+  const machine = task.stateMachine
+    ? stateMachineOf(task.stateMachine)
+    : { stateMachineArn: task.stateMachineArn ?? null };
+  return pendingResult(arn, { ...machine, name, startDate });
 }
 
 /** The name being started or joined, kept current for the messages of a failure or a cancel. */
@@ -68,6 +72,7 @@ function startRequest(ctx: ActionContext, name: string, launchedAt: Date): Start
     stateMachine: task.stateMachine as NonNullable<TaskConfig["stateMachine"]>,
     name,
     input: task.input,
+    traceHeader: task.traceHeader,
     log: ctx.log,
     outputs: ctx.outputs,
     launchedAt,
@@ -286,9 +291,10 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     }
     return await superviseExecution(ctx, {
       executionArn: arn,
-      known: { name, stateMachineArn: task.stateMachineArn ?? null, startDate: started.startDate },
+      known: { name, ...stateMachineOf(stateMachine), startDate: started.startDate },
       executionStart: started.startDate ? new Date(started.startDate) : launchedAt,
       changed: started.startedNow,
+      redriveCountBefore: started.redriveCountBefore,
     });
   } catch (error) {
     const name = current.name;

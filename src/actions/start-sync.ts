@@ -12,7 +12,7 @@ import { EXIT } from "../exit-codes.ts";
 import { executionBase, oneOffRun, runName } from "../execution-name.ts";
 import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
 import { endCode, toResult } from "./execution.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import type { Action, ActionContext } from "./action.ts";
 
 function toSyncResult(reply: StartSyncExecutionOutput, name: string): ExecutionResult {
   // The reply carries the fields DescribeExecution would, less redrive, plus billing.
@@ -56,7 +56,12 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   try {
     // One attempt: a retry after a lost answer would run the workflow a second time.
     reply = await aws.sfnOnce.startSyncExecution(
-      { stateMachineArn, name, input: task.input },
+      {
+        stateMachineArn,
+        name,
+        input: task.input,
+        ...(task.traceHeader ? { traceHeader: task.traceHeader } : {}),
+      },
       { abortSignal: ctx.signal },
     );
   } catch (error) {

@@ -6,8 +6,8 @@
 import { classifyError } from "../aws/classify.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { Outcome } from "../output/extension-output.ts";
-import { TERMINAL, toResult } from "./execution.ts";
-import type { Action, ActionContext } from "./registry.ts";
+import { stopWithDataOrWithout, TERMINAL, toResult } from "./execution.ts";
+import type { Action, ActionContext } from "./action.ts";
 import { taskReference } from "./supervise.ts";
 import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
 
@@ -34,10 +34,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     const cause = task.cause ?? `stopped by ${taskReference(ctx)}`;
     try {
       asked = true;
-      await aws.sfn.stopExecution(
-        { executionArn: target.arn, error, cause },
-        { abortSignal: signal },
-      );
+      await stopWithDataOrWithout(aws.sfn, target.arn, error, cause, log, signal);
     } catch (e) {
       throw classifyError(e, { operation: "StopExecution" });
     }

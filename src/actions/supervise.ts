@@ -13,7 +13,7 @@ import {
   type StatusSource,
   sharedStatus,
 } from "../wait-sharing/shared-status.ts";
-import type { ActionContext } from "./registry.ts";
+import type { ActionContext } from "./action.ts";
 
 /** Who is acting, for the error and cause given to AWS: the task and its instance. */
 export function taskReference(ctx: ActionContext): string {
@@ -27,12 +27,18 @@ export interface SuperviseRequest {
   readonly known: {
     readonly name: string | null;
     readonly stateMachineArn: string | null;
+    readonly stateMachineVersionArn?: string | undefined;
+    readonly stateMachineAliasArn?: string | undefined;
     readonly startDate: string | null;
   };
   /** When the execution (or its redrive) started, for the adaptive schedule. */
   readonly executionStart: Date;
   /** True when this task changed something in AWS to get the execution running. */
   readonly changed: boolean;
+  /** When this task redrove it: the redrive count read before the redrive. */
+  readonly redriveCountBefore?: number | undefined;
+  /** Why the execution's data cannot be read (its KMS key), when already known. */
+  readonly unreadable?: string | undefined;
 }
 
 /** Status checks shared with the user's other tasks waiting on the same state machine, unless off. */
@@ -78,6 +84,9 @@ export async function superviseExecution(
     pollingIntervalSeconds: task.pollingIntervalSeconds,
     maximumWaitSeconds: task.maximumWaitSeconds,
     failureLimitMs: config.statusFailureLimitMs,
+    justStarted: req.changed,
+    redriveCountBefore: req.redriveCountBefore,
+    unreadable: req.unreadable,
     log,
     outputs,
     signal,
@@ -90,6 +99,8 @@ export async function superviseExecution(
       : pendingResult(arn, {
           name: req.known.name,
           stateMachineArn: req.known.stateMachineArn,
+          stateMachineVersionArn: req.known.stateMachineVersionArn ?? null,
+          stateMachineAliasArn: req.known.stateMachineAliasArn ?? null,
           startDate: req.known.startDate,
         });
     if (waited.waitingForCallback) result.waitingForCallback = waited.waitingForCallback;

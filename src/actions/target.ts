@@ -2,12 +2,13 @@
  * The execution that Monitor, Stop and Redrive act on: described once to learn where it
  * stands, published in the output-only fields, and named in every outcome.
  */
-import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { classifyError } from "../aws/classify.ts";
 import { DataValidationError, UnexpectedError } from "../errors.ts";
 import type { ParsedExecutionArn } from "../fields/validate.ts";
 import { type Outcome, pendingResult } from "../output/extension-output.ts";
-import type { ActionContext } from "./registry.ts";
+import type { ActionContext } from "./action.ts";
+import { logConsoleLink } from "./execution.ts";
+import { type Described, describeReadable } from "./status-check.ts";
 
 export interface Target {
   readonly arn: string;
@@ -19,20 +20,15 @@ export function targetOf(ctx: ActionContext): Target {
   const { targetExecutionArn: arn, targetExecution: parsed, action } = ctx.config.task;
   if (!arn || !parsed) throw new UnexpectedError(`${action} needs a Target Execution ARN`);
   ctx.outputs.set({ execution_arn: arn, generated_execution_name: parsed.name });
+  logConsoleLink(ctx.log, arn);
   return { arn, parsed };
 }
 
 /** DescribeExecution of the target; a missing execution is said plainly (exit 20). */
-export async function describeTarget(
-  ctx: ActionContext,
-  target: Target,
-): Promise<DescribeExecutionOutput> {
-  let reply: DescribeExecutionOutput;
+export async function describeTarget(ctx: ActionContext, target: Target): Promise<Described> {
+  let reply: Described;
   try {
-    reply = await ctx.aws.sfn.describeExecution(
-      { executionArn: target.arn },
-      { abortSignal: ctx.signal },
-    );
+    reply = await describeReadable(ctx.aws.sfn, target.arn, ctx.log, { signal: ctx.signal });
   } catch (error) {
     if ((error as { name?: string }).name === "ExecutionDoesNotExist") {
       throw new DataValidationError(

@@ -121,6 +121,34 @@ const OWN_OUTCOMES: Record<
   },
 };
 
+/**
+ * Step Functions' answers about a state machine's customer managed KMS key (the SDK names
+ * them Kms...; other services say KMS...).
+ */
+const KMS_ERRORS: Record<
+  string,
+  { kind: new (message: string, options?: { cause?: unknown }) => ProductError; what: string }
+> = {
+  KmsAccessDeniedException: {
+    kind: AuthorizationError,
+    what: "the state machine's customer managed KMS key does not let these credentials use it: kms:Decrypt (to read execution data) or kms:GenerateDataKey (to write it) is needed in the key policy or IAM",
+  },
+  KmsInvalidStateException: {
+    kind: DataValidationError,
+    what: "the state machine's customer managed KMS key cannot be used: it is disabled, pending deletion or unavailable",
+  },
+  KmsThrottlingException: {
+    kind: ConnectionError,
+    what: "KMS kept throttling the calls Step Functions makes with the state machine's key",
+  },
+};
+
+/** A KMS answer about the execution's data key: its data cannot be read with these credentials. */
+export function isKmsDataError(error: unknown): boolean {
+  const name = str(shape(error).name);
+  return name === "KmsAccessDeniedException" || name === "KmsInvalidStateException";
+}
+
 const NETWORK_REASONS: Record<string, string> = {
   ECONNREFUSED: "connection refused",
   ECONNRESET: "connection reset",
@@ -340,6 +368,8 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
   if (AUTHORIZATION.has(name)) {
     return new AuthorizationError(clean(`access denied (${name}${op}): ${awsMessage}`), options);
   }
+  const kms = KMS_ERRORS[name];
+  if (kms) return new kms.kind(clean(`${kms.what} (${name}${op}): ${awsMessage}`), options);
   const own = OWN_OUTCOMES[name];
   if (own) return new own.kind(clean(`${own.what} (${name}${op}): ${awsMessage}`), options);
   if (VALIDATION.has(name)) {
@@ -540,6 +570,7 @@ export function isRetryable(error: unknown): boolean {
   return (
     isRetryableByTrait(e) ||
     isThrottlingError(e) ||
+    str(shape(e).name) === "KmsThrottlingException" ||
     isTransientError(e) ||
     isServerError(e) ||
     isClockSkewCorrectedError(e) === true

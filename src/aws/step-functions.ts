@@ -7,6 +7,9 @@ import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandInput,
   type DescribeExecutionCommandOutput,
+  DescribeMapRunCommand,
+  type DescribeMapRunCommandInput,
+  type DescribeMapRunCommandOutput,
   DescribeStateMachineCommand,
   type DescribeStateMachineCommandInput,
   type DescribeStateMachineCommandOutput,
@@ -19,6 +22,9 @@ import {
   type ListExecutionsCommandOutput,
   type GetExecutionHistoryCommandInput,
   type GetExecutionHistoryCommandOutput,
+  ListMapRunsCommand,
+  type ListMapRunsCommandInput,
+  type ListMapRunsCommandOutput,
   RedriveExecutionCommand,
   type RedriveExecutionCommandInput,
   type RedriveExecutionCommandOutput,
@@ -69,6 +75,8 @@ export interface StepFunctions {
   sendTaskSuccess: Operation<SendTaskSuccessCommandInput, SendTaskSuccessCommandOutput>;
   sendTaskFailure: Operation<SendTaskFailureCommandInput, SendTaskFailureCommandOutput>;
   sendTaskHeartbeat: Operation<SendTaskHeartbeatCommandInput, SendTaskHeartbeatCommandOutput>;
+  listMapRuns: Operation<ListMapRunsCommandInput, ListMapRunsCommandOutput>;
+  describeMapRun: Operation<DescribeMapRunCommandInput, DescribeMapRunCommandOutput>;
 }
 
 function sendOptions(options: CallOptions | undefined): { abortSignal?: AbortSignal } {
@@ -96,5 +104,7 @@ export function stepFunctionsOn(client: SFNClient): StepFunctions {
     sendTaskFailure: (input, o) => client.send(new SendTaskFailureCommand(input), sendOptions(o)),
     sendTaskHeartbeat: (input, o) =>
       client.send(new SendTaskHeartbeatCommand(input), sendOptions(o)),
+    listMapRuns: (input, o) => client.send(new ListMapRunsCommand(input), sendOptions(o)),
+    describeMapRun: (input, o) => client.send(new DescribeMapRunCommand(input), sendOptions(o)),
   };
 }

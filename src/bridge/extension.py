@@ -47,6 +47,7 @@ OUTPUT_FIELDS = (
     "execution_arn",
     "execution_status",
     "generated_execution_name",
+    "map_run_progress",
 )
 #: (name, label, limit in bytes of UTF-8): the agent hands each over as a file's path.
 SCRIPT_FIELDS = (
@@ -72,6 +73,7 @@ DOCUMENT_FIELDS = (
     "state_machine_arn",
     "execution_name",
     "input",
+    "trace_header",
     "wait_for_success_or_failure",
     "polling_interval",
     "maximum_wait",

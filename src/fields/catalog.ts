@@ -204,6 +204,15 @@ const CATALOG = [
     maxBytes: 262_144,
   },
   {
+    name: "trace_header",
+    label: "X-Ray Trace Header",
+    hint: "Optional AWS X-Ray trace header for the execution, for example Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1 (at most 256 ASCII characters).",
+    type: "Text",
+    mapping: "Text Field 15",
+    showIf: { field: "action", values: START_ACTIONS },
+    fieldLength: 256,
+  },
+  {
     name: "wait_for_success_or_failure",
     label: "Wait for Success or Failure",
     hint: "Supervise the execution until it ends and report its result.",
@@ -419,6 +428,14 @@ const CATALOG = [
     hint: "The execution name the task used.",
     type: "Text",
     mapping: "Text Field 11",
+    outputOnly: true,
+  },
+  {
+    name: "map_run_progress",
+    label: "Map Run Progress",
+    hint: "Set by the task now and then while a Distributed Map runs: items and child executions succeeded, failed, pending.",
+    type: "Text",
+    mapping: "Text Field 16",
     outputOnly: true,
   },
 ] as const satisfies readonly FieldSpec[];

@@ -53,6 +53,8 @@ export interface TaskConfig {
   /** Send Task Success: the output exactly as written; "{}" when empty. */
   readonly taskOutput: string;
   readonly executionName?: string;
+  /** The start actions: the X-Ray trace header, exactly as written. */
+  readonly traceHeader?: string;
   /** The input exactly as written; "{}" when empty. */
   readonly input: string;
   readonly wait: boolean;
@@ -97,6 +99,19 @@ const EXPRESS_EXECUTION_ARN = new RegExp(
 const ROLE_ARN = new RegExp(`^arn:(${PARTITION}):iam::\\d{12}:role/[\\w+=,.@/-]{1,512}$`);
 const INSTANCE_PROFILE_ARN = new RegExp(`^arn:(${PARTITION}):iam::\\d{12}:instance-profile/`);
 const REGION_ONLY = new RegExp(`^${REGION}$`);
+
+/**
+ * Check an X-Ray trace header as StartExecution's traceHeader takes it (0 to 256
+ * characters, pattern \p{ASCII}*); the problem, or null.
+ */
+export function checkTraceHeader(value: string): string | null {
+  if (value.length > 256) return `must be at most 256 characters, got ${value.length}`;
+  const i = [...value].findIndex((c) => c.charCodeAt(0) > 0x7f);
+  if (i >= 0) {
+    return `must be ASCII characters only (AWS X-Ray trace header, such as Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1); character ${i + 1} is not`;
+  }
+  return null;
+}
 
 /** Check a region code (the field or any other source of the region); the problem, or null. */
 export function checkRegion(value: string): string | null {
@@ -442,6 +457,12 @@ export function validate(
     if (message) add("execution_name", message);
   }
 
+  const traceHeader = nonEmpty(typed.trace_header);
+  if (traceHeader && !bad.has("trace_header")) {
+    const message = checkTraceHeader(traceHeader);
+    if (message) add("trace_header", message);
+  }
+
   const rawInput = nonEmpty(typed.input);
   const input = rawInput !== undefined && rawInput.trim().length > 0 ? rawInput : "{}";
   if (!bad.has("input")) {
@@ -496,6 +517,7 @@ export function validate(
     ...(taskToken ? { taskToken } : {}),
     taskOutput,
     ...(executionName ? { executionName } : {}),
+    ...(traceHeader ? { traceHeader } : {}),
     input,
     ...waitingSettings(action, typed),
     rerunBehaviour: choiceOf(RERUN_BEHAVIOURS, typed.rerun_behaviour, RERUN_BEHAVIOURS.startNew),

@@ -2,6 +2,8 @@
  * The extension output document (SPEC 5.8): built from the outcome, masked, checked
  * against its schema, written atomically to UE_EXTENSION_OUTPUT_FILE or to stdout.
  */
+import type { MapRunProgress, ResultWriterLocation } from "../actions/map-runs.ts";
+import { consoleUrlFor } from "../console-link.ts";
 import {
   closeSync,
   fsyncSync,
@@ -21,7 +23,12 @@ import { VERSION } from "../version.ts";
 
 export interface ExecutionResult {
   executionArn: string;
+  /** The state machine, without a version or alias qualifier. */
   stateMachineArn: string | null;
+  /** The version that ran, when the start named a version or an alias. */
+  stateMachineVersionArn?: string | null;
+  /** The alias the start named, if any. */
+  stateMachineAliasArn?: string | null;
   name: string | null;
   status: string;
   startDate: string | null;
@@ -37,6 +44,16 @@ export interface ExecutionResult {
   redriveStatus?: string | null;
   redriveStatusReason?: string | null;
   redriveDate?: string | null;
+  /** A Distributed Map's Map Runs, read after a failure that involved one. */
+  mapRuns?: MapRunProgress[] | null;
+  /** Where a Distributed Map's ResultWriter put the results (from the execution's output). */
+  resultWriterDetails?: ResultWriterLocation | null;
+  /** Why the execution's output, error and cause could not be read (its KMS key), if so. */
+  dataUnavailable?: string | null;
+  /** The X-Ray trace header the start passed, as AWS reports it. */
+  traceHeader?: string | null;
+  /** The execution's page in the AWS console (Standard executions in aws, aws-cn, aws-us-gov). */
+  consoleUrl?: string | null;
   /** The state waiting for a task token when the task stopped watching, if any. */
   waitingForCallback?: string | null;
   /** Start Synchronous Express Execution: what AWS bills for the run. */
@@ -65,12 +82,18 @@ export function pendingResult(
     status?: string;
     name?: string | null;
     stateMachineArn?: string | null;
+    stateMachineVersionArn?: string | null;
+    stateMachineAliasArn?: string | null;
     startDate?: string | null;
   } = {},
 ): ExecutionResult {
   return {
     executionArn,
     stateMachineArn: known.stateMachineArn ?? null,
+    ...(known.stateMachineVersionArn
+      ? { stateMachineVersionArn: known.stateMachineVersionArn }
+      : {}),
+    ...(known.stateMachineAliasArn ? { stateMachineAliasArn: known.stateMachineAliasArn } : {}),
     name: known.name ?? null,
     status: known.status ?? "RUNNING",
     startDate: known.startDate ?? null,
@@ -132,8 +155,16 @@ export function buildDocument(outcome: Outcome, values: FieldValues): ExtensionO
     status_description: redactUrl(`${STATUS_WORD[outcome.exitCode]}: ${outcome.description}`),
     changed: outcome.changed,
     invocation: { extension: "ue-aws-stepfunctions", version: VERSION, fields: echoFields(values) },
-    result: outcome.result,
+    result: withConsoleUrl(outcome.result),
   };
+}
+
+/** An execution's result with its console link beside the ARN. */
+function withConsoleUrl(
+  result: ExecutionResult | CallbackResult | null,
+): ExecutionResult | CallbackResult | null {
+  if (!result || !("executionArn" in result) || result.consoleUrl !== undefined) return result;
+  return { ...result, consoleUrl: consoleUrlFor(result.executionArn) };
 }
 
 /** Serialise, mask and check the document; a document that fails its schema becomes exit 1. */

@@ -11,7 +11,11 @@
 import { appendFileSync } from "node:fs";
 import { mask } from "../secrets.ts";
 
-export type OutputFieldName = "execution_arn" | "execution_status" | "generated_execution_name";
+export type OutputFieldName =
+  | "execution_arn"
+  | "execution_status"
+  | "generated_execution_name"
+  | "map_run_progress";
 
 export interface OutputFields {
   set(values: Partial<Record<OutputFieldName, string>>): void;

@@ -46,6 +46,27 @@ describe("classifyError", () => {
   // One line per case: error, context proxy?, expected exit code, part of the message.
   const cases: [string, () => unknown, boolean, number, RegExp][] = [
     [
+      "KMS key refuses the caller",
+      () => service("KmsAccessDeniedException", 400),
+      false,
+      3,
+      /customer managed KMS key does not let these credentials use it: kms:Decrypt .*\(KmsAccessDeniedException on StartExecution\)/,
+    ],
+    [
+      "KMS key disabled",
+      () => service("KmsInvalidStateException", 400),
+      false,
+      20,
+      /KMS key cannot be used: it is disabled, pending deletion or unavailable/,
+    ],
+    [
+      "KMS throttling",
+      () => service("KmsThrottlingException", 400),
+      false,
+      10,
+      /KMS kept throttling/,
+    ],
+    [
       "unrecognized client",
       () => service("UnrecognizedClientException", 400),
       false,
@@ -425,6 +446,8 @@ describe("isRetryable: the SDK's answer", () => {
       new ConnectionError("x", { cause: network("ECONNRESET") }),
       true,
     ],
+    ["KMS throttling", service("KmsThrottlingException", 400), true],
+    ["KMS access denied", service("KmsAccessDeniedException", 400), false],
     ["access denied", service("AccessDeniedException", 400), false],
     ["expired token", service("ExpiredTokenException", 400), false],
     ["invalid ARN", service("InvalidArn", 400), false],

@@ -32,6 +32,12 @@ describe("validation of field values", () => {
     assert.equal(config.stateMachine?.region, "eu-west-1");
   });
 
+  test("an X-Ray trace header is passed exactly as written", () => {
+    const header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    assert.equal(check({ UE_FIELD_TRACE_HEADER: header }).traceHeader, header);
+    assert.equal(check({}).traceHeader, undefined);
+  });
+
   test("input is kept byte for byte, escapes intact", () => {
     const input = '{"a":"line\\nbreak","u":"\\u00e9","n":1.50}';
     assert.equal(check({ UE_FIELD_INPUT: input }).input, input);
@@ -57,6 +63,16 @@ describe("validation of field values", () => {
     ],
     ["malformed region", { UE_FIELD_REGION: "Europe" }, "AWS Region: must be a region code"],
     ["input not JSON", { UE_FIELD_INPUT: "{oops}" }, "Input: is not valid JSON: "],
+    [
+      "trace header over 256 characters",
+      { UE_FIELD_TRACE_HEADER: `Root=1-${"a".repeat(251)}` },
+      "X-Ray Trace Header: must be at most 256 characters",
+    ],
+    [
+      "trace header not ASCII",
+      { UE_FIELD_TRACE_HEADER: "Root=1-5759e988-bd862e3fe1be46a994272793;Tag=é" },
+      "X-Ray Trace Header: must be ASCII characters only",
+    ],
     [
       "input too big",
       { UE_FIELD_INPUT: JSON.stringify({ x: "é".repeat(131_072) }) },

@@ -1,0 +1,135 @@
+/**
+ * End to end: Distributed Map. While it runs, the task shows its Map Run's progress (log and
+ * the output-only field map_run_progress); a failed Map Run is named with its counts; a
+ * ResultWriter reference in the output says where the results are.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
+import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
+
+const ITEM = "arn:aws:lambda:us-east-1:123456789012:function:item";
+
+describe("Distributed Map", () => {
+  let ep: LocalEndpoint;
+  let release: () => void = () => {};
+  let held: Promise<void> = Promise.resolve();
+  const arns: Record<string, string> = {};
+
+  const distributed = (extra: object = {}) => ({
+    Type: "Map",
+    ItemsPath: "$.items",
+    ItemProcessor: {
+      ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+      StartAt: "Work",
+      States: { Work: { Type: "Task", Resource: ITEM, End: true } },
+    },
+    ...extra,
+  });
+
+  before(async () => {
+    ep = await startLocalEndpoint();
+    ep.registerTaskHandler(ITEM, async (input) => {
+      const item = input as { id: number; bad?: boolean; wait?: boolean };
+      if (item.wait) await held;
+      if (item.bad) throw new TaskFailure("Item.Invalid", `item ${item.id} has no price`);
+      return { done: item.id };
+    });
+    arns["each"] = ep.createStateMachine({
+      name: "eachOrder",
+      definition: { StartAt: "Each", States: { Each: { ...distributed(), End: true } } },
+    });
+    arns["written"] = ep.createStateMachine({
+      name: "writtenOrders",
+      definition: {
+        StartAt: "Each",
+        States: {
+          Each: { ...distributed(), ResultPath: null, Next: "Written" },
+          // The shape AWS gives a Distributed Map's output with a ResultWriter (the local
+          // endpoint writes nothing to S3).
+          Written: {
+            Type: "Pass",
+            Result: {
+              MapRunArn: "arn:aws:states:us-east-1:123456789012:mapRun:writtenOrders/Each:1",
+              ResultWriterDetails: { Bucket: "order-results", Key: "runs/1/manifest.json" },
+            },
+            End: true,
+          },
+        },
+      },
+    });
+  });
+  after(() => ep.close());
+
+  const start = (arn: string, items: object[], onStart?: Parameters<typeof runBundle>[0]) =>
+    runBundle({
+      fields: {
+        action: ["Start Asynchronous Execution"],
+        endpoint_url: ep.url,
+        credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+        state_machine_arn: arn,
+        input: JSON.stringify({ items }),
+        wait_for_success_or_failure: true,
+        polling_interval: 1,
+      },
+      ...onStart,
+    });
+
+  test("progress while it runs: a log line and map_run_progress, without a call per check", async () => {
+    held = new Promise((resolve) => {
+      release = resolve;
+    });
+    const items = [{ id: 1 }, { id: 2 }, { id: 3, wait: true }];
+    const run = await start(arns["each"] as string, items, {
+      onStart: (_child, file) => {
+        void waitForOutputField(file, "map_run_progress").then(() => release());
+      },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    const progress = run.outputFields.find((f) => f["map_run_progress"])?.["map_run_progress"];
+    assert.match(
+      progress ?? "",
+      /^Map Run "Each" RUNNING: items 2 of 3 succeeded, 0 failed, 1 running, 0 pending/,
+    );
+    assert.match(run.stderr, /Map Run "Each" RUNNING: items 2 of 3 succeeded/);
+    const arn = run.doc?.result.executionArn;
+    const lists = ep.requests.filter((r) => r.operation === "ListMapRuns" && r.resource === arn);
+    const checks = ep.requests.filter(
+      (r) => r.operation === "DescribeExecution" && r.resource === arn,
+    );
+    assert.equal(lists.length, 1, "one look at the Map Runs");
+    assert.ok(checks.length > lists.length, "status checks do not each look at the Map Runs");
+  });
+
+  test("a failed Map Run: exit 23, named with its counts in the result and the description", async () => {
+    const run = await start(arns["each"] as string, [{ id: 1 }, { id: 2, bad: true }]);
+    assert.equal(run.code, 23, run.stderr);
+    assertValidDoc(run.doc);
+    const [mapRun] = run.doc?.result.mapRuns ?? [];
+    assert.equal(mapRun?.status, "FAILED");
+    assert.equal(mapRun?.label, "Each");
+    assert.equal(mapRun?.itemCounts.failed, 1);
+    assert.equal(mapRun?.itemCounts.total, 2);
+    assert.match(mapRun?.mapRunArn, /:mapRun:eachOrder\/Each:/);
+    assert.match(
+      run.doc?.status_description,
+      /Item.Invalid.*; Map Run "Each" FAILED: items \d of 2 succeeded, 1 failed/,
+    );
+  });
+
+  test("a ResultWriter reference: the result says where the results are", async () => {
+    const run = await start(arns["written"] as string, [{ id: 1 }]);
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    assert.deepEqual(run.doc?.result.resultWriterDetails, {
+      bucket: "order-results",
+      key: "runs/1/manifest.json",
+      mapRunArn: "arn:aws:states:us-east-1:123456789012:mapRun:writtenOrders/Each:1",
+    });
+    assert.match(
+      run.doc?.status_description,
+      /results in s3:\/\/order-results\/runs\/1\/manifest.json/,
+    );
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * End to end: state machines encrypted with a customer managed KMS key whose policy refuses
+ * the task's credentials kms:Decrypt. The task still supervises the execution (status with
+ * METADATA_ONLY), reports the final status with its exit code, and says plainly what it
+ * could not read and why; a cancel stops the execution without an error and a cause.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
+import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
+
+const KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+describe("customer managed KMS keys without kms:Decrypt", () => {
+  let ep: LocalEndpoint;
+  let sfn: SFNClient;
+  const arns: Record<string, string> = {};
+
+  before(async () => {
+    ep = await startLocalEndpoint();
+    sfn = new SFNClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
+    const define = (name: string, definition: object) => {
+      arns[name] = ep.createStateMachine({ name, definition });
+      ep.encryptStateMachine(arns[name], {
+        kmsKeyId: KEY,
+        refuseDecryptTo: [ep.credentials.accessKeyId],
+      });
+    };
+    define("sealedOk", {
+      StartAt: "Hold",
+      States: {
+        Hold: { Type: "Wait", Seconds: 1, Next: "Done" },
+        Done: { Type: "Pass", Result: { secret: "payroll" }, End: true },
+      },
+    });
+    define("sealedFails", {
+      StartAt: "Hold",
+      States: {
+        Hold: { Type: "Wait", Seconds: 1, Next: "Reject" },
+        Reject: { Type: "Fail", Error: "Payroll.Rejected", Cause: "salary data invalid" },
+      },
+    });
+    define("sealedLong", {
+      StartAt: "Slow",
+      States: { Slow: { Type: "Wait", Seconds: 120, End: true } },
+    });
+  });
+  after(async () => {
+    sfn.destroy();
+    await ep.close();
+  });
+
+  const fields = (action: string, extra: Record<string, unknown>) => ({
+    action: [action],
+    endpoint_url: ep.url,
+    credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+    polling_interval: 1,
+    ...extra,
+  });
+  const kmsRefusals = (arn: string) =>
+    ep.requests.filter((r) => r.resource === arn && r.errorCode === "KmsAccessDeniedException")
+      .length;
+
+  test("SUCCEEDED: exit 0, the output said to be unreadable and why, one refused call", async () => {
+    const run = await runBundle({
+      fields: fields("Start Asynchronous Execution", {
+        state_machine_arn: arns["sealedOk"],
+        wait_for_success_or_failure: true,
+      }),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    const result = run.doc?.result;
+    assert.equal(result.status, "SUCCEEDED");
+    assert.equal(result.output, null);
+    assert.match(result.dataUnavailable, /could not be read: .*kms:Decrypt/);
+    assert.match(
+      run.doc?.status_description,
+      /SUCCEEDED; its output, error and cause could not be read/,
+    );
+    assert.match(run.stderr, /following its status only \(DescribeExecution with METADATA_ONLY\)/);
+    assert.doesNotMatch(run.allBytes, /payroll/, "nothing of the encrypted output leaks");
+    assert.equal(kmsRefusals(result.executionArn), 1, "METADATA_ONLY after the first refusal");
+  });
+
+  test("FAILED: exit 23, the failing state from the history, no error or cause invented", async () => {
+    const run = await runBundle({
+      fields: fields("Start Asynchronous Execution", {
+        state_machine_arn: arns["sealedFails"],
+        wait_for_success_or_failure: true,
+      }),
+    });
+    assert.equal(run.code, 23, run.stderr);
+    assertValidDoc(run.doc);
+    const result = run.doc?.result;
+    assert.equal(result.status, "FAILED");
+    assert.equal(result.failedState, "Reject");
+    assert.equal(result.error, null);
+    assert.equal(result.cause, null);
+    assert.match(
+      run.doc?.status_description,
+      /^FAIL: execution .* ended FAILED in state "Reject"; its output, error and cause could not be read: /,
+    );
+    assert.doesNotMatch(run.allBytes, /salary data invalid/);
+  });
+
+  test("Monitor Execution follows an encrypted execution to its end", async () => {
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arns["sealedFails"], name: "monitored-1" }),
+    );
+    const run = await runBundle({
+      fields: fields("Monitor Execution", {
+        target_execution_arn: started.executionArn,
+        monitor_polling_interval: 1,
+      }),
+    });
+    assert.equal(run.code, 23, run.stderr);
+    assertValidDoc(run.doc);
+    assert.equal(run.doc?.result.status, "FAILED");
+    assert.match(run.doc?.result.dataUnavailable, /kms:Decrypt/);
+  });
+
+  test("cancel: the execution is stopped without an error and a cause", async () => {
+    const run = await runBundle({
+      fields: fields("Start Asynchronous Execution", {
+        state_machine_arn: arns["sealedLong"],
+        wait_for_success_or_failure: true,
+        stop_execution_on_cancel: true,
+      }),
+      onStart: (child, file) => {
+        void waitForOutputField(file, "execution_status").then(() => child.kill("SIGTERM"));
+      },
+    });
+    assert.equal(run.code, 27, run.stderr);
+    assertValidDoc(run.doc);
+    const arn = run.doc?.result.executionArn as string;
+    const stopped = ep.getExecution(arn);
+    assert.equal(stopped?.status, "ABORTED");
+    assert.equal(stopped?.error, undefined);
+    assert.match(run.doc?.status_description, /execution .* stopped/);
+    assert.match(run.stderr, /stopping execution .* without an error and a cause/);
+  });
+});
