@@ -87,6 +87,7 @@ describe("the bridge (extension.py) as the agent runs it", () => {
       dirname(dirname(got.env["UE_FIELDS_FILE"] ?? "")),
     );
     assert.equal(basename(got.allEnv["NODE_COMPILE_CACHE"] ?? ""), "node-compile-cache");
+    assert.equal(got.allEnv["MALLOC_MMAP_THRESHOLD_"], "65536");
   });
 
   test("an agent that passes no execution count gets a warning, and the program none", async () => {
