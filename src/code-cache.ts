@@ -209,7 +209,9 @@ export function runProgram(program: Program): void {
     ...(cached ? { cachedData: cached } : {}),
   });
   if (cached && script.cachedDataRejected) debug("V8 refused %s", name);
-  if (dir && (!cached || script.cachedDataRejected)) {
+  // --version and --help compile a sliver of the program: a task's run writes the cache.
+  const task = !process.argv.slice(2).some((a) => a === "--version" || a === "--help");
+  if (dir && task && (!cached || script.cachedDataRejected)) {
     // At exit, the cache also holds the functions this run compiled on first call.
     process.once("exit", () => {
       try {

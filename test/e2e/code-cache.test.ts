@@ -108,6 +108,18 @@ describe("code cache of the bundle's start", () => {
     assert.deepEqual(cacheFiles(dir), [name]);
   });
 
+  test("--version and --help leave no cache (they compile a sliver of the program); the next task writes it", async () => {
+    const dir = join(place(), "cache");
+    for (const args of [["--version"], ["--help"]]) {
+      const run = await runBundle({ args, env: { UE_CODE_CACHE: dir } });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /ue-aws-stepfunctions/);
+    }
+    assert.deepEqual(cacheFiles(dir), []);
+    await start({ UE_CODE_CACHE: dir });
+    assert.equal(cacheFiles(dir).length, 1);
+  });
+
   test("the default places: XDG_CACHE_HOME, NODE_COMPILE_CACHE, the temporary folder with the user id", async () => {
     const xdg = place();
     await start({ XDG_CACHE_HOME: xdg });
