@@ -1,14 +1,15 @@
 /**
  * `npm run bench [-- --runs N] [-- --only start,rerun,credentials,latency,scale]
- *  [-- --tasks 200,500,1000] [-- --wait-sharing off] [-- --compile-cache]`
+ *  [-- --tasks 200,500,1000] [-- --wait-sharing off] [-- --region R] [-- --describe-bucket SIZE/RATE]`
  *
  * Whole-process measurements against the local endpoint, several runs, medians, the
  * contenders of a scenario interleaved run by run (see lib/measure.ts):
  * - start: start one execution without waiting: the bundle on Node 20 (the machine's), 22
- *   and 24 (installed by `npm run node-versions` under local/node-versions), the AWS CLI and a
- *   boto3 script doing the same (when installed), bare `node -e 0` for reference; wall time,
- *   CPU time, peak RSS; then the bars of SPEC section 7 as ratios. `--compile-cache` adds the
- *   bundle on Node 22 and 24 with Node's compile cache in a private temporary folder.
+ *   and 24 (installed by `npm run node-versions` under local/node-versions) with its code
+ *   cache, without it, and as the bridge starts it; every AWS CLI found (the one on PATH and
+ *   /usr/bin/aws) and a boto3 script on every Python found (python3 on PATH and
+ *   /usr/bin/python3), each named with its version; bare `node -e 0` for reference; wall
+ *   time, CPU time, peak RSS; then each goal of SPEC section 7 beside its measurement.
  * - rerun: what finding a run's place in AWS adds to a start (no count from the agent): a
  *   first start, today's start with UE_EXECUTION_COUNT, the 2nd run and the 21st run of a
  *   task instance whose earlier executions ended; the AWS calls of each and the wall time.
@@ -16,23 +17,30 @@
  *   environment variables, a shared profile through the SDK chain, an assumed role.
  * - latency: a 3-second execution polled with a 10-second interval; how long after the
  *   execution's end the task ends.
- * - scale: many tasks waiting at once against DescribeExecution throttled like AWS (a token
- *   bucket of 250, 25 per second): results, the bucket, and each task's lateness; once per
- *   count in `--tasks`. Waiting tasks share status checks (ListExecutions, AWS's bucket of 100,
- *   2 per second) unless `--wait-sharing off`; PSS per waiting task, sampled mid-wait.
+ * - scale: many tasks waiting at once against DescribeExecution throttled as AWS does in the
+ *   state machine's region (`--region`, default us-east-1: 300 tokens, 15 per second; 250 / 10
+ *   outside us-east-1, us-west-2 and eu-west-1), or `--describe-bucket SIZE/RATE`: results,
+ *   the bucket, each task's lateness and each waiting task's memory (PSS).
+ *   Once per count in `--tasks`. Waiting tasks share status checks (ListExecutions, AWS's
+ *   bucket for the region) unless `--wait-sharing off`.
  * Then every other benchmark script in this folder, each in its own process (`--only` takes
  * their file names without `.ts` too). Not part of npm test: the machine is shared and noisy.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { accessSync, constants, existsSync, readdirSync, realpathSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { setTimeout as sleepMs } from "node:timers/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { type LocalEndpoint, startLocalEndpoint } from "../local/endpoint/index.ts";
+import {
+  awsThrottling,
+  LARGE_BUCKET_REGIONS,
+  type LocalEndpoint,
+  startLocalEndpoint,
+  type ThrottleConfig,
+} from "../local/endpoint/index.ts";
 import { cleanEnv } from "../test/helpers/bundle.ts";
 import {
   EXTRA_NODE_VERSIONS,
@@ -43,7 +51,6 @@ import { BUNDLE, PACKAGE_ZIP, requireBuilt } from "../test/helpers/paths.ts";
 import {
   type Command,
   type Contender,
-  commandWorks,
   interleaved,
   MEASURER,
   measure,
@@ -67,7 +74,8 @@ const { values: args } = parseArgs({
     only: { type: "string", default: [...OWN, ...OTHERS].join(",") },
     tasks: { type: "string", default: "200" },
     "wait-sharing": { type: "string", default: "on" },
-    "compile-cache": { type: "boolean", default: false },
+    region: { type: "string", default: "us-east-1" },
+    "describe-bucket": { type: "string" },
   },
 });
 const RUNS = Number(args.runs);
@@ -81,6 +89,23 @@ if (!TASK_COUNTS.every((n) => Number.isInteger(n) && n > 0)) {
 const WAIT_SHARING = String(args["wait-sharing"]);
 if (WAIT_SHARING !== "on" && WAIT_SHARING !== "off") {
   throw new Error(`--wait-sharing takes on or off (got ${WAIT_SHARING})`);
+}
+const REGION = String(args.region);
+const DESCRIBE_BUCKET = describeBucket(args["describe-bucket"]);
+
+/** `--describe-bucket SIZE/RATE`, e.g. 250/10; exits 2 with the expected form when wrong. */
+function describeBucket(value: string | undefined): ThrottleConfig | null {
+  if (value === undefined) return null;
+  const found = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(value.trim());
+  const bucketSize = Number(found?.[1]);
+  const refillPerSecond = Number(found?.[2]);
+  if (!found || bucketSize < 1) {
+    console.error(
+      `--describe-bucket: expected SIZE/RATE, tokens (at least 1) and tokens per second, e.g. 250/10; got "${value}"`,
+    );
+    process.exit(2);
+  }
+  return { bucketSize, refillPerSecond };
 }
 
 interface NodeBinary {
@@ -268,16 +293,133 @@ function ratio(a: number | null | undefined, b: number | null | undefined): numb
     : a / b;
 }
 
-/** One line of the bars table: the measured ratio, the limit, and whether it holds. */
-function bar(name: string, value: number | null, limit: number, strict = false): string[] {
-  if (value === null) return [name, "n/a", "", "not measured"];
-  const holds = strict ? value < limit : value <= limit;
-  return [
-    name,
-    `${value.toFixed(2)}x`,
-    `${strict ? "<" : "<="} ${limit}x`,
-    holds ? "holds" : "MISSED",
-  ];
+/**
+ * One line of the goals table: the goal, what was measured, met or not. `limit` is the
+ * largest ratio (or value) allowed; `strict` means it must stay below it.
+ */
+function goal(
+  name: string,
+  value: number | null,
+  limit: number,
+  shown: string,
+  options: { strict?: boolean; unit?: string } = {},
+): string[] {
+  const unit = options.unit ?? "x";
+  const wanted = `${options.strict ? "below" : "at most"} ${limit}${unit === "x" ? "x" : ` ${unit}`}`;
+  if (value === null) return [name, wanted, "not measured", ""];
+  const met = options.strict ? value < limit : value <= limit;
+  const measured = unit === "x" ? `${value.toFixed(2)}x (${shown})` : shown;
+  return [name, wanted, measured, met ? "met" : "NOT MET"];
+}
+
+/** An executable found on PATH (the real one behind a pyenv shim), else null. */
+function onPath(name: string): string | null {
+  for (const dir of (process.env["PATH"] ?? "").split(":")) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+    } catch {
+      continue;
+    }
+    return candidate.includes("/.pyenv/shims/") ? resolveExecutable(name) : candidate;
+  }
+  return null;
+}
+
+/** Each distinct executable among the candidates (by real path), in order. */
+function distinct(candidates: Array<string | null>): string[] {
+  const seen = new Set<string>();
+  const found: string[] = [];
+  for (const c of candidates) {
+    if (!c || !existsSync(c)) continue;
+    const real = realpathSync(c);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    found.push(c);
+  }
+  return found;
+}
+
+interface Alternative {
+  /** e.g. "AWS CLI 2.9.19" or "boto3 1.26.27 on Python 3.11.2" */
+  label: string;
+  /** The executable, for the list of what was compared. */
+  bin: string;
+  /** The AWS CLI's major version; 0 for boto3. */
+  major: number;
+  make: () => Command;
+}
+
+/** Every AWS CLI found: the one on PATH, Debian's /usr/bin/aws, /usr/local/bin/aws (v2's installer). */
+function awsClis(f: Fixture): Alternative[] {
+  const found: Alternative[] = [];
+  for (const bin of distinct([onPath("aws"), "/usr/bin/aws", "/usr/local/bin/aws"])) {
+    const probe = spawnSync(bin, ["--version"], { encoding: "utf8", env: f.base });
+    const version = /aws-cli\/(\d+)\.(\S+)/.exec(`${probe.stdout}${probe.stderr}`);
+    if (probe.status !== 0 || !version) {
+      console.log(`(${bin} --version failed: skipped)`);
+      continue;
+    }
+    found.push({
+      label: `AWS CLI ${version[1]}.${version[2]}`,
+      bin,
+      major: Number(version[1]),
+      make: () => ({
+        cmd: bin,
+        argv: [
+          "stepfunctions",
+          "start-execution",
+          "--endpoint-url",
+          f.ep.url,
+          "--state-machine-arn",
+          f.arn,
+          "--name",
+          nextId("cli"),
+        ],
+        // As a script would run it: no pager (AWS CLI v2 pipes its output through one).
+        env: { ...f.base, AWS_PAGER: "" },
+      }),
+    });
+  }
+  return found;
+}
+
+/** A boto3 script on every Python found with boto3: python3 on PATH, then /usr/bin/python3. */
+async function boto3Scripts(f: Fixture): Promise<Alternative[]> {
+  const script = join(f.dir, "start.py");
+  await writeFile(
+    script,
+    [
+      "import sys, boto3",
+      "c = boto3.client('stepfunctions', endpoint_url=sys.argv[1])",
+      "print(c.start_execution(stateMachineArn=sys.argv[2], name=sys.argv[3])['executionArn'])",
+    ].join("\n"),
+  );
+  const found: Alternative[] = [];
+  for (const python of distinct([onPath("python3"), "/usr/bin/python3"])) {
+    const probe = spawnSync(
+      python,
+      ["-c", "import boto3, platform; print(boto3.__version__, platform.python_version())"],
+      { encoding: "utf8", env: f.base },
+    );
+    const [boto, py] = probe.stdout.trim().split(" ");
+    if (probe.status !== 0 || !boto || !py) {
+      console.log(`(no boto3 for ${python}: skipped)`);
+      continue;
+    }
+    found.push({
+      label: `boto3 ${boto} on Python ${py}`,
+      bin: python,
+      major: 0,
+      make: () => ({
+        cmd: python,
+        argv: [script, f.ep.url, f.arn, nextId("py")],
+        env: f.base,
+      }),
+    });
+  }
+  return found;
 }
 
 async function benchStart(): Promise<void> {
@@ -291,83 +433,109 @@ async function benchStart(): Promise<void> {
         make: () => ({ cmd: n.bin, argv: ["-e", "0"], env: f.base }),
       });
     }
-    for (const n of nodes)
-      contenders.push({ name: `bundle on ${n.label}`, make: bundleStart(f, n.bin) });
-    if (args["compile-cache"]) {
-      for (const n of nodes.filter((x) => x.major >= 22)) {
-        const cache = await mkdtemp(join(f.dir, "compile-cache-"));
-        contenders.push({
-          name: `bundle on ${n.label}, compile cache`,
-          make: bundleStart(f, n.bin, { ...f.base, NODE_COMPILE_CACHE: cache }),
-        });
-      }
+    // The code cache in a private folder of this run, made by the warm-up round.
+    const cache = join(f.dir, "code-cache");
+    const bridgeCache = join(f.dir, "bridge-cache");
+    for (const n of nodes) {
+      contenders.push({
+        name: `bundle on ${n.label}`,
+        make: bundleStart(f, n.bin, { ...f.base, UE_CODE_CACHE: cache }),
+      });
+      contenders.push({
+        name: `bundle on ${n.label}, no code cache`,
+        make: bundleStart(f, n.bin, { ...f.base, UE_CODE_CACHE: "off" }),
+      });
+      contenders.push({
+        name: `bundle on ${n.label}, environment of the bridge`,
+        make: bundleStart(f, n.bin, {
+          ...f.base,
+          NODE_COMPILE_CACHE: bridgeCache,
+          MALLOC_MMAP_THRESHOLD_: "65536",
+        }),
+      });
     }
-    const aws = resolveExecutable("aws");
-    const python = resolveExecutable("python3");
-    console.log(`AWS CLI: ${aws}; Python for boto3: ${python}\n`);
-    const hasCli = await commandWorks(aws, ["--version"]);
-    if (hasCli) {
-      contenders.push({
-        name: "aws stepfunctions start-execution",
-        make: () => ({
-          cmd: aws,
-          argv: [
-            "stepfunctions",
-            "start-execution",
-            "--endpoint-url",
-            f.ep.url,
-            "--state-machine-arn",
-            f.arn,
-            "--name",
-            nextId("cli"),
-          ],
-          env: f.base,
-        }),
-      });
-    } else console.log("(AWS CLI not installed: skipped)");
-    const hasBoto = await commandWorks(python, ["-c", "import boto3"]);
-    if (hasBoto) {
-      const script = join(f.dir, "start.py");
-      await writeFile(
-        script,
-        [
-          "import sys, boto3",
-          "c = boto3.client('stepfunctions', endpoint_url=sys.argv[1])",
-          "print(c.start_execution(stateMachineArn=sys.argv[2], name=sys.argv[3])['executionArn'])",
-        ].join("\n"),
-      );
-      contenders.push({
-        name: "boto3 start_execution script",
-        make: () => ({
-          cmd: python,
-          argv: [script, f.ep.url, f.arn, nextId("py")],
-          env: f.base,
-        }),
-      });
-    } else console.log("(boto3 not installed: skipped)");
+    const clis = awsClis(f);
+    const botos = await boto3Scripts(f);
+    if (!clis.some((c) => c.major === 2))
+      console.log("(AWS CLI v2: not found; `apt-get install awscli` gives one at /usr/bin/aws)");
+    if (!clis.some((c) => c.major === 1)) console.log("(AWS CLI v1: not found)");
+    if (botos.length === 0) console.log("(boto3: not found for any Python)");
+    const alternatives = [...clis, ...botos];
+    // Two installs of one version stay apart by their paths.
+    const labels = alternatives.map((a) => a.label);
+    for (const a of alternatives) {
+      if (labels.filter((l) => l === a.label).length > 1) a.label = `${a.label} (${a.bin})`;
+    }
+    for (const a of alternatives) contenders.push({ name: a.label, make: a.make });
+    console.log(
+      `Compared with: ${alternatives.map((a) => `${a.label} (${a.bin})`).join("; ") || "nothing (none found)"}\n`,
+    );
 
     const summaries = await interleaved(contenders, RUNS);
     printFailures(summaries);
     printTable(summaryRows(summaries));
     const find = (name: string): Summary | undefined => summaries.find((s) => s.name === name);
-    const cli = find("aws stepfunctions start-execution");
-    const boto = find("boto3 start_execution script");
     const first = nodes[0] as NodeBinary;
     const reference = find(`bundle on ${first.label}`);
-    const rows = [["bar (medians)", "measured", "limit", ""]];
+    const ms = (v: number | null | undefined) => (v == null ? "n/a" : `${v.toFixed(0)} ms`);
+    const mib = (v: number | null | undefined) => (v == null ? "n/a" : `${v.toFixed(1)} MiB`);
+    const rows = [["SPEC 7 goal (medians)", "goal", "measured", ""]];
+    const v2 = clis.filter((c) => c.major === 2);
     for (const n of nodes) {
       const b = find(`bundle on ${n.label}`);
-      rows.push(bar(`${n.label}: wall / AWS CLI`, ratio(b?.wallMs, cli?.wallMs), 0.2));
-      rows.push(bar(`${n.label}: wall / boto3 script`, ratio(b?.wallMs, boto?.wallMs), 0.33));
-      rows.push(
-        bar(`${n.label}: peak RSS / boto3 script`, ratio(b?.rssMiB, boto?.rssMiB), 1, true),
-      );
-      rows.push(bar(`${n.label}: peak RSS / AWS CLI`, ratio(b?.rssMiB, cli?.rssMiB), 1, true));
-      if (n !== first) {
+      for (const cli of v2.length ? v2 : [null]) {
+        const other = cli ? find(cli.label) : undefined;
         rows.push(
-          bar(`${n.label}: wall / ${first.label}`, ratio(b?.wallMs, reference?.wallMs), 1.1),
+          goal(
+            `${n.label}: CPU / ${cli?.label ?? "AWS CLI v2 (absent)"}`,
+            ratio(b?.cpuMs, other?.cpuMs),
+            0.15,
+            `${ms(b?.cpuMs)} / ${ms(other?.cpuMs)}`,
+          ),
         );
-        rows.push(bar(`${n.label}: CPU / ${first.label}`, ratio(b?.cpuMs, reference?.cpuMs), 1.1));
+      }
+      for (const boto of botos.length ? botos : [null]) {
+        const other = boto ? find(boto.label) : undefined;
+        const name = boto?.label ?? "boto3 (absent)";
+        rows.push(
+          goal(
+            `${n.label}: CPU / ${name}`,
+            ratio(b?.cpuMs, other?.cpuMs),
+            0.25,
+            `${ms(b?.cpuMs)} / ${ms(other?.cpuMs)}`,
+          ),
+        );
+        rows.push(
+          goal(
+            `${n.label}: peak RSS / ${name}`,
+            ratio(b?.rssMiB, other?.rssMiB),
+            1,
+            `${mib(b?.rssMiB)} / ${mib(other?.rssMiB)}`,
+            { strict: true },
+          ),
+        );
+      }
+      if (n.major === 20) {
+        rows.push(
+          goal(`${n.label}: peak RSS`, b?.rssMiB ?? null, 49, mib(b?.rssMiB), { unit: "MiB" }),
+        );
+      }
+      if (n !== first) {
+        for (const [what, pick] of [
+          ["wall", (x?: Summary) => x?.wallMs],
+          ["CPU", (x?: Summary) => x?.cpuMs],
+          ["peak RSS", (x?: Summary) => x?.rssMiB],
+        ] as const) {
+          const show = what === "peak RSS" ? mib : ms;
+          rows.push(
+            goal(
+              `${n.label}: ${what} / ${first.label}`,
+              ratio(pick(b), pick(reference)),
+              1.1,
+              `${show(pick(b))} / ${show(pick(reference))}`,
+            ),
+          );
+        }
       }
     }
     console.log("");
@@ -460,19 +628,29 @@ interface TaskRun {
   doc: string;
 }
 
+/** The process ids of the tasks started by runTask that have not ended. */
+const running = new Set<number>();
+
+/** Proportional set size of a process in MiB (Linux), or null when it cannot be read. */
+async function pssMiB(pid: number): Promise<number | null> {
+  const text = await readFile(`/proc/${pid}/smaps_rollup`, "utf8").catch(() => "");
+  const found = /^Pss:\s+(\d+) kB/m.exec(text);
+  return found ? Number(found[1]) / 1024 : null;
+}
+
 /** Runs the bundle with a fields object; resolves with its exit code and end time. */
 async function runTask(
   fields: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
   dir: string,
   id: string,
-  pids?: number[],
 ): Promise<TaskRun> {
   const fieldsFile = join(dir, `${id}.fields.json`);
   const outFile = join(dir, `${id}.out.json`);
   await writeFile(fieldsFile, JSON.stringify(fields));
   const child = spawn(process.execPath, [BUNDLE], {
     env: {
+      UE_CODE_CACHE: join(dir, "code-cache"),
       ...env,
       UE_FIELDS_FILE: fieldsFile,
       UE_EXTENSION_OUTPUT_FILE: outFile,
@@ -480,8 +658,9 @@ async function runTask(
     },
     stdio: ["ignore", "ignore", "ignore"],
   });
-  if (child.pid !== undefined) pids?.push(child.pid);
+  if (child.pid !== undefined) running.add(child.pid);
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (child.pid !== undefined) running.delete(child.pid);
   const endedAt = Date.now();
   return { code, endedAt, doc: await readFile(outFile, "utf8").catch(() => "") };
 }
@@ -553,26 +732,32 @@ function worstBucketExcess(times: number[], bucketSize: number, refillPerSecond:
   return worst;
 }
 
-/** Proportional set size of a process (KiB), from /proc; null where there is none. */
-async function pssKiB(pid: number): Promise<number | null> {
-  const text = await readFile(`/proc/${pid}/smaps_rollup`, "utf8").catch(() => "");
-  const m = /^Pss:\s+(\d+) kB/m.exec(text);
-  return m ? Number(m[1]) : null;
-}
-
 async function benchScale(TASKS: number): Promise<void> {
   const interval = 10;
   console.log(
     `\n## ${TASKS} tasks waiting at once (polling interval ${interval} s, shared status checks ${WAIT_SHARING})\n`,
   );
-  const ep = await startLocalEndpoint();
+  const ep = await startLocalEndpoint({ region: REGION });
   const dir = await mkdtemp(join(tmpdir(), "ue-bench-"));
-  // AWS's DescribeExecution bucket in the large regions: 250 tokens, 25 per second.
-  const bucket = { bucketSize: 250, refillPerSecond: 25 };
+  // AWS's buckets in the state machine's region, unless --describe-bucket sets another.
+  const aws = awsThrottling(REGION);
+  const bucket = DESCRIBE_BUCKET ?? aws.DescribeExecution;
   ep.faults.throttle("DescribeExecution", bucket);
-  ep.faults.throttle("StartExecution", { bucketSize: 1300, refillPerSecond: 300 });
-  // ListExecutions, AWS's smaller bucket (all regions but the three largest): 100, 2 per second.
-  ep.faults.throttle("ListExecutions", { bucketSize: 100, refillPerSecond: 2 });
+  // ListExecutions: AWS's bucket, 200 / 5 per second in the larger regions, 100 / 2 elsewhere.
+  const listBucket = LARGE_BUCKET_REGIONS.includes(REGION)
+    ? { bucketSize: 200, refillPerSecond: 5 }
+    : { bucketSize: 100, refillPerSecond: 2 };
+  ep.faults.throttle("StartExecution", aws.StartExecution);
+  ep.faults.throttle("ListExecutions", listBucket);
+  const kind = LARGE_BUCKET_REGIONS.includes(REGION)
+    ? "one of the regions with AWS's larger buckets"
+    : "AWS's buckets of every region but us-east-1, us-west-2 and eu-west-1";
+  console.log(
+    `State machine region ${REGION} (${kind}). DescribeExecution bucket: ${bucket.bucketSize} tokens, ` +
+      `${bucket.refillPerSecond} per second (${DESCRIBE_BUCKET ? "set by --describe-bucket" : `AWS's in ${REGION}`}); ` +
+      `StartExecution: ${aws.StartExecution.bucketSize} / ${aws.StartExecution.refillPerSecond}; ` +
+      `ListExecutions: ${listBucket.bucketSize} / ${listBucket.refillPerSecond} (AWS's in ${REGION})\n`,
+  );
   // When each accepted status call took its token, on the bucket's own clock: the request
   // log's times are taken earlier, and under this load the gap reaches tens of milliseconds.
   const acceptedTimes: number[] = [];
@@ -592,38 +777,39 @@ async function benchScale(TASKS: number): Promise<void> {
       UE_WAIT_SHARING: WAIT_SHARING,
       UE_WAIT_SHARING_DIR: join(dir, "waits"),
     });
-    const pids: number[] = [];
-    let finished = false;
-    // Memory of the waiting tasks, once all have started their executions and wait.
-    const pss = (async () => {
-      while (ep.faults.counter("StartExecution").accepted < TASKS && !finished) await sleepMs(200);
-      await sleepMs(3_000);
-      const sizes = await Promise.all(pids.map(pssKiB));
-      return sizes.filter((k): k is number => k !== null);
-    })();
+    const fields = {
+      endpoint_url: ep.url,
+      credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+      state_machine_arn: arn,
+      wait_for_success_or_failure: true,
+      polling_interval: interval,
+    };
+    // One start without waiting first, as any earlier task on the machine would have done:
+    // it leaves the code cache the waiting tasks then use.
+    await runTask({ ...fields, wait_for_success_or_failure: false }, env, dir, "warm-up");
+    ep.clearRequests();
+    ep.faults.reset();
+    ep.faults.throttle("DescribeExecution", bucket);
+    ep.faults.throttle("StartExecution", aws.StartExecution);
+    ep.faults.throttle("ListExecutions", listBucket);
+    acceptedTimes.length = 0;
     const started = Date.now();
+    // Every task's memory while all of them wait: once every task has started its execution
+    // and a few seconds more, so that each has settled into waiting.
+    const pss: number[] = [];
+    const sampling = (async () => {
+      while (ep.faults.counter("StartExecution").accepted < TASKS && Date.now() - started < 60_000)
+        await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 3000));
+      for (const pid of running) {
+        const value = await pssMiB(pid);
+        if (value !== null) pss.push(value);
+      }
+    })();
     const runs = await Promise.all(
-      Array.from({ length: TASKS }, (_, i) =>
-        runTask(
-          {
-            endpoint_url: ep.url,
-            credentials: {
-              user: ep.credentials.accessKeyId,
-              password: ep.credentials.secretAccessKey,
-            },
-            state_machine_arn: arn,
-            wait_for_success_or_failure: true,
-            polling_interval: interval,
-          },
-          env,
-          dir,
-          `s${i}`,
-          pids,
-        ),
-      ),
+      Array.from({ length: TASKS }, (_, i) => runTask(fields, env, dir, `s${i}`)),
     );
-    finished = true;
-    const pssSizes = await pss;
+    await sampling;
     const elapsed = (Date.now() - started) / 1000;
     const succeeded = runs.filter(
       (r) =>
@@ -701,18 +887,18 @@ async function benchScale(TASKS: number): Promise<void> {
         lateness.length === TASKS && worstRatio <= 1.5 ? "holds" : "MISSED",
       ],
       [
+        `memory per waiting task (PSS), median / worst of ${pss.length}`,
+        pss.length
+          ? `${median(pss).toFixed(1)} / ${Math.max(...pss).toFixed(1)} MiB`
+          : "not measured",
+        "<= 12 MiB",
+        pss.length && Math.max(...pss) <= 12 ? "holds" : "MISSED",
+      ],
+      [
         "most throttled status calls in a row, any task",
         String(Math.max(0, ...lateness.map((l) => l.throttledInARow))),
         "",
         "",
-      ],
-      [
-        `PSS per waiting task, median / largest (${pssSizes.length} sampled)`,
-        pssSizes.length
-          ? `${(median(pssSizes) / 1024).toFixed(1)} / ${(Math.max(...pssSizes) / 1024).toFixed(1)} MiB`
-          : "n/a (no /proc)",
-        "<= 12 MiB",
-        pssSizes.length && Math.max(...pssSizes) <= 12 * 1024 ? "holds" : "MISSED",
       ],
     ]);
   } finally {

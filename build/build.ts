@@ -4,6 +4,7 @@
  */
 import { readFile, rm, mkdir, writeFile, readdir, stat } from "node:fs/promises";
 import { createWriteStream } from "node:fs";
+import { createHash } from "node:crypto";
 import { brotliCompressSync } from "node:zlib";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -139,21 +140,41 @@ function lazyEventStreams(): esbuild.Plugin {
   };
 }
 
-/** Bundle src/main.ts; returns the esbuild metafiles for the licence notices. */
+/**
+ * Bundle src/main.ts; returns the esbuild metafiles for the licence notices. The file that
+ * Node runs is src/code-cache.ts with the program's code as a string: it compiles that code
+ * with V8's code cache (see there).
+ */
 async function bundle(): Promise<esbuild.Metafile[]> {
   const lazy = await bundleLazySdk();
   const result = await esbuild.build({
     ...COMMON,
     entryPoints: [join(ROOT, "src/main.ts")],
-    outfile: BUNDLE_PATH,
+    write: false,
     plugins: [embedLazySdk(lazy.code), lazyCredentialChain(), lazyEventStreams()],
     // The program finds out whether it is the main module through import.meta.url.
     define: { "import.meta.url": "__bundleUrl" },
-    banner: {
-      js: `/* ${EXTENSION_NAME} ${VERSION}. Third-party notices: ${LICENSES_NAME} */\nvar __bundleUrl=require("url").pathToFileURL(__filename).href;`,
-    },
+    banner: { js: 'var __bundleUrl=require("url").pathToFileURL(__filename).href;' },
   });
-  return [result.metafile, lazy.metafile];
+  const program = `(function (exports, require, module, __filename, __dirname) {${result.outputFiles[0]?.text ?? ""}\n})`;
+  const start = await esbuild.build({
+    ...COMMON,
+    entryPoints: [join(ROOT, "src/code-cache.ts")],
+    write: false,
+    format: "iife",
+    globalName: "__codeCache",
+  });
+  const key = createHash("sha256").update(program).digest("hex").slice(0, 16);
+  await writeFile(
+    BUNDLE_PATH,
+    [
+      `/* ${EXTENSION_NAME} ${VERSION}. Third-party notices: ${LICENSES_NAME} */`,
+      start.outputFiles[0]?.text.trim() ?? "",
+      `__codeCache.runProgram({source:${JSON.stringify(program)},key:${JSON.stringify(key)},filename:__filename,exports,require,module});`,
+      "",
+    ].join("\n"),
+  );
+  return [result.metafile, lazy.metafile, start.metafile];
 }
 
 /** The package root directory of a bundled input path, or null for our own sources. */

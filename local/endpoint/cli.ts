@@ -1,11 +1,12 @@
 /**
  * Command line: npm run local-endpoint -- --port N [--host H] [--region R]
- *   [--access-key-id K --secret-access-key S] [--definitions DIR]
+ *   [--access-key-id K --secret-access-key S] [--definitions DIR] [--throttle-like-aws]
  * Prints the URL and the state machines when ready, and each task token as its
  * `.waitForTaskToken` task starts waiting; stops on SIGTERM/SIGINT.
  */
 import { parseArgs } from "node:util";
 import {
+  awsThrottling,
   DEFAULT_ACCESS_KEY_ID,
   DEFAULT_SECRET_ACCESS_KEY,
   type StateMachineSummary,
@@ -14,7 +15,7 @@ import {
 } from "./index.ts";
 
 const USAGE = `Usage: npm run local-endpoint -- [--port N] [--host H] [--region R]
-    [--access-key-id K --secret-access-key S] [--definitions DIR]
+    [--access-key-id K --secret-access-key S] [--definitions DIR] [--throttle-like-aws]
 
   --port N               port to listen on (0 or omitted: a free port)
   --host H               address to bind (default 127.0.0.1)
@@ -22,6 +23,9 @@ const USAGE = `Usage: npm run local-endpoint -- [--port N] [--host H] [--region 
   --access-key-id K      accepted access key (default ${DEFAULT_ACCESS_KEY_ID})
   --secret-access-key S  its secret (default: the documented test secret)
   --definitions DIR      create <name>.asl.json as STANDARD and <name>.express.asl.json as EXPRESS machines
+  --throttle-like-aws    throttle DescribeExecution and StartExecution with AWS's documented buckets
+                         for the region (300/15 and 1300/300 per second in us-east-1, us-west-2,
+                         eu-west-1; 250/10 and 800/150 elsewhere)
 
 Each task token is printed as its .waitForTaskToken task starts waiting, so that it can be
 answered by hand (Send Task Success, Send Task Failure, Send Task Heartbeat).
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
       "access-key-id": { type: "string" },
       "secret-access-key": { type: "string" },
       definitions: { type: "string" },
+      "throttle-like-aws": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -79,12 +84,20 @@ async function main(): Promise<void> {
     ...(keyId && secret ? { credentials: [{ accessKeyId: keyId, secretAccessKey: secret }] } : {}),
     ...(values.definitions ? { definitionsDir: values.definitions } : {}),
   });
+  let throttling = "";
+  if (values["throttle-like-aws"]) {
+    ep.faults.throttleLikeAws(ep.region);
+    const buckets = Object.entries(awsThrottling(ep.region)).map(
+      ([op, b]) => `${op} ${b.bucketSize} tokens, ${b.refillPerSecond} per second`,
+    );
+    throttling = `Throttling as AWS does in ${ep.region}: ${buckets.join("; ")}\n`;
+  }
   // One write, so that whoever waits for the URL line also has the key note.
   const note = keyId
     ? ""
     : `Accepting the default test key pair: AWS_ACCESS_KEY_ID=${DEFAULT_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${DEFAULT_SECRET_ACCESS_KEY}\n`;
   process.stdout.write(
-    `Local Step Functions endpoint listening on ${ep.url}\n${note}${stateMachineTable(ep.stateMachines())}`,
+    `Local Step Functions endpoint listening on ${ep.url}\n${note}${throttling}${stateMachineTable(ep.stateMachines())}`,
   );
   ep.onTaskToken((info) => process.stdout.write(taskTokenNotice(info)));
 

@@ -11,6 +11,29 @@ export interface ThrottleConfig {
   refillPerSecond: number;
 }
 
+/** The regions where AWS gives Step Functions its larger API buckets. */
+export const LARGE_BUCKET_REGIONS: readonly string[] = ["us-east-1", "us-west-2", "eu-west-1"];
+
+/**
+ * AWS's documented token buckets for the operations a waiting task uses (Step Functions
+ * quotas, "Quotas related to API action throttling",
+ * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): larger in
+ * us-east-1, us-west-2 and eu-west-1 than in every other region.
+ */
+export function awsThrottling(
+  region: string,
+): Record<"DescribeExecution" | "StartExecution", ThrottleConfig> {
+  return LARGE_BUCKET_REGIONS.includes(region)
+    ? {
+        DescribeExecution: { bucketSize: 300, refillPerSecond: 15 },
+        StartExecution: { bucketSize: 1300, refillPerSecond: 300 },
+      }
+    : {
+        DescribeExecution: { bucketSize: 250, refillPerSecond: 10 },
+        StartExecution: { bucketSize: 800, refillPerSecond: 150 },
+      };
+}
+
 export interface FaultConfig {
   /** Extra delay before every matching reply. */
   latencyMs?: number;
@@ -92,6 +115,12 @@ export class Faults {
       throw new RangeError("bucketSize must be >= 1 and refillPerSecond >= 0");
     }
     this.#buckets.set(operation, new TokenBucket(config));
+  }
+
+  /** Installs AWS's buckets of a region (see awsThrottling) for the operations it lists. */
+  throttleLikeAws(region: string): void {
+    for (const [operation, config] of Object.entries(awsThrottling(region)))
+      this.throttle(operation, config);
   }
 
   /** Removes the bucket of one operation, or all buckets. */

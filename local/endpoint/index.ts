@@ -31,7 +31,7 @@ export type { CredentialInit } from "./credentials.ts";
 export type { EncryptionConfig } from "./kms.ts";
 export type { ExecutionStatus } from "./executions.ts";
 export type { FaultConfig, OperationCounters, ThrottleConfig } from "./faults.ts";
-export { Faults } from "./faults.ts";
+export { awsThrottling, Faults, LARGE_BUCKET_REGIONS } from "./faults.ts";
 export type { HistoryEvent } from "./history.ts";
 export type { CreateStateMachineInput, StateMachineType } from "./state-machines.ts";
 export type { DenyRule, RequestLogEntry } from "./server.ts";

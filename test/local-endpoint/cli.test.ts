@@ -189,6 +189,43 @@ describe("command line", () => {
       assert.equal(await stopCli(child), 0);
     }
   });
+  it("--throttle-like-aws throttles status calls with the region's AWS bucket (250 outside the large regions)", async () => {
+    const { child, url, output } = await startCli([
+      "--region",
+      "eu-central-1",
+      "--throttle-like-aws",
+      "--definitions",
+      path.join(fixtures, "local-endpoint-definitions"),
+    ]);
+    try {
+      assert.match(
+        output(),
+        /Throttling as AWS does in eu-central-1: DescribeExecution 250 tokens, 10 per second; StartExecution 800 tokens, 150 per second/,
+      );
+      const sfn = cliClient(url);
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: "arn:aws:states:eu-central-1:123456789012:stateMachine:hello",
+          input: '{"who":"world"}',
+        }),
+      );
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 300 }, () =>
+          sfn.send(new DescribeExecutionCommand({ executionArn: executionArn! })),
+        ),
+      );
+      const throttled = outcomes.filter(
+        (o) => o.status === "rejected" && (o.reason as Error).name === "ThrottlingException",
+      );
+      const accepted = outcomes.filter((o) => o.status === "fulfilled");
+      assert.ok(throttled.length > 0, "a burst of 300 exceeds the bucket of 250");
+      assert.ok(accepted.length >= 250, `the full bucket passes (${accepted.length})`);
+      assert.equal(accepted.length + throttled.length, 300);
+      sfn.destroy();
+    } finally {
+      await stopCli(child);
+    }
+  });
 });
 
 function runAws(

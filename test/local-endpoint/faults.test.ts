@@ -6,7 +6,12 @@ import {
   type SFNClient,
 } from "@aws-sdk/client-sfn";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { LocalEndpoint } from "../../local/endpoint/index.ts";
+import {
+  awsThrottling,
+  Faults,
+  LARGE_BUCKET_REGIONS,
+  type LocalEndpoint,
+} from "../../local/endpoint/index.ts";
 import { rejection, sfnClient, sleep, withEndpoint } from "./helpers.ts";
 
 describe("fault knobs", () => {
@@ -126,5 +131,40 @@ describe("fault knobs", () => {
     ep.faults.reset();
     for (let i = 0; i < 3; i++) await describeMachine();
     assert.deepEqual(ep.faults.counter("DescribeStateMachine"), { accepted: 3, throttled: 0 });
+  });
+});
+
+describe("AWS's throttling buckets by region", () => {
+  it("are 300 / 15 and 1300 / 300 in us-east-1, us-west-2 and eu-west-1, 250 / 10 and 800 / 150 elsewhere", () => {
+    for (const region of LARGE_BUCKET_REGIONS) {
+      assert.deepEqual(awsThrottling(region), {
+        DescribeExecution: { bucketSize: 300, refillPerSecond: 15 },
+        StartExecution: { bucketSize: 1300, refillPerSecond: 300 },
+      });
+    }
+    for (const region of ["eu-central-1", "ap-southeast-2", "us-east-2"]) {
+      assert.deepEqual(awsThrottling(region), {
+        DescribeExecution: { bucketSize: 250, refillPerSecond: 10 },
+        StartExecution: { bucketSize: 800, refillPerSecond: 150 },
+      });
+    }
+  });
+
+  it("throttleLikeAws installs the region's buckets: a burst of 300 status calls passes in us-east-1, not in eu-central-1", () => {
+    const burst = (region: string) => {
+      const faults = new Faults();
+      faults.throttleLikeAws(region);
+      for (let i = 0; i < 300; i++) faults.admit("DescribeExecution");
+      for (let i = 0; i < 1300; i++) faults.admit("StartExecution");
+      return faults.counters();
+    };
+    const large = burst("us-east-1");
+    assert.deepEqual(large["DescribeExecution"], { accepted: 300, throttled: 0 });
+    assert.deepEqual(large["StartExecution"], { accepted: 1300, throttled: 0 });
+    const small = burst("eu-central-1");
+    // A full bucket of 250 (800), plus whatever refilled while the loop ran.
+    assert.ok((small["DescribeExecution"]?.throttled ?? 0) > 0);
+    assert.ok((small["DescribeExecution"]?.accepted ?? 0) >= 250);
+    assert.ok((small["StartExecution"]?.throttled ?? 0) > 0);
   });
 });

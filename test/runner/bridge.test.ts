@@ -104,6 +104,7 @@ describe("the bridge (extension.py) as the agent runs it", () => {
       dirname(dirname(got.env["UE_FIELDS_FILE"] ?? "")),
     );
     assert.equal(basename(got.allEnv["NODE_COMPILE_CACHE"] ?? ""), "node-compile-cache");
+    assert.equal(got.allEnv["MALLOC_MMAP_THRESHOLD_"], "65536");
   });
 
   test("task_context: the task name where task_variables has one; never a count, no warning", async () => {

@@ -1,0 +1,232 @@
+/**
+ * The start of the bundle: compiles the program's code with V8's code cache, kept per user
+ * and per Node version, so that later starts skip most of the parsing and compiling (Node's
+ * own compile cache cannot do it for a single-file program: Node has compiled the file
+ * before its first line runs; the program is therefore text in this file, compiled here).
+ *
+ * The cache is only ever a speed-up: a folder that is missing, not private to this user,
+ * unwritable, or a file that is stale, corrupt or refused by V8 costs its gain and nothing
+ * else. No warning: NODE_DEBUG=ue-code-cache prints what happened, on standard error.
+ */
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, isAbsolute, join } from "node:path";
+import { debuglog } from "node:util";
+import { Script } from "node:vm";
+
+/** The switch: `off` (or 0, false, no) runs without the cache; a folder path puts it there. */
+export const CACHE_SWITCH = "UE_CODE_CACHE";
+/** The folder's name under the cache root. */
+export const CACHE_FOLDER = "ue-aws-stepfunctions";
+const MAGIC = Buffer.from("UESFNCC1");
+const DIGEST_BYTES = 32;
+const HEADER_BYTES = MAGIC.length + DIGEST_BYTES;
+/** A cache file is a few hundred KiB; anything far larger is not ours. */
+const MAX_FILE_BYTES = 32 * 1024 * 1024;
+
+const debug = debuglog("ue-code-cache");
+
+export interface CacheLocation {
+  /** The folder, private to this user. */
+  dir: string;
+  /** Whether the program may create the folder (its parent belongs to the user or is sticky). */
+  create: boolean;
+}
+
+/**
+ * Where the cache lives, or null when it is switched off: UE_CODE_CACHE when it names a
+ * folder, else a folder inside NODE_COMPILE_CACHE (set by the bridge to its own private
+ * folder), XDG_CACHE_HOME or ~/.cache, else the temporary folder with the user id in the
+ * name. Only absolute paths count.
+ */
+export function cacheLocation(
+  env: NodeJS.ProcessEnv,
+  uid: number | null,
+  temp: string,
+): CacheLocation | null {
+  const setting = env[CACHE_SWITCH]?.trim() ?? "";
+  if (/^(off|0|false|no)$/i.test(setting)) return null;
+  if (env["NODE_DISABLE_COMPILE_CACHE"] && setting === "") return null;
+  if (isAbsolute(setting)) return { dir: setting, create: true };
+  for (const base of [env["NODE_COMPILE_CACHE"], env["XDG_CACHE_HOME"]]) {
+    if (base && isAbsolute(base)) return { dir: join(base, CACHE_FOLDER), create: true };
+  }
+  const home = env["HOME"];
+  if (home && isAbsolute(home)) return { dir: join(home, ".cache", CACHE_FOLDER), create: true };
+  if (uid === null) return null;
+  return { dir: join(temp, `${CACHE_FOLDER}-${uid}`), create: true };
+}
+
+/** The cache file of one build of the program on one Node version and architecture. */
+export function cacheFileName(key: string, nodeVersion: string, arch: string): string {
+  return `${key}-node${nodeVersion.replace(/^v/, "")}-${arch}.v8`;
+}
+
+/**
+ * Why a folder must not hold the cache, or null when it may: it must be a real folder
+ * (not a link), owned by this user, and neither group nor others may read or write it.
+ */
+export function folderProblem(
+  stats: { isDirectory(): boolean; uid: number; mode: number },
+  uid: number | null,
+): string | null {
+  if (!stats.isDirectory()) return "not a folder";
+  if (uid !== null && stats.uid !== uid) return `owned by user ${stats.uid}, not ${uid}`;
+  if (uid !== null && (stats.mode & 0o077) !== 0)
+    return `open to group or others (mode ${(stats.mode & 0o777).toString(8)})`;
+  return null;
+}
+
+/** The folder, made if missing; null when it cannot be used. */
+function privateFolder(location: CacheLocation, uid: number | null): string | null {
+  const { dir } = location;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    debug("cannot create %s: %s", dir, (error as NodeJS.ErrnoException).code);
+    return null;
+  }
+  let problem: string | null;
+  try {
+    problem = folderProblem(lstatSync(dir), uid);
+  } catch (error) {
+    problem = (error as NodeJS.ErrnoException).code ?? "unreadable";
+  }
+  if (problem) {
+    debug("not using %s: %s", dir, problem);
+    return null;
+  }
+  return dir;
+}
+
+/** The payload of a cache file written by this program, or null (missing, foreign, corrupt). */
+export function readCacheFile(file: string, uid: number | null): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    debug("no cache %s: %s", file, (error as NodeJS.ErrnoException).code);
+    return null;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || (uid !== null && stats.uid !== uid) || stats.size > MAX_FILE_BYTES)
+      return null;
+    const data = Buffer.alloc(stats.size);
+    let read = 0;
+    while (read < data.length) {
+      const n = readSync(fd, data, read, data.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return unpack(data.subarray(0, read));
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The payload of a cache file, checked against its digest: V8 checks its own version and
+ * the source's length, not the bytes in between (release builds skip their checksum).
+ */
+export function unpack(data: Buffer): Buffer | null {
+  if (data.length <= HEADER_BYTES || !data.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+  const payload = data.subarray(HEADER_BYTES);
+  const digest = createHash("sha256").update(payload).digest();
+  return digest.equals(data.subarray(MAGIC.length, HEADER_BYTES)) ? payload : null;
+}
+
+export function pack(payload: Buffer): Buffer {
+  return Buffer.concat([MAGIC, createHash("sha256").update(payload).digest(), payload]);
+}
+
+/** Writes the cache file atomically, owner-only, and removes this program's older files. */
+function writeCacheFile(dir: string, name: string, payload: Buffer): void {
+  const file = join(dir, name);
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, pack(payload), { mode: 0o600, flag: "wx" });
+    renameSync(temp, file);
+    debug("wrote %s (%d bytes)", file, payload.length);
+  } catch (error) {
+    debug("cannot write %s: %s", file, (error as NodeJS.ErrnoException).code);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Not created.
+    }
+    return;
+  }
+  // Other builds' files for this Node version and architecture are stale from now on.
+  const suffix = name.slice(name.indexOf("-node"));
+  try {
+    for (const other of readdirSync(dir)) {
+      if (other !== name && other.endsWith(suffix)) unlinkSync(join(dir, other));
+    }
+  } catch {
+    // Cleaning up is a courtesy.
+  }
+}
+
+export interface Program {
+  /**
+   * The program's CommonJS code wrapped in a function of (exports, require, module,
+   * __filename, __dirname), as the build embeds it: one copy of the text in memory.
+   */
+  source: string;
+  /** Names this build of the program (a digest of its code). */
+  key: string;
+  filename: string;
+  exports: unknown;
+  require: NodeJS.Require;
+  module: unknown;
+}
+
+/** Compiles and runs the program, with the code cache when one can be used. */
+export function runProgram(program: Program): void {
+  const uid = typeof process.getuid === "function" ? process.getuid() : null;
+  const location = cacheLocation(process.env, uid, tmpdir());
+  const dir = location ? privateFolder(location, uid) : null;
+  const name = cacheFileName(program.key, process.version, process.arch);
+  const cached = dir ? readCacheFile(join(dir, name), uid) : null;
+  const script = new Script(program.source, {
+    filename: program.filename,
+    ...(cached ? { cachedData: cached } : {}),
+  });
+  if (cached && script.cachedDataRejected) debug("V8 refused %s", name);
+  // --version and --help compile a sliver of the program: a task's run writes the cache.
+  const task = !process.argv.slice(2).some((a) => a === "--version" || a === "--help");
+  if (dir && task && (!cached || script.cachedDataRejected)) {
+    // At exit, the cache also holds the functions this run compiled on first call.
+    process.once("exit", () => {
+      try {
+        writeCacheFile(dir, name, script.createCachedData());
+      } catch (error) {
+        debug("no cache written: %s", (error as Error).message);
+      }
+    });
+  }
+  const run = script.runInThisContext() as (...args: unknown[]) => void;
+  run(
+    program.exports,
+    program.require,
+    program.module,
+    program.filename,
+    dirname(program.filename),
+  );
+}

@@ -1,0 +1,74 @@
+/** Where the code cache lives, which folders it refuses, and how its files are checked. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  CACHE_FOLDER,
+  cacheFileName,
+  cacheLocation,
+  folderProblem,
+  pack,
+  unpack,
+} from "../../src/code-cache.ts";
+
+const TEMP = "/tmp";
+
+test("the cache's place: UE_CODE_CACHE, NODE_COMPILE_CACHE, XDG_CACHE_HOME, ~/.cache, the temporary folder with the user id", () => {
+  const cases: Array<[NodeJS.ProcessEnv, number | null, string | null]> = [
+    [{ UE_CODE_CACHE: "/srv/cache", HOME: "/home/u" }, 1000, "/srv/cache"],
+    [{ NODE_COMPILE_CACHE: "/run/bridge", HOME: "/home/u" }, 1000, `/run/bridge/${CACHE_FOLDER}`],
+    [{ XDG_CACHE_HOME: "/x/cache", HOME: "/home/u" }, 1000, `/x/cache/${CACHE_FOLDER}`],
+    [{ HOME: "/home/u" }, 1000, `/home/u/.cache/${CACHE_FOLDER}`],
+    [{}, 1000, `${TEMP}/${CACHE_FOLDER}-1000`],
+    // Relative paths are not trusted: they depend on the working folder.
+    [{ XDG_CACHE_HOME: "cache", HOME: "home" }, 42, `${TEMP}/${CACHE_FOLDER}-42`],
+    [{ UE_CODE_CACHE: "relative" }, 42, `${TEMP}/${CACHE_FOLDER}-42`],
+    // No user id (Windows): no shared temporary folder.
+    [{}, null, null],
+  ];
+  for (const [env, uid, expected] of cases) {
+    assert.equal(cacheLocation(env, uid, TEMP)?.dir ?? null, expected, JSON.stringify(env));
+  }
+});
+
+test("UE_CODE_CACHE=off, 0, false or no, and NODE_DISABLE_COMPILE_CACHE, turn the cache off", () => {
+  for (const value of ["off", "OFF", "0", "false", "no", " off "]) {
+    assert.equal(cacheLocation({ UE_CODE_CACHE: value, HOME: "/home/u" }, 1, TEMP), null, value);
+  }
+  assert.equal(cacheLocation({ NODE_DISABLE_COMPILE_CACHE: "1", HOME: "/h" }, 1, TEMP), null);
+});
+
+test("a folder is refused unless it is a real folder of this user that only the user can use", () => {
+  const folder = (uid: number, mode: number, isDir = true) => ({
+    isDirectory: () => isDir,
+    uid,
+    mode: (isDir ? 0o040000 : 0o100000) | mode,
+  });
+  assert.equal(folderProblem(folder(1000, 0o700), 1000), null);
+  assert.equal(folderProblem(folder(1000, 0o500), 1000), null);
+  assert.match(folderProblem(folder(0, 0o700), 1000) ?? "", /owned by user 0, not 1000/);
+  for (const mode of [0o750, 0o705, 0o770, 0o777, 0o1777, 0o710]) {
+    assert.match(folderProblem(folder(1000, mode), 1000) ?? "", /open to group or others/);
+  }
+  assert.equal(folderProblem(folder(1000, 0o700, false), 1000), "not a folder");
+});
+
+test("a cache file's payload is used only when its digest matches", () => {
+  const payload = Buffer.from("compiled code".repeat(100));
+  const file = pack(payload);
+  assert.deepEqual(unpack(file), payload);
+  const flipped = Buffer.from(file);
+  flipped[flipped.length - 5] = (flipped[flipped.length - 5] as number) ^ 1;
+  assert.equal(unpack(flipped), null);
+  assert.equal(unpack(file.subarray(0, file.length - 1)), null);
+  assert.equal(unpack(file.subarray(0, 40)), null);
+  assert.equal(unpack(Buffer.concat([Buffer.from("XESFNCC1"), file.subarray(8)])), null);
+  assert.equal(unpack(Buffer.alloc(0)), null);
+});
+
+test("one cache file per build, Node version and architecture", () => {
+  assert.equal(
+    cacheFileName("cc46f77df66ecfc5", "v20.20.2", "x64"),
+    "cc46f77df66ecfc5-node20.20.2-x64.v8",
+  );
+  assert.notEqual(cacheFileName("a", "v22.1.0", "x64"), cacheFileName("a", "v22.1.0", "arm64"));
+});
