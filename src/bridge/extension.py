@@ -70,6 +70,8 @@ DOCUMENT_FIELDS = (
     "role_arn",
     "role_external_id",
     "state_machine_arn",
+    "state_machine",
+    "execution",
     "execution_name",
     "input",
     "wait_for_success_or_failure",
