@@ -14,6 +14,12 @@ import {
   type DescribeStateMachineForExecutionCommandInput,
   type DescribeStateMachineForExecutionCommandOutput,
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  type ListExecutionsCommandInput,
+  type ListExecutionsCommandOutput,
+  ListStateMachinesCommand,
+  type ListStateMachinesCommandInput,
+  type ListStateMachinesCommandOutput,
   type GetExecutionHistoryCommandInput,
   type GetExecutionHistoryCommandOutput,
   RedriveExecutionCommand,
@@ -65,6 +71,8 @@ export interface StepFunctions {
   sendTaskSuccess: Operation<SendTaskSuccessCommandInput, SendTaskSuccessCommandOutput>;
   sendTaskFailure: Operation<SendTaskFailureCommandInput, SendTaskFailureCommandOutput>;
   sendTaskHeartbeat: Operation<SendTaskHeartbeatCommandInput, SendTaskHeartbeatCommandOutput>;
+  listStateMachines: Operation<ListStateMachinesCommandInput, ListStateMachinesCommandOutput>;
+  listExecutions: Operation<ListExecutionsCommandInput, ListExecutionsCommandOutput>;
 }
 
 function sendOptions(options: CallOptions | undefined): { abortSignal?: AbortSignal } {
@@ -91,5 +99,8 @@ export function stepFunctionsOn(client: SFNClient): StepFunctions {
     sendTaskFailure: (input, o) => client.send(new SendTaskFailureCommand(input), sendOptions(o)),
     sendTaskHeartbeat: (input, o) =>
       client.send(new SendTaskHeartbeatCommand(input), sendOptions(o)),
+    listStateMachines: (input, o) =>
+      client.send(new ListStateMachinesCommand(input), sendOptions(o)),
+    listExecutions: (input, o) => client.send(new ListExecutionsCommand(input), sendOptions(o)),
   };
 }
