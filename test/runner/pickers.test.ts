@@ -246,6 +246,7 @@ describe("the pickers through extension.py, as the controller asks for them", ()
           name: "pick",
           fields: {
             action: "Redrive Execution",
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a runner reference, not a template literal.
             endpoint_url: "${vars.endpoint_url}",
             region: ep.region,
             credentials: { $credential: "canary" },
