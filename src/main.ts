@@ -224,7 +224,8 @@ export async function run(options: RunOptions): Promise<number> {
     const config = resolveConfig(task, environment.settings);
     if (list) {
       choices = await listChoices(list, config, log, options.signal);
-      const what = list === "state-machines" ? "state machines" : "executions";
+      const noun = list === "state-machines" ? "state machine" : "execution";
+      const what = `${noun}${choices.length === 1 ? "" : "s"}`;
       outcome = {
         exitCode: EXIT.success,
         description: `listed ${choices.length} ${what} in ${config.aws.region} for ${PICKER_FIELD[list]}`,

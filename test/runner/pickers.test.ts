@@ -164,6 +164,29 @@ describe("the pickers through extension.py, as the controller asks for them", ()
     }
   });
 
+  test("a Credential record that disagrees with its flattened parts: rc 20, no values, no listing", async () => {
+    const odd = await ControllerRunner.open({
+      packagePath: requireBuilt(PACKAGE_ZIP),
+      credentials: new Map([["canary", { user: KEY_ID, password: CANARY }]]),
+      env: cleanEnv(),
+      agent: { fieldOverrides: { "credentials.user": "AKIDSOMEONEELSE00001" } },
+    });
+    ep.clearRequests();
+    try {
+      const answer = await odd.choices(task("pick", {}), "state_machine");
+      assert.equal(answer.rc, 20);
+      assert.deepEqual(answer.values, []);
+      assert.match(
+        answer.message ?? "",
+        /^DATA_VALIDATION_ERROR: [^]*AWS Credentials \(credentials\): the credential record and the flattened keys/,
+      );
+      assert.equal(ep.requests.length, 0, "nothing reached AWS");
+      noLeak(answer);
+    } finally {
+      await odd.close();
+    }
+  });
+
   test("a picked state machine starts the execution when State Machine ARN is empty", async () => {
     const picked = await runner.choices(task("pick", {}), "state_machine");
     const choice = picked.values?.find((v) => v.endsWith(` ${machines["quick"]}`));
@@ -279,7 +302,7 @@ describe("the pickers through extension.py, as the controller asks for them", ()
       const lines = printed.split("\n").filter((l) => l && !l.startsWith("  | "));
       assert.equal(lines.length, 2, printed);
       assert.ok(lines[0]?.endsWith(` ${failed}`), printed);
-      assert.match(lines[1] ?? "", /^rc 0: SUCCESS: listed 1 executions/);
+      assert.match(lines[1] ?? "", /^rc 0: SUCCESS: listed 1 execution in /);
       assert.ok(!printed.includes(CANARY));
     } finally {
       await rm(dir, { recursive: true, force: true });
