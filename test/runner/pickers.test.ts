@@ -178,7 +178,7 @@ describe("the pickers through extension.py, as the controller asks for them", ()
       assert.deepEqual(answer.values, []);
       assert.match(
         answer.message ?? "",
-        /^DATA_VALIDATION_ERROR: [^]*AWS Credentials \(credentials\): the credential record and the flattened keys/,
+        /^DATA_VALIDATION_ERROR: [\s\S]*AWS Credentials \(credentials\): the credential record and the flattened keys/,
       );
       assert.equal(ep.requests.length, 0, "nothing reached AWS");
       noLeak(answer);
