@@ -54,8 +54,9 @@ function toTemplateField(spec: FieldSpec, index: number): TemplateField {
     booleanYesValue: null,
     choiceAllowEmpty: false,
     choiceAllowMultiple: false,
-    choiceDynamic: false,
-    choiceFields: [],
+    choiceDynamic: spec.dynamicChoiceFields !== undefined,
+    // The fields the choice command receives, named by slot as a real export names them.
+    choiceFields: (spec.dynamicChoiceFields ?? []).map((name) => field(name).mapping),
     choiceSortOption: "Sequence",
     choices: (spec.choices ?? []).map((value, i) => ({
       fieldValue: value,
@@ -189,7 +190,10 @@ function valueSchema(spec: FieldSpec): Record<string, Json> {
         type: "array",
         minItems: 1,
         maxItems: 1,
-        items: { enum: [...(spec.choices ?? [])] },
+        // A Dynamic Choice's values are listed live; the program checks what they hold.
+        items: spec.dynamicChoiceFields
+          ? { type: "string", minLength: 1 }
+          : { enum: [...(spec.choices ?? [])] },
       };
     case "Credential":
       return {
@@ -565,7 +569,9 @@ export function buildFieldTable(): string {
   const rows = FIELDS.map((f) => {
     const type =
       f.type === "Choice"
-        ? `Choice: ${(f.choices ?? []).join(", ")}`
+        ? f.dynamicChoiceFields
+          ? "Dynamic Choice (listed live from AWS)"
+          : `Choice: ${(f.choices ?? []).join(", ")}`
         : f.outputOnly
           ? "Text, output only"
           : f.type;

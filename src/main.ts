@@ -8,7 +8,7 @@ import { CANCEL_SIGNALS, startedAs, takeEarlySignals } from "./early-signals.ts"
 import { runAction } from "./actions/registry.ts";
 import { readEnvironment, readFiles } from "./config/environment.ts";
 import { resolveConfig } from "./config/resolve.ts";
-import { ProductError, UnexpectedError } from "./errors.ts";
+import { ProductError, UnexpectedError, validationErrorFrom } from "./errors.ts";
 import { nodeDebugProblem, thirdPartyDebugRequested } from "./debug-guard.ts";
 import { EXIT, EXIT_MEANING, type ExitCode, STATUS_WORD } from "./exit-codes.ts";
 import { type FieldSpec, INPUT_FIELDS } from "./fields/catalog.ts";
@@ -25,6 +25,13 @@ import {
   writeDocumentElsewhere,
 } from "./output/extension-output.ts";
 import { createOutputFields, writeFailureReason } from "./output/output-fields.ts";
+import {
+  listChoices,
+  listingProblems,
+  PICKER_FIELD,
+  type PickerChoice,
+  takeListFlag,
+} from "./pickers/list.ts";
 import { mask } from "./secrets.ts";
 import { VERSION } from "./version.ts";
 
@@ -76,6 +83,7 @@ function help(): string {
     `ue-aws-stepfunctions ${VERSION}: start and supervise AWS Step Functions executions`,
     "",
     "usage: node ue-aws-stepfunctions.cjs [--fields-file FILE] [--<field> VALUE ...]",
+    "       node ue-aws-stepfunctions.cjs --list state-machines|executions [fields as above]",
     "",
     "Field values come from UE_FIELDS_FILE (or --fields-file), else from UE_FIELD_<NAME>",
     "variables (a Credential as UE_FIELD_<NAME>_USER, _PASSWORD and _TOKEN); flags override",
@@ -86,9 +94,16 @@ function help(): string {
     "UE_FIELD_TASK_TOKEN or a fields file. The extension output document goes to",
     "UE_EXTENSION_OUTPUT_FILE, else to standard output; the log to standard error.",
     "",
+    "--list prints what the State Machine and Execution pickers offer, as a JSON array of",
+    "{ value (the ARN), label, choice, ... } on standard output, with the task's region,",
+    "credentials, role and proxy: state-machines (every one in the region), executions (of",
+    "--state-machine, those --action can use, newest first, at most 100). On failure the",
+    "exit code is a task's and the extension output document says why.",
+    "",
     "Flags:",
     ...fields.flatMap(helpEntry),
     `  ${"--fields-file FILE".padEnd(44)} JSON file of field values`,
+    `  ${"--list state-machines|executions".padEnd(44)} list what a picker offers (see above)`,
     `  ${"-h, --help".padEnd(44)} print this help`,
     `  ${"--version".padEnd(44)} print the version`,
     "",
@@ -145,6 +160,9 @@ export async function run(options: RunOptions): Promise<number> {
   const outputs = createOutputFields(env["UE_OUTPUT_FIELDS_FILE"], (m) => log.warn(m));
   let values: FieldValues = {};
   let outcome: Outcome;
+  /** Set with --list: what a picker offers, printed once the outcome is known. */
+  let list: ReturnType<typeof takeListFlag>["list"];
+  let choices: PickerChoice[] | undefined;
   emergencyWrite = () => {
     const arn = outputs.current.execution_arn;
     const status = outputs.current.execution_status ?? "RUNNING";
@@ -167,7 +185,9 @@ export async function run(options: RunOptions): Promise<number> {
         "DEBUG is set: the proxy agents' debug output, which shows credentials, stays off; UE_DEBUG=true gives this program's own debug log",
       );
     }
-    const raw = readFields(env, argv);
+    const request = takeListFlag(argv);
+    list = request.list;
+    const raw = readFields(env, request.argv);
     values = withDefaults(raw.values);
     log.info(`ue-aws-stepfunctions ${VERSION}; fields from ${raw.source}`);
     for (const warning of raw.warnings) log.warn(warning);
@@ -184,15 +204,38 @@ export async function run(options: RunOptions): Promise<number> {
     const environment = await readEnvironment(env);
     const task = validate(
       raw.values,
-      [...(debugProblem ? [debugProblem] : []), ...environment.problems, ...raw.problems],
+      [
+        ...(debugProblem ? [debugProblem] : []),
+        ...environment.problems,
+        ...request.problems,
+        ...raw.problems,
+      ],
       {
         environmentRegion: environment.settings.region !== undefined,
         files: readFiles(filesNamedBy(raw.values)),
+        listing: request.requested,
       },
     );
     values = task.fields;
+    if (list) {
+      const problems = listingProblems(list, task, environment.settings.region !== undefined);
+      if (problems.length > 0) throw validationErrorFrom(problems);
+    }
     const config = resolveConfig(task, environment.settings);
-    outcome = await runAction({ config, log, outputs, signal: options.signal });
+    if (list) {
+      choices = await listChoices(list, config, log, options.signal);
+      const noun = list === "state-machines" ? "state machine" : "execution";
+      const what = `${noun}${choices.length === 1 ? "" : "s"}`;
+      outcome = {
+        exitCode: EXIT.success,
+        description: `listed ${choices.length} ${what} in ${config.aws.region} for ${PICKER_FIELD[list]}`,
+        changed: false,
+        result: null,
+      };
+      log.info(outcome.description);
+    } else {
+      outcome = await runAction({ config, log, outputs, signal: options.signal });
+    }
   } catch (error) {
     const known =
       error instanceof ProductError ? error : new UnexpectedError(String(error), { cause: error });
@@ -212,6 +255,14 @@ export async function run(options: RunOptions): Promise<number> {
   if (outputs.failure)
     outcome = { ...outcome, description: `${outcome.description}; ${outputs.failure}` };
   const documentFile = env["UE_EXTENSION_OUTPUT_FILE"];
+  if (choices && outcome.exitCode === EXIT.success) {
+    // Standard output holds the list alone; the document goes to its file, when named.
+    process.stdout.write(`${mask(JSON.stringify(choices, null, 2))}\n`);
+    if (!documentFile) {
+      log.info(`exit code ${outcome.exitCode}`);
+      return outcome.exitCode;
+    }
+  }
   try {
     const code = writeDocument(buildDocument(outcome, values), documentFile);
     log.info(`exit code ${code}`);

@@ -366,3 +366,130 @@ export async function startExtension(launch: ExtensionLaunch): Promise<RunningEx
     },
   };
 }
+
+/** A Dynamic Choice field's choice command, run as the agent runs it for the task form. */
+export interface ChoiceLaunch {
+  readonly python: string;
+  readonly archivePath: string;
+  readonly template: Template;
+  /** The Dynamic Choice field whose choices are asked for. */
+  readonly field: string;
+  /** The form's values in runtime shapes; only the fields choiceFields names are handed over. */
+  readonly fields: FieldValues;
+  readonly agent?: AgentOptions;
+  readonly env: NodeJS.ProcessEnv;
+  readonly secrets: readonly string[];
+  /** How long the runner lets the command run before it kills the Python process. */
+  readonly timeoutMs: number;
+}
+
+/** What the choice command returned (its ExtensionResult), and what the runner saw. */
+export interface ChoiceOutcome {
+  readonly rc: number | null;
+  readonly message: string | null;
+  readonly values: readonly string[] | null;
+  /** The extension's log lines (standard output and error), masked. */
+  readonly log: readonly string[];
+  readonly problems: readonly string[];
+}
+
+/**
+ * The fields dict a choice command receives: those the template's choiceFields name (by
+ * their slots), in the shapes extension_start receives them.
+ */
+export function choiceCommandFields(
+  template: Template,
+  field: string,
+  values: FieldValues,
+  scriptPaths: Readonly<Record<string, string>>,
+  agent: AgentOptions = {},
+): Record<string, unknown> {
+  const dynamic = template.fields.find((f) => f.name === field);
+  const needed = new Set(
+    (dynamic?.choiceFields ?? []).map(
+      (slot) => template.fields.find((f) => f.fieldMapping === slot)?.name,
+    ),
+  );
+  const all = controllerFields(template, values, scriptPaths, agent);
+  return Object.fromEntries(
+    Object.entries(all).filter(([key]) => needed.has(key) || needed.has(key.split(".")[0])),
+  );
+}
+
+/** self.uip while a form is filled: no task instance exists yet. */
+const FORM_UIP = {
+  task_variables: {},
+  is_triggered: false,
+  trigger_id: null,
+  instance_id: null,
+  monitor_id: null,
+};
+
+/** Run a Dynamic Choice field's choice command in extension.py; resolves when it has answered. */
+export async function runChoiceCommand(launch: ChoiceLaunch): Promise<ChoiceOutcome> {
+  const problems: string[] = [];
+  const log: string[] = [];
+  const checkLeak = (where: string, text: string): string => {
+    const masked = maskSecrets(text, launch.secrets);
+    if (masked.leaked && !problems.some((p) => p.includes(where)))
+      problems.push(`SECRET LEAK: a credential value appeared in ${where} (masked here)`);
+    return masked.text;
+  };
+  const scripts = await writeScriptFiles(launch.template, launch.fields);
+  try {
+    const child = spawn(launch.python, [...PYTHON_FLAGS, HOST_SCRIPT, launch.archivePath], {
+      env: launch.env,
+      stdio: ["pipe", "pipe", "pipe", "pipe"],
+    });
+    const fields = choiceCommandFields(
+      launch.template,
+      launch.field,
+      launch.fields,
+      scripts.paths,
+      launch.agent,
+    );
+    (child.stdin as Writable).on("error", () => {});
+    (child.stdin as Writable).end(
+      `${JSON.stringify({ fields, uip: FORM_UIP, dynamic_choice: launch.field })}\n`,
+    );
+    for (const stream of ["stdout", "stderr"] as const) {
+      const lines = createInterface({ input: child[stream], crlfDelay: Number.POSITIVE_INFINITY });
+      lines.on("line", (line) => log.push(checkLeak(`standard ${stream.slice(3)}`, line)));
+    }
+    let answer: { rc: unknown; message: unknown; values: unknown } | null = null;
+    const events = createInterface({
+      input: child.stdio[3] as Readable,
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    events.on("line", (line) => {
+      const event = JSON.parse(line) as
+        | { event: "choices"; rc: unknown; message: unknown; values: unknown }
+        | { event: "error"; message: string; traceback?: string };
+      if (event.event === "choices") answer = event;
+      else
+        problems.push(
+          checkLeak("an extension error", `${event.message}\n${event.traceback ?? ""}`.trim()),
+        );
+    });
+    const timer = setTimeout(() => {
+      problems.push(`the choice command did not answer within ${launch.timeoutMs} ms`);
+      child.kill("SIGKILL");
+    }, launch.timeoutMs);
+    await new Promise<void>((resolve) => child.once("close", () => resolve()));
+    clearTimeout(timer);
+    const a = answer as { rc: unknown; message: unknown; values: unknown } | null;
+    if (a === null) problems.push("the choice command returned no ExtensionResult");
+    const values = a?.values;
+    if (a !== null && !(Array.isArray(values) && values.every((v) => typeof v === "string")))
+      problems.push("the ExtensionResult's values are not a list of strings");
+    return {
+      rc: typeof a?.rc === "number" ? a.rc : null,
+      message: typeof a?.message === "string" ? checkLeak("the result message", a.message) : null,
+      values: Array.isArray(values) ? values.map((v) => checkLeak("the values", String(v))) : null,
+      log,
+      problems,
+    };
+  } finally {
+    await scripts.remove();
+  }
+}

@@ -28,9 +28,12 @@ export const USAGE = `Usage:
   npm run runner -- run <workflow.json | task.json> [--var NAME=VALUE]... [options]
   npm run runner -- rerun <run-id> <task> [options]
   npm run runner -- list [options]
+  npm run runner -- choices <task.json> <field> [--var NAME=VALUE]... [options]
 
 Runs task definitions of the template through the package's extension.py, as a controller
-and its agent do. A task file runs as a workflow of one task.
+and its agent do. A task file runs as a workflow of one task. choices asks a Dynamic
+Choice field of the task's form for its choices, as the controller does while the form is
+filled (extension.py's choice command for the field), and prints them.
 
 Options:
   --var NAME=VALUE      set a workflow variable (repeatable)
@@ -42,7 +45,8 @@ Options:
   --no-extension-output leave out the extension output documents
   -h, --help            this text
 
-Exit code: 0 workflow Success, 1 Failed, 130 Cancelled, 2 bad usage.
+Exit code: 0 workflow Success, 1 Failed, 130 Cancelled, 2 bad usage; choices: 0 when
+the command answered rc 0, else 1.
 `;
 
 const HELP_HINT = " (npm run runner -- --help shows the usage)";
@@ -166,9 +170,12 @@ export async function main(
     return 0;
   }
   if (command === undefined)
-    throw new UsageError(`no command: expected run, rerun or list${HELP_HINT}`);
+    throw new UsageError(`no command: expected run, rerun, list or choices${HELP_HINT}`);
+  if (command === "choices") return choices(args, values, out);
   if (command !== "run" && command !== "rerun")
-    throw new UsageError(`unknown command "${command}": expected run, rerun or list${HELP_HINT}`);
+    throw new UsageError(
+      `unknown command "${command}": expected run, rerun, list or choices${HELP_HINT}`,
+    );
   if (command === "run" && args.length !== 1)
     throw new UsageError(`run takes one workflow or task file${HELP_HINT}`);
   if (command === "rerun" && args.length !== 2)
@@ -265,6 +272,47 @@ export async function main(
   } finally {
     process.off("SIGINT", onInterrupt);
     process.off("SIGTERM", onInterrupt);
+    await runner.close();
+  }
+}
+
+/** `choices <task.json> <field>`: the field's choices, one per line, then the rc and message. */
+async function choices(
+  args: readonly string[],
+  values: ReturnType<typeof parseCommandLine>["values"],
+  out: (text: string) => void,
+): Promise<number> {
+  if (args.length !== 2)
+    throw new UsageError(`choices takes a task file and a field name${HELP_HINT}`);
+  const file = await readRunFile(resolve(args[0] ?? ""));
+  const task = file.definition.tasks[0];
+  if (!file.taskFile || !task) throw new UsageError(`choices takes a task file, not a workflow`);
+  const vars: Record<string, string> = {};
+  for (const pair of values.var ?? []) {
+    const at = pair.indexOf("=");
+    if (at < 1) throw new UsageError(`--var ${pair}: expected NAME=VALUE${HELP_HINT}`);
+    vars[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  declareTaskFileVariables(file.definition, args[0] ?? "", vars);
+  const credentialsPath = (values.credentials && resolve(values.credentials)) ?? undefined;
+  const credentials = credentialsPath
+    ? await loadCredentialsFile(credentialsPath).catch((error: unknown) => {
+        throw new UsageError((error as Error).message, { cause: error });
+      })
+    : new Map();
+  const packagePath = resolve(values.package ?? DEFAULT_PACKAGE);
+  if (!existsSync(packagePath)) throw new UsageError(`package not found: ${packagePath}`);
+  const runner = await ControllerRunner.open({ packagePath, credentials });
+  try {
+    const answer = await runner.choices(task, args[1] ?? "", {
+      scope: { vars: file.definition.variables ?? {}, task: () => undefined },
+    });
+    if (!values["no-logs"]) for (const line of answer.log) out(`  | ${line}\n`);
+    for (const value of answer.values ?? []) out(`${value}\n`);
+    out(`rc ${answer.rc ?? "none"}: ${answer.message ?? ""}\n`);
+    for (const problem of answer.problems) out(`problem: ${problem}\n`);
+    return answer.rc === 0 && answer.problems.length === 0 ? 0 : 1;
+  } finally {
     await runner.close();
   }
 }

@@ -88,8 +88,9 @@ function convert(
       if (!Array.isArray(list) || !list.every((v): v is string => typeof v === "string")) {
         return bad("a choice (string) or a list of choices");
       }
+      // A Dynamic Choice's values are whatever its choice command listed.
       const allowed = (field.choices ?? []).map((c) => c.fieldValue);
-      const unknown = list.filter((v) => !allowed.includes(v));
+      const unknown = field.choiceDynamic ? [] : list.filter((v) => !allowed.includes(v));
       if (unknown.length > 0)
         return bad(`one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
       if (list.length > 1 && !field.choiceAllowMultiple) return bad("a single choice");
@@ -140,6 +141,8 @@ export function prepareFields(
   template: Template,
   fields: Readonly<Record<string, unknown>>,
   credentials: CredentialStore,
+  /** Refuse a required field left empty (a task launch); a form being filled may have some. */
+  enforceRequired = true,
 ): PreparedFields {
   const problems = checkFieldNames(template, fields);
   const entered: FieldValues = {};
@@ -149,7 +152,7 @@ export function prepareFields(
     if (value !== undefined) entered[field.name] = value;
   }
   const form = evaluateForm(template.fields, entered);
-  for (const name of form.missing) {
+  for (const name of enforceRequired ? form.missing : []) {
     const field = template.fields.find((f) => f.name === name);
     if (field) problems.push(`${describe(field)}: required, and has no value`);
   }

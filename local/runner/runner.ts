@@ -19,7 +19,9 @@ import { checkFieldNames, maskedValues, prepareFields } from "./fields.ts";
 import { type LoadedPackage, loadPackage } from "./package.ts";
 import {
   type AgentOptions,
+  type ChoiceOutcome,
   findPython,
+  runChoiceCommand,
   PYTHON_SETTING,
   type RunningExtension,
   startExtension,
@@ -198,6 +200,49 @@ export class ControllerRunner {
     };
     this.#instances.set(record.instanceId, record);
     return this.#start(record, problems, false);
+  }
+
+  /**
+   * Ask a Dynamic Choice field for its choices, as the controller does while the task's form
+   * is filled: extension.py's choice command for the field runs with the values of the
+   * fields the template's choiceFields names. Nothing is launched; the answer is returned.
+   */
+  async choices(
+    definition: TaskDefinition,
+    field: string,
+    options: { scope?: ReferenceScope; timeoutMs?: number } = {},
+  ): Promise<ChoiceOutcome> {
+    this.checkDefinition(definition);
+    const where = `task ${definition.name}`;
+    const dynamic = this.template.fields.find((f) => f.name === field);
+    if (!dynamic?.choiceDynamic) {
+      const known = this.template.fields.filter((f) => f.choiceDynamic).map((f) => f.name);
+      throw new DefinitionError(where, [
+        `${field}: not a Dynamic Choice field of template "${this.template.name}" (those are: ${known.join(", ")})`,
+      ]);
+    }
+    const problems: string[] = [];
+    const scope = options.scope ?? this.#defaultScope();
+    const fields = resolveReferences(definition.fields, scope, problems) as Record<string, unknown>;
+    const prepared = prepareFields(this.template, fields, this.#credentials, false);
+    problems.push(...prepared.problems);
+    if (!prepared.form.shown.has(field))
+      problems.push(`${dynamic.label} (${field}): the form hides it for these values`);
+    if (problems.length > 0) throw new DefinitionError(where, problems);
+    if (this.#python === null)
+      throw new Error(`no Python interpreter: put python3 on PATH or set ${PYTHON_SETTING}`);
+    return runChoiceCommand({
+      python: this.#python,
+      archivePath: this.#archivePath,
+      template: this.template,
+      field,
+      fields: prepared.values,
+      agent: this.#agent,
+      env: this.#env,
+      secrets: prepared.secrets,
+      // Longer than the bridge's own limit on the listing (60 s), so it answers first.
+      timeoutMs: options.timeoutMs ?? 90_000,
+    });
   }
 
   /** Run the task instance again: the same instance id, the same fields. */

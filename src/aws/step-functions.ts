@@ -20,6 +20,9 @@ import {
   ListExecutionsCommand,
   type ListExecutionsCommandInput,
   type ListExecutionsCommandOutput,
+  ListStateMachinesCommand,
+  type ListStateMachinesCommandInput,
+  type ListStateMachinesCommandOutput,
   type GetExecutionHistoryCommandInput,
   type GetExecutionHistoryCommandOutput,
   ListMapRunsCommand,
@@ -77,6 +80,7 @@ export interface StepFunctions {
   sendTaskHeartbeat: Operation<SendTaskHeartbeatCommandInput, SendTaskHeartbeatCommandOutput>;
   listMapRuns: Operation<ListMapRunsCommandInput, ListMapRunsCommandOutput>;
   describeMapRun: Operation<DescribeMapRunCommandInput, DescribeMapRunCommandOutput>;
+  listStateMachines: Operation<ListStateMachinesCommandInput, ListStateMachinesCommandOutput>;
 }
 
 function sendOptions(options: CallOptions | undefined): { abortSignal?: AbortSignal } {
@@ -106,5 +110,7 @@ export function stepFunctionsOn(client: SFNClient): StepFunctions {
       client.send(new SendTaskHeartbeatCommand(input), sendOptions(o)),
     listMapRuns: (input, o) => client.send(new ListMapRunsCommand(input), sendOptions(o)),
     describeMapRun: (input, o) => client.send(new DescribeMapRunCommand(input), sendOptions(o)),
+    listStateMachines: (input, o) =>
+      client.send(new ListStateMachinesCommand(input), sendOptions(o)),
   };
 }

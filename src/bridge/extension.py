@@ -39,6 +39,14 @@ try:
 except ImportError:  # pragma: no cover - an agent without the ui module
     ui = None
 
+try:
+    from universal_extension.deco import dynamic_choice_command
+except ImportError:  # pragma: no cover - an agent without Dynamic Choice commands
+
+    def dynamic_choice_command(field_name):
+        """Without the agent's decorator the methods stay plain methods."""
+        return lambda method: method
+
 # catalog:start (generated from src/fields/catalog.ts by npm run generate)
 EXTENSION_NAME = "ue-aws-stepfunctions"
 VERSION = "0.1.0"
@@ -71,6 +79,8 @@ DOCUMENT_FIELDS = (
     "role_arn",
     "role_external_id",
     "state_machine_arn",
+    "state_machine",
+    "execution",
     "execution_name",
     "input",
     "trace_header",
@@ -101,9 +111,12 @@ DOCUMENT_FIELDS = (
 NODE_SETTING = "UE_AWS_STEPFUNCTIONS_NODE"
 CACHE_SETTING = "UE_AWS_STEPFUNCTIONS_CACHE"
 CANCEL_WAIT_SETTING = "UE_AWS_STEPFUNCTIONS_CANCEL_WAIT"
+LIST_TIMEOUT_SETTING = "UE_AWS_STEPFUNCTIONS_LIST_TIMEOUT"
 
 MINIMUM_NODE_MAJOR = 20
 DEFAULT_CANCEL_WAIT_SECONDS = 30.0
+#: Longest a picker's list may take before the program is stopped (the form waits for it).
+DEFAULT_LIST_TIMEOUT_SECONDS = 60.0
 OUTPUT_FIELDS_POLL_SECONDS = 0.1
 
 #: Copies of the bundle kept in the private cache, one per archive version, newest first.
@@ -759,6 +772,17 @@ def _remove_folder(path):
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _write_log(data):
+    """Relay the program's log (standard error) to ours."""
+    if not data:
+        return
+    try:
+        sys.stderr.write(data.decode("utf-8", "replace"))
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
 def _signal_name(number):
     try:
         return signal.Signals(number).name
@@ -993,6 +1017,116 @@ class Extension(UniversalExtension):
         message = document.get("status_description")
         return ExtensionResult(
             rc=code, message=message if isinstance(message, str) else "", unv_output=text
+        )
+
+    # --- The pickers (Dynamic Choice fields) ------------------------------------------
+
+    @dynamic_choice_command("state_machine")
+    def choose_state_machine(self, fields):
+        """The State Machine picker: the account's state machines in the task's region."""
+        return self._choices(fields, "state-machines")
+
+    @dynamic_choice_command("execution")
+    def choose_execution(self, fields):
+        """The Execution picker: the State Machine's executions the Action can use."""
+        return self._choices(fields, "executions")
+
+    def _choices(self, fields, what):
+        """ExtensionResult(rc, message, values) of ``node <bundle> --list <what>``.
+
+        The program does the listing with the same fields file as a task; a failure comes
+        back with its exit code, its status description and no values.
+        """
+        try:
+            values = translate_fields(fields)
+            root = cache_root()
+            node = find_node(root)
+            bundle = bundle_path(root)
+            run_dir = os.path.join(root, _unique("list-"))
+            os.mkdir(run_dir, 0o700)
+            try:
+                return self._list(node, bundle, run_dir, values, what)
+            finally:
+                _remove_folder(run_dir)
+        except FieldsError as error:
+            code, description = EXIT_DATA_VALIDATION, "DATA_VALIDATION_ERROR: %s" % error
+        except BridgeError as error:
+            code, description = error.code, "%s: %s" % (error.word, error)
+        except Exception as error:  # noqa: BLE001 - every failure ends in a result
+            code = EXIT_BRIDGE_ERROR
+            description = "BRIDGE_ERROR: the bridge failed: %s: %s" % (type(error).__name__, error)
+        log("ERROR", description)
+        return ExtensionResult(rc=code, message=description, values=[])
+
+    def _list(self, node, bundle, run_dir, values, what):
+        fields_file = os.path.join(run_dir, "fields.json")
+        document_file = os.path.join(run_dir, "extension-output.json")
+        fd = os.open(fields_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(values, out)
+        env = dict((k, v) for k, v in os.environ.items() if not k.startswith("UE_"))
+        env.update(task_context(getattr(self, "uip", None)))
+        env["UE_FIELDS_FILE"] = fields_file
+        env["UE_EXTENSION_OUTPUT_FILE"] = document_file
+        options = {}
+        if os.name == "nt":
+            options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+        else:
+            options["start_new_session"] = True
+        try:
+            limit = float(os.environ.get(LIST_TIMEOUT_SETTING, "") or DEFAULT_LIST_TIMEOUT_SECONDS)
+        except ValueError:
+            limit = DEFAULT_LIST_TIMEOUT_SECONDS
+        try:
+            process = subprocess.Popen(
+                [node, bundle, "--list", what],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=run_dir,
+                env=env,
+                **options
+            )
+        except OSError as error:
+            raise BridgeError("cannot start %s %s: %s" % (node, bundle, error))
+        try:
+            listed, logged = process.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            try:
+                if os.name == "nt":
+                    process.kill()
+                else:
+                    os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            process.communicate()
+            raise BridgeError(
+                "listing %s took longer than %g s (%s); the program was stopped"
+                % (what, limit, LIST_TIMEOUT_SETTING)
+            )
+        _write_log(logged)
+        code = process.returncode
+        try:
+            with open(document_file, "rb") as source:
+                document = json.loads(source.read().decode("utf-8", "replace"))
+            message = document.get("status_description") if isinstance(document, dict) else None
+        except (OSError, ValueError):
+            message = None
+        if code != 0:
+            if not isinstance(message, str):
+                ended = _signal_name(-code) if code < 0 else "exit code %d" % code
+                message = "BRIDGE_ERROR: listing %s ended with %s and no extension output" % (
+                    what, ended
+                )
+                code = EXIT_BRIDGE_ERROR if code < 0 else code
+            log("ERROR", message)
+            return ExtensionResult(rc=code, message=message, values=[])
+        try:
+            choices = [item["choice"] for item in json.loads(listed.decode("utf-8"))]
+        except (ValueError, TypeError, KeyError) as error:
+            raise BridgeError("the program listed %s in an unknown form: %s" % (what, error))
+        return ExtensionResult(
+            rc=0, message=message if isinstance(message, str) else "", values=choices
         )
 
     def extension_cancel(self):

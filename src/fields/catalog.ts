@@ -33,6 +33,11 @@ export interface FieldSpec {
   readonly requireIfVisible?: boolean;
   readonly requireIf?: FieldCondition;
   readonly choices?: readonly string[];
+  /**
+   * A Dynamic Choice: its choices come from a command on the agent, which receives the
+   * values of these fields (named here by field name; the template names them by slot).
+   */
+  readonly dynamicChoiceFields?: readonly string[];
   readonly outputOnly?: boolean;
   readonly intMin?: number;
   readonly intMax?: number;
@@ -102,6 +107,20 @@ export const CALLBACK_ACTIONS: readonly string[] = [
   ACTIONS.sendTaskSuccess,
   ACTIONS.sendTaskFailure,
   ACTIONS.sendTaskHeartbeat,
+];
+/** What every AWS call of the task uses: the pickers list with the task's own settings. */
+const CONNECTION_FIELDS: readonly string[] = [
+  "region",
+  "endpoint_url",
+  "credentials",
+  "role_based_access",
+  "role_arn",
+  "role_external_id",
+  "use_proxy",
+  "proxy_type",
+  "proxy",
+  "proxy_ca_bundle_file",
+  "proxy_credentials",
 ];
 const MONITOR: FieldCondition = { field: "action", values: [ACTIONS.monitor] };
 const ERROR_AND_CAUSE: FieldCondition = {
@@ -181,8 +200,26 @@ const CATALOG = [
     type: "Text",
     mapping: "Text Field 5",
     showIf: { field: "action", values: START_ACTIONS },
-    requireIfVisible: true,
+    // Required with the State Machine picker: one of the two (checked by the program).
     fieldLength: 2048,
+  },
+  {
+    name: "state_machine",
+    label: "State Machine",
+    hint: "Pick from the account's state machines (the region, credentials, role and proxy above). For a start action, use this or State Machine ARN; both set must agree.",
+    type: "Choice",
+    mapping: "Choice Field 5",
+    showIf: { field: "action", values: [...START_ACTIONS, ...EXISTING_EXECUTION_ACTIONS] },
+    dynamicChoiceFields: CONNECTION_FIELDS,
+  },
+  {
+    name: "execution",
+    label: "Execution",
+    hint: "Pick from the State Machine's executions this action can use (newest first, at most 100). Use this or Target Execution ARN; both set must agree.",
+    type: "Choice",
+    mapping: "Choice Field 6",
+    showIf: { field: "action", values: EXISTING_EXECUTION_ACTIONS },
+    dynamicChoiceFields: ["action", ...CONNECTION_FIELDS, "state_machine"],
   },
   {
     name: "execution_name",
@@ -283,7 +320,7 @@ const CATALOG = [
     type: "Text",
     mapping: "Text Field 12",
     showIf: { field: "action", values: EXISTING_EXECUTION_ACTIONS },
-    requireIfVisible: true,
+    // Required with the Execution picker: one of the two (checked by the program).
     fieldLength: 2048,
   },
   {

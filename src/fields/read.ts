@@ -289,7 +289,7 @@ export interface ParsedArgs {
 }
 
 /** Flags that are no field, as a misspelt flag may have meant them. */
-const PROGRAM_FLAGS = ["--fields-file", "--help", "--version"];
+const PROGRAM_FLAGS = ["--fields-file", "--help", "--version", "--list"];
 
 /** Whether an argument can be the value of the flag before it. */
 function isValue(arg: string | undefined): arg is string {

@@ -11,6 +11,7 @@ import {
   ACTIONS,
   CALLBACK_ACTIONS,
   choiceOf,
+  EXISTING_EXECUTION_ACTIONS,
   type FieldSpec,
   INPUT_FIELDS,
   MAXIMUM_WAIT_ACTIONS,
@@ -19,10 +20,12 @@ import {
 } from "./catalog.ts";
 import { checkExecutionName, EXECUTION_NAME_ROOM } from "../execution-name.ts";
 import type { FieldValues, Template } from "./template-types.ts";
+import { arnOfChoice } from "./picked.ts";
 import { jsonSyntaxError } from "./text-checks.ts";
 import { evaluateForm } from "./visibility.ts";
 
 const TEMPLATE = templateJson as Template;
+const START_ACTIONS: readonly string[] = [ACTIONS.startAsync, ACTIONS.startSync];
 const BY_NAME = new Map(INPUT_FIELDS.map((f) => [f.name, f]));
 export const MAX_INPUT_BYTES = BY_NAME.get("input")?.maxBytes ?? 262_144;
 
@@ -39,10 +42,13 @@ export interface TaskConfig {
     readonly sessionToken?: string;
   };
   readonly role?: { readonly arn: string; readonly externalId?: string };
-  /** Set for the start actions. */
+  /**
+   * Set for the start actions (State Machine ARN, else the State Machine picked); for the
+   * actions on an existing execution, the State Machine picked, if any.
+   */
   readonly stateMachineArn?: string;
   readonly stateMachine?: ParsedStateMachineArn;
-  /** Set for the actions on an existing execution (Monitor, Stop, Redrive). */
+  /** Set for the actions on an existing execution (Target Execution ARN, else the Execution picked). */
   readonly targetExecutionArn?: string;
   readonly targetExecution?: ParsedExecutionArn;
   /** Stop Execution and Send Task Failure: as entered (defaults are applied by the action). */
@@ -205,6 +211,17 @@ function describeAjvError(error: ErrorObject): FieldProblem | null {
   return { field: name, label: labelOf(name), message };
 }
 
+/** A picker field's ARN (the last word of its choice), or undefined when nothing is picked. */
+function pickedArn(value: readonly string[] | undefined): string | undefined {
+  const choice = value?.[0];
+  return choice !== undefined && choice.trim() !== "" ? arnOfChoice(choice) : undefined;
+}
+
+/** A state machine's ARN without its version or alias. */
+function unqualified(m: ParsedStateMachineArn): string {
+  return `arn:${m.partition}:states:${m.region}:${m.accountId}:stateMachine:${m.name}`;
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value !== undefined && value.length > 0 ? value : undefined;
 }
@@ -315,6 +332,11 @@ function waitingSettings(
 }
 
 export interface ValidationContext {
+  /**
+   * Listing the choices of a picker (--list): the state machine and the execution the
+   * task would act on need not be set yet; what is set must still be sound.
+   */
+  readonly listing?: boolean;
   /** Whether the environment or the shared config names a region (a task token names none). */
   readonly environmentRegion?: boolean;
   /** Files the fields name (the Proxy CA Bundle File), read before validation. */
@@ -361,37 +383,110 @@ export function validate(
     bad.add(name);
   };
 
-  const stateMachineArn = nonEmpty(typed.state_machine_arn);
-  let stateMachine: ParsedStateMachineArn | null = null;
-  if (stateMachineArn && !bad.has("state_machine_arn")) {
-    stateMachine = parseStateMachineArn(stateMachineArn.trim());
-    if (!stateMachine) {
+  /** Parse an ARN a field holds; a problem on the field when it does not parse. */
+  const parsedOrProblem = <T>(
+    name: string,
+    arn: string | undefined,
+    parse: (arn: string) => T | null,
+    message: (arn: string) => string,
+  ): { arn: string; parsed: T } | null => {
+    if (!arn || bad.has(name)) return null;
+    const parsed = parse(arn);
+    if (!parsed) add(name, message(arn));
+    return parsed ? { arn, parsed } : null;
+  };
+
+  const action = choiceOf(ACTIONS, typed.action, ACTIONS.startAsync);
+  const stateMachineShape =
+    "arn:aws:states:<region>:<12-digit account>:stateMachine:<name>[:<version or alias>]";
+  const typedMachine = parsedOrProblem(
+    "state_machine_arn",
+    nonEmpty(typed.state_machine_arn?.trim()),
+    parseStateMachineArn,
+    () => `must look like ${stateMachineShape}`,
+  );
+  const pickedMachine = parsedOrProblem(
+    "state_machine",
+    pickedArn(typed.state_machine),
+    parseStateMachineArn,
+    () => `must hold a state machine ARN as the picker lists it (${stateMachineShape})`,
+  );
+  // The typed ARN wins when both name one state machine (it may add a version or alias).
+  let stateMachineArn = typedMachine?.arn ?? pickedMachine?.arn;
+  let stateMachine = typedMachine?.parsed ?? pickedMachine?.parsed ?? null;
+  if (typedMachine && pickedMachine) {
+    if (unqualified(typedMachine.parsed) !== unqualified(pickedMachine.parsed)) {
       add(
-        "state_machine_arn",
-        "must look like arn:aws:states:<region>:<12-digit account>:stateMachine:<name>[:<version or alias>]",
+        "state_machine",
+        `is ${pickedMachine.arn} but State Machine ARN is ${typedMachine.arn}; clear one of them or make them agree`,
       );
     }
   }
+  const startAction = START_ACTIONS.includes(action);
+  const bothMachineFieldsBad = bad.has("state_machine_arn") || bad.has("state_machine");
+  if (startAction && !stateMachineArn && !context.listing && !bothMachineFieldsBad) {
+    add(
+      "state_machine_arn",
+      `is required when Action is ${action}: type the ARN, or pick one in State Machine`,
+    );
+  }
 
-  const action = choiceOf(ACTIONS, typed.action, ACTIONS.startAsync);
-  const targetExecutionArn = nonEmpty(typed.target_execution_arn?.trim());
-  let targetExecution: ParsedExecutionArn | null = null;
-  if (targetExecutionArn && !bad.has("target_execution_arn")) {
-    targetExecution = parseExecutionArn(targetExecutionArn);
-    if (!targetExecution) {
+  const executionMessage = (arn: string) =>
+    isExpressExecutionArn(arn)
+      ? `is an Express execution; AWS keeps no record of those that ${action} could use (DescribeExecution, StopExecution and RedriveExecution serve Standard executions only); run Express workflows with Start Synchronous Express Execution to get their result`
+      : "must look like arn:aws:states:<region>:<12-digit account>:execution:<state machine>:<execution name>";
+  const typedExecution = parsedOrProblem(
+    "target_execution_arn",
+    nonEmpty(typed.target_execution_arn?.trim()),
+    parseExecutionArn,
+    executionMessage,
+  );
+  const pickedExecution = parsedOrProblem(
+    "execution",
+    pickedArn(typed.execution),
+    parseExecutionArn,
+    executionMessage,
+  );
+  const targetExecutionArn = typedExecution?.arn ?? pickedExecution?.arn;
+  const targetExecution = typedExecution?.parsed ?? pickedExecution?.parsed ?? null;
+  if (typedExecution && pickedExecution && typedExecution.arn !== pickedExecution.arn) {
+    add(
+      "execution",
+      `is ${pickedExecution.arn} but Target Execution ARN is ${typedExecution.arn}; clear one of them or make them agree`,
+    );
+  }
+  const onExecution = EXISTING_EXECUTION_ACTIONS.includes(action);
+  const bothExecutionFieldsBad = bad.has("target_execution_arn") || bad.has("execution");
+  if (onExecution && !targetExecutionArn && !context.listing && !bothExecutionFieldsBad) {
+    add(
+      "target_execution_arn",
+      `is required when Action is ${action}: type the ARN, or pick one in Execution`,
+    );
+  }
+  if (onExecution && targetExecution && pickedMachine && !typedMachine) {
+    const machineOfExecution = `arn:${targetExecution.partition}:states:${targetExecution.region}:${targetExecution.accountId}:stateMachine:${targetExecution.stateMachineName}`;
+    if (machineOfExecution !== unqualified(pickedMachine.parsed)) {
       add(
-        "target_execution_arn",
-        isExpressExecutionArn(targetExecutionArn)
-          ? `is an Express execution; AWS keeps no record of those that ${action} could use (DescribeExecution, StopExecution and RedriveExecution serve Standard executions only); run Express workflows with Start Synchronous Express Execution to get their result`
-          : "must look like arn:aws:states:<region>:<12-digit account>:execution:<state machine>:<execution name>",
+        "state_machine",
+        `is ${pickedMachine.arn} but the execution ${targetExecutionArn} belongs to ${machineOfExecution}; pick its state machine or clear State Machine`,
       );
     }
+  }
+  if (!startAction && !onExecution) {
+    stateMachineArn = undefined;
+    stateMachine = null;
   }
 
   const region = nonEmpty(typed.region?.trim());
   if (region && !bad.has("region")) {
     const arnRegion = stateMachine?.region ?? targetExecution?.region;
-    const arnLabel = stateMachine ? "State Machine ARN" : "Target Execution ARN";
+    const arnLabel = typedMachine
+      ? "State Machine ARN"
+      : pickedMachine
+        ? "State Machine picked"
+        : typedExecution
+          ? "Target Execution ARN"
+          : "Execution picked";
     const message = checkRegion(region);
     if (message) add("region", message);
     else if (arnRegion && arnRegion !== region) {
@@ -508,9 +603,7 @@ export function validate(
     ...(typed.role_based_access === true && roleArn
       ? { role: externalId ? { arn: roleArn, externalId } : { arn: roleArn } }
       : {}),
-    ...(stateMachineArn && stateMachine
-      ? { stateMachineArn: stateMachineArn.trim(), stateMachine }
-      : {}),
+    ...(stateMachineArn && stateMachine ? { stateMachineArn, stateMachine } : {}),
     ...(targetExecutionArn && targetExecution ? { targetExecutionArn, targetExecution } : {}),
     ...(error ? { error } : {}),
     ...(cause ? { cause } : {}),

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DataValidationError } from "../../src/errors.ts";
 import { readFields } from "../../src/fields/read.ts";
+import type { FieldValues } from "../../src/fields/template-types.ts";
 import { parseStateMachineArn, validate } from "../../src/fields/validate.ts";
 
 const ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:Orders";
@@ -506,4 +507,90 @@ describe("validation of the fields of the further actions", () => {
     );
     assert.ok(!JSON.stringify(problems).includes(TOKEN));
   });
+});
+
+describe("validation of the picker fields (State Machine, Execution)", () => {
+  const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:Orders";
+  const OTHER = "arn:aws:states:eu-west-1:123456789012:stateMachine:Billing";
+  const EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:Orders:run-1";
+  const run = (fields: FieldValues) => validate(fields, []);
+  const problems = (fields: FieldValues): string[] => {
+    try {
+      run(fields);
+    } catch (error) {
+      assert.ok(error instanceof DataValidationError, String(error));
+      return error.problems.map((p) => `${p.label}: ${p.message}`);
+    }
+    return [];
+  };
+
+  test("a picked state machine is used when State Machine ARN is empty (label, then ARN)", () => {
+    const config = run({ state_machine: [`Orders (STANDARD) ${MACHINE}`] });
+    assert.equal(config.stateMachineArn, MACHINE);
+    assert.equal(config.stateMachine?.name, "Orders");
+  });
+
+  test("both set and naming one state machine: the typed ARN (with its alias) wins", () => {
+    const config = run({ state_machine_arn: `${MACHINE}:prod`, state_machine: [MACHINE] });
+    assert.equal(config.stateMachineArn, `${MACHINE}:prod`);
+  });
+
+  test("a picked execution is used when Target Execution ARN is empty", () => {
+    const config = run({
+      action: ["Stop Execution"],
+      state_machine: [MACHINE],
+      execution: [`run-1 (started 2026-01-01T00:00:00.000Z) ${EXECUTION}`],
+    });
+    assert.equal(config.targetExecutionArn, EXECUTION);
+  });
+
+  // [what, fields, the one problem expected (label: start of message)]
+  const cases: Array<[string, FieldValues, string]> = [
+    [
+      "start: neither set",
+      {},
+      "State Machine ARN: is required when Action is Start Asynchronous Execution: type the ARN, or pick one in State Machine",
+    ],
+    [
+      "start: both set and different",
+      { state_machine_arn: MACHINE, state_machine: [OTHER] },
+      `State Machine: is ${OTHER} but State Machine ARN is ${MACHINE}; clear one of them`,
+    ],
+    [
+      "start: a picked value that holds no state machine ARN",
+      { state_machine: ["Orders (STANDARD)"] },
+      "State Machine: must hold a state machine ARN as the picker lists it",
+    ],
+    [
+      "monitor: neither set",
+      { action: ["Monitor Execution"] },
+      "Target Execution ARN: is required when Action is Monitor Execution: type the ARN, or pick one in Execution",
+    ],
+    [
+      "stop: both set and different",
+      {
+        action: ["Stop Execution"],
+        target_execution_arn: `${EXECUTION}x`,
+        execution: [EXECUTION],
+      },
+      `Execution: is ${EXECUTION} but Target Execution ARN is ${EXECUTION}x; clear one of them`,
+    ],
+    [
+      "redrive: the typed execution belongs to another state machine than the one picked",
+      { action: ["Redrive Execution"], state_machine: [OTHER], target_execution_arn: EXECUTION },
+      `State Machine: is ${OTHER} but the execution ${EXECUTION} belongs to ${MACHINE}`,
+    ],
+    [
+      "the region contradicts the picked state machine",
+      { region: "us-east-1", state_machine: [MACHINE] },
+      "AWS Region: is us-east-1 but the State Machine picked is in eu-west-1",
+    ],
+  ];
+  for (const [what, fields, expected] of cases) {
+    test(what, () => {
+      const found = problems(fields);
+      assert.equal(found.length, 1, found.join("\n"));
+      assert.ok(found[0]?.startsWith(expected), found[0]);
+    });
+  }
 });

@@ -24,10 +24,14 @@ describe("evaluateForm on the product template", () => {
       use_proxy: false,
     });
     assert.ok(form.shown.has("state_machine_arn"));
+    assert.ok(form.shown.has("state_machine"));
+    assert.ok(!form.shown.has("execution"));
     assert.ok(!form.shown.has("polling_interval"));
     assert.ok(!form.shown.has("role_arn"));
     assert.ok(!form.shown.has("proxy"));
-    assert.deepEqual(form.missing, ["state_machine_arn"]);
+    // The form requires neither State Machine ARN nor State Machine: one of the two is
+    // required, which the program checks (a form rule cannot say "one of").
+    assert.deepEqual(form.missing, []);
   });
 
   // [entered values, fields that must be shown, fields that must be hidden, missing required]
@@ -103,6 +107,8 @@ describe("evaluateForm on the product template", () => {
       { action: ["Monitor Execution"], state_machine_arn: "x", wait_for_success_or_failure: true },
       [
         "target_execution_arn",
+        "state_machine",
+        "execution",
         "monitor_polling_interval",
         "monitor_maximum_wait",
         "stop_monitored_on_cancel",
@@ -115,7 +121,7 @@ describe("evaluateForm on the product template", () => {
         "stop_execution_on_cancel",
         "task_token",
       ],
-      ["target_execution_arn"],
+      [],
     ],
     [
       "Stop Execution: the ARN, error and cause",

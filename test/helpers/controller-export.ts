@@ -147,6 +147,27 @@ export const EXPORT_KEYS: {
   },
 };
 
+/**
+ * How a real export writes a Dynamic Choice field: recorded from a controller export at
+ * release level 7.8.0.0 with three of them, published in the public b0sserr0r/Universal-Extension
+ * repository (vCenter/src/templates/template.json), built with the vendor's own tooling.
+ * The choice command receives the fields that choiceFields names, by their fieldMapping.
+ */
+export const DYNAMIC_CHOICE_FACTS = {
+  /** Keys with the same value in every Dynamic Choice field of the export. */
+  fixed: {
+    fieldType: "Choice",
+    choiceDynamic: true,
+    choices: [],
+    choiceAllowMultiple: false,
+    choiceAllowEmpty: false,
+    choiceSortOption: "Sequence",
+    fieldValue: null,
+  },
+  /** Each entry of choiceFields is a slot of another field of the template. */
+  choiceFieldEntry: /^(Text|Large Text|Script|Integer|Boolean|Choice|Credential) Field \d+$/,
+} as const;
+
 /** The keys of a real extension.yml, in order, indented as there. */
 export const EXTENSION_YML_KEYS: readonly string[] = [
   "extension",

@@ -31,6 +31,7 @@ describe("runner command line", () => {
         "run <workflow.json | task.json>",
         "rerun <run-id> <task>",
         "list",
+        "choices <task.json> <field>",
         "--var NAME=VALUE",
         "--package ZIP",
         "Exit code",
@@ -61,12 +62,12 @@ describe("runner command line", () => {
     [
       "no command",
       () => [],
-      /^runner: no command: expected run, rerun or list \(npm run runner -- --help shows the usage\)$/,
+      /^runner: no command: expected run, rerun, list or choices \(npm run runner -- --help shows the usage\)$/,
     ],
     [
       "an unknown command",
       () => ["start"],
-      /^runner: unknown command "start": expected run, rerun or list/,
+      /^runner: unknown command "start": expected run, rerun, list or choices/,
     ],
     [
       "an unknown option",

@@ -151,11 +151,11 @@ describe("the form's rules decide what the program receives", () => {
       /Role ARN \(role_arn\): required/,
     ],
     [
-      "required when shown: state machine ARN",
-      {},
+      "required when shown: task token",
+      { action: "Send Task Heartbeat" },
       {},
       [],
-      /State Machine ARN \(state_machine_arn\): required/,
+      /Task Token \(task_token\): required/,
     ],
     [
       "requireIfField: missing",

@@ -4,7 +4,12 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Ajv } from "ajv";
 import type { Template } from "../../src/fields/template-types.ts";
-import { EXPORT_KEYS, type KeyTypes, realExport } from "../helpers/controller-export.ts";
+import {
+  DYNAMIC_CHOICE_FACTS,
+  EXPORT_KEYS,
+  type KeyTypes,
+  realExport,
+} from "../helpers/controller-export.ts";
 import { ROOT } from "../helpers/paths.ts";
 
 type JsonObject = Record<string, unknown>;
@@ -311,13 +316,21 @@ describe("template.json", () => {
   const rules: Array<[string, string, string, boolean]> = [
     // field, controlling field, value(s), required when shown
     ["role_arn", "role_based_access", "true", true],
+    // Not required by the form: the typed ARN or the picker's value (the program checks).
     [
       "state_machine_arn",
       "action",
       "Start Asynchronous Execution,Start Synchronous Express Execution",
-      true,
+      false,
     ],
-    ["target_execution_arn", "action", "Monitor Execution,Stop Execution,Redrive Execution", true],
+    ["target_execution_arn", "action", "Monitor Execution,Stop Execution,Redrive Execution", false],
+    [
+      "state_machine",
+      "action",
+      "Start Asynchronous Execution,Start Synchronous Express Execution,Monitor Execution,Stop Execution,Redrive Execution",
+      false,
+    ],
+    ["execution", "action", "Monitor Execution,Stop Execution,Redrive Execution", false],
     ["task_token", "action", "Send Task Success,Send Task Failure,Send Task Heartbeat", true],
     ["task_output", "action", "Send Task Success", false],
     ["error", "action", "Stop Execution,Send Task Failure", false],
@@ -342,4 +355,66 @@ describe("template.json", () => {
       assert.equal(f.requireIfVisible, requiredWhenShown);
     });
   }
+});
+
+describe("Dynamic Choice fields (the pickers), as a real 7.8 export writes them", () => {
+  const dynamic = template.fields.filter((f) => f.choiceDynamic);
+  // [field, the fields its choice command needs, by name]
+  const connection = [
+    "region",
+    "endpoint_url",
+    "credentials",
+    "role_based_access",
+    "role_arn",
+    "role_external_id",
+    "use_proxy",
+    "proxy_type",
+    "proxy",
+    "proxy_ca_bundle_file",
+    "proxy_credentials",
+  ];
+  const expected: Array<[string, string[]]> = [
+    ["state_machine", connection],
+    ["execution", ["action", ...connection, "state_machine"]],
+  ];
+
+  test("exactly the two pickers are dynamic; every other field keeps choiceFields empty", () => {
+    assert.deepEqual(
+      dynamic.map((f) => f.name),
+      expected.map(([name]) => name),
+    );
+    for (const f of template.fields.filter((x) => !x.choiceDynamic))
+      assert.deepEqual(f.choiceFields, [], f.name);
+  });
+
+  for (const [name, needs] of expected) {
+    test(`${name}: the recorded keys, and choiceFields names by slot what the command needs`, () => {
+      const f = field(name) as unknown as JsonObject;
+      for (const [key, value] of Object.entries(DYNAMIC_CHOICE_FACTS.fixed))
+        assert.deepEqual(f[key], value, `${name}.${key}`);
+      const slots = f["choiceFields"] as string[];
+      for (const slot of slots) assert.match(slot, DYNAMIC_CHOICE_FACTS.choiceFieldEntry);
+      assert.deepEqual(
+        slots.map((slot) => byMapping.get(slot)?.name),
+        needs,
+      );
+    });
+  }
+
+  test("the recorded facts are those of the real 7.8 export's three Dynamic Choice fields", async (t) => {
+    const found = realExport("vcenter-7.8.template.json");
+    if ("skip" in found) return t.skip(found.skip);
+    const real = JSON.parse(await readFile(found.path, "utf8")) as { fields: JsonObject[] };
+    const realDynamic = real.fields.filter((f) => f["choiceDynamic"] === true);
+    assert.equal(realDynamic.length, 3);
+    const realMappings = new Set(real.fields.map((f) => f["fieldMapping"]));
+    for (const f of realDynamic) {
+      for (const [key, value] of Object.entries(DYNAMIC_CHOICE_FACTS.fixed))
+        assert.deepEqual(f[key], value, `${String(f["name"])}.${key}`);
+      for (const slot of f["choiceFields"] as string[]) {
+        assert.match(slot, DYNAMIC_CHOICE_FACTS.choiceFieldEntry);
+        assert.ok(realMappings.has(slot), `${slot} is a field of the real export`);
+      }
+    }
+  });
 });

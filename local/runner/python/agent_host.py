@@ -13,6 +13,10 @@ Reports on file descriptor 3, one JSON object per line: {"event": "output-fields
 "fields": {...}, "call": "<the call used>"}, {"event": "result", "rc", "message",
 "unv_output", "usage"} or {"event": "error", "message", "traceback"}. The extension's own
 standard output and error stay this process's.
+
+With {"dynamic_choice": "<field name>"} in the request, the host runs that field's choice
+command instead (the method decorated ``@dynamic_choice_command("<field name>")``), with
+the fields given, and reports {"event": "choices", "rc", "message", "values"}.
 """
 import json
 import os
@@ -79,6 +83,37 @@ def _usage(baseline):
     }
 
 
+def run_choice_command(instance, field_name, fields, report):
+    """Call the Extension's choice command for a Dynamic Choice field, as the agent does."""
+    from universal_extension.deco import FIELD_ATTRIBUTE
+
+    commands = []
+    for name in dir(type(instance)):
+        method = getattr(instance, name, None)
+        if callable(method) and getattr(method, FIELD_ATTRIBUTE, None) == field_name:
+            commands.append(method)
+    if len(commands) != 1:
+        report({"event": "error", "message": "extension.py has %d choice commands for field %s"
+                % (len(commands), field_name)})
+        return 1
+    try:
+        result = commands[0](fields)
+    except Exception as error:  # noqa: BLE001
+        report({"event": "error", "message": "the choice command of %s raised %s"
+                % (field_name, error), "traceback": _traceback()})
+        return 1
+    values = getattr(result, "values", None)
+    report({
+        "event": "choices",
+        "rc": getattr(result, "rc", None),
+        "message": getattr(result, "message", None),
+        "values": list(values) if isinstance(values, (list, tuple)) else values,
+    })
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return 0
+
+
 def main():
     archive = sys.argv[1]
     events = os.fdopen(3, "w", buffering=1)
@@ -114,6 +149,10 @@ def main():
         report({"event": "error", "message": "cannot load extension.py from %s: %s" % (archive, error),
                 "traceback": _traceback()})
         return 1
+
+    field_name = request.get("dynamic_choice")
+    if field_name is not None:
+        return run_choice_command(instance, field_name, request.get("fields") or {}, report)
 
     def cancel():
         try:

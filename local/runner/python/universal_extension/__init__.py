@@ -3,8 +3,9 @@
 It implements the documented extension API and nothing more: the UniversalExtension base
 class with its ``uip`` task context (exactly task_variables, is_triggered, trigger_id,
 instance_id and monitor_id), ``extension_cancel`` and the 1.x API's
-``update_extension_status``; ExtensionResult; and the output-field update call
-(``ui.update_output_fields``). What the extension does through it is reported to the
+``update_extension_status``; ExtensionResult; the output-field update call
+(``ui.update_output_fields``); and the Dynamic Choice command decorator
+(``deco.dynamic_choice_command``). What the extension does through it is reported to the
 runner by the host (agent_host.py).
 """
 
@@ -49,11 +50,14 @@ class UniversalExtension(object):
 
 
 class ExtensionResult(object):
-    """What extension_start returns."""
+    """What extension_start returns; a Dynamic Choice command returns its choices in values."""
 
-    def __init__(self, rc=0, message="", output_fields=None, unv_output=None, **kwargs):
+    def __init__(
+        self, rc=0, message="", output_fields=None, unv_output=None, values=None, **kwargs
+    ):
         self.rc = rc
         self.message = message
         self.output_fields = output_fields
         self.unv_output = unv_output
+        self.values = values
         self.extra = kwargs
