@@ -473,7 +473,12 @@ def read_script(label, limit, value):
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(value, flags)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError) as error:
+        text = _script_text_itself(label, limit, value)
+        if text is not None:
+            return text
+        if isinstance(error, ValueError):  # A NUL byte: no path at all.
+            raise _ScriptProblem("expected the path of the script file the agent wrote")
         raise _ScriptProblem("%s does not exist; expected a readable file" % where)
     except IsADirectoryError:
         raise _ScriptProblem("%s is a directory; expected a file" % where)
@@ -509,6 +514,30 @@ def read_script(label, limit, value):
             "%s is not UTF-8 text (byte %d is not valid UTF-8); expected UTF-8 text"
             % (where, error.start + 1)
         )
+
+
+def _script_text_itself(label, limit, value):
+    """The value itself when it is no file's path but JSON text (both Script fields hold
+    JSON): an agent that hands over the script's text rather than a temporary file's path
+    still works. None otherwise."""
+    bare = value.strip()
+    if not bare.startswith(("{", "[", '"')) and bare not in ("true", "false", "null"):
+        try:
+            float(value)
+        except ValueError:
+            return None
+    try:
+        json.loads(value)
+    except ValueError:
+        return None
+    if len(value.encode("utf-8", "surrogatepass")) > limit:
+        return None
+    log(
+        "INFO",
+        "%s: the agent handed over the script's text, not a file's path; using it as it is"
+        % label,
+    )
+    return value
 
 
 #: The Credential parts passed on; keyLocation and passphrase never leave the bridge.

@@ -75,6 +75,19 @@ describe("Script and Credential fields through the bridge (contract fixture prog
     assert.equal(got.fields["input"], '{"a":"\\u00e9\\n"}');
   });
 
+  test("an agent that hands over a Script's JSON text instead of a file's path: the text is used", async () => {
+    const text = '{"handed": "as text", "n": [1, 2]}';
+    const f = await open({}, { agent: { fieldOverrides: { input: text } } });
+    const result = await f.runner.launch({ name: "as-text", fields: { state_machine_arn: SM } })
+      .result;
+    const got = await f.received("as-text", 1);
+    assert.equal(result.state, "Success");
+    assert.equal(got.fields["input"], text);
+    assert.ok(
+      f.events.some((e) => e.type === "log" && /handed over the script's text/.test(e.line)),
+    );
+  });
+
   test("an empty Script file is not set", async () => {
     const empty = join(scratch, "empty.json");
     await writeFile(empty, "");
