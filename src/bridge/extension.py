@@ -871,23 +871,26 @@ class Extension(UniversalExtension):
             return None
         return update
 
-    def _start(self, fields):
+    def _in_run_folder(self, fields, prefix, work):
+        """work(node, bundle, run_dir, values) in a private run folder, removed afterwards."""
         values = translate_fields(fields)
         root = cache_root()
         node = find_node(root)
         bundle = bundle_path(root)
-        run_dir = os.path.join(root, _unique("run-"))
+        run_dir = os.path.join(root, _unique(prefix))
         os.mkdir(run_dir, 0o700)
         try:
-            return self._run(node, bundle, run_dir, values)
+            return work(node, bundle, run_dir, values)
         finally:
             _remove_folder(run_dir)
 
-    def _run(self, node, bundle, run_dir, values):
+    def _program_launch(self, run_dir, values):
+        """(environment, Popen options, document file) of a run of the program.
+
+        Writes the 0600 fields file: secrets go there and nowhere else.
+        """
         fields_file = os.path.join(run_dir, "fields.json")
-        output_fields_file = os.path.join(run_dir, "output-fields.jsonl")
         document_file = os.path.join(run_dir, "extension-output.json")
-        # Secrets go into this owner-only file and nowhere else; the folder is removed after.
         fd = os.open(fields_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(values, out)
@@ -895,8 +898,7 @@ class Extension(UniversalExtension):
         env.update(task_context(getattr(self, "uip", None)))
         env["UE_FIELDS_FILE"] = fields_file
         env["UE_EXTENSION_OUTPUT_FILE"] = document_file
-        # Node 22 and newer keep the bundle's compiled code here, in the bridge's own 0700
-        # folder: about 12-15 ms less CPU per start (Node 20 ignores the variable).
+        # The program keeps its code cache here, in the bridge's own 0700 folder.
         env.setdefault(
             "NODE_COMPILE_CACHE", os.path.join(os.path.dirname(run_dir), "node-compile-cache")
         )
@@ -907,6 +909,14 @@ class Extension(UniversalExtension):
             options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
         else:
             options["start_new_session"] = True
+        return env, options, document_file
+
+    def _start(self, fields):
+        return self._in_run_folder(fields, "run-", self._run)
+
+    def _run(self, node, bundle, run_dir, values):
+        output_fields_file = os.path.join(run_dir, "output-fields.jsonl")
+        env, options, document_file = self._program_launch(run_dir, values)
         # The output-only field updates come through a pipe the program appends to as
         # /dev/fd/N (SPEC 3.3 holds: it is a path the program opens and appends to).
         fields_pipe = _fields_pipe()
@@ -1067,16 +1077,13 @@ class Extension(UniversalExtension):
         back with its exit code, its status description and no values.
         """
         try:
-            values = translate_fields(fields)
-            root = cache_root()
-            node = find_node(root)
-            bundle = bundle_path(root)
-            run_dir = os.path.join(root, _unique("list-"))
-            os.mkdir(run_dir, 0o700)
-            try:
-                return self._list(node, bundle, run_dir, values, what)
-            finally:
-                _remove_folder(run_dir)
+            return self._in_run_folder(
+                fields,
+                "list-",
+                lambda node, bundle, run_dir, values: self._list(
+                    node, bundle, run_dir, values, what
+                ),
+            )
         except FieldsError as error:
             code, description = EXIT_DATA_VALIDATION, "DATA_VALIDATION_ERROR: %s" % error
         except BridgeError as error:
@@ -1088,20 +1095,7 @@ class Extension(UniversalExtension):
         return ExtensionResult(rc=code, message=description, values=[])
 
     def _list(self, node, bundle, run_dir, values, what):
-        fields_file = os.path.join(run_dir, "fields.json")
-        document_file = os.path.join(run_dir, "extension-output.json")
-        fd = os.open(fields_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(values, out)
-        env = dict((k, v) for k, v in os.environ.items() if not k.startswith("UE_"))
-        env.update(task_context(getattr(self, "uip", None)))
-        env["UE_FIELDS_FILE"] = fields_file
-        env["UE_EXTENSION_OUTPUT_FILE"] = document_file
-        options = {}
-        if os.name == "nt":
-            options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
-        else:
-            options["start_new_session"] = True
+        env, options, document_file = self._program_launch(run_dir, values)
         try:
             limit = float(os.environ.get(LIST_TIMEOUT_SETTING, "") or DEFAULT_LIST_TIMEOUT_SECONDS)
         except ValueError:
