@@ -29,7 +29,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readdirSync, realpathSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { setPriority, tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -42,6 +42,7 @@ import {
   type ThrottleConfig,
 } from "../local/endpoint/index.ts";
 import { cleanEnv } from "../test/helpers/bundle.ts";
+import { HOLD_RESOURCE, startEndpointProcess } from "./lib/endpoint-process.ts";
 import {
   EXTRA_NODE_VERSIONS,
   installedNode,
@@ -76,6 +77,7 @@ const { values: args } = parseArgs({
     "wait-sharing": { type: "string", default: "on" },
     region: { type: "string", default: "us-east-1" },
     "describe-bucket": { type: "string" },
+    "end-spread": { type: "string" },
   },
 });
 const RUNS = Number(args.runs);
@@ -92,6 +94,18 @@ if (WAIT_SHARING !== "on" && WAIT_SHARING !== "off") {
 }
 const REGION = String(args.region);
 const DESCRIBE_BUCKET = describeBucket(args["describe-bucket"]);
+/**
+ * Over how many seconds the scale scenario's executions end, one after another. Default: the
+ * task count over the DescribeExecution bucket's refill rate, the fastest rate of ends whose
+ * results can each be read with one DescribeExecution for as long as ends keep coming.
+ */
+const END_SPREAD_S = args["end-spread"] === undefined ? undefined : Number(args["end-spread"]);
+if (END_SPREAD_S !== undefined && !(END_SPREAD_S >= 0)) {
+  console.error(`--end-spread: expected a number of seconds, got "${args["end-spread"]}"`);
+  process.exit(2);
+}
+/** How long every task of the scale scenario waits once all have started, before the ends. */
+const SETTLE_MS = 20_000;
 
 /** `--describe-bucket SIZE/RATE`, e.g. 250/10; exits 2 with the expected form when wrong. */
 function describeBucket(value: string | undefined): ThrottleConfig | null {
@@ -632,6 +646,16 @@ interface TaskRun {
 const running = new Set<number>();
 
 /** Proportional set size of a process in MiB (Linux), or null when it cannot be read. */
+/** CPU time (user + system) a process has used so far, in clock ticks (100 per second), or null. */
+async function cpuTicks(pid: number): Promise<number | null> {
+  const text = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  // Fields after the command name (which may hold spaces) close with ")".
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const user = Number(fields[11]);
+  const system = Number(fields[12]);
+  return Number.isFinite(user) && Number.isFinite(system) ? user + system : null;
+}
+
 async function pssMiB(pid: number): Promise<number | null> {
   const text = await readFile(`/proc/${pid}/smaps_rollup`, "utf8").catch(() => "");
   const found = /^Pss:\s+(\d+) kB/m.exec(text);
@@ -644,6 +668,7 @@ async function runTask(
   env: NodeJS.ProcessEnv,
   dir: string,
   id: string,
+  niceness = 0,
 ): Promise<TaskRun> {
   const fieldsFile = join(dir, `${id}.fields.json`);
   const outFile = join(dir, `${id}.out.json`);
@@ -659,6 +684,13 @@ async function runTask(
     stdio: ["ignore", "ignore", "ignore"],
   });
   if (child.pid !== undefined) running.add(child.pid);
+  if (child.pid !== undefined && niceness) {
+    try {
+      setPriority(child.pid, niceness);
+    } catch {
+      // Gone already, or not allowed: it runs at the usual priority.
+    }
+  }
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
   if (child.pid !== undefined) running.delete(child.pid);
   const endedAt = Date.now();
@@ -737,18 +769,23 @@ async function benchScale(TASKS: number): Promise<void> {
   console.log(
     `\n## ${TASKS} tasks waiting at once (polling interval ${interval} s, shared status checks ${WAIT_SHARING})\n`,
   );
-  const ep = await startLocalEndpoint({ region: REGION });
+  // The endpoint stands in for AWS, which does not share this machine's CPU: it runs in a
+  // process of its own, and the tasks at a lower priority (nice 10) than it.
+  const ep = await startEndpointProcess(REGION);
   const dir = await mkdtemp(join(tmpdir(), "ue-bench-"));
   // AWS's buckets in the state machine's region, unless --describe-bucket sets another.
   const aws = awsThrottling(REGION);
   const bucket = DESCRIBE_BUCKET ?? aws.DescribeExecution;
-  ep.faults.throttle("DescribeExecution", bucket);
   // ListExecutions: AWS's bucket, 200 / 5 per second in the larger regions, 100 / 2 elsewhere.
   const listBucket = LARGE_BUCKET_REGIONS.includes(REGION)
     ? { bucketSize: 200, refillPerSecond: 5 }
     : { bucketSize: 100, refillPerSecond: 2 };
-  ep.faults.throttle("StartExecution", aws.StartExecution);
-  ep.faults.throttle("ListExecutions", listBucket);
+  const buckets = {
+    DescribeExecution: bucket,
+    StartExecution: aws.StartExecution,
+    ListExecutions: listBucket,
+  };
+  await ep.throttle(buckets);
   const kind = LARGE_BUCKET_REGIONS.includes(REGION)
     ? "one of the regions with AWS's larger buckets"
     : "AWS's buckets of every region but us-east-1, us-west-2 and eu-west-1";
@@ -758,19 +795,12 @@ async function benchScale(TASKS: number): Promise<void> {
       `StartExecution: ${aws.StartExecution.bucketSize} / ${aws.StartExecution.refillPerSecond}; ` +
       `ListExecutions: ${listBucket.bucketSize} / ${listBucket.refillPerSecond} (AWS's in ${REGION})\n`,
   );
-  // When each accepted status call took its token, on the bucket's own clock: the request
-  // log's times are taken earlier, and under this load the gap reaches tens of milliseconds.
-  const acceptedTimes: number[] = [];
-  const admit = ep.faults.admit.bind(ep.faults);
-  ep.faults.admit = (operation: string) => {
-    const ok = admit(operation);
-    if (ok && operation === "DescribeExecution") acceptedTimes.push(performance.now());
-    return ok;
-  };
   try {
-    const arn = ep.createStateMachine({
-      name: "scale",
-      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 20, End: true } } },
+    // Each execution is held at a Task state until every task waits, then they end one after
+    // another over the spread.
+    const arn = await ep.createStateMachine("scale", {
+      StartAt: "Hold",
+      States: { Hold: { Type: "Task", Resource: HOLD_RESOURCE, End: true } },
     });
     const env = benchEnv({
       UE_TASK_NAME: "scale",
@@ -787,29 +817,51 @@ async function benchScale(TASKS: number): Promise<void> {
     // One start without waiting first, as any earlier task on the machine would have done:
     // it leaves the code cache the waiting tasks then use.
     await runTask({ ...fields, wait_for_success_or_failure: false }, env, dir, "warm-up");
-    ep.clearRequests();
-    ep.faults.reset();
-    ep.faults.throttle("DescribeExecution", bucket);
-    ep.faults.throttle("StartExecution", aws.StartExecution);
-    ep.faults.throttle("ListExecutions", listBucket);
-    acceptedTimes.length = 0;
+    await ep.clear();
+    await ep.throttle(buckets);
     const started = Date.now();
-    // Every task's memory while all of them wait: once every task has started its execution
-    // and a few seconds more, so that each has settled into waiting.
+    let allExited = false;
+    const launched = Promise.all(
+      Array.from({ length: TASKS }, (_, i) => runTask(fields, env, dir, `s${i}`, 10)),
+    ).finally(() => {
+      allExited = true;
+    });
+    // Every task has started its execution (or given up), then settles into its rhythm.
+    while (
+      (await ep.counts()).StartExecution.accepted < TASKS &&
+      !allExited &&
+      Date.now() - started < 15 * 60_000
+    )
+      await new Promise((r) => setTimeout(r, 500));
+    const allStarted = (Date.now() - started) / 1000;
+    // What waiting costs: each task's CPU over the settled wait.
+    const settleStart = new Map<number, number>();
+    await new Promise((r) => setTimeout(r, 5_000));
+    for (const pid of running) {
+      const ticks = await cpuTicks(pid);
+      if (ticks !== null) settleStart.set(pid, ticks);
+    }
+    const settleFrom = performance.now();
+    await new Promise((r) => setTimeout(r, SETTLE_MS - 5_000));
+    const settleSeconds = (performance.now() - settleFrom) / 1000;
+    let waitingTicks = 0;
+    let waitingCounted = 0;
+    for (const [pid, before] of settleStart) {
+      const after = await cpuTicks(pid);
+      if (after === null) continue;
+      waitingTicks += after - before;
+      waitingCounted++;
+    }
+    // Every task's memory while all of them wait.
     const pss: number[] = [];
-    const sampling = (async () => {
-      while (ep.faults.counter("StartExecution").accepted < TASKS && Date.now() - started < 60_000)
-        await new Promise((r) => setTimeout(r, 200));
-      await new Promise((r) => setTimeout(r, 3000));
-      for (const pid of running) {
-        const value = await pssMiB(pid);
-        if (value !== null) pss.push(value);
-      }
-    })();
-    const runs = await Promise.all(
-      Array.from({ length: TASKS }, (_, i) => runTask(fields, env, dir, `s${i}`)),
-    );
-    await sampling;
+    for (const pid of running) {
+      const value = await pssMiB(pid);
+      if (value !== null) pss.push(value);
+    }
+    const spreadMs =
+      END_SPREAD_S !== undefined ? END_SPREAD_S * 1000 : (TASKS / bucket.refillPerSecond) * 1000;
+    await ep.release(spreadMs);
+    const runs = await launched;
     const elapsed = (Date.now() - started) / 1000;
     const succeeded = runs.filter(
       (r) =>
@@ -820,17 +872,34 @@ async function benchScale(TASKS: number): Promise<void> {
     const codes = new Map<string, number>();
     for (const r of runs) codes.set(String(r.code), (codes.get(String(r.code)) ?? 0) + 1);
 
-    const describes = ep.requests.filter((r) => r.operation === "DescribeExecution");
+    const docs = runs.map(
+      (r) =>
+        (r.doc ? JSON.parse(r.doc) : {}) as {
+          result?: { executionArn?: string; stopDate?: string };
+        },
+    );
+    const report = await ep.report(
+      docs.flatMap((d) => (d.result?.executionArn ? [d.result.executionArn] : [])),
+    );
+    const acceptedTimes = report.accepted;
+    const describes = report.requests.filter((r) => r.operation === "DescribeExecution");
     const throttled = describes.filter(
       (r) => r.fault === "throttled" || r.errorCode === "ThrottlingException",
     );
-    const lists = ep.faults.counter("ListExecutions");
+    const lists = report.ListExecutions;
+    const starts = report.requests
+      .filter((r) => r.operation === "StartExecution" && !r.errorCode)
+      .map((r) => r.time);
     const excess = worstBucketExcess(acceptedTimes, bucket.bucketSize, bucket.refillPerSecond);
 
     // Lateness: how long after its execution's end each task ended, in polling intervals.
     const lateness: Array<{ id: number; ms: number; throttledInARow: number }> = [];
     for (const [i, r] of runs.entries()) {
-      const { arn: executionArn, stop } = executionEnd(ep, r.doc);
+      const executionArn = docs[i]?.result?.executionArn ?? null;
+      const reported = docs[i]?.result?.stopDate;
+      const stop =
+        (executionArn ? report.stops[executionArn] : null) ??
+        (reported ? Date.parse(reported) : null);
       if (stop === null) continue;
       let run = 0;
       let worstRun = 0;
@@ -857,6 +926,29 @@ async function benchScale(TASKS: number): Promise<void> {
       ],
       ["exit codes", JSON.stringify(Object.fromEntries(codes)), "", ""],
       ["wall time of the whole run", `${elapsed.toFixed(1)} s`, "", ""],
+      [
+        "every task started (or gave up), after the launch",
+        `${allStarted.toFixed(1)} s; then ${SETTLE_MS / 1000} s of waiting; then the executions ended over ${(spreadMs / 1000).toFixed(0)} s`,
+        "",
+        "",
+      ],
+      [
+        "executions started, first to last",
+        starts.length
+          ? `${((Math.max(...starts) - Math.min(...starts)) / 1000).toFixed(1)} s after the first (${starts.length} started; the first ${((Math.min(...starts) - started) / 1000).toFixed(1)} s after the tasks were launched)`
+          : "none",
+        "",
+        "",
+      ],
+      ["tasks waiting at once when memory was sampled", String(pss.length), "", ""],
+      [
+        `CPU of the waiting tasks over ${settleSeconds.toFixed(0)} s of waiting`,
+        waitingCounted
+          ? `${((waitingTicks / 100 / settleSeconds) * 100).toFixed(1)}% of one core for ${waitingCounted} tasks (${((waitingTicks * 10) / waitingCounted / settleSeconds).toFixed(2)} ms per task per second)`
+          : "not measured",
+        "",
+        "",
+      ],
       [
         "DescribeExecution accepted / throttled",
         `${acceptedTimes.length} / ${throttled.length}`,
@@ -901,6 +993,39 @@ async function benchScale(TASKS: number): Promise<void> {
         "",
       ],
     ]);
+    // The calls over time, in 20-second windows from the launch.
+    const windowMs = 20_000;
+    const windows = Math.ceil((Date.now() - started) / windowMs);
+    const rows: string[][] = [
+      [
+        "seconds",
+        "StartExecution",
+        "DescribeExecution ok / throttled",
+        "ListExecutions ok / throttled",
+      ],
+    ];
+    for (let w = 0; w < windows; w++) {
+      const inWindow = report.requests.filter(
+        (r) => r.time >= started + w * windowMs && r.time < started + (w + 1) * windowMs,
+      );
+      const count = (operation: string) => {
+        const calls = inWindow.filter((r) => r.operation === operation);
+        const throttledCalls = calls.filter(
+          (r) => r.fault === "throttled" || r.errorCode === "ThrottlingException",
+        ).length;
+        return { ok: calls.length - throttledCalls, throttled: throttledCalls };
+      };
+      const d = count("DescribeExecution");
+      const l = count("ListExecutions");
+      rows.push([
+        `${(w * windowMs) / 1000}-${((w + 1) * windowMs) / 1000}`,
+        String(count("StartExecution").ok),
+        `${d.ok} / ${d.throttled}`,
+        `${l.ok} / ${l.throttled}`,
+      ]);
+    }
+    console.log("\nCalls over time (from the launch):\n");
+    printTable(rows);
   } finally {
     await rm(dir, { recursive: true, force: true });
     await ep.close();

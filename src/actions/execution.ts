@@ -24,7 +24,7 @@ import {
 } from "../polling.ts";
 import { consoleUrlFor } from "../console-link.ts";
 import { STILL_GOING } from "../run-place.ts";
-import type { StatusSource } from "../wait-sharing/shared-status.ts";
+import type { SharedAnswer, StatusSource } from "../wait-sharing/shared-status.ts";
 import {
   type MapRunProgress,
   mapRunWatcher,
@@ -477,8 +477,8 @@ export interface WaitRequest {
   readonly random?: () => number;
   /**
    * Answers some "still RUNNING" checks without a call of this task's own (SPEC 5.11), once
-   * the task's own call has seen the execution RUNNING; an end is always read by the task's
-   * own DescribeExecution.
+   * the execution is known to be RUNNING (from the task's own call, or because this task has
+   * just started it); an end is always read by the task's own DescribeExecution.
    */
   readonly statusSource?: StatusSource | undefined;
   /** This program has just started or redriven the execution (DescribeExecution may lag). */
@@ -577,6 +577,9 @@ function worthRetrying(error: unknown): boolean {
   return isRetryable(error) || EXPIRED_TOKEN.has(errorName(error));
 }
 
+/** Shortest wait after a shared answer, however old its listing. */
+const MIN_SHARED_DELAY_MS = 100;
+
 export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
   const { log, outputs, signal } = req;
   const ceilingMs = req.pollingIntervalSeconds * 1000;
@@ -589,8 +592,12 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
   let reportedAt = 0;
   let callbackLooked = false;
   let waitingForCallback: string | null = null;
-  /** When what the loop last learned was true (ms since the epoch). */
-  let knownAt = 0;
+  /**
+   * When what the loop last learned was true (ms since the epoch). An execution this task has
+   * just started (not redriven) is RUNNING as of the StartExecution reply, just before the wait.
+   */
+  const freshStart = req.justStarted === true && req.redriveCountBefore === undefined;
+  let knownAt = freshStart ? waitStart : 0;
   // Distributed Map progress, looked at with the "still running" lines only.
   const lookAtMapRuns = mapRunWatcher({
     sfn: req.sfn,
@@ -628,24 +635,30 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
     let delay: number;
     try {
       const askedAt = Date.now();
-      const sharedAt: number | null =
-        req.statusSource && last && lastStatus === "RUNNING"
-          ? await req.statusSource.runningSince(knownAt)
-          : null;
-      const reply: Described = sharedAt !== null && last ? last : await describe(signal);
-      knownAt = sharedAt ?? askedAt;
+      const knownRunning = lastStatus === "RUNNING" || (lastStatus === undefined && freshStart);
+      const shared: SharedAnswer =
+        req.statusSource && knownRunning
+          ? await req.statusSource.check(knownAt, poll.failures > 0)
+          : { kind: "ask" };
+      if (shared.kind === "later") {
+        // A peer's listing answers in a moment: no call of this task's own until then.
+        await sleep(Math.max(0, Math.min(shared.inMs, deadline - Date.now())), signal);
+        continue;
+      }
+      const reply: Described | null = shared.kind === "running" ? last : await describe(signal);
+      knownAt = shared.kind === "running" ? shared.at : askedAt;
       if (poll.failures > 0) {
         log.info(`status checks answer again after ${poll.failures} failed attempt(s)`);
       }
-      last = reply;
-      const status = reply.status ?? "RUNNING";
+      if (reply) last = reply;
+      const status = reply?.status ?? "RUNNING";
       if (status !== lastStatus) {
         if (lastStatus !== undefined) log.info(`execution status ${lastStatus} -> ${status}`);
         else log.info(`execution status ${status}`);
         lastStatus = status;
         outputs.set({ execution_status: status });
       }
-      if (TERMINAL.has(status)) return { kind: "ended", execution: reply };
+      if (reply && TERMINAL.has(status)) return { kind: "ended", execution: reply };
       const elapsedMs = Date.now() - req.executionStart.getTime();
       if (stillRunningDue(Date.now() - waitStart, reportedAt)) {
         reportedAt = Date.now() - waitStart;
@@ -665,7 +678,11 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
         req.random,
       );
       poll = next.state;
-      delay = next.delayMs;
+      // A shared answer was true as of its listing: the next look is timed from then.
+      delay =
+        shared.kind === "running"
+          ? Math.max(MIN_SHARED_DELAY_MS, next.delayMs - (Date.now() - shared.at))
+          : next.delayMs;
     } catch (error) {
       if (signal?.aborted) return { kind: "cancelled", last, waitingForCallback };
       if (!worthRetrying(error)) {

@@ -20,6 +20,8 @@ const CLOCK_SLACK_MS = 1_000;
 export interface Snapshot {
   /** When the listing began (ms since the epoch): what it says is true at least as of then. */
   readonly takenAt: number;
+  /** When the listing was written (ms since the epoch): the next one waits a gap from then. */
+  readonly doneAt: number;
   readonly running: ReadonlySet<string>;
 }
 
@@ -38,27 +40,39 @@ export function parseSnapshot(text: string): Snapshot | null {
   const executions = o["running"];
   if (typeof takenAt !== "number" || !Number.isFinite(takenAt) || takenAt <= 0) return null;
   if (!Array.isArray(executions) || !executions.every((a) => typeof a === "string")) return null;
-  return { takenAt, running: new Set(executions as string[]) };
+  const done = o["doneAt"];
+  const doneAt =
+    typeof done === "number" && Number.isFinite(done) && done >= takenAt ? done : takenAt;
+  return { takenAt, doneAt, running: new Set(executions as string[]) };
 }
 
-/** The snapshot file's content for a listing that began at `takenAt`. */
-export function formatSnapshot(takenAt: number, running: readonly string[]): string {
+/** The snapshot file's content for a listing that began at `takenAt` and ended at `doneAt`. */
+export function formatSnapshot(
+  takenAt: number,
+  running: readonly string[],
+  doneAt: number = takenAt,
+): string {
   return JSON.stringify({
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
     takenAt,
+    doneAt,
     running,
   });
 }
 
 /**
- * How often one group may list its state machine's running executions, and how old a listing
- * a waiter accepts, for a polling interval. A waiter is then at most about 1.1 intervals
- * (its own delay) plus a quarter interval (the listing's age) behind its execution's end.
+ * How long one group leaves between the end of a listing of its state machine's running
+ * executions and the start of the next, and how old a listing a waiter accepts, for a
+ * polling interval. A waiter times its next look from the listing that answered it, so it
+ * is at most about one delay (1.1 intervals) behind its execution's end as long as a listing
+ * it accepts cannot be older than half its shortest delay (2 x age <= 0.9 intervals): true
+ * from a 5-second interval up. The gap (1.5 s at least) keeps a group's listings well inside
+ * AWS's smallest ListExecutions bucket (2 per second), whatever its listings take.
  */
 export function sharingTimes(ceilingMs: number): { refreshGapMs: number; maxAgeMs: number } {
-  const refreshGapMs = Math.min(5_000, Math.max(1_000, ceilingMs / 8));
-  return { refreshGapMs, maxAgeMs: Math.max(refreshGapMs * 1.5, ceilingMs / 4) };
+  const refreshGapMs = Math.min(15_000, Math.max(1_500, ceilingMs / 4));
+  return { refreshGapMs, maxAgeMs: Math.max(refreshGapMs * 1.5, ceilingMs * 0.4) };
 }
 
 /** Why a snapshot answers a waiter's check, or why the waiter must ask AWS itself. */
@@ -88,18 +102,61 @@ export function snapshotVerdict(
   return snapshot.running.has(executionArn) ? "running" : "not-listed";
 }
 
+/** A listing in progress is looked for again this soon: about what one ListExecutions page takes. */
+export const LISTING_RECHECK_MS = 1_000;
+/** Spread over the moment the next listing is due, so that the waiters do not all look at once. */
+const DUE_SPREAD_MS = 300;
+
+/** How old what a waiter knows may grow while it waits for a listing, in polling intervals. */
+export const KNOWLEDGE_AGE_LIMIT = 1.25;
+/** The same while its own status calls fail (throttled): a listing is then its best source. */
+export const KNOWLEDGE_AGE_LIMIT_FAILING = 3;
+
+/**
+ * When a waiter whose snapshot cannot answer it may look again instead of asking AWS itself,
+ * because a peer is listing now or the group's next listing is due soon: the milliseconds to
+ * wait, or null to ask AWS now. What the waiter knows never grows older than 1.25 polling
+ * intervals (`ceilingMs`) by the time it looks again, so it stays within the lateness bar
+ * (1.5 intervals); 3 intervals while its own calls fail, when AWS would not answer anyway.
+ */
+export function waitForListing(options: {
+  readonly now: number;
+  readonly knownAt: number;
+  readonly ceilingMs: number;
+  /** The waiter's own status calls are failing (throttled, unavailable). */
+  readonly ownCallsFailing?: boolean | undefined;
+  /** A live peer is listing right now. */
+  readonly listingNow: boolean;
+  /** When the group's next listing may begin (the last one's start plus the gap). */
+  readonly nextListingAt: number;
+  readonly random?: () => number;
+}): number | null {
+  const { now, knownAt, ceilingMs } = options;
+  const random = options.random ?? Math.random;
+  const inMs = options.listingNow
+    ? LISTING_RECHECK_MS
+    : Math.max(LISTING_RECHECK_MS, options.nextListingAt - now) + DUE_SPREAD_MS * random();
+  const limit = options.ownCallsFailing ? KNOWLEDGE_AGE_LIMIT_FAILING : KNOWLEDGE_AGE_LIMIT;
+  if (knownAt <= 0 || now + inMs - knownAt > limit * ceilingMs) return null;
+  return Math.round(inMs);
+}
+
 /** A claim on the right to list, held by a process until a time. */
 export interface Lease {
   readonly pid: number;
   readonly until: number;
+  /** When the holder began its listing (written since the lease also spaces listings). */
+  readonly since?: number | undefined;
 }
 
 export function parseLease(text: string): Lease | null {
   try {
     const o = JSON.parse(text) as Record<string, unknown>;
-    const { pid, until } = o;
+    const { pid, until, since } = o;
     if (typeof pid === "number" && Number.isInteger(pid) && pid > 0 && typeof until === "number") {
-      return { pid, until };
+      return typeof since === "number" && Number.isFinite(since)
+        ? { pid, until, since }
+        : { pid, until };
     }
   } catch {
     // Unreadable: treated as no valid lease (see leaseState).

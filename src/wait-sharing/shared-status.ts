@@ -3,24 +3,33 @@
  * own; any other is refused and ignored), one sub-folder per group (endpoint, account,
  * region, state machine, credential identity; named by a hash). In it:
  * - `waiters/<pid>`: each waiting task's registration (pid, until when it counts);
- * - `lease`: created with O_EXCL by the task that lists next (pid, until when); it lapses by
- *   itself, so it also spaces the listings; an expired lease or one of a dead process is
- *   taken over, a live one is never waited for;
+ * - `lease`: created with O_EXCL by the task that lists next (pid, since and until when, long
+ *   enough for a slow listing); removed by its holder once the snapshot is written, left to
+ *   lapse after a failed listing so that nobody lists again at once; an expired lease or one
+ *   of a dead process is taken over; while a live one lists, the others look again a moment
+ *   later (for at most one polling interval) rather than ask AWS themselves;
  * - `snapshot.json`: the last listing of RUNNING executions, replaced atomically;
  * - `denied`: until when ListExecutions is known to be refused to these credentials.
  * Nothing here is ever needed: any failure means the task asks AWS itself, as without it.
  */
-import { constants, unlinkSync } from "node:fs";
+// Synchronous on purpose: these are a few small files on a local disk, and each await of a
+// promise-based call is a round trip through libuv's thread pool; when hundreds of tasks
+// share two cores, every such hop waits for the scheduler again, and a check of a few
+// files took seconds. A synchronous call does the whole check in one turn.
 import {
-  type FileHandle,
-  lstat,
-  mkdir,
-  open,
-  opendir,
-  rename,
-  unlink,
-  writeFile,
-} from "node:fs/promises";
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { classifyError } from "../aws/classify.ts";
@@ -39,19 +48,32 @@ import {
   type Snapshot,
   sharingTimes,
   snapshotVerdict,
+  waitForListing,
   waiterLive,
 } from "./decide.ts";
 
 /** How long a refused ListExecutions keeps a group from trying again. */
 export const DENIED_FOR_MS = 15 * 60_000;
 
+/**
+ * What shared data says to a waiter: RUNNING as of a time (`at`, ms since the epoch), look
+ * again in `inMs` because a peer's listing will answer soon, or ask AWS yourself.
+ */
+export type SharedAnswer =
+  | { readonly kind: "running"; readonly at: number }
+  | { readonly kind: "later"; readonly inMs: number }
+  | { readonly kind: "ask" };
+
+const ASK: SharedAnswer = { kind: "ask" };
+
 /** A source of "still RUNNING" answers besides the task's own DescribeExecution. */
 export interface StatusSource {
   /**
-   * When shared data says the execution is still RUNNING, as of a time after `knownAt` (ms
-   * since the epoch): that time. Null: ask AWS yourself. Never throws.
+   * The answer for a waiter that last learned the execution was RUNNING at `knownAt` (ms since
+   * the epoch): "running" only as of a later time. `ownCallsFailing`: the waiter's own status
+   * calls are failing (throttled), so it waits longer for a listing. Never throws.
    */
-  runningSince(knownAt: number): Promise<number | null>;
+  check(knownAt: number, ownCallsFailing?: boolean): Promise<SharedAnswer>;
   /** The wait is over: unregister. */
   close(): void;
 }
@@ -90,13 +112,13 @@ function code(error: unknown): string | undefined {
 }
 
 /** A folder of ours alone: created 0700 when missing; another owner, mode or a link is refused. */
-async function privateFolder(path: string): Promise<string | null> {
+function privateFolder(path: string): string | null {
   try {
-    await mkdir(path, { mode: 0o700 });
+    mkdirSync(path, { mode: 0o700 });
   } catch (error) {
     if (code(error) !== "EEXIST") throw error;
   }
-  const info = await lstat(path);
+  const info = lstatSync(path);
   if (!info.isDirectory()) return `${path} is not a folder`;
   if (typeof process.getuid === "function") {
     if (info.uid !== process.getuid())
@@ -108,14 +130,14 @@ async function privateFolder(path: string): Promise<string | null> {
   return null;
 }
 
-async function readIfPresent(path: string): Promise<{ text: string; mtimeMs: number } | null> {
+function readIfPresent(path: string): { text: string; mtimeMs: number } | null {
   try {
-    const handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    const fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
     try {
-      const info = await handle.stat();
-      return { text: await handle.readFile("utf8"), mtimeMs: info.mtimeMs };
+      const info = fstatSync(fd);
+      return { text: readFileSync(fd, "utf8"), mtimeMs: info.mtimeMs };
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   } catch (error) {
     if (code(error) === "ENOENT") return null;
@@ -126,7 +148,8 @@ async function readIfPresent(path: string): Promise<{ text: string; mtimeMs: num
 /** Shared status for one waiting task; nothing is touched before the first question. */
 export function sharedStatus(options: SharedStatusOptions): StatusSource {
   const { log, executionArn } = options;
-  const { refreshGapMs, maxAgeMs } = sharingTimes(options.pollingIntervalMs);
+  const ceilingMs = options.pollingIntervalMs;
+  const { refreshGapMs, maxAgeMs } = sharingTimes(ceilingMs);
   const listTimeoutMs = Math.max(2_000, maxAgeMs);
   const registrationMs = 3 * options.pollingIntervalMs + 5_000;
   let dir: string | null | undefined;
@@ -135,6 +158,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
   let snapshotMtime = 0;
   let deniedUntil = 0;
   let stateMachineArn = "";
+  let peerSeenAt = Number.NEGATIVE_INFINITY;
 
   const waiterFile = () => join(dir as string, "waiters", String(process.pid));
 
@@ -143,7 +167,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     stateMachineArn = parts.stateMachineArn;
     const group = join(options.folder, groupKey(parts));
     for (const path of [options.folder, group, join(group, "waiters")]) {
-      const refusal = await privateFolder(path);
+      const refusal = privateFolder(path);
       if (refusal) {
         log.warn(
           `status checks are not shared with other tasks: ${refusal} (remove it, or set UE_WAIT_SHARING_DIR)`,
@@ -154,17 +178,26 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     return group;
   }
 
-  async function register(now: number): Promise<void> {
+  function register(now: number): void {
     if (now < registeredUntil - 2 * options.pollingIntervalMs) return;
     registeredUntil = now + registrationMs;
-    await writeFile(waiterFile(), JSON.stringify({ pid: process.pid, until: registeredUntil }), {
+    writeFileSync(waiterFile(), JSON.stringify({ pid: process.pid, until: registeredUntil }), {
       mode: 0o600,
     });
   }
 
   /** The group's snapshot, read again only when the file changed. */
-  async function currentSnapshot(): Promise<Snapshot | null> {
-    const read = await readIfPresent(join(dir as string, "snapshot.json"));
+  function currentSnapshot(): Snapshot | null {
+    const path = join(dir as string, "snapshot.json");
+    try {
+      // Replaced only by rename, so an unchanged time means the same file: no read.
+      const info = lstatSync(path);
+      if (snapshot !== null && info.isFile() && info.mtimeMs === snapshotMtime) return snapshot;
+    } catch (error) {
+      if (code(error) === "ENOENT") return null;
+      throw error;
+    }
+    const read = readIfPresent(path);
     if (!read) return null;
     if (read.mtimeMs !== snapshotMtime || snapshot === null) {
       snapshot = parseSnapshot(read.text);
@@ -173,29 +206,41 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     return snapshot;
   }
 
-  async function anotherWaiter(now: number): Promise<boolean> {
-    const folder = await opendir(join(dir as string, "waiters"));
-    try {
-      for await (const entry of folder) {
-        if (entry.name === String(process.pid)) continue;
-        const path = join(dir as string, "waiters", entry.name);
-        const read = await readIfPresent(path).catch(() => null);
-        const waiter = read ? parseWaiter(read.text) : null;
-        if (waiterLive(waiter, now, alive)) return true;
-        // A crashed or finished task's registration: tidy it away.
-        if (read && (waiter === null ? now - read.mtimeMs > 60_000 : true)) {
-          await unlink(path).catch(() => undefined);
+  function anotherWaiter(now: number): boolean {
+    // A peer seen waiting less than a listing gap ago still counts: no look at the folder.
+    if (now - peerSeenAt < refreshGapMs) return true;
+    const found = lookForAnotherWaiter(now);
+    if (found) peerSeenAt = now;
+    return found;
+  }
+
+  function lookForAnotherWaiter(now: number): boolean {
+    for (const name of readdirSync(join(dir as string, "waiters"))) {
+      if (name === String(process.pid)) continue;
+      const path = join(dir as string, "waiters", name);
+      let read: { text: string; mtimeMs: number } | null = null;
+      try {
+        read = readIfPresent(path);
+      } catch {
+        // Unreadable: treated as no registration.
+      }
+      const waiter = read ? parseWaiter(read.text) : null;
+      if (waiterLive(waiter, now, alive)) return true;
+      // A crashed or finished task's registration: tidy it away.
+      if (read && (waiter === null ? now - read.mtimeMs > 60_000 : true)) {
+        try {
+          unlinkSync(path);
+        } catch {
+          // Gone already.
         }
       }
-    } finally {
-      await folder.close().catch(() => undefined);
     }
     return false;
   }
 
-  async function deniedNow(now: number): Promise<boolean> {
+  function deniedNow(now: number): boolean {
     if (deniedUntil > now) return true;
-    const read = await readIfPresent(join(dir as string, "denied"));
+    const read = readIfPresent(join(dir as string, "denied"));
     const until = read ? parseLease(read.text)?.until : undefined;
     if (until !== undefined && until > now) {
       deniedUntil = until;
@@ -204,39 +249,83 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     return false;
   }
 
-  /** Take the lease and list, when it is this task's turn; the new snapshot or null. */
-  async function refresh(now: number, current: Snapshot | null): Promise<Snapshot | null> {
-    if (current && !refreshDue(current.takenAt, now, refreshGapMs)) return null;
-    if (await deniedNow(now)) return null;
+  /**
+   * Take the lease and list, when it is this task's turn: the new snapshot; when a listing
+   * is on its way (a live peer lists) or due soon, how long to wait for it; or nothing
+   * (denied, no peer, or the listing failed): ask AWS.
+   */
+  async function refresh(
+    now: number,
+    current: Snapshot | null,
+  ): Promise<
+    { listed: Snapshot } | { wait: { listingNow: boolean; nextListingAt: number } } | null
+  > {
+    if (deniedNow(now)) return null;
+    if (current && !refreshDue(current.doneAt, now, refreshGapMs)) {
+      // Listed less than a gap ago: the next listing, when due, is news to this task.
+      if (!anotherWaiter(now)) return null;
+      return { wait: { listingNow: false, nextListingAt: current.doneAt + refreshGapMs } };
+    }
     const leasePath = join(dir as string, "lease");
-    const read = await readIfPresent(leasePath);
+    const read = readIfPresent(leasePath);
+    const lease = read ? parseLease(read.text) : null;
     const state = leaseState(
-      read ? parseLease(read.text) : "absent",
+      read ? lease : "absent",
       read ? now - read.mtimeMs : 0,
       now,
       alive,
       refreshGapMs + listTimeoutMs,
     );
-    if (state === "held") return null;
-    if (!(await anotherWaiter(now))) return null;
-    if (state === "stale") await unlink(leasePath).catch(() => undefined);
-    let handle: FileHandle;
+    if (state === "held") {
+      // A live peer lists now (its lease is newer than the snapshot), or its listing failed
+      // and its lease keeps everyone from listing again until it lapses.
+      const since = lease?.since;
+      const listingNow = since === undefined || current === null || current.takenAt < since;
+      return { wait: { listingNow, nextListingAt: lease?.until ?? now } };
+    }
+    if (!anotherWaiter(now)) return null;
+    if (state === "stale") {
+      try {
+        unlinkSync(leasePath);
+      } catch {
+        // Taken away by a peer already.
+      }
+    }
+    let fd: number;
     try {
-      handle = await open(
+      fd = openSync(
         leasePath,
         constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
         0o600,
       );
     } catch (error) {
-      if (code(error) === "EEXIST") return null;
+      // A peer took it between the look and the creation: it lists now.
+      if (code(error) === "EEXIST") return { wait: { listingNow: true, nextListingAt: now } };
       throw error;
     }
     try {
-      await handle.writeFile(JSON.stringify({ pid: process.pid, until: now + refreshGapMs }));
+      writeSync(
+        fd,
+        JSON.stringify({ pid: process.pid, until: now + refreshGapMs + listTimeoutMs, since: now }),
+      );
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    return list(now);
+    const listed = await list(now);
+    // Listed: the snapshot's time spaces the next listing, so the lease goes (when still ours).
+    // Failed: it stays until it lapses, so that nobody lists again at once.
+    if (listed) releaseLease(leasePath, now);
+    return listed ? { listed } : null;
+  }
+
+  function releaseLease(leasePath: string, since: number): void {
+    try {
+      const read = readIfPresent(leasePath);
+      const lease = read ? parseLease(read.text) : null;
+      if (lease?.pid === process.pid && lease.since === since) unlinkSync(leasePath);
+    } catch {
+      // Left to lapse by itself.
+    }
   }
 
   async function list(takenAt: number): Promise<Snapshot | null> {
@@ -266,29 +355,33 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
         if (!nextToken) break;
       }
     } catch (error) {
-      await listingFailed(error, takenAt);
+      listingFailed(error, takenAt);
       return null;
     }
     // Beyond MAX_PAGES the listing is partial: those it names still ran; the others ask AWS.
-    const text = formatSnapshot(takenAt, running);
+    const text = formatSnapshot(takenAt, running, Date.now());
     const temp = join(dir as string, `snapshot.${process.pid}.tmp`);
-    await writeFile(temp, text, { mode: 0o600 });
-    await rename(temp, join(dir as string, "snapshot.json"));
+    writeFileSync(temp, text, { mode: 0o600 });
+    renameSync(temp, join(dir as string, "snapshot.json"));
     log.debug(
       `listed ${running.length} running execution(s) of the state machine for waiting tasks`,
     );
     return parseSnapshot(text);
   }
 
-  async function listingFailed(error: unknown, now: number): Promise<void> {
+  function listingFailed(error: unknown, now: number): void {
     const name = (error as { name?: string } | null)?.name ?? "";
     if (name === "AccessDeniedException" || name === "AccessDenied") {
       deniedUntil = now + DENIED_FOR_MS;
-      await writeFile(
-        join(dir as string, "denied"),
-        JSON.stringify({ pid: process.pid, until: deniedUntil }),
-        { mode: 0o600 },
-      ).catch(() => undefined);
+      try {
+        writeFileSync(
+          join(dir as string, "denied"),
+          JSON.stringify({ pid: process.pid, until: deniedUntil }),
+          { mode: 0o600 },
+        );
+      } catch {
+        // This task remembers it; the others find out for themselves.
+      }
       log.warn(
         `states:ListExecutions is not allowed for these credentials; each waiting task checks its own execution (shared status checks need it; not tried again for ${DENIED_FOR_MS / 60_000} minutes)`,
       );
@@ -300,26 +393,42 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     );
   }
 
+  /** Look again in a moment, when a listing newer than what this task knows is near. */
+  function later(options: {
+    now: number;
+    knownAt: number;
+    ownCallsFailing: boolean;
+    listingNow: boolean;
+    nextListingAt: number;
+  }): SharedAnswer {
+    const inMs = waitForListing({ ...options, ceilingMs });
+    return inMs === null ? ASK : { kind: "later", inMs };
+  }
+
   return {
-    async runningSince(knownAt) {
+    async check(knownAt, ownCallsFailing = false) {
       try {
         if (dir === undefined) dir = await prepare();
-        if (dir === null) return null;
+        if (dir === null) return ASK;
         const now = Date.now();
-        await register(now);
-        const current = await currentSnapshot();
+        register(now);
+        const current = currentSnapshot();
         const verdict = snapshotVerdict(current, executionArn, knownAt, now, maxAgeMs);
-        if (verdict === "running") return (current as Snapshot).takenAt;
+        if (verdict === "running") return { kind: "running", at: (current as Snapshot).takenAt };
         // A fresh listing without this execution: it may have ended; only AWS says how.
-        if (verdict === "not-listed") return null;
+        if (verdict === "not-listed") return ASK;
+        // Not newer than what this task knows, too old, or none: a listing answers, this
+        // task's own or a peer's, now or soon.
         const fresh = await refresh(now, verdict === "from-the-future" ? null : current);
-        if (fresh && snapshotVerdict(fresh, executionArn, knownAt, now, maxAgeMs) === "running") {
-          return fresh.takenAt;
+        if (fresh === null) return ASK;
+        if ("wait" in fresh) return later({ now, knownAt, ownCallsFailing, ...fresh.wait });
+        if (snapshotVerdict(fresh.listed, executionArn, knownAt, now, maxAgeMs) === "running") {
+          return { kind: "running", at: fresh.listed.takenAt };
         }
-        return null;
+        return ASK;
       } catch (error) {
         log.debug(`shared status unavailable: ${(error as Error).message}`);
-        return null;
+        return ASK;
       }
     },
     close() {

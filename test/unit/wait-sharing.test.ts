@@ -3,7 +3,9 @@ import { describe, test } from "node:test";
 import {
   formatSnapshot,
   groupKey,
+  LISTING_RECHECK_MS,
   leaseState,
+  parseLease,
   parseSnapshot,
   refreshDue,
   SNAPSHOT_FORMAT,
@@ -11,6 +13,7 @@ import {
   sharingTimes,
   snapshotVerdict,
   stateMachineOfExecution,
+  waitForListing,
   waiterLive,
 } from "../../src/wait-sharing/decide.ts";
 
@@ -18,6 +21,7 @@ const ARN = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-1";
 const OTHER = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-2";
 const snap = (takenAt: number, running: string[] = [ARN]): Snapshot => ({
   takenAt,
+  doneAt: takenAt,
   running: new Set(running),
 });
 
@@ -45,8 +49,9 @@ describe("shared status: is the snapshot an answer for me now?", () => {
 
 describe("shared status: the snapshot file", () => {
   test("round trip", () => {
-    const parsed = parseSnapshot(formatSnapshot(123_456, [ARN, OTHER]));
+    const parsed = parseSnapshot(formatSnapshot(123_456, [ARN, OTHER], 124_000));
     assert.equal(parsed?.takenAt, 123_456);
+    assert.equal(parsed?.doneAt, 124_000);
     assert.deepEqual([...(parsed?.running ?? [])], [ARN, OTHER]);
   });
   const good = { format: SNAPSHOT_FORMAT, version: 1, takenAt: 5, running: [ARN] };
@@ -64,6 +69,12 @@ describe("shared status: the snapshot file", () => {
   for (const [name, text] of bad) {
     test(`ignored: ${name}`, () => assert.equal(parseSnapshot(text), null));
   }
+  test("a missing or impossible end time is taken as the start (the gap then counts from it)", () => {
+    assert.equal(parseSnapshot(JSON.stringify(good))?.doneAt, 5);
+    assert.equal(parseSnapshot(JSON.stringify({ ...good, doneAt: 4 }))?.doneAt, 5);
+    assert.equal(parseSnapshot(JSON.stringify({ ...good, doneAt: "9" }))?.doneAt, 5);
+    assert.equal(parseSnapshot(JSON.stringify({ ...good, doneAt: 9 }))?.doneAt, 9);
+  });
 });
 
 describe("shared status: the lease", () => {
@@ -97,14 +108,25 @@ describe("shared status: the lease", () => {
 
 describe("shared status: times and groups", () => {
   test("listing gap and accepted age follow the polling interval, within bounds", () => {
-    assert.deepEqual(sharingTimes(10_000), { refreshGapMs: 1_250, maxAgeMs: 2_500 });
-    assert.deepEqual(sharingTimes(1_000), { refreshGapMs: 1_000, maxAgeMs: 1_500 });
-    assert.deepEqual(sharingTimes(600_000), { refreshGapMs: 5_000, maxAgeMs: 150_000 });
+    assert.deepEqual(sharingTimes(10_000), { refreshGapMs: 2_500, maxAgeMs: 4_000 });
+    assert.deepEqual(sharingTimes(1_000), { refreshGapMs: 1_500, maxAgeMs: 2_250 });
+    assert.deepEqual(sharingTimes(600_000), { refreshGapMs: 15_000, maxAgeMs: 240_000 });
   });
-  test("a waiter is at most about 1.35 intervals behind an end (its delay plus the age)", () => {
-    for (const ceiling of [5_000, 10_000, 60_000]) {
-      const { maxAgeMs } = sharingTimes(ceiling);
-      assert.ok(1.1 * ceiling + maxAgeMs <= 1.5 * ceiling, `interval ${ceiling}`);
+  test("from a 5-second interval up, no listing accepted is older than half the shortest delay", () => {
+    // A waiter times its next look from the listing that answered it; the listing it then
+    // accepts is newer than any end that the earlier one missed, so it is about one delay late.
+    for (const ceiling of [5_000, 10_000, 60_000, 600_000, 3_600_000]) {
+      const { maxAgeMs, refreshGapMs } = sharingTimes(ceiling);
+      assert.ok(2 * maxAgeMs <= 0.9 * ceiling, `interval ${ceiling}`);
+      assert.ok(
+        maxAgeMs >= refreshGapMs * 1.5,
+        `a listing lasts past the next one's gap (${ceiling})`,
+      );
+    }
+  });
+  test("a group's listings stay inside AWS's smallest ListExecutions bucket (2 per second)", () => {
+    for (const ceiling of [1_000, 5_000, 10_000]) {
+      assert.ok(1_000 / sharingTimes(ceiling).refreshGapMs < 2, `interval ${ceiling}`);
     }
   });
   const parts = {
@@ -135,5 +157,91 @@ describe("shared status: times and groups", () => {
       null,
     );
     assert.equal(stateMachineOfExecution("not an arn"), null);
+  });
+});
+
+describe("shared status: looking again for a peer's listing instead of asking AWS", () => {
+  const now = 1_000_000;
+  const ceilingMs = 10_000;
+  const fixed = () => 0.5;
+  test("a peer is listing now: a moment", () => {
+    const inMs = waitForListing({
+      now,
+      knownAt: now - 1_000,
+      ceilingMs,
+      listingNow: true,
+      nextListingAt: now + 5_000,
+      random: fixed,
+    });
+    assert.equal(inMs, LISTING_RECHECK_MS);
+  });
+  test("the next listing is due in a second: just after it, spread", () => {
+    const early = waitForListing({
+      now,
+      knownAt: now - 500,
+      ceilingMs,
+      listingNow: false,
+      nextListingAt: now + 1_000,
+      random: () => 0,
+    });
+    const late = waitForListing({
+      now,
+      knownAt: now - 500,
+      ceilingMs,
+      listingNow: false,
+      nextListingAt: now + 1_000,
+      random: () => 0.999,
+    });
+    assert.equal(early, 1_000);
+    assert.ok(late !== null && late > 1_250 && late <= 1_300, String(late));
+  });
+  test("a listing already due: never sooner than a moment", () => {
+    const inMs = waitForListing({
+      now,
+      knownAt: now - 500,
+      ceilingMs,
+      listingNow: false,
+      nextListingAt: now - 3_000,
+      random: () => 0,
+    });
+    assert.equal(inMs, LISTING_RECHECK_MS);
+  });
+  test("what the task knows would pass 1.25 intervals: ask AWS", () => {
+    // Looks again in 1.15 s.
+    const args = { now, ceilingMs, listingNow: false, nextListingAt: now + 1_000, random: fixed };
+    assert.notEqual(waitForListing({ ...args, knownAt: now - 10_000 }), null);
+    assert.notEqual(waitForListing({ ...args, knownAt: now - 11_350 }), null);
+    assert.equal(waitForListing({ ...args, knownAt: now - 11_351 }), null);
+    assert.equal(waitForListing({ ...args, knownAt: now - 2 * ceilingMs }), null);
+  });
+  test("while its own calls fail, up to 3 intervals: AWS would not answer anyway", () => {
+    const args = { now, ceilingMs, listingNow: false, nextListingAt: now + 1_000, random: fixed };
+    assert.notEqual(
+      waitForListing({ ...args, knownAt: now - 2 * ceilingMs, ownCallsFailing: true }),
+      null,
+    );
+    assert.notEqual(
+      waitForListing({ ...args, knownAt: now - 28_850, ownCallsFailing: true }),
+      null,
+    );
+    assert.equal(waitForListing({ ...args, knownAt: now - 28_851, ownCallsFailing: true }), null);
+  });
+  test("nothing known yet: ask AWS", () => {
+    assert.equal(
+      waitForListing({ now, knownAt: 0, ceilingMs, listingNow: true, nextListingAt: now }),
+      null,
+    );
+  });
+  test("the lease says when its holder began listing", () => {
+    assert.deepEqual(parseLease(JSON.stringify({ pid: 7, until: 9, since: 8 })), {
+      pid: 7,
+      until: 9,
+      since: 8,
+    });
+    assert.deepEqual(parseLease(JSON.stringify({ pid: 7, until: 9 })), { pid: 7, until: 9 });
+    assert.deepEqual(parseLease(JSON.stringify({ pid: 7, until: 9, since: "8" })), {
+      pid: 7,
+      until: 9,
+    });
   });
 });
