@@ -78,6 +78,7 @@ const { values: args } = parseArgs({
     region: { type: "string", default: "us-east-1" },
     "describe-bucket": { type: "string" },
     "end-spread": { type: "string" },
+    "launch-rate": { type: "string" },
   },
 });
 const RUNS = Number(args.runs);
@@ -102,6 +103,12 @@ const DESCRIBE_BUCKET = describeBucket(args["describe-bucket"]);
 const END_SPREAD_S = args["end-spread"] === undefined ? undefined : Number(args["end-spread"]);
 if (END_SPREAD_S !== undefined && !(END_SPREAD_S >= 0)) {
   console.error(`--end-spread: expected a number of seconds, got "${args["end-spread"]}"`);
+  process.exit(2);
+}
+/** Tasks launched per second in the scale scenario; default: all at once. */
+const LAUNCH_RATE = args["launch-rate"] === undefined ? undefined : Number(args["launch-rate"]);
+if (LAUNCH_RATE !== undefined && !(LAUNCH_RATE > 0)) {
+  console.error(`--launch-rate: expected tasks per second above 0, got "${args["launch-rate"]}"`);
   process.exit(2);
 }
 /** How long every task of the scale scenario waits once all have started, before the ends. */
@@ -822,7 +829,12 @@ async function benchScale(TASKS: number): Promise<void> {
     const started = Date.now();
     let allExited = false;
     const launched = Promise.all(
-      Array.from({ length: TASKS }, (_, i) => runTask(fields, env, dir, `s${i}`, 10)),
+      Array.from({ length: TASKS }, async (_, i) => {
+        if (LAUNCH_RATE !== undefined) {
+          await new Promise((r) => setTimeout(r, started + (i * 1000) / LAUNCH_RATE - Date.now()));
+        }
+        return runTask(fields, env, dir, `s${i}`, 10);
+      }),
     ).finally(() => {
       allExited = true;
     });
@@ -928,7 +940,7 @@ async function benchScale(TASKS: number): Promise<void> {
       ["wall time of the whole run", `${elapsed.toFixed(1)} s`, "", ""],
       [
         "every task started (or gave up), after the launch",
-        `${allStarted.toFixed(1)} s; then ${SETTLE_MS / 1000} s of waiting; then the executions ended over ${(spreadMs / 1000).toFixed(0)} s`,
+        `${allStarted.toFixed(1)} s (${LAUNCH_RATE === undefined ? "all launched at once" : `launched at ${LAUNCH_RATE} per second`}); then ${SETTLE_MS / 1000} s of waiting; then the executions ended over ${(spreadMs / 1000).toFixed(0)} s`,
         "",
         "",
       ],
