@@ -540,6 +540,17 @@ async function benchStart(): Promise<void> {
         rows.push(
           goal(`${n.label}: peak RSS`, b?.rssMiB ?? null, 49, mib(b?.rssMiB), { unit: "MiB" }),
         );
+        // A controller's task runs the program through the bridge, in its environment.
+        const bridged = find(`bundle on ${n.label}, environment of the bridge`);
+        rows.push(
+          goal(
+            `${n.label}, environment of the bridge: peak RSS`,
+            bridged?.rssMiB ?? null,
+            49,
+            mib(bridged?.rssMiB),
+            { unit: "MiB" },
+          ),
+        );
       }
       if (n !== first) {
         for (const [what, pick] of [

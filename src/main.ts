@@ -33,6 +33,7 @@ import {
   takeListFlag,
 } from "./pickers/list.ts";
 import { mask } from "./secrets.ts";
+import { settleWhenFollowing } from "./settle-memory.ts";
 import { VERSION } from "./version.ts";
 
 export interface RunOptions {
@@ -157,7 +158,9 @@ export async function run(options: RunOptions): Promise<number> {
     return 0;
   }
   const log = options.log ?? createLogger();
-  const outputs = createOutputFields(env["UE_OUTPUT_FIELDS_FILE"], (m) => log.warn(m));
+  const outputs = settleWhenFollowing(
+    createOutputFields(env["UE_OUTPUT_FIELDS_FILE"], (m) => log.warn(m)),
+  );
   let values: FieldValues = {};
   let outcome: Outcome;
   /** Set with --list: what a picker offers, printed once the outcome is known. */

@@ -10,6 +10,7 @@ import {
   isIdentityExpired,
   memoizeIdentityProvider,
 } from "@smithy/core";
+import { buffer } from "node:stream/consumers";
 import type { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { clean } from "../execution-name.ts";
@@ -186,6 +187,11 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
     useFipsEndpoint: aws.useFipsEndpoint,
     useDualstackEndpoint: aws.useDualstackEndpoint,
     retryMode: aws.retryMode,
+    // Response bodies are Node streams from the one NodeHttpHandler. The SDK's own collector
+    // first asks whether each body is a Blob or a web ReadableStream, and that question loads
+    // Node's web streams (its first use of the ReadableStream global): a few milliseconds and
+    // about 1 MiB on every start, for bodies this handler never produces.
+    streamCollector: buffer,
     // A named endpoint is used as named: no sync- host prefix for StartSyncExecution.
     ...(aws.endpointUrl ? { endpoint: aws.endpointUrl, disableHostPrefix: true } : {}),
   };

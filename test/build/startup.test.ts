@@ -73,9 +73,9 @@ describe("Node modules loaded by a start without waiting", () => {
       .map((m) => m.slice("NativeModule ".length));
   }
 
-  test("without a proxy: no proxy agents (debug's tty, https-proxy-agent's assert), no perf_hooks", async () => {
+  test("without a proxy: no proxy agents (debug's tty, https-proxy-agent's assert), no perf_hooks, no web streams", async () => {
     const loaded = await modulesOfStart("direct", {});
-    for (const module of ["tty", "assert", "perf_hooks"])
+    for (const module of ["tty", "assert", "perf_hooks", "internal/webstreams/readablestream"])
       assert.ok(!loaded.includes(module), `${module} was loaded`);
     assert.ok(loaded.includes("http"), "the list is the run's");
   });

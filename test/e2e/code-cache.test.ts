@@ -108,6 +108,30 @@ describe("code cache of the bundle's start", () => {
     assert.deepEqual(cacheFiles(dir), [name]);
   });
 
+  test("a task that waits (and collects its garbage once it follows the execution) writes a cache the next start takes as it is", async () => {
+    const dir = join(place(), "cache");
+    const slow = ep.createStateMachine({
+      name: `waits${n++}`,
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 3, End: true } } },
+    });
+    const run = await runBundle({
+      fields: {
+        endpoint_url: ep.url,
+        credentials: { user: "AKIACODECACHE0000001", password: SECRET_CANARY },
+        state_machine_arn: slow,
+        wait_for_success_or_failure: true,
+      },
+      env: { UE_TASK_INSTANCE_ID: `cc${n++}`, UE_CODE_CACHE: dir, NODE_DEBUG: undefined },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.doc?.result.status, "SUCCEEDED");
+    const [name] = cacheFiles(dir);
+    assert.ok(name, "the waiting task writes the cache");
+    const written = statSync(join(dir, name)).ino;
+    await start({ UE_CODE_CACHE: dir });
+    assert.equal(statSync(join(dir, name)).ino, written, "V8 took the cache as it was");
+  });
+
   test("--version and --help leave no cache (they compile a sliver of the program); the next task writes it", async () => {
     const dir = join(place(), "cache");
     for (const args of [["--version"], ["--help"]]) {
