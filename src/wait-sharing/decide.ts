@@ -86,7 +86,8 @@ export type SnapshotVerdict =
 
 /**
  * Whether a snapshot answers "still RUNNING" for this waiter now: it lists the execution, was
- * taken after what the waiter last learned (`knownAt`), and is no older than `maxAgeMs`.
+ * taken after what the waiter last learned (`knownAt`), and was written no longer than
+ * `maxAgeMs` ago.
  */
 export function snapshotVerdict(
   snapshot: Snapshot | null,
@@ -98,7 +99,10 @@ export function snapshotVerdict(
   if (!snapshot) return "no-snapshot";
   if (snapshot.takenAt > now + CLOCK_SLACK_MS) return "from-the-future";
   if (snapshot.takenAt <= knownAt) return "not-newer";
-  if (now - snapshot.takenAt > maxAgeMs) return "too-old";
+  // Its age counts from when it was written: a listing that took long under load is still
+  // the newest news. What it says holds as of its start (`takenAt`), which is what the
+  // waiter then knows, and what bounds its lateness (see waitForListing).
+  if (now - snapshot.doneAt > maxAgeMs) return "too-old";
   return snapshot.running.has(executionArn) ? "running" : "not-listed";
 }
 

@@ -150,7 +150,9 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
   const { log, executionArn } = options;
   const ceilingMs = options.pollingIntervalMs;
   const { refreshGapMs, maxAgeMs } = sharingTimes(ceilingMs);
-  const listTimeoutMs = Math.max(2_000, maxAgeMs);
+  // Long enough for a listing on a machine that hundreds of starting tasks keep busy: a late
+  // listing is still news (its age counts from when it is written).
+  const listTimeoutMs = Math.max(5_000, ceilingMs);
   const registrationMs = 3 * options.pollingIntervalMs + 5_000;
   let dir: string | null | undefined;
   let registeredUntil = 0;

@@ -36,6 +36,18 @@ describe("shared status: is the snapshot an answer for me now?", () => {
     ["taken exactly at my last answer", snap(now - 1_000), now - 1_000, "not-newer"],
     ["older than the age allowed", snap(now - 2_501), now - 9_000, "too-old"],
     ["at the age allowed", snap(now - 2_500), now - 9_000, "running"],
+    [
+      "a slow listing, written just now: its age counts from its end",
+      { ...snap(now - 6_000), doneAt: now - 100 },
+      now - 9_000,
+      "running",
+    ],
+    [
+      "a slow listing written long ago",
+      { ...snap(now - 6_000), doneAt: now - 2_501 },
+      now - 9_000,
+      "too-old",
+    ],
     ["not listed (it may have ended)", snap(now - 1_000, [OTHER]), now - 9_000, "not-listed"],
     ["empty listing", snap(now - 1_000, []), now - 9_000, "not-listed"],
     ["dated in the future beyond the slack", snap(now + 5_000), now - 9_000, "from-the-future"],
