@@ -5,7 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawnSync } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -206,7 +216,11 @@ describe("shared status checks while waiting", () => {
     const planting = (async () => {
       const group = await groupFolder(root);
       while (!done) {
-        if (executionArn) await writeFile(join(group, "snapshot.json"), content(executionArn));
+        if (executionArn) {
+          // Replaced atomically, as the tasks do: a reader never sees a half-written file.
+          await writeFile(join(group, "snapshot.planted"), content(executionArn));
+          await rename(join(group, "snapshot.planted"), join(group, "snapshot.json"));
+        }
         await delay(100);
       }
     })();
