@@ -141,6 +141,41 @@ function lazyEventStreams(): esbuild.Plugin {
 }
 
 /**
+ * Points the SDK's shared config-file reader at src/aws/config-file-read.ts (see there).
+ * Only that importer: another import of node:fs/promises keeps the real module.
+ */
+function configFileRead(): esbuild.Plugin {
+  return {
+    name: "config-file-read",
+    setup(b) {
+      b.onResolve({ filter: /^node:fs\/promises$/ }, (args) =>
+        /[\\/]shared-ini-file-loader[\\/]readFile\.js$/.test(args.importer)
+          ? { path: join(ROOT, "src/aws/config-file-read.ts") }
+          : undefined,
+      );
+    },
+  };
+}
+
+/**
+ * The SDK's UUID module reads the global `crypto`; here it sees node:crypto instead (see
+ * src/aws/global-crypto.ts). Only that module: esbuild's `inject` would add a call to every
+ * module of the bundle.
+ */
+function uuidCrypto(): esbuild.Plugin {
+  const shim = JSON.stringify(join(ROOT, "src/aws/global-crypto.ts"));
+  return {
+    name: "uuid-crypto",
+    setup(b) {
+      b.onLoad({ filter: /[\\/]serde[\\/]uuid[\\/]v4\.js$/ }, async (args) => ({
+        loader: "js",
+        contents: `import { crypto } from ${shim};\n${await readFile(args.path, "utf8")}`,
+      }));
+    },
+  };
+}
+
+/**
  * Bundle src/main.ts; returns the esbuild metafiles for the licence notices. The file that
  * Node runs is src/code-cache.ts with the program's code as a string: it compiles that code
  * with V8's code cache (see there).
@@ -151,7 +186,13 @@ async function bundle(): Promise<esbuild.Metafile[]> {
     ...COMMON,
     entryPoints: [join(ROOT, "src/main.ts")],
     write: false,
-    plugins: [embedLazySdk(lazy.code), lazyCredentialChain(), lazyEventStreams()],
+    plugins: [
+      embedLazySdk(lazy.code),
+      lazyCredentialChain(),
+      lazyEventStreams(),
+      configFileRead(),
+      uuidCrypto(),
+    ],
     // The program finds out whether it is the main module through import.meta.url.
     define: { "import.meta.url": "__bundleUrl" },
     banner: { js: 'var __bundleUrl=require("url").pathToFileURL(__filename).href;' },
