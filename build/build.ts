@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import yazl from "yazl";
 import { generate } from "./generate.ts";
+import { programComments, programFromCarrier } from "../src/code-cache.ts";
 import { BUNDLE_NAME, buildEggInfo, EXTENSION_NAME, ICON_FILENAME, VERSION } from "./generators.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -177,8 +178,8 @@ function uuidCrypto(): esbuild.Plugin {
 
 /**
  * Bundle src/main.ts; returns the esbuild metafiles for the licence notices. The file that
- * Node runs is src/code-cache.ts with the program's code as a string: it compiles that code
- * with V8's code cache (see there).
+ * Node runs is src/code-cache.ts with the program's code as comments in a function's body:
+ * it compiles that code with V8's code cache (see there).
  */
 async function bundle(): Promise<esbuild.Metafile[]> {
   const lazy = await bundleLazySdk();
@@ -206,12 +207,16 @@ async function bundle(): Promise<esbuild.Metafile[]> {
     globalName: "__codeCache",
   });
   const key = createHash("sha256").update(program).digest("hex").slice(0, 16);
+  const carrier = `function(){${programComments(program)}}`;
+  // V8's own reading of the carrier must give the program back, character for character.
+  if (programFromCarrier(String(new Function(`return ${carrier}`)())) !== program)
+    throw new Error("the program's text does not survive its comment carrier");
   await writeFile(
     BUNDLE_PATH,
     [
       `/* ${EXTENSION_NAME} ${VERSION}. Third-party notices: ${LICENSES_NAME} */`,
       start.outputFiles[0]?.text.trim() ?? "",
-      `__codeCache.runProgram({source:${JSON.stringify(program)},key:${JSON.stringify(key)},filename:__filename,exports,require,module});`,
+      `__codeCache.runProgram({carrier:${carrier},key:${JSON.stringify(key)},filename:__filename,exports,require,module});`,
       "",
     ].join("\n"),
   );
