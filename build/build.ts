@@ -65,6 +65,7 @@ async function bundleLazySdk(): Promise<{ code: string; metafile: esbuild.Metafi
     ...COMMON,
     entryPoints: [join(ROOT, "src/aws/sdk-lazy.ts")],
     write: false,
+    plugins: [packageVersions()],
   });
   return { code: result.outputFiles[0]?.text ?? "", metafile: result.metafile };
 }
@@ -142,6 +143,28 @@ function lazyEventStreams(): esbuild.Plugin {
 }
 
 /**
+ * The SDK clients and src/version.ts import a package.json for its version alone; esbuild
+ * would embed the whole file. They get an object with the version and nothing else.
+ */
+function packageVersions(): esbuild.Plugin {
+  return {
+    name: "package-versions",
+    setup(b) {
+      b.onResolve({ filter: /package\.json$/ }, (args) =>
+        /[\\/](runtimeConfig\.js|src[\\/]version\.ts)$/.test(args.importer)
+          ? { path: join(args.resolveDir, args.path), pluginData: { versionOnly: true } }
+          : undefined,
+      );
+      b.onLoad({ filter: /package\.json$/ }, async (args) => {
+        if (!(args.pluginData as { versionOnly?: boolean } | undefined)?.versionOnly) return;
+        const { version } = JSON.parse(await readFile(args.path, "utf8")) as { version: string };
+        return { loader: "json", contents: JSON.stringify({ version }) };
+      });
+    },
+  };
+}
+
+/**
  * Points the SDK's shared config-file reader at src/aws/config-file-read.ts (see there).
  * Only that importer: another import of node:fs/promises keeps the real module.
  */
@@ -193,6 +216,7 @@ async function bundle(): Promise<esbuild.Metafile[]> {
       lazyEventStreams(),
       configFileRead(),
       uuidCrypto(),
+      packageVersions(),
     ],
     // The program finds out whether it is the main module through import.meta.url.
     define: { "import.meta.url": "__bundleUrl" },
