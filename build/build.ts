@@ -43,7 +43,12 @@ function requireNodeBuiltins(): Pick<esbuild.BuildOptions, "supported"> {
   return { supported: { "dynamic-import": false } };
 }
 
-/** What both bundles share: one CommonJS file for Node 20, minified, names kept. */
+/**
+ * What both bundles share: one CommonJS file for Node 20, minified. Function and class
+ * names are not kept: keeping them costs a call per function at load time, and nothing in
+ * the program or the SDK depends on a class's own name (errors carry theirs in `name`;
+ * the SDK's checks by class name are fallbacks for copies of a class from another bundle).
+ */
 const COMMON: esbuild.BuildOptions & { metafile: true } = {
   bundle: true,
   platform: "node",
@@ -52,7 +57,7 @@ const COMMON: esbuild.BuildOptions & { metafile: true } = {
   // The ES module builds of the SDK tree-shake; the CommonJS ones carry every command.
   mainFields: ["module", "main"],
   minify: true,
-  keepNames: true,
+  keepNames: false,
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
