@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import yazl from "yazl";
 import { generate } from "./generate.ts";
+import { programComments, programFromCarrier } from "../src/code-cache.ts";
 import { BUNDLE_NAME, buildEggInfo, EXTENSION_NAME, ICON_FILENAME, VERSION } from "./generators.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -42,7 +43,12 @@ function requireNodeBuiltins(): Pick<esbuild.BuildOptions, "supported"> {
   return { supported: { "dynamic-import": false } };
 }
 
-/** What both bundles share: one CommonJS file for Node 20, minified, names kept. */
+/**
+ * What both bundles share: one CommonJS file for Node 20, minified. Function and class
+ * names are not kept: keeping them costs a call per function at load time, and nothing in
+ * the program or the SDK depends on a class's own name (errors carry theirs in `name`;
+ * the SDK's checks by class name are fallbacks for copies of a class from another bundle).
+ */
 const COMMON: esbuild.BuildOptions & { metafile: true } = {
   bundle: true,
   platform: "node",
@@ -51,7 +57,7 @@ const COMMON: esbuild.BuildOptions & { metafile: true } = {
   // The ES module builds of the SDK tree-shake; the CommonJS ones carry every command.
   mainFields: ["module", "main"],
   minify: true,
-  keepNames: true,
+  keepNames: false,
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
@@ -64,6 +70,7 @@ async function bundleLazySdk(): Promise<{ code: string; metafile: esbuild.Metafi
     ...COMMON,
     entryPoints: [join(ROOT, "src/aws/sdk-lazy.ts")],
     write: false,
+    plugins: [packageVersions()],
   });
   return { code: result.outputFiles[0]?.text ?? "", metafile: result.metafile };
 }
@@ -141,9 +148,66 @@ function lazyEventStreams(): esbuild.Plugin {
 }
 
 /**
+ * The SDK clients and src/version.ts import a package.json for its version alone; esbuild
+ * would embed the whole file. They get an object with the version and nothing else.
+ */
+function packageVersions(): esbuild.Plugin {
+  return {
+    name: "package-versions",
+    setup(b) {
+      b.onResolve({ filter: /package\.json$/ }, (args) =>
+        /[\\/](runtimeConfig\.js|src[\\/]version\.ts)$/.test(args.importer)
+          ? { path: join(args.resolveDir, args.path), pluginData: { versionOnly: true } }
+          : undefined,
+      );
+      b.onLoad({ filter: /package\.json$/ }, async (args) => {
+        if (!(args.pluginData as { versionOnly?: boolean } | undefined)?.versionOnly) return;
+        const { version } = JSON.parse(await readFile(args.path, "utf8")) as { version: string };
+        return { loader: "json", contents: JSON.stringify({ version }) };
+      });
+    },
+  };
+}
+
+/**
+ * Points the SDK's shared config-file reader at src/aws/config-file-read.ts (see there).
+ * Only that importer: another import of node:fs/promises keeps the real module.
+ */
+function configFileRead(): esbuild.Plugin {
+  return {
+    name: "config-file-read",
+    setup(b) {
+      b.onResolve({ filter: /^node:fs\/promises$/ }, (args) =>
+        /[\\/]shared-ini-file-loader[\\/]readFile\.js$/.test(args.importer)
+          ? { path: join(ROOT, "src/aws/config-file-read.ts") }
+          : undefined,
+      );
+    },
+  };
+}
+
+/**
+ * The SDK's UUID module reads the global `crypto`; here it sees node:crypto instead (see
+ * src/aws/global-crypto.ts). Only that module: esbuild's `inject` would add a call to every
+ * module of the bundle.
+ */
+function uuidCrypto(): esbuild.Plugin {
+  const shim = JSON.stringify(join(ROOT, "src/aws/global-crypto.ts"));
+  return {
+    name: "uuid-crypto",
+    setup(b) {
+      b.onLoad({ filter: /[\\/]serde[\\/]uuid[\\/]v4\.js$/ }, async (args) => ({
+        loader: "js",
+        contents: `import { crypto } from ${shim};\n${await readFile(args.path, "utf8")}`,
+      }));
+    },
+  };
+}
+
+/**
  * Bundle src/main.ts; returns the esbuild metafiles for the licence notices. The file that
- * Node runs is src/code-cache.ts with the program's code as a string: it compiles that code
- * with V8's code cache (see there).
+ * Node runs is src/code-cache.ts with the program's code as comments in a function's body:
+ * it compiles that code with V8's code cache (see there).
  */
 async function bundle(): Promise<esbuild.Metafile[]> {
   const lazy = await bundleLazySdk();
@@ -151,7 +215,14 @@ async function bundle(): Promise<esbuild.Metafile[]> {
     ...COMMON,
     entryPoints: [join(ROOT, "src/main.ts")],
     write: false,
-    plugins: [embedLazySdk(lazy.code), lazyCredentialChain(), lazyEventStreams()],
+    plugins: [
+      embedLazySdk(lazy.code),
+      lazyCredentialChain(),
+      lazyEventStreams(),
+      configFileRead(),
+      uuidCrypto(),
+      packageVersions(),
+    ],
     // The program finds out whether it is the main module through import.meta.url.
     define: { "import.meta.url": "__bundleUrl" },
     banner: { js: 'var __bundleUrl=require("url").pathToFileURL(__filename).href;' },
@@ -165,12 +236,16 @@ async function bundle(): Promise<esbuild.Metafile[]> {
     globalName: "__codeCache",
   });
   const key = createHash("sha256").update(program).digest("hex").slice(0, 16);
+  const carrier = `function(){${programComments(program)}}`;
+  // V8's own reading of the carrier must give the program back, character for character.
+  if (programFromCarrier(String(new Function(`return ${carrier}`)())) !== program)
+    throw new Error("the program's text does not survive its comment carrier");
   await writeFile(
     BUNDLE_PATH,
     [
       `/* ${EXTENSION_NAME} ${VERSION}. Third-party notices: ${LICENSES_NAME} */`,
       start.outputFiles[0]?.text.trim() ?? "",
-      `__codeCache.runProgram({source:${JSON.stringify(program)},key:${JSON.stringify(key)},filename:__filename,exports,require,module});`,
+      `__codeCache.runProgram({carrier:${carrier},key:${JSON.stringify(key)},filename:__filename,exports,require,module});`,
       "",
     ].join("\n"),
   );

@@ -2,7 +2,8 @@
  * The start of the bundle: compiles the program's code with V8's code cache, kept per user
  * and per Node version, so that later starts skip most of the parsing and compiling (Node's
  * own compile cache cannot do it for a single-file program: Node has compiled the file
- * before its first line runs; the program is therefore text in this file, compiled here).
+ * before its first line runs; the program is therefore text in this file, as comments in a
+ * function never called (see programComments()), compiled here).
  *
  * The cache is only ever a speed-up: a folder that is missing, not private to this user,
  * unwritable, or a file that is stale, corrupt or refused by V8 costs its gain and nothing
@@ -183,12 +184,34 @@ function writeCacheFile(dir: string, name: string, payload: Buffer): void {
   }
 }
 
+/**
+ * The program's text as comments: the build puts it in the body of a function that is never
+ * called, and the program's text is read back from that function's text. Compiling the
+ * bundle then skips the comments, where a string literal of the same text costs a scan of
+ * every character and a copy in the parser's memory (about half a MiB at the peak).
+ * The text may contain the comment's end, so each end is followed by the start of a new
+ * comment: "*" + "/" becomes "*" + "//" + "*".
+ */
+export function programComments(source: string): string {
+  return `/*${source.replaceAll("*/", "*//*")}*/`;
+}
+
+/** The program's text from the text of the function whose body programComments() made. */
+export function programFromCarrier(carrierText: string): string {
+  const start = carrierText.indexOf("/*");
+  const end = carrierText.lastIndexOf("*/");
+  return carrierText
+    .slice(start + 2, end)
+    .split("*//*")
+    .join("*/");
+}
+
 export interface Program {
   /**
-   * The program's CommonJS code wrapped in a function of (exports, require, module,
-   * __filename, __dirname), as the build embeds it: one copy of the text in memory.
+   * A function whose body is the program's CommonJS code as comments (programComments());
+   * the code is wrapped in a function of (exports, require, module, __filename, __dirname).
    */
-  source: string;
+  carrier: () => void;
   /** Names this build of the program (a digest of its code). */
   key: string;
   filename: string;
@@ -204,7 +227,7 @@ export function runProgram(program: Program): void {
   const dir = location ? privateFolder(location, uid) : null;
   const name = cacheFileName(program.key, process.version, process.arch);
   const cached = dir ? readCacheFile(join(dir, name), uid) : null;
-  const script = new Script(program.source, {
+  const script = new Script(programFromCarrier(program.carrier.toString()), {
     filename: program.filename,
     ...(cached ? { cachedData: cached } : {}),
   });

@@ -7,16 +7,19 @@
  * that memory back to the system (about 2.5 MiB of PSS per waiting task, see
  * docs/benchmarks.md). A start without waiting has ended before the timer fires.
  */
-import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { OutputFields } from "./output/output-fields.ts";
 
 /** How long after the first status the collection runs: after the first status check. */
 export const SETTLE_DELAY_MS = 1500;
 
-/** One full garbage collection; nothing at all when the runtime refuses. */
-export function collectGarbage(): void {
+/**
+ * One full garbage collection; nothing at all when the runtime refuses. node:v8 loads here,
+ * on first use: a start without waiting never needs it.
+ */
+export async function collectGarbage(): Promise<void> {
   try {
+    const { setFlagsFromString } = await import("node:v8");
     // V8 gives its gc() only to contexts made while the flag is on; the flag goes off again
     // at once, so that nothing else sees it and the code cache's flag check is unchanged.
     setFlagsFromString("--expose-gc");
@@ -31,7 +34,7 @@ export function collectGarbage(): void {
 /** The output fields, arming one collection when an execution's status is first set. */
 export function settleWhenFollowing(
   outputs: OutputFields,
-  collect: () => void = collectGarbage,
+  collect: () => unknown = collectGarbage,
   delayMs: number = SETTLE_DELAY_MS,
 ): OutputFields {
   let armed = false;

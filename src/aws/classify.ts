@@ -254,7 +254,9 @@ function clean(text: string): string {
   return mask(
     text
       .replace(/@smithy\/node-http-handler - (\[ERROR\] )?/g, "")
-      .replace(/\s*\n\s*/g, " ")
+      // {0,} rather than *: a regular expression that ends in "*" + "/" makes the bundle
+      // carry a copy of the program's text (see programComments() in src/code-cache.ts).
+      .replace(/\s*\n\s{0,}/g, " ")
       .trim(),
   );
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ROOT, requireBuilt } from "../helpers/paths.ts";
+import { BUNDLE, ROOT, requireBuilt } from "../helpers/paths.ts";
 
 interface Metafile {
   outputs: Record<string, { imports: Array<{ path: string; kind: string; external?: boolean }> }>;
@@ -24,4 +24,28 @@ test("the bundles load no module through import(), which would start the ES modu
 
   assert.deepEqual(dynamic, []);
   assert.ok(builtins.includes("node:http"), "node:http is loaded by require()");
+});
+
+test("the program's text in the bundle holds no comment end, so the program compiles from a slice of the bundle's text", async () => {
+  const bundle = await readFile(requireBuilt(BUNDLE), "utf8");
+  const start = bundle.indexOf("{carrier:function(){/*");
+  const end = bundle.lastIndexOf("*/},key:");
+  assert.ok(start > 0 && end > start, "the bundle carries the program as comments");
+  const text = bundle.slice(start + "{carrier:function(){/*".length, end);
+  assert.ok(text.length > 100_000, "the carrier holds the program");
+  const at = text.indexOf("*//*");
+  assert.equal(
+    at,
+    -1,
+    `the program has a comment end: …${text.slice(Math.max(0, at - 60), at + 20)}…`,
+  );
+});
+
+test("package.json files imported for their version carry the version alone", async () => {
+  const bundle = await readFile(requireBuilt(BUNDLE), "utf8");
+  const sdk = JSON.parse(
+    await readFile(join(ROOT, "node_modules/@aws-sdk/client-sfn/package.json"), "utf8"),
+  ) as { version: string; description: string };
+  assert.ok(bundle.includes(`{version:"${sdk.version}"}`), "the SDK's version is in the bundle");
+  assert.ok(!bundle.includes(sdk.description), "the rest of its package.json is not");
 });

@@ -73,9 +73,17 @@ describe("Node modules loaded by a start without waiting", () => {
       .map((m) => m.slice("NativeModule ".length));
   }
 
-  test("without a proxy: no proxy agents (debug's tty, https-proxy-agent's assert), no perf_hooks, no web streams", async () => {
+  test("without a proxy: no proxy agents (debug's tty, https-proxy-agent's assert), no perf_hooks, no web streams, no v8, fs/promises or Web Crypto", async () => {
     const loaded = await modulesOfStart("direct", {});
-    for (const module of ["tty", "assert", "perf_hooks", "internal/webstreams/readablestream"])
+    for (const module of [
+      "tty",
+      "assert",
+      "perf_hooks",
+      "internal/webstreams/readablestream",
+      "v8",
+      "fs/promises",
+      "internal/crypto/webcrypto",
+    ])
       assert.ok(!loaded.includes(module), `${module} was loaded`);
     assert.ok(loaded.includes("http"), "the list is the run's");
   });

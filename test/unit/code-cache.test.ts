@@ -7,6 +7,8 @@ import {
   cacheLocation,
   folderProblem,
   pack,
+  programComments,
+  programFromCarrier,
   unpack,
 } from "../../src/code-cache.ts";
 
@@ -71,4 +73,33 @@ test("one cache file per build, Node version and architecture", () => {
     "cc46f77df66ecfc5-node20.20.2-x64.v8",
   );
   assert.notEqual(cacheFileName("a", "v22.1.0", "x64"), cacheFileName("a", "v22.1.0", "arm64"));
+});
+
+test("the program's text survives its comment carrier as V8 reads it, comment ends and all", () => {
+  const texts = [
+    "",
+    "*/",
+    "*//*",
+    "/**/",
+    "x=/\\s*/g;y='*/*/'",
+    "a**/b/*c*/d*",
+    "*",
+    "/",
+    "//x\n/*",
+  ];
+  // Every string of up to 6 characters from "*", "/" and "a", and random longer ones.
+  const alphabet = ["*", "/", "a"];
+  let layer = [""];
+  for (let n = 1; n <= 6; n++) {
+    layer = layer.flatMap((t) => alphabet.map((c) => t + c));
+    texts.push(...layer);
+  }
+  for (let i = 0; i < 200; i++) {
+    texts.push(Array.from({ length: 40 }, () => "*/a\n"[Math.floor(Math.random() * 4)]).join(""));
+  }
+  for (const text of texts) {
+    const carrier = new Function(`return function(){${programComments(text)}}`)() as () => void;
+    assert.equal(carrier(), undefined, JSON.stringify(text));
+    assert.equal(programFromCarrier(carrier.toString()), text, JSON.stringify(text));
+  }
 });

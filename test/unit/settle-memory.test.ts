@@ -30,7 +30,19 @@ test("the wrapper passes a write failure through", () => {
   assert.match(outputs.failure ?? "", /\/nonexistent\/folder\/fields\.jsonl/);
 });
 
-test("a collection leaves no gc() behind and does not throw", () => {
-  collectGarbage();
+test("a collection leaves no gc() behind and does not throw", async () => {
+  await collectGarbage();
   assert.equal(typeof (globalThis as { gc?: unknown }).gc, "undefined");
+});
+
+test("a collection collects: an object nothing refers to is gone afterwards", async () => {
+  let ref: WeakRef<object> | undefined;
+  (() => {
+    ref = new WeakRef({ payload: new Array(1000).fill(1) });
+  })();
+  // A WeakRef's target lives at least until the current job ends.
+  await new Promise((r) => setImmediate(r));
+  await collectGarbage();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(ref?.deref(), undefined);
 });
