@@ -334,12 +334,14 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
 
   async function list(takenAt: number): Promise<Snapshot | null> {
     const running: string[] = [];
-    const timeout = AbortSignal.timeout(listTimeoutMs);
-    // AbortSignal.any arrived in Node 20.3; before it, the listing has its timeout only.
-    const abortSignal =
-      options.signal && typeof AbortSignal.any === "function"
-        ? AbortSignal.any([timeout, options.signal])
-        : timeout;
+    // The listing's time limit, cleared when it ends: a limit left to fire after a listing
+    // that went well still builds its error and dispatches its event, once per listing.
+    const limit = new AbortController();
+    const timer = setTimeout(() => limit.abort(), listTimeoutMs);
+    timer.unref();
+    const cancel = () => limit.abort();
+    options.signal?.addEventListener("abort", cancel, { once: true });
+    if (options.signal?.aborted) limit.abort();
     try {
       let nextToken: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
@@ -350,7 +352,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
             maxResults: 1000,
             ...(nextToken ? { nextToken } : {}),
           },
-          { abortSignal },
+          { abortSignal: limit.signal },
         );
         for (const e of reply.executions ?? []) {
           if (e.executionArn && (e.status ?? "RUNNING") === "RUNNING") running.push(e.executionArn);
@@ -361,6 +363,9 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     } catch (error) {
       listingFailed(error, takenAt);
       return null;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", cancel);
     }
     // Beyond MAX_PAGES the listing is partial: those it names still ran; the others ask AWS.
     const text = formatSnapshot(takenAt, running, Date.now());

@@ -1,0 +1,125 @@
+/**
+ * The time limit of a shared listing: it ends a listing that hangs, and it is gone once a
+ * listing ends, so that nothing fires later. Driven through sharedStatus() with Node's mock
+ * timers; the listing call is a stand-in that records the abort signal it was given.
+ */
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, mock, test } from "node:test";
+import type { StepFunctions } from "../../src/aws/step-functions.ts";
+import type { Logger } from "../../src/log.ts";
+import { type GroupParts, groupKey } from "../../src/wait-sharing/decide.ts";
+import { sharedStatus } from "../../src/wait-sharing/shared-status.ts";
+
+const EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-1";
+const PARTS: GroupParts = {
+  endpoint: "https://states.eu-west-1.amazonaws.com",
+  partition: "aws",
+  accountId: "123456789012",
+  region: "eu-west-1",
+  stateMachineArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:orders",
+  credentialIdentity: "AKIDEXAMPLE",
+};
+/** A 10-second polling interval gives a 10-second listing limit. */
+const INTERVAL_MS = 10_000;
+const quiet: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+let folder: string;
+
+beforeEach(async () => {
+  folder = await mkdtemp(join(tmpdir(), "ue-listing-limit-"));
+  // A live peer (this test's parent process) waits too, so that listing pays.
+  const waiters = join(folder, groupKey(PARTS), "waiters");
+  await mkdir(waiters, { recursive: true, mode: 0o700 });
+  await writeFile(
+    join(waiters, String(process.ppid)),
+    JSON.stringify({ pid: process.ppid, until: Date.now() + 600_000 }),
+    { mode: 0o600 },
+  );
+  mock.timers.enable({ apis: ["setTimeout"] });
+});
+
+afterEach(async () => {
+  mock.timers.reset();
+  await rm(folder, { recursive: true, force: true });
+});
+
+function source(listExecutions: (signal: AbortSignal) => Promise<unknown>, signal?: AbortSignal) {
+  const sfn = {
+    listExecutions: (_input: unknown, options: { abortSignal: AbortSignal }) =>
+      listExecutions(options.abortSignal),
+  } as unknown as StepFunctions;
+  return sharedStatus({
+    folder,
+    group: async () => PARTS,
+    executionArn: EXECUTION,
+    pollingIntervalMs: INTERVAL_MS,
+    sfn,
+    log: quiet,
+    signal,
+  });
+}
+
+/** Lets the check run up to its listing call (the timers are mocked, I/O is not). */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("shared status: a listing's time limit", () => {
+  test("a listing that went well leaves no limit behind to fire later", async () => {
+    const signals: AbortSignal[] = [];
+    const shared = source(async (signal) => {
+      signals.push(signal);
+      return { executions: [{ executionArn: EXECUTION, status: "RUNNING" }] };
+    });
+    const answer = await shared.check(Date.now() - 1_000);
+    assert.equal(answer.kind, "running");
+    assert.equal(signals.length, 1);
+    mock.timers.tick(5 * INTERVAL_MS);
+    assert.equal(signals[0]?.aborted, false);
+    shared.close();
+  });
+
+  test("a listing that hangs is given up at its limit: the task asks AWS itself", async () => {
+    const signals: AbortSignal[] = [];
+    const shared = source(
+      (signal) =>
+        new Promise((_, reject) => {
+          signals.push(signal);
+          signal.addEventListener("abort", () =>
+            reject(Object.assign(new Error("aborted"), { name: "AbortError" })),
+          );
+        }),
+    );
+    const pending = shared.check(Date.now() - 1_000);
+    await settle();
+    assert.equal(signals.length, 1, "the listing began");
+    mock.timers.tick(INTERVAL_MS - 1);
+    assert.equal(signals[0]?.aborted, false, "not before its limit");
+    mock.timers.tick(1);
+    assert.deepEqual(await pending, { kind: "ask" });
+    shared.close();
+  });
+
+  test("a cancelled task's listing ends at once", async () => {
+    const cancel = new AbortController();
+    const signals: AbortSignal[] = [];
+    const shared = source(
+      (signal) =>
+        new Promise((_, reject) => {
+          signals.push(signal);
+          signal.addEventListener("abort", () =>
+            reject(Object.assign(new Error("aborted"), { name: "AbortError" })),
+          );
+        }),
+      cancel.signal,
+    );
+    const pending = shared.check(Date.now() - 1_000);
+    await settle();
+    assert.equal(signals.length, 1, "the listing began");
+    cancel.abort();
+    assert.deepEqual(await pending, { kind: "ask" });
+    assert.equal(signals[0]?.aborted, true);
+    shared.close();
+  });
+});
