@@ -62,6 +62,17 @@ function source(listExecutions: (signal: AbortSignal) => Promise<unknown>, signa
   });
 }
 
+/** A listing that never answers, ending only when its signal aborts; records the signal. */
+function hangingListing(signals: AbortSignal[]) {
+  return (signal: AbortSignal) =>
+    new Promise((_, reject) => {
+      signals.push(signal);
+      signal.addEventListener("abort", () =>
+        reject(Object.assign(new Error("aborted"), { name: "AbortError" })),
+      );
+    });
+}
+
 /** Lets the check run up to its listing call (the timers are mocked, I/O is not). */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -82,15 +93,7 @@ describe("shared status: a listing's time limit", () => {
 
   test("a listing that hangs is given up at its limit: the task asks AWS itself", async () => {
     const signals: AbortSignal[] = [];
-    const shared = source(
-      (signal) =>
-        new Promise((_, reject) => {
-          signals.push(signal);
-          signal.addEventListener("abort", () =>
-            reject(Object.assign(new Error("aborted"), { name: "AbortError" })),
-          );
-        }),
-    );
+    const shared = source(hangingListing(signals));
     const pending = shared.check(Date.now() - 1_000);
     await settle();
     assert.equal(signals.length, 1, "the listing began");
@@ -104,16 +107,7 @@ describe("shared status: a listing's time limit", () => {
   test("a cancelled task's listing ends at once", async () => {
     const cancel = new AbortController();
     const signals: AbortSignal[] = [];
-    const shared = source(
-      (signal) =>
-        new Promise((_, reject) => {
-          signals.push(signal);
-          signal.addEventListener("abort", () =>
-            reject(Object.assign(new Error("aborted"), { name: "AbortError" })),
-          );
-        }),
-      cancel.signal,
-    );
+    const shared = source(hangingListing(signals), cancel.signal);
     const pending = shared.check(Date.now() - 1_000);
     await settle();
     assert.equal(signals.length, 1, "the listing began");
