@@ -883,14 +883,16 @@ async function benchScale(TASKS: number): Promise<void> {
     // With --launch-concurrency, a task is launched only while fewer than that many are
     // between their launch and their execution's start (or their exit).
     let launchedCount = 0;
-    let exitedCount = 0;
+    // Tasks that ended without an execution: past their start as well, though not counted
+    // by the endpoint's accepted StartExecution calls.
+    let endedUnstarted = 0;
     // Once the executions are released, a task launched later would wait for ever.
     let stopLaunching = false;
     const launchSlot = async (): Promise<void> => {
       if (LAUNCH_CONCURRENCY === undefined) return;
       for (;;) {
         const startedCount = (await ep.counts()).StartExecution.accepted;
-        if (launchedCount - Math.max(startedCount, exitedCount) < LAUNCH_CONCURRENCY) return;
+        if (launchedCount - startedCount - endedUnstarted < LAUNCH_CONCURRENCY) return;
         await new Promise((r) => setTimeout(r, 50));
       }
     };
@@ -912,8 +914,12 @@ async function benchScale(TASKS: number): Promise<void> {
             `s${i}`,
             10,
             inBridgeEnv ? bridgePids : undefined,
-          ).finally(() => {
-            exitedCount++;
+          ).then((run) => {
+            const doc = (run.doc ? JSON.parse(run.doc) : {}) as {
+              result?: { executionArn?: string };
+            };
+            if (!doc.result?.executionArn) endedUnstarted++;
+            return run;
           }),
         );
       }
