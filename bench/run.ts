@@ -727,8 +727,10 @@ async function runTask(
     },
     stdio: ["ignore", "ignore", "ignore"],
   });
-  if (child.pid !== undefined) running.add(child.pid);
-  if (child.pid !== undefined) pids?.add(child.pid);
+  if (child.pid !== undefined) {
+    running.add(child.pid);
+    pids?.add(child.pid);
+  }
   if (child.pid !== undefined && niceness) {
     try {
       setPriority(child.pid, niceness);
