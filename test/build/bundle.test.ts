@@ -5,20 +5,29 @@ import { test } from "node:test";
 import { BUNDLE, ROOT, requireBuilt } from "../helpers/paths.ts";
 
 interface Metafile {
-  outputs: Record<string, { imports: Array<{ path: string; kind: string; external?: boolean }> }>;
+  outputs: Record<
+    string,
+    {
+      imports: Array<{ path: string; kind: string; external?: boolean }>;
+      inputs: Record<string, { bytesInOutput: number }>;
+    }
+  >;
+}
+
+async function metafiles(): Promise<Metafile[]> {
+  return JSON.parse(
+    await readFile(requireBuilt(join(ROOT, "dist/metafile.json")), "utf8"),
+  ) as Metafile[];
 }
 
 test("the bundles load no module through import(), which would start the ES module loader", async () => {
-  const metafiles = JSON.parse(
-    await readFile(requireBuilt(join(ROOT, "dist/metafile.json")), "utf8"),
-  ) as Metafile[];
-
-  const dynamic = metafiles.flatMap((m) =>
+  const built = await metafiles();
+  const dynamic = built.flatMap((m) =>
     Object.entries(m.outputs).flatMap(([output, o]) =>
       o.imports.filter((i) => i.kind === "dynamic-import").map((i) => `${output}: ${i.path}`),
     ),
   );
-  const builtins = metafiles.flatMap((m) =>
+  const builtins = built.flatMap((m) =>
     Object.values(m.outputs).flatMap((o) => o.imports.map((i) => i.path)),
   );
 
@@ -48,4 +57,19 @@ test("package.json files imported for their version carry the version alone", as
   ) as { version: string; description: string };
   assert.ok(bundle.includes(`{version:"${sdk.version}"}`), "the SDK's version is in the bundle");
   assert.ok(!bundle.includes(sdk.description), "the rest of its package.json is not");
+});
+
+test("of jsonc-parser, the bundle holds the parser and not the formatter's tables filled at load", async () => {
+  const inputs = (await metafiles()).flatMap((m) =>
+    Object.values(m.outputs).flatMap((o) =>
+      Object.entries(o.inputs)
+        .filter(([path, input]) => path.includes("jsonc-parser/") && input.bytesInOutput > 0)
+        .map(([path]) => path.slice(path.indexOf("jsonc-parser/"))),
+    ),
+  );
+  assert.ok(inputs.includes("jsonc-parser/lib/esm/impl/parser.js"), inputs.join(", "));
+  assert.deepEqual(
+    inputs.filter((path) => /impl\/(string-intern|format|edit)\.js$/.test(path)),
+    [],
+  );
 });
