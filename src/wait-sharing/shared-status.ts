@@ -34,6 +34,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { classifyError } from "../aws/classify.ts";
+import { collectGarbage } from "../settle-memory.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -90,7 +91,18 @@ export interface SharedStatusOptions {
   readonly sfn: StepFunctions;
   readonly log: Logger;
   readonly signal?: AbortSignal | undefined;
+  /** Run once a moment after each listing that went well; by default one full collection. */
+  readonly afterListing?: () => unknown;
 }
+
+/**
+ * How long after a listing its memory is collected: by then the reply is garbage. A listing
+ * of a few hundred executions grows the lister's heap by 1 to 3 MiB that V8, in a task that
+ * then sleeps, keeps for minutes; one collection gives most of it back (measured with 200
+ * waiting tasks: the listers' worst PSS 12.9 -> 12.0 MiB) for a few milliseconds of CPU, once
+ * per listing, in one task of the group.
+ */
+export const COLLECT_AFTER_LISTING_MS = 100;
 
 /** `<temp>/ue-aws-stepfunctions-waits-<uid>`. */
 export function defaultSharingFolder(): string {
@@ -375,6 +387,8 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     log.debug(
       `listed ${running.length} running execution(s) of the state machine for waiting tasks`,
     );
+    // unref: the timer never keeps a finished task alive.
+    setTimeout(options.afterListing ?? collectGarbage, COLLECT_AFTER_LISTING_MS).unref();
     return parseSnapshot(text);
   }
 

@@ -1,7 +1,8 @@
 /**
- * The time limit of a shared listing: it ends a listing that hangs, and it is gone once a
- * listing ends, so that nothing fires later. Driven through sharedStatus() with Node's mock
- * timers; the listing call is a stand-in that records the abort signal it was given.
+ * What follows a shared listing in time: its time limit ends a listing that hangs and is gone
+ * once a listing ends, so that nothing fires later; a listing that went well is followed by
+ * one garbage collection. Driven through sharedStatus() with Node's mock timers; the listing
+ * call is a stand-in that records the abort signal it was given.
  */
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -11,7 +12,7 @@ import { afterEach, beforeEach, describe, mock, test } from "node:test";
 import type { StepFunctions } from "../../src/aws/step-functions.ts";
 import type { Logger } from "../../src/log.ts";
 import { type GroupParts, groupKey } from "../../src/wait-sharing/decide.ts";
-import { sharedStatus } from "../../src/wait-sharing/shared-status.ts";
+import { COLLECT_AFTER_LISTING_MS, sharedStatus } from "../../src/wait-sharing/shared-status.ts";
 
 const EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-1";
 const PARTS: GroupParts = {
@@ -46,7 +47,11 @@ afterEach(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-function source(listExecutions: (signal: AbortSignal) => Promise<unknown>, signal?: AbortSignal) {
+function source(
+  listExecutions: (signal: AbortSignal) => Promise<unknown>,
+  signal?: AbortSignal,
+  afterListing: () => unknown = () => {},
+) {
   const sfn = {
     listExecutions: (_input: unknown, options: { abortSignal: AbortSignal }) =>
       listExecutions(options.abortSignal),
@@ -59,6 +64,7 @@ function source(listExecutions: (signal: AbortSignal) => Promise<unknown>, signa
     sfn,
     log: quiet,
     signal,
+    afterListing,
   });
 }
 
@@ -114,6 +120,40 @@ describe("shared status: a listing's time limit", () => {
     cancel.abort();
     assert.deepEqual(await pending, { kind: "ask" });
     assert.equal(signals[0]?.aborted, true);
+    shared.close();
+  });
+});
+
+describe("shared status: memory after a listing", () => {
+  test("a listing that went well is followed by one collection, once its reply is garbage", async () => {
+    let collections = 0;
+    const shared = source(
+      async () => ({ executions: [{ executionArn: EXECUTION, status: "RUNNING" }] }),
+      undefined,
+      () => collections++,
+    );
+    assert.equal((await shared.check(Date.now() - 1_000)).kind, "running");
+    mock.timers.tick(COLLECT_AFTER_LISTING_MS - 1);
+    assert.equal(collections, 0, "not while the reply may still be in use");
+    mock.timers.tick(1);
+    assert.equal(collections, 1);
+    mock.timers.tick(5 * INTERVAL_MS);
+    assert.equal(collections, 1, "once per listing");
+    shared.close();
+  });
+
+  test("a listing that failed collects nothing", async () => {
+    let collections = 0;
+    const shared = source(
+      async () => {
+        throw Object.assign(new Error("rate exceeded"), { name: "ThrottlingException" });
+      },
+      undefined,
+      () => collections++,
+    );
+    assert.deepEqual(await shared.check(Date.now() - 1_000), { kind: "ask" });
+    mock.timers.tick(5 * INTERVAL_MS);
+    assert.equal(collections, 0);
     shared.close();
   });
 });
