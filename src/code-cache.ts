@@ -27,6 +27,7 @@ import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
 import { debuglog } from "node:util";
 import { Script } from "node:vm";
+import { offerCodeCacheWrite } from "./code-cache-write.ts";
 
 /** The switch: `off` (or 0, false, no) runs without the cache; a folder path puts it there. */
 export const CACHE_SWITCH = "UE_CODE_CACHE";
@@ -235,14 +236,21 @@ export function runProgram(program: Program): void {
   // --version and --help compile a sliver of the program: a task's run writes the cache.
   const task = !process.argv.slice(2).some((a) => a === "--version" || a === "--help");
   if (dir && task && (!cached || script.cachedDataRejected)) {
-    // At exit, the cache also holds the functions this run compiled on first call.
-    process.once("exit", () => {
+    let written = false;
+    const write = () => {
+      if (written) return;
+      written = true;
       try {
         writeCacheFile(dir, name, script.createCachedData());
       } catch (error) {
         debug("no cache written: %s", (error as Error).message);
       }
-    });
+    };
+    // At exit, the cache also holds the functions this run compiled on first call. A task
+    // that waits writes it once it follows its execution (writeCodeCacheNow()), so that the
+    // tasks started meanwhile do not each go without it for as long as it waits.
+    process.once("exit", write);
+    offerCodeCacheWrite(write);
   }
   const run = script.runInThisContext() as (...args: unknown[]) => void;
   run(

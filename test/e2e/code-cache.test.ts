@@ -108,12 +108,13 @@ describe("code cache of the bundle's start", () => {
     assert.deepEqual(cacheFiles(dir), [name]);
   });
 
-  test("a task that waits (and collects its garbage once it follows the execution) writes a cache the next start takes as it is", async () => {
+  test("a task that waits writes the cache while it waits (once it follows the execution), and the next start takes it as it is", async () => {
     const dir = join(place(), "cache");
     const slow = ep.createStateMachine({
       name: `waits${n++}`,
-      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 3, End: true } } },
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 6, End: true } } },
     });
+    let seenWhileWaiting: Promise<boolean> = Promise.resolve(false);
     const run = await runBundle({
       fields: {
         endpoint_url: ep.url,
@@ -122,11 +123,23 @@ describe("code cache of the bundle's start", () => {
         wait_for_success_or_failure: true,
       },
       env: { UE_TASK_INSTANCE_ID: `cc${n++}`, UE_CODE_CACHE: dir, NODE_DEBUG: undefined },
+      onStart: (child) => {
+        // The tasks started meanwhile find the cache: it does not wait for this one's end.
+        seenWhileWaiting = (async () => {
+          while (child.exitCode === null && child.signalCode === null) {
+            if (cacheFiles(dir).length > 0) return child.exitCode === null;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          return false;
+        })();
+      },
     });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.doc?.result.status, "SUCCEEDED");
+    assert.equal(await seenWhileWaiting, true, "the cache was written before the task ended");
     const [name] = cacheFiles(dir);
     assert.ok(name, "the waiting task writes the cache");
+    assert.deepEqual(cacheFiles(dir), [name], "once");
     const written = statSync(join(dir, name)).ino;
     await start({ UE_CODE_CACHE: dir });
     assert.equal(statSync(join(dir, name)).ino, written, "V8 took the cache as it was");

@@ -11,6 +11,7 @@ import {
   programFromCarrier,
   unpack,
 } from "../../src/code-cache.ts";
+import { offerCodeCacheWrite, writeCodeCacheNow } from "../../src/code-cache-write.ts";
 
 const TEMP = "/tmp";
 
@@ -102,4 +103,13 @@ test("the program's text survives its comment carrier as V8 reads it, comment en
     assert.equal(carrier(), undefined, JSON.stringify(text));
     assert.equal(programFromCarrier(carrier.toString()), text, JSON.stringify(text));
   }
+});
+
+test("a cache owed by the start is written once when the program asks, and nothing happens when none is owed", () => {
+  let writes = 0;
+  writeCodeCacheNow();
+  offerCodeCacheWrite(() => writes++);
+  writeCodeCacheNow();
+  writeCodeCacheNow();
+  assert.equal(writes, 1);
 });
