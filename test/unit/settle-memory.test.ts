@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { test } from "node:test";
+import { ROOT } from "../helpers/paths.ts";
 import { createOutputFields } from "../../src/output/output-fields.ts";
 import { collectGarbage, settleWhenFollowing } from "../../src/settle-memory.ts";
 
@@ -45,4 +49,38 @@ test("a collection collects: an object nothing refers to is gone afterwards", as
   await collectGarbage();
   await new Promise((r) => setImmediate(r));
   assert.equal(ref?.deref(), undefined);
+});
+
+/**
+ * In a fresh Node process (the test runner's own flags stay as they are): a function asked to
+ * be optimized, before or after settle(), and what V8 says of it.
+ */
+function optimizedAfter(settleFirst: boolean): boolean {
+  const module = pathToFileURL(join(ROOT, "src/settle-memory.ts")).href;
+  const code = `
+    const { settle } = await import(${JSON.stringify(module)});
+    if (${settleFirst}) await settle();
+    const natives = (body) => new Function("f", body);
+    const status = natives("return %GetOptimizationStatus(f)");
+    const hot = (n) => { let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s; };
+    natives("%PrepareFunctionForOptimization(f)")(hot);
+    hot(10);
+    hot(10);
+    natives("%OptimizeFunctionOnNextCall(f)")(hot);
+    hot(10);
+    // V8's optimization status: bit 4 is "optimized" on Node 20, 22 and 24.
+    console.log((status(hot) & 16) !== 0 ? "optimized" : "not optimized");
+  `;
+  const child = spawnSync(
+    process.execPath,
+    ["--import", "tsx", "--allow-natives-syntax", "--input-type=module", "-e", code],
+    { cwd: ROOT, encoding: "utf8" },
+  );
+  assert.equal(child.status, 0, child.stderr);
+  return child.stdout.trim() === "optimized";
+}
+
+test("once a task settles into waiting, V8 optimizes no more code", () => {
+  assert.equal(optimizedAfter(false), true, "before: V8 optimizes when asked");
+  assert.equal(optimizedAfter(true), false, "after settle(): it does not");
 });
