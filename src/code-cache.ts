@@ -247,8 +247,8 @@ export function runProgram(program: Program): void {
       }
     };
     // At exit, the cache also holds the functions this run compiled on first call. A task
-    // that waits writes it once it follows its execution (writeCodeCacheNow()), so that the
-    // tasks started meanwhile do not each go without it for as long as it waits.
+    // that waits writes it as its wait begins (writeCodeCacheNow()), so that the tasks
+    // started meanwhile do not each go without it for as long as it waits.
     process.once("exit", write);
     offerCodeCacheWrite(write);
   }

@@ -5,8 +5,8 @@
  * collects it only when the task allocates enough to need room, which a sleeping task
  * rarely does. One full collection soon after the execution's status is first known gives
  * that memory back to the system (about 2.5 MiB of PSS per waiting task, see
- * docs/benchmarks.md), and V8's optimizing compilers are then turned off for the wait. A
- * start without waiting has ended before the timer fires.
+ * docs/benchmarks.md). A start without waiting has ended before the timer fires. A task
+ * that waits also turns V8's optimizing compilers off as its wait begins (prepareToWait()).
  */
 import { runInNewContext } from "node:vm";
 import { writeCodeCacheNow } from "./code-cache-write.ts";
@@ -39,18 +39,20 @@ export async function collectGarbage(): Promise<void> {
  * V8's optimizing compilers (TurboFan; Maglev from Node 22 on) start no more work once a task
  * waits. A waiting task runs little code, and what repeats in it (a listing's hundreds of
  * entries) is enough for them to compile, in memory that the sleeping process then keeps.
- * 200 waiting tasks side by side as a plain command line: the listers' PSS median 12.6 ->
- * 10.6 MiB, worst 15.1 -> 11.5, the waiting tasks' CPU a little lower. Set after the code
- * cache is written: V8 refuses a cache made under other flags.
+ * 200 waiting tasks side by side as a plain command line: set once the first status is known,
+ * the listers' PSS median 12.6 -> 10.6 MiB, worst 15.1 -> 11.5; set as the wait begins
+ * rather than then, the worst of all 200 a further 12.5 -> 11.6 and 13.1 -> 11.6 MiB (two
+ * runs); CPU the same or a little lower.
  */
 export const WAITING_V8_FLAGS = "--no-opt --no-maglev";
 
 /**
- * A task that follows its execution settles: the code cache it owes, one collection, then
- * V8's optimizing compilers off for the rest of the wait (nothing when the runtime refuses).
+ * A task about to wait: the code cache it owes is written (V8 refuses a cache made under
+ * other flags), then V8's optimizing compilers are turned off for the rest of the process
+ * (nothing when the runtime refuses). Process-wide: only the program's own process waits.
  */
-export async function settle(): Promise<void> {
-  await collectGarbage();
+export async function prepareToWait(): Promise<void> {
+  writeCodeCacheNow();
   try {
     const { setFlagsFromString } = await import("node:v8");
     setFlagsFromString(WAITING_V8_FLAGS);
@@ -59,10 +61,10 @@ export async function settle(): Promise<void> {
   }
 }
 
-/** The output fields, arming settle() when an execution's status is first set. */
+/** The output fields, arming one collection when an execution's status is first set. */
 export function settleWhenFollowing(
   outputs: OutputFields,
-  collect: () => unknown = settle,
+  collect: () => unknown = collectGarbage,
   delayMs: number = SETTLE_DELAY_MS,
 ): OutputFields {
   let armed = false;

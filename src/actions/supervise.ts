@@ -6,6 +6,7 @@
 import { EXIT } from "../exit-codes.ts";
 import { ACTIONS, MAXIMUM_WAIT_ACTIONS } from "../fields/catalog.ts";
 import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
+import { prepareToWait } from "../settle-memory.ts";
 import { endedOutcome, stopExecution, toResult, waitForExecution } from "./execution.ts";
 import { stateMachineOfExecution } from "../wait-sharing/decide.ts";
 import {
@@ -75,6 +76,7 @@ export async function superviseExecution(
   const arn = req.executionArn;
   const name = req.known.name ?? arn.split(":").at(-1) ?? arn;
   const statusSource = sharedStatusFor(ctx, arn);
+  await prepareToWait();
   const waited = await waitForExecution({
     statusSource,
     sfn: aws.sfnOnce,

@@ -108,7 +108,7 @@ describe("code cache of the bundle's start", () => {
     assert.deepEqual(cacheFiles(dir), [name]);
   });
 
-  test("a task that waits writes the cache while it waits (once it follows the execution), and the next start takes it as it is", async () => {
+  test("a task that waits writes the cache as its wait begins, before it ends, and the next start takes it as it is", async () => {
     const dir = join(place(), "cache");
     const slow = ep.createStateMachine({
       name: `waits${n++}`,

@@ -53,13 +53,13 @@ test("a collection collects: an object nothing refers to is gone afterwards", as
 
 /**
  * In a fresh Node process (the test runner's own flags stay as they are): a function asked to
- * be optimized, before or after settle(), and what V8 says of it.
+ * be optimized, with or without prepareToWait() first, and what V8 says of it.
  */
-function optimizedAfter(settleFirst: boolean): boolean {
+function optimizedAfter(prepared: boolean): boolean {
   const module = pathToFileURL(join(ROOT, "src/settle-memory.ts")).href;
   const code = `
-    const { settle } = await import(${JSON.stringify(module)});
-    if (${settleFirst}) await settle();
+    const { prepareToWait } = await import(${JSON.stringify(module)});
+    if (${prepared}) await prepareToWait();
     const natives = (body) => new Function("f", body);
     const status = natives("return %GetOptimizationStatus(f)");
     const hot = (n) => { let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s; };
@@ -80,7 +80,7 @@ function optimizedAfter(settleFirst: boolean): boolean {
   return child.stdout.trim() === "optimized";
 }
 
-test("once a task settles into waiting, V8 optimizes no more code", () => {
+test("once a task is about to wait, V8 optimizes no more code", () => {
   assert.equal(optimizedAfter(false), true, "before: V8 optimizes when asked");
-  assert.equal(optimizedAfter(true), false, "after settle(): it does not");
+  assert.equal(optimizedAfter(true), false, "after prepareToWait(): it does not");
 });
