@@ -47,15 +47,26 @@ export async function collectGarbage(): Promise<void> {
 export const WAITING_V8_FLAGS = "--no-opt --no-maglev";
 
 /**
+ * The flags to set on a Node.js major version, or null: only on the versions whose V8 is
+ * known to have them (tested on 20, 22 and 24). V8 prints "unrecognized flag" on standard
+ * error for a flag it lacks, and a later V8 may drop one; there only the memory is lost.
+ */
+export function waitingV8Flags(nodeMajor: number): string | null {
+  return nodeMajor >= 20 && nodeMajor <= 24 ? WAITING_V8_FLAGS : null;
+}
+
+/**
  * A task about to wait: the code cache it owes is written (V8 refuses a cache made under
  * other flags), then V8's optimizing compilers are turned off for the rest of the process
  * (nothing when the runtime refuses). Process-wide: only the program's own process waits.
  */
 export async function prepareToWait(): Promise<void> {
   writeCodeCacheNow();
+  const flags = waitingV8Flags(Number(process.versions.node.split(".")[0]));
+  if (!flags) return;
   try {
     const { setFlagsFromString } = await import("node:v8");
-    setFlagsFromString(WAITING_V8_FLAGS);
+    setFlagsFromString(flags);
   } catch {
     // Only memory is at stake.
   }

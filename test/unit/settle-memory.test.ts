@@ -5,7 +5,12 @@ import { pathToFileURL } from "node:url";
 import { test } from "node:test";
 import { ROOT } from "../helpers/paths.ts";
 import { createOutputFields } from "../../src/output/output-fields.ts";
-import { collectGarbage, settleWhenFollowing } from "../../src/settle-memory.ts";
+import {
+  collectGarbage,
+  settleWhenFollowing,
+  WAITING_V8_FLAGS,
+  waitingV8Flags,
+} from "../../src/settle-memory.ts";
 
 test("one collection, armed by the first execution status and by nothing before it", async () => {
   let collections = 0;
@@ -79,6 +84,11 @@ function optimizedAfter(prepared: boolean): boolean {
   assert.equal(child.status, 0, child.stderr);
   return child.stdout.trim() === "optimized";
 }
+
+test("the flags are set only on Node.js versions whose V8 is known to have them", () => {
+  for (const major of [20, 21, 22, 23, 24]) assert.equal(waitingV8Flags(major), WAITING_V8_FLAGS);
+  for (const major of [18, 19, 25, 26]) assert.equal(waitingV8Flags(major), null);
+});
 
 test("once a task is about to wait, V8 optimizes no more code", () => {
   assert.equal(optimizedAfter(false), true, "before: V8 optimizes when asked");
