@@ -1,7 +1,7 @@
 /**
  * The hand-over of a code cache still to be written, between the bundle's start
  * (src/code-cache.ts, which compiled the program without a usable cache) and the program
- * (which knows when the task settles into waiting). The two parts are bundled apart and
+ * (which knows when the task begins to wait). The two parts are bundled apart and
  * share no module, only this global, under a registered symbol.
  */
 const WRITE_NOW = Symbol.for("ue-aws-stepfunctions.code-cache.write-now");
