@@ -17,11 +17,9 @@ export const SETTLE_DELAY_MS = 1500;
 
 /**
  * One full garbage collection; nothing at all when the runtime refuses. node:v8 loads here,
- * on first use: a start without waiting never needs it. A code cache this process still owes
- * is written first, and the collection takes the memory of its writing as well.
+ * on first use: a start without waiting never needs it.
  */
 export async function collectGarbage(): Promise<void> {
-  writeCodeCacheNow();
   try {
     const { setFlagsFromString } = await import("node:v8");
     // V8 gives its gc() only to contexts made while the flag is on; the flag goes off again
