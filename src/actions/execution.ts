@@ -487,6 +487,8 @@ export interface WaitRequest {
   readonly redriveCountBefore?: number | undefined;
   /** Why the execution's data cannot be read (KMS), when already known. */
   readonly unreadable?: string | undefined;
+  /** Called after each status check that was answered (the quiet collection's cue). */
+  readonly onAnswered?: (() => void) | undefined;
 }
 
 export type WaitResult =
@@ -670,6 +672,7 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
         await lookForCallback();
         await lookAtMapRuns(signal);
       }
+      req.onAnswered?.();
       const next = afterCheck(
         poll,
         { kind: "answered", elapsedMs },

@@ -6,7 +6,7 @@
 import { EXIT } from "../exit-codes.ts";
 import { ACTIONS, MAXIMUM_WAIT_ACTIONS } from "../fields/catalog.ts";
 import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
-import { prepareToWait } from "../settle-memory.ts";
+import { prepareToWait, quietCollection } from "../settle-memory.ts";
 import { endedOutcome, stopExecution, toResult, waitForExecution } from "./execution.ts";
 import { stateMachineOfExecution } from "../wait-sharing/decide.ts";
 import {
@@ -89,6 +89,7 @@ export async function superviseExecution(
     justStarted: req.changed,
     redriveCountBefore: req.redriveCountBefore,
     unreadable: req.unreadable,
+    onAnswered: quietCollection(),
     log,
     outputs,
     signal,

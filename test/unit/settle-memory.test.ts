@@ -1,15 +1,24 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { test } from "node:test";
+import { promisify } from "node:util";
 import { ROOT } from "../helpers/paths.ts";
+
+const run = promisify(execFile);
 import { createOutputFields } from "../../src/output/output-fields.ts";
 import {
   collectGarbage,
+  QUIET_DELAY_MS,
+  QUIET_GAP_MS,
+  QUIET_MAX,
+  QUIET_YOUNG_LIMIT_BYTES,
+  quietCollection,
   settleWhenFollowing,
   WAITING_V8_FLAGS,
   waitingV8Flags,
+  youngGenerationBytes,
 } from "../../src/settle-memory.ts";
 
 test("one collection, armed by the first execution status and by nothing before it", async () => {
@@ -93,4 +102,104 @@ test("the flags are set only on Node.js versions whose V8 is known to have them"
 test("once a task is about to wait, V8 optimizes no more code", () => {
   assert.equal(optimizedAfter(false), true, "before: V8 optimizes when asked");
   assert.equal(optimizedAfter(true), false, "after prepareToWait(): it does not");
+});
+
+test("a quiet collection: after a check answered 5 s or more after the last collection, while the young generation is large, at most QUIET_MAX in a wait", async () => {
+  let clock = 1_000_000;
+  let last = 0;
+  let young = 4 * 1024 * 1024;
+  let collections = 0;
+  const answered = quietCollection({
+    collect: () => {
+      collections++;
+      last = clock;
+    },
+    youngBytes: async () => young,
+    lastCollection: () => last,
+    now: () => clock,
+  });
+  const settled = () => new Promise((r) => setTimeout(r, QUIET_DELAY_MS + 50));
+  answered();
+  await settled();
+  assert.equal(collections, 0, "no collection yet: the one armed by the first status comes first");
+  last = clock;
+  clock += QUIET_GAP_MS - 1;
+  answered();
+  await settled();
+  assert.equal(collections, 0, "too soon after the last collection");
+  clock += 1;
+  answered();
+  answered();
+  assert.equal(collections, 0, "not at once: after the check is done");
+  await settled();
+  assert.equal(collections, 1, "one, however many checks meanwhile");
+  clock += QUIET_GAP_MS;
+  young = QUIET_YOUNG_LIMIT_BYTES;
+  answered();
+  await settled();
+  assert.equal(collections, 1, "not while the young generation is small");
+  young = QUIET_YOUNG_LIMIT_BYTES + 1;
+  for (let i = 0; i < QUIET_MAX + 2; i++) {
+    clock += QUIET_GAP_MS;
+    answered();
+    await settled();
+  }
+  assert.equal(collections, QUIET_MAX, "at most QUIET_MAX in a wait");
+});
+
+test("the young generation's size comes from V8", async () => {
+  const bytes = await youngGenerationBytes();
+  assert.ok(bytes !== null && bytes > 0 && bytes < 64 * 1024 * 1024, String(bytes));
+});
+
+/**
+ * In a fresh Node process: a young generation grown by a start-like burst, one collection
+ * at once (as the one armed by the first status), then a trickle of allocation such as status
+ * checks make, the waiting loop's cue every 500 ms for 6 s; what V8 says of the young
+ * generation's size (MiB) after the first collection and at the end.
+ */
+async function youngGenerationSizes(
+  quiet: boolean,
+): Promise<{ afterFirst: number; atEnd: number }> {
+  const module = pathToFileURL(join(ROOT, "src/settle-memory.ts")).href;
+  const code = `
+    const { collectGarbage, quietCollection } = await import(${JSON.stringify(module)});
+    const { getHeapSpaceStatistics } = await import("node:v8");
+    const young = () =>
+      getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 1048576;
+    let kept = [];
+    for (let i = 0; i < 300000; i++) kept.push({ i, s: "x" + i });
+    kept = null;
+    await collectGarbage();
+    const afterFirst = young();
+    const answered = ${quiet} ? quietCollection() : () => {};
+    let trickle;
+    const tick = setInterval(() => {
+      trickle = Array.from({ length: 200 }, (_, i) => ({ i }));
+      answered();
+    }, 500);
+    await new Promise((r) => setTimeout(r, 6000));
+    clearInterval(tick);
+    console.log(JSON.stringify({ afterFirst, atEnd: young() }));
+  `;
+  const child = await run(
+    process.execPath,
+    ["--import", "tsx", "--input-type=module", "-e", code],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+    },
+  );
+  return JSON.parse(child.stdout.trim()) as { afterFirst: number; atEnd: number };
+}
+
+test("V8 gives a grown young generation back at the quiet collection, not without it", async () => {
+  const [without, quiet] = await Promise.all([
+    youngGenerationSizes(false),
+    youngGenerationSizes(true),
+  ]);
+  assert.ok(without.afterFirst > 4, `grown by the burst: ${without.afterFirst} MiB`);
+  assert.ok(without.atEnd > 4, `kept without the quiet collection: ${without.atEnd} MiB`);
+  assert.ok(quiet.afterFirst > 4, `grown by the burst: ${quiet.afterFirst} MiB`);
+  assert.ok(quiet.atEnd <= 2, `given back at the quiet collection: ${quiet.atEnd} MiB`);
 });
