@@ -33,6 +33,7 @@ import {
   takeListFlag,
 } from "./pickers/list.ts";
 import { mask } from "./secrets.ts";
+import { installIsoDate } from "./iso-date.ts";
 import { settleWhenFollowing } from "./settle-memory.ts";
 import { VERSION } from "./version.ts";
 
@@ -276,6 +277,8 @@ export async function run(options: RunOptions): Promise<number> {
 }
 
 if (startedAs(import.meta.url)) {
+  // The same dates without V8 setting up ICU's time zone (see iso-date.ts).
+  installIsoDate();
   // The SDK's notice about future Node versions is not the operator's business.
   process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
   const controller = new AbortController();

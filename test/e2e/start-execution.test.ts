@@ -4,6 +4,9 @@
  * what the endpoint recorded.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   DescribeExecutionCommand,
@@ -96,6 +99,33 @@ describe("Start Asynchronous Execution, end to end", () => {
     assert.equal(run.doc.invocation.fields.credentials_password, "****");
     assert.equal(run.doc.invocation.fields.credentials_user, "****");
     await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+  });
+
+  test("a start dates its signature, log and document with the program's own toISOString, not V8's", async () => {
+    // V8's sets up ICU's time zone on its first call (see src/iso-date.ts); a preload reports
+    // at exit which one the process had.
+    const dir = mkdtempSync(join(tmpdir(), "iso-probe-"));
+    const probe = join(dir, "probe.cjs");
+    const report = join(dir, "report.json");
+    writeFileSync(
+      probe,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(report)}, JSON.stringify({ native: String(Date.prototype.toISOString).includes("[native code]") })));`,
+    );
+    try {
+      const run = await runBundle({
+        fields: fields("long"),
+        env: { UE_TASK_INSTANCE_ID: "isodate1", NODE_OPTIONS: `--require ${probe}` },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(JSON.parse(readFileSync(report, "utf8")), { native: false });
+      assert.match(run.stderr, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO /m);
+      const started = new Date(run.doc?.["result"].startDate as string);
+      assert.equal(started.toISOString(), run.doc?.["result"].startDate);
+      assert.ok(Math.abs(Date.now() - started.getTime()) < 60_000);
+      await sfn.send(new StopExecutionCommand({ executionArn: run.doc?.["result"].executionArn }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("the input reaches the execution byte for byte", async () => {
