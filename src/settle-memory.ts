@@ -122,8 +122,7 @@ export const QUIET_DELAY_MS = 100;
 export const QUIET_MAX = 3;
 /**
  * The young generation's resident size above which a quiet collection is worth its few ms:
- * more than V8's initial semi-space (1 MiB on Node.js 20 to 24), so that it has grown or
- * holds both its halves.
+ * V8's initial semi-space on Node.js 20 to 24 (a settled waiting task's holds 0.25 to 1 MiB).
  */
 export const QUIET_YOUNG_LIMIT_BYTES = 1024 * 1024;
 
