@@ -118,8 +118,6 @@ export function settleWhenFollowing(
 export const QUIET_GAP_MS = 5000;
 /** How long after the status check the quiet collection runs: once the check is done. */
 export const QUIET_DELAY_MS = 100;
-/** Quiet collections in one wait, at most. */
-export const QUIET_MAX = 3;
 /**
  * The young generation's resident size above which a quiet collection is worth its few ms:
  * V8's initial semi-space on Node.js 20 to 24 (a settled waiting task's holds 0.25 to 1 MiB).
@@ -145,39 +143,34 @@ export interface QuietCollectionOptions {
 }
 
 /**
- * Full collections while a task waits, for its young generation. V8 grows the young
- * generation (the semi-spaces) while a start allocates much that lives on, and commits its
- * second half again at each scavenge, and gives that memory back only in a collection that
- * sees a low allocation rate, but not none: 1 to 1,000 bytes per ms over the last 5 s. A
- * sleeping task rarely collects; the collection soon after the first status still sees the
- * start's rate, and one at an idle moment sees none. So, after a status check answered at
- * least QUIET_GAP_MS after the last full collection (a check allocates a little: more than
- * nothing, far less than 5 MB), when the young generation holds more than
- * QUIET_YOUNG_LIMIT_BYTES, one collection runs; at most QUIET_MAX in a wait. 200 tasks
- * launched at once as a plain command line, alternate tasks with it, PSS median / worst in
- * three runs: 11.14 / 13.07 -> 10.84 / 11.98, 10.84 / 12.98 -> 10.36 / 12.00 and 10.97 /
- * 13.66 -> 11.20 / 11.81 MiB (the worst without it: young generations still at 2 x 2 MiB).
- * Returns what the waiting loop calls after each answered status check.
+ * One more full collection while a task waits, for its young generation. V8 grows the young
+ * generation (the semi-spaces) while a start allocates much that lives on, and gives the room
+ * back only in a collection that sees a low allocation rate, but not none: 1 to 1,000 bytes
+ * per ms over the last 5 s. A sleeping task rarely collects; the collection soon after the
+ * first status still sees the start's rate, and one at an idle moment sees none. So, once
+ * per wait, at the first status check answered at least QUIET_GAP_MS after the last full
+ * collection (a check allocates a little: more than nothing, far less than 5 MB), a task
+ * whose young generation holds more than QUIET_YOUNG_LIMIT_BYTES runs one collection. 200
+ * tasks launched at once as a plain command line, alternate tasks with it, PSS median /
+ * worst: see docs/benchmarks.md. Up to 3 in a wait took the worst as far down, but cost CPU
+ * (+59% for the waiting tasks over 30 s) and raised the median. Returns what the waiting
+ * loop calls after each answered status check.
  */
 export function quietCollection(options: QuietCollectionOptions = {}): () => void {
   const collect = options.collect ?? collectGarbage;
   const youngBytes = options.youngBytes ?? youngGenerationBytes;
   const lastCollection = options.lastCollection ?? (() => lastCollectionAt);
   const now = options.now ?? Date.now;
-  let collections = 0;
-  let pending = false;
+  let looked = false;
   return () => {
-    if (pending || collections >= QUIET_MAX) return;
+    if (looked) return;
     const last = lastCollection();
     // No collection yet: the one armed by the first status comes first.
     if (last === 0 || now() - last < QUIET_GAP_MS) return;
-    pending = true;
+    looked = true;
     setTimeout(async () => {
       const young = await youngBytes();
-      pending = false;
-      if (young === null || young <= QUIET_YOUNG_LIMIT_BYTES) return;
-      collections++;
-      await collect();
+      if (young !== null && young > QUIET_YOUNG_LIMIT_BYTES) await collect();
     }, QUIET_DELAY_MS).unref();
   };
 }

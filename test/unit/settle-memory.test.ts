@@ -12,7 +12,6 @@ import {
   collectGarbage,
   QUIET_DELAY_MS,
   QUIET_GAP_MS,
-  QUIET_MAX,
   QUIET_YOUNG_LIMIT_BYTES,
   quietCollection,
   settleWhenFollowing,
@@ -104,47 +103,61 @@ test("once a task is about to wait, V8 optimizes no more code", () => {
   assert.equal(optimizedAfter(true), false, "after prepareToWait(): it does not");
 });
 
-test("a quiet collection: after a check answered 5 s or more after the last collection, while the young generation is large, at most QUIET_MAX in a wait", async () => {
-  let clock = 1_000_000;
-  let last = 0;
-  let young = 4 * 1024 * 1024;
-  let collections = 0;
+/** A quiet collection with a clock, a young generation of `young` bytes and a counter. */
+function quietWith(young: number) {
+  const state = { clock: 1_000_000, last: 0, collections: 0, looks: 0 };
   const answered = quietCollection({
     collect: () => {
-      collections++;
-      last = clock;
+      state.collections++;
+      state.last = state.clock;
     },
-    youngBytes: async () => young,
-    lastCollection: () => last,
-    now: () => clock,
+    youngBytes: async () => {
+      state.looks++;
+      return young;
+    },
+    lastCollection: () => state.last,
+    now: () => state.clock,
   });
-  const settled = () => new Promise((r) => setTimeout(r, QUIET_DELAY_MS + 50));
+  return { state, answered };
+}
+
+const settled = () => new Promise((r) => setTimeout(r, QUIET_DELAY_MS + 50));
+
+test("a quiet collection: once per wait, at the first check answered 5 s or more after the last collection", async () => {
+  const { state, answered } = quietWith(4 * 1024 * 1024);
   answered();
   await settled();
-  assert.equal(collections, 0, "no collection yet: the one armed by the first status comes first");
-  last = clock;
-  clock += QUIET_GAP_MS - 1;
+  assert.equal(state.looks, 0, "no collection yet: the one armed by the first status comes first");
+  state.last = state.clock;
+  state.clock += QUIET_GAP_MS - 1;
   answered();
   await settled();
-  assert.equal(collections, 0, "too soon after the last collection");
-  clock += 1;
+  assert.equal(state.looks, 0, "too soon after the last collection");
+  state.clock += 1;
   answered();
   answered();
-  assert.equal(collections, 0, "not at once: after the check is done");
+  assert.equal(state.collections, 0, "not at once: after the check is done");
   await settled();
-  assert.equal(collections, 1, "one, however many checks meanwhile");
-  clock += QUIET_GAP_MS;
-  young = QUIET_YOUNG_LIMIT_BYTES;
-  answered();
-  await settled();
-  assert.equal(collections, 1, "not while the young generation is small");
-  young = QUIET_YOUNG_LIMIT_BYTES + 1;
-  for (let i = 0; i < QUIET_MAX + 2; i++) {
-    clock += QUIET_GAP_MS;
+  assert.equal(state.collections, 1, "one, however many checks meanwhile");
+  for (let i = 0; i < 3; i++) {
+    state.clock += QUIET_GAP_MS;
     answered();
     await settled();
   }
-  assert.equal(collections, QUIET_MAX, "at most QUIET_MAX in a wait");
+  assert.equal(state.collections, 1, "once per wait");
+  assert.equal(state.looks, 1);
+});
+
+test("no quiet collection while the young generation is small, and no second look", async () => {
+  const { state, answered } = quietWith(QUIET_YOUNG_LIMIT_BYTES);
+  state.last = state.clock;
+  for (let i = 0; i < 3; i++) {
+    state.clock += QUIET_GAP_MS;
+    answered();
+    await settled();
+  }
+  assert.equal(state.looks, 1);
+  assert.equal(state.collections, 0);
 });
 
 test("the young generation's size comes from V8", async () => {
