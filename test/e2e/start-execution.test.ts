@@ -114,7 +114,10 @@ describe("Start Asynchronous Execution, end to end", () => {
     try {
       const run = await runBundle({
         fields: fields("long"),
-        env: { UE_TASK_INSTANCE_ID: "isodate1", NODE_OPTIONS: `--require ${probe}` },
+        env: {
+          UE_TASK_INSTANCE_ID: "isodate1",
+          NODE_OPTIONS: `--require ${JSON.stringify(probe)}`,
+        },
       });
       assert.equal(run.code, 0, run.stderr);
       assert.deepEqual(JSON.parse(readFileSync(report, "utf8")), { native: false });
