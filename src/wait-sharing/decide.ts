@@ -113,15 +113,28 @@ const DUE_SPREAD_MS = 300;
 
 /** How old what a waiter knows may grow while it waits for a listing, in polling intervals. */
 export const KNOWLEDGE_AGE_LIMIT = 1.25;
-/** The same while its own status calls fail (throttled): a listing is then its best source. */
-export const KNOWLEDGE_AGE_LIMIT_FAILING = 3;
+/**
+ * The same while its own status calls fail (throttled), or while the group's listings flow
+ * (one was written within LISTINGS_FLOWING_WITHIN intervals) but come late: a listing is then
+ * its best source. Late listings mean a busy machine (or API): a call of every waiter's own
+ * would add one call's work per waiter (about 20 ms of CPU each) to what made them late.
+ */
+export const KNOWLEDGE_AGE_LIMIT_BUSY = 3;
+/** How recent the group's last listing must be for its listings to count as flowing, in intervals. */
+export const LISTINGS_FLOWING_WITHIN = 1.5;
+/** The longest a waiter leaves between two looks at a listing in progress. */
+const LISTING_RECHECK_MAX_MS = 5_000;
 
 /**
  * When a waiter whose snapshot cannot answer it may look again instead of asking AWS itself,
  * because a peer is listing now or the group's next listing is due soon: the milliseconds to
  * wait, or null to ask AWS now. What the waiter knows never grows older than 1.25 polling
  * intervals (`ceilingMs`) by the time it looks again, so it stays within the lateness bar
- * (1.5 intervals); 3 intervals while its own calls fail, when AWS would not answer anyway.
+ * (1.5 intervals); 3 while its own calls fail, when AWS would not answer anyway, or while
+ * the group's listings flow late, when the machine could not afford every waiter's call.
+ * A listing in progress is looked at again after a moment, or after half as long as it has
+ * taken so far (at most 5 s): a slow listing means a busy machine, which a thousand waiters
+ * looking every second would make busier.
  */
 export function waitForListing(options: {
   readonly now: number;
@@ -129,18 +142,29 @@ export function waitForListing(options: {
   readonly ceilingMs: number;
   /** The waiter's own status calls are failing (throttled, unavailable). */
   readonly ownCallsFailing?: boolean | undefined;
+  /** The group's last listing was written within LISTINGS_FLOWING_WITHIN intervals. */
+  readonly listingsFlowing?: boolean | undefined;
   /** A live peer is listing right now. */
   readonly listingNow: boolean;
+  /** When the listing in progress began, when known. */
+  readonly listingSince?: number | undefined;
   /** When the group's next listing may begin (the last one's start plus the gap). */
   readonly nextListingAt: number;
   readonly random?: () => number;
 }): number | null {
   const { now, knownAt, ceilingMs } = options;
   const random = options.random ?? Math.random;
+  const since = options.listingSince;
   const inMs = options.listingNow
-    ? LISTING_RECHECK_MS
+    ? Math.min(
+        LISTING_RECHECK_MAX_MS,
+        Math.max(LISTING_RECHECK_MS, since !== undefined && since <= now ? (now - since) / 2 : 0),
+      )
     : Math.max(LISTING_RECHECK_MS, options.nextListingAt - now) + DUE_SPREAD_MS * random();
-  const limit = options.ownCallsFailing ? KNOWLEDGE_AGE_LIMIT_FAILING : KNOWLEDGE_AGE_LIMIT;
+  const limit =
+    options.ownCallsFailing || options.listingsFlowing
+      ? KNOWLEDGE_AGE_LIMIT_BUSY
+      : KNOWLEDGE_AGE_LIMIT;
   if (knownAt <= 0 || now + inMs - knownAt > limit * ceilingMs) return null;
   return Math.round(inMs);
 }
@@ -151,6 +175,8 @@ export interface Lease {
   readonly until: number;
   /** When the holder began its listing (written since the lease also spaces listings). */
   readonly since?: number | undefined;
+  /** The holder's listing failed; the lease is left to lapse. */
+  readonly failed?: true | undefined;
 }
 
 export function parseLease(text: string): Lease | null {
@@ -158,9 +184,12 @@ export function parseLease(text: string): Lease | null {
     const o = JSON.parse(text) as Record<string, unknown>;
     const { pid, until, since } = o;
     if (typeof pid === "number" && Number.isInteger(pid) && pid > 0 && typeof until === "number") {
-      return typeof since === "number" && Number.isFinite(since)
-        ? { pid, until, since }
-        : { pid, until };
+      return {
+        pid,
+        until,
+        ...(typeof since === "number" && Number.isFinite(since) ? { since } : {}),
+        ...(o["failed"] === true ? { failed: true as const } : {}),
+      };
     }
   } catch {
     // Unreadable: treated as no valid lease (see leaseState).

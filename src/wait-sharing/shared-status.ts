@@ -4,8 +4,9 @@
  * region, state machine, credential identity; named by a hash). In it:
  * - `waiters/<pid>`: each waiting task's registration (pid, until when it counts);
  * - `lease`: created with O_EXCL by the task that lists next (pid, since and until when, long
- *   enough for a slow listing); removed by its holder once the snapshot is written, left to
- *   lapse after a failed listing so that nobody lists again at once; an expired lease or one
+ *   enough for a slow listing); removed by its holder once the snapshot is written, marked as
+ *   failed and left to lapse after a failed listing so that nobody lists again at once (the
+ *   others then wait for a listing only within the usual limit); an expired lease or one
  *   of a dead process is taken over; while a live one lists, the others look again a moment
  *   later (within the limit of `waitForListing`) rather than ask AWS themselves;
  * - `snapshot.json`: the last listing of RUNNING executions, replaced atomically;
@@ -41,6 +42,7 @@ import {
   formatSnapshot,
   type GroupParts,
   groupKey,
+  LISTINGS_FLOWING_WITHIN,
   leaseState,
   MAX_PAGES,
   parseLease,
@@ -274,7 +276,17 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     now: number,
     current: Snapshot | null,
   ): Promise<
-    { listed: Snapshot } | { wait: { listingNow: boolean; nextListingAt: number } } | null
+    | { listed: Snapshot }
+    | {
+        wait: {
+          listingNow: boolean;
+          listingSince?: number;
+          nextListingAt: number;
+          /** The last listing failed: the listings do not flow, whatever the snapshot's age. */
+          failed?: true;
+        };
+      }
+    | null
   > {
     if (deniedNow(now)) return null;
     if (current && !refreshDue(current.doneAt, now, refreshGapMs)) {
@@ -295,9 +307,18 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     if (state === "held") {
       // A live peer lists now (its lease is newer than the snapshot), or its listing failed
       // and its lease keeps everyone from listing again until it lapses.
+      if (lease?.failed) {
+        return { wait: { listingNow: false, nextListingAt: lease.until, failed: true } };
+      }
       const since = lease?.since;
       const listingNow = since === undefined || current === null || current.takenAt < since;
-      return { wait: { listingNow, nextListingAt: lease?.until ?? now } };
+      return {
+        wait: {
+          listingNow,
+          ...(since !== undefined ? { listingSince: since } : {}),
+          nextListingAt: lease?.until ?? now,
+        },
+      };
     }
     if (!anotherWaiter(now)) return null;
     if (state === "stale") {
@@ -316,7 +337,9 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
       );
     } catch (error) {
       // A peer took it between the look and the creation: it lists now.
-      if (code(error) === "EEXIST") return { wait: { listingNow: true, nextListingAt: now } };
+      if (code(error) === "EEXIST") {
+        return { wait: { listingNow: true, listingSince: now, nextListingAt: now } };
+      }
       throw error;
     }
     try {
@@ -374,6 +397,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
       }
     } catch (error) {
       listingFailed(error, takenAt);
+      markLeaseFailed(takenAt);
       return null;
     } finally {
       clearTimeout(timer);
@@ -390,6 +414,29 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     // unref: the timer never keeps a finished task alive.
     setTimeout(options.afterListing ?? collectGarbage, COLLECT_AFTER_LISTING_MS).unref();
     return parseSnapshot(text);
+  }
+
+  /**
+   * Says in this task's lease that its listing failed, so that the others, while it lapses,
+   * ask AWS within the usual limit instead of waiting on a listing that will not come.
+   */
+  function markLeaseFailed(since: number): void {
+    const leasePath = join(dir as string, "lease");
+    const temp = join(dir as string, `lease.${process.pid}.tmp`);
+    try {
+      const read = readIfPresent(leasePath);
+      const lease = read ? parseLease(read.text) : null;
+      if (lease?.pid !== process.pid || lease.since !== since) return;
+      writeFileSync(temp, JSON.stringify({ ...lease, failed: true }), { mode: 0o600 });
+      renameSync(temp, leasePath);
+    } catch {
+      // Unmarked, the lease still lapses; the others wait a little longer meanwhile.
+      try {
+        unlinkSync(temp);
+      } catch {
+        // Not written.
+      }
+    }
   }
 
   function listingFailed(error: unknown, now: number): void {
@@ -421,7 +468,9 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     now: number;
     knownAt: number;
     ownCallsFailing: boolean;
+    listingsFlowing: boolean;
     listingNow: boolean;
+    listingSince?: number;
     nextListingAt: number;
   }): SharedAnswer {
     const inMs = waitForListing({ ...options, ceilingMs });
@@ -444,7 +493,16 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
         // task's own or a peer's, now or soon.
         const fresh = await refresh(now, verdict === "from-the-future" ? null : current);
         if (fresh === null) return ASK;
-        if ("wait" in fresh) return later({ now, knownAt, ownCallsFailing, ...fresh.wait });
+        if ("wait" in fresh) {
+          // Listings that keep coming, if late, are worth waiting for (see waitForListing).
+          const { failed, ...wait } = fresh.wait;
+          const listingsFlowing =
+            failed !== true &&
+            verdict !== "from-the-future" &&
+            current !== null &&
+            now - current.doneAt <= LISTINGS_FLOWING_WITHIN * ceilingMs;
+          return later({ now, knownAt, ownCallsFailing, listingsFlowing, ...wait });
+        }
         if (snapshotVerdict(fresh.listed, executionArn, knownAt, now, maxAgeMs) === "running") {
           return { kind: "running", at: fresh.listed.takenAt };
         }

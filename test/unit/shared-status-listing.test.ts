@@ -5,13 +5,13 @@
  * call is a stand-in that records the abort signal it was given.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
 import type { StepFunctions } from "../../src/aws/step-functions.ts";
 import type { Logger } from "../../src/log.ts";
-import { type GroupParts, groupKey } from "../../src/wait-sharing/decide.ts";
+import { formatSnapshot, type GroupParts, groupKey } from "../../src/wait-sharing/decide.ts";
 import { COLLECT_AFTER_LISTING_MS, sharedStatus } from "../../src/wait-sharing/shared-status.ts";
 
 const EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-1";
@@ -155,5 +155,59 @@ describe("shared status: memory after a listing", () => {
     mock.timers.tick(5 * INTERVAL_MS);
     assert.equal(collections, 0);
     shared.close();
+  });
+});
+
+describe("shared status: late listings under load", () => {
+  /**
+   * A peer (this test's parent process) lists now, begun 2 s ago; the group's last listing
+   * began 20 s ago (what this waiter knows, 2 intervals old) and was written `writtenMsAgo`.
+   */
+  async function slowGroup(writtenMsAgo: number, leaseExtra: Record<string, unknown> = {}) {
+    const now = Date.now();
+    const group = join(folder, groupKey(PARTS));
+    await writeFile(
+      join(group, "snapshot.json"),
+      formatSnapshot(now - 20_000, [EXECUTION], now - writtenMsAgo),
+      { mode: 0o600 },
+    );
+    await writeFile(
+      join(group, "lease"),
+      JSON.stringify({ pid: process.ppid, until: now + 10_000, since: now - 2_000, ...leaseExtra }),
+      { mode: 0o600 },
+    );
+    const listings: AbortSignal[] = [];
+    const shared = source(hangingListing(listings));
+    const answer = await shared.check(now - 20_000);
+    shared.close();
+    assert.equal(listings.length, 0, "a live peer's lease: no listing of this task's own");
+    return answer;
+  }
+
+  test("listings that keep coming, if late, are waited for past 1.25 intervals", async () => {
+    const answer = await slowGroup(5_000);
+    assert.equal(answer.kind, "later");
+    assert.ok(answer.kind === "later" && answer.inMs >= 1_000 && answer.inMs <= 1_100);
+  });
+
+  test("listings that stopped (the last written 1.5 intervals ago): the task asks AWS", async () => {
+    assert.deepEqual(await slowGroup(15_500), { kind: "ask" });
+  });
+
+  test("a peer's listing that failed is not waited for past 1.25 intervals, however recent the last one", async () => {
+    assert.deepEqual(await slowGroup(5_000, { failed: true }), { kind: "ask" });
+  });
+
+  test("a task whose listing failed says so in its lease, which it leaves to lapse", async () => {
+    const shared = source(async () => {
+      throw Object.assign(new Error("rate exceeded"), { name: "ThrottlingException" });
+    });
+    const before = Date.now();
+    assert.deepEqual(await shared.check(before - 1_000), { kind: "ask" });
+    shared.close();
+    const lease = JSON.parse(await readFile(join(folder, groupKey(PARTS), "lease"), "utf8"));
+    assert.equal(lease.pid, process.pid);
+    assert.equal(lease.failed, true);
+    assert.ok(lease.since >= before && lease.until > Date.now(), JSON.stringify(lease));
   });
 });

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import {
   formatSnapshot,
   groupKey,
+  KNOWLEDGE_AGE_LIMIT_BUSY,
   LISTING_RECHECK_MS,
   leaseState,
   parseLease,
@@ -238,6 +239,32 @@ describe("shared status: looking again for a peer's listing instead of asking AW
     );
     assert.equal(waitForListing({ ...args, knownAt: now - 28_851, ownCallsFailing: true }), null);
   });
+  test("while the group's listings flow, if late, up to 3 intervals: every waiter's own call would add to what makes them late", () => {
+    const args = { now, ceilingMs, listingNow: false, nextListingAt: now + 1_000, random: fixed };
+    assert.equal(waitForListing({ ...args, knownAt: now - 2 * ceilingMs }), null, "not flowing");
+    assert.equal(
+      waitForListing({ ...args, knownAt: now - 2 * ceilingMs, listingsFlowing: true }),
+      1_150,
+    );
+    const limit = KNOWLEDGE_AGE_LIMIT_BUSY * ceilingMs - 1_150;
+    assert.equal(waitForListing({ ...args, knownAt: now - limit, listingsFlowing: true }), 1_150);
+    assert.equal(
+      waitForListing({ ...args, knownAt: now - limit - 1, listingsFlowing: true }),
+      null,
+    );
+  });
+  test("a listing in progress is looked at again after half the time it has taken, within 1 to 5 s", () => {
+    const args = { now, knownAt: now - 1_000, ceilingMs, listingNow: true, nextListingAt: now };
+    assert.equal(waitForListing(args), LISTING_RECHECK_MS, "its start unknown");
+    assert.equal(waitForListing({ ...args, listingSince: now - 500 }), LISTING_RECHECK_MS);
+    assert.equal(waitForListing({ ...args, listingSince: now - 3_000 }), 1_500);
+    assert.equal(waitForListing({ ...args, listingSince: now - 60_000 }), 5_000);
+    assert.equal(
+      waitForListing({ ...args, listingSince: now + 60_000 }),
+      LISTING_RECHECK_MS,
+      "a start in the future (another clock) counts as just begun",
+    );
+  });
   test("nothing known yet: ask AWS", () => {
     assert.equal(
       waitForListing({ now, knownAt: 0, ceilingMs, listingNow: true, nextListingAt: now }),
@@ -252,6 +279,16 @@ describe("shared status: looking again for a peer's listing instead of asking AW
     });
     assert.deepEqual(parseLease(JSON.stringify({ pid: 7, until: 9 })), { pid: 7, until: 9 });
     assert.deepEqual(parseLease(JSON.stringify({ pid: 7, until: 9, since: "8" })), {
+      pid: 7,
+      until: 9,
+    });
+    assert.deepEqual(parseLease(JSON.stringify({ pid: 7, until: 9, since: 8, failed: true })), {
+      pid: 7,
+      until: 9,
+      since: 8,
+      failed: true,
+    });
+    assert.deepEqual(parseLease(JSON.stringify({ pid: 7, until: 9, failed: "yes" })), {
       pid: 7,
       until: 9,
     });
