@@ -25,7 +25,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readdirSync,
+  opendirSync,
   readFileSync,
   renameSync,
   unlinkSync,
@@ -177,6 +177,8 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
   let deniedUntil = 0;
   let stateMachineArn = "";
   let peerSeenAt = Number.NEGATIVE_INFINITY;
+  /** The process id of the live peer seen last, or 0. */
+  let peerPid = 0;
 
   const waiterFile = () => join(dir as string, "waiters", String(process.pid));
 
@@ -227,31 +229,50 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
   function anotherWaiter(now: number): boolean {
     // A peer seen waiting less than a listing gap ago still counts: no look at the folder.
     if (now - peerSeenAt < refreshGapMs) return true;
-    const found = lookForAnotherWaiter(now);
+    // The peer seen last is asked first: one file, where the folder holds one per waiter.
+    const found =
+      (peerPid !== 0 && peerWaiting(peerPid, now) !== "gone") || lookForAnotherWaiter(now);
     if (found) peerSeenAt = now;
     return found;
   }
 
-  function lookForAnotherWaiter(now: number): boolean {
-    for (const name of readdirSync(join(dir as string, "waiters"))) {
-      if (name === String(process.pid)) continue;
-      const path = join(dir as string, "waiters", name);
-      let read: { text: string; mtimeMs: number } | null = null;
+  /** Whether a peer's registration counts; "gone" when it is missing, unreadable or over. */
+  function peerWaiting(pid: number, now: number): "waiting" | "gone" {
+    const path = join(dir as string, "waiters", String(pid));
+    let read: { text: string; mtimeMs: number } | null = null;
+    try {
+      read = readIfPresent(path);
+    } catch {
+      // Unreadable: treated as no registration.
+    }
+    const waiter = read ? parseWaiter(read.text) : null;
+    if (waiterLive(waiter, now, alive)) return "waiting";
+    // A crashed or finished task's registration: tidy it away.
+    if (read && (waiter === null ? now - read.mtimeMs > 60_000 : true)) {
       try {
-        read = readIfPresent(path);
+        unlinkSync(path);
       } catch {
-        // Unreadable: treated as no registration.
+        // Gone already.
       }
-      const waiter = read ? parseWaiter(read.text) : null;
-      if (waiterLive(waiter, now, alive)) return true;
-      // A crashed or finished task's registration: tidy it away.
-      if (read && (waiter === null ? now - read.mtimeMs > 60_000 : true)) {
-        try {
-          unlinkSync(path);
-        } catch {
-          // Gone already.
+    }
+    return "gone";
+  }
+
+  /** Looks through the registrations until a live peer's (read a few at a time, not all). */
+  function lookForAnotherWaiter(now: number): boolean {
+    peerPid = 0;
+    const folder = opendirSync(join(dir as string, "waiters"));
+    try {
+      for (let entry = folder.readSync(); entry !== null; entry = folder.readSync()) {
+        const pid = Number(entry.name);
+        if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) continue;
+        if (peerWaiting(pid, now) === "waiting") {
+          peerPid = pid;
+          return true;
         }
       }
+    } finally {
+      folder.closeSync();
     }
     return false;
   }

@@ -5,7 +5,7 @@
  * call is a stand-in that records the abort signal it was given.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
@@ -209,5 +209,44 @@ describe("shared status: late listings under load", () => {
     assert.equal(lease.pid, process.pid);
     assert.equal(lease.failed, true);
     assert.ok(lease.since >= before && lease.until > Date.now(), JSON.stringify(lease));
+  });
+});
+
+describe("shared status: finding a live peer", () => {
+  test("the peer seen last is asked first; once it is gone, another is looked for, and none means asking AWS", async () => {
+    mock.timers.reset();
+    mock.timers.enable({ apis: ["setTimeout", "Date"], now: Date.now() });
+    const group = join(folder, groupKey(PARTS));
+    const waiters = join(group, "waiters");
+    const listings: AbortSignal[] = [];
+    const shared = source(hangingListing(listings));
+    /** A listing written just now, not newer than what the task knows: is a peer there to list next? */
+    const look = async () => {
+      const now = Date.now();
+      await writeFile(join(group, "snapshot.json"), formatSnapshot(now - 1_000, [EXECUTION], now), {
+        mode: 0o600,
+      });
+      return (await shared.check(now - 1_000)).kind;
+    };
+    assert.equal(await look(), "later", "the parent process waits too");
+    await unlink(join(waiters, String(process.ppid)));
+    // Process 1 is always alive.
+    await writeFile(join(waiters, "1"), JSON.stringify({ pid: 1, until: Date.now() + 600_000 }), {
+      mode: 0o600,
+    });
+    mock.timers.tick(INTERVAL_MS);
+    assert.equal(await look(), "later", "another live peer is found");
+    await writeFile(join(waiters, "1"), JSON.stringify({ pid: 1, until: Date.now() - 1 }), {
+      mode: 0o600,
+    });
+    mock.timers.tick(INTERVAL_MS);
+    assert.equal(await look(), "ask", "no live peer: the task asks AWS itself");
+    await assert.rejects(
+      access(join(waiters, "1")),
+      { code: "ENOENT" },
+      "the lapsed one tidied away",
+    );
+    shared.close();
+    assert.equal(listings.length, 0);
   });
 });
