@@ -42,6 +42,7 @@ import {
   formatSnapshot,
   type GroupParts,
   groupKey,
+  type Lease,
   LISTINGS_FLOWING_WITHIN,
   leaseState,
   MAX_PAGES,
@@ -373,16 +374,22 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     }
     const listed = await list(now);
     // Listed: the snapshot's time spaces the next listing, so the lease goes (when still ours).
-    // Failed: it stays until it lapses, so that nobody lists again at once.
+    // Failed: it stays, marked as failed, until it lapses, so that nobody lists again at once.
     if (listed) releaseLease(leasePath, now);
+    else markLeaseFailed(leasePath, now);
     return listed ? { listed } : null;
+  }
+
+  /** The lease this task took at `since`, while it is still the one in the file. */
+  function ownLease(leasePath: string, since: number): Lease | null {
+    const read = readIfPresent(leasePath);
+    const lease = read ? parseLease(read.text) : null;
+    return lease?.pid === process.pid && lease.since === since ? lease : null;
   }
 
   function releaseLease(leasePath: string, since: number): void {
     try {
-      const read = readIfPresent(leasePath);
-      const lease = read ? parseLease(read.text) : null;
-      if (lease?.pid === process.pid && lease.since === since) unlinkSync(leasePath);
+      if (ownLease(leasePath, since)) unlinkSync(leasePath);
     } catch {
       // Left to lapse by itself.
     }
@@ -418,7 +425,6 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
       }
     } catch (error) {
       listingFailed(error, takenAt);
-      markLeaseFailed(takenAt);
       return null;
     } finally {
       clearTimeout(timer);
@@ -441,13 +447,11 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
    * Says in this task's lease that its listing failed, so that the others, while it lapses,
    * ask AWS within the usual limit instead of waiting on a listing that will not come.
    */
-  function markLeaseFailed(since: number): void {
-    const leasePath = join(dir as string, "lease");
+  function markLeaseFailed(leasePath: string, since: number): void {
     const temp = join(dir as string, `lease.${process.pid}.tmp`);
     try {
-      const read = readIfPresent(leasePath);
-      const lease = read ? parseLease(read.text) : null;
-      if (lease?.pid !== process.pid || lease.since !== since) return;
+      const lease = ownLease(leasePath, since);
+      if (!lease) return;
       writeFileSync(temp, JSON.stringify({ ...lease, failed: true }), { mode: 0o600 });
       renameSync(temp, leasePath);
     } catch {
