@@ -127,7 +127,7 @@ export function readCacheFile(file: string, uid: number | null): Buffer | null {
     const stats = fstatSync(fd);
     if (!stats.isFile() || (uid !== null && stats.uid !== uid) || stats.size > MAX_FILE_BYTES)
       return null;
-    const data = Buffer.alloc(stats.size);
+    const data = bufferOutsideMalloc(stats.size);
     let read = 0;
     while (read < data.length) {
       const n = readSync(fd, data, read, data.length - read, read);
@@ -141,6 +141,33 @@ export function readCacheFile(file: string, uid: number | null): Buffer | null {
     closeSync(fd);
   }
 }
+
+/**
+ * A zeroed buffer whose memory V8 maps for itself (a resizable ArrayBuffer) rather than
+ * taking it from malloc, so that it goes back to the system when it is collected. Node has
+ * read the bundle (half a MiB) through a buffer that grew by doubling, and glibc, on
+ * freeing it, raised its threshold for mapping blocks of their own to about 1 MiB: a cache
+ * buffer from malloc would then come from the heap, which keeps it once freed, in every
+ * task for as long as it waits (unless MALLOC_MMAP_THRESHOLD_ is set, as the bridge does).
+ * Where V8 cannot map it (a limit on address space), malloc's buffer serves as before.
+ */
+export function bufferOutsideMalloc(
+  size: number,
+  map: (size: number) => ArrayBuffer = (n) =>
+    new (ArrayBuffer as ResizableArrayBufferConstructor)(n, { maxByteLength: n }),
+): Buffer {
+  try {
+    return Buffer.from(map(size), 0, size);
+  } catch {
+    return Buffer.alloc(size);
+  }
+}
+
+/** ES2024's resizable ArrayBuffer, which this TypeScript library does not declare yet. */
+type ResizableArrayBufferConstructor = new (
+  size: number,
+  options: { maxByteLength: number },
+) => ArrayBuffer;
 
 /**
  * The payload of a cache file, checked against its digest: V8 checks its own version and

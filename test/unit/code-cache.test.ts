@@ -1,7 +1,10 @@
 /** Where the code cache lives, which folders it refuses, and how its files are checked. */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import {
+  bufferOutsideMalloc,
   CACHE_FOLDER,
   cacheFileName,
   cacheLocation,
@@ -9,6 +12,7 @@ import {
   pack,
   programComments,
   programFromCarrier,
+  readCacheFile,
   unpack,
 } from "../../src/code-cache.ts";
 import { offerCodeCacheWrite, writeCodeCacheNow } from "../../src/code-cache-write.ts";
@@ -66,6 +70,37 @@ test("a cache file's payload is used only when its digest matches", () => {
   assert.equal(unpack(file.subarray(0, 40)), null);
   assert.equal(unpack(Buffer.concat([Buffer.from("XESFNCC1"), file.subarray(8)])), null);
   assert.equal(unpack(Buffer.alloc(0)), null);
+});
+
+/** Whether V8 mapped a buffer's memory itself: only resizable ArrayBuffers are mapped so. */
+function mappedByV8(buffer: Buffer): boolean {
+  return (buffer.buffer as ArrayBuffer & { resizable?: boolean }).resizable === true;
+}
+
+test("a cache file is read into memory that V8 maps itself, or malloc's where it cannot", () => {
+  const dir = mkdtempSync(join(TEMP, "ue-cc-read-"));
+  try {
+    const payload = Buffer.from("compiled code".repeat(20_000));
+    const file = join(dir, "cache.v8");
+    writeFileSync(file, pack(payload));
+    const read = readCacheFile(file, process.getuid?.() ?? null);
+    assert.ok(read);
+    assert.deepEqual(read, payload);
+    assert.ok(mappedByV8(read), "the payload's memory comes from V8's own mapping");
+
+    const mapped = bufferOutsideMalloc(300_000);
+    assert.equal(mapped.length, 300_000);
+    assert.ok(mappedByV8(mapped));
+    assert.ok(mapped.every((byte) => byte === 0));
+    const fallback = bufferOutsideMalloc(300_000, () => {
+      throw new RangeError("Array buffer allocation failed");
+    });
+    assert.equal(fallback.length, 300_000);
+    assert.ok(!mappedByV8(fallback));
+    assert.ok(fallback.every((byte) => byte === 0));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("one cache file per build, Node version and architecture", () => {
