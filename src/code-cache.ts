@@ -170,6 +170,22 @@ type ResizableArrayBufferConstructor = new (
 ) => ArrayBuffer;
 
 /**
+ * Gives the memory of a buffer from bufferOutsideMalloc() back to the system now, by
+ * shrinking it to nothing (V8 discards the pages), rather than whenever a collection finds
+ * it unused; any other buffer is left as it is. The buffer is empty afterwards. Says
+ * whether the memory was given back.
+ */
+export function releaseMapped(buffer: Buffer): boolean {
+  const memory = buffer.buffer as ArrayBuffer & {
+    resizable?: boolean;
+    resize?: (length: number) => void;
+  };
+  if (memory.resizable !== true || typeof memory.resize !== "function") return false;
+  memory.resize(0);
+  return true;
+}
+
+/**
  * The payload of a cache file, checked against its digest: V8 checks its own version and
  * the source's length, not the bytes in between (release builds skip their checksum).
  */
@@ -259,7 +275,12 @@ export function runProgram(program: Program): void {
     filename: program.filename,
     ...(cached ? { cachedData: cached } : {}),
   });
-  if (cached && script.cachedDataRejected) debug("V8 refused %s", name);
+  if (cached) {
+    if (script.cachedDataRejected) debug("V8 refused %s", name);
+    // V8 has taken what it needs from the bytes.
+    const size = cached.byteLength;
+    if (releaseMapped(cached)) debug("gave the cache's %d bytes back", size);
+  }
   // --version and --help compile a sliver of the program: a task's run writes the cache.
   const task = !process.argv.slice(2).some((a) => a === "--version" || a === "--help");
   if (dir && task && (!cached || script.cachedDataRejected)) {

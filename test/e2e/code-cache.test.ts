@@ -64,14 +64,16 @@ describe("code cache of the bundle's start", () => {
     return dir;
   };
 
+  const startFields = () => ({
+    endpoint_url: ep.url,
+    credentials: { user: "AKIACODECACHE0000001", password: SECRET_CANARY },
+    state_machine_arn: arn,
+  });
+
   /** Starts one execution without waiting; asserts the outcome and that nothing was said. */
   async function start(env: Record<string, string | undefined>): Promise<BundleRun> {
     const run = await runBundle({
-      fields: {
-        endpoint_url: ep.url,
-        credentials: { user: "AKIACODECACHE0000001", password: SECRET_CANARY },
-        state_machine_arn: arn,
-      },
+      fields: startFields(),
       env: { UE_TASK_INSTANCE_ID: `cc${n++}`, NODE_DEBUG: undefined, ...env },
     });
     assert.equal(run.code, 0, run.stderr);
@@ -106,6 +108,17 @@ describe("code cache of the bundle's start", () => {
     // Rewritten files are renamed into place: the same inode means it was accepted as it is.
     assert.equal(statSync(file).ino, written);
     assert.deepEqual(cacheFiles(dir), [name]);
+  });
+
+  test("a start that takes the cache gives its bytes back at once, not at a later collection", async () => {
+    const { dir } = await warmed();
+    const run = await runBundle({
+      fields: startFields(),
+      env: { UE_TASK_INSTANCE_ID: `cc${n++}`, UE_CODE_CACHE: dir, NODE_DEBUG: "ue-code-cache" },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.doesNotMatch(run.stderr, /V8 refused/);
+    assert.match(run.stderr, /gave the cache's \d+ bytes back/);
   });
 
   test("a task that waits writes the cache as its wait begins, before it ends, and the next start takes it as it is", async () => {

@@ -13,6 +13,7 @@ import {
   programComments,
   programFromCarrier,
   readCacheFile,
+  releaseMapped,
   unpack,
 } from "../../src/code-cache.ts";
 import { offerCodeCacheWrite, writeCodeCacheNow } from "../../src/code-cache-write.ts";
@@ -77,7 +78,7 @@ function mappedByV8(buffer: Buffer): boolean {
   return (buffer.buffer as ArrayBuffer & { resizable?: boolean }).resizable === true;
 }
 
-test("a cache file is read into memory that V8 maps itself, or malloc's where it cannot", () => {
+test("a cache file is read into memory that V8 maps itself and gives back at once, or malloc's where it cannot", () => {
   const dir = mkdtempSync(join(TEMP, "ue-cc-read-"));
   try {
     const payload = Buffer.from("compiled code".repeat(20_000));
@@ -87,6 +88,8 @@ test("a cache file is read into memory that V8 maps itself, or malloc's where it
     assert.ok(read);
     assert.deepEqual(read, payload);
     assert.ok(mappedByV8(read), "the payload's memory comes from V8's own mapping");
+    assert.equal(releaseMapped(read), true);
+    assert.equal(read.buffer.byteLength, 0, "released: nothing left mapped");
 
     const mapped = bufferOutsideMalloc(300_000);
     assert.equal(mapped.length, 300_000);
@@ -98,6 +101,8 @@ test("a cache file is read into memory that V8 maps itself, or malloc's where it
     assert.equal(fallback.length, 300_000);
     assert.ok(!mappedByV8(fallback));
     assert.ok(fallback.every((byte) => byte === 0));
+    assert.equal(releaseMapped(fallback), false);
+    assert.equal(fallback.length, 300_000, "malloc's buffer is left to the collector");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
