@@ -17,10 +17,11 @@
  *   environment variables, a shared profile through the SDK chain, an assumed role.
  * - latency: a 3-second execution polled with a 10-second interval; how long after the
  *   execution's end the task ends.
- * - scale: many tasks waiting at once against DescribeExecution throttled as AWS does in the
- *   state machine's region (`--region`, default us-east-1: 300 tokens, 15 per second; 250 / 10
- *   outside us-east-1, us-west-2 and eu-west-1), or `--describe-bucket SIZE/RATE`: results,
- *   the bucket, each task's lateness and each waiting task's memory (PSS).
+ * - scale: many tasks waiting at once, every call they make throttled as AWS does in the
+ *   state machine's region (`--region`, default us-east-1; DescribeExecution 300 tokens, 15
+ *   per second, 250 / 10 outside us-east-1, us-west-2 and eu-west-1, or
+ *   `--describe-bucket SIZE/RATE`): results, the calls, each task's lateness and each
+ *   waiting task's memory (PSS).
  *   Once per count in `--tasks`. Waiting tasks share status checks (ListExecutions, AWS's
  *   bucket for the region) unless `--wait-sharing off`.
  * Then every other benchmark script in this folder, each in its own process (`--only` takes
@@ -794,6 +795,22 @@ async function benchLatency(): Promise<void> {
   }
 }
 
+/** Calls of one operation in the endpoint's record: accepted, and throttled. */
+function callCount(
+  requests: ReadonlyArray<{
+    operation: string;
+    fault?: string | undefined;
+    errorCode?: string | undefined;
+  }>,
+  operation: string,
+): { accepted: number; throttled: number } {
+  const calls = requests.filter((r) => r.operation === operation);
+  const throttled = calls.filter(
+    (r) => r.fault === "throttled" || r.errorCode === "ThrottlingException",
+  ).length;
+  return { accepted: calls.length - throttled, throttled };
+}
+
 /**
  * The largest excess of accepted calls over what the bucket allows in any window between
  * two accepted calls: at most `bucketSize + refill * seconds` may pass in a window.
@@ -833,15 +850,9 @@ async function benchScale(TASKS: number): Promise<void> {
   // AWS's buckets in the state machine's region, unless --describe-bucket sets another.
   const aws = awsThrottling(REGION);
   const bucket = DESCRIBE_BUCKET ?? aws.DescribeExecution;
-  // ListExecutions: AWS's bucket, 200 / 5 per second in the larger regions, 100 / 2 elsewhere.
-  const listBucket = LARGE_BUCKET_REGIONS.includes(REGION)
-    ? { bucketSize: 200, refillPerSecond: 5 }
-    : { bucketSize: 100, refillPerSecond: 2 };
-  const buckets = {
-    DescribeExecution: bucket,
-    StartExecution: aws.StartExecution,
-    ListExecutions: listBucket,
-  };
+  // And AWS's for every other call a waiting task makes.
+  const listBucket = aws.ListExecutions;
+  const buckets = { ...aws, DescribeExecution: bucket };
   await ep.throttle(buckets);
   const kind = LARGE_BUCKET_REGIONS.includes(REGION)
     ? "one of the regions with AWS's larger buckets"
@@ -850,7 +861,10 @@ async function benchScale(TASKS: number): Promise<void> {
     `State machine region ${REGION} (${kind}). DescribeExecution bucket: ${bucket.bucketSize} tokens, ` +
       `${bucket.refillPerSecond} per second (${DESCRIBE_BUCKET ? "set by --describe-bucket" : `AWS's in ${REGION}`}); ` +
       `StartExecution: ${aws.StartExecution.bucketSize} / ${aws.StartExecution.refillPerSecond}; ` +
-      `ListExecutions: ${listBucket.bucketSize} / ${listBucket.refillPerSecond} (AWS's in ${REGION})\n`,
+      `ListExecutions: ${listBucket.bucketSize} / ${listBucket.refillPerSecond} (AWS's in ${REGION}); ` +
+      `GetExecutionHistory ${aws.GetExecutionHistory.bucketSize} / ${aws.GetExecutionHistory.refillPerSecond}, ` +
+      `ListMapRuns ${aws.ListMapRuns.bucketSize} / ${aws.ListMapRuns.refillPerSecond} and ` +
+      `DescribeMapRun ${aws.DescribeMapRun.bucketSize} / ${aws.DescribeMapRun.refillPerSecond} (AWS's everywhere)\n`,
   );
   try {
     // Each execution is held at a Task state until every task waits, then they end one after
@@ -1073,6 +1087,10 @@ async function benchScale(TASKS: number): Promise<void> {
         "",
       ],
       ["ListExecutions accepted / throttled", `${lists.accepted} / ${lists.throttled}`, "", ""],
+      ...(["GetExecutionHistory", "ListMapRuns"] as const).map((operation) => {
+        const { accepted, throttled } = callCount(report.requests, operation);
+        return [`${operation} accepted / throttled`, `${accepted} / ${throttled}`, "", ""];
+      }),
       [
         "accepted calls beyond the bucket, worst window",
         `${Math.max(0, excess).toFixed(3)}`,
@@ -1128,6 +1146,8 @@ async function benchScale(TASKS: number): Promise<void> {
         "StartExecution",
         "DescribeExecution ok / throttled",
         "ListExecutions ok / throttled",
+        "GetExecutionHistory ok / throttled",
+        "ListMapRuns ok / throttled",
       ],
     ];
     for (let w = 0; w < windows; w++) {
@@ -1135,19 +1155,16 @@ async function benchScale(TASKS: number): Promise<void> {
         (r) => r.time >= started + w * windowMs && r.time < started + (w + 1) * windowMs,
       );
       const count = (operation: string) => {
-        const calls = inWindow.filter((r) => r.operation === operation);
-        const throttledCalls = calls.filter(
-          (r) => r.fault === "throttled" || r.errorCode === "ThrottlingException",
-        ).length;
-        return { ok: calls.length - throttledCalls, throttled: throttledCalls };
+        const { accepted, throttled } = callCount(inWindow, operation);
+        return `${accepted} / ${throttled}`;
       };
-      const d = count("DescribeExecution");
-      const l = count("ListExecutions");
       rows.push([
         `${(w * windowMs) / 1000}-${((w + 1) * windowMs) / 1000}`,
-        String(count("StartExecution").ok),
-        `${d.ok} / ${d.throttled}`,
-        `${l.ok} / ${l.throttled}`,
+        String(callCount(inWindow, "StartExecution").accepted),
+        count("DescribeExecution"),
+        count("ListExecutions"),
+        count("GetExecutionHistory"),
+        count("ListMapRuns"),
       ]);
     }
     console.log("\nCalls over time (from the launch):\n");

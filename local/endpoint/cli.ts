@@ -23,9 +23,9 @@ const USAGE = `Usage: npm run local-endpoint -- [--port N] [--host H] [--region 
   --access-key-id K      accepted access key (default ${DEFAULT_ACCESS_KEY_ID})
   --secret-access-key S  its secret (default: the documented test secret)
   --definitions DIR      create <name>.asl.json as STANDARD and <name>.express.asl.json as EXPRESS machines
-  --throttle-like-aws    throttle DescribeExecution and StartExecution with AWS's documented buckets
-                         for the region (300/15 and 1300/300 per second in us-east-1, us-west-2,
-                         eu-west-1; 250/10 and 800/150 elsewhere)
+  --throttle-like-aws    throttle the calls of a waiting task with AWS's documented buckets
+                         for the region (printed at start: DescribeExecution, StartExecution,
+                         ListExecutions, GetExecutionHistory, ListMapRuns, DescribeMapRun)
 
 Each task token is printed as its .waitForTaskToken task starts waiting, so that it can be
 answered by hand (Send Task Success, Send Task Failure, Send Task Heartbeat).

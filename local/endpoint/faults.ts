@@ -14,23 +14,41 @@ export interface ThrottleConfig {
 /** The regions where AWS gives Step Functions its larger API buckets. */
 export const LARGE_BUCKET_REGIONS: readonly string[] = ["us-east-1", "us-west-2", "eu-west-1"];
 
+/** The operations a waiting task calls, whose buckets awsThrottling() gives. */
+export type WaitingOperation =
+  | "DescribeExecution"
+  | "StartExecution"
+  | "ListExecutions"
+  | "GetExecutionHistory"
+  | "ListMapRuns"
+  | "DescribeMapRun";
+
 /**
  * AWS's documented token buckets for the operations a waiting task uses (Step Functions
  * quotas, "Quotas related to API action throttling",
  * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): larger in
- * us-east-1, us-west-2 and eu-west-1 than in every other region.
+ * us-east-1, us-west-2 and eu-west-1 than in every other region for DescribeExecution,
+ * StartExecution and ListExecutions; the same everywhere for GetExecutionHistory,
+ * ListMapRuns and DescribeMapRun.
  */
-export function awsThrottling(
-  region: string,
-): Record<"DescribeExecution" | "StartExecution", ThrottleConfig> {
+export function awsThrottling(region: string): Record<WaitingOperation, ThrottleConfig> {
+  const everywhere = {
+    GetExecutionHistory: { bucketSize: 400, refillPerSecond: 20 },
+    ListMapRuns: { bucketSize: 100, refillPerSecond: 1 },
+    DescribeMapRun: { bucketSize: 200, refillPerSecond: 1 },
+  };
   return LARGE_BUCKET_REGIONS.includes(region)
     ? {
         DescribeExecution: { bucketSize: 300, refillPerSecond: 15 },
         StartExecution: { bucketSize: 1300, refillPerSecond: 300 },
+        ListExecutions: { bucketSize: 200, refillPerSecond: 5 },
+        ...everywhere,
       }
     : {
         DescribeExecution: { bucketSize: 250, refillPerSecond: 10 },
         StartExecution: { bucketSize: 800, refillPerSecond: 150 },
+        ListExecutions: { bucketSize: 100, refillPerSecond: 2 },
+        ...everywhere,
       };
 }
 

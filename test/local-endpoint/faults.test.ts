@@ -135,17 +135,26 @@ describe("fault knobs", () => {
 });
 
 describe("AWS's throttling buckets by region", () => {
-  it("are 300 / 15 and 1300 / 300 in us-east-1, us-west-2 and eu-west-1, 250 / 10 and 800 / 150 elsewhere", () => {
+  it("are larger in us-east-1, us-west-2 and eu-west-1 for DescribeExecution, StartExecution and ListExecutions; the same everywhere for the history and Map Runs", () => {
+    const everywhere = {
+      GetExecutionHistory: { bucketSize: 400, refillPerSecond: 20 },
+      ListMapRuns: { bucketSize: 100, refillPerSecond: 1 },
+      DescribeMapRun: { bucketSize: 200, refillPerSecond: 1 },
+    };
     for (const region of LARGE_BUCKET_REGIONS) {
       assert.deepEqual(awsThrottling(region), {
         DescribeExecution: { bucketSize: 300, refillPerSecond: 15 },
         StartExecution: { bucketSize: 1300, refillPerSecond: 300 },
+        ListExecutions: { bucketSize: 200, refillPerSecond: 5 },
+        ...everywhere,
       });
     }
     for (const region of ["eu-central-1", "ap-southeast-2", "us-east-2"]) {
       assert.deepEqual(awsThrottling(region), {
         DescribeExecution: { bucketSize: 250, refillPerSecond: 10 },
         StartExecution: { bucketSize: 800, refillPerSecond: 150 },
+        ListExecutions: { bucketSize: 100, refillPerSecond: 2 },
+        ...everywhere,
       });
     }
   });
