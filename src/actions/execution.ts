@@ -536,17 +536,40 @@ export function waitingStateIn(newestFirst: readonly HistoryEvent[]): string | n
   return null;
 }
 
-/** The state that waits for a task token right now, from the newest history events. */
-export async function callbackWaitingState(
+/**
+ * Whether an execution may have Map Runs, from its newest history events: yes when a
+ * MapRunStarted is among them, or when they do not reach back to ExecutionStarted (the look
+ * did not see the whole history); no only when the whole history shows none (pure).
+ */
+export function mayHaveMapRunsIn(newestFirst: readonly HistoryEvent[]): boolean {
+  let whole = false;
+  for (const event of newestFirst) {
+    if (event.type === "MapRunStarted") return true;
+    if (event.type === "ExecutionStarted") whole = true;
+  }
+  return !whole;
+}
+
+/** What one look at the newest history events tells the waiting loop. */
+export interface HistoryLook {
+  /** The state that waits for a task token right now, or null. */
+  readonly waitingState: string | null;
+  /** See mayHaveMapRunsIn(). */
+  readonly mayHaveMapRuns: boolean;
+}
+
+/** The newest history events: which state waits for a task token, and whether Map Runs may exist. */
+export async function lookAtHistory(
   sfn: StepFunctions,
   executionArn: string,
   signal?: AbortSignal,
-): Promise<string | null> {
+): Promise<HistoryLook> {
   const reply = await sfn.getExecutionHistory(
     { executionArn, reverseOrder: true, maxResults: 50, includeExecutionData: false },
     { abortSignal: signal },
   );
-  return waitingStateIn(reply.events ?? []);
+  const events = reply.events ?? [];
+  return { waitingState: waitingStateIn(events), mayHaveMapRuns: mayHaveMapRunsIn(events) };
 }
 
 /** Sleep that ends early when the signal fires. */
@@ -616,10 +639,18 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
     unreadable: req.unreadable,
     sleep,
   });
-  // One history read now and then, never on every poll: it says which state waits for a task token.
-  const lookForCallback = async () => {
+  /**
+   * One history read now and then, never on every poll: it says which state waits for a task
+   * token, and whether the execution may have Map Runs. Their look (ListMapRuns, a bucket of
+   * 100 calls refilled at one per second for the whole account) follows only when it may:
+   * many tasks waiting on executions without a Distributed Map would drain that bucket.
+   */
+  const lookAtHistoryAndMapRuns = async () => {
+    let mayHaveMapRuns = true;
     try {
-      const state = await callbackWaitingState(req.sfn, req.executionArn, signal);
+      const look = await lookAtHistory(req.sfn, req.executionArn, signal);
+      mayHaveMapRuns = look.mayHaveMapRuns;
+      const state = look.waitingState;
       if (state !== waitingForCallback) {
         if (state) log.info(`state "${state}" is waiting for a callback (task token)`);
         else if (waitingForCallback) log.info(`state "${waitingForCallback}" got its callback`);
@@ -628,6 +659,7 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
     } catch (error) {
       log.debug(`cannot read the history to find a waiting callback: ${(error as Error).message}`);
     }
+    if (mayHaveMapRuns) await lookAtMapRuns(signal);
   };
 
   for (;;) {
@@ -665,12 +697,10 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
       if (stillRunningDue(Date.now() - waitStart, reportedAt)) {
         reportedAt = Date.now() - waitStart;
         log.info(`execution still ${status} after ${formatDuration(elapsedMs)}`);
-        await lookForCallback();
-        await lookAtMapRuns(signal);
+        await lookAtHistoryAndMapRuns();
       } else if (!callbackLooked && Date.now() - waitStart >= CALLBACK_LOOK_AFTER_MS) {
         callbackLooked = true;
-        await lookForCallback();
-        await lookAtMapRuns(signal);
+        await lookAtHistoryAndMapRuns();
       }
       req.onAnswered?.();
       const next = afterCheck(

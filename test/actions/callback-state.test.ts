@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
-import { waitingStateIn } from "../../src/actions/execution.ts";
+import { mayHaveMapRunsIn, waitingStateIn } from "../../src/actions/execution.ts";
 
 /** History events newest first, as GetExecutionHistory with reverseOrder gives them. */
 function history(...events: Array<[string, string?]>): HistoryEvent[] {
@@ -82,5 +82,35 @@ describe("which state waits for a callback, from the newest history events", () 
     test(what, () => {
       assert.equal(waitingStateIn(events), expected);
     });
+  }
+});
+
+describe("whether an execution may have Map Runs, from the newest history events", () => {
+  // [what, events newest first, may have Map Runs]
+  const cases: Array<[string, HistoryEvent[], boolean]> = [
+    [
+      "the whole history, no Distributed Map: none",
+      history(["WaitStateEntered", "Hold"], ["PassStateExited"], ["ExecutionStarted"]),
+      false,
+    ],
+    [
+      "the whole history with a Map Run started",
+      history(["MapRunStarted"], ["MapStateEntered", "Each"], ["ExecutionStarted"]),
+      true,
+    ],
+    [
+      "a Map Run started and newer events, not the whole history",
+      history(["TaskStateEntered", "Other"], ["MapRunStarted"], ["MapStateEntered", "Each"]),
+      true,
+    ],
+    [
+      "newest events that do not reach back to the start: it may",
+      history(["PassStateExited"], ["PassStateEntered", "Step"], ["MapIterationSucceeded"]),
+      true,
+    ],
+    ["no events at all: it may", [], true],
+  ];
+  for (const [what, events, expected] of cases) {
+    test(what, () => assert.equal(mayHaveMapRunsIn(events), expected));
   }
 });

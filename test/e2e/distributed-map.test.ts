@@ -58,6 +58,28 @@ describe("Distributed Map", () => {
         },
       },
     });
+    // Waits past the loop's first look at the history (3 s into the wait).
+    arns["plain"] = ep.createStateMachine({
+      name: "plainHold",
+      definition: { StartAt: "Hold", States: { Hold: { Type: "Wait", Seconds: 4, End: true } } },
+    });
+    // An inline Map of 30 items leaves more events than one look at the history reads.
+    arns["long"] = ep.createStateMachine({
+      name: "longHistoryHold",
+      definition: {
+        StartAt: "Inline",
+        States: {
+          Inline: {
+            Type: "Map",
+            ItemsPath: "$.items",
+            ItemProcessor: { StartAt: "Step", States: { Step: { Type: "Pass", End: true } } },
+            ResultPath: null,
+            Next: "Hold",
+          },
+          Hold: { Type: "Wait", Seconds: 4, End: true },
+        },
+      },
+    });
   });
   after(() => ep.close());
 
@@ -100,6 +122,26 @@ describe("Distributed Map", () => {
     );
     assert.equal(lists.length, 1, "one look at the Map Runs");
     assert.ok(checks.length > lists.length, "status checks do not each look at the Map Runs");
+  });
+
+  const calls = (operation: string, executionArn: string | undefined) =>
+    ep.requests.filter((r) => r.operation === operation && r.resource === executionArn).length;
+
+  test("an execution whose whole history shows no Map Run: its Map Runs are not looked at", async () => {
+    const run = await start(arns["plain"] as string, []);
+    assert.equal(run.code, 0, run.stderr);
+    const arn = run.doc?.result.executionArn;
+    assert.ok(calls("GetExecutionHistory", arn) >= 1, "the history was looked at");
+    assert.equal(calls("ListMapRuns", arn), 0);
+  });
+
+  test("a history longer than one look: its Map Runs are looked at, as they may exist", async () => {
+    const items = Array.from({ length: 30 }, (_, id) => ({ id }));
+    const run = await start(arns["long"] as string, items);
+    assert.equal(run.code, 0, run.stderr);
+    const arn = run.doc?.result.executionArn;
+    assert.ok(calls("GetExecutionHistory", arn) >= 1, "the history was looked at");
+    assert.equal(calls("ListMapRuns", arn), 1);
   });
 
   test("a failed Map Run: exit 23, named with its counts in the result and the description", async () => {
