@@ -6,7 +6,12 @@
  */
 import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
 import { isThrottlingError } from "@smithy/core/retry";
-import { classifyError, isKmsDataError, isRetryable } from "../aws/classify.ts";
+import {
+  classifyError,
+  isKmsDataError,
+  isRetryable,
+  readOnceMoreIfDropped,
+} from "../aws/classify.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
 import { DataValidationError, StatusUnavailableError } from "../errors.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
@@ -564,9 +569,13 @@ export async function lookAtHistory(
   executionArn: string,
   signal?: AbortSignal,
 ): Promise<HistoryLook> {
-  const reply = await sfn.getExecutionHistory(
-    { executionArn, reverseOrder: true, maxResults: 50, includeExecutionData: false },
-    { abortSignal: signal },
+  const reply = await readOnceMoreIfDropped(
+    () =>
+      sfn.getExecutionHistory(
+        { executionArn, reverseOrder: true, maxResults: 50, includeExecutionData: false },
+        { abortSignal: signal },
+      ),
+    signal,
   );
   const events = reply.events ?? [];
   return { waitingState: waitingStateIn(events), mayHaveMapRuns: mayHaveMapRunsIn(events) };

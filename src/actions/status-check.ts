@@ -4,7 +4,7 @@
  * not find it yet, or may still show the closed state from before the redrive.
  */
 import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
-import { classifyError, isKmsDataError } from "../aws/classify.ts";
+import { classifyError, isKmsDataError, readOnceMoreIfDropped } from "../aws/classify.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
 import type { Logger } from "../log.ts";
 
@@ -28,7 +28,10 @@ export async function describeReadable(
   const { signal } = options;
   if (options.metadataOnly === undefined) {
     try {
-      return await sfn.describeExecution({ executionArn }, { abortSignal: signal });
+      return await readOnceMoreIfDropped(
+        () => sfn.describeExecution({ executionArn }, { abortSignal: signal }),
+        signal,
+      );
     } catch (error) {
       if (!isKmsDataError(error)) throw error;
       const unreadable = classifyError(error, { operation: "DescribeExecution" }).message;
@@ -38,9 +41,13 @@ export async function describeReadable(
       return describeReadable(sfn, executionArn, log, { signal, metadataOnly: unreadable });
     }
   }
-  const reply = await sfn.describeExecution(
-    { executionArn, includedData: "METADATA_ONLY" },
-    { abortSignal: signal },
+  const reply = await readOnceMoreIfDropped(
+    () =>
+      sfn.describeExecution(
+        { executionArn, includedData: "METADATA_ONLY" },
+        { abortSignal: signal },
+      ),
+    signal,
   );
   return { ...reply, unreadable: options.metadataOnly };
 }

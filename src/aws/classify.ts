@@ -554,6 +554,37 @@ function findProxyFailure(error: unknown, depth = 0): ProxyFailure | undefined {
 }
 
 /**
+ * Did the connection end before any answer came, reset or broken (`socket hang up`)? Mostly
+ * a kept-alive connection that the far end closed just as it was used again: the request
+ * never reached the service.
+ */
+export function isConnectionDropped(error: unknown, depth = 0): boolean {
+  if (typeof error !== "object" || error === null || depth > 4) return false;
+  const code = (error as { code?: unknown }).code;
+  if (code === "ECONNRESET" || code === "EPIPE") return true;
+  return isConnectionDropped((error as { cause?: unknown }).cause, depth + 1);
+}
+
+/**
+ * A read (a call that changes nothing) sent once more, at once, when its connection dropped
+ * without an answer (see isConnectionDropped). The calls of a waiting task go out without
+ * the SDK's retries, which would hold up its loop; without this, a connection closed while
+ * idle would cost a failed status check, or a failed listing that sends every task of the
+ * group to AWS on its own.
+ */
+export async function readOnceMoreIfDropped<T>(
+  read: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!isConnectionDropped(error) || signal?.aborted) throw error;
+    return read();
+  }
+}
+
+/**
  * Is it worth trying again? The SDK's answer, from its own error classification: the
  * retryable trait (the shared handler sets it on proxy failures that may pass), throttling,
  * transient network failures and timeouts, 5xx answers, a request whose clock skew the

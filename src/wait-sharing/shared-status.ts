@@ -34,7 +34,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { classifyError } from "../aws/classify.ts";
+import { classifyError, readOnceMoreIfDropped } from "../aws/classify.ts";
 import { collectGarbage } from "../settle-memory.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
 import type { Logger } from "../log.ts";
@@ -408,14 +408,19 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     try {
       let nextToken: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const reply = await options.sfn.listExecutions(
-          {
-            stateMachineArn,
-            statusFilter: "RUNNING",
-            maxResults: 1000,
-            ...(nextToken ? { nextToken } : {}),
-          },
-          { abortSignal: limit.signal },
+        const token = nextToken;
+        const reply = await readOnceMoreIfDropped(
+          () =>
+            options.sfn.listExecutions(
+              {
+                stateMachineArn,
+                statusFilter: "RUNNING",
+                maxResults: 1000,
+                ...(token ? { nextToken: token } : {}),
+              },
+              { abortSignal: limit.signal },
+            ),
+          limit.signal,
         );
         for (const e of reply.executions ?? []) {
           if (e.executionArn && (e.status ?? "RUNNING") === "RUNNING") running.push(e.executionArn);

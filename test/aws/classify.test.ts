@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { classifyError, isRetryable } from "../../src/aws/classify.ts";
+import {
+  classifyError,
+  isConnectionDropped,
+  isRetryable,
+  readOnceMoreIfDropped,
+} from "../../src/aws/classify.ts";
 import { ProxyFailure } from "../../src/aws/http-handler.ts";
 import { ConnectionError, DataValidationError, ProxyConnectionError } from "../../src/errors.ts";
 import { parseProxyConfig } from "../../src/proxy/config.ts";
@@ -461,4 +466,58 @@ describe("isRetryable: the SDK's answer", () => {
   for (const [name, error, expected] of cases) {
     test(name, () => assert.equal(isRetryable(error), expected));
   }
+});
+
+describe("a read whose connection dropped without an answer is sent once more", () => {
+  const hangUp = () => network("ECONNRESET", { message: "socket hang up" });
+
+  test("resets and broken pipes count as dropped, directly or as a cause; nothing else does", () => {
+    assert.equal(isConnectionDropped(hangUp()), true);
+    assert.equal(isConnectionDropped(network("EPIPE")), true);
+    assert.equal(isConnectionDropped(new Error("wrapped", { cause: hangUp() })), true);
+    assert.equal(isConnectionDropped(network("ECONNREFUSED")), false);
+    assert.equal(isConnectionDropped(network("ETIMEDOUT")), false);
+    assert.equal(isConnectionDropped(service("ThrottlingException", 400)), false);
+    assert.equal(isConnectionDropped(null), false);
+  });
+
+  test("dropped once: sent again at once and answered", async () => {
+    let calls = 0;
+    const answer = await readOnceMoreIfDropped(async () => {
+      calls++;
+      if (calls === 1) throw hangUp();
+      return "answer";
+    });
+    assert.equal(answer, "answer");
+    assert.equal(calls, 2);
+  });
+
+  test("dropped twice: the second failure is the caller's", async () => {
+    let calls = 0;
+    await assert.rejects(
+      readOnceMoreIfDropped(async () => {
+        calls++;
+        throw hangUp();
+      }),
+      /socket hang up/,
+    );
+    assert.equal(calls, 2);
+  });
+
+  test("any other failure, or a cancelled read, is not sent again", async () => {
+    for (const [error, signal] of [
+      [service("ThrottlingException", 400), undefined],
+      [network("ECONNREFUSED"), undefined],
+      [hangUp(), AbortSignal.abort()],
+    ] as const) {
+      let calls = 0;
+      await assert.rejects(
+        readOnceMoreIfDropped(async () => {
+          calls++;
+          throw error;
+        }, signal),
+      );
+      assert.equal(calls, 1);
+    }
+  });
 });

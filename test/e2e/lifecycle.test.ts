@@ -137,6 +137,27 @@ describe("task lifecycle, end to end", () => {
     }
   });
 
+  test("a status check whose connection drops without an answer is sent again at once, not failed", async () => {
+    // Every second DescribeExecution's connection is destroyed before any answer.
+    ep.faults.set({ dropRate: 0.5, operations: ["DescribeExecution"] });
+    try {
+      const run = await runBundle({
+        fields: fields("threeSeconds", { polling_interval: 1 }),
+        env: { UE_DEBUG: "true" },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      // A dropped call is logged before its body is read: by its operation only.
+      const dropped = ep.requests.filter(
+        (r) => r.operation === "DescribeExecution" && r.fault === "drop",
+      );
+      assert.ok(dropped.length >= 1, "some checks were dropped");
+      assert.doesNotMatch(run.stderr, /failed attempt|status check .*failed/i);
+    } finally {
+      ep.faults.reset();
+    }
+  });
+
   test("maximum wait reached with Stop Execution: exit 26, execution stopped", async () => {
     const run = await runBundle({ fields: fields("long", { maximum_wait: 2 }) });
     assert.equal(run.code, 26, run.stderr);

@@ -97,6 +97,21 @@ describe("shared status: a listing's time limit", () => {
     shared.close();
   });
 
+  test("a listing whose connection dropped without an answer is sent again at once, not failed", async () => {
+    let calls = 0;
+    const shared = source(async () => {
+      calls++;
+      if (calls === 1) {
+        throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+      }
+      return { executions: [{ executionArn: EXECUTION, status: "RUNNING" }] };
+    });
+    const answer = await shared.check(Date.now() - 1_000);
+    assert.equal(answer.kind, "running");
+    assert.equal(calls, 2);
+    shared.close();
+  });
+
   test("a listing that hangs is given up at its limit: the task asks AWS itself", async () => {
     const signals: AbortSignal[] = [];
     const shared = source(hangingListing(signals));
