@@ -25,7 +25,7 @@ import {
 } from "../errors.ts";
 import type { ProxyConfig, ProxyServer } from "../proxy/config.ts";
 import { mask, redactUrl } from "../secrets.ts";
-import { ProxyFailure, requestSiteOf } from "./http-handler.ts";
+import { droppedWithoutAnswer, ProxyFailure, requestSiteOf } from "./http-handler.ts";
 
 export interface ClassifyContext {
   /** The proxy in use, if any. */
@@ -554,20 +554,8 @@ function findProxyFailure(error: unknown, depth = 0): ProxyFailure | undefined {
 }
 
 /**
- * Did the connection end before any answer came, reset or broken (`socket hang up`)? Mostly
- * a kept-alive connection that the far end closed just as it was used again: the request
- * never reached the service.
- */
-export function isConnectionDropped(error: unknown, depth = 0): boolean {
-  if (typeof error !== "object" || error === null || depth > 4) return false;
-  const code = (error as { code?: unknown }).code;
-  if (code === "ECONNRESET" || code === "EPIPE") return true;
-  return isConnectionDropped((error as { cause?: unknown }).cause, depth + 1);
-}
-
-/**
  * A read (a call that changes nothing) sent once more, at once, when its connection dropped
- * without an answer (see isConnectionDropped). The calls of a waiting task go out without
+ * without an answer (see droppedWithoutAnswer). The calls of a waiting task go out without
  * the SDK's retries, which would hold up its loop; without this, a connection closed while
  * idle would cost a failed status check, or a failed listing that sends every task of the
  * group to AWS on its own.
@@ -579,7 +567,7 @@ export async function readOnceMoreIfDropped<T>(
   try {
     return await read();
   } catch (error) {
-    if (!isConnectionDropped(error) || signal?.aborted) throw error;
+    if (!droppedWithoutAnswer(error) || signal?.aborted) throw error;
     return read();
   }
 }

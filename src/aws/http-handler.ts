@@ -177,9 +177,10 @@ function isTimeoutError(error: unknown): boolean {
 
 /**
  * Did the connection end without an HTTP answer: reset, hang-up, bytes that are not HTTP,
- * or a tunnel closed before its CONNECT answer?
+ * or a tunnel closed before its CONNECT answer? Mostly a kept-alive connection that the far
+ * end closed just as it was used again.
  */
-function droppedWithoutAnswer(error: unknown, depth = 0): boolean {
+export function droppedWithoutAnswer(error: unknown, depth = 0): boolean {
   if (typeof error !== "object" || error === null || depth > 4) return false;
   if (error instanceof ProxyFailure) return error.kind === "closed" || error.code === "ECONNRESET";
   const code = (error as { code?: unknown }).code;

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import {
-  classifyError,
-  isConnectionDropped,
-  isRetryable,
-  readOnceMoreIfDropped,
-} from "../../src/aws/classify.ts";
-import { ProxyFailure } from "../../src/aws/http-handler.ts";
+import { classifyError, isRetryable, readOnceMoreIfDropped } from "../../src/aws/classify.ts";
+import { droppedWithoutAnswer, ProxyFailure } from "../../src/aws/http-handler.ts";
 import { ConnectionError, DataValidationError, ProxyConnectionError } from "../../src/errors.ts";
 import { parseProxyConfig } from "../../src/proxy/config.ts";
 
@@ -471,14 +466,22 @@ describe("isRetryable: the SDK's answer", () => {
 describe("a read whose connection dropped without an answer is sent once more", () => {
   const hangUp = () => network("ECONNRESET", { message: "socket hang up" });
 
-  test("resets and broken pipes count as dropped, directly or as a cause; nothing else does", () => {
-    assert.equal(isConnectionDropped(hangUp()), true);
-    assert.equal(isConnectionDropped(network("EPIPE")), true);
-    assert.equal(isConnectionDropped(new Error("wrapped", { cause: hangUp() })), true);
-    assert.equal(isConnectionDropped(network("ECONNREFUSED")), false);
-    assert.equal(isConnectionDropped(network("ETIMEDOUT")), false);
-    assert.equal(isConnectionDropped(service("ThrottlingException", 400)), false);
-    assert.equal(isConnectionDropped(null), false);
+  test("resets, broken pipes and bytes that are not HTTP count as dropped, directly or as a cause", () => {
+    assert.equal(droppedWithoutAnswer(hangUp()), true);
+    assert.equal(droppedWithoutAnswer(network("EPIPE")), true);
+    assert.equal(droppedWithoutAnswer(network("HPE_INVALID_CONSTANT")), true);
+    assert.equal(droppedWithoutAnswer(new Error("wrapped", { cause: hangUp() })), true);
+    assert.equal(droppedWithoutAnswer(network("ECONNREFUSED")), false);
+    const tlsOnly = new ProxyFailure("the proxy only speaks TLS", {
+      kind: "tls-only",
+      proxy: "http://proxy.example:3128",
+      target: "https://states.eu-west-1.amazonaws.com",
+      cause: hangUp(),
+    });
+    assert.equal(droppedWithoutAnswer(tlsOnly), false, "a proxy that only speaks TLS: no retry");
+    assert.equal(droppedWithoutAnswer(network("ETIMEDOUT")), false);
+    assert.equal(droppedWithoutAnswer(service("ThrottlingException", 400)), false);
+    assert.equal(droppedWithoutAnswer(null), false);
   });
 
   test("dropped once: sent again at once and answered", async () => {
