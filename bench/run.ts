@@ -8,8 +8,10 @@
  *   and 24 (installed by `npm run node-versions` under local/node-versions) with its code
  *   cache, without it, and as the bridge starts it; every AWS CLI found (the one on PATH and
  *   /usr/bin/aws) and a boto3 script on every Python found (python3 on PATH and
- *   /usr/bin/python3), each named with its version; bare `node -e 0` for reference; wall
- *   time, CPU time, peak RSS; then each goal of SPEC section 7 beside its measurement.
+ *   /usr/bin/python3), each named with its version; for reference, bare `node -e 0`, the
+ *   floor (Node sending one SigV4-signed request and writing a JSON file) and the SDK's
+ *   client alone (lib/start-references.ts); wall time, CPU time, peak RSS; then each goal
+ *   of SPEC section 7 beside its measurement, and where a start's CPU goes.
  * - rerun: what finding a run's place in AWS adds to a start (no count from the agent): a
  *   first start, today's start with UE_EXECUTION_COUNT, the 2nd run and the 21st run of a
  *   task instance whose earlier executions ended; the AWS calls of each and the wall time.
@@ -44,6 +46,7 @@ import {
 } from "../local/endpoint/index.ts";
 import { cleanEnv } from "../test/helpers/bundle.ts";
 import { HOLD_RESOURCE, startEndpointProcess } from "./lib/endpoint-process.ts";
+import { writeStartReferences } from "./lib/start-references.ts";
 import {
   EXTRA_NODE_VERSIONS,
   installedNode,
@@ -480,6 +483,29 @@ async function benchStart(): Promise<void> {
         make: () => ({ cmd: n.bin, argv: ["-e", "0"], env: f.base }),
       });
     }
+    const refs = await writeStartReferences(f.dir);
+    const refArgv = (script: string, prefix: string) => [
+      script,
+      f.ep.url,
+      f.arn,
+      nextId(prefix),
+      join(f.dir, `${prefix}.out.json`),
+    ];
+    for (const n of nodes) {
+      contenders.push({
+        name: `floor on ${n.label}`,
+        make: () => ({ cmd: n.bin, argv: refArgv(refs.floor, "floor"), env: f.base }),
+      });
+      contenders.push({
+        name: `SDK client alone on ${n.label}`,
+        make: () => ({
+          cmd: n.bin,
+          argv: refArgv(refs.sdkAlone, "sdk"),
+          // As the program does: no notice that later SDK versions will need Node 22.
+          env: { ...f.base, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+        }),
+      });
+    }
     // The code cache in a private folder of this run, made by the warm-up round.
     const cache = join(f.dir, "code-cache");
     const bridgeCache = join(f.dir, "bridge-cache");
@@ -598,6 +624,39 @@ async function benchStart(): Promise<void> {
     }
     console.log("");
     printTable(rows);
+
+    // What the CPU goals leave once Node and the SDK have taken their share.
+    const budgets: { what: string; ms: number }[] = [];
+    for (const [share, list] of [
+      [0.15, v2],
+      [0.25, botos],
+    ] as const) {
+      for (const a of list) {
+        const cpu = find(a.label)?.cpuMs;
+        if (cpu != null) budgets.push({ what: `${share}x ${a.label}`, ms: cpu * share });
+      }
+    }
+    const tightest = budgets.sort((a, b) => a.ms - b.ms)[0];
+    console.log(
+      `\nWhere a start's CPU goes (medians; the SDK client alone is ${(refs.sdkAloneBytes / 1024).toFixed(1)} KiB bundled; the tightest CPU goal: ${tightest ? `${ms(tightest.ms)}, ${tightest.what}` : "n/a"}):\n`,
+    );
+    const split = [
+      ["", "node -e 0", "floor", "SDK client alone", "bundle", "bundle above the floor"],
+    ];
+    for (const n of nodes) {
+      const cpu = (name: string) => find(name)?.cpuMs;
+      const floor = cpu(`floor on ${n.label}`);
+      const bundle = cpu(`bundle on ${n.label}`);
+      split.push([
+        n.label,
+        ms(cpu(`${n.label} -e 0`)),
+        ms(floor),
+        ms(cpu(`SDK client alone on ${n.label}`)),
+        ms(bundle),
+        floor == null || bundle == null ? "n/a" : ms(bundle - floor),
+      ]);
+    }
+    printTable(split);
   });
 }
 
