@@ -37,7 +37,7 @@ import {
   readMapRuns,
   resultWriterLocation,
 } from "./map-runs.ts";
-import { type Described, statusCheck } from "./status-check.ts";
+import { type Described, describeReadable, statusCheck } from "./status-check.ts";
 
 export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]);
 
@@ -187,6 +187,8 @@ export interface Started {
   readonly closed?: DescribeExecutionOutput;
   /** Set when this run redrove it: the redrive count read before the redrive. */
   readonly redriveCountBefore?: number;
+  /** Why the execution's data cannot be read (its KMS key), when already known. */
+  readonly unreadable?: string | undefined;
 }
 
 export interface StartRequest {
@@ -250,11 +252,20 @@ export interface Taken {
 /**
  * StartExecution. A running Standard execution of the same name and input comes back as a
  * re-attach; a taken name (closed, or another input) as `Taken`, for the caller to decide.
+ * `rejoining`: the name is known to be in use, the call only has AWS compare the inputs.
  */
-export async function startOrTaken(req: StartRequest): Promise<Started | Taken> {
+export async function startOrTaken(
+  req: StartRequest,
+  options: { rejoining?: boolean } = {},
+): Promise<Started | Taken> {
   const { sfn, log } = req;
+  const { rejoining = false } = options;
   req.outputs.set({ generated_execution_name: req.name });
-  log.info(`starting execution ${req.name} of ${req.stateMachineArn}`);
+  log.info(
+    rejoining
+      ? `asking AWS whether execution ${req.name} runs with this task's input (StartExecution of a running execution's name and input answers that execution)`
+      : `starting execution ${req.name} of ${req.stateMachineArn}`,
+  );
   let reply: { executionArn?: string | undefined; startDate?: Date | undefined };
   try {
     reply = await sfn.startExecution(
@@ -276,7 +287,8 @@ export async function startOrTaken(req: StartRequest): Promise<Started | Taken> 
   req.outputs.set({ execution_arn: executionArn, execution_status: "RUNNING" });
   // AWS answers a repeated start of a running Standard execution (same name and input)
   // with the existing execution: that is a re-attach, not a new start.
-  const existed = !!reply.startDate && reply.startDate.getTime() < req.launchedAt.getTime() - 1000;
+  const existed =
+    rejoining || (!!reply.startDate && reply.startDate.getTime() < req.launchedAt.getTime() - 1000);
   log.info(
     existed
       ? `re-attached to execution ${executionArn}, started by an earlier launch of this run`
@@ -291,9 +303,9 @@ export async function startExecution(req: StartRequest): Promise<Started> {
   const answer = await startOrTaken(req);
   if (!("taken" in answer)) return answer;
   const arn = executionArnFor(req.stateMachine, req.name);
-  let existing: DescribeExecutionOutput;
+  let existing: Described;
   try {
-    existing = await req.sfn.describeExecution({ executionArn: arn }, { abortSignal: req.signal });
+    existing = await describeReadable(req.sfn, arn, req.log, { signal: req.signal });
   } catch (error) {
     throw classifyError(error, { operation: "DescribeExecution" });
   }
@@ -301,17 +313,28 @@ export async function startExecution(req: StartRequest): Promise<Started> {
 }
 
 /**
- * Join an existing execution of the request's name: its result when it has ended, else the
- * running execution. Another input than the request's is a conflict (exit 20).
+ * Join an existing execution of the request's name, after AWS refused a start of that name:
+ * its result when it has ended, else the running execution. Another input than the
+ * request's is a conflict (exit 20). When its KMS key keeps the input from these
+ * credentials (`unreadable`), AWS's refusal tells for a running execution (a start with the
+ * same input would have been answered); an ended one is reported without the comparison.
  */
 export function attachExisting(
   req: StartRequest,
-  existing: DescribeExecutionOutput,
+  existing: Described,
   original?: unknown,
 ): Started {
   const arn = existing.executionArn ?? executionArnFor(req.stateMachine, req.name);
   const status = existing.status ?? "RUNNING";
-  if (!sameInput(existing.input, req.input)) {
+  const { unreadable } = existing;
+  const differs =
+    unreadable === undefined ? !sameInput(existing.input, req.input) : !TERMINAL.has(status);
+  if (!differs && unreadable !== undefined) {
+    req.log.warn(
+      `the input of execution ${req.name} cannot be read (${unreadable}), so it is not compared with this task's input`,
+    );
+  }
+  if (differs) {
     const what = TERMINAL.has(status)
       ? "give another Execution Name or rerun the task (a rerun gets a new suffix)"
       : `it is still ${status}: wait for it to end or stop it, then rerun the task (a rerun after its end starts a new execution)`;
@@ -338,7 +361,12 @@ export function attachExisting(
   }
   req.log.info(`re-attached to execution ${arn}, started by an earlier launch of this run`);
   logConsoleLink(req.log, arn);
-  return { executionArn: arn, startDate: isoDate(existing.startDate), startedNow: false };
+  return {
+    executionArn: arn,
+    startDate: isoDate(existing.startDate),
+    startedNow: false,
+    unreadable,
+  };
 }
 
 const REDRIVABLE_END = new Set(["FAILED", "TIMED_OUT", "ABORTED"]);
@@ -396,8 +424,9 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
   if (req.previous) previous = req.previous;
   else {
     try {
+      // Its status and redrive fields are all this needs: no data, which its KMS key may keep.
       previous = await sfn.describeExecution(
-        { executionArn: req.previousArn },
+        { executionArn: req.previousArn, includedData: "METADATA_ONLY" },
         { abortSignal: req.signal },
       );
     } catch (error) {

@@ -33,6 +33,7 @@ import {
   toResult,
 } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
+import { describeReadable } from "./status-check.ts";
 import { superviseExecution } from "./supervise.ts";
 
 function runningResult(
@@ -80,13 +81,20 @@ function startRequest(ctx: ActionContext, name: string, launchedAt: Date): Start
   };
 }
 
-/** DescribeExecution of run `run`, or null when no execution has its name. */
+/**
+ * DescribeExecution of run `run`, or null when no execution has its name. Its status and
+ * redrive fields are all the search needs: no input or output (up to 256 KiB each), which a
+ * customer managed KMS key may also keep from these credentials.
+ */
 function lookupRun(ctx: ActionContext, base: string, taken: string) {
   return async (run: number): Promise<DescribeExecutionOutput | null> => {
     const stateMachine = ctx.config.task.stateMachine as NonNullable<TaskConfig["stateMachine"]>;
     try {
       return await ctx.aws.sfn.describeExecution(
-        { executionArn: executionArnFor(stateMachine, runName(base, run)) },
+        {
+          executionArn: executionArnFor(stateMachine, runName(base, run)),
+          includedData: "METADATA_ONLY",
+        },
         { abortSignal: ctx.signal },
       );
     } catch (error) {
@@ -101,6 +109,26 @@ function lookupRun(ctx: ActionContext, base: string, taken: string) {
       throw classified;
     }
   };
+}
+
+/**
+ * Join the newest execution, which the look-ups (no data read) found still going. A start of
+ * its name with this task's input is AWS's own comparison of the inputs, which no KMS key
+ * keeps from these credentials: a running Standard execution of that name and input is
+ * answered as it is (nothing starts, the name being in use); another input, or an end in
+ * the meantime, is refused, and the execution's description then tells which.
+ */
+async function rejoin(ctx: ActionContext, name: string, launchedAt: Date): Promise<Started> {
+  const req = startRequest(ctx, name, launchedAt);
+  const answer = await startOrTaken(req, { rejoining: true });
+  if (!("taken" in answer)) return answer;
+  const existing = await describeReadable(
+    ctx.aws.sfn,
+    executionArnFor(req.stateMachine, name),
+    ctx.log,
+    { signal: ctx.signal },
+  );
+  return attachExisting(req, existing, answer.taken);
 }
 
 /** The newest execution of the base, given run `known` exists (AWS said its name is taken). */
@@ -168,7 +196,7 @@ async function placeRun(
       log.info(`relaunch: ${what}, is still ${status}; re-attaching to it, nothing is started`);
       current.name = newestName;
       current.note = `relaunch: ${newestName} was still ${status}`;
-      return attachExisting(startRequest(ctx, newestName, launchedAt), newest.found, answer.taken);
+      return rejoin(ctx, newestName, launchedAt);
     }
     if (decision.kind === "redrive") {
       log.info(
@@ -295,6 +323,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       executionStart: started.startDate ? new Date(started.startDate) : launchedAt,
       changed: started.startedNow,
       redriveCountBefore: started.redriveCountBefore,
+      unreadable: started.unreadable,
     });
   } catch (error) {
     const name = current.name;

@@ -41,6 +41,10 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
         Reject: { Type: "Fail", Error: "Payroll.Rejected", Cause: "salary data invalid" },
       },
     });
+    define("sealedHeld", {
+      StartAt: "W",
+      States: { W: { Type: "Wait", SecondsPath: "$.s", End: true } },
+    });
     define("sealedLong", {
       StartAt: "Slow",
       States: { Slow: { Type: "Wait", Seconds: 120, End: true } },
@@ -119,6 +123,61 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
     assertValidDoc(run.doc);
     assert.equal(run.doc?.result.status, "FAILED");
     assert.match(run.doc?.result.dataUnavailable, /kms:Decrypt/);
+  });
+
+  test("reruns and relaunches find their place without reading data", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "kms-rerun" };
+    const held = (input: string, extra: Record<string, unknown> = {}) =>
+      fields("Start Asynchronous Execution", {
+        state_machine_arn: arns["sealedHeld"],
+        input,
+        ...extra,
+      });
+    const first = await runBundle({
+      fields: held('{"s":0}', { wait_for_success_or_failure: true }),
+      env,
+    });
+    assert.equal(first.code, 0, first.stderr);
+
+    ep.clearRequests();
+    // The rerun: -1 ended, so -2 starts (the look-ups ask for no data).
+    const rerun = await runBundle({ fields: held('{"s":60}'), env });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assertValidDoc(rerun.doc);
+    assert.equal(rerun.doc.result.name, "e2e-task-kms-rerun-2");
+    assert.equal(rerun.doc.changed, true);
+    // The relaunch of that run: -2 still runs with the same input, which AWS confirms.
+    const relaunched = await runBundle({ fields: held('{"s":60}'), env });
+    assert.equal(relaunched.code, 0, relaunched.stderr);
+    assertValidDoc(relaunched.doc);
+    assert.equal(relaunched.doc.result.name, "e2e-task-kms-rerun-2");
+    assert.equal(relaunched.doc.changed, false);
+    assert.equal(
+      ep.requests.filter((r) => r.errorCode?.startsWith("Kms")).length,
+      0,
+      "no call was refused by the key",
+    );
+    // Another input: AWS refuses a start of the running execution's name, which tells.
+    const changed = await runBundle({ fields: held('{"s":61}'), env });
+    assert.equal(changed.code, 20, changed.stderr);
+    assertValidDoc(changed.doc);
+    assert.match(
+      changed.doc.status_description,
+      /an execution named e2e-task-kms-rerun-2 already exists with a different input; it is still RUNNING/,
+    );
+    // A scheduler's count naming the ended -1: its result, without the inputs compared.
+    const counted = await runBundle({
+      fields: held('{"s":0}'),
+      env: { ...env, UE_EXECUTION_COUNT: "1" },
+    });
+    assert.equal(counted.code, 0, counted.stderr);
+    assertValidDoc(counted.doc);
+    assert.equal(counted.doc.changed, false);
+    assert.match(
+      counted.doc.status_description,
+      /^SUCCESS: execution e2e-task-kms-rerun-1 SUCCEEDED; its output, error and cause could not be read: /,
+    );
+    assert.match(counted.stderr, /the input of execution e2e-task-kms-rerun-1 cannot be read/);
   });
 
   test("cancel: the execution is stopped without an error and a cause", async () => {

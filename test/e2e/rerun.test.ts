@@ -50,6 +50,10 @@ describe("reruns without an execution count, end to end", () => {
         },
       },
     });
+    arns["held"] = ep.createStateMachine({
+      name: "held",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", SecondsPath: "$.s", End: true } } },
+    });
     arns["express"] = ep.createStateMachine({
       name: "expressQuick",
       type: "EXPRESS",
@@ -207,6 +211,58 @@ describe("reruns without an execution count, end to end", () => {
     // AWS answered the start of -1 (same input, still running) with the redriven execution.
     assert.match(relaunched.stderr, /re-attached to execution/);
     assert.match(relaunched.doc.status_description, /^SUCCESS: execution \S+-1 SUCCEEDED/);
+  });
+
+  test("a relaunch of a rerun still running rejoins it: AWS compares the inputs, no data is read", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "rr-rejoin" };
+    const first = await runBundle({
+      fields: fields("held", { input: '{"s":0}', ...waiting }),
+      env,
+    });
+    assert.equal(first.code, 0, first.stderr);
+    const rerun = await runBundle({ fields: fields("held", { input: '{"s":60}' }), env });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.equal(rerun.doc?.["result"].name, "e2e-task-rr-rejoin-2");
+
+    ep.clearRequests();
+    const relaunched = await runBundle({ fields: fields("held", { input: '{"s":60}' }), env });
+    assert.equal(relaunched.code, 0, relaunched.stderr);
+    assertValidDoc(relaunched.doc);
+    assert.equal(relaunched.doc.changed, false);
+    assert.equal(relaunched.doc.result.name, "e2e-task-rr-rejoin-2");
+    assert.match(
+      relaunched.doc.status_description,
+      /is running \(started earlier by this run\) \(relaunch: e2e-task-rr-rejoin-2 was still RUNNING\)/,
+    );
+    assert.match(
+      relaunched.stderr,
+      /asking AWS whether execution e2e-task-rr-rejoin-2 runs with this task's input/,
+    );
+    const calls = ep.requests.filter((r) => r.service === "states");
+    assert.deepEqual(
+      calls.map((r) => `${r.operation} ${r.resource?.split(":").pop()} ${r.errorCode ?? "ok"}`),
+      [
+        "StartExecution held ExecutionAlreadyExists",
+        "DescribeExecution e2e-task-rr-rejoin-2 ok",
+        "DescribeExecution e2e-task-rr-rejoin-4 ExecutionDoesNotExist",
+        "DescribeExecution e2e-task-rr-rejoin-3 ExecutionDoesNotExist",
+        "StartExecution held ok",
+      ],
+      "the optimistic start of -1, the look-ups, the start of -2 that AWS answers with it",
+    );
+
+    // Another input: AWS refuses the running execution's name, which tells.
+    const changed = await runBundle({ fields: fields("held", { input: '{"s":61}' }), env });
+    assert.equal(changed.code, 20, changed.stderr);
+    assertValidDoc(changed.doc);
+    assert.match(
+      changed.doc.status_description,
+      /an execution named e2e-task-rr-rejoin-2 already exists with a different input; it is still RUNNING/,
+    );
+    assert.deepEqual(await executionsNamed("held", "e2e-task-rr-rejoin-"), [
+      "e2e-task-rr-rejoin-1",
+      "e2e-task-rr-rejoin-2",
+    ]);
   });
 
   test("two task instances with the same Execution Name get two executions", async () => {
