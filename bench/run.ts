@@ -625,7 +625,7 @@ async function benchStart(): Promise<void> {
     console.log("");
     printTable(rows);
 
-    // What the CPU goals leave once Node and the SDK have taken their share.
+    // What the goals leave once Node and the SDK have taken their share.
     const budgets: { what: string; ms: number }[] = [];
     for (const [share, list] of [
       [0.15, v2],
@@ -638,22 +638,29 @@ async function benchStart(): Promise<void> {
     }
     const tightest = budgets.sort((a, b) => a.ms - b.ms)[0];
     console.log(
-      `\nWhere a start's CPU goes (medians; the SDK client alone is ${(refs.sdkAloneBytes / 1024).toFixed(1)} KiB bundled; the tightest CPU goal: ${tightest ? `${ms(tightest.ms)}, ${tightest.what}` : "n/a"}):\n`,
+      `\nWhere a start goes, CPU and peak RSS (medians; the SDK client alone is ${(refs.sdkAloneBytes / 1024).toFixed(1)} KiB bundled; the tightest CPU goal: ${tightest ? `${ms(tightest.ms)}, ${tightest.what}` : "n/a"}):\n`,
     );
+    const both = (x?: Summary) => `${ms(x?.cpuMs)}, ${mib(x?.rssMiB)}`;
     const split = [
       ["", "node -e 0", "floor", "SDK client alone", "bundle", "bundle above the floor"],
     ];
     for (const n of nodes) {
-      const cpu = (name: string) => find(name)?.cpuMs;
-      const floor = cpu(`floor on ${n.label}`);
-      const bundle = cpu(`bundle on ${n.label}`);
+      const floor = find(`floor on ${n.label}`);
+      const bundle = find(`bundle on ${n.label}`);
+      const above =
+        floor?.cpuMs == null ||
+        bundle?.cpuMs == null ||
+        floor.rssMiB == null ||
+        bundle.rssMiB == null
+          ? "n/a"
+          : `${ms(bundle.cpuMs - floor.cpuMs)}, ${mib(bundle.rssMiB - floor.rssMiB)}`;
       split.push([
         n.label,
-        ms(cpu(`${n.label} -e 0`)),
-        ms(floor),
-        ms(cpu(`SDK client alone on ${n.label}`)),
-        ms(bundle),
-        floor == null || bundle == null ? "n/a" : ms(bundle - floor),
+        both(find(`${n.label} -e 0`)),
+        both(floor),
+        both(find(`SDK client alone on ${n.label}`)),
+        both(bundle),
+        above,
       ]);
     }
     printTable(split);
