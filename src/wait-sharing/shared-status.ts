@@ -7,8 +7,10 @@
  *   enough for a slow listing); removed by its holder once the snapshot is written, marked as
  *   failed and left to lapse after a failed listing so that nobody lists again at once (the
  *   others then wait for a listing only within the usual limit); an expired lease or one
- *   of a dead process is taken over; while a live one lists, the others look again a moment
- *   later (within the limit of `waitForListing`) rather than ask AWS themselves;
+ *   of a dead process is taken over (moved aside to `lease.stale.<pid>` and compared
+ *   first, so that a lease a peer took meanwhile is never removed); while a live one
+ *   lists, the others look again a moment later (within the limit of `waitForListing`)
+ *   rather than ask AWS themselves;
  * - `snapshot.json`: the last listing of RUNNING executions, replaced atomically;
  * - `denied`: until when ListExecutions is known to be refused to these credentials.
  * Nothing here is ever needed: any failure means the task asks AWS itself, as without it.
@@ -22,6 +24,7 @@ import {
   closeSync,
   constants,
   fstatSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -159,6 +162,48 @@ function readIfPresent(path: string): { text: string; mtimeMs: number } | null {
     if (code(error) === "ENOENT") return null;
     throw error;
   }
+}
+
+/**
+ * Removes a lease judged stale (`judged`: what was read), unless a peer has taken it over
+ * since. Between the judgement and the removal a task may wait long on a busy machine (it
+ * also looks for other waiters meanwhile) while a peer removes the stale lease and takes
+ * its own: removing that one would let a third task list at the same time, and on a
+ * starved machine many tasks judging the same stale lease did so one after another. So the
+ * file is moved aside (atomic) and compared; one that is not the lease judged is put back
+ * (a link, which fails where a newer lease has appeared since). False: a peer holds it.
+ */
+export function removeStaleLease(
+  leasePath: string,
+  judged: { text: string; mtimeMs: number },
+  asidePath: string,
+): boolean {
+  try {
+    renameSync(leasePath, asidePath);
+  } catch {
+    // Gone already (a peer removed it) or not removable: the exclusive creation decides.
+    return true;
+  }
+  let moved: { text: string; mtimeMs: number } | null = null;
+  try {
+    moved = readIfPresent(asidePath);
+  } catch {
+    // Unreadable: not the lease judged.
+  }
+  const same = moved !== null && moved.text === judged.text && moved.mtimeMs === judged.mtimeMs;
+  if (!same) {
+    try {
+      linkSync(asidePath, leasePath);
+    } catch {
+      // A newer lease is in place already.
+    }
+  }
+  try {
+    unlinkSync(asidePath);
+  } catch {
+    // Nothing to tidy.
+  }
+  return same;
 }
 
 /** Shared status for one waiting task; nothing is touched before the first question. */
@@ -343,12 +388,13 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
       };
     }
     if (!anotherWaiter(now)) return null;
-    if (state === "stale") {
-      try {
-        unlinkSync(leasePath);
-      } catch {
-        // Taken away by a peer already.
-      }
+    if (
+      state === "stale" &&
+      read &&
+      !removeStaleLease(leasePath, read, join(dir as string, `lease.stale.${process.pid}`))
+    ) {
+      // A peer took the lease over since it was judged: it lists now.
+      return { wait: { listingNow: true, listingSince: now, nextListingAt: now } };
     }
     let fd: number;
     try {
