@@ -168,8 +168,8 @@ function readIfPresent(path: string): { text: string; mtimeMs: number } | null {
  * Removes a lease judged stale (`judged`: what was read), unless a peer has taken it over
  * since. Between the judgement and the removal a task may wait long on a busy machine (it
  * also looks for other waiters meanwhile) while a peer removes the stale lease and takes
- * its own: removing that one would let a third task list at the same time, and on a
- * starved machine many tasks judging the same stale lease did so one after another. So the
+ * its own: removing that one would let this task list at the same time, and on a starved
+ * machine many tasks judging the same stale lease could do so one after another. So the
  * file is moved aside (atomic) and compared; one that is not the lease judged is put back
  * (a link, which fails where a newer lease has appeared since). False: a peer holds it.
  */
