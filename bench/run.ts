@@ -11,7 +11,7 @@
  *   /usr/bin/python3), each named with its version; for reference, bare `node -e 0`, the
  *   floor (Node sending one SigV4-signed request and writing a JSON file) and the SDK's
  *   client alone (lib/start-references.ts); wall time, CPU time, peak RSS; then each goal
- *   of SPEC section 7 beside its measurement, and where a start's CPU goes.
+ *   of SPEC section 7 beside its measurement, and where a start's CPU and memory go.
  * - rerun: what finding a run's place in AWS adds to a start (no count from the agent): a
  *   first start, today's start with UE_EXECUTION_COUNT, the 2nd run and the 21st run of a
  *   task instance whose earlier executions ended; the AWS calls of each and the wall time.
