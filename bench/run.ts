@@ -1027,24 +1027,28 @@ async function benchScale(TASKS: number): Promise<void> {
         `Only ${startsInTime} of ${TASKS} tasks started their executions within ${START_LIMIT_MS / 60_000} minutes (${launchedCount} launched); the rest are not launched.\n`,
       );
     }
-    // What waiting costs: each task's CPU over the settled wait.
-    const settleStart = new Map<number, number>();
+    // What waiting costs: each task's CPU over the settled wait, over its own interval
+    // between two samples (on a starved machine, reading hundreds of tasks takes seconds).
+    const settleStart = new Map<number, { ticks: number; at: number }>();
     await new Promise((r) => setTimeout(r, 5_000));
     for (const pid of running) {
       const ticks = await cpuTicks(pid);
-      if (ticks !== null) settleStart.set(pid, ticks);
+      if (ticks !== null) settleStart.set(pid, { ticks, at: performance.now() });
     }
-    const settleFrom = performance.now();
     await new Promise((r) => setTimeout(r, SETTLE_MS - 5_000));
-    const settleSeconds = (performance.now() - settleFrom) / 1000;
-    let waitingTicks = 0;
+    /** Clock ticks per second (100 = one core), summed over the tasks. */
+    let waitingTickRate = 0;
     let waitingCounted = 0;
+    const intervals: number[] = [];
     for (const [pid, before] of settleStart) {
       const after = await cpuTicks(pid);
       if (after === null) continue;
-      waitingTicks += after - before;
+      const seconds = (performance.now() - before.at) / 1000;
+      waitingTickRate += (after - before.ticks) / seconds;
+      intervals.push(seconds);
       waitingCounted++;
     }
+    const settleSeconds = intervals.length ? median(intervals) : 0;
     // Every task's memory while all of them wait.
     const pss: number[] = [];
     const pssBridge: number[] = [];
@@ -1139,9 +1143,9 @@ async function benchScale(TASKS: number): Promise<void> {
       ],
       ["tasks waiting at once when memory was sampled", String(pss.length), "", ""],
       [
-        `CPU of the waiting tasks over ${settleSeconds.toFixed(0)} s of waiting`,
+        `CPU of the waiting tasks over ${settleSeconds.toFixed(0)} s of waiting (median)`,
         waitingCounted
-          ? `${((waitingTicks / 100 / settleSeconds) * 100).toFixed(1)}% of one core for ${waitingCounted} tasks (${((waitingTicks * 10) / waitingCounted / settleSeconds).toFixed(2)} ms per task per second)`
+          ? `${waitingTickRate.toFixed(1)}% of one core for ${waitingCounted} tasks (${((waitingTickRate * 10) / waitingCounted).toFixed(2)} ms per task per second)`
           : "not measured",
         "",
         "",
