@@ -316,8 +316,9 @@ export async function startExecution(req: StartRequest): Promise<Started> {
  * Join an existing execution of the request's name, after AWS refused a start of that name:
  * its result when it has ended, else the running execution. Another input than the
  * request's is a conflict (exit 20). When its KMS key keeps the input from these
- * credentials (`unreadable`), AWS's refusal tells for a running execution (a start with the
- * same input would have been answered); an ended one is reported without the comparison.
+ * credentials (`unreadable`), AWS's refusal tells for a RUNNING execution (a start with the
+ * same input would have been answered); an ended one, or one between a redrive and its
+ * run (PENDING_REDRIVE), is joined without the comparison.
  */
 export function attachExisting(
   req: StartRequest,
@@ -328,7 +329,7 @@ export function attachExisting(
   const status = existing.status ?? "RUNNING";
   const { unreadable } = existing;
   const differs =
-    unreadable === undefined ? !sameInput(existing.input, req.input) : !TERMINAL.has(status);
+    unreadable === undefined ? !sameInput(existing.input, req.input) : status === "RUNNING";
   if (!differs && unreadable !== undefined) {
     req.log.warn(
       `the input of execution ${req.name} cannot be read (${unreadable}), so it is not compared with this task's input`,
