@@ -298,9 +298,15 @@ export async function startOrTaken(
   return { executionArn, startDate: isoDate(reply.startDate), startedNow: !existed };
 }
 
-/** Start the execution, or re-attach when this run's execution already exists. */
-export async function startExecution(req: StartRequest): Promise<Started> {
-  const answer = await startOrTaken(req);
+/**
+ * Start the execution, or re-attach when this run's execution already exists (`rejoining`:
+ * it is known to exist; see startOrTaken).
+ */
+export async function startExecution(
+  req: StartRequest,
+  options: { rejoining?: boolean } = {},
+): Promise<Started> {
+  const answer = await startOrTaken(req, options);
   if (!("taken" in answer)) return answer;
   const arn = executionArnFor(req.stateMachine, req.name);
   let existing: Described;

@@ -18,7 +18,6 @@ import type { TaskConfig } from "../fields/validate.ts";
 import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
 import { decideRun, findNewest, type Newest } from "../run-place.ts";
 import {
-  attachExisting,
   endedOutcome,
   executionArnFor,
   redrivePrevious,
@@ -33,7 +32,6 @@ import {
   toResult,
 } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
-import { describeReadable } from "./status-check.ts";
 import { superviseExecution } from "./supervise.ts";
 
 function runningResult(
@@ -118,17 +116,8 @@ function lookupRun(ctx: ActionContext, base: string, taken: string) {
  * answered as it is (nothing starts, the name being in use); another input, or an end in
  * the meantime, is refused, and the execution's description then tells which.
  */
-async function rejoin(ctx: ActionContext, name: string, launchedAt: Date): Promise<Started> {
-  const req = startRequest(ctx, name, launchedAt);
-  const answer = await startOrTaken(req, { rejoining: true });
-  if (!("taken" in answer)) return answer;
-  const existing = await describeReadable(
-    ctx.aws.sfn,
-    executionArnFor(req.stateMachine, name),
-    ctx.log,
-    { signal: ctx.signal },
-  );
-  return attachExisting(req, existing, answer.taken);
+function rejoin(ctx: ActionContext, name: string, launchedAt: Date): Promise<Started> {
+  return startExecution(startRequest(ctx, name, launchedAt), { rejoining: true });
 }
 
 /** The newest execution of the base, given run `known` exists (AWS said its name is taken). */

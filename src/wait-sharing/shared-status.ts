@@ -388,13 +388,14 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
       };
     }
     if (!anotherWaiter(now)) return null;
+    const peerListsNow = { wait: { listingNow: true, listingSince: now, nextListingAt: now } };
     if (
       state === "stale" &&
       read &&
       !removeStaleLease(leasePath, read, join(dir as string, `lease.stale.${process.pid}`))
     ) {
       // A peer took the lease over since it was judged: it lists now.
-      return { wait: { listingNow: true, listingSince: now, nextListingAt: now } };
+      return peerListsNow;
     }
     let fd: number;
     try {
@@ -405,9 +406,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
       );
     } catch (error) {
       // A peer took it between the look and the creation: it lists now.
-      if (code(error) === "EEXIST") {
-        return { wait: { listingNow: true, listingSince: now, nextListingAt: now } };
-      }
+      if (code(error) === "EEXIST") return peerListsNow;
       throw error;
     }
     try {
