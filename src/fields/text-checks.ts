@@ -156,7 +156,7 @@ export function locateInJson(
   text: string,
   indexes: readonly number[],
 ): Array<JsonValuePlace | null> {
-  const root = parseTree(text, [], { disallowComments: true, allowTrailingComma: false });
+  const root = treeOf(text, []);
   const values: Array<{ path: string[]; node: Node }> = [];
   const walk = (node: Node, path: string[]) => {
     if (node.type === "string") values.push({ path, node });
@@ -169,7 +169,15 @@ export function locateInJson(
       for (const [i, item] of (node.children ?? []).entries()) walk(item, [...path, String(i)]);
     }
   };
-  if (root) walk(root, []);
+  // Too deep to parse or walk: no place is known (the callers then name the whole text).
+  const unknown = () => indexes.map(() => null);
+  if (root === TOO_DEEP) return unknown();
+  try {
+    if (root) walk(root, []);
+  } catch (error) {
+    if (error instanceof RangeError) return unknown();
+    throw error;
+  }
   const places: Array<JsonValuePlace | null> = [];
   let v = 0;
   // Within one value, each position is counted on from the previous one: linear in all.
@@ -200,6 +208,21 @@ export function locateInJson(
   return places;
 }
 
+const TOO_DEEP = Symbol("too deep");
+
+/**
+ * jsonc-parser's tree, or TOO_DEEP: its parser recurses once per level of nesting, so a few
+ * thousand open brackets exhaust the stack (JSON.parse takes far deeper valid text).
+ */
+function treeOf(text: string, errors: ParseError[]): Node | undefined | typeof TOO_DEEP {
+  try {
+    return parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  } catch (error) {
+    if (error instanceof RangeError) return TOO_DEEP;
+    throw error;
+  }
+}
+
 /** What jsonc-parser's error codes mean, in words (its ParseErrorCode, a const enum). */
 const JSON_ERRORS: Record<number, string> = {
   1: "unexpected character",
@@ -227,7 +250,9 @@ const JSON_ERRORS: Record<number, string> = {
  */
 export function jsonSyntaxError(text: string, error: unknown): string {
   const errors: ParseError[] = [];
-  parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  if (treeOf(text, errors) === TOO_DEEP) {
+    return "it is nested too deeply for its error to be located";
+  }
   const first = errors[0];
   let offset: number;
   let what: string;

@@ -165,6 +165,26 @@ describe("hostile inputs, end to end", () => {
       /is not valid JSON: .* at line 1, column \d+ \(character \d+\)/,
     ],
     [
+      "an Input nested 6,000 levels deep that is not JSON, beside another problem",
+      async () => ({
+        fields: fields({ input: "[".repeat(6000), execution_name: "a b" }),
+      }),
+      /Execution Name: .*Input: is not valid JSON: it is nested too deeply for its error to be located/s,
+    ],
+    [
+      "a fields file nested 6,000 levels deep with a byte that is not UTF-8",
+      async () => {
+        const file = join(dir, "deep-latin1.json");
+        const text = JSON.stringify(fields()).replace(
+          /}$/,
+          `, "input": ${"[".repeat(6000)}"\xff"${"]".repeat(6000)}}`,
+        );
+        await writeFile(file, Buffer.from(text, "latin1"));
+        return { env: { UE_FIELDS_FILE: file } };
+      },
+      /is not valid UTF-8 at byte \d+ of the fields file/,
+    ],
+    [
       "a 400-digit UE_EXECUTION_COUNT",
       async () => ({ fields: fields(), env: { UE_EXECUTION_COUNT: "9".repeat(400) } }),
       /UE_EXECUTION_COUNT: must be a whole number from 1 to 999999999/,

@@ -121,6 +121,11 @@ describe("locating bytes that are not UTF-8", () => {
   });
 });
 
+test("no place for an index inside JSON nested deeper than the parser's stack", () => {
+  const text = `${"[".repeat(6000)}"x"${"]".repeat(6000)}`;
+  assert.deepEqual(locateInJson(text, [6001]), [null]);
+});
+
 describe("JSON syntax errors", () => {
   const canary = "CANARY-json-pw-3f1";
   const texts = [
@@ -168,6 +173,22 @@ describe("JSON syntax errors", () => {
       assert.equal(jsonSyntaxError(text, error), expected);
     });
   }
+
+  test("text nested deeper than the parser's stack: said so, without a position", () => {
+    for (const text of ["[".repeat(6000), `{"a": ${"[".repeat(6000)}}`, `${"[".repeat(6000)}1,,`]) {
+      let error: unknown;
+      try {
+        JSON.parse(text);
+      } catch (e) {
+        error = e;
+      }
+      assert.ok(error, "the text is not JSON");
+      assert.equal(
+        jsonSyntaxError(text, error),
+        "it is nested too deeply for its error to be located",
+      );
+    }
+  });
 
   test("the position is where the parser stopped", () => {
     const text = '{\n  "a": secret\n}';
