@@ -91,7 +91,9 @@ export interface ParsedStateMachineArn {
 }
 
 const PARTITION = "aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc";
-const REGION = "[a-z]{2}(?:-[a-z]+)+-\\d{1,2}";
+// Two letters (eu-west-1, us-gov-west-1) or up to four (eusc-de-east-1, AWS European
+// Sovereign Cloud), as the SDK's partition table has them.
+const REGION = "[a-z]{2,4}(?:-[a-z]+)+-\\d{1,2}";
 const NAME = '[^\\s<>{}\\[\\]?*"#%\\\\^|~`$&,;:/\\u0000-\\u001f\\u007f-\\u009f]{1,80}';
 const STATE_MACHINE_ARN = new RegExp(
   `^arn:(${PARTITION}):states:(${REGION}):(\\d{12}):stateMachine:(${NAME})(?::(${NAME}))?$`,

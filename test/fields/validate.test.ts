@@ -275,6 +275,23 @@ describe("validation of field values", () => {
         ?.region,
       "us-gov-west-1",
     );
+    // Every partition of the SDK's table, with a region of each (the table's own patterns).
+    const partitions: Array<[string, string]> = [
+      ["aws", "mx-central-1"],
+      ["aws-iso", "us-iso-east-1"],
+      ["aws-iso-b", "us-isob-east-1"],
+      ["aws-iso-e", "eu-isoe-west-1"],
+      ["aws-iso-f", "us-isof-south-1"],
+      ["aws-eusc", "eusc-de-east-1"],
+    ];
+    for (const [partition, region] of partitions) {
+      const arn = `arn:${partition}:states:${region}:123456789012:stateMachine:x`;
+      assert.equal(parseStateMachineArn(arn)?.region, region, arn);
+      assert.deepEqual(
+        problemsOf({ UE_FIELD_STATE_MACHINE_ARN: arn, UE_FIELD_REGION: region }),
+        [],
+      );
+    }
   });
 });
 
