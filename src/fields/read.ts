@@ -61,6 +61,8 @@ function registerUrlPasswords(field: FieldSpec, text: string): void {
   for (const password of urlPasswords(text, { urlField })) registerSecret(password);
 }
 
+const BOM = "\uFEFF";
+
 /** Convert one raw value to the runtime shape of its field; undefined means "not set". */
 export function coerce(
   field: FieldSpec,
@@ -114,9 +116,13 @@ export function coerce(
     }
     default:
       if (typeof raw === "string") {
-        if (field.secret) registerSecret(raw);
-        registerUrlPasswords(field, raw);
-        return raw;
+        // A byte order mark is a file's encoding, not its text (a Script saved by a Windows
+        // editor reaches the program with it), as for a file named by a flag.
+        const text = field.type === "Script" && raw.startsWith(BOM) ? raw.slice(1) : raw;
+        if (text === "") return undefined;
+        if (field.secret) registerSecret(text);
+        registerUrlPasswords(field, text);
+        return text;
       }
       problems.push(problem(field, `must be text, got ${typeof raw}`));
       return undefined;
@@ -150,7 +156,9 @@ function fromFile(file: FieldsFile, problems: FieldProblem[]): Record<string, un
     return {};
   }
   const bytes = read.bytes;
-  const text = bytes.toString("utf8");
+  // A byte order mark (Windows PowerShell 5 writes one) read as a blank: same positions.
+  const decoded = bytes.toString("utf8");
+  const text = decoded.startsWith(BOM) ? ` ${decoded.slice(1)}` : decoded;
   const invalid = invalidUtf8Sequences(bytes);
   let parsed: unknown;
   try {

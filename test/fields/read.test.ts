@@ -172,6 +172,34 @@ describe("reading field values", () => {
     assert.deepEqual(raw.values, { region: "eu-west-1", input: "{}" });
   });
 
+  test("a byte order mark before a fields file or a Script's text is the encoding, not text", async () => {
+    const file = join(dir, "bom.json");
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    // A fields file with a mark (as Windows PowerShell 5 writes), an Input with one (as a
+    // Script saved by a Windows editor reaches the program), a bad byte after both.
+    await writeFile(
+      file,
+      Buffer.concat([
+        bom,
+        Buffer.from('{"input": "\\uFEFF{\\"a\\": 1}", "task_output": "\\uFEFF", "region": "e'),
+        Buffer.from([0xff]),
+        Buffer.from('"}'),
+      ]),
+    );
+    const raw = readFields({ UE_FIELDS_FILE: file }, []);
+    assert.deepEqual(raw.values, { input: '{"a": 1}' });
+    assert.deepEqual(
+      raw.problems.map((p) => [p.field, /at character (\d+)/.exec(p.message)?.[1]]),
+      [["region", "2"]],
+    );
+    assert.deepEqual(readFields({ UE_FIELD_INPUT: "\uFEFF[1]" }, []).values.input, "[1]");
+    // Only a Script's: other text keeps it (and its own checks judge it).
+    assert.equal(
+      readFields({ UE_FIELD_EXECUTION_NAME: "\uFEFFx" }, []).values.execution_name,
+      "\uFEFFx",
+    );
+  });
+
   test("a real U+FFFD in a UTF-8 fields file is text like any other", async () => {
     const file = join(dir, "fffd.json");
     await writeFile(file, JSON.stringify({ execution_name: "a\uFFFDb" }));
