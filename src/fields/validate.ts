@@ -425,8 +425,17 @@ export function validate(
     }
   }
   const startAction = START_ACTIONS.includes(action);
+  // An Action that is no choice, or a fields file that could not be used, leaves unknown
+  // which fields the task needs: nothing more is reported as missing.
+  const needsUnknown = bad.has("action") || bad.has("UE_FIELDS_FILE") || bad.has("--fields-file");
   const bothMachineFieldsBad = bad.has("state_machine_arn") || bad.has("state_machine");
-  if (startAction && !stateMachineArn && !context.listing && !bothMachineFieldsBad) {
+  if (
+    startAction &&
+    !stateMachineArn &&
+    !context.listing &&
+    !bothMachineFieldsBad &&
+    !needsUnknown
+  ) {
     add(
       "state_machine_arn",
       `is required when Action is ${action}: type the ARN, or pick one in State Machine`,
@@ -459,7 +468,13 @@ export function validate(
   }
   const onExecution = EXISTING_EXECUTION_ACTIONS.includes(action);
   const bothExecutionFieldsBad = bad.has("target_execution_arn") || bad.has("execution");
-  if (onExecution && !targetExecutionArn && !context.listing && !bothExecutionFieldsBad) {
+  if (
+    onExecution &&
+    !targetExecutionArn &&
+    !context.listing &&
+    !bothExecutionFieldsBad &&
+    !needsUnknown
+  ) {
     add(
       "target_execution_arn",
       `is required when Action is ${action}: type the ARN, or pick one in Execution`,

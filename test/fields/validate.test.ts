@@ -33,6 +33,23 @@ describe("validation of field values", () => {
     assert.equal(config.stateMachine?.region, "eu-west-1");
   });
 
+  test("only the real problem when the Action is no choice or the fields file is unusable", () => {
+    // The ARN is set (check's default): nothing is missing, whatever the action would need.
+    assert.deepEqual(
+      problemsOf({ UE_FIELD_ACTION: "Start Something" }).map((p) => p.split(":")[0]),
+      ["Action"],
+    );
+    // A fields file that cannot be read: the file is the one problem named.
+    const raw = readFields({ UE_FIELDS_FILE: "/nonexistent/fields.json" }, []);
+    assert.throws(
+      () => validate(raw.values, raw.problems),
+      (error: unknown) =>
+        error instanceof DataValidationError &&
+        JSON.stringify(error.problems.map((p) => p.label)) ===
+          JSON.stringify(["UE_FIELDS_FILE /nonexistent/fields.json"]),
+    );
+  });
+
   test("an X-Ray trace header is passed exactly as written", () => {
     const header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
     assert.equal(check({ UE_FIELD_TRACE_HEADER: header }).traceHeader, header);
