@@ -90,10 +90,16 @@ export function variableNameProblems(
     } else if (!known.has(name)) {
       problems.push(variableProblem(name, unknownVariableMessage(name, [...known.keys()])));
     } else if (fieldsFile) {
+      // A secret has no flag (secretFlagMessage): the fields file is its one other place.
+      const field = known.get(name);
+      const noFlag = field?.type === "Credential" || field?.secret === true;
+      const where = noFlag
+        ? "put the value in the fields file"
+        : "put the value in the fields file or give it as a flag";
       problems.push(
         variableProblem(
           name,
-          `is not read when the values come from a fields file (${fieldsFile.source} ${fieldsFile.path}); put the value in the fields file or give it as a flag, or unset the variable`,
+          `is not read when the values come from a fields file (${fieldsFile.source} ${fieldsFile.path}); ${where}, or unset the variable`,
         ),
       );
     }

@@ -370,11 +370,23 @@ describe("reading field values", () => {
   test("UE_FIELD_* variables beside a fields file are refused, not ignored", async () => {
     const file = join(dir, "with-variables.json");
     await writeFile(file, JSON.stringify({ region: "eu-west-1" }));
-    const raw = readFields({ UE_FIELDS_FILE: file, UE_FIELD_POLLING_INTERVAL: "5" }, []);
+    const raw = readFields(
+      {
+        UE_FIELDS_FILE: file,
+        UE_FIELD_POLLING_INTERVAL: "5",
+        UE_FIELD_CREDENTIALS_PASSWORD: "CANARY-beside-file",
+        UE_FIELD_TASK_TOKEN: "CANARY-token-beside-file",
+      },
+      [],
+    );
+    const notRead = `is not read when the values come from a fields file (UE_FIELDS_FILE ${file})`;
+    // A secret has no flag to offer: only the fields file is named for it.
     assert.deepEqual(
       raw.problems.map((p) => `${p.label}: ${p.message}`),
       [
-        `UE_FIELD_POLLING_INTERVAL: is not read when the values come from a fields file (UE_FIELDS_FILE ${file}); put the value in the fields file or give it as a flag, or unset the variable`,
+        `UE_FIELD_CREDENTIALS_PASSWORD: ${notRead}; put the value in the fields file, or unset the variable`,
+        `UE_FIELD_POLLING_INTERVAL: ${notRead}; put the value in the fields file or give it as a flag, or unset the variable`,
+        `UE_FIELD_TASK_TOKEN: ${notRead}; put the value in the fields file, or unset the variable`,
       ],
     );
   });
