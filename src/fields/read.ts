@@ -486,6 +486,8 @@ function readTwinFile(twin: FileTwin, path: string, origin: string): string | Fi
     return fail(`holds bytes that are not UTF-8 at byte ${byte}; expected UTF-8 text`);
   }
   const text = bytes.toString("utf8");
+  // Empty means not set, as for the field itself and a controller's empty Script.
+  if (text.trim() === "") return "";
   try {
     JSON.parse(text);
   } catch (error) {
@@ -503,6 +505,7 @@ function resolveFileTwins(
   merged: Record<string, unknown>,
   origins: Map<string, string>,
   problems: FieldProblem[],
+  warnings: string[],
 ): Set<string> {
   const filled = new Set<string>();
   for (const twin of FILE_TWINS) {
@@ -526,6 +529,12 @@ function resolveFileTwins(
       problems.push(read);
       delete merged[twin.field.name];
       continue;
+    }
+    if (read === "") {
+      // Said, since an empty file can be a step before that failed.
+      warnings.push(
+        `${twin.field.label}: ${origin} ${path} is empty; taken as not set, so {} is used`,
+      );
     }
     merged[twin.field.name] = read;
     origins.set(twin.field.name, `${origin} ${path}`);
@@ -570,7 +579,7 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
   const merged: Record<string, unknown> = { ...base.values, ...args.values };
   const origins = new Map(base.origins);
   for (const name of Object.keys(args.values)) origins.set(name, flagOf(name));
-  const fromFiles = resolveFileTwins(merged, origins, problems);
+  const fromFiles = resolveFileTwins(merged, origins, problems, warnings);
 
   const values: FieldValues = {};
   for (const [name, raw] of Object.entries(merged)) {

@@ -65,6 +65,16 @@ describe("the command line, end to end", () => {
     assert.equal(ep.getExecution(run.doc.result.executionArn)?.input, input);
   });
 
+  test("an empty input file starts the execution with {}, and says so", async () => {
+    const empty = join(dir, "empty-input.json");
+    await writeFile(empty, "");
+    const run = await runBundle({ env: variables({ UE_FIELD_INPUT_FILE: empty }) });
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    assert.equal(ep.getExecution(run.doc.result.executionArn)?.input, "{}");
+    assert.match(run.stderr, /WARN .*Input: UE_FIELD_INPUT_FILE .* is empty; taken as not set/);
+  });
+
   // [what, variables, flags, what the document says]
   const refused: Array<[string, () => Record<string, string>, readonly string[], RegExp]> = [
     [

@@ -565,6 +565,22 @@ describe("reading field values", () => {
       assert.equal(readFields({}, ["--input-file", file]).values["input"], "{}");
     });
 
+    test("an empty or blank file means not set, with a warning naming it", async () => {
+      for (const [name, text] of [
+        ["empty.json", ""],
+        ["blank.json", " \r\n\t"],
+      ] as const) {
+        const file = join(dir, name);
+        await writeFile(file, text);
+        const raw = readFields({}, ["--input-file", file]);
+        assert.deepEqual(raw.problems, []);
+        assert.equal(raw.values["input"], undefined);
+        assert.deepEqual(raw.warnings, [
+          `Input: --input-file ${file} is empty; taken as not set, so {} is used`,
+        ]);
+      }
+    });
+
     test(`exactly ${MAX_INPUT_BYTES} bytes is accepted`, async () => {
       const file = join(dir, "limit.json");
       await writeFile(file, `"${"a".repeat(MAX_INPUT_BYTES - 2)}"`);
