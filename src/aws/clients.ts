@@ -10,9 +10,11 @@ import {
   isIdentityExpired,
   memoizeIdentityProvider,
 } from "@smithy/core";
+import { loadSharedConfigFiles } from "@smithy/core/config";
 import { buffer } from "node:stream/consumers";
 import type { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import { AuthenticationError } from "../errors.ts";
 import { clean } from "../execution-name.ts";
 import type { Logger } from "../log.ts";
 import { registerSecret } from "../secrets.ts";
@@ -99,9 +101,36 @@ function standardChain(handler: NodeHttpHandler): AwsCredentialIdentityProvider 
     try {
       return remember(await chain(), "the standard credential chain");
     } catch (error) {
-      throw classifyError(error, { operation: "loading credentials from the standard chain" });
+      const classified = classifyError(error, {
+        operation: "loading credentials from the standard chain",
+      });
+      const missing = classified instanceof AuthenticationError && (await missingProfile());
+      if (!missing) throw classified;
+      throw new AuthenticationError(`${classified.message}; ${missing}`, { cause: error });
     }
   };
+}
+
+/**
+ * Why the chain found nothing when AWS_PROFILE names a profile that neither shared file
+ * holds (the SDK then says only that no provider could load credentials), else null.
+ */
+async function missingProfile(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  const profile = env["AWS_PROFILE"];
+  if (!profile) return null;
+  try {
+    const configFilepath = env["AWS_CONFIG_FILE"] || undefined;
+    const filepath = env["AWS_SHARED_CREDENTIALS_FILE"] || undefined;
+    const files = await loadSharedConfigFiles({
+      ...(configFilepath ? { configFilepath } : {}),
+      ...(filepath ? { filepath } : {}),
+    });
+    if (files.configFile[profile] || files.credentialsFile[profile]) return null;
+    const where = `${filepath ?? "~/.aws/credentials"} and ${configFilepath ?? "~/.aws/config"}`;
+    return `AWS_PROFILE names the profile ${JSON.stringify(profile)}, which neither ${where} holds`;
+  } catch {
+    return null;
+  }
 }
 
 /** Provider that assumes the role; the SDK calls it again before the credentials expire. */

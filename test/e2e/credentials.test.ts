@@ -83,6 +83,25 @@ describe("credentials and region from the agent host", () => {
     assert.match(run.doc?.["status_description"], /^AUTHENTICATION_ERROR: .*credential/i);
   });
 
+  test("AWS_PROFILE naming a profile neither shared file holds: exit 2 naming it", async () => {
+    const file = join(dir, "credentials-without-nightly");
+    await writeFile(
+      file,
+      `[batch]\naws_access_key_id = ${ep.credentials.accessKeyId}\naws_secret_access_key = ${ep.credentials.secretAccessKey}\n`,
+    );
+    const config = join(dir, "config-without-nightly");
+    await writeFile(config, "[profile other]\nregion = eu-west-1\n");
+    const run = await runBundle({
+      fields: fields(),
+      env: { AWS_SHARED_CREDENTIALS_FILE: file, AWS_CONFIG_FILE: config, AWS_PROFILE: "nightly" },
+    });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      run.doc?.["status_description"],
+      /^AUTHENTICATION_ERROR: no usable AWS credentials .*; AWS_PROFILE names the profile "nightly", which neither .*credentials-without-nightly and .*config-without-nightly holds$/,
+    );
+  });
+
   test("container credentials that expire every second are fetched again through a wait", async () => {
     ep.sts.setExpirySeconds(1);
     const sts = new STSClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
