@@ -266,7 +266,12 @@ export async function startOrTaken(
       ? `asking AWS whether execution ${req.name} runs with this task's input (StartExecution of a running execution's name and input answers that execution)`
       : `starting execution ${req.name} of ${req.stateMachineArn}`,
   );
-  let reply: { executionArn?: string | undefined; startDate?: Date | undefined };
+  let reply: {
+    executionArn?: string | undefined;
+    startDate?: Date | undefined;
+    serverDate?: Date | undefined;
+  };
+  let repliedAt = 0;
   try {
     reply = await sfn.startExecution(
       {
@@ -277,6 +282,7 @@ export async function startOrTaken(
       },
       { abortSignal: req.signal },
     );
+    repliedAt = Date.now();
   } catch (error) {
     if ((error as { name?: string }).name !== "ExecutionAlreadyExists") {
       throw classifyError(error, { operation: "StartExecution" });
@@ -286,9 +292,11 @@ export async function startOrTaken(
   const executionArn = reply.executionArn as string;
   req.outputs.set({ execution_arn: executionArn, execution_status: "RUNNING" });
   // AWS answers a repeated start of a running Standard execution (same name and input)
-  // with the existing execution: that is a re-attach, not a new start.
-  const existed =
-    rejoining || (!!reply.startDate && reply.startDate.getTime() < req.launchedAt.getTime() - 1000);
+  // with the existing execution: that is a re-attach, not a new start. Its start (AWS's
+  // clock) is compared with this launch (the host's), moved by how far the host's clock is
+  // surely off AWS's (see clockOffsetMs).
+  const launched = req.launchedAt.getTime() + clockOffsetMs(reply.serverDate, repliedAt);
+  const existed = rejoining || (!!reply.startDate && reply.startDate.getTime() < launched - 1000);
   log.info(
     existed
       ? `re-attached to execution ${executionArn}, started by an earlier launch of this run`
@@ -296,6 +304,21 @@ export async function startOrTaken(
   );
   logConsoleLink(log, executionArn);
   return { executionArn, startDate: isoDate(reply.startDate), startedNow: !existed };
+}
+
+/**
+ * How far AWS's clock is surely ahead of this host's (negative: behind), from a reply's
+ * Date header (whole seconds: AWS's time was within the second after it) and when the host
+ * received it; 0 when the two agree within that second (or there is no header). Never
+ * more than the header proves, so a host in step with AWS is judged by its own clock.
+ */
+export function clockOffsetMs(serverDate: Date | undefined, repliedAt: number): number {
+  if (!serverDate || repliedAt === 0) return 0;
+  const atLeast = serverDate.getTime() - repliedAt;
+  const atMost = atLeast + 1000;
+  if (atLeast > 0) return atLeast;
+  if (atMost < 0) return atMost;
+  return 0;
 }
 
 /**

@@ -59,8 +59,14 @@ export interface CallOptions {
 
 type Operation<I, O> = (input: I, options?: CallOptions) => Promise<O>;
 
+/** StartExecution's reply, with AWS's own time of the reply (its HTTP Date header). */
+export type StartExecutionReply = StartExecutionCommandOutput & {
+  /** Whole seconds (the header's precision); absent when the reply had no usable Date. */
+  readonly serverDate?: Date;
+};
+
 export interface StepFunctions {
-  startExecution: Operation<StartExecutionCommandInput, StartExecutionCommandOutput>;
+  startExecution: Operation<StartExecutionCommandInput, StartExecutionReply>;
   describeExecution: Operation<DescribeExecutionCommandInput, DescribeExecutionCommandOutput>;
   getExecutionHistory: Operation<GetExecutionHistoryCommandInput, GetExecutionHistoryCommandOutput>;
   listExecutions: Operation<ListExecutionsCommandInput, ListExecutionsCommandOutput>;
@@ -90,7 +96,24 @@ function sendOptions(options: CallOptions | undefined): { abortSignal?: AbortSig
 /** The operations on one SFNClient (its retries, endpoint and credentials). */
 export function stepFunctionsOn(client: SFNClient): StepFunctions {
   return {
-    startExecution: (input, o) => client.send(new StartExecutionCommand(input), sendOptions(o)),
+    startExecution: async (input, o) => {
+      const command = new StartExecutionCommand(input);
+      let date: unknown;
+      // Each attempt's raw response passes here; the last one answered.
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          date = (result.response as { headers?: Record<string, string> }).headers?.["date"];
+          return result;
+        },
+        { step: "deserialize", name: "serverDateOfStartExecution" },
+      );
+      const output = await client.send(command, sendOptions(o));
+      const serverDate = typeof date === "string" ? new Date(date) : undefined;
+      return serverDate && !Number.isNaN(serverDate.getTime())
+        ? Object.assign(output, { serverDate })
+        : output;
+    },
     describeExecution: (input, o) =>
       client.send(new DescribeExecutionCommand(input), sendOptions(o)),
     getExecutionHistory: (input, o) =>

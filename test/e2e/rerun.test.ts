@@ -6,10 +6,18 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { fileURLToPath } from "node:url";
+import {
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
 
+/** Loaded into the bundle's process to move its clock (UE_TEST_CLOCK_SKEW_MS). */
+const SKEW = fileURLToPath(new URL("../fixtures/host-clock-skew.cjs", import.meta.url));
 const FLAKY = "arn:aws:lambda:us-east-1:123456789012:function:flaky-rerun";
 
 /** The tag a task instance puts into an Execution Name: 8 hex digits of SHA-256. */
@@ -330,6 +338,28 @@ describe("reruns without an execution count, end to end", () => {
       ep.requests.filter((r) => r.service === "states").map((r) => r.operation),
       ["StartExecution"],
     );
+  });
+
+  test("a host clock seconds off AWS's tells a first start from a relaunch all the same", async () => {
+    const skewed = (ms: number) => ({
+      NODE_OPTIONS: `--require ${SKEW}`,
+      UE_TEST_CLOCK_SKEW_MS: String(ms),
+      UE_TASK_INSTANCE_ID: "rr-skewed",
+    });
+    const input = JSON.stringify({ s: 30 });
+    // A first start, the host 5 s ahead: AWS's start is "seconds before" the host's launch.
+    const first = await runBundle({ fields: fields("held", { input }), env: skewed(5000) });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.doc?.["changed"], true);
+    assert.match(first.stderr, /started execution /);
+    // A relaunch 3 s later, the host 5 s behind: AWS's start is "after" the host's launch.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const relaunch = await runBundle({ fields: fields("held", { input }), env: skewed(-5000) });
+    assert.equal(relaunch.code, 0, relaunch.stderr);
+    assert.equal(relaunch.doc?.["changed"], false);
+    assert.equal(relaunch.doc?.["result"].executionArn, first.doc?.["result"].executionArn);
+    assert.match(relaunch.stderr, /re-attached to execution .*, started by an earlier launch/);
+    await sfn.send(new StopExecutionCommand({ executionArn: first.doc?.["result"].executionArn }));
   });
 
   test("UE_EXECUTION_COUNT, where a scheduler passes it, is the run number: no look-up", async () => {
