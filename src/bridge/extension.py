@@ -827,6 +827,8 @@ class Extension(UniversalExtension):
         self._lock = threading.Lock()
         self._process = None
         self._cancelled = False
+        #: The program has been asked to stop (by the first extension_cancel).
+        self._signalled = False
 
     def extension_start(self, fields):
         try:
@@ -1153,16 +1155,30 @@ class Extension(UniversalExtension):
         )
 
     def extension_cancel(self):
-        """Forward the cancel to the program and wait a bounded time for it to end."""
+        """Forward the cancel to the program and wait a bounded time for it to end.
+
+        The program is asked once: it takes a second signal for "end now, give up the
+        orderly stop", so a repeated cancel (the agent's or a user's) only waits.
+        """
         with self._lock:
             self._cancelled = True
             process = self._process
+            again = self._signalled
+            if process is not None:
+                self._signalled = True
         if process is None or process.poll() is not None:
             return
         try:
             wait = float(os.environ.get(CANCEL_WAIT_SETTING, "") or DEFAULT_CANCEL_WAIT_SECONDS)
         except ValueError:
             wait = DEFAULT_CANCEL_WAIT_SECONDS
+        if again:
+            log("INFO", "cancel: the program was asked to stop already; waiting for it")
+            try:
+                process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                pass  # The first cancel kills it at the end of its own wait.
+            return
         log("INFO", "cancel: asking the program to stop (waiting up to %g s)" % wait)
         try:
             if os.name == "nt":

@@ -29,6 +29,35 @@ describe("cancel (the real bridge, contract fixture program)", () => {
     );
   });
 
+  test("a second extension_cancel only waits: the program is asked once and stops in order", async () => {
+    const f = await open({ "*": { holdMs: 30_000, stopMs: 1_500 } });
+    const handle = f.runner.launch({ name: "twice", fields: { state_machine_arn: SM } });
+    await running(f);
+    const started = f.events.find((e) => e.type === "task-started");
+    assert.ok(started?.type === "task-started");
+
+    handle.cancel();
+    await nextEvent(f, (e) => e.type === "log" && e.line.endsWith("SIGTERM received: stopping"));
+    // The agent (or a user) cancels again while the program stops the execution.
+    process.kill(started.pid, "SIGUSR1");
+    const result = await handle.result;
+
+    assert.equal(result.state, "Cancelled");
+    assert.equal(result.exitCode, 27);
+    assert.equal(result.message, "CANCELLED: fixture ABORTED", "the orderly stop finished");
+    assert.equal(result.outputFields["execution_status"], "ABORTED");
+    assert.equal(
+      f.events.filter((e) => e.type === "log" && / SIGTERM received/.test(e.line)).length,
+      1,
+      "one SIGTERM",
+    );
+    assert.ok(
+      f.events.some(
+        (e) => e.type === "log" && / cancel: the program was asked to stop already/.test(e.line),
+      ),
+    );
+  });
+
   test("a program that ignores SIGTERM is killed by the bridge after its bounded wait", async () => {
     const f = await open(
       { "*": { holdMs: 30_000, ignoreSigterm: true } },
