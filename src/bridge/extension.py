@@ -698,6 +698,8 @@ class OutputFieldsRelay(object):
     def __init__(self, update=None):
         self.pending = b""
         self.update = update
+        #: The last value relayed of each field (what the bridge knows of the execution).
+        self.seen = {}
 
     def feed(self, data, final=False):
         """Relay the complete lines in data and what came before (all of them when final)."""
@@ -722,6 +724,7 @@ class OutputFieldsRelay(object):
         if unknown:
             log("WARN", "output fields the template does not define are not relayed: %s"
                 % ", ".join(unknown))
+        self.seen.update(known)
         if known and self.update is not None:
             try:
                 self.update(known)
@@ -829,6 +832,8 @@ class Extension(UniversalExtension):
         self._cancelled = False
         #: The program has been asked to stop (by the first extension_cancel).
         self._signalled = False
+        #: The cancel's wait in seconds, once the program was killed at its end.
+        self._killed_after = None
 
     def extension_start(self, fields):
         try:
@@ -972,6 +977,10 @@ class Extension(UniversalExtension):
             code = process.wait()
             for thread in relays:
                 thread.join()
+            # Killed at the end of the cancel's wait (on Windows the exit code is 1).
+            killed = self._killed_after is not None and (code < 0 or os.name == "nt")
+            if self._cancelled and (code < 0 or killed):
+                return self._cancel_cut_short(code, killed, relay.seen)
             return self._result(code, document_file)
         finally:
             for fd in (fields_pipe or ()) + (end,):
@@ -1019,6 +1028,32 @@ class Extension(UniversalExtension):
         while not ended.wait(OUTPUT_FIELDS_POLL_SECONDS):
             relay.feed(tail.read())
         relay.feed(tail.read(), final=True)
+
+    def _cancel_cut_short(self, code, killed, seen):
+        """The result of a cancel that ended the program by a signal: before the program had
+        installed its handlers, or the kill after the bounded wait. The program wrote no
+        document then: exit code 27 and a document of the bridge's own saying what is known.
+        """
+        if killed:
+            how = "the program did not stop within %g s of the cancel (%s) and was killed" % (
+                self._killed_after, CANCEL_WAIT_SETTING
+            )
+        else:
+            how = "the program was ended by %s before it could stop anything" % _signal_name(-code)
+        arn = seen.get("execution_arn")
+        status = seen.get("execution_status")
+        if not isinstance(arn, str) or not arn:
+            left = "the execution, if one was started, may still be running"
+        elif status in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"):
+            left = "execution %s had ended %s" % (arn, status)
+        else:
+            left = "execution %s may still be running" % arn
+        description = "CANCELLED: %s; %s" % (how, left)
+        log("WARN", description)
+        return ExtensionResult(
+            rc=EXIT_CANCELLED, message=description,
+            unv_output=bridge_document(EXIT_CANCELLED, description),
+        )
 
     def _result(self, code, document_file):
         try:
@@ -1191,6 +1226,7 @@ class Extension(UniversalExtension):
             process.wait(timeout=wait)
         except subprocess.TimeoutExpired:
             log("ERROR", "cancel: the program did not stop within %g s; killing it" % wait)
+            self._killed_after = wait
             try:
                 if os.name == "nt":
                     process.kill()

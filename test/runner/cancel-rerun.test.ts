@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { assertValidDoc } from "../helpers/bundle.ts";
 import { productTemplate } from "../helpers/fixture-package.ts";
 import { type FixtureRunner, nextEvent, fixtureRunners } from "../helpers/runner-fixture.ts";
 
@@ -58,7 +59,7 @@ describe("cancel (the real bridge, contract fixture program)", () => {
     );
   });
 
-  test("a program that ignores SIGTERM is killed by the bridge after its bounded wait", async () => {
+  test("a program that ignores SIGTERM is killed by the bridge after its bounded wait: exit 27 and the bridge's document", async () => {
     const f = await open(
       { "*": { holdMs: 30_000, ignoreSigterm: true } },
       { bridgeCancelWaitSeconds: 0.3 },
@@ -70,8 +71,16 @@ describe("cancel (the real bridge, contract fixture program)", () => {
     const result = await handle.result;
 
     assert.equal(result.state, "Cancelled");
-    assert.equal(result.exitCode, 30);
-    assert.match(result.message ?? "", /^BRIDGE_ERROR: the program was ended by SIGKILL/);
+    assert.equal(result.exitCode, 27);
+    assert.equal(
+      result.message,
+      "CANCELLED: the program did not stop within 0.3 s of the cancel (UE_AWS_STEPFUNCTIONS_CANCEL_WAIT) and was killed; " +
+        "execution arn:aws:states:us-east-1:123456789012:execution:fixture:stubborn-1 may still be running",
+    );
+    const doc = result.extensionOutput as Record<string, unknown>;
+    assertValidDoc(doc);
+    assert.equal(doc["exit_code"], 27);
+    assert.equal(doc["status_description"], result.message);
     assert.equal(result.signal, null, "the Python process itself ended normally");
     assert.deepEqual(
       f.events.flatMap((e) => (e.type === "cancel-requested" ? [e.how] : [])),
@@ -80,6 +89,28 @@ describe("cancel (the real bridge, contract fixture program)", () => {
     assert.ok(
       f.events.some((e) => e.type === "log" && e.line.endsWith("SIGTERM received and ignored")),
     );
+  });
+
+  test("a cancel before the program has installed its handlers: exit 27 and the bridge's document", async () => {
+    const f = await open({ "*": { holdMs: 30_000, sigtermHandlerAfterMs: 30_000 } });
+    const handle = f.runner.launch({ name: "early", fields: { state_machine_arn: SM } });
+    await running(f);
+
+    handle.cancel();
+    const result = await handle.result;
+
+    assert.equal(result.state, "Cancelled");
+    assert.equal(result.exitCode, 27);
+    assert.equal(
+      result.message,
+      "CANCELLED: the program was ended by SIGTERM before it could stop anything; " +
+        "execution arn:aws:states:us-east-1:123456789012:execution:fixture:early-1 may still be running",
+    );
+    const doc = result.extensionOutput as Record<string, unknown>;
+    assertValidDoc(doc);
+    assert.equal(doc["exit_code"], 27);
+    assert.equal(doc["status_description"], result.message);
+    assert.equal(doc["result"], null);
   });
 
   test("a task timeout cancels with SIGTERM", async () => {
