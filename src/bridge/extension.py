@@ -16,11 +16,12 @@ limit, a Credential record that disagrees with its flattened parts. Standard lib
 only, Python 3.7 syntax (agents bundle Python 3.7 or 3.11).
 
 It imports only what every start needs (json, which brings re; stat, which os has loaded
-already; subprocess, which brings select, signal and threading); shutil, zipfile and
+already; subprocess, which brings errno, select, signal and threading); shutil, zipfile and
 tempfile are imported only on the paths that use them. While the program runs, the
 bridge sleeps in one poll() on a pipe that carries the output-only field updates and on
 the program's end: no timer, no periodic read.
 """
+import errno
 import json
 import os
 import re
@@ -457,6 +458,26 @@ class _ScriptProblem(Exception):
     """Why a Script field's file cannot be used."""
 
 
+#: Longest field value a message shows whole; a longer one is cut (it may be a script's
+#: text of up to 256 KiB that was handed over in place of a path).
+SHOWN_VALUE_LIMIT = 160
+
+
+def _shown(value):
+    """A field value as a message shows it: whole when short, else a cut prefix; on one line."""
+    if len(value) > SHOWN_VALUE_LIMIT:
+        value = "%s... (%d characters)" % (value[:80], len(value))
+    return value.replace("\r", "\\r").replace("\n", "\\n")
+
+
+#: What open() answers for a value that cannot be a path at all (too long a name, a part
+#: that is no folder, characters Windows refuses): like a missing file, the value may be
+#: the script's text itself.
+_NOT_A_PATH = frozenset(
+    getattr(errno, name) for name in ("ENAMETOOLONG", "ENOTDIR", "EINVAL") if hasattr(errno, name)
+)
+
+
 def read_script(label, limit, value):
     """The text of the file a Script field names; None when not set (no path, empty file).
 
@@ -468,21 +489,22 @@ def read_script(label, limit, value):
         raise _ScriptProblem(
             "expected the path of the script file the agent wrote, got a %s" % type(value).__name__
         )
-    where = "the script file %s" % value
+    where = "the script file %s" % _shown(value)
     # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(value, flags)
-    except (FileNotFoundError, ValueError) as error:
-        text = _script_text_itself(label, limit, value)
-        if text is not None:
-            return text
-        if isinstance(error, ValueError):  # A NUL byte: no path at all.
-            raise _ScriptProblem("expected the path of the script file the agent wrote")
-        raise _ScriptProblem("%s does not exist; expected a readable file" % where)
     except IsADirectoryError:
         raise _ScriptProblem("%s is a directory; expected a file" % where)
-    except OSError as error:
+    except (OSError, ValueError) as error:
+        # ValueError: a NUL byte, no path at all.
+        if isinstance(error, (FileNotFoundError, ValueError)) or error.errno in _NOT_A_PATH:
+            text = _script_text_itself(label, limit, value)
+            if text is not None:
+                return text
+            if isinstance(error, ValueError):
+                raise _ScriptProblem("expected the path of the script file the agent wrote")
+            raise _ScriptProblem("%s does not exist; expected a readable file" % where)
         raise _ScriptProblem(
             "%s cannot be read (%s); expected a readable file" % (where, error.strerror or error)
         )
@@ -519,7 +541,7 @@ def read_script(label, limit, value):
 def _script_text_itself(label, limit, value):
     """The value itself when it is no file's path but JSON text (both Script fields hold
     JSON): an agent that hands over the script's text rather than a temporary file's path
-    still works. None otherwise."""
+    still works. None when it is not JSON; JSON text over the field's limit is refused."""
     bare = value.strip()
     if not bare.startswith(("{", "[", '"')) and bare not in ("true", "false", "null"):
         try:
@@ -530,8 +552,12 @@ def _script_text_itself(label, limit, value):
         json.loads(value)
     except ValueError:
         return None
-    if len(value.encode("utf-8", "surrogatepass")) > limit:
-        return None
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise _ScriptProblem(
+            "the script's text handed over in place of a file's path is %d bytes; %s takes at "
+            "most %d bytes of UTF-8" % (size, label, limit)
+        )
     log(
         "INFO",
         "%s: the agent handed over the script's text, not a file's path; using it as it is"

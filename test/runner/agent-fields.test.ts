@@ -75,17 +75,50 @@ describe("Script and Credential fields through the bridge (contract fixture prog
     assert.equal(got.fields["input"], '{"a":"\\u00e9\\n"}');
   });
 
-  test("an agent that hands over a Script's JSON text instead of a file's path: the text is used", async () => {
-    const text = '{"handed": "as text", "n": [1, 2]}';
-    const f = await open({}, { agent: { fieldOverrides: { input: text } } });
-    const result = await f.runner.launch({ name: "as-text", fields: { state_machine_arn: SM } })
+  // [case, the Script's JSON text the agent hands over in place of a path]
+  const handedAsText: Array<[string, string]> = [
+    ["short", '{"handed": "as text", "n": [1, 2]}'],
+    // Longer than a file name may be (255 bytes), with no "/": open() answers ENAMETOOLONG.
+    [
+      "longer than a file name",
+      JSON.stringify({ orders: Array.from({ length: 100 }, (_, i) => i) }),
+    ],
+    ["a path-like part longer than a file name", JSON.stringify({ url: `a/${"x".repeat(300)}` })],
+  ];
+  for (const [name, text] of handedAsText) {
+    test(`an agent that hands over a Script's JSON text (${name}) instead of a file's path: the text is used`, async () => {
+      const f = await open({}, { agent: { fieldOverrides: { input: text } } });
+      const result = await f.runner.launch({ name: "as-text", fields: { state_machine_arn: SM } })
+        .result;
+      const got = await f.received("as-text", 1);
+      assert.equal(result.state, "Success", result.message ?? "");
+      assert.equal(got.fields["input"], text);
+      assert.ok(
+        f.events.some((e) => e.type === "log" && /handed over the script's text/.test(e.line)),
+      );
+    });
+  }
+
+  test("a long value that is neither a path nor JSON: exit 20 showing only its first characters", async () => {
+    const value = `not JSON ${"x".repeat(300_000)}`;
+    const f = await open({}, { agent: { fieldOverrides: { input: value } } });
+    const result = await f.runner.launch({ name: "garbage", fields: { state_machine_arn: SM } })
       .result;
-    const got = await f.received("as-text", 1);
-    assert.equal(result.state, "Success");
-    assert.equal(got.fields["input"], text);
-    assert.ok(
-      f.events.some((e) => e.type === "log" && /handed over the script's text/.test(e.line)),
+
+    assert.equal(result.exitCode, 20);
+    const doc = result.extensionOutput as Record<string, unknown>;
+    assertValidDoc(doc);
+    assert.equal(
+      doc["status_description"],
+      [
+        "DATA_VALIDATION_ERROR: 1 field is invalid:",
+        `  Input (input): the script file ${value.slice(0, 80)}... (300009 characters) does not exist; expected a readable file`,
+      ].join("\n"),
     );
+    assert.equal(result.message, doc["status_description"]);
+    const longest = Math.max(...f.events.map((e) => (e.type === "log" ? e.line.length : 0)));
+    assert.ok(longest < 400, `the log shows no whole value (longest line ${longest})`);
+    assert.ok(!existsSync(join(f.dir, "garbage-1.json")), "the program never ran");
   });
 
   test("an empty Script file is not set", async () => {
