@@ -122,6 +122,12 @@ OUTPUT_FIELDS_POLL_SECONDS = 0.1
 
 #: Copies of the bundle kept in the private cache, one per archive version, newest first.
 KEEP_BUNDLE_COPIES = 3
+#: A run folder whose bridge process is gone is removed once it is this old (seconds).
+STALE_RUN_FOLDER_SECONDS = 600
+#: The run folders are looked over at most this often (seconds): with a thousand tasks
+#: waiting, a look costs about 5 ms; the time of the last is the marker file's.
+STALE_RUN_FOLDER_CHECK_SECONDS = 60
+STALE_RUN_FOLDER_MARKER = ".run-folders-checked"
 
 #: The program's exit code for field values that cannot be used (the bridge uses it too).
 EXIT_DATA_VALIDATION = 20
@@ -830,6 +836,74 @@ def _remove_folder(path):
         shutil.rmtree(path, ignore_errors=True)
 
 
+#: run-<pid>-<hex>, list-<pid>-<hex>: the folders _unique names for a run or a listing.
+_RUN_FOLDER = re.compile(r"^(?:run|list)-(\d+)-[0-9a-f]+$")
+
+
+def _process_exists(pid):
+    """Whether a process with this id exists (POSIX: signal 0 checks without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # EPERM: it exists, under another user.
+    return True
+
+
+def remove_stale_run_folders(root):
+    """Remove the run folders of bridges that were killed before they could (kill -9 of
+    the agent's Python): their fields files hold credentials.
+
+    A folder goes only when no process has the id its name carries and it is older than
+    STALE_RUN_FOLDER_SECONDS: a live task's folder carries its living bridge's id (a
+    reused id only keeps a dead one longer), and the age leaves alone a folder that was
+    just made by a bridge this check cannot see (another PID namespace). Tasks starting
+    at once may remove the same folder; whatever one of them finds gone is skipped. At
+    most once every STALE_RUN_FOLDER_CHECK_SECONDS per cache folder. Not on Windows, where
+    os.kill cannot check a process without ending it. Never fails the task.
+    """
+    if os.name == "nt":
+        return
+    now = time.time()
+    marker = os.path.join(root, STALE_RUN_FOLDER_MARKER)
+    try:
+        if now - os.stat(marker).st_mtime < STALE_RUN_FOLDER_CHECK_SECONDS:
+            return
+    except OSError:
+        pass  # The first look in this folder.
+    try:
+        with open(marker, "a"):
+            pass
+        os.utime(marker, None)
+    except OSError:
+        pass  # Only a marker: the next task looks again.
+    try:
+        names = os.listdir(root)
+    except OSError as error:
+        log("WARN", "could not look for left-over run folders in %s: %s" % (root, error))
+        return
+    for name in names:
+        match = _RUN_FOLDER.match(name)
+        path = os.path.join(root, name)
+        try:
+            pid = int(match.group(1)) if match else None
+            if pid is None or pid == os.getpid() or _process_exists(pid):
+                continue
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue  # Removed by another task meanwhile.
+            if not stat.S_ISDIR(info.st_mode) or now - info.st_mtime < STALE_RUN_FOLDER_SECONDS:
+                continue
+            _remove_folder(path)
+        except Exception as error:  # noqa: BLE001 - housekeeping never fails the task
+            log("WARN", "could not remove the left-over run folder %s: %s" % (path, error))
+            continue
+        if not os.path.lexists(path):
+            log("INFO", "removed %s, left by a bridge that ended without removing it" % path)
+
+
 def _write_log(data):
     """Relay the program's log (standard error) to ours."""
     if not data:
@@ -908,6 +982,7 @@ class Extension(UniversalExtension):
         """work(node, bundle, run_dir, values) in a private run folder, removed afterwards."""
         values = translate_fields(fields)
         root = cache_root()
+        remove_stale_run_folders(root)
         node = find_node(root)
         bundle = bundle_path(root)
         run_dir = os.path.join(root, _unique(prefix))

@@ -34,6 +34,8 @@ export interface FixtureRunner {
     argv: string[];
     fields: Record<string, unknown>;
     fieldsFileMode: string;
+    /** The program's process id. */
+    pid: number;
   }>;
   close(): Promise<void>;
 }

@@ -6,15 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import { BUNDLE_NAME, VERSION } from "../../build/generators.ts";
 import { CREDENTIAL_PARTS, controllerFields, writeScriptFiles } from "../../local/runner/agent.ts";
 import { assertValidDoc } from "../helpers/bundle.ts";
 import { productTemplate } from "../helpers/fixture-package.ts";
-import { CANARY_SECRET, fixtureRunners } from "../helpers/runner-fixture.ts";
+import { CANARY_SECRET, fixtureRunners, nextEvent } from "../helpers/runner-fixture.ts";
 
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
 const CANARY_USER = "AKIDCANARYUSER000001";
@@ -276,5 +276,50 @@ describe("the bridge's private cache", () => {
     const current = left.filter((n) => n.startsWith(`${VERSION}-`));
     assert.equal(current.length, 1);
     assert.deepEqual(left, ["0.0.3-10-3", "0.0.4-10-4", current[0], "not-a-copy-1-2"].sort());
+  });
+
+  test("a run folder left by a bridge that was killed is removed by a later task; live and recent ones stay", async () => {
+    const f = await open({ killed: { holdMs: 30_000 } });
+    const cache = join(f.dir, "bridge-cache");
+    const handle = f.runner.launch({
+      name: "killed",
+      fields: { state_machine_arn: SM, credentials: { $credential: "local-test" } },
+    });
+    await nextEvent(f, (e) => e.type === "output-field" && e.name === "execution_status");
+    const started = f.events.find((e) => e.type === "task-started");
+    assert.ok(started?.type === "task-started");
+    const got = await f.received("killed", 1);
+    const left = dirname(got.env["UE_FIELDS_FILE"] ?? "");
+    // kill -9 of the agent's Python; its program (in its own process group) is ended too.
+    process.kill(started.pid, "SIGKILL");
+    process.kill(-got.pid, "SIGKILL");
+    await handle.result;
+    assert.ok(existsSync(join(left, "fields.json")), "the killed bridge left its run folder");
+
+    // Left long enough ago; beside it, a listing's folder of the same dead bridge, one of a
+    // live bridge (this test's process stands in for it), and a dead bridge's recent one.
+    const old = new Date(Date.now() - 11 * 60_000);
+    const deadPid = started.pid;
+    const listing = join(cache, `list-${deadPid}-0123456789ab`);
+    const live = join(cache, `run-${process.pid}-0123456789ab`);
+    const recent = join(cache, `run-${deadPid}-ba9876543210`);
+    for (const folder of [listing, live, recent]) {
+      await mkdir(folder, { mode: 0o700 });
+      await writeFile(join(folder, "fields.json"), "{}", { mode: 0o600 });
+    }
+    for (const folder of [left, listing, live]) await utimes(folder, old, old);
+    // The folders are looked over at most once a minute: the first task's look is forgotten.
+    await rm(join(cache, ".run-folders-checked"), { force: true });
+
+    const next = await f.runner.launch({ name: "next", fields: { state_machine_arn: SM } }).result;
+
+    assert.equal(next.state, "Success");
+    assert.equal(existsSync(left), false, "the killed bridge's run folder is removed");
+    assert.equal(existsSync(listing), false);
+    assert.equal(existsSync(live), true, "a live bridge's folder stays, however old");
+    assert.equal(existsSync(recent), true, "a recent folder stays");
+    assert.ok(
+      f.events.some((e) => e.type === "log" && e.line.includes(`bridge: removed ${left}, left by`)),
+    );
   });
 });
