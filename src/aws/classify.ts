@@ -307,7 +307,7 @@ function rootWithCode(error: unknown, code: string, depth = 0): unknown {
 }
 
 function endpointName(error: unknown, context: ClassifyContext): string {
-  if (context.endpoint) return redactUrl(context.endpoint);
+  if (context.endpoint) return redactUrl(context.endpoint, { urlField: true });
   const e = shape(error);
   const host = str(e.hostname) ?? str(e.address);
   if (host) return typeof e.port === "number" ? `${host}:${e.port}` : host;

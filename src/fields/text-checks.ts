@@ -6,43 +6,69 @@
 import { isUtf8 } from "node:buffer";
 import { type Node, type ParseError, parseTree } from "jsonc-parser";
 
-/** Characters that end a URL inside free text (JSON input, a list of URLs ...). */
+/**
+ * The narrow reading of free text: words end at whitespace and quotes, as most URLs do.
+ * It finds alone the user information of a URL that holds none of them.
+ */
 const FREE_TEXT_BREAK = /[^\s"'<>`]+/g;
-/** In a field that holds URLs and nothing else only whitespace ends one. */
+/** A character the narrow reading ends a word at. */
+const NARROW_BREAK = /[\s"'<>`]/;
+/** In a field that holds URLs and nothing else, words end at whitespace (the narrow reading). */
 const URL_FIELD_BREAK = /\S+/g;
 
 /**
  * The passwords of every URL with user information in the text. The user information
- * runs from "://" to the last "@" of the same word, so a password holding / , @ : or %
- * is found whole; each further "://" in the word is read the same way up to the next
- * one, so each URL of a comma-separated list is covered on its own too. Decoded forms
- * of percent-encoded passwords are included. One pass over the text.
+ * runs from "://" to the last "@" before the URL ends, so a password holding / , @ : % '
+ * or a space is found whole; each further "://" is read the same way up to the next one,
+ * so each URL of a comma-separated list is covered on its own too. In free text a URL ends
+ * where its JSON string ends (a `"` no backslash escapes) or at a line break; in a URL
+ * field (urlField) the whole value is the URL, or a list of them. Decoded forms of
+ * percent-encoded passwords are included. Linear in the text.
  */
 export function urlPasswords(text: string, options: { urlField?: boolean } = {}): string[] {
   const found: string[] = [];
   if (!options.urlField && !text.includes("://")) return found;
-  const words = options.urlField ? URL_FIELD_BREAK : FREE_TEXT_BREAK;
-  for (const match of text.matchAll(words)) {
-    const word = match[0];
-    const first = word.indexOf("://");
-    const lastAt = word.lastIndexOf("@");
-    // In a URL field, "user:password@host" without a scheme is read as a URL too.
-    if (first < 0) {
-      if (options.urlField && lastAt > 0) addPassword(word.slice(0, lastAt), found);
-      continue;
-    }
-    if (lastAt > first) addPassword(word.slice(first + 3, lastAt), found);
-    // Each URL of the word on its own: from its "://" to the last "@" before the next one.
-    let start = word.indexOf("://", first + 3) < 0 ? -1 : first;
-    while (start >= 0) {
-      const next = word.indexOf("://", start + 3);
-      const part = word.slice(start + 3, next < 0 ? word.length : next);
-      const at = part.lastIndexOf("@");
-      if (at > 0) addPassword(part.slice(0, at), found);
-      start = next;
+  const urlField = options.urlField === true;
+  // The narrow reading first: a password with no space or quote is found alone, even where
+  // the wide reading takes it together with more text.
+  for (const match of text.matchAll(urlField ? URL_FIELD_BREAK : FREE_TEXT_BREAK)) {
+    wordPasswords(match[0], urlField, found);
+  }
+  if (urlField) {
+    wordPasswords(text, true, found);
+    // Each entry of a list on its own, with or without a scheme.
+    if (text.includes(",")) for (const entry of text.split(",")) wordPasswords(entry, true, found);
+  } else {
+    for (const [start, end] of freeTextRuns(text)) {
+      const run = text.slice(start, end);
+      if (run.includes("://") && NARROW_BREAK.test(run)) wordPasswords(run, false, found);
     }
   }
   return found;
+}
+
+/**
+ * The passwords of one word: from its first "://" to its last "@", and each URL of it on
+ * its own, from its "://" to the last "@" before the next one. In a URL field,
+ * "user:password@host" without a scheme is a URL too.
+ */
+function wordPasswords(word: string, urlField: boolean, found: string[]): void {
+  const first = word.indexOf("://");
+  const lastAt = word.lastIndexOf("@");
+  if (first < 0 || (urlField && word.lastIndexOf("@", first) > 0)) {
+    if (urlField && lastAt > 0) addPassword(word.slice(0, lastAt).trimStart(), found);
+    if (first < 0) return;
+  }
+  if (lastAt > first) addPassword(word.slice(first + 3, lastAt), found);
+  // Each URL of the word on its own: from its "://" to the last "@" before the next one.
+  let start = word.indexOf("://", first + 3) < 0 ? -1 : first;
+  while (start >= 0) {
+    const next = word.indexOf("://", start + 3);
+    const part = word.slice(start + 3, next < 0 ? word.length : next);
+    const at = part.lastIndexOf("@");
+    if (at > 0) addPassword(part.slice(0, at), found);
+    start = next;
+  }
 }
 
 function addPassword(userInfo: string, found: string[]): void {
@@ -57,24 +83,88 @@ function addPassword(userInfo: string, found: string[]): void {
   } catch {
     // Not percent-encoded text: the raw form is enough.
   }
+  // Inside a JSON string a password's " and \ are escaped; the value a program reads from
+  // it (an execution's output, parsed) holds them bare.
+  if (password.includes("\\")) {
+    try {
+      found.push(JSON.parse(`"${password}"`) as string);
+    } catch {
+      // Not a JSON string's text: the raw form is enough.
+    }
+  }
 }
 
 /**
- * Replace the user information of every URL with ****: from "://" to the last "@" of the
- * same word (words end at whitespace and quotes). Over-masks rather than under-masks:
- * "http://u:a/b@host" becomes "http://****@host", not "http://u:a/b@host".
+ * Where a URL in free text can run: [start, end) between a `"` that no backslash escapes
+ * (the end of a JSON string) or a line break and the next one. Inside a run a password
+ * may hold spaces and any quote but `"` (which JSON text escapes). One pass.
+ */
+function freeTextRuns(text: string): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  let start = 0;
+  let escaped = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\n" || c === "\r" || (c === '"' && !escaped)) {
+      if (i > start) runs.push([start, i]);
+      start = i + 1;
+      escaped = false;
+    } else {
+      escaped = c === "\\" && !escaped;
+    }
+  }
+  if (start < text.length) runs.push([start, text.length]);
+  return runs;
+}
+
+/** True when user information holds a password: a ":" that does not begin "://". */
+function holdsPassword(userInfo: string): boolean {
+  return /:(?!\/\/)/.test(userInfo);
+}
+
+/**
+ * Replace the user information of every URL with ****: from "://" to the last "@" before
+ * the URL ends (in free text, the end of its JSON string or line; in a URL field
+ * (urlField), the end of the value). Over-masks rather than under-masks:
+ * "http://u:a/b@host" becomes "http://****@host", and in free text a URL with a port
+ * followed on the same line by an "@" ("http://h:80/x, mail me@example.com") is masked
+ * up to that "@". User information with no password and a space in it ("http://h/x, mail
+ * me@example.com") is read word by word, so an e-mail address after a URL stays.
  */
 export function redactUrlUserInfo(text: string, options: { urlField?: boolean } = {}): string {
   if (!text.includes("@") || (!options.urlField && !text.includes("://"))) return text;
-  return text.replace(options.urlField ? URL_FIELD_BREAK : FREE_TEXT_BREAK, (word) => {
-    const lastAt = word.lastIndexOf("@");
-    if (lastAt < 0) return word;
-    const first = word.indexOf("://");
-    // In a URL field, "user:password@host" without a scheme is a URL's user information too.
-    if (first < 0) return options.urlField ? `****${word.slice(lastAt)}` : word;
-    if (lastAt <= first) return word;
-    return `${word.slice(0, first + 3)}****${word.slice(lastAt)}`;
-  });
+  if (options.urlField) {
+    const lastAt = text.lastIndexOf("@");
+    const first = text.indexOf("://");
+    // "user:password@host" without a scheme, also before a URL that has one.
+    if (first < 0 || text.lastIndexOf("@", first) >= 0) return `****${text.slice(lastAt)}`;
+    if (lastAt <= first) return text;
+    return `${text.slice(0, first + 3)}****${text.slice(lastAt)}`;
+  }
+  let out = "";
+  let done = 0;
+  for (const [start, end] of freeTextRuns(text)) {
+    const run = text.slice(start, end);
+    const first = run.indexOf("://");
+    const lastAt = run.lastIndexOf("@");
+    if (first < 0 || lastAt < 0) continue;
+    out += text.slice(done, start);
+    const userInfo = run.slice(first + 3, lastAt);
+    out +=
+      lastAt > first && NARROW_BREAK.test(userInfo) && holdsPassword(userInfo)
+        ? `${run.slice(0, first + 3)}****${run.slice(lastAt)}`
+        : run.replace(FREE_TEXT_BREAK, redactWord);
+    done = end;
+  }
+  return out + text.slice(done);
+}
+
+/** The narrow reading: from "://" to the last "@" of the word. */
+function redactWord(word: string): string {
+  const lastAt = word.lastIndexOf("@");
+  const first = word.indexOf("://");
+  if (first < 0 || lastAt <= first) return word;
+  return `${word.slice(0, first + 3)}****${word.slice(lastAt)}`;
 }
 
 /** The character index of the first unpaired surrogate, or -1 when the text is well formed. */

@@ -1,8 +1,8 @@
 /**
  * End to end with hostile inputs: the bundle as a child process against the local
- * endpoint. Passwords inside URLs (with / , @ : % in them) never reach any byte the
- * program writes; text that would reach AWS altered, absurd counts and empty flag values
- * are refused with exit 20 and a document.
+ * endpoint. Passwords inside URLs (with / , @ : % ' or a space in them) never reach any
+ * byte the program writes; text that would reach AWS altered, absurd counts and empty flag
+ * values are refused with exit 20 and a document.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -20,6 +20,9 @@ const URL_PASSWORDS = [
   "se:cret-CANARY-e4",
   "se%2Fcret-CANARY-e5",
   "a/b,c@d:e%f-CANARY-e6",
+  // A canary on each side: a reading that ends the URL at the quote or the space shows one.
+  "CANARY-e7'cret-CANARY",
+  "CANARY-e8 cret-CANARY",
 ];
 
 function assertNoCanary(bytes: string): void {
@@ -113,18 +116,19 @@ describe("hostile inputs, end to end", () => {
     assertNoCanary(run.allBytes);
   });
 
-  test("a URL password inside the input reaches the execution, but no output shows it", async () => {
-    const password = URL_PASSWORDS[5] as string;
-    const input = JSON.stringify({ source: `https://reader:${password}@files.example/x` });
-    const run = await runBundle({
-      fields: fields({ input, wait_for_success_or_failure: true, polling_interval: 1 }),
+  for (const password of [URL_PASSWORDS[5], URL_PASSWORDS[6], URL_PASSWORDS[7]] as string[]) {
+    test(`a URL password ${password} inside the input reaches the execution, but no output shows it`, async () => {
+      const input = JSON.stringify({ source: `https://reader:${password}@files.example/x` });
+      const run = await runBundle({
+        fields: fields({ input, wait_for_success_or_failure: true, polling_interval: 1 }),
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(ep.getExecution(run.doc.result.executionArn)?.input, input);
+      assert.match(run.doc.invocation.fields.input, /https:\/\/\*\*\*\*@files\.example/);
+      assertNoCanary(run.allBytes);
     });
-    assert.equal(run.code, 0, run.stderr);
-    assertValidDoc(run.doc);
-    assert.equal(ep.getExecution(run.doc.result.executionArn)?.input, input);
-    assert.match(run.doc.invocation.fields.input, /https:\/\/\*\*\*\*@files\.example/);
-    assertNoCanary(run.allBytes);
-  });
+  }
 
   const refused: Array<[string, () => Promise<Parameters<typeof runBundle>[0]>, RegExp]> = [
     [

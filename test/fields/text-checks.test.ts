@@ -18,6 +18,9 @@ const PASSWORDS = [
   "se:cret-CANARY-4",
   "se%2Fcret-CANARY-5",
   "a/b,c@d:e%40f-CANARY-6",
+  "se'cret-CANARY-7",
+  "se cret-CANARY-8",
+  "s<e>c`r\tet-CANARY-9",
 ];
 
 describe("passwords inside URLs", () => {
@@ -33,6 +36,7 @@ describe("passwords inside URLs", () => {
         `https://proxy.example:3129,http://user:${password}@proxy.example:3128`,
         `http://user:${password}@proxy.example:3128,https://proxy.example:3129`,
         `user:${password}@proxy.example:3128`,
+        `user:${password}@proxy.example:3128,https://proxy.example:3129`,
       ]) {
         assert.ok(urlPasswords(text, { urlField: true }).includes(password), text);
       }
@@ -42,8 +46,41 @@ describe("passwords inside URLs", () => {
       const shown = redactUrlUserInfo(`see http://user:${password}@host.example:8080 now`);
       assert.equal(shown, "see http://****@host.example:8080 now");
       assert.equal(redactUrlUserInfo(`user:${password}@host:1`, { urlField: true }), "****@host:1");
+      for (const [text, expected] of [
+        [`http://user:${password}@proxy.example:3128`, "http://****@proxy.example:3128"],
+        [
+          `https://p.example:3129,http://user:${password}@p.example:3128`,
+          "https://****@p.example:3128",
+        ],
+        [
+          `user:${password}@p.example:3128,https://p.example:3129`,
+          "****@p.example:3128,https://p.example:3129",
+        ],
+      ]) {
+        assert.equal(redactUrlUserInfo(text as string, { urlField: true }), expected);
+      }
+    });
+
+    test(`redacted whole inside a JSON string: ${password}`, () => {
+      const text = JSON.stringify({
+        db: `https://app:${password}@db.example/x`,
+        n: "me@mail.example",
+      });
+      assert.equal(
+        redactUrlUserInfo(text),
+        '{"db":"https://****@db.example/x","n":"me@mail.example"}',
+      );
     });
   }
+
+  test('a password holding " inside a JSON string is found escaped and bare, and redacted whole', () => {
+    const password = 'se"cr\\et-CANARY-10';
+    const text = JSON.stringify({ db: `https://app:${password}@db.example/x` });
+    const found = urlPasswords(text);
+    assert.ok(found.includes(password), JSON.stringify(found));
+    assert.ok(found.includes(JSON.stringify(password).slice(1, -1)), JSON.stringify(found));
+    assert.equal(redactUrlUserInfo(text), '{"db":"https://****@db.example/x"}');
+  });
 
   test("each URL of a list on its own, so a list split at commas shows no piece", () => {
     const found = urlPasswords("http://a:pw-one@h1:1,https://b:pw-two@h2:2", { urlField: true });
@@ -58,7 +95,15 @@ describe("passwords inside URLs", () => {
   });
 
   test("text without user information is left alone", () => {
-    for (const text of ["https://states.eu-west-1.amazonaws.com", "mail me@example.com", "{}"]) {
+    for (const text of [
+      "https://states.eu-west-1.amazonaws.com",
+      "mail me@example.com",
+      "{}",
+      // A URL, then an e-mail address in the same string or in the next one.
+      '{"note": "docs at https://docs.example/x, questions to me@example.com"}',
+      '{"url": "https://docs.example:8443/x", "mail": "me@example.com"}',
+      "docs at https://docs.example/x\nmail me@example.com",
+    ]) {
       assert.deepEqual(urlPasswords(text), []);
       assert.equal(redactUrlUserInfo(text), text);
     }
