@@ -32,7 +32,7 @@ import {
   type PickerChoice,
   takeListFlag,
 } from "./pickers/list.ts";
-import { mask } from "./secrets.ts";
+import { mask, maskJson } from "./secrets.ts";
 import { installIsoDate } from "./iso-date.ts";
 import { settleWhenFollowing } from "./settle-memory.ts";
 import { VERSION } from "./version.ts";
@@ -261,7 +261,7 @@ export async function run(options: RunOptions): Promise<number> {
   const documentFile = env["UE_EXTENSION_OUTPUT_FILE"];
   if (choices && outcome.exitCode === EXIT.success) {
     // Standard output holds the list alone; the document goes to its file, when named.
-    process.stdout.write(`${mask(JSON.stringify(choices, null, 2))}\n`);
+    process.stdout.write(`${maskJson(choices, 2)}\n`);
     if (!documentFile) {
       log.info(`exit code ${outcome.exitCode}`);
       return outcome.exitCode;

@@ -20,8 +20,20 @@ export function registerSecret<T extends string | undefined>(value: T): T {
     // Text that is not well-formed Unicode has no URI form (it is refused later anyway).
     if (!/[\uD800-\uDFFF]/u.test(value)) secrets.add(encodeURIComponent(value));
     secrets.add(Buffer.from(value).toString("base64"));
+    // And inside JSON text (" \ and control characters escaped): a JSON string, and JSON
+    // text held in a JSON string (an Input or an execution's output inside the document).
+    const inJson = jsonEscaped(value);
+    if (inJson !== value) {
+      secrets.add(inJson);
+      secrets.add(jsonEscaped(inJson));
+    }
   }
   return value;
+}
+
+/** The text of a JSON string holding the value, without its quotes. */
+function jsonEscaped(value: string): string {
+  return JSON.stringify(value).slice(1, -1);
 }
 
 /** Register user:password as it appears in a Basic authorization header. */
@@ -39,6 +51,24 @@ export function mask(text: string): string {
     if (out.includes(secret)) out = out.split(secret).join(MASK);
   }
   return out;
+}
+
+/**
+ * JSON text of the value with every registered secret masked: in each string (and key)
+ * before serialisation, so a secret is masked whatever escaping serialisation adds to it,
+ * and in the text after.
+ */
+export function maskJson(value: unknown, space?: number): string {
+  const text = JSON.stringify(
+    value,
+    (_key, item: unknown) => {
+      if (typeof item === "string") return mask(item);
+      if (item === null || typeof item !== "object" || Array.isArray(item)) return item;
+      return Object.fromEntries(Object.entries(item).map(([key, v]) => [mask(key), v]));
+    },
+    space,
+  );
+  return mask(text);
 }
 
 /**

@@ -9,7 +9,7 @@
  * file; the outcome's description mentions it; later updates are still tried.
  */
 import { appendFileSync } from "node:fs";
-import { mask } from "../secrets.ts";
+import { maskJson } from "../secrets.ts";
 
 export type OutputFieldName =
   | "execution_arn"
@@ -48,7 +48,7 @@ export function createOutputFields(
       if (!path || Object.keys(changed).length === 0) return;
       try {
         // Synchronous append: the line is on disk before the program goes on.
-        appendFileSync(path, `${mask(JSON.stringify(changed))}\n`, { mode: 0o600 });
+        appendFileSync(path, `${maskJson(changed)}\n`, { mode: 0o600 });
       } catch (error) {
         if (failure === undefined) {
           failure = `output-only fields could not be written to ${path} (${writeFailureReason(error)})`;

@@ -25,6 +25,13 @@ const URL_PASSWORDS = [
   "CANARY-e8 cret-CANARY",
 ];
 
+/** Secrets holding the characters JSON escapes: their escaped forms must not show either. */
+const QUOTED = {
+  key: 'Key"CANARY\\e9/00000000000000000000000000000',
+  token: 'Tok"CANARY\\e10//+0000000000000000000000000000000000000',
+  proxyPassword: 'Pw"CANARY\\Q9-e11',
+};
+
 function assertNoCanary(bytes: string): void {
   assert.ok(!bytes.includes("CANARY"), `a canary leaked:\n${bytes}`);
 }
@@ -217,6 +224,58 @@ describe("hostile inputs, end to end", () => {
       assert.match(run.doc.status_description, expected);
       assert.equal(ep.requests.length, before, "no call reached the endpoint");
       assert.ok(!/-Infinity/.test(run.allBytes));
+      assertNoCanary(run.allBytes);
+    });
+  }
+});
+
+describe('secrets holding " and \\, end to end', () => {
+  let ep: LocalEndpoint;
+  let arn: string;
+
+  before(async () => {
+    ep = await startLocalEndpoint({
+      credentials: [
+        {
+          accessKeyId: "ASIAQUOTEDCANARY0001",
+          secretAccessKey: QUOTED.key,
+          sessionToken: QUOTED.token,
+        },
+      ],
+    });
+    arn = ep.createStateMachine({
+      name: "echo",
+      definition: { StartAt: "E", States: { E: { Type: "Pass", End: true } } },
+    });
+  });
+  after(async () => {
+    await ep.close();
+  });
+
+  const secrets: Array<[string, string]> = [
+    ["the secret key", QUOTED.key],
+    ["the session token", QUOTED.token],
+    ["the Proxy Credentials password", QUOTED.proxyPassword],
+  ];
+  for (const [name, secret] of secrets) {
+    test(`${name} inside the input, JSON-escaped, reaches the execution, but no output shows it`, async () => {
+      const input = JSON.stringify({ note: secret });
+      const run = await runBundle({
+        fields: {
+          endpoint_url: ep.url,
+          credentials: { user: "ASIAQUOTEDCANARY0001", password: QUOTED.key, token: QUOTED.token },
+          proxy_credentials: { user: "proxy-user", password: QUOTED.proxyPassword },
+          state_machine_arn: arn,
+          input,
+          wait_for_success_or_failure: true,
+          polling_interval: 1,
+        },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(ep.getExecution(run.doc.result.executionArn)?.input, input);
+      assert.equal(run.doc.invocation.fields.input, '{"note":"****"}');
+      assert.deepEqual(run.doc.result.outputParsed, { note: "****" });
       assertNoCanary(run.allBytes);
     });
   }

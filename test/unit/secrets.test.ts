@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, test } from "node:test";
+import { clearSecrets, mask, maskJson, registerSecret } from "../../src/secrets.ts";
+
+/** Secrets holding what JSON escapes: a quote, a backslash, a control character. */
+const SECRETS = ['Pw"CANARY\\Q9-s1', "Tab\tCANARY-s2", 'both\\"CANARY-s3'];
+
+describe("registered secrets", () => {
+  afterEach(() => clearSecrets());
+
+  for (const secret of SECRETS) {
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    const forms: Array<[string, string]> = [
+      ["raw", secret],
+      ["URL-encoded", encodeURIComponent(secret)],
+      ["Base64", Buffer.from(secret).toString("base64")],
+      ["JSON-escaped", escaped],
+      ["JSON-escaped twice", JSON.stringify(escaped).slice(1, -1)],
+    ];
+    for (const [form, text] of forms) {
+      test(`${JSON.stringify(secret)} is masked ${form}`, () => {
+        registerSecret(secret);
+        assert.equal(mask(`<${text}>`), "<****>");
+      });
+    }
+
+    test(`${JSON.stringify(secret)}: no byte of it in JSON text, wherever it sits`, () => {
+      registerSecret(secret);
+      const doc = {
+        value: secret,
+        // JSON text inside a string, as the Input and an execution's output are.
+        text: JSON.stringify({ note: secret }),
+        nested: { [secret]: [`before ${secret} after`] },
+        deeper: JSON.stringify({ inner: JSON.stringify({ note: secret }) }),
+      };
+      for (const text of [maskJson(doc), maskJson(doc, 2)]) {
+        assert.ok(!text.includes("CANARY"), text);
+        assert.deepEqual(JSON.parse(text), {
+          value: "****",
+          text: '{"note":"****"}',
+          nested: { "****": ["before **** after"] },
+          deeper: JSON.stringify({ inner: '{"note":"****"}' }),
+        });
+      }
+    });
+  }
+});
