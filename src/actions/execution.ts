@@ -950,6 +950,13 @@ export async function stopWithDataOrWithout(
 /** Time allowed to stop an execution after a cancel, so a cancel always ends within seconds. */
 export const STOP_TIMEOUT_MS = 5000;
 
+/**
+ * Time allowed for the last look at an execution the task stops watching (maximum wait,
+ * cancel): one DescribeExecution and, when it shows an end, the history read for failure
+ * details. A cancel then ends within STOP_TIMEOUT_MS and this.
+ */
+export const LAST_LOOK_TIMEOUT_MS = 3000;
+
 /** Stop the execution, bounded in time; true when AWS confirmed the stop. */
 export async function stopExecution(
   sfn: StepFunctions,
@@ -962,7 +969,8 @@ export async function stopExecution(
   const timer = setTimeout(() => abort.abort(), STOP_TIMEOUT_MS);
   try {
     await stopWithDataOrWithout(sfn, arn, error, cause, log, abort.signal);
-    log.info(`stopped execution ${arn}`);
+    // An execution that had already ended may be answered too: the caller looks after it.
+    log.info(`AWS accepted the stop of execution ${arn}`);
     return true;
   } catch (e) {
     log.error(

@@ -359,8 +359,9 @@ async function cancelledDuringCall(
       `cancelled with ${config.context.taskName ?? "the scheduler task"}`,
       log,
     ));
+  if (stopped) outputs.set({ execution_status: "ABORTED" });
   const result = runningResult(arn, config.task, name, null);
-  result.status = stopped ? "ABORTED" : (outputs.current.execution_status ?? "RUNNING");
+  result.status = outputs.current.execution_status ?? "RUNNING";
   return {
     exitCode: EXIT.cancelled,
     description: stopped

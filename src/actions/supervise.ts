@@ -7,7 +7,16 @@ import { EXIT } from "../exit-codes.ts";
 import { ACTIONS, MAXIMUM_WAIT_ACTIONS } from "../fields/catalog.ts";
 import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
 import { prepareToWait, quietCollection } from "../settle-memory.ts";
-import { endedOutcome, stopExecution, toResult, waitForExecution } from "./execution.ts";
+import { classifyError } from "../aws/classify.ts";
+import {
+  endedOutcome,
+  LAST_LOOK_TIMEOUT_MS,
+  stopExecution,
+  TERMINAL,
+  toResult,
+  waitForExecution,
+} from "./execution.ts";
+import { type Described, describeReadable, showsBeforeRedrive } from "./status-check.ts";
 import { stateMachineOfExecution } from "../wait-sharing/decide.ts";
 import {
   defaultSharingFolder,
@@ -110,24 +119,76 @@ export async function superviseExecution(
     return result;
   };
   const who = taskReference(ctx);
-  if (waited.kind === "cancelled") {
-    if (task.stopExecutionOnCancel) {
-      const stopped = await stopExecution(
-        aws.sfn,
-        arn,
-        "ue-aws-stepfunctions.Cancelled",
-        `cancelled with ${who}`,
-        log,
-      );
-      return {
-        exitCode: EXIT.cancelled,
-        description: stopped
-          ? `task cancelled; execution ${name} stopped`
-          : `task cancelled; stopping execution ${name} failed, it may still be running`,
-        changed: req.changed || stopped,
-        result: { ...running(), ...(stopped ? { status: "ABORTED" } : {}) },
-      };
+  const cancelled = waited.kind === "cancelled";
+  const limit = `${task.maximumWaitSeconds} s`;
+  const when = cancelled ? "the task was cancelled" : `the maximum wait of ${limit} was reached`;
+  const stopError = cancelled
+    ? "ue-aws-stepfunctions.Cancelled"
+    : "ue-aws-stepfunctions.MaximumWait";
+  const stopIt = cancelled
+    ? task.stopExecutionOnCancel
+    : task.maximumWaitAction === MAXIMUM_WAIT_ACTIONS.stop;
+  const stopped =
+    stopIt &&
+    (await stopExecution(
+      aws.sfn,
+      arn,
+      stopError,
+      cancelled ? `cancelled with ${who}` : `maximum wait of ${limit} reached by ${who}`,
+      log,
+    ));
+
+  // The execution may have ended since the last status check, or before the stop: one more
+  // look decides what is reported (bounded, as the stop is; the history read of an end too).
+  const bound = AbortSignal.timeout(LAST_LOOK_TIMEOUT_MS);
+  const look = await lastLook(ctx, req, (waited.last as Described | null)?.unreadable, bound);
+  const now = look.described;
+  if (now?.status) outputs.set({ execution_status: now.status });
+  const status = now?.status ?? "RUNNING";
+  // An ABORTED with this task's error, or without one after AWS accepted the stop (or with
+  // the data unreadable), is this task's stop; any other end is the execution's own.
+  const stoppedHere =
+    status === "ABORTED" &&
+    stopIt &&
+    (now?.error === stopError || ((stopped || !!now?.unreadable) && !now?.error));
+  if (now && TERMINAL.has(status) && !stoppedHere) {
+    log.info(`${when}, but execution ${arn} had already ended ${status}: reporting its end`);
+    const ended = await endedOutcome(aws.sfn, now, req.changed, log, bound);
+    return { ...ended, description: `${ended.description} (it had ended when ${when})` };
+  }
+  const unknown = look.why ? `; its status could not be read at the end (${look.why})` : "";
+  const current = (): ExecutionResult => {
+    if (!now) return running();
+    const result = toResult(now);
+    if (waited.waitingForCallback && !stoppedHere) {
+      result.waitingForCallback = waited.waitingForCallback;
     }
+    return result;
+  };
+  if (stopped || stoppedHere) {
+    // AWS accepted the stop; a describe that does not show it yet (or none) is behind it.
+    if (!stoppedHere) outputs.set({ execution_status: "ABORTED" });
+    const result = stoppedHere ? current() : { ...current(), status: "ABORTED" };
+    return {
+      exitCode: cancelled ? EXIT.cancelled : EXIT.maximumWaitReached,
+      description: cancelled
+        ? `task cancelled; execution ${name} stopped${unknown}`
+        : `maximum wait of ${limit} reached; execution ${name} stopped${unknown}`,
+      changed: true,
+      result,
+    };
+  }
+  if (stopIt) {
+    return {
+      exitCode: cancelled ? EXIT.cancelled : EXIT.maximumWaitReached,
+      description: cancelled
+        ? `task cancelled; stopping execution ${name} failed, it may still be running${unknown}`
+        : `maximum wait of ${limit} reached; execution ${name} could not be stopped${unknown}`,
+      changed: req.changed,
+      result: current(),
+    };
+  }
+  if (cancelled) {
     const setting =
       task.action === ACTIONS.monitor
         ? "Stop Monitored Execution on Cancel"
@@ -135,33 +196,45 @@ export async function superviseExecution(
     log.warn(`task cancelled; execution ${arn} left running (${setting} is off)`);
     return {
       exitCode: EXIT.cancelled,
-      description: `task cancelled; execution ${name} left running`,
+      description: `task cancelled; execution ${name} left running${unknown}`,
       changed: req.changed,
-      result: running(),
-    };
-  }
-  // Maximum wait reached.
-  const limit = `${task.maximumWaitSeconds} s`;
-  if (task.maximumWaitAction === MAXIMUM_WAIT_ACTIONS.stop) {
-    const stopped = await stopExecution(
-      aws.sfn,
-      arn,
-      "ue-aws-stepfunctions.MaximumWait",
-      `maximum wait of ${limit} reached by ${who}`,
-      log,
-    );
-    return {
-      exitCode: EXIT.maximumWaitReached,
-      description: `maximum wait of ${limit} reached; execution ${name} ${stopped ? "stopped" : "could not be stopped"}`,
-      changed: req.changed || stopped,
-      result: { ...running(), ...(stopped ? { status: "ABORTED" } : {}) },
+      result: current(),
     };
   }
   log.warn(`maximum wait of ${limit} reached; execution ${arn} left running`);
   return {
     exitCode: EXIT.maximumWaitReached,
-    description: `maximum wait of ${limit} reached; execution ${name} left running`,
+    description: `maximum wait of ${limit} reached; execution ${name} left running${unknown}`,
     changed: req.changed,
-    result: running(),
+    result: current(),
   };
+}
+
+/**
+ * One more DescribeExecution as the task stops watching, bounded by `signal`; no answer (or
+ * one that still shows the execution from before this task's redrive) is `why` instead.
+ */
+async function lastLook(
+  ctx: ActionContext,
+  req: SuperviseRequest,
+  unreadable: string | undefined,
+  signal: AbortSignal,
+): Promise<{ described?: Described; why?: string }> {
+  const { aws, log } = ctx;
+  try {
+    const described = await describeReadable(aws.sfn, req.executionArn, log, {
+      signal,
+      metadataOnly: unreadable ?? req.unreadable,
+    });
+    if (showsBeforeRedrive(described, req.redriveCountBefore)) {
+      return { why: "DescribeExecution does not show the redrive yet" };
+    }
+    return { described };
+  } catch (error) {
+    const why = signal.aborted
+      ? `DescribeExecution gave no answer within ${LAST_LOOK_TIMEOUT_MS / 1000} s`
+      : classifyError(error, { operation: "DescribeExecution" }).message;
+    log.warn(`cannot read the execution's status at the end: ${why}; reporting what is known`);
+    return { why };
+  }
 }

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
 
@@ -48,6 +49,26 @@ describe("task lifecycle, end to end", () => {
       name: "threeSeconds",
       definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 3, End: true } } },
     });
+    arns["succeedsSoon"] = ep.createStateMachine({
+      name: "succeedsSoon",
+      definition: {
+        StartAt: "W",
+        States: {
+          W: { Type: "Wait", Seconds: 2, Next: "Done" },
+          Done: { Type: "Pass", Result: { finished: true }, End: true },
+        },
+      },
+    });
+    arns["failsSoon"] = ep.createStateMachine({
+      name: "failsSoon",
+      definition: {
+        StartAt: "W",
+        States: {
+          W: { Type: "Wait", Seconds: 2, Next: "Broken" },
+          Broken: { Type: "Fail", Error: "Batch.Broken", Cause: "input rejected" },
+        },
+      },
+    });
   });
   after(async () => {
     await ep.close();
@@ -74,6 +95,144 @@ describe("task lifecycle, end to end", () => {
       );
     };
 
+  /**
+   * Let the program see the execution RUNNING once, then keep its status checks from seeing
+   * the end (each one waits 4 s, then fails with a 500) until the execution has ended: the
+   * end falls between two checks, as it does when the limit or a cancel comes first.
+   */
+  const endUnseen = async (file: string): Promise<string> => {
+    const arn = await waitForOutputField(file, "execution_arn");
+    while (
+      !ep.requests.some(
+        (r) => r.operation === "DescribeExecution" && r.resource === arn && r.status === 200,
+      )
+    ) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    ep.faults.set({ latencyMs: 4000, errorRate5xx: 1, operations: ["DescribeExecution"] });
+    await ep.waitForExecution(arn);
+    ep.faults.reset();
+    return arn;
+  };
+
+  const endedMeanwhile = [
+    {
+      when: "maximum wait reached (Stop Execution)",
+      machine: "succeedsSoon",
+      extra: { maximum_wait: 3 },
+      code: 0,
+      status: "SUCCEEDED",
+      stopCalled: true,
+    },
+    {
+      when: "maximum wait reached (Leave Execution Running)",
+      machine: "succeedsSoon",
+      extra: { maximum_wait: 3, maximum_wait_action: ["Leave Execution Running"] },
+      code: 0,
+      status: "SUCCEEDED",
+      stopCalled: false,
+    },
+    {
+      when: "maximum wait reached (Stop Execution), FAILED",
+      machine: "failsSoon",
+      extra: { maximum_wait: 3 },
+      code: 23,
+      status: "FAILED",
+      stopCalled: true,
+    },
+    {
+      when: "SIGTERM (Stop Execution on Cancel)",
+      machine: "succeedsSoon",
+      extra: {},
+      signal: true,
+      code: 0,
+      status: "SUCCEEDED",
+      stopCalled: true,
+    },
+    {
+      when: "SIGTERM (Stop Execution on Cancel off)",
+      machine: "succeedsSoon",
+      extra: { stop_execution_on_cancel: false },
+      signal: true,
+      code: 0,
+      status: "SUCCEEDED",
+      stopCalled: false,
+    },
+    {
+      when: "Monitor Maximum Wait reached",
+      machine: "succeedsSoon",
+      monitor: { monitor_maximum_wait: 3 },
+      code: 0,
+      status: "SUCCEEDED",
+      stopCalled: false,
+    },
+    {
+      when: "SIGTERM of Monitor (Stop Monitored Execution on Cancel)",
+      machine: "succeedsSoon",
+      monitor: { stop_monitored_on_cancel: true },
+      signal: true,
+      code: 0,
+      status: "SUCCEEDED",
+      stopCalled: true,
+    },
+  ];
+  /** Fields that monitor an execution the test starts itself. */
+  const monitoring = async (machine: string, extra: Record<string, unknown>) => {
+    const sfn = new SFNClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: arns[machine] }));
+    return {
+      action: ["Monitor Execution"],
+      endpoint_url: ep.url,
+      credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+      target_execution_arn: started.executionArn,
+      monitor_polling_interval: 60,
+      ...extra,
+    };
+  };
+  for (const c of endedMeanwhile) {
+    test(`${c.when} after the execution ended ${c.status} unseen: its own end, exit ${c.code}`, async () => {
+      let arn = "";
+      const run = await runBundle({
+        fields: c.monitor
+          ? await monitoring(c.machine, c.monitor)
+          : fields(c.machine, { polling_interval: 60, ...c.extra }),
+        env: { UE_WAIT_SHARING: "off" },
+        onStart: (child, file) => {
+          void endUnseen(file).then((ended) => {
+            arn = ended;
+            if (c.signal) child.kill("SIGTERM");
+          });
+        },
+      });
+      assert.equal(run.code, c.code, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.exit_code, c.code);
+      assert.equal(run.doc.result.executionArn, arn);
+      assert.equal(run.doc.result.status, c.status);
+      assert.equal(run.doc.changed, !c.monitor, "changed: the start only");
+      assert.ok(run.doc.result.stopDate, "the end's stop date");
+      assert.equal(ep.getExecution(arn)?.status, c.status, "not stopped");
+      assert.equal(run.outputFields.at(-1)?.["execution_status"], c.status);
+      if (c.status === "SUCCEEDED") {
+        assert.deepEqual(run.doc.result.outputParsed, { finished: true });
+        assert.match(
+          run.doc.status_description,
+          /^SUCCESS: execution .* SUCCEEDED \(it had ended when/,
+        );
+      } else {
+        assert.equal(run.doc.result.error, "Batch.Broken");
+        assert.equal(run.doc.result.failedState, "Broken");
+      }
+      const calls = ep.requests.filter((r) => r.resource === arn).map((r) => r.operation);
+      assert.equal(calls.includes("StopExecution"), c.stopCalled);
+      // The last look comes after the stop.
+      assert.equal(
+        calls.lastIndexOf("DescribeExecution") > calls.lastIndexOf("StopExecution"),
+        true,
+      );
+    });
+  }
+
   test("SIGTERM while waiting stops the execution and writes the output", async () => {
     let signalledAt = 0;
     const run = await runBundle({
@@ -92,6 +251,10 @@ describe("task lifecycle, end to end", () => {
     assert.equal(execution?.status, "ABORTED");
     assert.match(execution?.cause ?? "", /Cancel Me/);
     assert.equal(run.doc.result.status, "ABORTED");
+    // As AWS shows it after the stop, in the document and the output-only field.
+    assert.equal(run.doc.result.error, "ue-aws-stepfunctions.Cancelled");
+    assert.ok(run.doc.result.stopDate);
+    assert.equal(run.outputFields.at(-1)?.["execution_status"], "ABORTED");
     assert.ok(took < 10_000, `cancel took ${took} ms`);
   });
 
@@ -164,6 +327,10 @@ describe("task lifecycle, end to end", () => {
     assertValidDoc(run.doc);
     assert.match(run.doc.status_description, /maximum wait of 2 s reached/);
     assert.equal(ep.getExecution(run.doc.result.executionArn)?.status, "ABORTED");
+    assert.equal(run.doc.result.status, "ABORTED");
+    assert.equal(run.doc.result.error, "ue-aws-stepfunctions.MaximumWait");
+    assert.ok(run.doc.result.stopDate);
+    assert.equal(run.outputFields.at(-1)?.["execution_status"], "ABORTED");
   });
 
   test("maximum wait reached with Leave Execution Running: exit 26, execution still running", async () => {
