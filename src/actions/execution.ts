@@ -81,6 +81,7 @@ export function toResult(d: Partial<Described>): ExecutionResult {
     failedState: null,
     redriveCount: d.redriveCount ?? null,
     redriveStatus: d.redriveStatus ?? null,
+    ...(d.redriveDate ? { redriveDate: isoDate(d.redriveDate) } : {}),
     ...(d.unreadable
       ? { dataUnavailable: `output, error and cause could not be read: ${d.unreadable}` }
       : {}),
@@ -187,6 +188,8 @@ export interface Started {
   readonly closed?: DescribeExecutionOutput;
   /** Set when this run redrove it: the redrive count read before the redrive. */
   readonly redriveCountBefore?: number;
+  /** Set when it runs again through a redrive (this run's or an earlier launch's): when. */
+  readonly redriveDate?: string | null;
   /** Why the execution's data cannot be read (its KMS key), when already known. */
   readonly unreadable?: string | undefined;
 }
@@ -479,6 +482,7 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
       executionArn: req.previousArn,
       startDate: isoDate(previous.startDate),
       startedNow: false,
+      redriveDate: isoDate(previous.redriveDate),
     };
   }
   const refusal = redriveRefusal(previous);
@@ -507,9 +511,10 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
     logConsoleLink(log, req.previousArn);
     return {
       executionArn: req.previousArn,
-      startDate: isoDate(reply.redriveDate ?? previous.startDate),
+      startDate: isoDate(previous.startDate),
       startedNow: true,
       redriveCountBefore: previous.redriveCount ?? 0,
+      redriveDate: isoDate(reply.redriveDate),
     };
   } catch (error) {
     if ((error as { name?: string }).name === "ExecutionNotRedrivable") {

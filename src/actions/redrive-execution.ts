@@ -100,6 +100,8 @@ async function run(ctx: ActionContext): Promise<Outcome> {
           error: null,
           cause: null,
           redriveCount: (before.redriveCount ?? 0) + (changed ? 1 : 0),
+          // What DescribeExecution said before the redrive no longer holds; not read again.
+          redriveStatus: null,
           redriveDate: isoDate(redriveDate),
         },
       };

@@ -284,14 +284,24 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     const note = current.note ? ` (${current.note})` : "";
     if (started.closed) return endedOutcome(aws.sfn, started.closed, false, log, ctx.signal);
     const arn = started.executionArn;
+    // Rerun Behaviour Redrive Failed Execution: it runs again through a redrive, not a start.
+    const redriven = started.redriveDate !== undefined;
     if (!task.wait) {
+      const how = redriven ? "redriven" : "started";
+      const result = runningResult(arn, task, name, started.startDate);
+      if (redriven) {
+        result.redriveDate = started.redriveDate;
+        if (started.redriveCountBefore !== undefined) {
+          result.redriveCount = started.redriveCountBefore + 1;
+        }
+      }
       return {
         exitCode: EXIT.success,
         description: started.startedNow
-          ? `execution ${name} started${note}`
-          : `execution ${name} is running (started earlier by this run)${note}`,
+          ? `execution ${name} ${how}${note}`
+          : `execution ${name} is running (${how} earlier by this run)${note}`,
         changed: started.startedNow,
-        result: runningResult(arn, task, name, started.startDate),
+        result,
       };
     }
 
@@ -309,7 +319,8 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     return await superviseExecution(ctx, {
       executionArn: arn,
       known: { name, ...stateMachineOf(stateMachine), startDate: started.startDate },
-      executionStart: started.startDate ? new Date(started.startDate) : launchedAt,
+      // A redrive's run started at the redrive.
+      executionStart: new Date(started.redriveDate ?? started.startDate ?? launchedAt),
       changed: started.startedNow,
       redriveCountBefore: started.redriveCountBefore,
       unreadable: started.unreadable,

@@ -485,6 +485,9 @@ describe("execution actions, end to end", () => {
       assert.equal(run.doc.changed, true);
       assert.equal(run.doc.result.status, "SUCCEEDED");
       assert.equal(run.doc.result.redriveCount, 1);
+      const redriveDate = ep.getExecution(arn)?.redriveDate?.toISOString();
+      assert.ok(redriveDate);
+      assert.equal(run.doc.result.redriveDate, redriveDate);
       assert.deepEqual(run.doc.result.outputParsed, { posted: { batch: 9 } });
       const redrive = ep.requests.find((r) => r.operation === "RedriveExecution");
       assert.equal(redrive?.status, 200);
@@ -498,6 +501,7 @@ describe("execution actions, end to end", () => {
       assertValidDoc(again.doc);
       assert.equal(again.doc.changed, false);
       assert.equal(again.doc.result.status, "SUCCEEDED");
+      assert.equal(again.doc.result.redriveDate, redriveDate);
       assert.equal(ep.getExecution(arn)?.redriveCount, 1);
       assert.match(
         again.stderr,
@@ -524,6 +528,10 @@ describe("execution actions, end to end", () => {
       assertValidDoc(first.doc);
       assert.equal(first.doc.changed, true);
       assert.equal(first.doc.result.status, "RUNNING");
+      assert.equal(first.doc.result.redriveCount, 1);
+      assert.equal(first.doc.result.redriveDate, ep.getExecution(arn)?.redriveDate?.toISOString());
+      // Read before the redrive (REDRIVABLE), it would be stale: not reported.
+      assert.equal(first.doc.result.redriveStatus, null);
       const relaunch = await runBundle({
         fields: fields("Redrive Execution", { target_execution_arn: arn }),
         env,

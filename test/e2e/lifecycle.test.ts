@@ -368,6 +368,38 @@ describe("task lifecycle, end to end", () => {
     );
   });
 
+  test("rerun with Redrive Failed Execution, not waiting, says it redrove the execution", async () => {
+    flakyFailuresLeft = 1;
+    const env = { UE_TASK_INSTANCE_ID: "redrive3" };
+    const redrive = { rerun_behaviour: ["Redrive Failed Execution"] };
+    const first = await runBundle({ fields: fields("flaky", redrive), env });
+    assert.equal(first.code, 23, first.stderr);
+    const arn = first.doc?.["result"].executionArn as string;
+    const rerun = await runBundle({
+      fields: fields("flaky", { ...redrive, wait_for_success_or_failure: false }),
+      env,
+    });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assertValidDoc(rerun.doc);
+    assert.match(
+      rerun.doc.status_description,
+      /^SUCCESS: execution .*-1 redriven \(rerun: .*-1 had ended FAILED\)$/,
+    );
+    assert.equal(rerun.doc.changed, true);
+    assert.equal(rerun.doc.result.executionArn, arn);
+    assert.equal(rerun.doc.result.status, "RUNNING");
+    assert.equal(rerun.doc.result.startDate, first.doc?.["result"].startDate);
+    assert.equal(rerun.doc.result.redriveCount, 1);
+    assert.equal(rerun.doc.result.redriveDate, ep.getExecution(arn)?.redriveDate?.toISOString());
+    assert.equal(rerun.outputFields.at(-1)?.["execution_arn"], arn);
+    assert.equal(rerun.outputFields.at(-1)?.["execution_status"], "RUNNING");
+    assert.ok(
+      !ep.requests.some((r) => r.operation === "StartExecution" && r.resource?.endsWith("-2")),
+      "nothing started",
+    );
+    assert.equal((await ep.waitForExecution(arn)).status, "SUCCEEDED");
+  });
+
   test("rerun with the default behaviour starts a new execution", async () => {
     flakyFailuresLeft = 1;
     const env = { UE_TASK_INSTANCE_ID: "rerun1" };
