@@ -645,6 +645,29 @@ export async function lookAtHistory(
   return { waitingState: waitingStateIn(events), mayHaveMapRuns: mayHaveMapRunsIn(events) };
 }
 
+/**
+ * A status check that the maximum wait cuts short too (a hung endpoint would otherwise hold
+ * the task past it for the request timeout, times the SDK's attempts).
+ */
+async function describeBefore<T>(
+  deadline: number,
+  signal: AbortSignal | undefined,
+  describe: (signal?: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (deadline === Infinity) return describe(signal);
+  const limit = new AbortController();
+  const stop = () => limit.abort();
+  const timer = setTimeout(stop, Math.max(0, deadline - Date.now()));
+  signal?.addEventListener("abort", stop, { once: true });
+  if (signal?.aborted) stop();
+  try {
+    return await describe(limit.signal);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", stop);
+  }
+}
+
 /** Sleep that ends early when the signal fires. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -752,7 +775,8 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
         await sleep(Math.max(0, Math.min(shared.inMs, deadline - Date.now())), signal);
         continue;
       }
-      const reply: Described | null = shared.kind === "running" ? last : await describe(signal);
+      const reply: Described | null =
+        shared.kind === "running" ? last : await describeBefore(deadline, signal, describe);
       knownAt = shared.kind === "running" ? shared.at : askedAt;
       if (poll.failures > 0) {
         log.info(`status checks answer again after ${poll.failures} failed attempt(s)`);
@@ -791,6 +815,8 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
           : next.delayMs;
     } catch (error) {
       if (signal?.aborted) return { kind: "cancelled", last, waitingForCallback };
+      // A status check cut short by the maximum wait: the limit is what happened.
+      if (Date.now() >= deadline) return { kind: "maximum-wait", last, waitingForCallback };
       if (!worthRetrying(error)) {
         throw classifyError(error, { operation: "DescribeExecution" });
       }

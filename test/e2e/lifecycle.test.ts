@@ -333,6 +333,25 @@ describe("task lifecycle, end to end", () => {
     assert.equal(run.outputFields.at(-1)?.["execution_status"], "ABORTED");
   });
 
+  test("maximum wait reached while a status check hangs: the limit cuts the check short", async () => {
+    // Every DescribeExecution hangs: without the cut, the task would wait for the request
+    // timeout (60 s) times the SDK's attempts before its limit of 2 s counted.
+    ep.faults.set({ hang: { operations: ["DescribeExecution"] } });
+    try {
+      const began = Date.now();
+      const run = await runBundle({ fields: fields("long", { maximum_wait: 2 }) });
+      const tookMs = Date.now() - began;
+      assert.equal(run.code, 26, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(run.doc.status_description, /maximum wait of 2 s reached; execution .* stopped/);
+      assert.equal(ep.getExecution(run.doc.result.executionArn)?.status, "ABORTED");
+      // The limit, the stop and the bounded last look: seconds, far from a minute.
+      assert.ok(tookMs < 30_000, `took ${tookMs} ms`);
+    } finally {
+      ep.faults.reset();
+    }
+  });
+
   test("maximum wait reached with Leave Execution Running: exit 26, execution still running", async () => {
     const run = await runBundle({
       fields: fields("long", { maximum_wait: 2, maximum_wait_action: ["Leave Execution Running"] }),
