@@ -22,16 +22,27 @@ export interface RunConfig {
 
 /**
  * The field, else the environment's (already checked), else the region inside the ARN the
- * action acts on. A task token names no region: then the field or the environment must.
+ * action acts on. An environment region that is not the ARN's gives way to it: Step
+ * Functions is called in the region of the state machine or execution, and an agent-wide
+ * AWS_REGION must not fail every task elsewhere (the field contradicting the ARN is a
+ * validation error instead). A task token names no region: then the field or the
+ * environment must.
  */
 function regionOf(task: TaskConfig, env: EnvironmentSettings): { value: string; source: string } {
   if (task.region) return { value: task.region, source: "the AWS Region field" };
-  if (env.region) return env.region;
-  if (task.stateMachine)
-    return { value: task.stateMachine.region, source: "the state machine ARN" };
-  if (task.targetExecution) {
-    return { value: task.targetExecution.region, source: "the Target Execution ARN" };
+  const fromArn = task.stateMachine
+    ? { value: task.stateMachine.region, source: "the state machine ARN" }
+    : task.targetExecution
+      ? { value: task.targetExecution.region, source: "the Target Execution ARN" }
+      : undefined;
+  if (env.region && fromArn && env.region.value !== fromArn.value) {
+    return {
+      value: fromArn.value,
+      source: `${fromArn.source}; ${env.region.source} names ${env.region.value}, where it cannot be called`,
+    };
   }
+  if (env.region) return env.region;
+  if (fromArn) return fromArn;
   throw validationErrorFrom([
     {
       field: "region",

@@ -144,7 +144,7 @@ const CATALOG = [
   {
     name: "region",
     label: "AWS Region",
-    hint: "For example eu-west-1. Empty: the environment or shared config, else the state machine ARN's region.",
+    hint: "For example eu-west-1. Empty: the region of the state machine or execution ARN (for a task token, the agent's AWS_REGION or shared config).",
     type: "Text",
     mapping: "Text Field 1",
     fieldLength: 64,

@@ -184,10 +184,19 @@ describe("resolving the run's configuration", () => {
         .regionSource,
       "the AWS Region field",
     );
-    const fromEnv = await resolve({}, { AWS_DEFAULT_REGION: "us-west-2" });
+    const fromEnv = await resolve({}, { AWS_DEFAULT_REGION: "eu-west-1" });
     assert.deepEqual(
       [fromEnv.aws.region, fromEnv.aws.regionSource],
-      ["us-west-2", "AWS_DEFAULT_REGION"],
+      ["eu-west-1", "AWS_DEFAULT_REGION"],
+    );
+    // An environment region that is not the ARN's gives way to it, and the log says so.
+    const otherRegion = await resolve({}, { AWS_DEFAULT_REGION: "us-west-2" });
+    assert.deepEqual(
+      [otherRegion.aws.region, otherRegion.aws.regionSource],
+      [
+        "eu-west-1",
+        "the state machine ARN; AWS_DEFAULT_REGION names us-west-2, where it cannot be called",
+      ],
     );
     const fromArn = await resolve({}, {});
     assert.deepEqual(

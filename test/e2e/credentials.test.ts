@@ -160,14 +160,19 @@ describe("credentials and region from the agent host", () => {
     assert.match(run.stderr, /region eu-west-1 \(from the state machine ARN\)/);
   });
 
-  test("region: AWS_REGION before the ARN's, and the signature is made for it", async () => {
-    const run = await runBundle({
-      fields: fields({
-        credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
-      }),
-      env: { AWS_REGION: "eu-central-1" },
+  test("region: AWS_REGION names it when it is the ARN's; another gives way to the ARN's", async () => {
+    const withCredentials = fields({
+      credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
     });
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /region eu-central-1 \(from AWS_REGION\)/);
+    const same = await runBundle({ fields: withCredentials, env: { AWS_REGION: "eu-west-1" } });
+    assert.equal(same.code, 0, same.stderr);
+    assert.match(same.stderr, /region eu-west-1 \(from AWS_REGION\)/);
+    // An agent-wide AWS_REGION elsewhere: the state machine is called in its own region.
+    const other = await runBundle({ fields: withCredentials, env: { AWS_REGION: "eu-central-1" } });
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(
+      other.stderr,
+      /region eu-west-1 \(from the state machine ARN; AWS_REGION names eu-central-1, where it cannot be called\)/,
+    );
   });
 });
