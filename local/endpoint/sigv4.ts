@@ -3,7 +3,7 @@
  * with the same signer the SDK uses, from exactly the headers the client declared as signed,
  * so any client that signs correctly (SDK, AWS CLI, boto3) is accepted.
  */
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -117,6 +117,16 @@ export async function verifySigV4(
     const value = header(req.headers, name);
     if (value === undefined) throw new AuthFailure("signature");
     headers[name] = value;
+  }
+  // The signer takes a signed x-amz-content-sha256 as the payload's hash instead of hashing
+  // the payload. AWS hashes the body it received, so a body changed after signing (or a
+  // header naming another hash) no longer matches the signature.
+  const claimedHash = headers["x-amz-content-sha256"];
+  if (
+    claimedHash !== undefined &&
+    claimedHash !== createHash("sha256").update(req.body).digest("hex")
+  ) {
+    throw new AuthFailure("signature");
   }
   const [path = "/", rawQuery = ""] = req.path.split("?", 2);
   const query: Record<string, string | string[]> = {};

@@ -6,6 +6,8 @@ import {
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { SignatureV4 } from "@smithy/signature-v4";
 import {
   DEFAULT_ACCESS_KEY_ID,
   DEFAULT_SECRET_ACCESS_KEY,
@@ -120,6 +122,86 @@ describe("SigV4 and access control", () => {
     );
     byKey();
   });
+});
+
+interface HandSigned {
+  /** The body that is signed (default `{}`). */
+  signed?: string;
+  /** The body that is sent, when it differs from the signed one. */
+  sent?: string;
+  /** Headers left out of SignedHeaders. */
+  unsigned?: string[];
+  region?: string;
+}
+
+/** Signs a ListStateMachines call by hand, as a client would, then sends it as told. */
+async function handSigned(
+  ep: LocalEndpoint,
+  how: HandSigned,
+): Promise<{ status: number; type: string | undefined; message: string | undefined }> {
+  const url = new URL(ep.url);
+  const signer = new SignatureV4({
+    service: "states",
+    region: how.region ?? ep.region,
+    credentials: ep.credentials,
+    sha256: Sha256,
+  });
+  const body = how.signed ?? "{}";
+  const request = await signer.sign(
+    {
+      method: "POST",
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: "/",
+      headers: {
+        host: url.host,
+        "content-type": "application/x-amz-json-1.0",
+        "x-amz-target": "AWSStepFunctions.ListStateMachines",
+      },
+      body,
+    },
+    how.unsigned ? { unsignableHeaders: new Set(how.unsigned) } : {},
+  );
+  const { host: _sentByFetch, ...headers } = request.headers;
+  const res = await fetch(ep.url, { method: "POST", headers, body: how.sent ?? body });
+  const reply = (await res.json()) as { __type?: string; message?: string };
+  return { status: res.status, type: reply.__type, message: reply.message };
+}
+
+describe("hand-signed requests", () => {
+  let ep: LocalEndpoint;
+  before(async () => {
+    ep = await withEndpoint();
+  });
+  after(async () => {
+    await ep.close();
+  });
+
+  const MISMATCH = /^The request signature we calculated does not match the signature you provided/;
+  // [what, how it is signed and sent, error type (none: accepted), message]
+  const cases: Array<[string, HandSigned, string | undefined, RegExp | undefined]> = [
+    ["signed as sent", {}, undefined, undefined],
+    [
+      "a body changed after signing (its x-amz-content-sha256 signed)",
+      { signed: '{"maxResults":1}', sent: '{"maxResults":2}' },
+      "InvalidSignatureException",
+      MISMATCH,
+    ],
+  ];
+  for (const [what, how, type, message] of cases) {
+    it(`${what}: ${type ?? "accepted"}`, async () => {
+      const reply = await handSigned(ep, how);
+      if (!type) {
+        assert.equal(reply.status, 200, JSON.stringify(reply));
+        return;
+      }
+      assert.equal(reply.status, 400);
+      assert.equal(reply.type, type);
+      assert.match(reply.message ?? "", message!);
+      assert.equal(ep.requests.at(-1)?.errorCode, type);
+    });
+  }
 });
 
 describe("STS AssumeRole", () => {
