@@ -100,6 +100,9 @@ function stsAuthError(f: AuthFailure, now: Date): ServiceError {
         errors.signatureNotYetCurrent(f.amzDate, now).message,
         403,
       );
+    case "host-not-signed":
+      // STS (Query protocol) answers the front end's signature checks as SignatureDoesNotMatch.
+      return new ServiceError("SignatureDoesNotMatch", f.message, 403);
     default:
       return new ServiceError("SignatureDoesNotMatch", errors.invalidSignature().message, 403);
   }
@@ -120,6 +123,7 @@ function statesAuthError(f: AuthFailure, now: Date): ServiceError {
     case "future-signature":
       return errors.signatureNotYetCurrent(f.amzDate, now);
     case "wrong-service":
+    case "host-not-signed":
       return new ServiceError("InvalidSignatureException", f.message);
     default:
       return errors.invalidSignature();

@@ -20,7 +20,8 @@ export type AuthFailureKind =
   | "expired-signature"
   | "future-signature"
   | "expired-token"
-  | "wrong-service";
+  | "wrong-service"
+  | "host-not-signed";
 
 export class AuthFailure extends Error {
   readonly kind: AuthFailureKind;
@@ -87,6 +88,14 @@ export async function verifySigV4(
     string,
     string,
   ];
+
+  // SigV4 requires the host header among the signed headers; AWS refuses a signature without it.
+  if (!signedHeaderList.split(";").includes("host")) {
+    throw new AuthFailure(
+      "host-not-signed",
+      "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+    );
+  }
 
   const credential = store.get(accessKeyId);
   if (!credential) throw new AuthFailure("unrecognized");

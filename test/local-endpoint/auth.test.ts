@@ -188,6 +188,12 @@ describe("hand-signed requests", () => {
       "InvalidSignatureException",
       MISMATCH,
     ],
+    [
+      "host left out of SignedHeaders",
+      { unsigned: ["host"] },
+      "InvalidSignatureException",
+      /^'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization\.$/,
+    ],
   ];
   for (const [what, how, type, message] of cases) {
     it(`${what}: ${type ?? "accepted"}`, async () => {
