@@ -42,12 +42,26 @@ function compact(o: Body): Body {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
+/** ListExecutions' statusFilter values (ExecutionStatus), as the API reference lists them. */
+const EXECUTION_STATUSES = [
+  "RUNNING",
+  "SUCCEEDED",
+  "FAILED",
+  "TIMED_OUT",
+  "ABORTED",
+  "PENDING_REDRIVE",
+];
+
 function pageSize(body: Body, max = 1000): number {
   const n = body["maxResults"];
   if (n === undefined || n === null || n === 0) return 100;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > max) {
+  if (typeof n !== "number" || !Number.isInteger(n)) {
+    throw errors.serialization("Expected an integer for 'maxResults'");
+  }
+  // AWS's range is 0 to the maximum; 0 means the default page.
+  if (n < 0 || n > max) {
     throw errors.validation(
-      `1 validation error detected: Value '${String(n)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${max}`,
+      `1 validation error detected: Value '${n}' at 'maxResults' failed to satisfy constraint: Member must have value ${n < 0 ? "greater than or equal to 0" : `less than or equal to ${max}`}`,
     );
   }
   return n;
@@ -322,8 +336,19 @@ export const operations: Record<string, Operation> = {
   },
 
   ListExecutions(body, ctx) {
-    const machine = requireMachine(ctx, requireString(body, "stateMachineArn"));
     const status = optionalString(body, "statusFilter");
+    if (status !== undefined && !EXECUTION_STATUSES.includes(status)) {
+      throw errors.validation(
+        `1 validation error detected: Value '${status}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${EXECUTION_STATUSES.join(", ")}]`,
+      );
+    }
+    const machine = requireMachine(ctx, requireString(body, "stateMachineArn"));
+    // Documented: PENDING_REDRIVE needs a mapRunArn; with a stateMachineArn it is a ValidationException.
+    if (status === "PENDING_REDRIVE") {
+      throw errors.validation(
+        "The PENDING_REDRIVE statusFilter can only be used with a mapRunArn, not with a stateMachineArn",
+      );
+    }
     const all = ctx.engine
       .list()
       .filter(
@@ -354,9 +379,11 @@ export const operations: Record<string, Operation> = {
   },
 
   StopExecution(body, ctx) {
-    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
     const error = optionalString(body, "error");
     const cause = optionalString(body, "cause");
+    if (error !== undefined) checkLength(error, "error", 0, 256);
+    if (cause !== undefined) checkLength(cause, "cause", 0, 32768);
+    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
     // An error or a cause is execution data: it is encrypted with the machine's key.
     if (error !== undefined || cause !== undefined) ctx.kms.checkData(exec.machine.arn, ctx.caller);
     ctx.engine.stop(exec, error, cause);

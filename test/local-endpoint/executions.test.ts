@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import {
   DescribeExecutionCommand,
   DescribeStateMachineForExecutionCommand,
+  type ExecutionStatus,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   type SFNClient,
@@ -448,6 +449,70 @@ describe("executions", () => {
     );
     assert.ok((list.executions ?? []).length >= 2);
     assert.ok((list.executions ?? []).every((e) => e.status === "SUCCEEDED"));
+  });
+
+  // [what, the call, the message AWS gives]
+  const refused: Array<[string, () => Promise<unknown>, RegExp]> = [
+    [
+      "StopExecution with an error over 256 characters",
+      () =>
+        sfn.send(new StopExecutionCommand({ executionArn: stopTarget, error: "e".repeat(257) })),
+      /at 'error' failed to satisfy constraint: Member must have length less than or equal to 256$/,
+    ],
+    [
+      "StopExecution with a cause over 32768 characters",
+      () =>
+        sfn.send(new StopExecutionCommand({ executionArn: stopTarget, cause: "c".repeat(32769) })),
+      /at 'cause' failed to satisfy constraint: Member must have length less than or equal to 32768$/,
+    ],
+    [
+      "ListExecutions with a statusFilter that is no execution status",
+      () =>
+        sfn.send(
+          new ListExecutionsCommand({
+            stateMachineArn: waitArn,
+            statusFilter: "DONE" as ExecutionStatus,
+          }),
+        ),
+      /^1 validation error detected: Value 'DONE' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: \[RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE\]$/,
+    ],
+    [
+      "ListExecutions with PENDING_REDRIVE and a stateMachineArn",
+      () =>
+        sfn.send(
+          new ListExecutionsCommand({ stateMachineArn: waitArn, statusFilter: "PENDING_REDRIVE" }),
+        ),
+      /PENDING_REDRIVE/,
+    ],
+    [
+      "ListExecutions with a negative maxResults",
+      () => sfn.send(new ListExecutionsCommand({ stateMachineArn: waitArn, maxResults: -1 })),
+      /^1 validation error detected: Value '-1' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0$/,
+    ],
+    [
+      "ListExecutions with maxResults over 1000",
+      () => sfn.send(new ListExecutionsCommand({ stateMachineArn: waitArn, maxResults: 1001 })),
+      /^1 validation error detected: Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000$/,
+    ],
+  ];
+  let stopTarget: string;
+  for (const [what, call, message] of refused) {
+    it(`refuses ${what}: ValidationException`, async () => {
+      stopTarget ??= (
+        await sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: "stop-limits" }))
+      ).executionArn!;
+      const e = await rejection(call);
+      assert.equal(e.name, "ValidationException");
+      assert.equal(e.$metadata?.httpStatusCode, 400);
+      assert.match(e.message, message);
+    });
+  }
+
+  it("takes maxResults 0 as the default page", async () => {
+    const page = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: waitArn, maxResults: 0 }),
+    );
+    assert.ok((page.executions ?? []).length > 0);
   });
 
   it("lists RUNNING executions page by page, as waiting tasks share them", async () => {
