@@ -100,6 +100,7 @@ function stsAuthError(f: AuthFailure, now: Date): ServiceError {
         errors.signatureNotYetCurrent(f.amzDate, now).message,
         403,
       );
+    case "wrong-region":
     case "host-not-signed":
       // STS (Query protocol) answers the front end's signature checks as SignatureDoesNotMatch.
       return new ServiceError("SignatureDoesNotMatch", f.message, 403);
@@ -123,6 +124,7 @@ function statesAuthError(f: AuthFailure, now: Date): ServiceError {
     case "future-signature":
       return errors.signatureNotYetCurrent(f.amzDate, now);
     case "wrong-service":
+    case "wrong-region":
     case "host-not-signed":
       return new ServiceError("InvalidSignatureException", f.message);
     default:
@@ -284,6 +286,7 @@ export async function startServer(
       caller = await verifySigV4(
         { method: req.method ?? "POST", path: req.url ?? "/", headers: req.headers, body },
         service,
+        deps.region,
         deps.credentials,
         now,
       );

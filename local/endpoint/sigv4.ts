@@ -21,7 +21,8 @@ export type AuthFailureKind =
   | "future-signature"
   | "expired-token"
   | "wrong-service"
-  | "host-not-signed";
+  | "host-not-signed"
+  | "wrong-region";
 
 export class AuthFailure extends Error {
   readonly kind: AuthFailureKind;
@@ -65,9 +66,14 @@ function parseAmzDate(s: string): Date | undefined {
   return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
 }
 
+/**
+ * Verifies the request's signature for `service` in `region` (the endpoint's own: AWS refuses
+ * a credential scope naming another region than the endpoint's).
+ */
 export async function verifySigV4(
   req: SignedRequest,
   service: string,
+  region: string,
   store: CredentialStore,
   now: Date = new Date(),
 ): Promise<VerifiedCaller> {
@@ -79,15 +85,8 @@ export async function verifySigV4(
       "malformed",
       "Authorization header requires well-formed Credential, SignedHeaders and Signature parameters",
     );
-  const [, accessKeyId, , region, scopeService, signedHeaderList, signature] = m as unknown as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [, accessKeyId, , scopeRegion, scopeService, signedHeaderList, signature] =
+    m as unknown as [string, string, string, string, string, string, string];
 
   // SigV4 requires the host header among the signed headers; AWS refuses a signature without it.
   if (!signedHeaderList.split(";").includes("host")) {
@@ -109,6 +108,12 @@ export async function verifySigV4(
     throw new AuthFailure(
       "wrong-service",
       `Credential should be scoped to correct service: '${service}'. `,
+    );
+  }
+  if (scopeRegion !== region) {
+    throw new AuthFailure(
+      "wrong-region",
+      `Credential should be scoped to a valid region, not '${scopeRegion}'. `,
     );
   }
 

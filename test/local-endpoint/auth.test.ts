@@ -35,8 +35,6 @@ describe("SigV4 and access control", () => {
       },
     });
     await sfn.send(new ListStateMachinesCommand({}));
-    // Any region is accepted; the signature is checked against the region the client signed for.
-    await sfnClient(ep, { region: "eu-west-3" }).send(new ListStateMachinesCommand({}));
     assert.equal(ep.requests.at(-1)?.accessKeyId, DEFAULT_ACCESS_KEY_ID);
   });
 
@@ -194,6 +192,12 @@ describe("hand-signed requests", () => {
       "InvalidSignatureException",
       /^'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization\.$/,
     ],
+    [
+      "signed for another region than the endpoint's",
+      { region: "eu-west-3" },
+      "InvalidSignatureException",
+      /^Credential should be scoped to a valid region, not 'eu-west-3'\. $/,
+    ],
   ];
   for (const [what, how, type, message] of cases) {
     it(`${what}: ${type ?? "accepted"}`, async () => {
@@ -331,6 +335,20 @@ describe("STS AssumeRole", () => {
     );
     assert.equal(denied.name, "AccessDenied");
     undo();
+  });
+
+  it("refuses a signature scoped to another region than the endpoint's", async () => {
+    const elsewhere = new STSClient({
+      endpoint: ep.url,
+      region: "eu-west-3",
+      credentials: ep.credentials,
+      maxAttempts: 1,
+    });
+    const e = await rejection(() => elsewhere.send(new GetCallerIdentityCommand({})));
+    assert.equal(e.name, "SignatureDoesNotMatch");
+    assert.equal(e.$metadata?.httpStatusCode, 403);
+    assert.match(e.message, /^Credential should be scoped to a valid region, not 'eu-west-3'\. $/);
+    elsewhere.destroy();
   });
 
   it("verifies SigV4 on STS too", async () => {

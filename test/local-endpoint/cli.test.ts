@@ -28,10 +28,11 @@ const fixtures = path.join(root, "test/fixtures");
 const examples = path.join(root, "examples/state-machines");
 
 /** A client for an endpoint started from the command line, with its default key pair. */
-function cliClient(url: string): SFNClient {
+/** A client signing for the endpoint's region (us-east-1 unless started with --region). */
+function cliClient(url: string, region = "us-east-1"): SFNClient {
   return new SFNClient({
     endpoint: url,
-    region: "us-east-1",
+    region,
     maxAttempts: 1,
     credentials: { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY },
   });
@@ -202,7 +203,7 @@ describe("command line", () => {
         output(),
         /Throttling as AWS does in eu-central-1: DescribeExecution 250 tokens, 10 per second; StartExecution 800 tokens, 150 per second/,
       );
-      const sfn = cliClient(url);
+      const sfn = cliClient(url, "eu-central-1");
       const { executionArn } = await sfn.send(
         new StartExecutionCommand({
           stateMachineArn: "arn:aws:states:eu-central-1:123456789012:stateMachine:hello",
