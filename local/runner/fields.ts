@@ -98,7 +98,8 @@ function convert(
     }
     default: {
       // Text, Large Text, Script: a JSON object or array is written out as JSON text, so an
-      // input document can be given (and built from references) as JSON.
+      // input document can be given as JSON (the runner does so before references are
+      // replaced: asFieldText).
       let text: string;
       if (typeof value === "string") text = value;
       else if (typeof value === "number" || typeof value === "boolean") text = String(value);
@@ -115,6 +116,31 @@ function convert(
       return text;
     }
   }
+}
+
+/**
+ * The definition's fields as the controller's form holds them before any reference is
+ * replaced: a Large Text or Script value written as a JSON object or array stands for its
+ * JSON text, so references inside it are replaced in that text, as the controller replaces
+ * them in the field's text (a reference inside quotes stays inside the quotes).
+ */
+export function asFieldText(
+  template: Template,
+  fields: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...fields };
+  for (const field of template.fields) {
+    const value = fields[field.name];
+    if (
+      (field.fieldType === "Large Text" || field.fieldType === "Script") &&
+      typeof value === "object" &&
+      value !== null &&
+      !isCredentialReference(value)
+    ) {
+      out[field.name] = JSON.stringify(value);
+    }
+  }
+  return out;
 }
 
 /** Check names only: unknown fields, output-only fields, inline secrets (before any reference is resolved). */

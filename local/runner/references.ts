@@ -12,8 +12,17 @@
  *   ${tasks.NAME.state}                 its final state (Success, Failed, ...)
  *   $${                                 a literal "${"
  *
- * A string that is exactly one reference takes the referenced value with its JSON type;
- * a reference inside a longer string is interpolated (objects and arrays as JSON text).
+ * Replacement is textual, as the controller's: "When a variable or function is specified
+ * in a free-text field, the Controller inserts its value into the field when the task or
+ * workflow is run" (Universal Controller documentation, Variables and Functions), and
+ * functions are "fully supported within the content of a Script field" of an Extension
+ * task. Each reference is replaced by text, wherever it stands: a string by itself
+ * (no quotes added), a number or boolean by its JSON text, an object or array by its
+ * compact JSON text (_outputJsonPathFromTask "resolves to the JSON output data"; its
+ * prettyPrint argument, false by default, indents it); null, of which no source shows an
+ * example, by nothing. Nothing is escaped
+ * for where it lands: inside quotes in a JSON input a value holding a quote breaks the JSON,
+ * in the controller as here.
  */
 import { queryJsonPath } from "./jsonpath.ts";
 
@@ -165,28 +174,25 @@ function lookup(
   }
 }
 
+/** The text that replaces a reference. */
 function asText(value: unknown): string {
   if (typeof value === "string") return value;
   if (value === null || value === undefined) return "";
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
-/** Resolve every reference in a value; problems (one per failed reference) go to `problems`. */
+/**
+ * Replace every reference in a value's strings by its text (strings inside objects and
+ * arrays too); problems (one per failed reference) go to `problems`.
+ */
 export function resolveReferences(
   value: unknown,
   scope: ReferenceScope,
   problems: string[],
 ): unknown {
   if (typeof value === "string") {
-    const segments = parseTemplateString(value, problems);
-    const only = segments[0];
-    if (segments.length === 1 && only !== undefined && typeof only !== "string") {
-      const r = lookup(only, scope);
-      if (!r.ok) problems.push(r.reason);
-      return r.ok ? r.value : value;
-    }
     let text = "";
-    for (const segment of segments) {
+    for (const segment of parseTemplateString(value, problems)) {
       if (typeof segment === "string") {
         text += segment;
         continue;

@@ -1,6 +1,6 @@
 /** Prints runner events as an operator follows a task in the controller. */
 import type { EventListener, RunnerEvent, TaskIdentity, TaskResult } from "./events.ts";
-import { referencesIn } from "./references.ts";
+import { parseTemplateString, type Reference, referencesIn } from "./references.ts";
 
 export interface ReporterOptions {
   /** Print the extension output document of every finished task (default true). */
@@ -93,8 +93,27 @@ function valueAt(value: unknown, path: readonly string[]): { found: boolean; val
 }
 
 /**
+ * The text that replaced each reference of `written` in `sent`, found by lining up the
+ * literal text around the references; null when it does not line up.
+ */
+function replacedBy(written: string, sent: string): Array<[Reference, string]> | null {
+  const refs: Reference[] = [];
+  let pattern = "^";
+  for (const segment of parseTemplateString(written, [])) {
+    if (typeof segment === "string") pattern += segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    else {
+      refs.push(segment);
+      pattern += "([\\s\\S]*?)";
+    }
+  }
+  const m = new RegExp(`${pattern}$`).exec(sent);
+  return m ? refs.map((r, i) => [r, m[i + 1] ?? ""]) : null;
+}
+
+/**
  * For each place in a task definition that reads another task's results: where, the
- * reference as written, and the value it resolved to in the fields sent.
+ * reference as written, and the value it resolved to in the fields sent (a reference
+ * inside longer text: the text that replaced it).
  */
 export function resolvedReferences(
   definition: Readonly<Record<string, unknown>>,
@@ -106,6 +125,13 @@ export function resolvedReferences(
       const refs = referencesIn(value).filter((r) => r.kind === "task");
       if (refs.length === 0) return;
       const at = valueAt(sent, path);
+      const whole = refs.length === 1 && refs[0]?.text === value;
+      const each = !whole && typeof at.value === "string" ? replacedBy(value, at.value) : null;
+      if (each) {
+        for (const [ref, text] of each)
+          if (ref.kind === "task") lines.push(`${path.join(".")}: ${text}  from ${ref.text}`);
+        return;
+      }
       const shown = at.found ? JSON.stringify(at.value) : "(not sent)";
       lines.push(`${path.join(".")} = ${shown}  from ${value}`);
     } else if (Array.isArray(value)) {

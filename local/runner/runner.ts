@@ -15,7 +15,7 @@ import type { CredentialStore } from "./credentials.ts";
 import { DefinitionError } from "./errors.ts";
 import type { EventListener, RunnerEvent, TaskIdentity, TaskResult, TaskState } from "./events.ts";
 import { isSuccessExitCode } from "./exit-code-processing.ts";
-import { checkFieldNames, maskedValues, prepareFields } from "./fields.ts";
+import { asFieldText, checkFieldNames, maskedValues, prepareFields } from "./fields.ts";
 import { type LoadedPackage, loadPackage } from "./package.ts";
 import {
   type AgentOptions,
@@ -185,7 +185,7 @@ export class ControllerRunner {
     this.checkDefinition(definition);
     const problems: string[] = [];
     const scope = options.scope ?? this.#defaultScope();
-    const fields = resolveReferences(definition.fields, scope, problems) as Record<string, unknown>;
+    const fields = this.#resolve(definition.fields, scope, problems);
     const record: TaskInstanceRecord = {
       name: definition.name,
       instanceId: options.instanceId ?? this.#newInstanceId(definition.name),
@@ -223,7 +223,7 @@ export class ControllerRunner {
     }
     const problems: string[] = [];
     const scope = options.scope ?? this.#defaultScope();
-    const fields = resolveReferences(definition.fields, scope, problems) as Record<string, unknown>;
+    const fields = this.#resolve(definition.fields, scope, problems);
     const prepared = prepareFields(this.template, fields, this.#credentials, false);
     problems.push(...prepared.problems);
     if (!prepared.form.shown.has(field))
@@ -287,6 +287,18 @@ export class ControllerRunner {
   async close(): Promise<void> {
     await this.cancelAll("the runner is closing");
     await rm(this.#workDir, { recursive: true, force: true });
+  }
+
+  /** The fields with every reference replaced in the text the controller's form holds. */
+  #resolve(
+    fields: Readonly<Record<string, unknown>>,
+    scope: ReferenceScope,
+    problems: string[],
+  ): Record<string, unknown> {
+    return resolveReferences(asFieldText(this.template, fields), scope, problems) as Record<
+      string,
+      unknown
+    >;
   }
 
   #defaultScope(): ReferenceScope {

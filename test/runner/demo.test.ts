@@ -80,15 +80,17 @@ describe("npm start", () => {
     // How report got its input: the reference as written and what it resolved to.
     assert.ok(
       printed.includes(
-        `input.greeting = "Hello, operator"  from \${_outputJsonPathFromTask('start-hello','EXTENSION','$.result.outputParsed.greeting')}`,
+        `input: Hello, operator  from \${_outputJsonPathFromTask('start-hello','EXTENSION','$.result.outputParsed.greeting')}`,
       ),
       printed,
     );
-    assert.match(printed, /input\.orderCount = 3 {2}from /);
+    assert.match(printed, /input: 3 {2}from .*orderCount'\)\}/);
+    // The text the execution got: the order count outside quotes stays a number.
+    assert.match(printed, /input=\{"greeting": "Hello, operator", "orderCount": 3, "batchId"/);
     assert.match(
       printed,
       // No task name reaches the program (no variables are sent): the name is the instance's.
-      /input\.previousExecutionArn = "arn:aws:states:us-east-1:123456789012:execution:hello-world:ue-aws-sfn-[0-9a-f]{32}-/,
+      /input: arn:aws:states:us-east-1:123456789012:execution:hello-world:ue-aws-sfn-[0-9a-f]{32}-/,
     );
     assert.match(printed, /approvals queue: a message for batch-2024-001 with the task token/);
     assert.match(

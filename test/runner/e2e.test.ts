@@ -174,6 +174,68 @@ describe("the controller runner with the real package and the local endpoint", (
     );
   });
 
+  test("references are replaced inside the field's text, as the controller does: the execution gets that text", async () => {
+    const ref = (path: string) => `\${_outputJsonPathFromTask('first','EXTENSION','${path}')}`;
+    const run = new WorkflowRun(runner, {
+      name: "textual",
+      tasks: [
+        { name: "first", fields: fields("hello-world", { input: { who: "text" } }) },
+        {
+          // Written as an object: each reference inside quotes stays a JSON string.
+          name: "quoted",
+          fields: fields("report", {
+            input: {
+              greeting: ref("$.result.outputParsed.greeting"),
+              orderCount: ref("$.result.outputParsed.orderCount"),
+              batchId: ref("$.result.outputParsed.batchId"),
+              previousExecutionArn: ref("$.result.executionArn"),
+            },
+          }),
+        },
+        {
+          // Written as the field's text: a number and an object outside quotes.
+          name: "as-text",
+          fields: fields("report", {
+            input: `{"greeting":"${ref("$.result.outputParsed.greeting")}","orderCount":${ref("$.result.outputParsed.orderCount")},"batchId":"${ref("$.result.outputParsed.batchId")}","previousExecutionArn":"${ref("$.result.executionArn")}","hello":${ref("$.result.outputParsed")}}`,
+          }),
+        },
+        {
+          // An object put inside quotes: its own quotes end the string, the text is no JSON.
+          name: "object-in-quotes",
+          runIf: "always",
+          fields: fields("report", { input: { hello: ref("$.result.outputParsed") } }),
+        },
+      ],
+    });
+
+    const result = await run.run();
+
+    const byName = Object.fromEntries(result.tasks.map((t) => [t.name, t]));
+    const inputOf = (name: string): string | undefined => {
+      const t = byName[name];
+      assert.ok(t?.ran, name);
+      const doc = t.result.extensionOutput as Doc;
+      return ep.getExecution(doc.result?.executionArn ?? "")?.input;
+    };
+    const first = byName["first"];
+    assert.ok(first?.ran);
+    const helloArn = (first.result.extensionOutput as Doc).result?.executionArn;
+    const hello = '{"greeting":"Hello, text","orderCount":3,"batchId":"batch-2024-001"}';
+    assert.equal(
+      inputOf("quoted"),
+      `{"greeting":"Hello, text","orderCount":"3","batchId":"batch-2024-001","previousExecutionArn":"${helloArn}"}`,
+    );
+    assert.equal(
+      inputOf("as-text"),
+      `{"greeting":"Hello, text","orderCount":3,"batchId":"batch-2024-001","previousExecutionArn":"${helloArn}","hello":${hello}}`,
+    );
+    const broken = byName["object-in-quotes"];
+    assert.ok(broken?.ran);
+    assert.equal(broken.result.state, "Failed");
+    assert.match(broken.result.message ?? "", /Input: is not valid JSON/);
+    assert.equal((broken.result.extensionOutput as Doc).result, null, "no execution started");
+  });
+
   test("a start without waiting: extension.py returns rc 0, the document and its status description", async () => {
     const result = await runner.launch({
       name: "just-start",

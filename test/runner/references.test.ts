@@ -37,9 +37,9 @@ describe("references", () => {
   // [written, resolved]
   const cases: Array<[string, unknown, unknown]> = [
     [
-      "the controller's function keeps the JSON type",
+      "the controller's function: an array by its JSON text",
       "${_outputJsonPathFromTask('start','EXTENSION','$.result.outputParsed.items')}",
-      [1, 2, 3],
+      "[1,2,3]",
     ],
     [
       "the controller's function inside text, spaces after commas",
@@ -47,9 +47,15 @@ describe("references", () => {
       `arn=${output.result.executionArn}`,
     ],
     [
-      "a whole reference keeps its JSON type",
+      "a whole reference is text too: an array by its JSON text",
       "${tasks.start.output:$.result.outputParsed.items}",
-      [1, 2, 3],
+      "[1,2,3]",
+    ],
+    ["a number by its text", "${tasks.start.output:$.exit_code}", "0"],
+    [
+      "a string inside quotes: its text, no quotes added, nothing escaped",
+      '{"g":"${tasks.start.output:$.result.outputParsed.greeting}"}',
+      '{"g":"Hello"}',
     ],
     ["a string value", "${tasks.start.output:$.result.executionArn}", output.result.executionArn],
     [
@@ -65,9 +71,9 @@ describe("references", () => {
     [
       "bracket notation with quotes",
       "${tasks.start.output:$.result.outputParsed.nested['odd key']}",
-      true,
+      "true",
     ],
-    ["no path: the whole document", "${tasks.start.output}", output],
+    ["no path: the whole document's JSON text", "${tasks.start.output}", JSON.stringify(output)],
     ["output-only fields", "${tasks.start.outputFields:$.execution_arn}", "arn:x"],
     ["exit code and state", "${tasks.start.exitCode}/${tasks.start.state}", "0/Success"],
     ["variables", "${vars.region}", "us-east-1"],

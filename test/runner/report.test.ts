@@ -95,17 +95,22 @@ describe("console report", () => {
         fixed: 1,
         list: ["${tasks.first.exitCode}"],
       },
+      // The field's text: each reference with the text that replaced it.
+      script: '{"n": ${tasks.first.exitCode}, "s": "${tasks.first.state}", "v": "${vars.x}"}',
     };
     const sent = {
       endpoint_url: "http://127.0.0.1:1",
       execution_name: "after-Success",
-      input: JSON.stringify({ arn: "arn:x", fixed: 1, list: [0] }),
+      input: JSON.stringify({ arn: "arn:x", fixed: 1, list: ["0"] }),
+      script: '{"n": 0, "s": "Success", "v": "x"}',
     };
 
     assert.deepEqual(resolvedReferences(definition, sent), [
-      'execution_name = "after-Success"  from after-${tasks.first.state}',
+      "execution_name: Success  from ${tasks.first.state}",
       'input.arn = "arn:x"  from ${tasks.first.outputFields:$.execution_arn}',
-      "input.list.0 = 0  from ${tasks.first.exitCode}",
+      'input.list.0 = "0"  from ${tasks.first.exitCode}',
+      "script: 0  from ${tasks.first.exitCode}",
+      "script: Success  from ${tasks.first.state}",
     ]);
   });
 });
