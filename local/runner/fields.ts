@@ -2,7 +2,8 @@
  * Turns a task definition's field values into what the controller sends: values checked
  * and converted to their runtime shapes (SPEC 3.2), credentials looked up by name, the
  * form's visibility and requirement rules applied (hidden values dropped unless
- * preserveValueIfHidden, defaults from fieldValue, required-when-shown enforced).
+ * preserveValueIfHidden, defaults from fieldValue, required-when-shown enforced). A value
+ * is checked only when the form keeps it.
  */
 import type {
   FieldValue,
@@ -172,19 +173,31 @@ export function prepareFields(
 ): PreparedFields {
   const problems = checkFieldNames(template, fields);
   const entered: FieldValues = {};
+  // A value's own problems count only if the form keeps it (below): the controller drops a
+  // hidden field's value without looking at it.
+  const refused = new Map<TemplateField, string[]>();
   for (const field of template.fields) {
     if (!Object.hasOwn(fields, field.name) || field.fieldRestriction === "Output Only") continue;
-    const value = convert(field, fields[field.name], credentials, problems);
+    const own: string[] = [];
+    const value = convert(field, fields[field.name], credentials, own);
     if (value !== undefined) entered[field.name] = value;
+    if (own.length > 0) refused.set(field, own);
   }
   const form = evaluateForm(template.fields, entered);
+  const hiddenRefused: string[] = [];
+  for (const [field, own] of refused) {
+    if (form.shown.has(field.name) || field.preserveValueIfHidden) problems.push(...own);
+    else hiddenRefused.push(field.name);
+  }
   for (const name of enforceRequired ? form.missing : []) {
     const field = template.fields.find((f) => f.name === name);
     if (field) problems.push(`${describe(field)}: required, and has no value`);
   }
-  const dropped = Object.keys(entered).filter(
-    (name) => isSet(entered[name]) && !(name in form.values),
-  );
+  const dropped = template.fields
+    .map((f) => f.name)
+    .filter(
+      (name) => hiddenRefused.includes(name) || (isSet(entered[name]) && !(name in form.values)),
+    );
   const secrets: string[] = [];
   for (const field of template.fields) {
     const value = form.values[field.name];

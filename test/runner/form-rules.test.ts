@@ -126,6 +126,38 @@ describe("the form's rules decide what the program receives", () => {
       ["proxy_type", "proxy_credentials"],
     ],
     [
+      "a hidden field's value is not checked: Polling Interval 0 without waiting",
+      { state_machine_arn: SM, polling_interval: 0 },
+      {},
+      ["polling_interval"],
+    ],
+    [
+      "hidden values of the wrong type or choice are not checked either",
+      {
+        state_machine_arn: SM,
+        wait_for_success_or_failure: false,
+        maximum_wait: "soon",
+        use_proxy: false,
+        proxy_type: "SOCKS",
+      },
+      {},
+      ["maximum_wait", "proxy_type"],
+    ],
+    [
+      "a shown field's value is checked",
+      { state_machine_arn: SM, wait_for_success_or_failure: true, polling_interval: 0 },
+      {},
+      [],
+      /Polling Interval \(polling_interval\): expected at least 1, got 0/,
+    ],
+    [
+      "preserveValueIfHidden: a hidden value that is sent is checked",
+      { state_machine_arn: SM, role_based_access: false, fixture_keep: { not: "text" } },
+      {},
+      [],
+      /Kept Value \(fixture_keep\): expected text/,
+    ],
+    [
       "preserveValueIfHidden: sent although hidden",
       { state_machine_arn: SM, role_based_access: false, fixture_keep: "kept" },
       { fixture_keep: "kept" },
@@ -202,6 +234,22 @@ describe("the form's rules decide what the program receives", () => {
       /Task Token \(task_token\): required/,
     ],
   ];
+  test("a hidden value refused by its type is reported as not sent, like any hidden value", async () => {
+    const dropped: string[] = [];
+    const stop = f.runner.subscribe((e) => {
+      if (e.type === "task-started" && e.task.name === "hidden-bad") dropped.push(...e.dropped);
+    });
+
+    const result = await f.runner.launch({
+      name: "hidden-bad",
+      fields: { state_machine_arn: SM, polling_interval: 0, proxy_type: "SOCKS" },
+    }).result;
+    stop();
+
+    assert.equal(result.state, "Success", result.problems.join("; "));
+    assert.deepEqual(dropped.sort(), ["polling_interval", "proxy_type"]);
+  });
+
   cases.forEach(([name, fields, sent, notSent, failure], index) => {
     test(name, async () => {
       const taskName = `rule-${index}`;
