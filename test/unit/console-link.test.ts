@@ -19,6 +19,11 @@ const cases: Array<[string, string, string | null]> = [
     "https://us-gov-west-1.console.amazonaws-us-gov.com/states/home?region=us-gov-west-1#/v2/executions/details/arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:orders:run-1",
   ],
   [
+    "aws-eusc (the European Sovereign Cloud's one console host)",
+    "arn:aws-eusc:states:eusc-de-east-1:123456789012:execution:orders:run-1",
+    "https://console.amazonaws-eusc.eu/states/home?region=eusc-de-east-1#/v2/executions/details/arn:aws-eusc:states:eusc-de-east-1:123456789012:execution:orders:run-1",
+  ],
+  [
     "a partition without a public console",
     "arn:aws-iso:states:us-iso-east-1:123456789012:execution:o:r",
     null,
