@@ -851,6 +851,28 @@ def _process_exists(pid):
     return True
 
 
+def seconds_setting(name, default):
+    """A time in seconds from the agent's environment: the default when unset; a value that
+    is not a number of seconds above 0 and at most a day is said in a warning naming the
+    variable, and the default is used (a cancel or a picker must work all the same)."""
+    raw = os.environ.get(name, "")
+    if raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = None
+    # NaN fails both comparisons; inf fails the second.
+    if value is not None and 0 < value <= 86400:
+        return value
+    log(
+        "WARN",
+        "%s must be a number of seconds above 0 and at most 86400, got %r; using %g"
+        % (name, raw[:40], default),
+    )
+    return default
+
+
 def remove_stale_run_folders(root):
     """Remove the run folders of bridges that were killed before they could (kill -9 of
     the agent's Python): their fields files hold credentials.
@@ -1234,10 +1256,7 @@ class Extension(UniversalExtension):
 
     def _list(self, node, bundle, run_dir, values, what):
         env, options, document_file = self._program_launch(run_dir, values)
-        try:
-            limit = float(os.environ.get(LIST_TIMEOUT_SETTING, "") or DEFAULT_LIST_TIMEOUT_SECONDS)
-        except ValueError:
-            limit = DEFAULT_LIST_TIMEOUT_SECONDS
+        limit = seconds_setting(LIST_TIMEOUT_SETTING, DEFAULT_LIST_TIMEOUT_SECONDS)
         try:
             process = subprocess.Popen(
                 [node, bundle, "--list", what],
@@ -1304,10 +1323,7 @@ class Extension(UniversalExtension):
                 self._signalled = True
         if process is None or process.poll() is not None:
             return
-        try:
-            wait = float(os.environ.get(CANCEL_WAIT_SETTING, "") or DEFAULT_CANCEL_WAIT_SECONDS)
-        except ValueError:
-            wait = DEFAULT_CANCEL_WAIT_SECONDS
+        wait = seconds_setting(CANCEL_WAIT_SETTING, DEFAULT_CANCEL_WAIT_SECONDS)
         if again:
             log("INFO", "cancel: the program was asked to stop already; waiting for it")
             try:

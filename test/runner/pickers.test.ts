@@ -164,6 +164,31 @@ describe("the pickers through extension.py, as the controller asks for them", ()
     }
   });
 
+  for (const value of ["0", "-5", "nan", "inf", "abc"]) {
+    test(`UE_AWS_STEPFUNCTIONS_LIST_TIMEOUT=${value}: a warning naming it, and the list as usual`, async () => {
+      const odd = await ControllerRunner.open({
+        packagePath: requireBuilt(PACKAGE_ZIP),
+        credentials: new Map([["canary", { user: KEY_ID, password: CANARY }]]),
+        env: cleanEnv({ UE_AWS_STEPFUNCTIONS_LIST_TIMEOUT: value }),
+      });
+      try {
+        const answer = await odd.choices(task("pick", {}), "state_machine");
+        assert.equal(answer.rc, 0, answer.message ?? "");
+        assert.ok((answer.values ?? []).length > 0);
+        assert.ok(
+          answer.log.some((line) =>
+            /WARN.*UE_AWS_STEPFUNCTIONS_LIST_TIMEOUT must be a number of seconds above 0 and at most 86400.*; using 60/.test(
+              line,
+            ),
+          ),
+          answer.log.join("\n"),
+        );
+      } finally {
+        await odd.close();
+      }
+    });
+  }
+
   test("a Credential record that disagrees with its flattened parts: rc 20, no values, no listing", async () => {
     const odd = await ControllerRunner.open({
       packagePath: requireBuilt(PACKAGE_ZIP),
