@@ -159,7 +159,12 @@ async function redrivable(
     const described = await Promise.all(
       batch.map((e) =>
         call("DescribeExecution", () =>
-          sfn.describeExecution({ executionArn: e.executionArn }, { abortSignal: signal }),
+          // redriveStatus is metadata: no input or output, which a customer managed KMS key
+          // may keep from these credentials (the Redrive action itself works without it).
+          sfn.describeExecution(
+            { executionArn: e.executionArn, includedData: "METADATA_ONLY" },
+            { abortSignal: signal },
+          ),
         ),
       ),
     );

@@ -180,6 +180,39 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
     assert.match(counted.stderr, /the input of execution e2e-task-kms-rerun-1 cannot be read/);
   });
 
+  test("the Redrive Execution picker lists a failed encrypted execution, reading no data", async () => {
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arns["sealedFails"], name: "to-redrive-1" }),
+    );
+    const arn = started.executionArn as string;
+    assert.equal((await ep.waitForExecution(arn)).status, "FAILED");
+    ep.clearRequests();
+    const run = await runBundle({
+      args: [
+        "--list",
+        "executions",
+        "--action",
+        "Redrive Execution",
+        "--state-machine",
+        arns["sealedFails"] as string,
+      ],
+      env: {
+        UE_FIELD_ENDPOINT_URL: ep.url,
+        UE_FIELD_REGION: ep.region,
+        UE_FIELD_CREDENTIALS_USER: ep.credentials.accessKeyId,
+        UE_FIELD_CREDENTIALS_PASSWORD: ep.credentials.secretAccessKey,
+      },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    const choices = JSON.parse(run.stdout) as Array<{ value: string; status: string }>;
+    assert.ok(
+      choices.some((c) => c.value === arn && c.status === "FAILED"),
+      JSON.stringify(choices),
+    );
+    assert.equal(kmsRefusals(arn), 0, "the redrive check asks for the status only");
+  });
+
   test("cancel: the execution is stopped without an error and a cause", async () => {
     const run = await runBundle({
       fields: fields("Start Asynchronous Execution", {
