@@ -169,16 +169,21 @@ export async function run(options: RunOptions): Promise<number> {
   let choices: PickerChoice[] | undefined;
   emergencyWrite = () => {
     const arn = outputs.current.execution_arn;
-    const status = outputs.current.execution_status ?? "RUNNING";
+    // Monitor, Stop and Redrive know their target's ARN before they have read its status.
+    const status = outputs.current.execution_status;
     const early: Outcome = {
       exitCode: EXIT.cancelled,
-      description: arn
-        ? `cancelled again before the cancel finished; execution ${arn} was ${status} and may still be running`
-        : "cancelled before an execution was started",
-      changed: !!arn,
-      result: arn
-        ? pendingResult(arn, { status, name: outputs.current.generated_execution_name ?? null })
-        : null,
+      description:
+        arn && status
+          ? `cancelled again before the cancel finished; execution ${arn} was ${status} and may still be running`
+          : arn
+            ? `cancelled again before the cancel finished; execution ${arn} was not read`
+            : "cancelled before an execution was started",
+      changed: !!arn && !!status,
+      result:
+        arn && status
+          ? pendingResult(arn, { status, name: outputs.current.generated_execution_name ?? null })
+          : null,
     };
     return writeDocument(buildDocument(early, values), env["UE_EXTENSION_OUTPUT_FILE"]);
   };

@@ -8,7 +8,7 @@ import type { Outcome } from "../output/extension-output.ts";
 import { endedOutcome, isoDate, TERMINAL } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { superviseExecution } from "./supervise.ts";
-import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
+import { describeTarget, failedOnTarget, targetOf, targetResult } from "./target.ts";
 
 async function run(ctx: ActionContext): Promise<Outcome> {
   const { aws, log, signal } = ctx;
@@ -40,7 +40,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
         exitCode: EXIT.cancelled,
         description: `task cancelled; execution ${target.parsed.name} left running`,
         changed: false,
-        result: failedOnTarget(ctx, target, error, false).result,
+        result: targetResult(ctx, target),
       };
     }
     return failedOnTarget(ctx, target, error, false);

@@ -29,23 +29,27 @@ import {
   stateMachineOf,
   startOrTaken,
   stopExecution,
-  toResult,
 } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { superviseExecution } from "./supervise.ts";
 
+/**
+ * The result of an execution this run started, redrove or joined, with the status AWS last
+ * gave: the output-only field is set together with the ARN, from the start's or the
+ * redrive's reply (or the joined execution's description), and follows each status check.
+ */
 function runningResult(
+  ctx: ActionContext,
   arn: string,
-  task: TaskConfig,
   name: string,
   startDate: string | null,
-  last?: DescribeExecutionOutput | null,
 ): ExecutionResult {
-  if (last) return toResult(last);
+  const { task } = ctx.config;
   const machine = task.stateMachine
     ? stateMachineOf(task.stateMachine)
     : { stateMachineArn: task.stateMachineArn ?? null };
-  return pendingResult(arn, { ...machine, name, startDate });
+  const status = ctx.outputs.current.execution_status ?? "RUNNING";
+  return pendingResult(arn, { ...machine, name, startDate, status });
 }
 
 /** The name being started or joined, kept current for the messages of a failure or a cancel. */
@@ -288,7 +292,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     const redriven = started.redriveDate !== undefined;
     if (!task.wait) {
       const how = redriven ? "redriven" : "started";
-      const result = runningResult(arn, task, name, started.startDate);
+      const result = runningResult(ctx, arn, name, started.startDate);
       if (redriven) {
         result.redriveDate = started.redriveDate;
         if (started.redriveCountBefore !== undefined) {
@@ -313,7 +317,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
         exitCode: EXIT.wrongStateMachineType,
         description,
         changed: started.startedNow,
-        result: runningResult(arn, task, name, started.startDate),
+        result: runningResult(ctx, arn, name, started.startDate),
       };
     }
     return await superviseExecution(ctx, {
@@ -334,8 +338,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     // Whatever failed after the start, the outcome carries the execution ARN so an
     // operator (or a rerun) can find it.
     log.error(classified.message);
-    const result = runningResult(arn, task, name, null);
-    result.status = outputs.current.execution_status ?? "RUNNING";
+    const result = runningResult(ctx, arn, name, null);
     return {
       exitCode: classified.exitCode,
       description: classified.message,
@@ -371,8 +374,7 @@ async function cancelledDuringCall(
       log,
     ));
   if (stopped) outputs.set({ execution_status: "ABORTED" });
-  const result = runningResult(arn, config.task, name, null);
-  result.status = outputs.current.execution_status ?? "RUNNING";
+  const result = runningResult(ctx, arn, name, null);
   return {
     exitCode: EXIT.cancelled,
     description: stopped

@@ -114,6 +114,8 @@ export async function superviseExecution(
           stateMachineVersionArn: req.known.stateMachineVersionArn ?? null,
           stateMachineAliasArn: req.known.stateMachineAliasArn ?? null,
           startDate: req.known.startDate,
+          // No status check answered: what the start, the redrive or the first look said.
+          status: outputs.current.execution_status ?? "RUNNING",
         });
     if (waited.waitingForCallback) result.waitingForCallback = waited.waitingForCallback;
     return result;

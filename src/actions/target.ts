@@ -5,7 +5,7 @@
 import { classifyError } from "../aws/classify.ts";
 import { DataValidationError, UnexpectedError } from "../errors.ts";
 import type { ParsedExecutionArn } from "../fields/validate.ts";
-import { type Outcome, pendingResult } from "../output/extension-output.ts";
+import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
 import type { ActionContext } from "./action.ts";
 import { logConsoleLink } from "./execution.ts";
 import { type Described, describeReadable } from "./status-check.ts";
@@ -42,7 +42,11 @@ export async function describeTarget(ctx: ActionContext, target: Target): Promis
   return reply;
 }
 
-/** The outcome of an error once the target is known: the document still names the execution. */
+/**
+ * The outcome of an error on the target. Once it was read, the document names the execution
+ * with the status last read; a target never read (it does not exist, DescribeExecution was
+ * refused) has no result: nothing is known of it, not even that it runs.
+ */
 export function failedOnTarget(
   ctx: ActionContext,
   target: Target,
@@ -55,9 +59,12 @@ export function failedOnTarget(
     exitCode: classified.exitCode,
     description: classified.message,
     changed,
-    result: pendingResult(target.arn, {
-      name: target.parsed.name,
-      status: ctx.outputs.current.execution_status ?? "RUNNING",
-    }),
+    result: targetResult(ctx, target),
   };
+}
+
+/** What is known of the target: its name and the status last read, or null when never read. */
+export function targetResult(ctx: ActionContext, target: Target): ExecutionResult | null {
+  const status = ctx.outputs.current.execution_status;
+  return status ? pendingResult(target.arn, { name: target.parsed.name, status }) : null;
 }

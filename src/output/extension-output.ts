@@ -75,17 +75,20 @@ export interface CallbackResult {
   cause?: string | null;
 }
 
-/** The result of an execution known only by its ARN and what the task saw of it. */
+/**
+ * The result of an execution known only by its ARN and what the task saw of it; the status
+ * is one AWS gave (a start's or a redrive's reply, a DescribeExecution), never assumed.
+ */
 export function pendingResult(
   executionArn: string,
   known: {
-    status?: string;
+    status: string;
     name?: string | null;
     stateMachineArn?: string | null;
     stateMachineVersionArn?: string | null;
     stateMachineAliasArn?: string | null;
     startDate?: string | null;
-  } = {},
+  },
 ): ExecutionResult {
   return {
     executionArn,
@@ -95,7 +98,7 @@ export function pendingResult(
       : {}),
     ...(known.stateMachineAliasArn ? { stateMachineAliasArn: known.stateMachineAliasArn } : {}),
     name: known.name ?? null,
-    status: known.status ?? "RUNNING",
+    status: known.status,
     startDate: known.startDate ?? null,
     stopDate: null,
     output: null,

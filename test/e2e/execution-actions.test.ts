@@ -461,8 +461,42 @@ describe("execution actions, end to end", () => {
       assert.equal(run.code, 20, run.stderr);
       assertValidDoc(run.doc);
       assert.match(run.doc.status_description, /ExecutionDoesNotExist/);
-      assert.equal(run.doc.result.executionArn, missingArn());
+      assert.match(run.doc.status_description, new RegExp(missingArn()));
     });
+  });
+
+  describe("a target that cannot be read: no result, no status invented", () => {
+    // [what, target ARN, deny rule (none: not denied), exit code, status word]
+    const unread: Array<[string, () => string, boolean, number, string]> = [
+      ["does not exist", missingArn, false, 20, "DATA_VALIDATION_ERROR"],
+      ["DescribeExecution denied", () => "", true, 3, "AUTHORIZATION_ERROR"],
+    ];
+    for (const action of ["Monitor Execution", "Stop Execution", "Redrive Execution"]) {
+      for (const [what, target, denied, code, word] of unread) {
+        test(`${action}, the target ${what}: exit ${code}, result null`, async () => {
+          const arn = target() || (await start("long"));
+          const undo = denied ? ep.deny({ operation: "DescribeExecution", resource: arn }) : null;
+          try {
+            const run = await runBundle({
+              fields: fields(action, { target_execution_arn: arn, monitor_polling_interval: 1 }),
+            });
+            assert.equal(run.code, code, run.stderr);
+            assertValidDoc(run.doc);
+            assert.ok(run.doc.status_description.startsWith(`${word}: `));
+            assert.equal(run.doc.result, null, JSON.stringify(run.doc.result));
+            assert.equal(run.doc.changed, false);
+            assert.equal(run.doc.invocation.fields.target_execution_arn, arn);
+            assert.ok(
+              !run.outputFields.some((f) => "execution_status" in f),
+              "no status published",
+            );
+          } finally {
+            undo?.();
+            if (denied) await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+          }
+        });
+      }
+    }
   });
 
   describe("Redrive Execution", () => {
