@@ -293,6 +293,8 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     if (!task.wait) {
       const how = redriven ? "redriven" : "started";
       const result = runningResult(ctx, arn, name, started.startDate);
+      // The header StartExecution carried (a redrive sends none), as a waiting start reports it.
+      if (!redriven && task.traceHeader) result.traceHeader = task.traceHeader;
       if (redriven) {
         result.redriveDate = started.redriveDate;
         if (started.redriveCountBefore !== undefined) {
@@ -313,11 +315,13 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       // AWS keeps no status of an Express execution that DescribeExecution could read.
       const description = `execution ${name} started on an EXPRESS state machine, whose executions cannot be waited on through DescribeExecution; use the action Start Synchronous Express Execution to run it and get its result`;
       log.error(description);
+      const result = runningResult(ctx, arn, name, started.startDate);
+      if (task.traceHeader) result.traceHeader = task.traceHeader;
       return {
         exitCode: EXIT.wrongStateMachineType,
         description,
         changed: started.startedNow,
-        result: runningResult(ctx, arn, name, started.startDate),
+        result,
       };
     }
     return await superviseExecution(ctx, {

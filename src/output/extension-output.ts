@@ -50,7 +50,10 @@ export interface ExecutionResult {
   resultWriterDetails?: ResultWriterLocation | null;
   /** Why the execution's output, error and cause could not be read (its KMS key), if so. */
   dataUnavailable?: string | null;
-  /** The X-Ray trace header the start passed, as AWS reports it. */
+  /**
+   * The X-Ray trace header the start passed: as AWS reports it once the execution was
+   * described, else as sent (a start without waiting).
+   */
   traceHeader?: string | null;
   /** The execution's page in the AWS console (Standard executions in aws, aws-cn, aws-us-gov). */
   consoleUrl?: string | null;

@@ -53,6 +53,26 @@ describe("X-Ray trace header", () => {
     assert.equal(run.doc?.invocation.fields.trace_header, HEADER);
   });
 
+  test("Start Asynchronous Execution without waiting reports the header it sent", async () => {
+    const run = await runBundle({
+      fields: fields("Start Asynchronous Execution", standard, { trace_header: HEADER }),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    assert.equal(run.doc?.result.status, "RUNNING");
+    assert.equal(run.doc?.result.traceHeader, HEADER);
+    const arn = run.doc?.result.executionArn as string;
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    assert.equal(described.traceHeader, HEADER, "the header reported is the one AWS has");
+  });
+
+  test("Start Asynchronous Execution without a header reports none", async () => {
+    const run = await runBundle({ fields: fields("Start Asynchronous Execution", standard, {}) });
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    assert.equal(run.doc?.result.traceHeader, undefined);
+  });
+
   test("Start Synchronous Express Execution passes it", async () => {
     const run = await runBundle({
       fields: fields("Start Synchronous Express Execution", express, { trace_header: HEADER }),
