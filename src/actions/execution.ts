@@ -866,6 +866,11 @@ export function endCode(status: string): ExitCode {
   return END_CODES[status] ?? EXIT.unexpected;
 }
 
+/** What a description adds when the execution's data could not be read (its KMS key), if so. */
+export function unreadNote(unreadable: string | undefined): string {
+  return unreadable ? `; its output, error and cause could not be read: ${unreadable}` : "";
+}
+
 /** The outcome of an execution that has ended, with failure details from its history. */
 export async function endedOutcome(
   sfn: StepFunctions,
@@ -878,7 +883,7 @@ export async function endedOutcome(
   const status = result.status;
   const exitCode = END_CODES[status] ?? EXIT.unexpected;
   const { unreadable } = execution as Described;
-  const unread = unreadable ? `; its output, error and cause could not be read: ${unreadable}` : "";
+  const unread = unreadNote(unreadable);
   const written = resultWriterLocation(result.outputParsed);
   if (written) {
     result.resultWriterDetails = written;
@@ -959,6 +964,7 @@ async function addFailureDetails(
 /**
  * StopExecution with an error and a cause; when the state machine's KMS key refuses these
  * credentials (error and cause are encrypted execution data), stop it without them.
+ * Resolves to why it stopped without them, or undefined when they were sent.
  */
 export async function stopWithDataOrWithout(
   sfn: StepFunctions,
@@ -967,14 +973,16 @@ export async function stopWithDataOrWithout(
   cause: string,
   log: Logger,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<string | undefined> {
   try {
     await sfn.stopExecution({ executionArn: arn, error, cause }, { abortSignal: signal });
+    return undefined;
   } catch (e) {
     if (!isKmsDataError(e)) throw e;
     const why = classifyError(e, { operation: "StopExecution" }).message;
     log.warn(`stopping execution ${arn} without an error and a cause: ${why}`);
     await sfn.stopExecution({ executionArn: arn }, { abortSignal: signal });
+    return why;
   }
 }
 

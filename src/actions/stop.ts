@@ -6,7 +6,7 @@
 import { classifyError } from "../aws/classify.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { Outcome } from "../output/extension-output.ts";
-import { stopWithDataOrWithout, TERMINAL, toResult } from "./execution.ts";
+import { stopWithDataOrWithout, TERMINAL, toResult, unreadNote } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { taskReference } from "./supervise.ts";
 import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
@@ -25,26 +25,33 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       log.info(`execution ${target.arn} has already ended ${status}; nothing to stop`);
       return {
         exitCode: EXIT.success,
-        description: `execution ${target.parsed.name} had already ended ${status}; nothing to stop`,
+        description: `execution ${target.parsed.name} had already ended ${status}; nothing to stop${unreadNote(before.unreadable)}`,
         changed: false,
         result: toResult(before),
       };
     }
     const error = task.error ?? DEFAULT_STOP_ERROR;
     const cause = task.cause ?? `stopped by ${taskReference(ctx)}`;
+    let withoutData: string | undefined;
     try {
       asked = true;
-      await stopWithDataOrWithout(aws.sfn, target.arn, error, cause, log, signal);
+      withoutData = await stopWithDataOrWithout(aws.sfn, target.arn, error, cause, log, signal);
     } catch (e) {
       throw classifyError(e, { operation: "StopExecution" });
     }
     // It may have ended on its own a moment before the stop: report what it is now.
-    const after = await describeTarget(ctx, target);
+    const after = await describeTarget(ctx, target, before.unreadable);
     const result = toResult(after);
     const stopped = result.status === "ABORTED";
+    const unread = unreadNote(after.unreadable);
+    // The key that kept the error and cause from the stop keeps the data from being read
+    // too: its reason is given once.
+    const how = withoutData
+      ? ` without an error and a cause${unread || ` (${withoutData})`}`
+      : ` (${error})${unread}`;
     const description = stopped
-      ? `execution ${target.parsed.name} stopped (${error})`
-      : `execution ${target.parsed.name} ended ${result.status} before it could be stopped`;
+      ? `execution ${target.parsed.name} stopped${how}`
+      : `execution ${target.parsed.name} ended ${result.status} before it could be stopped${unread}`;
     log.info(description);
     return { exitCode: EXIT.success, description, changed: stopped, result };
   } catch (error) {

@@ -14,6 +14,7 @@ import {
   stopExecution,
   TERMINAL,
   toResult,
+  unreadNote,
   waitForExecution,
 } from "./execution.ts";
 import { type Described, describeReadable, showsBeforeRedrive } from "./status-check.ts";
@@ -159,6 +160,10 @@ export async function superviseExecution(
     return { ...ended, description: `${ended.description} (it had ended when ${when})` };
   }
   const unknown = look.why ? `; its status could not be read at the end (${look.why})` : "";
+  // The execution's KMS key kept its data from these credentials: the description says so.
+  const unread = unreadNote(
+    now?.unreadable ?? (waited.last as Described | null)?.unreadable ?? req.unreadable,
+  );
   const current = (): ExecutionResult => {
     if (!now) return running();
     const result = toResult(now);
@@ -174,8 +179,8 @@ export async function superviseExecution(
     return {
       exitCode: cancelled ? EXIT.cancelled : EXIT.maximumWaitReached,
       description: cancelled
-        ? `task cancelled; execution ${name} stopped${unknown}`
-        : `maximum wait of ${limit} reached; execution ${name} stopped${unknown}`,
+        ? `task cancelled; execution ${name} stopped${unknown}${unread}`
+        : `maximum wait of ${limit} reached; execution ${name} stopped${unknown}${unread}`,
       changed: true,
       result,
     };
@@ -184,8 +189,8 @@ export async function superviseExecution(
     return {
       exitCode: cancelled ? EXIT.cancelled : EXIT.maximumWaitReached,
       description: cancelled
-        ? `task cancelled; stopping execution ${name} failed, it may still be running${unknown}`
-        : `maximum wait of ${limit} reached; execution ${name} could not be stopped${unknown}`,
+        ? `task cancelled; stopping execution ${name} failed, it may still be running${unknown}${unread}`
+        : `maximum wait of ${limit} reached; execution ${name} could not be stopped${unknown}${unread}`,
       changed: req.changed,
       result: current(),
     };
@@ -198,7 +203,7 @@ export async function superviseExecution(
     log.warn(`task cancelled; execution ${arn} left running (${setting} is off)`);
     return {
       exitCode: EXIT.cancelled,
-      description: `task cancelled; execution ${name} left running${unknown}`,
+      description: `task cancelled; execution ${name} left running${unknown}${unread}`,
       changed: req.changed,
       result: current(),
     };
@@ -206,7 +211,7 @@ export async function superviseExecution(
   log.warn(`maximum wait of ${limit} reached; execution ${arn} left running`);
   return {
     exitCode: EXIT.maximumWaitReached,
-    description: `maximum wait of ${limit} reached; execution ${name} left running${unknown}`,
+    description: `maximum wait of ${limit} reached; execution ${name} left running${unknown}${unread}`,
     changed: req.changed,
     result: current(),
   };

@@ -24,11 +24,21 @@ export function targetOf(ctx: ActionContext): Target {
   return { arn, parsed };
 }
 
-/** DescribeExecution of the target; a missing execution is said plainly (exit 20). */
-export async function describeTarget(ctx: ActionContext, target: Target): Promise<Described> {
+/**
+ * DescribeExecution of the target; a missing execution is said plainly (exit 20). With
+ * `unreadable` (its KMS key already refused the data), the status only is asked for.
+ */
+export async function describeTarget(
+  ctx: ActionContext,
+  target: Target,
+  unreadable?: string,
+): Promise<Described> {
   let reply: Described;
   try {
-    reply = await describeReadable(ctx.aws.sfn, target.arn, ctx.log, { signal: ctx.signal });
+    reply = await describeReadable(ctx.aws.sfn, target.arn, ctx.log, {
+      signal: ctx.signal,
+      metadataOnly: unreadable,
+    });
   } catch (error) {
     if ((error as { name?: string }).name === "ExecutionDoesNotExist") {
       throw new DataValidationError(

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
 
@@ -213,6 +213,71 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
     assert.equal(kmsRefusals(arn), 0, "the redrive check asks for the status only");
   });
 
+  const UNREAD = /; its output, error and cause could not be read: .*kms:Decrypt/;
+
+  test("Stop Execution stops without an error and a cause, and says so", async () => {
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arns["sealedLong"], name: "to-stop-1" }),
+    );
+    const arn = started.executionArn as string;
+    const run = await runBundle({
+      fields: fields("Stop Execution", { target_execution_arn: arn }),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    assert.equal(run.doc?.changed, true);
+    assert.equal(run.doc?.result.status, "ABORTED");
+    assert.match(run.doc?.result.dataUnavailable, /kms:Decrypt/);
+    const description = run.doc?.status_description as string;
+    assert.match(description, /^SUCCESS: execution to-stop-1 stopped without an error and a cause/);
+    assert.match(description, UNREAD);
+    assert.doesNotMatch(description, /ue-aws-stepfunctions\.Stopped/, "no error it did not send");
+    assert.equal(ep.getExecution(arn)?.error, undefined);
+  });
+
+  test("Stop Execution of an ended execution says what it could not read", async () => {
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arns["sealedFails"], name: "to-stop-2" }),
+    );
+    const arn = started.executionArn as string;
+    await ep.waitForExecution(arn);
+    const run = await runBundle({
+      fields: fields("Stop Execution", { target_execution_arn: arn }),
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assertValidDoc(run.doc);
+    assert.equal(run.doc?.changed, false);
+    assert.match(run.doc?.result.dataUnavailable, /kms:Decrypt/);
+    const description = run.doc?.status_description as string;
+    assert.match(description, /had already ended FAILED; nothing to stop/);
+    assert.match(description, UNREAD);
+  });
+
+  test("Monitor Execution's maximum wait: left running, and what could not be read", async () => {
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arns["sealedLong"], name: "watched-1" }),
+    );
+    const arn = started.executionArn as string;
+    try {
+      const run = await runBundle({
+        fields: fields("Monitor Execution", {
+          target_execution_arn: arn,
+          monitor_polling_interval: 1,
+          monitor_maximum_wait: 2,
+        }),
+      });
+      assert.equal(run.code, 26, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc?.result.status, "RUNNING");
+      assert.match(run.doc?.result.dataUnavailable, /kms:Decrypt/);
+      const description = run.doc?.status_description as string;
+      assert.match(description, /maximum wait of 2 s reached; execution watched-1 left running/);
+      assert.match(description, UNREAD);
+    } finally {
+      await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+    }
+  });
+
   test("cancel: the execution is stopped without an error and a cause", async () => {
     const run = await runBundle({
       fields: fields("Start Asynchronous Execution", {
@@ -231,6 +296,7 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
     assert.equal(stopped?.status, "ABORTED");
     assert.equal(stopped?.error, undefined);
     assert.match(run.doc?.status_description, /execution .* stopped/);
+    assert.match(run.doc?.status_description, UNREAD);
     assert.match(run.stderr, /stopping execution .* without an error and a cause/);
   });
 });
