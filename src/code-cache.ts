@@ -6,8 +6,9 @@
  * function never called (see programComments()), compiled here).
  *
  * The cache is only ever a speed-up: a folder that is missing, not private to this user,
- * unwritable, or a file that is stale, corrupt or refused by V8 costs its gain and nothing
- * else. No warning: NODE_DEBUG=ue-code-cache prints what happened, on standard error.
+ * unwritable, or a file that is stale, corrupt, refused by V8 or not a regular file (a
+ * named pipe, which is never waited on) costs its gain and nothing else. No warning:
+ * NODE_DEBUG=ue-code-cache prints what happened, on standard error.
  */
 import { createHash } from "node:crypto";
 import {
@@ -118,15 +119,22 @@ function privateFolder(location: CacheLocation, uid: number | null): string | nu
 export function readCacheFile(file: string, uid: number | null): Buffer | null {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    // O_NONBLOCK: a named pipe in the file's place opens at once rather than waiting for a
+    // writer (for ever, in a call that not even SIGTERM interrupts); fstat refuses it below.
+    fd = openSync(
+      file,
+      constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0),
+    );
   } catch (error) {
     debug("no cache %s: %s", file, (error as NodeJS.ErrnoException).code);
     return null;
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile() || (uid !== null && stats.uid !== uid) || stats.size > MAX_FILE_BYTES)
+    if (!stats.isFile() || (uid !== null && stats.uid !== uid) || stats.size > MAX_FILE_BYTES) {
+      debug("not using %s: not a regular file of this user within %d bytes", file, MAX_FILE_BYTES);
       return null;
+    }
     const data = bufferOutsideMalloc(stats.size);
     let read = 0;
     while (read < data.length) {

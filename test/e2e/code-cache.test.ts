@@ -20,6 +20,7 @@ import {
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnSync } from "node:child_process";
 import { Script } from "node:vm";
 import { after, before, describe, test } from "node:test";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
@@ -226,6 +227,28 @@ describe("code cache of the bundle's start", () => {
       assert.equal(statSync(file).ino, good, "and accepted by the next start");
     });
   }
+
+  test("a cache file that is a named pipe blocks no start: --version answers, a task runs and replaces it", {
+    skip: process.platform === "win32" ? "no named pipes (mkfifo) in folders on Windows" : false,
+  }, async () => {
+    const { dir, file } = await warmed();
+    await rm(file);
+    assert.equal(spawnSync("mkfifo", ["-m", "600", file]).status, 0, "mkfifo");
+    // Opened for reading, a pipe with no writer would keep the start waiting for ever.
+    const version = await runBundle({
+      args: ["--version"],
+      env: { UE_CODE_CACHE: dir },
+      timeoutMs: 20_000,
+    });
+    assert.equal(version.code, 0, version.stderr);
+    assert.match(version.stdout, /ue-aws-stepfunctions/);
+    assert.ok(lstatSync(file).isFIFO(), "--version writes no cache");
+    await start({ UE_CODE_CACHE: dir });
+    assert.ok(lstatSync(file).isFile(), "the task wrote a cache file in its place");
+    const good = statSync(file).ino;
+    await start({ UE_CODE_CACHE: dir });
+    assert.equal(statSync(file).ino, good, "and the next start took it");
+  });
 
   test("an entry of another build is removed when this build writes its own", async () => {
     const { dir, file } = await warmed();
