@@ -14,6 +14,7 @@
  * - `snapshot.json`: the last listing of RUNNING executions, replaced atomically;
  * - `denied`: until when ListExecutions is known to be refused to these credentials.
  * Nothing here is ever needed: any failure means the task asks AWS itself, as without it.
+ * Nor is anything here waited on: a named pipe in a file's place counts as unreadable.
  */
 // Synchronous on purpose: these are a few small files on a local disk, and each await of a
 // promise-based call is a round trip through libuv's thread pool, which on a machine that
@@ -149,11 +150,27 @@ function privateFolder(path: string): string | null {
   return null;
 }
 
+/**
+ * Opening flags that never wait: a named pipe in a file's place opens at once for reading,
+ * or fails (ENXIO) for writing, where a plain open waits for the other end for ever, in a
+ * synchronous call that not even SIGTERM interrupts; a link is refused. Both are 0 where
+ * Node has no such constant (Windows, which has no named pipes in folders).
+ */
+const NEVER_WAIT = (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+/** Throws unless the open file is a regular one (a pipe, a device or a folder is not). */
+function requireRegularFile(fd: number, path: string): { mtimeMs: number } {
+  const info = fstatSync(fd);
+  if (!info.isFile()) throw new Error(`${path} is not a regular file`);
+  return info;
+}
+
+/** A file's text and time; null when it is missing; throws when it is unreadable. */
 function readIfPresent(path: string): { text: string; mtimeMs: number } | null {
   try {
-    const fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    const fd = openSync(path, constants.O_RDONLY | NEVER_WAIT);
     try {
-      const info = fstatSync(fd);
+      const info = requireRegularFile(fd, path);
       return { text: readFileSync(fd, "utf8"), mtimeMs: info.mtimeMs };
     } finally {
       closeSync(fd);
@@ -161,6 +178,21 @@ function readIfPresent(path: string): { text: string; mtimeMs: number } | null {
   } catch (error) {
     if (code(error) === "ENOENT") return null;
     throw error;
+  }
+}
+
+/** Writes a private (0600) regular file, never waiting on a named pipe in its place. */
+function writePrivate(path: string, text: string): void {
+  const fd = openSync(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NEVER_WAIT,
+    0o600,
+  );
+  try {
+    requireRegularFile(fd, path);
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -247,9 +279,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
   function register(now: number): void {
     if (now < registeredUntil - 2 * options.pollingIntervalMs) return;
     registeredUntil = now + registrationMs;
-    writeFileSync(waiterFile(), JSON.stringify({ pid: process.pid, until: registeredUntil }), {
-      mode: 0o600,
-    });
+    writePrivate(waiterFile(), JSON.stringify({ pid: process.pid, until: registeredUntil }));
   }
 
   /** The group's snapshot, read again only when the file changed. */
@@ -401,7 +431,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     try {
       fd = openSync(
         leasePath,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NEVER_WAIT,
         0o600,
       );
     } catch (error) {
@@ -483,7 +513,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     // Beyond MAX_PAGES the listing is partial: those it names still ran; the others ask AWS.
     const text = formatSnapshot(takenAt, running, Date.now());
     const temp = join(dir as string, `snapshot.${process.pid}.tmp`);
-    writeFileSync(temp, text, { mode: 0o600 });
+    writePrivate(temp, text);
     renameSync(temp, join(dir as string, "snapshot.json"));
     log.debug(
       `listed ${running.length} running execution(s) of the state machine for waiting tasks`,
@@ -502,7 +532,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     try {
       const lease = ownLease(leasePath, since);
       if (!lease) return;
-      writeFileSync(temp, JSON.stringify({ ...lease, failed: true }), { mode: 0o600 });
+      writePrivate(temp, JSON.stringify({ ...lease, failed: true }));
       renameSync(temp, leasePath);
     } catch {
       // Unmarked, the lease still lapses; the others wait a little longer meanwhile.
@@ -519,10 +549,9 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     if (name === "AccessDeniedException" || name === "AccessDenied") {
       deniedUntil = now + DENIED_FOR_MS;
       try {
-        writeFileSync(
+        writePrivate(
           join(dir as string, "denied"),
           JSON.stringify({ pid: process.pid, until: deniedUntil }),
-          { mode: 0o600 },
         );
       } catch {
         // This task remembers it; the others find out for themselves.

@@ -114,6 +114,7 @@ describe("shared status checks while waiting", () => {
       fields?: Record<string, unknown>;
       key?: { accessKeyId: string; secretAccessKey: string };
       onStart?: (child: ChildProcess, outputFieldsFile: string) => void;
+      timeoutMs?: number;
     } = {},
   ): Promise<BundleRun> {
     const key = extra.key ?? ep.credentials;
@@ -129,6 +130,7 @@ describe("shared status checks while waiting", () => {
       },
       env: { UE_WAIT_SHARING_DIR: root, ...extra.env },
       ...(extra.onStart ? { onStart: extra.onStart } : {}),
+      ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}),
     });
   }
 
@@ -271,6 +273,82 @@ describe("shared status checks while waiting", () => {
       assertSucceeded(await withPlanted(content, seconds, interval));
     });
   }
+
+  const NO_FIFO =
+    process.platform === "win32" ? "no named pipes (mkfifo) in folders on Windows" : false;
+
+  /** Named pipes in place of the group's files, once the task has made the folder. */
+  async function plantPipes(names: (group: string) => string[]): Promise<void> {
+    const group = await groupFolder(root);
+    await until("the waiters folder", () =>
+      stat(join(group, "waiters")).then(
+        () => true,
+        () => undefined,
+      ),
+    );
+    for (const name of names(group)) {
+      await rm(join(group, name), { force: true });
+      const made = spawnSync("mkfifo", ["-m", "600", join(group, name)]);
+      assert.equal(made.status, 0, `mkfifo ${name}: ${made.stderr}`);
+    }
+  }
+
+  // Opened for reading, a pipe with no writer blocks for ever, and a task blocked in a
+  // synchronous call would not even see SIGTERM. Each file is met on a later check.
+  const pipes: Array<[string, (group: string, pid: number) => string[], number]> = [
+    ["snapshot.json", () => ["snapshot.json"], 4],
+    ["lease", () => ["lease"], 4],
+    ["denied", () => ["denied"], 4],
+    // A peer's registration (this test's process is alive).
+    ["a peer's waiters/<pid>", () => [join("waiters", String(process.pid))], 4],
+    // The task's own, written again (for writing, a pipe with no reader blocks too) once
+    // its registration nears its end: after 7 s with a 2 s interval.
+    ["the task's own waiters/<pid>", (_group, pid) => [join("waiters", String(pid))], 12],
+  ];
+  for (const [name, planted, seconds] of pipes) {
+    test(`a named pipe as ${name} blocks nothing: the task sees its execution's end`, {
+      skip: NO_FIFO,
+    }, async () => {
+      const arn = await setUp(seconds);
+      let planting: Promise<void> = Promise.resolve();
+      const run = await waiter(arn, {
+        timeoutMs: (seconds + 20) * 1_000,
+        onStart: (child) => {
+          planting = plantPipes((group) => planted(group, child.pid as number));
+        },
+      });
+      await planting;
+      assertSucceeded(run);
+    });
+  }
+
+  test("with named pipes in the group folder, SIGTERM still cancels the wait", {
+    skip: NO_FIFO,
+  }, async () => {
+    const arn = await setUp(60);
+    let signalledAt = 0;
+    const run = await waiter(arn, {
+      timeoutMs: 40_000,
+      onStart: (child) => {
+        void plantPipes(() => [
+          "snapshot.json",
+          "lease",
+          "denied",
+          join("waiters", String(process.pid)),
+        ])
+          // Past the next check, which meets the pipes.
+          .then(() => delay(5_000))
+          .then(() => {
+            signalledAt = Date.now();
+            child.kill("SIGTERM");
+          });
+      },
+    });
+    assert.equal(run.code, 27, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(run.doc["status_description"], /^CANCELLED: /);
+    assert.ok(Date.now() - signalledAt < 15_000, "cancelled promptly");
+  });
 
   test("the task holding the lease is killed while it lists: the others go on right, another takes the lease over", async () => {
     const arn = await setUp(14);
