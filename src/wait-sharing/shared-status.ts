@@ -159,18 +159,32 @@ function privateFolder(path: string): string | null {
 const NEVER_WAIT = (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /** Throws unless the open file is a regular one (a pipe, a device or a folder is not). */
-function requireRegularFile(fd: number, path: string): { mtimeMs: number } {
+function requireRegularFile(fd: number, path: string): { mtimeMs: number; size: number } {
   const info = fstatSync(fd);
   if (!info.isFile()) throw new Error(`${path} is not a regular file`);
   return info;
 }
 
-/** A file's text and time; null when it is missing; throws when it is unreadable. */
-function readIfPresent(path: string): { text: string; mtimeMs: number } | null {
+/**
+ * The largest snapshot read: a listing names at most MAX_PAGES pages of 1,000 execution ARNs
+ * of at most about 220 characters (two names of 80), under 1 KiB each even in 4-byte UTF-8
+ * characters, about 2 MiB in practice. Anything larger is not a listing: it is not read.
+ */
+export const MAX_SNAPSHOT_BYTES = MAX_PAGES * 1_000 * 1_024 + 1_024;
+/** The largest lease, `denied` or registration read: they hold a few numbers (under 100 bytes). */
+export const MAX_SMALL_FILE_BYTES = 4_096;
+
+/**
+ * A file's text and time; null when it is missing; throws when it is unreadable. A file
+ * larger than `maxBytes` is not read: its text is given as empty, which no parser accepts,
+ * so that it counts as a corrupt file (a lease is judged by its age, a registration tidied).
+ */
+function readIfPresent(path: string, maxBytes: number): { text: string; mtimeMs: number } | null {
   try {
     const fd = openSync(path, constants.O_RDONLY | NEVER_WAIT);
     try {
       const info = requireRegularFile(fd, path);
+      if (info.size > maxBytes) return { text: "", mtimeMs: info.mtimeMs };
       return { text: readFileSync(fd, "utf8"), mtimeMs: info.mtimeMs };
     } finally {
       closeSync(fd);
@@ -218,7 +232,7 @@ export function removeStaleLease(
   }
   let moved: { text: string; mtimeMs: number } | null = null;
   try {
-    moved = readIfPresent(asidePath);
+    moved = readIfPresent(asidePath, MAX_SMALL_FILE_BYTES);
   } catch {
     // Unreadable: not the lease judged.
   }
@@ -252,6 +266,8 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
   let registeredUntil = 0;
   let snapshot: Snapshot | null = null;
   let snapshotMtime = 0;
+  /** Whether `snapshot` is what the file of time `snapshotMtime` holds (null: it did not parse). */
+  let snapshotRead = false;
   let deniedUntil = 0;
   let stateMachineArn = "";
   let peerSeenAt = Number.NEGATIVE_INFINITY;
@@ -282,23 +298,25 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     writePrivate(waiterFile(), JSON.stringify({ pid: process.pid, until: registeredUntil }));
   }
 
-  /** The group's snapshot, read again only when the file changed. */
+  /**
+   * The group's snapshot, read again only when the file changed: one that did not parse
+   * (corrupt, or too large to be read) is not read again either, at every check.
+   */
   function currentSnapshot(): Snapshot | null {
     const path = join(dir as string, "snapshot.json");
     try {
       // Replaced only by rename, so an unchanged time means the same file: no read.
       const info = lstatSync(path);
-      if (snapshot !== null && info.isFile() && info.mtimeMs === snapshotMtime) return snapshot;
+      if (snapshotRead && info.isFile() && info.mtimeMs === snapshotMtime) return snapshot;
     } catch (error) {
       if (code(error) === "ENOENT") return null;
       throw error;
     }
-    const read = readIfPresent(path);
+    const read = readIfPresent(path, MAX_SNAPSHOT_BYTES);
     if (!read) return null;
-    if (read.mtimeMs !== snapshotMtime || snapshot === null) {
-      snapshot = parseSnapshot(read.text);
-      snapshotMtime = read.mtimeMs;
-    }
+    snapshot = parseSnapshot(read.text);
+    snapshotMtime = read.mtimeMs;
+    snapshotRead = true;
     return snapshot;
   }
 
@@ -317,7 +335,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     const path = join(dir as string, "waiters", String(pid));
     let read: { text: string; mtimeMs: number } | null = null;
     try {
-      read = readIfPresent(path);
+      read = readIfPresent(path, MAX_SMALL_FILE_BYTES);
     } catch {
       // Unreadable: treated as no registration.
     }
@@ -355,7 +373,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
 
   function deniedNow(now: number): boolean {
     if (deniedUntil > now) return true;
-    const read = readIfPresent(join(dir as string, "denied"));
+    const read = readIfPresent(join(dir as string, "denied"), MAX_SMALL_FILE_BYTES);
     const until = read ? parseLease(read.text)?.until : undefined;
     if (until !== undefined && until > now) {
       deniedUntil = until;
@@ -392,7 +410,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
       return { wait: { listingNow: false, nextListingAt: current.doneAt + refreshGapMs } };
     }
     const leasePath = join(dir as string, "lease");
-    const read = readIfPresent(leasePath);
+    const read = readIfPresent(leasePath, MAX_SMALL_FILE_BYTES);
     const lease = read ? parseLease(read.text) : null;
     const state = leaseState(
       read ? lease : "absent",
@@ -457,7 +475,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
 
   /** The lease this task took at `since`, while it is still the one in the file. */
   function ownLease(leasePath: string, since: number): Lease | null {
-    const read = readIfPresent(leasePath);
+    const read = readIfPresent(leasePath, MAX_SMALL_FILE_BYTES);
     const lease = read ? parseLease(read.text) : null;
     return lease?.pid === process.pid && lease.since === since ? lease : null;
   }

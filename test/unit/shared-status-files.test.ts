@@ -1,0 +1,136 @@
+/**
+ * How far the group's files are read: a file larger than anything the tasks write is never
+ * read (it counts as a corrupt one), and a snapshot that does not parse is not read again
+ * until it changes. Driven through sharedStatus() on real files; the task waits alone, so a
+ * snapshot it does not believe sends it to AWS ("ask").
+ */
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import type { StepFunctions } from "../../src/aws/step-functions.ts";
+import type { Logger } from "../../src/log.ts";
+import {
+  formatSnapshot,
+  type GroupParts,
+  groupKey,
+  MAX_PAGES,
+} from "../../src/wait-sharing/decide.ts";
+import {
+  MAX_SMALL_FILE_BYTES,
+  MAX_SNAPSHOT_BYTES,
+  sharedStatus,
+} from "../../src/wait-sharing/shared-status.ts";
+
+const EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-1";
+const PARTS: GroupParts = {
+  endpoint: "https://states.eu-west-1.amazonaws.com",
+  partition: "aws",
+  accountId: "123456789012",
+  region: "eu-west-1",
+  stateMachineArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:orders",
+  credentialIdentity: "AKIDEXAMPLE",
+};
+const quiet: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+let folder: string;
+let group: string;
+let listings: number;
+
+beforeEach(async () => {
+  folder = await mkdtemp(join(tmpdir(), "ue-shared-files-"));
+  group = join(folder, groupKey(PARTS));
+  await mkdir(join(group, "waiters"), { recursive: true, mode: 0o700 });
+  listings = 0;
+});
+afterEach(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+function source() {
+  const sfn = {
+    listExecutions: async () => {
+      listings++;
+      return { executions: [] };
+    },
+  } as unknown as StepFunctions;
+  return sharedStatus({
+    folder,
+    group: async () => PARTS,
+    executionArn: EXECUTION,
+    pollingIntervalMs: 10_000,
+    sfn,
+    log: quiet,
+    afterListing: () => {},
+  });
+}
+
+const snapshotFile = () => join(group, "snapshot.json");
+/** A fresh snapshot that names the execution, padded (JSON allows it) to `bytes`. */
+const padded = (bytes: number) => {
+  const text = formatSnapshot(Date.now(), [EXECUTION]);
+  return text + " ".repeat(Math.max(0, bytes - text.length));
+};
+
+describe("shared status: the size of the group's files", () => {
+  test("control: the largest listing the tasks can write is read and believed", async () => {
+    // MAX_PAGES pages of 1,000 ARNs with the longest names (80 characters of 3 UTF-8 bytes).
+    const name = (i: number) => `${String(i).padStart(6, "0")}${"€".repeat(74)}`;
+    const arns = Array.from(
+      { length: MAX_PAGES * 1_000 - 1 },
+      (_, i) => `arn:aws-us-gov:states:us-gov-west-1:123456789012:execution:${name(i)}:${name(i)}`,
+    );
+    const text = formatSnapshot(Date.now(), [...arns, EXECUTION]);
+    assert.ok(Buffer.byteLength(text) > 5_000_000, "a big listing");
+    assert.ok(Buffer.byteLength(text) <= MAX_SNAPSHOT_BYTES);
+    await writeFile(snapshotFile(), text, { mode: 0o600 });
+    const shared = source();
+    assert.equal((await shared.check(Date.now() - 1_000)).kind, "running");
+    shared.close();
+  });
+
+  test("a snapshot larger than any listing is not read, even one that would parse", async () => {
+    await writeFile(snapshotFile(), padded(MAX_SNAPSHOT_BYTES + 1), { mode: 0o600 });
+    const shared = source();
+    assert.equal((await shared.check(Date.now() - 1_000)).kind, "ask");
+    shared.close();
+  });
+
+  test("a snapshot that does not parse is not read again until it changes", async () => {
+    const then = new Date(Math.floor(Date.now() / 1_000) * 1_000 - 5_000);
+    await writeFile(snapshotFile(), "\u0000garbage", { mode: 0o600 });
+    await utimes(snapshotFile(), then, then);
+    const shared = source();
+    assert.equal((await shared.check(Date.now() - 1_000)).kind, "ask");
+
+    // New content under the same time: not read (a rename always brings a new time).
+    await writeFile(snapshotFile(), padded(0));
+    await utimes(snapshotFile(), then, then);
+    assert.equal((await shared.check(Date.now() - 1_000)).kind, "ask");
+
+    const later = new Date(then.getTime() + 1_000);
+    await utimes(snapshotFile(), later, later);
+    assert.equal((await shared.check(Date.now() - 1_000)).kind, "running");
+    shared.close();
+  });
+
+  test("a peer's registration larger than any registration does not count as one", async () => {
+    // A live peer (this test's parent process) in a registration that would parse.
+    const registration = JSON.stringify({ pid: process.ppid, until: Date.now() + 600_000 });
+    const waiter = join(group, "waiters", String(process.ppid));
+    await writeFile(waiter, registration.padEnd(MAX_SMALL_FILE_BYTES + 1), { mode: 0o600 });
+    const shared = source();
+    assert.equal((await shared.check(Date.now() - 1_000)).kind, "ask");
+    assert.equal(listings, 0, "alone: no listing");
+
+    // Control: the same registration at its size makes listing worth it.
+    await writeFile(waiter, registration);
+    const again = source();
+    await again.check(Date.now() - 1_000);
+    assert.equal(listings, 1);
+    again.close();
+    shared.close();
+    assert.ok((await stat(waiter)).isFile());
+  });
+});
