@@ -645,6 +645,9 @@ export async function lookAtHistory(
   return { waitingState: waitingStateIn(events), mayHaveMapRuns: mayHaveMapRunsIn(events) };
 }
 
+/** The longest delay setTimeout takes; a longer one fires at once (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * A status check that the maximum wait cuts short too (a hung endpoint would otherwise hold
  * the task past it for the request timeout, times the SDK's attempts).
@@ -654,7 +657,8 @@ async function describeBefore<T>(
   signal: AbortSignal | undefined,
   describe: (signal?: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  if (deadline === Infinity) return describe(signal);
+  // Beyond a timer's reach (2^31 - 1 ms, about 24.8 days) a later check arms it.
+  if (deadline - Date.now() > MAX_TIMER_MS) return describe(signal);
   const limit = new AbortController();
   const stop = () => limit.abort();
   const timer = setTimeout(stop, Math.max(0, deadline - Date.now()));

@@ -61,3 +61,43 @@ test("the waiting loop gives the cue after each check answered RUNNING, not afte
     session.destroy();
   }
 });
+
+test("a Maximum Wait beyond a timer's reach (30 days) waits as no limit would", async () => {
+  const machine = ep.createStateMachine({
+    name: "longLimit",
+    definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 2, End: true } } },
+  });
+  const session = createAwsSession(
+    {
+      region: ep.region,
+      regionSource: "test",
+      endpointUrl: ep.url,
+      useFipsEndpoint: false,
+      useDualstackEndpoint: false,
+      maxAttempts: 1,
+      retryMode: "standard",
+      credentials: { kind: "static", ...ep.credentials, source: "test" },
+      sessionName: "test",
+      http: {},
+    },
+    quiet,
+  );
+  try {
+    const started = await session.sfn.startExecution({ stateMachineArn: machine, name: "long1" });
+    // setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once and would cut
+    // every status check short.
+    const waited = await waitForExecution({
+      sfn: session.sfnOnce,
+      executionArn: String(started.executionArn),
+      executionStart: started.startDate ?? new Date(),
+      pollingIntervalSeconds: 1,
+      maximumWaitSeconds: 30 * 86_400,
+      failureLimitMs: 60_000,
+      log: quiet,
+      outputs: createOutputFields(undefined),
+    });
+    assert.equal(waited.kind, "ended");
+  } finally {
+    session.destroy();
+  }
+});
