@@ -41,7 +41,7 @@ export function urlPasswords(text: string, options: { urlField?: boolean } = {})
   } else {
     for (const [start, end] of freeTextRuns(text)) {
       const run = text.slice(start, end);
-      if (run.includes("://") && NARROW_BREAK.test(run)) wordPasswords(run, false, found);
+      if (run.includes("://") && NARROW_BREAK.test(run)) wordPasswords(run, false, found, true);
     }
   }
   return found;
@@ -52,28 +52,39 @@ export function urlPasswords(text: string, options: { urlField?: boolean } = {})
  * its own, from its "://" to the last "@" before the next one. In a URL field,
  * "user:password@host" without a scheme is a URL too.
  */
-function wordPasswords(word: string, urlField: boolean, found: string[]): void {
+function wordPasswords(word: string, urlField: boolean, found: string[], wide = false): void {
   const first = word.indexOf("://");
   const lastAt = word.lastIndexOf("@");
   if (first < 0 || (urlField && word.lastIndexOf("@", first) > 0)) {
     if (urlField && lastAt > 0) addPassword(word.slice(0, lastAt).trimStart(), found);
     if (first < 0) return;
   }
-  if (lastAt > first) addPassword(word.slice(first + 3, lastAt), found);
+  if (lastAt > first) addPassword(word.slice(first + 3, lastAt), found, wide);
   // Each URL of the word on its own: from its "://" to the last "@" before the next one.
   let start = word.indexOf("://", first + 3) < 0 ? -1 : first;
   while (start >= 0) {
     const next = word.indexOf("://", start + 3);
     const part = word.slice(start + 3, next < 0 ? word.length : next);
     const at = part.lastIndexOf("@");
-    if (at > 0) addPassword(part.slice(0, at), found);
+    if (at > 0) addPassword(part.slice(0, at), found, wide);
     start = next;
   }
 }
 
-function addPassword(userInfo: string, found: string[]): void {
+/**
+ * Whether user information read across spaces and quotes (the wide reading) is a URL's: its
+ * user name holds none of / ? # and no whitespace, which a URL's cannot; otherwise it is
+ * prose running from one URL to a later "@" ("https://wiki/x, on-call: bob@example.com").
+ */
+function plausibleUserInfo(userInfo: string): boolean {
+  const colon = userInfo.indexOf(":");
+  return colon >= 0 && !/[\s/?#]/.test(userInfo.slice(0, colon));
+}
+
+function addPassword(userInfo: string, found: string[], wide = false): void {
   const colon = userInfo.indexOf(":");
   if (colon < 0) return;
+  if (wide && !plausibleUserInfo(userInfo)) return;
   const password = userInfo.slice(colon + 1);
   if (password === "") return;
   found.push(password);
@@ -151,7 +162,10 @@ export function redactUrlUserInfo(text: string, options: { urlField?: boolean } 
     out += text.slice(done, start);
     const userInfo = run.slice(first + 3, lastAt);
     out +=
-      lastAt > first && NARROW_BREAK.test(userInfo) && holdsPassword(userInfo)
+      lastAt > first &&
+      NARROW_BREAK.test(userInfo) &&
+      holdsPassword(userInfo) &&
+      plausibleUserInfo(userInfo)
         ? `${run.slice(0, first + 3)}****${run.slice(lastAt)}`
         : run.replace(FREE_TEXT_BREAK, redactWord);
     done = end;

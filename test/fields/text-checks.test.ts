@@ -103,6 +103,9 @@ describe("passwords inside URLs", () => {
       '{"note": "docs at https://docs.example/x, questions to me@example.com"}',
       '{"url": "https://docs.example:8443/x", "mail": "me@example.com"}',
       "docs at https://docs.example/x\nmail me@example.com",
+      // A colon in the prose between: no user information runs across "/", "?", "#" or a space.
+      '{"note": "Runbook https://wiki.example.com/ops, on-call: bob@example.com"}',
+      '{"note": "see https://h.example/a?b=c then ask: x@example.com"}',
     ]) {
       assert.deepEqual(urlPasswords(text), []);
       assert.equal(redactUrlUserInfo(text), text);
