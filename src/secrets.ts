@@ -7,14 +7,17 @@ import { redactUrlUserInfo } from "./fields/text-checks.ts";
 
 const MASK = "****";
 const secrets = new Set<string>();
-/** The secrets, longest first; rebuilt only when one was added. */
-let sorted: string[] = [];
+/** The secrets' first PREFIX characters, each with its secrets' lengths, longest first. */
+const PREFIX = 4;
+let lengthsByPrefix = new Map<string, number[]>();
+/** How many secrets lengthsByPrefix was built from; rebuilt only when one was added. */
+let indexed = 0;
 
 /** Register a secret value for masking; returns it unchanged for convenience. */
 export function registerSecret<T extends string | undefined>(value: T): T {
   // Very short values would mask ordinary words; they are still kept out of outputs
   // by the writers, which never echo credential fields.
-  if (value && value.length >= 4) {
+  if (value && value.length >= PREFIX) {
     secrets.add(value);
     // Also mask the forms a secret takes inside URLs and headers.
     // Text that is not well-formed Unicode has no URI form (it is refused later anyway).
@@ -42,15 +45,54 @@ export function registerBasicAuth(user: string, password: string): void {
   registerSecret(Buffer.from(`${user}:${password}`).toString("base64"));
 }
 
-/** Replace every registered secret in the text. */
+/**
+ * Replace every registered secret in the text: one pass, at each position the longest
+ * secret that starts there. Each position costs one look-up of its next PREFIX characters
+ * (and, where a secret starts with them, one per length of such secrets), so the cost
+ * follows the text's length, not the number of secrets: an Input may hold thousands of
+ * URL passwords, each registered in several forms, and every string of the document is
+ * masked.
+ */
 export function mask(text: string): string {
-  let out = text;
-  // Longest first, so a secret that contains another is masked whole.
-  if (sorted.length !== secrets.size) sorted = [...secrets].sort((a, b) => b.length - a.length);
-  for (const secret of sorted) {
-    if (out.includes(secret)) out = out.split(secret).join(MASK);
+  if (secrets.size === 0 || text.length < PREFIX) return text;
+  if (indexed !== secrets.size) indexSecrets();
+  let out = "";
+  let done = 0;
+  let i = 0;
+  while (i <= text.length - PREFIX) {
+    const lengths = lengthsByPrefix.get(text.slice(i, i + PREFIX));
+    let found = 0;
+    if (lengths) {
+      for (const length of lengths) {
+        if (i + length <= text.length && secrets.has(text.slice(i, i + length))) {
+          found = length;
+          break;
+        }
+      }
+    }
+    if (found === 0) {
+      i++;
+      continue;
+    }
+    out += text.slice(done, i) + MASK;
+    i += found;
+    done = i;
   }
-  return out;
+  return done === 0 ? text : out + text.slice(done);
+}
+
+function indexSecrets(): void {
+  const byPrefix = new Map<string, Set<number>>();
+  for (const secret of secrets) {
+    const prefix = secret.slice(0, PREFIX);
+    const lengths = byPrefix.get(prefix) ?? new Set<number>();
+    lengths.add(secret.length);
+    byPrefix.set(prefix, lengths);
+  }
+  lengthsByPrefix = new Map(
+    [...byPrefix].map(([prefix, lengths]) => [prefix, [...lengths].sort((a, b) => b - a)]),
+  );
+  indexed = secrets.size;
 }
 
 /**
@@ -82,5 +124,6 @@ export function redactUrl(text: string, options: { urlField?: boolean } = {}): s
 /** Forget every registered secret (tests only). */
 export function clearSecrets(): void {
   secrets.clear();
-  sorted = [];
+  lengthsByPrefix = new Map();
+  indexed = 0;
 }

@@ -45,3 +45,44 @@ describe("registered secrets", () => {
     });
   }
 });
+
+describe("masking many secrets at once", () => {
+  afterEach(() => clearSecrets());
+
+  // [what, secrets, text, masked]
+  const cases: Array<[string, string[], string, string]> = [
+    [
+      "a secret inside a longer one: the longer whole",
+      ["abcd", "xxabcdyy"],
+      "1 xxabcdyy 2 abcd",
+      "1 **** 2 ****",
+    ],
+    [
+      "two secrets sharing their start",
+      ["pass-one", "pass-one-two"],
+      "pass-one-two pass-one",
+      "**** ****",
+    ],
+    ["side by side", ["AAAA", "BBBB"], "AAAABBBB", "********"],
+    ["at the very end", ["tail-secret"], "x tail-secret", "x ****"],
+    ["text shorter than any secret", ["long-secret"], "abc", "abc"],
+    ["nothing registered in the text", ["secret-1"], "plain text", "plain text"],
+  ];
+  for (const [what, secrets, text, masked] of cases) {
+    test(what, () => {
+      for (const secret of secrets) registerSecret(secret);
+      assert.equal(mask(text), masked);
+    });
+  }
+
+  test("thousands of secrets, each masked where it stands and nothing else", () => {
+    const secrets = Array.from({ length: 5000 }, (_, i) => `pw-${String(i).padStart(5, "0")}-x`);
+    for (const secret of secrets) registerSecret(secret);
+    const text = secrets.map((s, i) => `${i}:${s}`).join(",");
+    const expected = secrets.map((_, i) => `${i}:****`).join(",");
+    assert.equal(mask(text), expected);
+    // A secret added after the look-ups were indexed is masked too.
+    registerSecret("late-secret");
+    assert.equal(mask("a late-secret b"), "a **** b");
+  });
+});
