@@ -168,9 +168,17 @@ def log(level, message):
     sys.stderr.flush()
 
 
+def _host_tag():
+    """This host's name, letters and digits only: run folders carry it, so that a cache
+    folder shared by several hosts (UE_AWS_STEPFUNCTIONS_CACHE on a network share) never
+    has one host judge another's process ids."""
+    name = os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
+    return re.sub(r"[^A-Za-z0-9]", "", name)[:24] or "host"
+
+
 def _unique(prefix):
-    """A name no other task of this host uses at the same moment."""
-    return "%s%d-%s" % (prefix, os.getpid(), os.urandom(6).hex())
+    """A name no other task uses at the same moment: process id, host, random part."""
+    return "%s%d-%s-%s" % (prefix, os.getpid(), _host_tag(), os.urandom(6).hex())
 
 
 def _temp_root():
@@ -836,8 +844,9 @@ def _remove_folder(path):
         shutil.rmtree(path, ignore_errors=True)
 
 
-#: run-<pid>-<hex>, list-<pid>-<hex>: the folders _unique names for a run or a listing.
-_RUN_FOLDER = re.compile(r"^(?:run|list)-(\d+)-[0-9a-f]+$")
+#: run-<pid>-<host>-<hex>, list-<pid>-<host>-<hex>: the folders _unique names for a run
+#: or a listing.
+_RUN_FOLDER = re.compile(r"^(?:run|list)-(\d+)-([A-Za-z0-9]+)-[0-9a-f]+$")
 
 
 def _process_exists(pid):
@@ -905,11 +914,13 @@ def remove_stale_run_folders(root):
     except OSError as error:
         log("WARN", "could not look for left-over run folders in %s: %s" % (root, error))
         return
+    host = _host_tag()
     for name in names:
         match = _RUN_FOLDER.match(name)
         path = os.path.join(root, name)
         try:
-            pid = int(match.group(1)) if match else None
+            # Only this host's folders: another host's process ids mean nothing here.
+            pid = int(match.group(1)) if match and match.group(2) == host else None
             if pid is None or pid == os.getpid() or _process_exists(pid):
                 continue
             try:

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import { BUNDLE_NAME, VERSION } from "../../build/generators.ts";
@@ -300,14 +300,21 @@ describe("the bridge's private cache", () => {
     // live bridge (this test's process stands in for it), and a dead bridge's recent one.
     const old = new Date(Date.now() - 11 * 60_000);
     const deadPid = started.pid;
-    const listing = join(cache, `list-${deadPid}-0123456789ab`);
-    const live = join(cache, `run-${process.pid}-0123456789ab`);
-    const recent = join(cache, `run-${deadPid}-ba9876543210`);
-    for (const folder of [listing, live, recent]) {
+    // The host's name as the bridge puts it into its folders' names (letters and digits).
+    const host =
+      hostname()
+        .replace(/[^A-Za-z0-9]/g, "")
+        .slice(0, 24) || "host";
+    const listing = join(cache, `list-${deadPid}-${host}-0123456789ab`);
+    const live = join(cache, `run-${process.pid}-${host}-0123456789ab`);
+    const recent = join(cache, `run-${deadPid}-${host}-ba9876543210`);
+    // A cache shared with another host: that host's process ids mean nothing here.
+    const otherHost = join(cache, `run-${deadPid}-otherhost${host}-0123456789ab`);
+    for (const folder of [listing, live, recent, otherHost]) {
       await mkdir(folder, { mode: 0o700 });
       await writeFile(join(folder, "fields.json"), "{}", { mode: 0o600 });
     }
-    for (const folder of [left, listing, live]) await utimes(folder, old, old);
+    for (const folder of [left, listing, live, otherHost]) await utimes(folder, old, old);
     // The folders are looked over at most once a minute: the first task's look is forgotten.
     await rm(join(cache, ".run-folders-checked"), { force: true });
 
@@ -318,6 +325,7 @@ describe("the bridge's private cache", () => {
     assert.equal(existsSync(listing), false);
     assert.equal(existsSync(live), true, "a live bridge's folder stays, however old");
     assert.equal(existsSync(recent), true, "a recent folder stays");
+    assert.equal(existsSync(otherHost), true, "another host's folder stays");
     assert.ok(
       f.events.some((e) => e.type === "log" && e.line.includes(`bridge: removed ${left}, left by`)),
     );
