@@ -39,7 +39,21 @@ const SHAPES: Array<[string, string]> = [
   ["multi-byte text", inputOf("é€😀")],
   ["many keys, each a URL", manyKeys()],
   ["distinct URL passwords", distinctPasswords()],
+  ["an array of URLs, each its own password", urlArray()],
 ];
+
+/** Some 15,000 strings, each a URL with a password of its own (each registered, in forms). */
+function urlArray(): string {
+  const parts: string[] = [];
+  let size = 2;
+  for (let i = 0; ; i++) {
+    const part = `"http://u:p${String(i).padStart(5, "0")}%41@h"`;
+    if (size + part.length + 1 > MAX_INPUT_BYTES) break;
+    parts.push(part);
+    size += part.length + 1;
+  }
+  return `[${parts.join(",")}]`;
+}
 
 function manyKeys(): string {
   const parts: string[] = [];
