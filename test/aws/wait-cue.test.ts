@@ -18,12 +18,9 @@ before(async () => {
 });
 after(() => ep.close());
 
-test("the waiting loop gives the cue after each check answered RUNNING, not after the end", async () => {
-  const machine = ep.createStateMachine({
-    name: "cue",
-    definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 3, End: true } } },
-  });
-  const session = createAwsSession(
+/** The product's own clients on the local endpoint, one attempt per call. */
+function localSession() {
+  return createAwsSession(
     {
       region: ep.region,
       regionSource: "test",
@@ -38,6 +35,14 @@ test("the waiting loop gives the cue after each check answered RUNNING, not afte
     },
     quiet,
   );
+}
+
+test("the waiting loop gives the cue after each check answered RUNNING, not after the end", async () => {
+  const machine = ep.createStateMachine({
+    name: "cue",
+    definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 3, End: true } } },
+  });
+  const session = localSession();
   try {
     const started = await session.sfn.startExecution({ stateMachineArn: machine, name: "cue1" });
     ep.clearRequests();
@@ -67,21 +72,7 @@ test("a Maximum Wait beyond a timer's reach (30 days) waits as no limit would", 
     name: "longLimit",
     definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 2, End: true } } },
   });
-  const session = createAwsSession(
-    {
-      region: ep.region,
-      regionSource: "test",
-      endpointUrl: ep.url,
-      useFipsEndpoint: false,
-      useDualstackEndpoint: false,
-      maxAttempts: 1,
-      retryMode: "standard",
-      credentials: { kind: "static", ...ep.credentials, source: "test" },
-      sessionName: "test",
-      http: {},
-    },
-    quiet,
-  );
+  const session = localSession();
   try {
     const started = await session.sfn.startExecution({ stateMachineArn: machine, name: "long1" });
     // setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once and would cut

@@ -10,29 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import type { StepFunctions } from "../../src/aws/step-functions.ts";
-import type { Logger } from "../../src/log.ts";
-import {
-  formatSnapshot,
-  type GroupParts,
-  groupKey,
-  MAX_PAGES,
-} from "../../src/wait-sharing/decide.ts";
+import { formatSnapshot, groupKey, MAX_PAGES } from "../../src/wait-sharing/decide.ts";
 import {
   MAX_SMALL_FILE_BYTES,
   MAX_SNAPSHOT_BYTES,
   sharedStatus,
 } from "../../src/wait-sharing/shared-status.ts";
-
-const EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-1";
-const PARTS: GroupParts = {
-  endpoint: "https://states.eu-west-1.amazonaws.com",
-  partition: "aws",
-  accountId: "123456789012",
-  region: "eu-west-1",
-  stateMachineArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:orders",
-  credentialIdentity: "AKIDEXAMPLE",
-};
-const quiet: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+import { EXECUTION, PARTS, quiet } from "../helpers/shared-status-group.ts";
 
 let folder: string;
 let group: string;

@@ -10,22 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
 import type { StepFunctions } from "../../src/aws/step-functions.ts";
-import type { Logger } from "../../src/log.ts";
-import { formatSnapshot, type GroupParts, groupKey } from "../../src/wait-sharing/decide.ts";
+import { formatSnapshot, groupKey } from "../../src/wait-sharing/decide.ts";
 import { COLLECT_AFTER_LISTING_MS, sharedStatus } from "../../src/wait-sharing/shared-status.ts";
+import { EXECUTION, PARTS, quiet } from "../helpers/shared-status-group.ts";
 
-const EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-1";
-const PARTS: GroupParts = {
-  endpoint: "https://states.eu-west-1.amazonaws.com",
-  partition: "aws",
-  accountId: "123456789012",
-  region: "eu-west-1",
-  stateMachineArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:orders",
-  credentialIdentity: "AKIDEXAMPLE",
-};
 /** A 10-second polling interval gives a 10-second listing limit. */
 const INTERVAL_MS = 10_000;
-const quiet: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 let folder: string;
 
