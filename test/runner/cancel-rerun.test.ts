@@ -10,6 +10,25 @@ const open = fixtureRunners();
 const running = (f: FixtureRunner) =>
   nextEvent(f, (e) => e.type === "output-field" && e.value === "RUNNING");
 
+/**
+ * Launch a task, cancel it once it runs, and check that the bridge ended it with exit 27
+ * and a document of its own carrying the message; the task's result.
+ */
+async function cancelledByTheBridge(f: FixtureRunner, name: string, message: string) {
+  const handle = f.runner.launch({ name, fields: { state_machine_arn: SM } });
+  await running(f);
+  handle.cancel();
+  const result = await handle.result;
+  assert.equal(result.state, "Cancelled");
+  assert.equal(result.exitCode, 27);
+  assert.equal(result.message, message);
+  const doc = result.extensionOutput as Record<string, unknown>;
+  assertValidDoc(doc);
+  assert.equal(doc["exit_code"], 27);
+  assert.equal(doc["status_description"], result.message);
+  return result;
+}
+
 describe("cancel (the real bridge, contract fixture program)", () => {
   test("cancel calls extension_cancel, which forwards SIGTERM; the task ends Cancelled with the program's exit code", async () => {
     const f = await open({ "*": { holdMs: 30_000 } });
@@ -64,23 +83,12 @@ describe("cancel (the real bridge, contract fixture program)", () => {
       { "*": { holdMs: 30_000, ignoreSigterm: true } },
       { bridgeCancelWaitSeconds: 0.3 },
     );
-    const handle = f.runner.launch({ name: "stubborn", fields: { state_machine_arn: SM } });
-    await running(f);
-
-    handle.cancel();
-    const result = await handle.result;
-
-    assert.equal(result.state, "Cancelled");
-    assert.equal(result.exitCode, 27);
-    assert.equal(
-      result.message,
+    const result = await cancelledByTheBridge(
+      f,
+      "stubborn",
       "CANCELLED: the program did not stop within 0.3 s of the cancel (UE_AWS_STEPFUNCTIONS_CANCEL_WAIT) and was killed; " +
         "execution arn:aws:states:us-east-1:123456789012:execution:fixture:stubborn-1 may still be running",
     );
-    const doc = result.extensionOutput as Record<string, unknown>;
-    assertValidDoc(doc);
-    assert.equal(doc["exit_code"], 27);
-    assert.equal(doc["status_description"], result.message);
     assert.equal(result.signal, null, "the Python process itself ended normally");
     assert.deepEqual(
       f.events.flatMap((e) => (e.type === "cancel-requested" ? [e.how] : [])),
@@ -93,24 +101,13 @@ describe("cancel (the real bridge, contract fixture program)", () => {
 
   test("a cancel before the program has installed its handlers: exit 27 and the bridge's document", async () => {
     const f = await open({ "*": { holdMs: 30_000, sigtermHandlerAfterMs: 30_000 } });
-    const handle = f.runner.launch({ name: "early", fields: { state_machine_arn: SM } });
-    await running(f);
-
-    handle.cancel();
-    const result = await handle.result;
-
-    assert.equal(result.state, "Cancelled");
-    assert.equal(result.exitCode, 27);
-    assert.equal(
-      result.message,
+    const result = await cancelledByTheBridge(
+      f,
+      "early",
       "CANCELLED: the program was ended by SIGTERM before it could stop anything; " +
         "execution arn:aws:states:us-east-1:123456789012:execution:fixture:early-1 may still be running",
     );
-    const doc = result.extensionOutput as Record<string, unknown>;
-    assertValidDoc(doc);
-    assert.equal(doc["exit_code"], 27);
-    assert.equal(doc["status_description"], result.message);
-    assert.equal(doc["result"], null);
+    assert.equal((result.extensionOutput as Record<string, unknown>)["result"], null);
   });
 
   test("a task timeout cancels with SIGTERM", async () => {
