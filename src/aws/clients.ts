@@ -112,6 +112,20 @@ function standardChain(handler: NodeHttpHandler): AwsCredentialIdentityProvider 
 }
 
 /**
+ * The shared config and credentials files as the SDK reads them (its own loader, which
+ * keeps what it read), at AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE when set.
+ */
+export async function loadSharedFiles(env: Readonly<Record<string, string | undefined>>) {
+  const configFilepath = env["AWS_CONFIG_FILE"] || undefined;
+  const filepath = env["AWS_SHARED_CREDENTIALS_FILE"] || undefined;
+  const files = await loadSharedConfigFiles({
+    ...(configFilepath ? { configFilepath } : {}),
+    ...(filepath ? { filepath } : {}),
+  });
+  return { files, configFilepath, filepath };
+}
+
+/**
  * Why the chain found nothing when AWS_PROFILE names a profile that neither shared file
  * holds (the SDK then says only that no provider could load credentials), else null.
  */
@@ -119,12 +133,7 @@ async function missingProfile(env: NodeJS.ProcessEnv = process.env): Promise<str
   const profile = env["AWS_PROFILE"];
   if (!profile) return null;
   try {
-    const configFilepath = env["AWS_CONFIG_FILE"] || undefined;
-    const filepath = env["AWS_SHARED_CREDENTIALS_FILE"] || undefined;
-    const files = await loadSharedConfigFiles({
-      ...(configFilepath ? { configFilepath } : {}),
-      ...(filepath ? { filepath } : {}),
-    });
+    const { files, configFilepath, filepath } = await loadSharedFiles(env);
     if (files.configFile[profile] || files.credentialsFile[profile]) return null;
     const where = `${filepath ?? "~/.aws/credentials"} and ${configFilepath ?? "~/.aws/config"}`;
     return `AWS_PROFILE names the profile ${JSON.stringify(profile)}, which neither ${where} holds`;

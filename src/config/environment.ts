@@ -8,7 +8,6 @@ import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import {
   getProfileName,
-  loadSharedConfigFiles,
   NODE_REGION_CONFIG_OPTIONS,
   NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS,
   NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS,
@@ -20,6 +19,7 @@ import {
   ENV_MAX_ATTEMPTS,
   ENV_RETRY_MODE,
 } from "@smithy/core/retry";
+import { loadSharedFiles } from "../aws/clients.ts";
 import type { FieldProblem } from "../errors.ts";
 import { MAX_EXECUTION_COUNT } from "../execution-name.ts";
 import { checkRegion, checkUrl } from "../fields/validate.ts";
@@ -125,12 +125,7 @@ async function sharedProfile(env: Env, problems: FieldProblem[]): Promise<Profil
   try {
     const named = nonEmpty(env["AWS_PROFILE"]);
     const profile = getProfileName(named ? { profile: named } : {});
-    const configFilepath = nonEmpty(env["AWS_CONFIG_FILE"]);
-    const filepath = nonEmpty(env["AWS_SHARED_CREDENTIALS_FILE"]);
-    const files = await loadSharedConfigFiles({
-      ...(configFilepath ? { configFilepath } : {}),
-      ...(filepath ? { filepath } : {}),
-    });
+    const { files } = await loadSharedFiles(env);
     return files.configFile[profile] ?? {};
   } catch (error) {
     problem(
