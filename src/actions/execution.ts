@@ -82,9 +82,7 @@ export function toResult(d: Partial<Described>): ExecutionResult {
     redriveCount: d.redriveCount ?? null,
     redriveStatus: d.redriveStatus ?? null,
     ...(d.redriveDate ? { redriveDate: isoDate(d.redriveDate) } : {}),
-    ...(d.unreadable
-      ? { dataUnavailable: `output, error and cause could not be read: ${d.unreadable}` }
-      : {}),
+    ...(d.unreadable ? { dataUnavailable: unreadText(d.unreadable) } : {}),
   };
 }
 
@@ -872,7 +870,12 @@ export function endCode(status: string): ExitCode {
 
 /** What a description adds when the execution's data could not be read (its KMS key), if so. */
 export function unreadNote(unreadable: string | undefined): string {
-  return unreadable ? `; its output, error and cause could not be read: ${unreadable}` : "";
+  return unreadable ? `; its ${unreadText(unreadable)}` : "";
+}
+
+/** What could not be read of an execution its KMS key keeps from these credentials, and why. */
+function unreadText(why: string): string {
+  return `output, error and cause could not be read: ${why}`;
 }
 
 /** The outcome of an execution that has ended, with failure details from its history. */
