@@ -122,6 +122,8 @@ OUTPUT_FIELDS_POLL_SECONDS = 0.1
 
 #: Copies of the bundle kept in the private cache, one per archive version, newest first.
 KEEP_BUNDLE_COPIES = 3
+#: An older copy found or made within this time is not removed (a task may be about to run it).
+COPY_IN_USE_SECONDS = 600
 #: A run folder whose bridge process is gone is removed once it is this old (seconds).
 STALE_RUN_FOLDER_SECONDS = 600
 #: The run folders are looked over at most this often (seconds): with a thousand tasks
@@ -381,6 +383,7 @@ def bundle_path(root):
         )
         target = os.path.join(folder, BUNDLE_NAME)
         if os.path.isfile(target):
+            _mark_used(folder)
             return target
         import zipfile
 
@@ -420,13 +423,24 @@ def bundle_path(root):
 _COPY_FOLDER = re.compile(r"^.+-([0-9a-f]+)-([0-9a-f]+)$")
 
 
+def _mark_used(folder):
+    """Date a copy's folder now: prune_copies leaves a copy used lately alone."""
+    try:
+        os.utime(folder, None)
+    except OSError:
+        pass  # Only a date: the copy is kept anyway while it is among the newest.
+
+
 def prune_copies(root, current, keep=KEEP_BUNDLE_COPIES):
     """Remove the copies of older archive versions, keeping the newest few and `current`.
 
-    Newest by the archive's modification time in the folder name. A task may still run an
-    old copy: on POSIX removing a running file is harmless; where it is not (Windows) the
-    removal fails and the copy stays. A failed cleanup never fails the task.
+    Newest by the archive's modification time in the folder name. A copy a task found or
+    made within COPY_IN_USE_SECONDS stays too (its folder's date, see _mark_used): that
+    task may not have started node on it yet, and node would find no program. Once node
+    runs, removing its file is harmless on POSIX; where it is not (Windows) the removal
+    fails and the copy stays. A failed cleanup never fails the task.
     """
+    now = time.time()
     try:
         copies = []
         for name in os.listdir(root):
@@ -442,6 +456,8 @@ def prune_copies(root, current, keep=KEEP_BUNDLE_COPIES):
     for name in old:
         folder = os.path.join(root, name)
         try:
+            if now - os.stat(folder).st_mtime < COPY_IN_USE_SECONDS:
+                continue
             for entry in os.listdir(folder):
                 os.remove(os.path.join(folder, entry))
             os.rmdir(folder)

@@ -256,14 +256,18 @@ describe("output-only field updates by API level", () => {
 });
 
 describe("the bridge's private cache", () => {
-  test("after a new copy, the newest 3 versions are kept and older ones removed", async () => {
+  test("after a new copy, the newest 3 versions are kept, older ones removed unless used lately", async () => {
     const f = await open();
     const cache = join(f.dir, "bridge-cache");
-    // Copies of older archives (their modification times 1 to 4, in hex in the name).
-    for (const mtime of [1, 2, 3, 4]) {
+    // Copies of older archives (their modification times 1 to 5, in hex in the name), last
+    // used 11 minutes ago, but for 0.0.1's: a task found it a moment ago and may be about to
+    // start node on it (tasks of several archive versions at once).
+    const longAgo = new Date(Date.now() - 11 * 60_000);
+    for (const mtime of [1, 2, 3, 4, 5]) {
       const folder = join(cache, `0.0.${mtime}-10-${mtime.toString(16)}`);
       await mkdir(folder, { recursive: true, mode: 0o700 });
       await writeFile(join(folder, BUNDLE_NAME), "old");
+      if (mtime !== 1) await utimes(folder, longAgo, longAgo);
     }
     await chmod(cache, 0o700);
     await mkdir(join(cache, "not-a-copy-1-2"), { mode: 0o700 });
@@ -275,7 +279,28 @@ describe("the bridge's private cache", () => {
     const left = (await readdir(cache)).filter((n) => /-[0-9a-f]+-[0-9a-f]+$/.test(n)).sort();
     const current = left.filter((n) => n.startsWith(`${VERSION}-`));
     assert.equal(current.length, 1);
-    assert.deepEqual(left, ["0.0.3-10-3", "0.0.4-10-4", current[0], "not-a-copy-1-2"].sort());
+    assert.deepEqual(
+      left,
+      ["0.0.1-10-1", "0.0.4-10-4", "0.0.5-10-5", current[0], "not-a-copy-1-2"].sort(),
+    );
+  });
+
+  test("a task run from an existing copy dates its folder, so that it counts as used", async () => {
+    const f = await open();
+    const cache = join(f.dir, "bridge-cache");
+    const first = await f.runner.launch({ name: "copy", fields: { state_machine_arn: SM } }).result;
+    assert.equal(first.state, "Success");
+    const [copy] = (await readdir(cache)).filter((n) => n.startsWith(`${VERSION}-`));
+    assert.ok(copy);
+    const longAgo = new Date(Date.now() - 11 * 60_000);
+    await utimes(join(cache, copy), longAgo, longAgo);
+
+    const again = await f.runner.launch({ name: "reuse", fields: { state_machine_arn: SM } })
+      .result;
+
+    assert.equal(again.state, "Success");
+    const used = (await stat(join(cache, copy))).mtimeMs;
+    assert.ok(Date.now() - used < 5 * 60_000, `dated ${new Date(used).toISOString()}`);
   });
 
   test("a run folder left by a bridge that was killed is removed by a later task; live and recent ones stay", async () => {

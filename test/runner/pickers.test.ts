@@ -239,7 +239,7 @@ describe("the pickers through extension.py, as the controller asks for them", ()
         state_machine: `quick (STANDARD) ${machines["quick"]}`,
       }),
     ).result;
-    assert.equal(result.exitCode, 20);
+    assert.equal(result.exitCode, 20, `${result.message}; ${result.problems.join("; ")}`);
     assert.match(
       result.message ?? "",
       /State Machine: is .*quick but State Machine ARN is .*waits/,
