@@ -186,6 +186,8 @@ export interface Started {
   readonly closed?: DescribeExecutionOutput;
   /** Set when this run redrove it: the redrive count read before the redrive. */
   readonly redriveCountBefore?: number;
+  /** Set when it runs again through a redrive: its redrive count, this run's included. */
+  readonly redriveCount?: number;
   /** Set when it runs again through a redrive (this run's or an earlier launch's): when. */
   readonly redriveDate?: string | null;
   /** Why the execution's data cannot be read (its KMS key), when already known. */
@@ -480,6 +482,7 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
       executionArn: req.previousArn,
       startDate: isoDate(previous.startDate),
       startedNow: false,
+      redriveCount: previous.redriveCount ?? 1,
       redriveDate: isoDate(previous.redriveDate),
     };
   }
@@ -512,6 +515,7 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
       startDate: isoDate(previous.startDate),
       startedNow: true,
       redriveCountBefore: previous.redriveCount ?? 0,
+      redriveCount: (previous.redriveCount ?? 0) + 1,
       redriveDate: isoDate(reply.redriveDate),
     };
   } catch (error) {

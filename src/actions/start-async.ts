@@ -20,6 +20,7 @@ import { decideRun, findNewest, type Newest } from "../run-place.ts";
 import {
   endedOutcome,
   executionArnFor,
+  isoDate,
   redrivePrevious,
   redriveRefusal,
   type StartRequest,
@@ -124,6 +125,37 @@ function rejoin(ctx: ActionContext, name: string, launchedAt: Date): Promise<Sta
   return startExecution(startRequest(ctx, name, launchedAt), { rejoining: true });
 }
 
+/**
+ * A re-attach to an execution that an earlier launch of this run redrove (Rerun Behaviour
+ * Redrive Failed Execution) reports the redrive as AWS shows it: its count and date. The
+ * description says "redriven earlier" and a wait counts from the redrive. `described` is
+ * the look-up's description when there was one; otherwise one DescribeExecution (no data)
+ * asks, and a failure of it leaves the re-attach as it was (only these facts are missing).
+ */
+async function withEarlierRedrive(
+  ctx: ActionContext,
+  started: Started,
+  described?: DescribeExecutionOutput,
+): Promise<Started> {
+  let shown = described;
+  if (!shown) {
+    try {
+      shown = await ctx.aws.sfn.describeExecution(
+        { executionArn: started.executionArn, includedData: "METADATA_ONLY" },
+        { abortSignal: ctx.signal },
+      );
+    } catch (error) {
+      ctx.log.debug(
+        `cannot tell whether ${started.executionArn} was redriven: ${(error as Error).message}`,
+      );
+      return started;
+    }
+  }
+  const count = shown.redriveCount ?? 0;
+  if (count === 0) return started;
+  return { ...started, redriveCount: count, redriveDate: isoDate(shown.redriveDate) };
+}
+
 /** The newest execution of the base, given run `known` exists (AWS said its name is taken). */
 async function newestRun(
   ctx: ActionContext,
@@ -167,6 +199,7 @@ async function placeRun(
         log.warn(`${config.task.stateMachineArn} is ${EXPRESS_NOTE}`);
       } else if (!answer.startedNow) {
         current.note = `relaunch: ${current.name} was still running`;
+        if (redriveOnRerun) return withEarlierRedrive(ctx, answer);
       }
       return answer;
     }
@@ -189,7 +222,8 @@ async function placeRun(
       log.info(`relaunch: ${what}, is still ${status}; re-attaching to it, nothing is started`);
       current.name = newestName;
       current.note = `relaunch: ${newestName} was still ${status}`;
-      return rejoin(ctx, newestName, launchedAt);
+      const joined = await rejoin(ctx, newestName, launchedAt);
+      return redriveOnRerun ? withEarlierRedrive(ctx, joined, newest.found) : joined;
     }
     if (decision.kind === "redrive") {
       log.info(
@@ -297,9 +331,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       if (!redriven && task.traceHeader) result.traceHeader = task.traceHeader;
       if (redriven) {
         result.redriveDate = started.redriveDate;
-        if (started.redriveCountBefore !== undefined) {
-          result.redriveCount = started.redriveCountBefore + 1;
-        }
+        if (started.redriveCount !== undefined) result.redriveCount = started.redriveCount;
       }
       return {
         exitCode: EXIT.success,

@@ -209,6 +209,23 @@ describe("reruns without an execution count, end to end", () => {
     // The execution lasts 8 s so that the relaunch comes before its end even on a loaded
     // machine (a relaunch after the end cannot be told from a rerun).
     await new Promise((r) => setTimeout(r, 1200));
+    // Not waiting: the result says what AWS shows of the redrive, its count included.
+    const looked = await runBundle({ fields: f, env });
+    assert.equal(looked.code, 0, looked.stderr);
+    assertValidDoc(looked.doc);
+    assert.equal(looked.doc.changed, false);
+    assert.equal(looked.doc.result.executionArn, arn);
+    assert.equal(looked.doc.result.redriveCount, 1);
+    assert.equal(looked.doc.result.redriveDate, redrove.doc?.["result"].redriveDate);
+    assert.match(looked.doc.status_description, /is running \(redriven earlier by this run\)/);
+    // The same with the run's count from a scheduler (the previous run's execution is asked).
+    const counted = await runBundle({ fields: f, env: { ...env, UE_EXECUTION_COUNT: "2" } });
+    assert.equal(counted.code, 0, counted.stderr);
+    assertValidDoc(counted.doc);
+    assert.equal(counted.doc.changed, false);
+    assert.match(counted.stderr, /re-attached to redriven execution/);
+    assert.equal(counted.doc.result.redriveCount, 1);
+    assert.equal(counted.doc.result.redriveDate, redrove.doc?.["result"].redriveDate);
     const relaunched = await runBundle({ fields: { ...f, ...waiting }, env });
     assert.equal(relaunched.code, 0, relaunched.stderr);
     assertValidDoc(relaunched.doc);
