@@ -1,9 +1,13 @@
 /**
  * References inside task definitions, resolved just before a task launches:
  *
- *   ${_outputJsonPathFromTask('NAME','EXTENSION','JSONPATH')}
+ *   ${_outputJsonPathFromTask('NAME','EXTENSION','JSONPATH'[,'DEFAULT',PRETTY])}
  *                                       a JSON path into an earlier task's extension
- *                                       output, written as the controller writes it
+ *                                       output, written as the controller writes it:
+ *                                       a path that matches nothing gives DEFAULT ('' when
+ *                                       not written); no output of NAME leaves the function
+ *                                       unresolved, as written (the controller's
+ *                                       documented behaviour for both)
  *   ${vars.NAME}                        a workflow variable
  *   ${tasks.NAME.output:JSONPATH}       a JSON path into an earlier task's extension output
  *   ${tasks.NAME.output}                the whole extension output document
@@ -19,7 +23,8 @@
  * task. Each reference is replaced by text, wherever it stands: a string by itself
  * (no quotes added), a number or boolean by its JSON text, an object or array by its
  * compact JSON text (_outputJsonPathFromTask "resolves to the JSON output data"; its
- * prettyPrint argument, false by default, indents it); null, of which no source shows an
+ * prettyPrint argument, false by default, indents it by 2 spaces: the controller's exact
+ * whitespace is not documented); null, of which no source shows an
  * example, by nothing. Nothing is escaped
  * for where it lands: inside quotes in a JSON input a value holding a quote breaks the JSON,
  * in the controller as here.
@@ -29,7 +34,18 @@ import { queryJsonPath } from "./jsonpath.ts";
 export type Reference =
   | { kind: "var"; name: string; text: string }
   | { kind: "task"; task: string; source: "output" | "outputFields"; path: string; text: string }
-  | { kind: "task"; task: string; source: "exitCode" | "state"; text: string };
+  | { kind: "task"; task: string; source: "exitCode" | "state"; text: string }
+  | {
+      /** The controller's _outputJsonPathFromTask, with its optional arguments. */
+      kind: "function";
+      task: string;
+      path: string;
+      /** What a path that matches nothing gives ('' unless written). */
+      fallback: string;
+      /** Objects and arrays indented rather than compact. */
+      pretty: boolean;
+      text: string;
+    };
 
 export type Segment = string | Reference;
 
@@ -50,9 +66,13 @@ const NAME = "[A-Za-z0-9_-]+";
 const VAR_RE = /^vars\.([A-Za-z_][A-Za-z0-9_]*)$/;
 const TASK_PATH_RE = new RegExp(`^tasks\\.(${NAME})\\.(output|outputFields)(?::(.+))?$`, "s");
 const TASK_SCALAR_RE = new RegExp(`^tasks\\.(${NAME})\\.(exitCode|state)$`);
-/** The controller's function: _outputJsonPathFromTask('<task>', 'EXTENSION', '<JSON path>'). */
+/**
+ * The controller's function: _outputJsonPathFromTask('<task>', 'EXTENSION', '<JSON path>'
+ * [, '<default value>', <prettyPrint>]); prettyPrint is true or false (quoted or not).
+ */
 const CONTROLLER_RE = new RegExp(
-  `^_outputJsonPathFromTask\\(\\s*'(${NAME})'\\s*,\\s*'([A-Z]+)'\\s*,\\s*'(.+)'\\s*\\)$`,
+  `^_outputJsonPathFromTask\\(\\s*'(${NAME})'\\s*,\\s*'([A-Z]+)'\\s*,\\s*'(.+?)'\\s*` +
+    `(?:,\\s*'([^']*)'\\s*(?:,\\s*(true|false|'true'|'false')\\s*)?)?\\)$`,
   "s",
 );
 
@@ -83,7 +103,14 @@ function parseReference(body: string): Reference | string {
     if (c[2] !== "EXTENSION") {
       return `${text}: only the EXTENSION output type is kept by this runner (got '${c[2]}')`;
     }
-    return { kind: "task", task: c[1], source: "output", path: c[3].trim(), text };
+    return {
+      kind: "function",
+      task: c[1],
+      path: c[3].trim(),
+      fallback: c[4] ?? "",
+      pretty: c[5]?.replace(/'/g, "") === "true",
+      text,
+    };
   }
   const v = VAR_RE.exec(body);
   if (v?.[1]) return { kind: "var", name: v[1], text };
@@ -153,6 +180,26 @@ function lookup(
     return { ok: true, value: scope.vars[ref.name] };
   }
   const task = scope.task(ref.task);
+  if (ref.kind === "function") {
+    // The controller: no output record leaves the function unresolved, in the text as
+    // written; a path that yields nothing resolves to the default value.
+    const doc = task?.extensionOutput;
+    if (doc === null || doc === undefined) return { ok: true, value: ref.text };
+    const result = queryJsonPath(doc, ref.path);
+    if (result.found) {
+      const { value } = result;
+      return {
+        ok: true,
+        value:
+          ref.pretty && value !== null && typeof value === "object"
+            ? JSON.stringify(value, null, 2)
+            : value,
+      };
+    }
+    return result.invalid
+      ? { ok: false, reason: `${ref.text}: ${result.reason}` }
+      : { ok: true, value: ref.fallback };
+  }
   if (!task)
     return { ok: false, reason: `${ref.text}: task ${ref.task} has not run before this one` };
   switch (ref.source) {

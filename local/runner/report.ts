@@ -122,14 +122,14 @@ export function resolvedReferences(
   const lines: string[] = [];
   const walk = (value: unknown, path: string[]): void => {
     if (typeof value === "string") {
-      const refs = referencesIn(value).filter((r) => r.kind === "task");
+      const refs = referencesIn(value).filter((r) => r.kind !== "var");
       if (refs.length === 0) return;
       const at = valueAt(sent, path);
       const whole = refs.length === 1 && refs[0]?.text === value;
       const each = !whole && typeof at.value === "string" ? replacedBy(value, at.value) : null;
       if (each) {
         for (const [ref, text] of each)
-          if (ref.kind === "task") lines.push(`${path.join(".")}: ${text}  from ${ref.text}`);
+          if (ref.kind !== "var") lines.push(`${path.join(".")}: ${text}  from ${ref.text}`);
         return;
       }
       const shown = at.found ? JSON.stringify(at.value) : "(not sent)";

@@ -115,7 +115,7 @@ export function parseWorkflow(raw: unknown, where = "workflow"): WorkflowDefinit
     for (const ref of referencesIn(task.fields ?? {})) {
       if (ref.kind === "var" && !variables.includes(ref.name))
         problems.push(`${label}: ${ref.text}: no variable ${ref.name} is declared`);
-      if (ref.kind === "task" && !seen.includes(ref.task))
+      if ((ref.kind === "task" || ref.kind === "function") && !seen.includes(ref.task))
         problems.push(`${label}: ${ref.text}: task ${ref.task} is not listed before this one`);
     }
     if (typeof task.name === "string") seen.push(task.name);

@@ -80,6 +80,44 @@ describe("references", () => {
     ["an escaped reference stays literal", "$${vars.region}", "${vars.region}"],
     ["references inside objects", { a: ["${vars.region}"], b: 1 }, { a: ["us-east-1"], b: 1 }],
     ["plain text is untouched", "no references here", "no references here"],
+    // The controller's function, as its documentation describes it (Universal Controller,
+    // Functions: "If the output record cannot be found, the function will remain
+    // unresolved"; a path that yields nothing resolves to the default value, '' unless given).
+    [
+      "the function: a path that matches nothing gives '' by default",
+      "[${_outputJsonPathFromTask('start','EXTENSION','$.result.missing')}]",
+      "[]",
+    ],
+    [
+      "the function: a path that matches nothing gives the default value written",
+      "${_outputJsonPathFromTask('start', 'EXTENSION', '$.result.missing', 'none')}",
+      "none",
+    ],
+    [
+      "the function: a default value is not used when the path matches",
+      "${_outputJsonPathFromTask('start','EXTENSION','$.result.outputParsed.greeting','none',false)}",
+      "Hello",
+    ],
+    [
+      "the function: prettyPrint true indents an object",
+      "${_outputJsonPathFromTask('start','EXTENSION','$.result.outputParsed.nested','',true)}",
+      '{\n  "odd key": true\n}',
+    ],
+    [
+      "the function: prettyPrint 'false' keeps it compact",
+      "${_outputJsonPathFromTask('start','EXTENSION','$.result.outputParsed.items','',  'false')}",
+      "[1,2,3]",
+    ],
+    [
+      "the function: a path with quotes in brackets, and a default",
+      "${_outputJsonPathFromTask('start','EXTENSION','$.result.outputParsed.nested['odd key']','x')}",
+      "true",
+    ],
+    [
+      "the function: no output of that task leaves it unresolved, as written",
+      "a ${_outputJsonPathFromTask('ghost','EXTENSION','$.x','d')} b",
+      "a ${_outputJsonPathFromTask('ghost','EXTENSION','$.x','d')} b",
+    ],
   ];
   for (const [name, written, expected] of cases) {
     test(name, () => {
@@ -98,7 +136,7 @@ describe("references", () => {
     ["${something.else}", "is not a reference"],
     ["${vars.region", "never closed"],
     ["${_outputJsonPathFromTask('start','STDOUT','$.x')}", "only the EXTENSION output type"],
-    ["${_outputJsonPathFromTask('ghost','EXTENSION','$.x')}", "task ghost has not run"],
+    ["${_outputJsonPathFromTask('start','EXTENSION','result')}", "must start with $"],
   ];
   for (const [written, expected] of bad) {
     test(`refused: ${written}`, () => {
