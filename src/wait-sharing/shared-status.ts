@@ -32,6 +32,7 @@ import {
   opendirSync,
   readFileSync,
   renameSync,
+  type Stats,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -159,7 +160,7 @@ function privateFolder(path: string): string | null {
 const NEVER_WAIT = (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /** Throws unless the open file is a regular one (a pipe, a device or a folder is not). */
-function requireRegularFile(fd: number, path: string): { mtimeMs: number; size: number } {
+function requireRegularFile(fd: number, path: string): Stats {
   const info = fstatSync(fd);
   if (!info.isFile()) throw new Error(`${path} is not a regular file`);
   return info;
@@ -179,13 +180,16 @@ export const MAX_SMALL_FILE_BYTES = 4_096;
  * larger than `maxBytes` is not read: its text is given as empty, which no parser accepts,
  * so that it counts as a corrupt file (a lease is judged by its age, a registration tidied).
  */
-function readIfPresent(path: string, maxBytes: number): { text: string; mtimeMs: number } | null {
+function readIfPresent(
+  path: string,
+  maxBytes: number,
+): { text: string; mtimeMs: number; info: Stats } | null {
   try {
     const fd = openSync(path, constants.O_RDONLY | NEVER_WAIT);
     try {
       const info = requireRegularFile(fd, path);
-      if (info.size > maxBytes) return { text: "", mtimeMs: info.mtimeMs };
-      return { text: readFileSync(fd, "utf8"), mtimeMs: info.mtimeMs };
+      const text = info.size > maxBytes ? "" : readFileSync(fd, "utf8");
+      return { text, mtimeMs: info.mtimeMs, info };
     } finally {
       closeSync(fd);
     }
@@ -193,6 +197,11 @@ function readIfPresent(path: string, maxBytes: number): { text: string; mtimeMs:
     if (code(error) === "ENOENT") return null;
     throw error;
   }
+}
+
+/** A file's identity for "unchanged since it was read": device, inode, size and time. */
+function fileIdentity(info: Stats): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
 }
 
 /** Writes a private (0600) regular file, never waiting on a named pipe in its place. */
@@ -265,9 +274,8 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
   let dir: string | null | undefined;
   let registeredUntil = 0;
   let snapshot: Snapshot | null = null;
-  let snapshotMtime = 0;
-  /** Whether `snapshot` is what the file of time `snapshotMtime` holds (null: it did not parse). */
-  let snapshotRead = false;
+  /** Which file `snapshot` was read from (see fileIdentity); "" before the first read. */
+  let snapshotFrom = "";
   let deniedUntil = 0;
   let stateMachineArn = "";
   let peerSeenAt = Number.NEGATIVE_INFINITY;
@@ -305,9 +313,11 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
   function currentSnapshot(): Snapshot | null {
     const path = join(dir as string, "snapshot.json");
     try {
-      // Replaced only by rename, so an unchanged time means the same file: no read.
+      // Replaced only by rename: the same inode, size and time mean the same file, no read.
+      // (The time alone is not enough where it counts whole seconds: two listings renamed
+      // in within one second, the first one not parsing, would hide the second.)
       const info = lstatSync(path);
-      if (snapshotRead && info.isFile() && info.mtimeMs === snapshotMtime) return snapshot;
+      if (info.isFile() && fileIdentity(info) === snapshotFrom) return snapshot;
     } catch (error) {
       if (code(error) === "ENOENT") return null;
       throw error;
@@ -315,8 +325,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     const read = readIfPresent(path, MAX_SNAPSHOT_BYTES);
     if (!read) return null;
     snapshot = parseSnapshot(read.text);
-    snapshotMtime = read.mtimeMs;
-    snapshotRead = true;
+    snapshotFrom = fileIdentity(read.info);
     return snapshot;
   }
 

@@ -5,7 +5,7 @@
  * snapshot it does not believe sends it to AWS ("ask").
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -83,18 +83,36 @@ describe("shared status: the size of the group's files", () => {
 
   test("a snapshot that does not parse is not read again until it changes", async () => {
     const then = new Date(Math.floor(Date.now() / 1_000) * 1_000 - 5_000);
-    await writeFile(snapshotFile(), "\u0000garbage", { mode: 0o600 });
+    const valid = padded(0);
+    await writeFile(snapshotFile(), "\u0000".repeat(valid.length), { mode: 0o600 });
     await utimes(snapshotFile(), then, then);
     const shared = source();
     assert.equal((await shared.check(Date.now() - 1_000)).kind, "ask");
 
-    // New content under the same time: not read (a rename always brings a new time).
-    await writeFile(snapshotFile(), padded(0));
+    // New content in the same file, of the same size, under the same time: not read again
+    // (peers never write in place: they rename a new file in).
+    await writeFile(snapshotFile(), valid);
     await utimes(snapshotFile(), then, then);
     assert.equal((await shared.check(Date.now() - 1_000)).kind, "ask");
 
     const later = new Date(then.getTime() + 1_000);
     await utimes(snapshotFile(), later, later);
+    assert.equal((await shared.check(Date.now() - 1_000)).kind, "running");
+    shared.close();
+  });
+
+  test("a listing renamed in under the same whole-second time as a corrupt one is read", async () => {
+    // Where the filesystem keeps whole seconds, two listings within a second share a time.
+    const then = new Date(Math.floor(Date.now() / 1_000) * 1_000 - 5_000);
+    await writeFile(snapshotFile(), "\u0000garbage", { mode: 0o600 });
+    await utimes(snapshotFile(), then, then);
+    const shared = source();
+    assert.equal((await shared.check(Date.now() - 1_000)).kind, "ask");
+
+    const next = join(group, "snapshot.json.next");
+    await writeFile(next, padded(0), { mode: 0o600 });
+    await utimes(next, then, then);
+    await rename(next, snapshotFile());
     assert.equal((await shared.check(Date.now() - 1_000)).kind, "running");
     shared.close();
   });
