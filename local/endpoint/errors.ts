@@ -2,6 +2,7 @@
  * Errors the endpoint answers with. The names, HTTP statuses and messages follow what the
  * real Step Functions and STS services send, because clients branch on them.
  */
+import { MAX_SKEW_MS } from "./sigv4.ts";
 
 /** Modelled Step Functions errors carry this namespace in `__type`, as the real service does. */
 const SFN_NAMESPACE = "com.amazonaws.swf.service.v2.model";
@@ -97,12 +98,12 @@ export const errors = {
   signatureExpired: (amzDate: string, now: Date) =>
     new ServiceError(
       "InvalidSignatureException",
-      `Signature expired: ${amzDate} is now earlier than ${longDate(new Date(now.getTime() - 15 * 60_000))} (${longDate(now)} - 15 min.)`,
+      `Signature expired: ${amzDate} is now earlier than ${longDate(new Date(now.getTime() - MAX_SKEW_MS))} (${longDate(now)} - ${MAX_SKEW_MS / 60_000} min.)`,
     ),
   signatureNotYetCurrent: (amzDate: string, now: Date) =>
     new ServiceError(
       "InvalidSignatureException",
-      `Signature not yet current: ${amzDate} is still later than ${longDate(new Date(now.getTime() + 15 * 60_000))} (${longDate(now)} + 15 min.)`,
+      `Signature not yet current: ${amzDate} is still later than ${longDate(new Date(now.getTime() + MAX_SKEW_MS))} (${longDate(now)} + ${MAX_SKEW_MS / 60_000} min.)`,
     ),
   expiredToken: () =>
     new ServiceError(

@@ -9,8 +9,12 @@ import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { CredentialStore, StoredCredential } from "./credentials.ts";
 
-/** AWS rejects requests whose X-Amz-Date is further than this from its clock. */
-const MAX_SKEW_MS = 15 * 60_000;
+/**
+ * AWS rejects requests whose X-Amz-Date is further than this from its clock: 5 minutes for
+ * Step Functions ("Signature expired: ... (... - 5 min.)", as reported for the SDK's SFN
+ * client in aws/aws-sdk-js-v3#7135; some older services allow 15).
+ */
+export const MAX_SKEW_MS = 5 * 60_000;
 
 export type AuthFailureKind =
   | "missing"
