@@ -474,7 +474,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     } finally {
       closeSync(fd);
     }
-    const listed = await list(now);
+    const listed = await list(now, leasePath);
     // Listed: the snapshot's time spaces the next listing, so the lease goes (when still ours).
     // Failed: it stays, marked as failed, until it lapses, so that nobody lists again at once.
     if (listed) releaseLease(leasePath, now);
@@ -497,7 +497,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     }
   }
 
-  async function list(takenAt: number): Promise<Snapshot | null> {
+  async function list(takenAt: number, leasePath: string): Promise<Snapshot | null> {
     const running: string[] = [];
     // The listing's time limit, cleared when it ends: a limit left to fire after a listing
     // that went well still builds its error and dispatches its event, once per listing.
@@ -539,6 +539,12 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     }
     // Beyond MAX_PAGES the listing is partial: those it names still ran; the others ask AWS.
     const text = formatSnapshot(takenAt, running, Date.now());
+    if (!ownLease(leasePath, takenAt)) {
+      // This listing outlived its lease (a starved machine) and a peer took the lease over:
+      // the peer's listing began later, so this one, older, is not put in its place.
+      log.debug("a peer took the lease over while this task listed: its listing is kept");
+      return parseSnapshot(text);
+    }
     const temp = join(dir as string, `snapshot.${process.pid}.tmp`);
     writePrivate(temp, text);
     renameSync(temp, join(dir as string, "snapshot.json"));

@@ -5,7 +5,8 @@
  * snapshot it does not believe sends it to AWS ("ask").
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
@@ -115,6 +116,43 @@ describe("shared status: the size of the group's files", () => {
     await rename(next, snapshotFile());
     assert.equal((await shared.check(Date.now() - 1_000)).kind, "running");
     shared.close();
+  });
+
+  test("a listing that outlived its lease, taken over by a peer meanwhile, is not written", async () => {
+    // A live peer (this test's parent process) waits too, so the task takes the lease and lists.
+    const waiter = join(group, "waiters", String(process.ppid));
+    const registration = JSON.stringify({ pid: process.ppid, until: Date.now() + 600_000 });
+    await writeFile(waiter, registration, { mode: 0o600 });
+    const peersLease = () =>
+      JSON.stringify({ pid: process.ppid, until: Date.now() + 30_000, since: Date.now() });
+    for (const takenOver of [false, true]) {
+      await rm(snapshotFile(), { force: true });
+      const sfn = {
+        listExecutions: async () => {
+          listings++;
+          // The machine starved this task past its lease; a peer took the lease over.
+          if (takenOver) await writeFile(join(group, "lease"), peersLease(), { mode: 0o600 });
+          return { executions: [{ executionArn: EXECUTION, status: "RUNNING" }] };
+        },
+      } as unknown as StepFunctions;
+      const shared = sharedStatus({
+        folder,
+        group: async () => PARTS,
+        executionArn: EXECUTION,
+        pollingIntervalMs: 10_000,
+        sfn,
+        log: quiet,
+        afterListing: () => {},
+      });
+      // The task's own listing answers it either way.
+      assert.equal((await shared.check(Date.now() - 1_000)).kind, "running", `${takenOver}`);
+      shared.close();
+      assert.equal(existsSync(snapshotFile()), !takenOver, `snapshot written: ${!takenOver}`);
+      if (takenOver) {
+        assert.equal(JSON.parse(await readFile(join(group, "lease"), "utf8")).pid, process.ppid);
+      }
+      await rm(join(group, "lease"), { force: true });
+    }
   });
 
   test("a peer's registration larger than any registration does not count as one", async () => {
