@@ -266,7 +266,7 @@ export async function run(options: RunOptions): Promise<number> {
   const documentFile = env["UE_EXTENSION_OUTPUT_FILE"];
   if (choices && outcome.exitCode === EXIT.success) {
     // Standard output holds the list alone; the document goes to its file, when named.
-    process.stdout.write(`${maskJson(choices, 2)}\n`);
+    process.stdout.write(`${maskJson(choices, 2, { dataKeys: new Set() })}\n`);
     if (!documentFile) {
       log.info(`exit code ${outcome.exitCode}`);
       return outcome.exitCode;

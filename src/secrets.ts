@@ -96,21 +96,39 @@ function indexSecrets(): void {
 }
 
 /**
- * JSON text of the value with every registered secret masked: in each string (and key)
- * before serialisation, so a secret is masked whatever escaping serialisation adds to it,
- * and in the text after.
+ * Where a document's own structure ends: its keys and numbers are the product's words and
+ * figures, and stay as they are (a secret that happens to read like "status" or "1200" must
+ * not rename a key or turn a number into text); under a data key (an execution's parsed
+ * output) keys and numbers are data, masked like strings.
  */
-export function maskJson(value: unknown, space?: number): string {
-  const text = JSON.stringify(
-    value,
-    (_key, item: unknown) => {
-      if (typeof item === "string") return mask(item);
-      if (item === null || typeof item !== "object" || Array.isArray(item)) return item;
-      return Object.fromEntries(Object.entries(item).map(([key, v]) => [mask(key), v]));
-    },
-    space,
+export interface JsonShape {
+  readonly dataKeys: ReadonlySet<string>;
+}
+
+/**
+ * JSON text of the value with every registered secret masked in each string, before
+ * serialisation, so a secret is masked whatever escaping serialisation adds to it and the
+ * text stays JSON. Without a shape the whole value is data: keys are masked too, and a
+ * number holding a secret becomes the string "****".
+ */
+export function maskJson(value: unknown, space?: number, shape?: JsonShape): string {
+  return JSON.stringify(maskedCopy(value, shape === undefined, shape), null, space);
+}
+
+function maskedCopy(value: unknown, data: boolean, shape: JsonShape | undefined): unknown {
+  if (typeof value === "string") return mask(value);
+  if (typeof value === "number")
+    return data && mask(String(value)) !== String(value) ? MASK : value;
+  if (value === null || typeof value !== "object") return value;
+  const json = (value as { toJSON?: unknown }).toJSON;
+  if (typeof json === "function") return maskedCopy(json.call(value), data, shape);
+  if (Array.isArray(value)) return value.map((item: unknown) => maskedCopy(item, data, shape));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [
+      data ? mask(key) : key,
+      maskedCopy(item, data || (shape?.dataKeys.has(key) ?? false), shape),
+    ]),
   );
-  return mask(text);
 }
 
 /**

@@ -18,7 +18,7 @@ import { INPUT_FIELDS } from "../fields/catalog.ts";
 import type { FieldValues } from "../fields/template-types.ts";
 import { validateExtensionOutput } from "../generated/validators.cjs";
 import { EXIT, type ExitCode, STATUS_WORD } from "../exit-codes.ts";
-import { maskJson, redactUrl } from "../secrets.ts";
+import { type JsonShape, maskJson, redactUrl } from "../secrets.ts";
 import { VERSION } from "../version.ts";
 
 export interface ExecutionResult {
@@ -173,9 +173,12 @@ function withConsoleUrl(
   return { ...result, consoleUrl: consoleUrlFor(result.executionArn) };
 }
 
+/** The document's own keys and numbers are its schema's; an execution's parsed output is data. */
+const DOCUMENT_SHAPE: JsonShape = { dataKeys: new Set(["outputParsed"]) };
+
 /** Serialise, mask and check the document; a document that fails its schema becomes exit 1. */
 export function serialise(doc: ExtensionOutput): { text: string; exitCode: number } {
-  const text = maskJson(doc, 2);
+  const text = maskJson(doc, 2, DOCUMENT_SHAPE);
   const parsed = JSON.parse(text) as unknown;
   if (validateExtensionOutput(parsed)) return { text: `${text}\n`, exitCode: doc.exit_code };
   // Never lose the outcome: fall back to a minimal document that is valid.
@@ -188,7 +191,7 @@ export function serialise(doc: ExtensionOutput): { text: string; exitCode: numbe
     status_description: `${STATUS_WORD[EXIT.unexpected]}: internal error, output document was invalid (${problems}); original status: ${doc.status_description}`,
     result: null,
   };
-  return { text: `${maskJson(fallback, 2)}\n`, exitCode: EXIT.unexpected };
+  return { text: `${maskJson(fallback, 2, DOCUMENT_SHAPE)}\n`, exitCode: EXIT.unexpected };
 }
 
 /**

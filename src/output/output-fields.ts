@@ -48,7 +48,9 @@ export function createOutputFields(
       if (!path || Object.keys(changed).length === 0) return;
       try {
         // Synchronous append: the line is on disk before the program goes on.
-        appendFileSync(path, `${maskJson(changed)}\n`, { mode: 0o600 });
+        appendFileSync(path, `${maskJson(changed, undefined, { dataKeys: new Set() })}\n`, {
+          mode: 0o600,
+        });
       } catch (error) {
         if (failure === undefined) {
           failure = `output-only fields could not be written to ${path} (${writeFailureReason(error)})`;

@@ -212,6 +212,29 @@ describe("task token callbacks, end to end", () => {
     });
   }
 
+  // A token that reads like the document's own words or figures: masked where it stands, the
+  // document still whole, valid and with the real outcome. [what, token, output, parsed output]
+  const lookalikes: Array<[string, string, string, unknown]> = [
+    ["a word of the document's keys", "task", '{"task":1}', { "****": 1 }],
+    ["a number in the output", "12345", '{"n":12345,"m":7}', { n: "****", m: 7 }],
+    ["a key of the result", "output", '{"output":"output"}', { "****": "****" }],
+  ];
+  for (const [what, token, output, parsed] of lookalikes) {
+    test(`a token that is ${what}: the document stays valid, exit 33`, async () => {
+      const run = await runBundle({
+        fields: fields("Send Task Success", token, { task_output: output }),
+      });
+      assert.equal(run.code, 33, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.exit_code, 33);
+      assert.match(run.doc.status_description, /^INVALID_TASK_TOKEN: /);
+      assert.equal(run.doc.result.callback, "SendTaskSuccess");
+      assert.deepEqual(run.doc.result.outputParsed, parsed);
+      assert.equal(run.doc.invocation.fields.task_token, "****");
+      assert.ok(!run.docText.includes(output), "the output holding the token is masked");
+    });
+  }
+
   test("field problems are all reported before any call, the token still hidden", async () => {
     const token = `AQCLocal${"Z".repeat(160)}`;
     ep.clearRequests();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
-import { clearSecrets, mask, maskJson, registerSecret } from "../../src/secrets.ts";
+import { clearSecrets, type JsonShape, mask, maskJson, registerSecret } from "../../src/secrets.ts";
 
 /** Secrets holding what JSON escapes: a quote, a backslash, a control character. */
 const SECRETS = ['Pw"CANARY\\Q9-s1', "Tab\tCANARY-s2", 'both\\"CANARY-s3'];
@@ -84,5 +84,49 @@ describe("masking many secrets at once", () => {
     // A secret added after the look-ups were indexed is masked too.
     registerSecret("late-secret");
     assert.equal(mask("a late-secret b"), "a **** b");
+  });
+});
+
+describe("a document's own keys and numbers", () => {
+  afterEach(() => clearSecrets());
+  const shape: JsonShape = { dataKeys: new Set(["outputParsed"]) };
+
+  // [what, secret]
+  const cases: Array<[string, string]> = [
+    ["a key of the document", "note"],
+    ["part of a key", "task"],
+    ["the digits of a number", "1200"],
+  ];
+  for (const [what, secret] of cases) {
+    test(`a secret that reads like ${what}: the keys and numbers stay, data is masked`, () => {
+      registerSecret(secret);
+      const doc = {
+        status: "SUCCEEDED",
+        taskTokenFingerprint: "0a1b2c3d",
+        billedDurationInMilliseconds: 1200,
+        note: `holds ${secret}`,
+        outputParsed: { [secret]: 1200, list: [1200, 7], status: `${secret}!` },
+      };
+      const text = maskJson(doc, 2, shape);
+      assert.deepEqual(JSON.parse(text), {
+        status: "SUCCEEDED",
+        taskTokenFingerprint: "0a1b2c3d",
+        billedDurationInMilliseconds: 1200,
+        note: "holds ****",
+        outputParsed: {
+          "****": secret === "1200" ? "****" : 1200,
+          list: secret === "1200" ? ["****", 7] : [1200, 7],
+          status: "****!",
+        },
+      });
+    });
+  }
+
+  test("without a shape everything is data, and the text is JSON whatever the secret", () => {
+    registerSecret("1234");
+    assert.deepEqual(JSON.parse(maskJson({ a: 12345, x1234: [1234] })), {
+      a: "****",
+      "x****": ["****"],
+    });
   });
 });
