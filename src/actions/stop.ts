@@ -9,7 +9,7 @@ import type { Outcome } from "../output/extension-output.ts";
 import { stopWithDataOrWithout, TERMINAL, toResult, unreadNote } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { taskReference } from "./supervise.ts";
-import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
+import { describeTarget, failedOnTarget, targetOf, targetResult } from "./target.ts";
 
 export const DEFAULT_STOP_ERROR = "ue-aws-stepfunctions.Stopped";
 
@@ -18,6 +18,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   const { task } = config;
   const target = targetOf(ctx);
   let asked = false;
+  let accepted = false;
   try {
     const before = await describeTarget(ctx, target);
     const status = before.status ?? "RUNNING";
@@ -36,6 +37,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     try {
       asked = true;
       withoutData = await stopWithDataOrWithout(aws.sfn, target.arn, error, cause, log, signal);
+      accepted = true;
     } catch (e) {
       throw classifyError(e, { operation: "StopExecution" });
     }
@@ -55,6 +57,20 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     log.info(description);
     return { exitCode: EXIT.success, description, changed: stopped, result };
   } catch (error) {
+    if (signal?.aborted) {
+      const description = accepted
+        ? `task cancelled after AWS accepted the stop of execution ${target.parsed.name}, before its final status was read`
+        : asked
+          ? `task cancelled before AWS confirmed the stop of execution ${target.parsed.name}; it may have been stopped`
+          : `task cancelled before execution ${target.parsed.name} was stopped; it is left running`;
+      log.warn(description);
+      return {
+        exitCode: EXIT.cancelled,
+        description,
+        changed: accepted,
+        result: targetResult(ctx, target),
+      };
+    }
     return failedOnTarget(ctx, target, error, asked);
   }
 }

@@ -454,6 +454,46 @@ describe("execution actions, end to end", () => {
       assert.ok(!ep.requests.some((r) => r.operation === "StopExecution"));
     });
 
+    // [the call AWS has not answered when the cancel comes, what the task says]
+    const cancels: Array<[string, RegExp]> = [
+      [
+        "DescribeExecution",
+        /^CANCELLED: task cancelled before execution .* was stopped; it is left running/,
+      ],
+      [
+        "StopExecution",
+        /^CANCELLED: task cancelled before AWS confirmed the stop of execution .*; it may have been stopped/,
+      ],
+    ];
+    for (const [operation, said] of cancels) {
+      test(`cancel while ${operation} is unanswered: exit 27, said plainly`, async () => {
+        const arn = await start("long");
+        ep.clearRequests();
+        ep.faults.set({ hang: { operations: [operation] } });
+        try {
+          const run = await runBundle({
+            fields: fields("Stop Execution", { target_execution_arn: arn }),
+            onStart: (child) => {
+              const asked = setInterval(() => {
+                if (!ep.requests.some((r) => r.operation === operation)) return;
+                clearInterval(asked);
+                child.kill("SIGTERM");
+              }, 20);
+              child.on("exit", () => clearInterval(asked));
+            },
+          });
+          assert.equal(run.code, 27, run.stderr);
+          assertValidDoc(run.doc);
+          assert.equal(run.doc.exit_code, 27);
+          assert.match(run.doc.status_description, said);
+          assert.equal(run.doc.changed, false);
+        } finally {
+          ep.faults.reset();
+        }
+        assert.equal(ep.getExecution(arn)?.status, "RUNNING");
+      });
+    }
+
     test("not found: exit 20", async () => {
       const run = await runBundle({
         fields: fields("Stop Execution", { target_execution_arn: missingArn() }),
