@@ -4,7 +4,8 @@
  * callers can start executions (the service encrypts with a data key) but cannot read
  * execution data: DescribeExecution answers KmsAccessDeniedException unless
  * `includedData: METADATA_ONLY`; GetExecutionHistory unless `includeExecutionData: false`;
- * StopExecution with an error or a cause (they would be encrypted) is refused too.
+ * StopExecution and SendTaskFailure with an error or a cause, and SendTaskSuccess (its
+ * output), are refused too: that data would be encrypted with the key.
  */
 import { ServiceError } from "./errors.ts";
 

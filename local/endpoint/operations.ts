@@ -221,6 +221,12 @@ function parseTaskOutput(body: Body): unknown {
   }
 }
 
+/** A callback's data is encrypted with the key of the token's execution's state machine. */
+function checkCallbackData(ctx: OperationContext, token: string): void {
+  const exec = ctx.engine.get(ctx.tokens.executionOf(token));
+  if (exec) ctx.kms.checkData(exec.machine.arn, ctx.caller);
+}
+
 export const operations: Record<string, Operation> = {
   CreateStateMachine(body, ctx) {
     const roleArn = requireString(body, "roleArn");
@@ -465,6 +471,8 @@ export const operations: Record<string, Operation> = {
   SendTaskSuccess(body, ctx) {
     const token = taskToken(body);
     const output = parseTaskOutput(body);
+    // The output is execution data: encrypted with the machine's key.
+    checkCallbackData(ctx, token);
     ctx.tokens.succeed(token, output);
     return {};
   },
@@ -475,6 +483,8 @@ export const operations: Record<string, Operation> = {
     const cause = optionalString(body, "cause");
     if (error !== undefined) checkLength(error, "error", 0, 256);
     if (cause !== undefined) checkLength(cause, "cause", 0, 32768);
+    // Documented: without an error and a cause no data is encrypted, and no KMS permission is needed.
+    if (error !== undefined || cause !== undefined) checkCallbackData(ctx, token);
     ctx.tokens.fail(token, error, cause);
     return {};
   },

@@ -102,6 +102,11 @@ export class TaskTokens {
     return p;
   }
 
+  /** The execution a token's task belongs to; throws as a callback with this token would. */
+  executionOf(token: string): string {
+    return this.#lookup(token).executionArn;
+  }
+
   succeed(token: string, output: unknown): void {
     const p = this.#lookup(token);
     this.#settle(p, () => p.resolve(output));

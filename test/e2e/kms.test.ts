@@ -49,6 +49,17 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
       StartAt: "Slow",
       States: { Slow: { Type: "Wait", Seconds: 120, End: true } },
     });
+    define("sealedApproval", {
+      StartAt: "Await",
+      States: {
+        Await: {
+          Type: "Task",
+          Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+          Parameters: { "token.$": "$$.Task.Token" },
+          End: true,
+        },
+      },
+    });
   });
   after(async () => {
     sfn.destroy();
@@ -298,5 +309,52 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
     assert.match(run.doc?.status_description, /execution .* stopped/);
     assert.match(run.doc?.status_description, UNREAD);
     assert.match(run.stderr, /stopping execution .* without an error and a cause/);
+  });
+
+  describe("callbacks to a task of an encrypted execution", () => {
+    /** Start an execution of sealedApproval; its ARN and the token its task waits on. */
+    const waitingTask = async (name: string): Promise<{ arn: string; token: string }> => {
+      const started = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: arns["sealedApproval"], name }),
+      );
+      const arn = started.executionArn as string;
+      for (let i = 0; i < 500 && ep.pendingTaskTokens(arn).length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const token = ep.pendingTaskTokens(arn)[0]?.taskToken;
+      assert.ok(token, "the task handed out a token");
+      return { arn, token };
+    };
+    const callback = (action: string, token: string, extra: Record<string, unknown> = {}) => ({
+      action: [action],
+      endpoint_url: ep.url,
+      region: ep.region,
+      credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+      task_token: token,
+      ...extra,
+    });
+
+    // [action, fields beyond the token]: what the user chose is never dropped.
+    const refused: Array<[string, Record<string, unknown>]> = [
+      ["Send Task Failure", { error: "Approval.Rejected" }],
+      ["Send Task Failure", { cause: "budget exceeded" }],
+      ["Send Task Success", { task_output: '{"approved":true}' }],
+    ];
+    for (const [i, [action, extra]] of refused.entries()) {
+      test(`${action} with ${Object.keys(extra).join(", ")}: refused by the key, exit 3, the task still waits`, async () => {
+        const { arn, token } = await waitingTask(`approve-refused-${i}`);
+        try {
+          const run = await runBundle({ fields: callback(action, token, extra) });
+          assert.equal(run.code, 3, run.stderr);
+          assertValidDoc(run.doc);
+          assert.equal(run.doc?.changed, false);
+          assert.match(run.doc?.status_description, /^AUTHORIZATION_ERROR: .*KMS key/);
+          assert.match(run.doc?.status_description, /KmsAccessDeniedException on /);
+          assert.equal(ep.getExecution(arn)?.status, "RUNNING");
+        } finally {
+          await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+        }
+      });
+    }
   });
 });
