@@ -22,7 +22,18 @@ export interface CallbackCall {
   readonly what: string;
   /** Fields of the result besides the operation and the fingerprint. */
   readonly details: Omit<CallbackResult, "callback" | "taskTokenFingerprint">;
+  /** Resolves with a CallbackSent when what was sent differs from what was asked. */
   readonly send: (sfn: StepFunctions, taskToken: string, signal?: AbortSignal) => Promise<unknown>;
+}
+
+/** What a callback sent when it could not send what was asked. */
+export interface CallbackSent {
+  readonly what: string;
+  readonly details: Omit<CallbackResult, "callback" | "taskTokenFingerprint">;
+}
+
+function isSent(value: unknown): value is CallbackSent {
+  return typeof value === "object" && value !== null && "what" in value && "details" in value;
 }
 
 /** Send one callback for the configured token and report it. */
@@ -39,8 +50,10 @@ export async function runCallback(ctx: ActionContext, call: CallbackCall): Promi
   log.info(
     `sending ${call.what} for the task token with fingerprint ${fingerprint} (${call.operation})`,
   );
+  let sent: CallbackSent | undefined;
   try {
-    await call.send(ctx.aws.sfn, token, ctx.signal);
+    const reply = await call.send(ctx.aws.sfn, token, ctx.signal);
+    if (isSent(reply)) sent = reply;
   } catch (error) {
     if (ctx.signal?.aborted) {
       return {
@@ -63,8 +76,8 @@ export async function runCallback(ctx: ActionContext, call: CallbackCall): Promi
   log.info(`${call.operation} accepted for the task token with fingerprint ${fingerprint}`);
   return {
     exitCode: EXIT.success,
-    description: `${call.what} sent for the task token with fingerprint ${fingerprint}`,
+    description: `${sent?.what ?? call.what} sent for the task token with fingerprint ${fingerprint}`,
     changed: true,
-    result,
+    result: sent ? { ...result, ...sent.details } : result,
   };
 }

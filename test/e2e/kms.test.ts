@@ -334,6 +334,23 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
       ...extra,
     });
 
+    test("Send Task Failure with the default error and cause fails the task without them, and says so", async () => {
+      const { arn, token } = await waitingTask("approve-1");
+      const run = await runBundle({ fields: callback("Send Task Failure", token) });
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc?.changed, true);
+      assert.match(
+        run.doc?.status_description,
+        /^SUCCESS: failure without an error and a cause \(.*kms:Decrypt.*\) sent/,
+      );
+      assert.equal(run.doc?.result.error, null);
+      assert.equal(run.doc?.result.cause, null);
+      const failed = await ep.waitForExecution(arn);
+      assert.equal(failed.status, "FAILED");
+      assert.ok(!failed.error, "no error was sent");
+    });
+
     // [action, fields beyond the token]: what the user chose is never dropped.
     const refused: Array<[string, Record<string, unknown>]> = [
       ["Send Task Failure", { error: "Approval.Rejected" }],
