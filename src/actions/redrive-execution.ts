@@ -25,7 +25,7 @@ import {
 } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { superviseExecution } from "./supervise.ts";
-import { describeTarget, failedOnTarget, targetOf } from "./target.ts";
+import { describeTarget, failedOnTarget, targetOf, targetResult } from "./target.ts";
 
 /**
  * The client token (AWS: 1-64 printable ASCII) for the redrive that follows `redriveCount`
@@ -43,6 +43,8 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   const launchedAt = new Date();
   const target = targetOf(ctx);
   let changed = false;
+  /** RedriveExecution was sent (whether AWS took it is known once it answers). */
+  let asked = false;
   try {
     const before = await describeTarget(ctx, target);
     const earlier = before.redriveCount ?? 0;
@@ -53,6 +55,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     const clientToken = redriveClientToken(config.context, earlier);
     let redriveDate: Date | undefined;
     try {
+      asked = true;
       const reply = await aws.sfn.redriveExecution(
         { executionArn: target.arn, ...(clientToken ? { clientToken } : {}) },
         { abortSignal: signal },
@@ -119,8 +122,31 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       ...(changed ? { redriveCountBefore: earlier } : {}),
     });
   } catch (error) {
+    if (signal?.aborted) return cancelledRedrive(ctx, target, asked, changed);
     return failedOnTarget(ctx, target, error, changed);
   }
+}
+
+/** A cancel before the redrive's outcome was known: exit 27, saying where the redrive stood. */
+function cancelledRedrive(
+  ctx: ActionContext,
+  target: ReturnType<typeof targetOf>,
+  asked: boolean,
+  accepted: boolean,
+): Outcome {
+  const name = target.parsed.name;
+  const description = accepted
+    ? `task cancelled after AWS accepted the redrive of execution ${name}, before its status was read`
+    : asked
+      ? `task cancelled before AWS confirmed the redrive of execution ${name}; it may have been redriven`
+      : `task cancelled before execution ${name} was redriven; it is left as it was`;
+  ctx.log.warn(description);
+  return {
+    exitCode: EXIT.cancelled,
+    description,
+    changed: accepted,
+    result: targetResult(ctx, target),
+  };
 }
 
 /**

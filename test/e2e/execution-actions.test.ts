@@ -622,6 +622,48 @@ describe("execution actions, end to end", () => {
       await ep.waitForExecution(arn);
     });
 
+    // [the call AWS has not answered when the cancel comes, what the task says]
+    const redriveCancels: Array<[string, RegExp]> = [
+      [
+        "DescribeExecution",
+        /^CANCELLED: task cancelled before execution .* was redriven; it is left as it was/,
+      ],
+      [
+        "RedriveExecution",
+        /^CANCELLED: task cancelled before AWS confirmed the redrive of execution .*; it may have been redriven/,
+      ],
+    ];
+    for (const [operation, said] of redriveCancels) {
+      test(`cancel while ${operation} is unanswered: exit 27, said plainly`, async () => {
+        flakyFails = true;
+        const arn = await start("ledger", `ledger-cancel-${operation}`);
+        assert.equal((await ep.waitForExecution(arn)).status, "FAILED");
+        flakyFails = false;
+        ep.clearRequests();
+        ep.faults.set({ hang: { operations: [operation] } });
+        try {
+          const run = await runBundle({
+            fields: fields("Redrive Execution", { target_execution_arn: arn }),
+            onStart: (child) => {
+              const asked = setInterval(() => {
+                if (!ep.requests.some((r) => r.operation === operation)) return;
+                clearInterval(asked);
+                child.kill("SIGTERM");
+              }, 20);
+              child.on("exit", () => clearInterval(asked));
+            },
+          });
+          assert.equal(run.code, 27, run.stderr);
+          assertValidDoc(run.doc);
+          assert.equal(run.doc.exit_code, 27);
+          assert.match(run.doc.status_description, said);
+          assert.equal(run.doc.changed, false);
+        } finally {
+          ep.faults.reset();
+        }
+      });
+    }
+
     test("not redrivable (SUCCEEDED): AWS's reason, exit 34", async () => {
       const arn = await start("twoSeconds");
       await ep.waitForExecution(arn);
