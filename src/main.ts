@@ -286,6 +286,10 @@ if (startedAs(import.meta.url)) {
   installIsoDate();
   // The SDK's notice about future Node versions is not the operator's business.
   process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
+  // A scheduler's log reader can end before the program (a closed pipe, a full disk): the
+  // log is then lost, but an unhandled write error must not end the program with exit 1,
+  // no document and its execution left unsupervised.
+  process.stderr.on("error", () => {});
   const controller = new AbortController();
   const log = createLogger();
   /** The exit code once the document is written: from then on nothing may change it. */

@@ -66,6 +66,17 @@ describe("output files that cannot be written", () => {
     });
   }
 
+  for (const [name, code, status] of cases) {
+    test(`standard error closed by its reader (a log pipe that ended): the real outcome ${status}, exit ${code}, the document written`, async () => {
+      const run = await runBundle({ fields: fields(name), closeReaders: ["stderr"] });
+      assert.equal(run.signal, null);
+      assert.equal(run.code, code);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.exit_code, code);
+      assert.equal(run.doc.result.status, status);
+    });
+  }
+
   const documentTargets: Array<[string, () => string]> = [
     ["/dev/full", () => "/dev/full"],
     ["a folder that does not exist", () => join(tmpdir(), "no-such-folder-ue", "out.json")],

@@ -36,6 +36,10 @@ export interface BundleOptions {
   /** Called once the process is running, e.g. to send it a signal later. */
   readonly onStart?: (child: ChildProcess, outputFieldsFile: string) => void;
   readonly timeoutMs?: number;
+  /** An open file for the child's standard output instead of a pipe (stdout is then ""). */
+  readonly stdoutFd?: number;
+  /** Pipes whose reading end is closed at once, as by a log reader that ended. */
+  readonly closeReaders?: ReadonlyArray<"stdout" | "stderr">;
 }
 
 /** Environment for the child: no AWS settings from the machine leak into tests. */
@@ -73,16 +77,17 @@ export async function runBundle(options: BundleOptions = {}): Promise<BundleRun>
     }
     const child = spawn(bundleNode(), [requireBuilt(BUNDLE), ...(options.args ?? [])], {
       env: cleanEnv(env),
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", options.stdoutFd ?? "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
+    child.stdout?.on("data", (c: Buffer) => {
       stdout += c.toString();
     });
-    child.stderr.on("data", (c: Buffer) => {
+    child.stderr?.on("data", (c: Buffer) => {
       stderr += c.toString();
     });
+    for (const name of options.closeReaders ?? []) child[name]?.destroy();
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
     options.onStart?.(child, outputFieldsFile);
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
