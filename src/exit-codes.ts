@@ -78,5 +78,5 @@ export const EXIT_MEANING: Record<ExitCode, string> = {
   33: "Send Task *: AWS cannot read the token",
   34: "Redrive Execution: AWS will not redrive the execution",
   35: "the action does not fit the state machine's type (Standard or Express)",
-  40: "the extension output could not be written to its file (it went to standard output)",
+  40: "the extension output could not be written: to its file (it went to standard output), or to standard output",
 };

@@ -23,6 +23,8 @@ import {
   pendingResult,
   writeDocument,
   writeDocumentElsewhere,
+  writeDocumentNow,
+  writeStandardOutput,
 } from "./output/extension-output.ts";
 import { createOutputFields, writeFailureReason } from "./output/output-fields.ts";
 import {
@@ -121,21 +123,26 @@ function help(): string {
  */
 let emergencyWrite: (() => number) | undefined;
 
-/** Exit 40 with the document on standard output when its file cannot be written. */
-function documentNotWritten(
+/**
+ * Exit 40: with the document on standard output when its file cannot be written; when
+ * standard output itself cannot be, the log says so.
+ */
+async function documentNotWritten(
   outcome: Outcome,
   values: FieldValues,
   file: string | undefined,
   error: unknown,
   log: Logger,
-): number {
+): Promise<number> {
   const reason = writeFailureReason(error);
   log.error(
-    `cannot write the extension output to ${file ?? "standard output"} (${reason}); it goes to standard output, exit code ${EXIT.outputUnwritable}`,
+    file
+      ? `cannot write the extension output to ${file} (${reason}); it goes to standard output, exit code ${EXIT.outputUnwritable}`
+      : `cannot write the extension output to standard output (${reason}); the task's outcome: ${STATUS_WORD[outcome.exitCode]}: ${outcome.description}; exit code ${EXIT.outputUnwritable}`,
   );
   try {
     const code = file
-      ? writeDocumentElsewhere(outcome, values, file, reason)
+      ? await writeDocumentElsewhere(outcome, values, file, reason)
       : EXIT.outputUnwritable;
     log.info(`exit code ${code}`);
     return code;
@@ -185,7 +192,7 @@ export async function run(options: RunOptions): Promise<number> {
           ? pendingResult(arn, { status, name: outputs.current.generated_execution_name ?? null })
           : null,
     };
-    return writeDocument(buildDocument(early, values), env["UE_EXTENSION_OUTPUT_FILE"]);
+    return writeDocumentNow(buildDocument(early, values), env["UE_EXTENSION_OUTPUT_FILE"]);
   };
   try {
     const debugProblem = nodeDebugProblem(env);
@@ -266,14 +273,24 @@ export async function run(options: RunOptions): Promise<number> {
   const documentFile = env["UE_EXTENSION_OUTPUT_FILE"];
   if (choices && outcome.exitCode === EXIT.success) {
     // Standard output holds the list alone; the document goes to its file, when named.
-    process.stdout.write(`${maskJson(choices, 2, { dataKeys: new Set() })}\n`);
+    try {
+      await writeStandardOutput(`${maskJson(choices, 2, { dataKeys: new Set() })}\n`);
+    } catch (error) {
+      const reason = writeFailureReason(error);
+      outcome = {
+        ...outcome,
+        exitCode: EXIT.outputUnwritable,
+        description: `cannot write the list to standard output (${reason}); ${outcome.description}`,
+      };
+      log.error(outcome.description);
+    }
     if (!documentFile) {
       log.info(`exit code ${outcome.exitCode}`);
       return outcome.exitCode;
     }
   }
   try {
-    const code = writeDocument(buildDocument(outcome, values), documentFile);
+    const code = await writeDocument(buildDocument(outcome, values), documentFile);
     log.info(`exit code ${code}`);
     return code;
   } catch (error) {
@@ -290,6 +307,8 @@ if (startedAs(import.meta.url)) {
   // log is then lost, but an unhandled write error must not end the program with exit 1,
   // no document and its execution left unsupervised.
   process.stderr.on("error", () => {});
+  // Standard output's are reported by the writes themselves (exit 40).
+  process.stdout.on("error", () => {});
   const controller = new AbortController();
   const log = createLogger();
   /** The exit code once the document is written: from then on nothing may change it. */

@@ -225,8 +225,33 @@ export function writeAtomically(path: string, text: string): void {
   }
 }
 
-/** Write the document where the contract says; returns the exit code to use. */
-export function writeDocument(doc: ExtensionOutput, path: string | undefined): number {
+/**
+ * Write to standard output; resolves once the text is written, rejects when it could not be
+ * (`> result.json` on a full disk, a pipe whose reader ended): the stream reports that only
+ * to the write's callback and its 'error' event, never by throwing.
+ */
+export function writeStandardOutput(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+/** Write the document where the contract says; resolves to the exit code to use. */
+export async function writeDocument(
+  doc: ExtensionOutput,
+  path: string | undefined,
+): Promise<number> {
+  const { text, exitCode } = serialise(doc);
+  if (path) writeAtomically(path, text);
+  else await writeStandardOutput(text);
+  return exitCode;
+}
+
+/**
+ * The same at once, for the last moment before the program leaves (a second cancel): a
+ * write to standard output is only started.
+ */
+export function writeDocumentNow(doc: ExtensionOutput, path: string | undefined): number {
   const { text, exitCode } = serialise(doc);
   if (path) writeAtomically(path, text);
   else process.stdout.write(text);
@@ -251,7 +276,7 @@ export function writeDocumentElsewhere(
   values: FieldValues,
   path: string,
   reason: string,
-): number {
+): Promise<number> {
   const fallback: Outcome = {
     ...outcome,
     exitCode: EXIT.outputUnwritable,

@@ -73,6 +73,7 @@ export function writeFailureReason(error: unknown): string {
     EISDIR: "it is a folder",
     EROFS: "read-only file system",
     EIO: "input/output error",
+    EPIPE: "the pipe's reader has ended",
   };
   if (code && plain[code]) return `${plain[code]}, ${code}`;
   return code ?? (error instanceof Error ? error.message : String(error));

@@ -6,12 +6,20 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
-import { assertValidDoc, runBundle } from "../helpers/bundle.ts";
+import { assertValidDoc, type BundleOptions, runBundle } from "../helpers/bundle.ts";
 
 describe("output files that cannot be written", () => {
   let ep: LocalEndpoint;
@@ -76,6 +84,37 @@ describe("output files that cannot be written", () => {
       assert.equal(run.doc.result.status, status);
     });
   }
+
+  const closedStandardOutputs: Array<[string, (fullDisk: number) => Partial<BundleOptions>]> = [
+    ["a file on a full disk (> /dev/full)", (fullDisk) => ({ stdoutFd: fullDisk })],
+    ["a pipe whose reader has ended", () => ({ closeReaders: ["stdout"] })],
+  ];
+  for (const [name, options] of closedStandardOutputs) {
+    test(`extension output to standard output, ${name}: exit 40, the real outcome in the log`, async () => {
+      const fullDisk = openSync("/dev/full", "w");
+      const run = await runBundle({
+        fields: fields("ok"),
+        env: { UE_EXTENSION_OUTPUT_FILE: undefined },
+        ...options(fullDisk),
+      }).finally(() => closeSync(fullDisk));
+      assert.equal(run.code, 40, run.stderr);
+      assert.match(
+        run.stderr,
+        /ERROR cannot write the extension output to standard output \(.*\); the task's outcome: SUCCESS: execution .* SUCCEEDED; exit code 40/,
+      );
+    });
+  }
+
+  test("--list to standard output, a pipe whose reader has ended: exit 40", async () => {
+    const run = await runBundle({
+      fields: { endpoint_url: ep.url, region: ep.region, credentials: fields("ok").credentials },
+      args: ["--list", "state-machines"],
+      env: { UE_EXTENSION_OUTPUT_FILE: undefined },
+      closeReaders: ["stdout"],
+    });
+    assert.equal(run.code, 40, run.stderr);
+    assert.match(run.stderr, /ERROR cannot write the list to standard output \(/);
+  });
 
   const documentTargets: Array<[string, () => string]> = [
     ["/dev/full", () => "/dev/full"],
