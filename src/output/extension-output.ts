@@ -6,9 +6,11 @@ import type { MapRunProgress, ResultWriterLocation } from "../actions/map-runs.t
 import { consoleUrlFor } from "../console-link.ts";
 import {
   closeSync,
+  fstatSync,
   fsyncSync,
   openSync,
   renameSync,
+  type Stats,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -196,12 +198,22 @@ export function serialise(doc: ExtensionOutput): { text: string; exitCode: numbe
 
 /**
  * Write atomically: a temporary file beside the target, flushed, then renamed over it.
- * A target that exists and is not a regular file (a pipe, /dev/stdout, a device) is
- * written directly: renaming over it would replace it.
+ * A target that exists and is not a regular file (a pipe, a terminal, a device) is
+ * written directly: renaming over it would replace it. So is the program's own standard
+ * output or error when it is a regular file (/dev/stdout with `> result.json`): the temporary
+ * file would go beside the link (/dev, /proc/self/fd), and the rename would replace the
+ * link itself while the file it stands for stayed empty.
  */
 export function writeAtomically(path: string, text: string): void {
-  if (existsAsOtherThanFile(path)) {
+  const target = statOrNull(path);
+  if (target && !target.isFile()) {
     writeFileSync(path, text);
+    return;
+  }
+  const stream = target ? standardStreamAt(target) : undefined;
+  if (stream !== undefined) {
+    // Through the descriptor itself: its offset and its append mode (`>>`) are kept.
+    writeFileSync(stream, text);
     return;
   }
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
@@ -258,12 +270,25 @@ export function writeDocumentNow(doc: ExtensionOutput, path: string | undefined)
   return exitCode;
 }
 
-function existsAsOtherThanFile(path: string): boolean {
+function statOrNull(path: string): Stats | null {
   try {
-    return !statSync(path).isFile();
+    return statSync(path);
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** Standard output (1) or standard error (2) when it is the very file `target` is. */
+function standardStreamAt(target: Stats): 1 | 2 | undefined {
+  for (const fd of [1, 2] as const) {
+    try {
+      const stream = fstatSync(fd);
+      if (stream.dev === target.dev && stream.ino === target.ino) return fd;
+    } catch {
+      // Not open.
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   mkdtempSync,
   openSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -140,6 +141,30 @@ describe("output files that cannot be written", () => {
       assert.match(doc.status_description, /the task's outcome: SUCCESS: execution .* SUCCEEDED/);
       assert.equal(doc.result.status, "SUCCEEDED");
       assert.match(run.stderr, new RegExp(`cannot write the extension output to ${file}`));
+    });
+  }
+
+  // /dev/stdout is the same link one folder up; a wrong write would replace that link in
+  // the machine's /dev, where /proc and /dev/fd refuse to hold a temporary file.
+  for (const link of ["/proc/self/fd/1", "/dev/fd/1"]) {
+    test(`extension output to ${link} with standard output on a file (> result.json): written into that file, exit 0`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "ue-stdout-file-"));
+      try {
+        const result = join(dir, "result.json");
+        const fd = openSync(result, "w");
+        const run = await runBundle({
+          fields: fields("ok"),
+          env: { UE_EXTENSION_OUTPUT_FILE: link },
+          stdoutFd: fd,
+        }).finally(() => closeSync(fd));
+        assert.equal(run.code, 0, run.stderr);
+        const doc = JSON.parse(readFileSync(result, "utf8"));
+        assertValidDoc(doc);
+        assert.equal(doc.result.status, "SUCCEEDED");
+        assert.deepEqual(readdirSync(dir), ["result.json"], "no temporary file left behind");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 
