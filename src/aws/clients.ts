@@ -92,14 +92,16 @@ function remember(credentials: AwsCredentialIdentity, source: string): AwsCreden
 /** The standard chain: shared files, SSO, process, web identity, container, instance. */
 function standardChain(handler: NodeHttpHandler): AwsCredentialIdentityProvider {
   let chain: AwsCredentialIdentityProvider | undefined;
-  return async () => {
+  return async (options) => {
     if (!chain) {
       const { defaultProvider } = await import("./sdk-lazy.ts");
       // Roles named in shared profiles are assumed through the same handler (and proxy).
       chain = defaultProvider({ clientConfig: { requestHandler: handler } });
     }
     try {
-      return remember(await chain(), "the standard credential chain");
+      // The caller's options carry its client config: a profile's role_arn is then assumed
+      // in the task's region, not the SDK's fallback us-east-1.
+      return remember(await chain(options), "the standard credential chain");
     } catch (error) {
       const classified = classifyError(error, {
         operation: "loading credentials from the standard chain",

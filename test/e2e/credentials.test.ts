@@ -77,6 +77,35 @@ describe("credentials and region from the agent host", () => {
     assert.match(run.stderr, /standard credential chain/);
   });
 
+  test("a profile's role_arn with source_profile is assumed in the task's region, not us-east-1", async () => {
+    const credentials = join(dir, "credentials-role-base");
+    await writeFile(
+      credentials,
+      `[base]\naws_access_key_id = ${ep.credentials.accessKeyId}\naws_secret_access_key = ${ep.credentials.secretAccessKey}\n`,
+    );
+    // No region in the profile: the region comes from the state machine ARN (eu-west-1).
+    const config = join(dir, "config-role");
+    await writeFile(
+      config,
+      "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/Ops\nsource_profile = base\n",
+    );
+    const run = await runBundle({
+      fields: fields(),
+      env: {
+        AWS_SHARED_CREDENTIALS_FILE: credentials,
+        AWS_CONFIG_FILE: config,
+        AWS_PROFILE: "ops",
+        AWS_ENDPOINT_URL_STS: ep.url,
+      },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    // The endpoint refuses a signature scoped to another region than its own.
+    const assume = ep.requests.filter((r) => r.operation === "AssumeRole").at(-1);
+    assert.equal(assume?.status, 200);
+    assert.match(lastCaller()?.accessKeyId ?? "", /^ASIA/);
+    assert.doesNotMatch(run.stderr, /us-east-1/);
+  });
+
   test("no credentials anywhere: exit 2 with a message that says so", async () => {
     const run = await runBundle({ fields: fields() });
     assert.equal(run.code, 2, run.stderr);
