@@ -112,6 +112,11 @@ export interface LocalEndpoint {
   /** Answers matching calls with AccessDeniedException (AccessDenied on STS). Returns an undo function. */
   deny(rule: DenyRule): () => void;
   readonly sts: StsControls;
+  /**
+   * Ends the life of a key pair now (configured or issued by AssumeRole): from then on its
+   * calls get ExpiredTokenException (STS: ExpiredToken), as AWS answers an expired session.
+   */
+  expireCredentials(accessKeyId: string): void;
   /** Every call received, oldest first. */
   readonly requests: ReadonlyArray<RequestLogEntry>;
   clearRequests(): void;
@@ -249,6 +254,11 @@ export async function startLocalEndpoint(
     pendingTaskTokens: (arn) => tokens.pending(arn),
     faults,
     consistency,
+    expireCredentials(accessKeyId) {
+      const stored = store.get(accessKeyId);
+      if (!stored) throw new Error(`no key pair ${accessKeyId} is known`);
+      stored.expiresAt = new Date(Date.now() + clockOffsetMs);
+    },
     deny(rule) {
       const copy = { ...rule };
       denyRules.push(copy);

@@ -13,7 +13,7 @@ import {
   readOnceMoreIfDropped,
 } from "../aws/classify.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
-import { DataValidationError, StatusUnavailableError } from "../errors.ts";
+import { AuthenticationError, DataValidationError, StatusUnavailableError } from "../errors.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { clean } from "../execution-name.ts";
 import type { ParsedStateMachineArn } from "../fields/validate.ts";
@@ -532,8 +532,11 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
 export interface WaitRequest {
   /** Step Functions with one attempt per call: the loop has its own backoff. */
   readonly sfn: StepFunctions;
-  /** Fetch fresh credentials (after AWS called the current ones expired). */
-  readonly refreshCredentials?: () => Promise<void>;
+  /**
+   * Fetch fresh credentials (after AWS called the current ones expired); false when the
+   * source can give none but the expired ones.
+   */
+  readonly refreshCredentials?: () => Promise<boolean>;
   readonly executionArn: string;
   /** When the execution started (for the adaptive schedule); now when unknown. */
   readonly executionStart: Date;
@@ -846,10 +849,19 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
         );
       }
       if (EXPIRED_TOKEN.has(errorName(error)) && req.refreshCredentials) {
+        let renewed: boolean;
         try {
-          await req.refreshCredentials();
+          renewed = await req.refreshCredentials();
         } catch (refreshError) {
           throw classifyError(refreshError, { operation: "refreshing credentials" });
+        }
+        // Fixed keys with a session token (the field, AWS_SESSION_TOKEN, a profile's
+        // aws_session_token) stay expired however often the check is tried again.
+        if (!renewed) {
+          throw new AuthenticationError(
+            `${reason}; these credentials cannot be renewed (their session token came with the keys and ends when it was issued to end): give fresh ones, or credentials that renew themselves (a profile with role_arn or credential_process, container or instance credentials), and rerun the task to re-attach to ${req.executionArn}, which may still be running`,
+            { cause: error },
+          );
         }
       }
       if (poll.failures === 1 || poll.failures % 10 === 0) {

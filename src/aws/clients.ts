@@ -58,8 +58,11 @@ export interface AwsSession {
   readonly sfn: StepFunctions;
   /** Step Functions with one attempt per call, for loops that have their own backoff. */
   readonly sfnOnce: StepFunctions;
-  /** Fetch fresh credentials before the next call (after AWS called them expired). */
-  refreshCredentials(): Promise<void>;
+  /**
+   * Fetch fresh credentials before the next call (after AWS called them expired). False when
+   * the source gave the same ones again (fixed keys with a session token): they stay expired.
+   */
+  refreshCredentials(): Promise<boolean>;
   readonly credentialSource: string;
   /**
    * Who calls AWS (the base access key id, and the role with its external id), so that only
@@ -241,7 +244,13 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
     sfn: stepFunctionsOn(client),
     sfnOnce: stepFunctionsOn(once),
     async refreshCredentials() {
-      await once.config.credentials({ forceRefresh: true });
+      const before = await once.config.credentials();
+      const after = await once.config.credentials({ forceRefresh: true });
+      return (
+        after.accessKeyId !== before.accessKeyId ||
+        after.secretAccessKey !== before.secretAccessKey ||
+        after.sessionToken !== before.sessionToken
+      );
     },
     credentialSource,
     async credentialIdentity() {

@@ -7,12 +7,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
-import { assertValidDoc, runBundle } from "../helpers/bundle.ts";
+import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
 
 const KEY_ID = "ASIACANARYKEYID00001";
 const SECRET = "CanarySessionSecret0000000000000000000001";
 const TOKEN = "CanarySessionToken//+0000000000000000000000000000000000000001";
 const ROLE = "arn:aws:iam::123456789012:role/Scheduler";
+// A second pair, expired by the test while a task waits.
+const SHORT_KEY_ID = "ASIACANARYKEYID00002";
+const SHORT_SECRET = "CanarySessionSecret0000000000000000000002";
+const SHORT_TOKEN = "CanarySessionToken//+0000000000000000000000000000000000000002";
 
 describe("AWS Credentials with a session token", () => {
   let ep: LocalEndpoint;
@@ -21,7 +25,10 @@ describe("AWS Credentials with a session token", () => {
   before(async () => {
     ep = await startLocalEndpoint({
       region: "us-east-1",
-      credentials: [{ accessKeyId: KEY_ID, secretAccessKey: SECRET, sessionToken: TOKEN }],
+      credentials: [
+        { accessKeyId: KEY_ID, secretAccessKey: SECRET, sessionToken: TOKEN },
+        { accessKeyId: SHORT_KEY_ID, secretAccessKey: SHORT_SECRET, sessionToken: SHORT_TOKEN },
+      ],
     });
     arn = ep.createStateMachine({
       name: "tokenPass",
@@ -40,7 +47,7 @@ describe("AWS Credentials with a session token", () => {
   const started = () =>
     ep.requests.filter((r) => r.operation === "StartExecution" && r.status === 200);
   const assertNoCanary = (allBytes: string) => {
-    for (const canary of [SECRET, TOKEN, encodeURIComponent(TOKEN)])
+    for (const canary of [SECRET, TOKEN, encodeURIComponent(TOKEN), SHORT_SECRET, SHORT_TOKEN])
       assert.ok(
         !allBytes.includes(canary),
         "no secret in stdout, stderr, document or output fields",
@@ -90,6 +97,40 @@ describe("AWS Credentials with a session token", () => {
     const assume = ep.requests.filter((r) => r.operation === "AssumeRole").at(-1);
     assert.equal(assume?.status, 200);
     assert.equal(assume?.accessKeyId, KEY_ID);
+    assertNoCanary(run.allBytes);
+  });
+
+  test("a session token that expires while the task waits ends it with exit 2, saying why", async () => {
+    const waitArn = ep.createStateMachine({
+      name: "tokenWait",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 600, End: true } } },
+    });
+    let started = "";
+    const run = await runBundle({
+      fields: {
+        ...fields({
+          credentials: { user: SHORT_KEY_ID, password: SHORT_SECRET, token: SHORT_TOKEN },
+        }),
+        state_machine_arn: waitArn,
+        wait_for_success_or_failure: true,
+        polling_interval: 1,
+      },
+      // Fixed keys cannot be renewed: trying them again until this limit (exit 28) is wrong.
+      env: { UE_STATUS_FAILURE_LIMIT_SECONDS: "3" },
+      onStart: (_child, outputFieldsFile) => {
+        void waitForOutputField(outputFieldsFile, "execution_arn").then((executionArn) => {
+          started = executionArn;
+          ep.expireCredentials(SHORT_KEY_ID);
+        });
+      },
+    });
+    assert.equal(run.code, 2, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(
+      run.doc["status_description"],
+      /^AUTHENTICATION_ERROR: AWS rejected the credentials \(ExpiredTokenException on DescribeExecution\).*; these credentials cannot be renewed .*rerun the task to re-attach to arn:/,
+    );
+    assert.equal(run.doc["result"].executionArn, started);
     assertNoCanary(run.allBytes);
   });
 
