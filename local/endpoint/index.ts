@@ -165,7 +165,9 @@ export async function startLocalEndpoint(
   const faults = new Faults();
   const consistency = new Consistency();
   const kms = new Kms();
-  const sts = new Sts(store, accountId);
+  let clockOffsetMs = 0;
+  const now = () => new Date(Date.now() + clockOffsetMs);
+  const sts = new Sts(store, accountId, now);
   const tokens = new TaskTokens();
   const handlers = new Map<string, TaskHandler>();
   const machines = new StateMachineRegistry(region, accountId);
@@ -181,7 +183,6 @@ export async function startLocalEndpoint(
   const log: RequestLogEntry[] = [];
 
   const createStateMachine = (input: CreateStateMachineInput) => machines.create(input).arn;
-  let clockOffsetMs = 0;
   if (options.definitionsDir) await loadDefinitions(options.definitionsDir, createStateMachine);
 
   const server = await startServer(
@@ -194,7 +195,7 @@ export async function startLocalEndpoint(
       ops: { machines, engine, tokens, consistency, kms, mapRuns },
       denyRules,
       log,
-      now: () => new Date(Date.now() + clockOffsetMs),
+      now,
     },
     {
       host: options.host ?? "127.0.0.1",
@@ -257,7 +258,7 @@ export async function startLocalEndpoint(
     expireCredentials(accessKeyId) {
       const stored = store.get(accessKeyId);
       if (!stored) throw new Error(`no key pair ${accessKeyId} is known`);
-      stored.expiresAt = new Date(Date.now() + clockOffsetMs);
+      stored.expiresAt = now();
     },
     deny(rule) {
       const copy = { ...rule };

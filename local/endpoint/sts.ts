@@ -14,8 +14,8 @@ const XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
  * forced short lifetime is rounded up, or one issued late in a second would expire
  * milliseconds later, before its first use.
  */
-function wholeSecondsFromNow(seconds: number, roundUp: boolean): Date {
-  const end = (Date.now() + seconds * 1000) / 1000;
+function wholeSecondsFrom(now: Date, seconds: number, roundUp: boolean): Date {
+  const end = (now.getTime() + seconds * 1000) / 1000;
   return new Date((roundUp ? Math.ceil(end) : Math.floor(end)) * 1000);
 }
 
@@ -81,9 +81,13 @@ export class Sts implements StsControls {
   readonly #store: CredentialStore;
   readonly #accountId: string;
 
-  constructor(store: CredentialStore, accountId: string) {
+  /** The endpoint's clock: expirations are AWS's times, as the signature checks are. */
+  readonly #now: () => Date;
+
+  constructor(store: CredentialStore, accountId: string, now: () => Date = () => new Date()) {
     this.#store = store;
     this.#accountId = accountId;
+    this.#now = now;
   }
 
   setExpirySeconds(seconds: number | undefined): void {
@@ -168,7 +172,7 @@ export class Sts implements StsControls {
       accessKeyId: `ASIA${upperAlnum(16)}`,
       secretAccessKey: randomBytes(30).toString("base64"),
       sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString("base64")}`,
-      expiration: wholeSecondsFromNow(seconds, this.#forcedSeconds !== undefined),
+      expiration: wholeSecondsFrom(this.#now(), seconds, this.#forcedSeconds !== undefined),
       roleArn,
       roleSessionName: session,
       ...(externalId !== undefined ? { externalId } : {}),

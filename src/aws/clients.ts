@@ -5,11 +5,7 @@
  * SDK's. The credential chain and STS are loaded only when a task needs them.
  */
 import { SFNClient } from "@aws-sdk/client-sfn";
-import {
-  doesIdentityRequireRefresh,
-  isIdentityExpired,
-  memoizeIdentityProvider,
-} from "@smithy/core";
+import { doesIdentityRequireRefresh, memoizeIdentityProvider } from "@smithy/core";
 import { loadSharedConfigFiles } from "@smithy/core/config";
 import { buffer } from "node:stream/consumers";
 import type { NodeHttpHandler } from "@smithy/node-http-handler";
@@ -74,6 +70,9 @@ export interface AwsSession {
 }
 
 const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Temporary credentials are fetched again this long before they expire (the SDK's margin). */
+const REFRESH_BEFORE_EXPIRY_MS = 300_000;
 
 /** A role session name that ties the session to the task (IAM allows 2-64 of [\w+=,.@-]). */
 export function roleSessionName(
@@ -216,12 +215,24 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
     credentials = assumeRoleProvider(aws, aws.role, credentials, handler, log);
     credentialSource = `role ${aws.role.arn} assumed with ${credentialSource}`;
   }
-  // One cache for both clients, so a role is assumed once and refreshed once.
+  // One cache for both clients, so a role is assumed once and refreshed once. Expiry is
+  // judged by AWS's clock as the clients' signing learned it (their clock offsets), not by
+  // this host's alone: a host clock minutes behind would otherwise keep credentials AWS
+  // already calls expired.
+  const clients: SFNClient[] = [];
+  const awsNow = () =>
+    Date.now() + Math.max(0, ...clients.map((c) => c.config.systemClockOffset ?? 0));
   const shared = memoizeIdentityProvider(
     credentials,
-    isIdentityExpired,
+    (identity) =>
+      doesIdentityRequireRefresh(identity) &&
+      (identity.expiration?.getTime() ?? Infinity) - awsNow() < REFRESH_BEFORE_EXPIRY_MS,
     doesIdentityRequireRefresh,
-  ) as AwsCredentialIdentityProvider;
+  ) as AwsCredentialIdentityProvider & { memoized?: boolean };
+  // Marked as the SDK marks a provider it has cached already, so the clients use this cache
+  // as it is rather than each keeping a copy of its own (a copy that neither a refresh after
+  // an expired-token answer nor the clock offset above would reach).
+  shared.memoized = true;
   const common = {
     region: aws.region,
     credentials: shared,
@@ -240,6 +251,7 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
   };
   const client = new SFNClient({ ...common, maxAttempts: aws.maxAttempts });
   const once = new SFNClient({ ...common, maxAttempts: 1 });
+  clients.push(client, once);
   return {
     sfn: stepFunctionsOn(client),
     sfnOnce: stepFunctionsOn(once),

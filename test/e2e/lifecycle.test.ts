@@ -474,6 +474,46 @@ describe("task lifecycle, end to end", () => {
     assert.match(relaunched.stderr, /re-attached/);
   });
 
+  test("a host clock 20 minutes behind AWS: the role is renewed by AWS's clock, and a cancel still stops", async () => {
+    // AWS's clock 20 minutes ahead of this host's: credentials AWS issues for 10 s look good
+    // for 20 minutes more here. The cancel comes once the first ones have expired at AWS.
+    const offsetMs = 20 * 60_000;
+    ep.setClockOffset(offsetMs);
+    ep.sts.setExpirySeconds(10);
+    const issued = ep.sts.issued.length;
+    const firstRequest = ep.requests.length;
+    try {
+      const run = await runBundle({
+        fields: fields("long", { role_based_access: true, role_arn: ROLE }),
+        env: { AWS_ENDPOINT_URL_STS: ep.url },
+        onStart: (child) => {
+          const timer = setInterval(() => {
+            const first = ep.sts.issued[issued];
+            if (!first || Date.now() + offsetMs < first.expiration.getTime() + 1000) return;
+            clearInterval(timer);
+            child.kill("SIGTERM");
+          }, 200);
+          child.on("close", () => clearInterval(timer));
+        },
+      });
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(run.doc.status_description, /^CANCELLED: .*stopped/);
+      assert.equal(ep.getExecution(run.doc.result.executionArn)?.status, "ABORTED");
+      const expired = ep.requests
+        .slice(firstRequest)
+        .filter((r) => r.errorCode === "ExpiredTokenException");
+      assert.deepEqual(
+        expired.map((r) => r.operation),
+        [],
+        "no call is signed with credentials AWS calls expired",
+      );
+    } finally {
+      ep.setClockOffset(0);
+      ep.sts.setExpirySeconds(undefined);
+    }
+  });
+
   test("assumed-role credentials expiring every second are refreshed through a longer wait", async () => {
     ep.sts.setExpirySeconds(1);
     const issued = ep.sts.issued.length;
