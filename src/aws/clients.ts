@@ -71,6 +71,16 @@ export interface AwsSession {
 
 const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** An SDK warning in one line, without its package prefix. */
+function sdkWarning(parts: readonly unknown[]): string {
+  return parts
+    .map(String)
+    .join(" ")
+    .replace(/^@aws-sdk\/[\w-]+ - [\w:]+ (WARNING:)?/, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
 /** Temporary credentials are fetched again this long before they expire (the SDK's margin). */
 const REFRESH_BEFORE_EXPIRY_MS = 300_000;
 
@@ -92,13 +102,18 @@ function remember(credentials: AwsCredentialIdentity, source: string): AwsCreden
 }
 
 /** The standard chain: shared files, SSO, process, web identity, container, instance. */
-function standardChain(handler: NodeHttpHandler): AwsCredentialIdentityProvider {
+function standardChain(handler: NodeHttpHandler, log: Logger): AwsCredentialIdentityProvider {
   let chain: AwsCredentialIdentityProvider | undefined;
   return async (options) => {
     if (!chain) {
       const { defaultProvider } = await import("./sdk-lazy.ts");
-      // Roles named in shared profiles are assumed through the same handler (and proxy).
-      chain = defaultProvider({ clientConfig: { requestHandler: handler } });
+      chain = defaultProvider({
+        // Roles named in shared profiles are assumed through the same handler (and proxy).
+        clientConfig: { requestHandler: handler },
+        // The chain's warnings (AWS_PROFILE beside AWS_ACCESS_KEY_ID, ...) as WARN lines of
+        // the task's log, in one line each; without a logger the SDK prints them raw.
+        logger: { ...QUIET, warn: (...parts: unknown[]) => log.warn(sdkWarning(parts)) },
+      });
     }
     try {
       // The caller's options carry its client config: a profile's role_arn is then assumed
@@ -208,7 +223,7 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
       aws.credentials.source,
     );
   } else {
-    credentials = standardChain(handler);
+    credentials = standardChain(handler, log);
   }
   const base = credentials;
   if (aws.role) {

@@ -75,6 +75,11 @@ describe("credentials and region from the agent host", () => {
     });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /standard credential chain/);
+    // The SDK's warning about the two sources is a line of the log, as every line is.
+    for (const line of run.stderr.split("\n").filter((l) => l)) {
+      assert.match(line, /^\d{4}-\d\d-\d\dT[\d:.]+Z (INFO|WARN) /);
+    }
+    assert.match(run.stderr, / WARN {2}Multiple credential sources detected: Both AWS_PROFILE /);
   });
 
   test("a profile's role_arn with source_profile is assumed in the task's region, not us-east-1", async () => {
