@@ -7,6 +7,7 @@ import type { CredentialStore, StoredCredential } from "./credentials.ts";
 import { ServiceError } from "./errors.ts";
 
 const XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
+const ROLE_CHAINING_LIMIT_SECONDS = 3600;
 
 /**
  * An expiration in whole seconds, since the XML carries no fractions and clients compare
@@ -164,6 +165,17 @@ export class Sts implements StsControls {
         "ValidationError",
         `1 validation error detected: Value '${requested}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`,
       );
+    }
+    // Role chaining (the caller is itself a role session) is limited to one hour: asked for
+    // more, AWS refuses; asked for nothing, it gives at most one hour.
+    if (caller.principalArn.includes(":assumed-role/") && seconds > ROLE_CHAINING_LIMIT_SECONDS) {
+      if (requested !== null) {
+        throw stsError(
+          "ValidationError",
+          "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        );
+      }
+      seconds = ROLE_CHAINING_LIMIT_SECONDS;
     }
     if (this.#forcedSeconds !== undefined) seconds = this.#forcedSeconds;
 

@@ -281,6 +281,54 @@ describe("STS AssumeRole", () => {
     assert.equal(wrongToken.name, "UnrecognizedClientException");
   });
 
+  it("limits role chaining to one hour, as AWS does", async () => {
+    const first = (
+      await sts.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: "hop-1" }))
+    ).Credentials!;
+    const chained = new STSClient({
+      endpoint: ep.url,
+      region: "us-east-1",
+      credentials: {
+        accessKeyId: first.AccessKeyId!,
+        secretAccessKey: first.SecretAccessKey!,
+        sessionToken: first.SessionToken!,
+      },
+      maxAttempts: 1,
+    });
+    const before = ep.sts.defaultDurationSeconds;
+    try {
+      const tooLong = await rejection(() =>
+        chained.send(
+          new AssumeRoleCommand({
+            RoleArn: "arn:aws:iam::123456789012:role/Next",
+            RoleSessionName: "hop-2",
+            DurationSeconds: 7200,
+          }),
+        ),
+      );
+      assert.equal(tooLong.name, "ValidationError");
+      assert.match(tooLong.message, /1 hour session limit for roles assumed by role chaining/);
+      // Without DurationSeconds a chained session gets at most one hour.
+      ep.sts.defaultDurationSeconds = 7200;
+      const out = await chained.send(
+        new AssumeRoleCommand({
+          RoleArn: "arn:aws:iam::123456789012:role/Next",
+          RoleSessionName: "hop-2",
+        }),
+      );
+      const lifetime = out.Credentials!.Expiration!.getTime() - Date.now();
+      assert.ok(lifetime <= 3_600_000, `lifetime ${lifetime}`);
+      // Long-term keys may ask for more than an hour.
+      const direct = await sts.send(
+        new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: "long", DurationSeconds: 7200 }),
+      );
+      assert.ok(direct.Credentials!.Expiration!.getTime() - Date.now() > 3_600_000);
+    } finally {
+      ep.sts.defaultDurationSeconds = before;
+      chained.destroy();
+    }
+  });
+
   it("lets credentials expire: ExpiredTokenException", async () => {
     ep.sts.setExpirySeconds(1);
     try {
