@@ -77,6 +77,23 @@ describe("execution names", () => {
     assert.equal(base.length, 70);
   });
 
+  test("an instance id that is not clean, or longer than 40, becomes 30 characters and its tag", () => {
+    const one = executionBase(undefined, { taskName: "t", taskInstanceId: "job:42 run.7" }).base;
+    const two = executionBase(undefined, { taskName: "t", taskInstanceId: "job 42 run 7" }).base;
+    assert.equal(one, `t-job-42-run-7-${instanceTag("job:42 run.7")}`);
+    assert.notEqual(one, two);
+    const clean40 = "a".repeat(40);
+    assert.equal(
+      executionBase(undefined, { taskName: "t", taskInstanceId: clean40 }).base,
+      `t-${clean40}`,
+    );
+    const long = "a".repeat(41);
+    assert.equal(
+      executionBase(undefined, { taskName: "t", taskInstanceId: long }).base,
+      `t-${"a".repeat(30)}-${instanceTag(long)}`,
+    );
+  });
+
   test("without a task instance id and an Execution Name each run gets a new, unfindable name", () => {
     const a = executionBase(undefined, {});
     const b = executionBase(undefined, {});
