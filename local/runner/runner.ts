@@ -30,7 +30,7 @@ import { type ReferenceScope, resolveReferences } from "./references.ts";
 
 /** A task as written in a task or workflow file. */
 export interface TaskDefinition {
-  /** The task's name (UE_TASK_NAME); letters, digits, "-" and "_". */
+  /** The task's name in reports and references (not handed to the extension); letters, digits, "-" and "_". */
   name: string;
   /** The template it is a task of; when given, must match the package's template name. */
   template?: string;
