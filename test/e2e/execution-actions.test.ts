@@ -131,6 +131,39 @@ describe("execution actions, end to end", () => {
     });
   const missingArn = () =>
     `arn:aws:states:${ep.region}:${ep.accountId}:execution:long:no-such-execution`;
+  /**
+   * Runs `action` on `arn` and cancels it (SIGTERM) once AWS holds its `operation` call
+   * unanswered: exit 27, a valid document saying `said`, nothing changed.
+   */
+  const cancelWhileUnanswered = async (
+    action: string,
+    arn: string,
+    operation: string,
+    said: RegExp,
+  ) => {
+    ep.clearRequests();
+    ep.faults.set({ hang: { operations: [operation] } });
+    try {
+      const run = await runBundle({
+        fields: fields(action, { target_execution_arn: arn }),
+        onStart: (child) => {
+          const asked = setInterval(() => {
+            if (!ep.requests.some((r) => r.operation === operation)) return;
+            clearInterval(asked);
+            child.kill("SIGTERM");
+          }, 20);
+          child.on("exit", () => clearInterval(asked));
+        },
+      });
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.exit_code, 27);
+      assert.match(run.doc.status_description, said);
+      assert.equal(run.doc.changed, false);
+    } finally {
+      ep.faults.reset();
+    }
+  };
   const signalWhenWaiting =
     (after = 300) =>
     (child: ChildProcess, file: string) => {
@@ -468,28 +501,7 @@ describe("execution actions, end to end", () => {
     for (const [operation, said] of cancels) {
       test(`cancel while ${operation} is unanswered: exit 27, said plainly`, async () => {
         const arn = await start("long");
-        ep.clearRequests();
-        ep.faults.set({ hang: { operations: [operation] } });
-        try {
-          const run = await runBundle({
-            fields: fields("Stop Execution", { target_execution_arn: arn }),
-            onStart: (child) => {
-              const asked = setInterval(() => {
-                if (!ep.requests.some((r) => r.operation === operation)) return;
-                clearInterval(asked);
-                child.kill("SIGTERM");
-              }, 20);
-              child.on("exit", () => clearInterval(asked));
-            },
-          });
-          assert.equal(run.code, 27, run.stderr);
-          assertValidDoc(run.doc);
-          assert.equal(run.doc.exit_code, 27);
-          assert.match(run.doc.status_description, said);
-          assert.equal(run.doc.changed, false);
-        } finally {
-          ep.faults.reset();
-        }
+        await cancelWhileUnanswered("Stop Execution", arn, operation, said);
         assert.equal(ep.getExecution(arn)?.status, "RUNNING");
       });
     }
@@ -639,28 +651,7 @@ describe("execution actions, end to end", () => {
         const arn = await start("ledger", `ledger-cancel-${operation}`);
         assert.equal((await ep.waitForExecution(arn)).status, "FAILED");
         flakyFails = false;
-        ep.clearRequests();
-        ep.faults.set({ hang: { operations: [operation] } });
-        try {
-          const run = await runBundle({
-            fields: fields("Redrive Execution", { target_execution_arn: arn }),
-            onStart: (child) => {
-              const asked = setInterval(() => {
-                if (!ep.requests.some((r) => r.operation === operation)) return;
-                clearInterval(asked);
-                child.kill("SIGTERM");
-              }, 20);
-              child.on("exit", () => clearInterval(asked));
-            },
-          });
-          assert.equal(run.code, 27, run.stderr);
-          assertValidDoc(run.doc);
-          assert.equal(run.doc.exit_code, 27);
-          assert.match(run.doc.status_description, said);
-          assert.equal(run.doc.changed, false);
-        } finally {
-          ep.faults.reset();
-        }
+        await cancelWhileUnanswered("Redrive Execution", arn, operation, said);
       });
     }
 

@@ -33,11 +33,12 @@ afterEach(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-function source() {
+/** The shared status of a task waiting on EXECUTION; `listed` stands for AWS's listing. */
+function source(listed: () => Promise<unknown> = async () => ({ executions: [] })) {
   const sfn = {
     listExecutions: async () => {
       listings++;
-      return { executions: [] };
+      return listed();
     },
   } as unknown as StepFunctions;
   return sharedStatus({
@@ -127,22 +128,10 @@ describe("shared status: the size of the group's files", () => {
       JSON.stringify({ pid: process.ppid, until: Date.now() + 30_000, since: Date.now() });
     for (const takenOver of [false, true]) {
       await rm(snapshotFile(), { force: true });
-      const sfn = {
-        listExecutions: async () => {
-          listings++;
-          // The machine starved this task past its lease; a peer took the lease over.
-          if (takenOver) await writeFile(join(group, "lease"), peersLease(), { mode: 0o600 });
-          return { executions: [{ executionArn: EXECUTION, status: "RUNNING" }] };
-        },
-      } as unknown as StepFunctions;
-      const shared = sharedStatus({
-        folder,
-        group: async () => PARTS,
-        executionArn: EXECUTION,
-        pollingIntervalMs: 10_000,
-        sfn,
-        log: quiet,
-        afterListing: () => {},
+      const shared = source(async () => {
+        // The machine starved this task past its lease; a peer took the lease over.
+        if (takenOver) await writeFile(join(group, "lease"), peersLease(), { mode: 0o600 });
+        return { executions: [{ executionArn: EXECUTION, status: "RUNNING" }] };
       });
       // The task's own listing answers it either way.
       assert.equal((await shared.check(Date.now() - 1_000)).kind, "running", `${takenOver}`);
