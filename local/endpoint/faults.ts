@@ -62,6 +62,12 @@ export interface FaultConfig {
   /** Fraction (0..1) of matching calls whose connection is destroyed without a reply. */
   dropRate?: number;
   /**
+   * The next this many matching calls are carried out as usual and their replies lost (the
+   * connection is destroyed instead of answered): the client cannot tell such a call from
+   * one that never arrived, and its retry meets what the first one did.
+   */
+  loseReplies?: number;
+  /**
    * Never answer matching calls (the socket stays open until the client gives up or the endpoint
    * closes). An object restricts the hang to its own list of operations.
    */
@@ -80,6 +86,7 @@ export interface OperationCounters {
 export type FaultDecision =
   | { kind: "none"; latencyMs: number }
   | { kind: "drop"; latencyMs: number }
+  | { kind: "reply-lost"; latencyMs: number }
   | { kind: "hang"; latencyMs: number }
   | { kind: "5xx"; latencyMs: number; status: 500 | 503 };
 
@@ -126,6 +133,7 @@ export class Faults {
   readonly #counters = new Map<string, OperationCounters>();
   #errorGate = new RateGate();
   #dropGate = new RateGate();
+  #repliesToLose = 0;
 
   /** Installs (or replaces) a token bucket for one operation; `'*'` applies to operations without their own. */
   throttle(operation: string, config: ThrottleConfig): void {
@@ -152,6 +160,7 @@ export class Faults {
     this.#config = { ...config };
     this.#errorGate = new RateGate();
     this.#dropGate = new RateGate();
+    this.#repliesToLose = config.loseReplies ?? 0;
   }
 
   get config(): Readonly<FaultConfig> {
@@ -185,6 +194,10 @@ export class Faults {
     if (hang) return { kind: "hang", latencyMs };
     if (!applies) return { kind: "none", latencyMs };
     if (this.#dropGate.fire(c.dropRate)) return { kind: "drop", latencyMs };
+    if (this.#repliesToLose > 0) {
+      this.#repliesToLose--;
+      return { kind: "reply-lost", latencyMs };
+    }
     if (this.#errorGate.fire(c.errorRate5xx)) {
       return { kind: "5xx", latencyMs, status: c.error5xxStatus ?? 500 };
     }

@@ -33,7 +33,7 @@ export interface RequestLogEntry {
   /** Error code returned, if any. */
   errorCode?: string;
   /** The injected fault that shaped the reply, if any. */
-  fault?: "drop" | "hang" | "5xx" | "throttled" | "latency";
+  fault?: "drop" | "hang" | "5xx" | "throttled" | "latency" | "reply-lost";
   durationMs: number;
   /** ARN the call acted on (Step Functions) or the role (AssumeRole). */
   resource?: string;
@@ -237,11 +237,19 @@ export async function startServer(
       if (externalId !== null) entry.externalId = externalId;
     }
     deps.log.push(entry);
+    /** The reply of this call is to be lost once the call is carried out. */
+    let replyLost = false;
     const finish = (outcome: ServiceError | string, fault?: RequestLogEntry["fault"]) => {
       entry.status = outcome instanceof ServiceError ? outcome.status : 200;
       if (outcome instanceof ServiceError) entry.errorCode = outcome.code;
       if (fault) entry.fault = fault;
       entry.durationMs = performance.now() - started;
+      if (replyLost) {
+        // Carried out, then the connection goes before the answer does.
+        entry.fault = "reply-lost";
+        req.socket.destroy();
+        return;
+      }
       reply(res, service, outcome, requestId);
     };
 
@@ -251,6 +259,7 @@ export async function startServer(
     }
 
     const decision = deps.faults.decide(operation);
+    replyLost = decision.kind === "reply-lost";
     if (decision.latencyMs > 0) {
       entry.fault = "latency";
       await sleep(decision.latencyMs, closing.signal);

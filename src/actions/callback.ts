@@ -36,6 +36,18 @@ function isSent(value: unknown): value is CallbackSent {
   return typeof value === "object" && value !== null && "what" in value && "details" in value;
 }
 
+/**
+ * A callback's retry that finds the task closed may follow a first attempt that AWS carried
+ * out but whose answer was lost (a dropped connection): the callback may have been
+ * delivered, which only the execution's history can tell.
+ */
+function retriedNote(error: unknown): string {
+  const name = (error as { name?: string }).name;
+  const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+  if (attempts < 2 || (name !== "TaskTimedOut" && name !== "TaskDoesNotExist")) return "";
+  return `; an earlier attempt of this call got no answer and may be the one that delivered it (${attempts} attempts): see the execution's history`;
+}
+
 /** Send one callback for the configured token and report it. */
 export async function runCallback(ctx: ActionContext, call: CallbackCall): Promise<Outcome> {
   const { config, log } = ctx;
@@ -65,10 +77,11 @@ export async function runCallback(ctx: ActionContext, call: CallbackCall): Promi
     }
     // Whatever happened, later tasks still learn which token was meant.
     const classified = classifyError(error, { operation: call.operation });
-    log.error(classified.message);
+    const description = classified.message + retriedNote(error);
+    log.error(description);
     return {
       exitCode: classified.exitCode,
-      description: classified.message,
+      description,
       changed: false,
       result,
     };

@@ -106,6 +106,33 @@ describe("task token callbacks, end to end", () => {
     assert.deepEqual(JSON.parse(done.output ?? "null"), JSON.parse(output));
   });
 
+  test("Send Task Success whose reply was lost: the retry's TaskTimedOut says the first attempt may have delivered it", async () => {
+    const { executionArn, token } = await waitingTask();
+    ep.clearRequests();
+    // AWS carries out the first call, but its answer never arrives; the SDK tries again.
+    ep.faults.set({ operations: ["SendTaskSuccess"], loseReplies: 1 });
+    try {
+      const run = await runBundle({
+        fields: fields("Send Task Success", token, { task_output: '{"ok":true}' }),
+      });
+      assert.equal(run.code, 31, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(
+        run.doc.status_description,
+        /an earlier attempt of this call got no answer and may be the one that delivered it/,
+      );
+      assertTokenHidden(run, token);
+    } finally {
+      ep.faults.reset();
+    }
+    const calls = ep.requests.filter((r) => r.operation === "SendTaskSuccess");
+    assert.deepEqual(
+      calls.map((r) => r.fault ?? r.errorCode),
+      ["reply-lost", "TaskTimedOut"],
+    );
+    assert.equal((await ep.waitForExecution(executionArn)).status, "SUCCEEDED");
+  });
+
   test("Send Task Failure fails the task with the error and cause; defaults name the task", async () => {
     const first = await waitingTask();
     const run = await runBundle({
