@@ -16,6 +16,8 @@ export interface EncryptionConfig {
   refuseDecryptTo?: string[];
   /** A key not in the Enabled state: every data read answers KmsInvalidStateException. */
   keyState?: "DISABLED" | "PENDING_DELETION" | "UNAVAILABLE";
+  /** The next this many uses of the key by anyone answer KmsThrottlingException. */
+  throttleNext?: number;
 }
 
 export class Kms {
@@ -33,6 +35,13 @@ export class Kms {
   checkData(stateMachineArn: string, caller: string | undefined): void {
     const config = this.#byMachine.get(stateMachineArn);
     if (!config) return;
+    if (config.throttleNext !== undefined && config.throttleNext > 0) {
+      config.throttleNext--;
+      throw new ServiceError(
+        "KmsThrottlingException",
+        `KMS throttled the request for key '${config.kmsKeyId}': Rate exceeded`,
+      );
+    }
     if (config.keyState) {
       throw new ServiceError(
         "KmsInvalidStateException",

@@ -4,12 +4,16 @@
  * the sync- host), signing with clock-skew correction, retries and error parsing are the
  * SDK's. The credential chain and STS are loaded only when a task needs them.
  */
-import { SFNClient } from "@aws-sdk/client-sfn";
+import { SFNClient, type ServiceInputTypes, type ServiceOutputTypes } from "@aws-sdk/client-sfn";
 import { doesIdentityRequireRefresh, memoizeIdentityProvider } from "@smithy/core";
 import { loadSharedConfigFiles } from "@smithy/core/config";
 import { buffer } from "node:stream/consumers";
 import type { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  FinalizeRequestMiddleware,
+} from "@smithy/types";
 import { AuthenticationError } from "../errors.ts";
 import { clean } from "../execution-name.ts";
 import type { Logger } from "../log.ts";
@@ -80,6 +84,29 @@ function sdkWarning(parts: readonly unknown[]): string {
     .replace(/\s+/g, " ")
     .trim();
 }
+
+/**
+ * KMS throttling the state machine's key (KmsThrottlingException, which Step Functions
+ * passes on) is throttling: marked so, the SDK's retry strategy tries the call again with
+ * its throttling backoff, as for ThrottlingException (its own list of throttling errors
+ * does not name it). Inside the retry middleware, outside the deserializer.
+ */
+const kmsThrottlingIsThrottling: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> =
+  (next) => async (args) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      if ((error as { name?: string } | null)?.name === "KmsThrottlingException") {
+        (error as { $retryable?: { throttling: boolean } }).$retryable = { throttling: true };
+      }
+      throw error;
+    }
+  };
+const KMS_THROTTLING = {
+  step: "finalizeRequest",
+  priority: "low",
+  name: "kmsThrottlingIsThrottling",
+} as const;
 
 /** Temporary credentials are fetched again this long before they expire (the SDK's margin). */
 const REFRESH_BEFORE_EXPIRY_MS = 300_000;
@@ -266,6 +293,7 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
   };
   const client = new SFNClient({ ...common, maxAttempts: aws.maxAttempts });
   const once = new SFNClient({ ...common, maxAttempts: 1 });
+  for (const c of [client, once]) c.middlewareStack.add(kmsThrottlingIsThrottling, KMS_THROTTLING);
   clients.push(client, once);
   return {
     sfn: stepFunctionsOn(client),

@@ -357,6 +357,45 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
       ["Send Task Failure", { cause: "budget exceeded" }],
       ["Send Task Success", { task_output: '{"approved":true}' }],
     ];
+    test("Send Task Success while KMS throttles the key: the SDK tries again, exit 0", async () => {
+      const approval = ep.createStateMachine({
+        name: "throttledApproval",
+        definition: {
+          StartAt: "Await",
+          States: {
+            Await: {
+              Type: "Task",
+              Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+              Parameters: { "token.$": "$$.Task.Token" },
+              End: true,
+            },
+          },
+        },
+      });
+      const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: approval }));
+      const arn = started.executionArn as string;
+      for (let i = 0; i < 500 && ep.pendingTaskTokens(arn).length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const token = ep.pendingTaskTokens(arn)[0]?.taskToken;
+      assert.ok(token, "the task handed out a token");
+      // A key these credentials may use, which KMS throttles once.
+      ep.encryptStateMachine(approval, { kmsKeyId: KEY, throttleNext: 1 });
+      ep.clearRequests();
+      const run = await runBundle({
+        fields: callback("Send Task Success", token, { task_output: '{"approved":true}' }),
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      assert.deepEqual(
+        ep.requests
+          .filter((r) => r.operation === "SendTaskSuccess")
+          .map((r) => r.errorCode ?? r.status),
+        ["KmsThrottlingException", 200],
+      );
+      assert.equal((await ep.waitForExecution(arn)).status, "SUCCEEDED");
+    });
+
     for (const [i, [action, extra]] of refused.entries()) {
       test(`${action} with ${Object.keys(extra).join(", ")}: refused by the key, exit 3, the task still waits`, async () => {
         const { arn, token } = await waitingTask(`approve-refused-${i}`);
