@@ -555,6 +555,17 @@ export function validate(
       );
     } else if (!ROLE_ARN.test(roleArn)) {
       add("role_arn", "must look like arn:aws:iam::<12-digit account>:role/<path/name>");
+    } else {
+      // A role is assumed in the partition of the calls it is for: STS of one partition
+      // knows no role of another.
+      const rolePartition = roleArn.split(":")[1];
+      const target = stateMachine ?? targetExecution;
+      if (target && rolePartition !== target.partition) {
+        add(
+          "role_arn",
+          `is in partition ${rolePartition}, but the ${stateMachine ? "state machine" : "target execution"} is in ${target.partition}: a role can only be assumed in its own partition`,
+        );
+      }
     }
   }
 

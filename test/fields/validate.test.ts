@@ -135,6 +135,25 @@ describe("validation of field values", () => {
       "Role ARN: is an instance-profile ARN",
     ],
     [
+      "role ARN of another partition than the state machine",
+      {
+        UE_FIELD_ROLE_BASED_ACCESS: "true",
+        UE_FIELD_ROLE_ARN: "arn:aws-cn:iam::123456789012:role/runner",
+      },
+      "Role ARN: is in partition aws-cn, but the state machine is in aws",
+    ],
+    [
+      "role ARN of another partition than the target execution",
+      {
+        UE_FIELD_ACTION: "Monitor Execution",
+        UE_FIELD_STATE_MACHINE_ARN: "",
+        UE_FIELD_TARGET_EXECUTION_ARN: "arn:aws:states:eu-west-1:123456789012:execution:m:run-1",
+        UE_FIELD_ROLE_BASED_ACCESS: "true",
+        UE_FIELD_ROLE_ARN: "arn:aws-us-gov:iam::123456789012:role/runner",
+      },
+      "Role ARN: is in partition aws-us-gov, but the target execution is in aws",
+    ],
+    [
       "role ARN of a user",
       {
         UE_FIELD_ROLE_BASED_ACCESS: "true",
