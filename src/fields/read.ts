@@ -294,6 +294,8 @@ export interface ParsedArgs {
   readonly values: Record<string, unknown>;
   readonly fieldsFile?: string;
   readonly problems: readonly FieldProblem[];
+  /** Flags given more than once (the last value counts), each said once. */
+  readonly warnings: readonly string[];
 }
 
 /** Flags that are no field, as a misspelt flag may have meant them. */
@@ -317,6 +319,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   );
   const twins = new Map(FILE_TWINS.map((t) => [t.flag, t]));
   const secrets = secretFlags();
+  /** How often each flag that sets something was given (a wrapper may append overrides). */
+  const given = new Map<string, number>();
+  const count = (flag: string) => given.set(flag, (given.get(flag) ?? 0) + 1);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (!arg.startsWith("-") || arg === "-") {
@@ -340,6 +345,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     };
     if (flag === "--help" || flag === "-h" || flag === "--version") continue;
     if (flag === "--fields-file") {
+      count(flag);
       fieldsFile = next();
       if (fieldsFile === undefined || fieldsFile === "") {
         problems.push({
@@ -374,6 +380,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       }
       const value = inline ?? (/^(true|false)$/i.test(argv[i + 1] ?? "") ? argv[++i] : "true");
       values[field.name] = value;
+      count(flag);
       continue;
     }
     const value = next();
@@ -387,8 +394,14 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       continue;
     }
     values[twin ? twin.name : (field as FieldSpec).name] = value;
+    count(flag);
   }
-  return fieldsFile === undefined ? { values, problems } : { values, fieldsFile, problems };
+  const warnings = [...given]
+    .filter(([, times]) => times > 1)
+    .map(([flag, times]) => `${flag} is given ${times} times; the last one is used`);
+  return fieldsFile === undefined
+    ? { values, problems, warnings }
+    : { values, fieldsFile, problems, warnings };
 }
 
 /**
@@ -563,6 +576,10 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
   registerEndpointPasswords(env);
   const args = parseArgs(argv);
   problems.push(...args.problems);
+  warnings.push(...args.warnings);
+  if (args.fieldsFile !== undefined && env["UE_FIELDS_FILE"]) {
+    warnings.push("--fields-file is used; UE_FIELDS_FILE, also set, is ignored");
+  }
   const filePath = args.fieldsFile ?? env["UE_FIELDS_FILE"];
   const file: FieldsFile | undefined = filePath
     ? { source: args.fieldsFile ? "--fields-file" : "UE_FIELDS_FILE", path: filePath }

@@ -40,6 +40,37 @@ describe("reading field values", () => {
     assert.equal(mask("x file-secret-canary y"), "x **** y", "the password is registered at once");
   });
 
+  test("a flag given twice: the last value counts, and a warning says so", async () => {
+    const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`;
+    const raw = readFields({}, [
+      "--state-machine-arn",
+      arn("first"),
+      "--wait-for-success-or-failure",
+      "--state-machine-arn",
+      arn("second"),
+      "--wait-for-success-or-failure=false",
+      "--state-machine-arn",
+      arn("third"),
+    ]);
+    assert.deepEqual(raw.problems, []);
+    assert.equal(raw.values["state_machine_arn"], arn("third"));
+    assert.equal(raw.values["wait_for_success_or_failure"], false);
+    assert.deepEqual(raw.warnings, [
+      "--state-machine-arn is given 3 times; the last one is used",
+      "--wait-for-success-or-failure is given 2 times; the last one is used",
+    ]);
+
+    // --fields-file beside UE_FIELDS_FILE: the flag counts, and the variable is said ignored.
+    const file = join(dir, "flag-wins.json");
+    await writeFile(file, JSON.stringify({ state_machine_arn: arn("file") }));
+    const both = readFields({ UE_FIELDS_FILE: join(dir, "other.json") }, ["--fields-file", file]);
+    assert.deepEqual(both.problems, []);
+    assert.equal(both.values["state_machine_arn"], arn("file"));
+    assert.deepEqual(both.warnings, [
+      "--fields-file is used; UE_FIELDS_FILE, also set, is ignored",
+    ]);
+  });
+
   test("UE_FIELD_* variables: strings turned into runtime shapes", () => {
     const raw = readFields(
       {
