@@ -12,6 +12,19 @@ import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
+/** A task that waits for a callback with its task token. */
+const APPROVAL = {
+  StartAt: "Await",
+  States: {
+    Await: {
+      Type: "Task",
+      Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+      Parameters: { "token.$": "$$.Task.Token" },
+      End: true,
+    },
+  },
+};
+
 describe("customer managed KMS keys without kms:Decrypt", () => {
   let ep: LocalEndpoint;
   let sfn: SFNClient;
@@ -49,17 +62,7 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
       StartAt: "Slow",
       States: { Slow: { Type: "Wait", Seconds: 120, End: true } },
     });
-    define("sealedApproval", {
-      StartAt: "Await",
-      States: {
-        Await: {
-          Type: "Task",
-          Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-          Parameters: { "token.$": "$$.Task.Token" },
-          End: true,
-        },
-      },
-    });
+    define("sealedApproval", APPROVAL);
   });
   after(async () => {
     sfn.destroy();
@@ -312,11 +315,12 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
   });
 
   describe("callbacks to a task of an encrypted execution", () => {
-    /** Start an execution of sealedApproval; its ARN and the token its task waits on. */
-    const waitingTask = async (name: string): Promise<{ arn: string; token: string }> => {
-      const started = await sfn.send(
-        new StartExecutionCommand({ stateMachineArn: arns["sealedApproval"], name }),
-      );
+    /** Start an execution (of sealedApproval); its ARN and the token its task waits on. */
+    const waitingTask = async (
+      name: string,
+      stateMachineArn = arns["sealedApproval"],
+    ): Promise<{ arn: string; token: string }> => {
+      const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name }));
       const arn = started.executionArn as string;
       for (let i = 0; i < 500 && ep.pendingTaskTokens(arn).length === 0; i++) {
         await new Promise((r) => setTimeout(r, 10));
@@ -358,27 +362,8 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
       ["Send Task Success", { task_output: '{"approved":true}' }],
     ];
     test("Send Task Success while KMS throttles the key: the SDK tries again, exit 0", async () => {
-      const approval = ep.createStateMachine({
-        name: "throttledApproval",
-        definition: {
-          StartAt: "Await",
-          States: {
-            Await: {
-              Type: "Task",
-              Resource: "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-              Parameters: { "token.$": "$$.Task.Token" },
-              End: true,
-            },
-          },
-        },
-      });
-      const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: approval }));
-      const arn = started.executionArn as string;
-      for (let i = 0; i < 500 && ep.pendingTaskTokens(arn).length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      const token = ep.pendingTaskTokens(arn)[0]?.taskToken;
-      assert.ok(token, "the task handed out a token");
+      const approval = ep.createStateMachine({ name: "throttledApproval", definition: APPROVAL });
+      const { arn, token } = await waitingTask("approve-throttled", approval);
       // A key these credentials may use, which KMS throttles once.
       ep.encryptStateMachine(approval, { kmsKeyId: KEY, throttleNext: 1 });
       ep.clearRequests();
