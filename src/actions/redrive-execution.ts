@@ -25,7 +25,9 @@ import {
 } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { superviseExecution } from "./supervise.ts";
-import { describeTarget, failedOnTarget, targetOf, targetResult } from "./target.ts";
+import { cancelledOnTarget, describeTarget, failedOnTarget, targetOf } from "./target.ts";
+
+const REDRIVE_STEP = { noun: "redrive", done: "redriven", left: "it is left as it was" };
 
 /**
  * The client token (AWS: 1-64 printable ASCII) for the redrive that follows `redriveCount`
@@ -122,31 +124,11 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       ...(changed ? { redriveCountBefore: earlier } : {}),
     });
   } catch (error) {
-    if (signal?.aborted) return cancelledRedrive(ctx, target, asked, changed);
+    if (signal?.aborted) {
+      return cancelledOnTarget(ctx, target, REDRIVE_STEP, { asked, accepted: changed });
+    }
     return failedOnTarget(ctx, target, error, changed);
   }
-}
-
-/** A cancel before the redrive's outcome was known: exit 27, saying where the redrive stood. */
-function cancelledRedrive(
-  ctx: ActionContext,
-  target: ReturnType<typeof targetOf>,
-  asked: boolean,
-  accepted: boolean,
-): Outcome {
-  const name = target.parsed.name;
-  const description = accepted
-    ? `task cancelled after AWS accepted the redrive of execution ${name}, before its status was read`
-    : asked
-      ? `task cancelled before AWS confirmed the redrive of execution ${name}; it may have been redriven`
-      : `task cancelled before execution ${name} was redriven; it is left as it was`;
-  ctx.log.warn(description);
-  return {
-    exitCode: EXIT.cancelled,
-    description,
-    changed: accepted,
-    result: targetResult(ctx, target),
-  };
 }
 
 /**

@@ -9,9 +9,11 @@ import type { Outcome } from "../output/extension-output.ts";
 import { stopWithDataOrWithout, TERMINAL, toResult, unreadNote } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { taskReference } from "./supervise.ts";
-import { describeTarget, failedOnTarget, targetOf, targetResult } from "./target.ts";
+import { cancelledOnTarget, describeTarget, failedOnTarget, targetOf } from "./target.ts";
 
 export const DEFAULT_STOP_ERROR = "ue-aws-stepfunctions.Stopped";
+
+const STOP_STEP = { noun: "stop", done: "stopped", left: "it is left running" };
 
 async function run(ctx: ActionContext): Promise<Outcome> {
   const { config, aws, log, signal } = ctx;
@@ -57,20 +59,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     log.info(description);
     return { exitCode: EXIT.success, description, changed: stopped, result };
   } catch (error) {
-    if (signal?.aborted) {
-      const description = accepted
-        ? `task cancelled after AWS accepted the stop of execution ${target.parsed.name}, before its final status was read`
-        : asked
-          ? `task cancelled before AWS confirmed the stop of execution ${target.parsed.name}; it may have been stopped`
-          : `task cancelled before execution ${target.parsed.name} was stopped; it is left running`;
-      log.warn(description);
-      return {
-        exitCode: EXIT.cancelled,
-        description,
-        changed: accepted,
-        result: targetResult(ctx, target),
-      };
-    }
+    if (signal?.aborted) return cancelledOnTarget(ctx, target, STOP_STEP, { asked, accepted });
     return failedOnTarget(ctx, target, error, asked);
   }
 }

@@ -4,6 +4,7 @@
  */
 import { classifyError } from "../aws/classify.ts";
 import { DataValidationError, UnexpectedError } from "../errors.ts";
+import { EXIT } from "../exit-codes.ts";
 import type { ParsedExecutionArn } from "../fields/validate.ts";
 import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
 import type { ActionContext } from "./action.ts";
@@ -69,6 +70,39 @@ export function failedOnTarget(
     exitCode: classified.exitCode,
     description: classified.message,
     changed,
+    result: targetResult(ctx, target),
+  };
+}
+
+/** How an action on the target reads in a cancel's description: "stop", "stopped", ... */
+export interface TargetStep {
+  readonly noun: string;
+  readonly done: string;
+  /** What is left when the step was never asked for. */
+  readonly left: string;
+}
+
+/**
+ * A cancel before the action's step on the target was confirmed: exit 27, saying whether
+ * it was not asked for yet, asked but not confirmed, or accepted (then `changed`).
+ */
+export function cancelledOnTarget(
+  ctx: ActionContext,
+  target: Target,
+  step: TargetStep,
+  where: { asked: boolean; accepted: boolean },
+): Outcome {
+  const name = target.parsed.name;
+  const description = where.accepted
+    ? `task cancelled after AWS accepted the ${step.noun} of execution ${name}, before its status was read`
+    : where.asked
+      ? `task cancelled before AWS confirmed the ${step.noun} of execution ${name}; it may have been ${step.done}`
+      : `task cancelled before execution ${name} was ${step.done}; ${step.left}`;
+  ctx.log.warn(description);
+  return {
+    exitCode: EXIT.cancelled,
+    description,
+    changed: where.accepted,
     result: targetResult(ctx, target),
   };
 }
