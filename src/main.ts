@@ -34,7 +34,7 @@ import {
   type PickerChoice,
   takeListFlag,
 } from "./pickers/list.ts";
-import { mask, maskJson } from "./secrets.ts";
+import { mask, maskJson, OWN_SHAPE } from "./secrets.ts";
 import { installIsoDate } from "./iso-date.ts";
 import { settleWhenFollowing } from "./settle-memory.ts";
 import { VERSION } from "./version.ts";
@@ -274,7 +274,7 @@ export async function run(options: RunOptions): Promise<number> {
   if (choices && outcome.exitCode === EXIT.success) {
     // Standard output holds the list alone; the document goes to its file, when named.
     try {
-      await writeStandardOutput(`${maskJson(choices, 2, { dataKeys: new Set() })}\n`);
+      await writeStandardOutput(`${maskJson(choices, 2, OWN_SHAPE)}\n`);
     } catch (error) {
       const reason = writeFailureReason(error);
       outcome = {

@@ -105,6 +105,9 @@ export interface JsonShape {
   readonly dataKeys: ReadonlySet<string>;
 }
 
+/** A value whose keys and numbers are all the product's own (only its strings are masked). */
+export const OWN_SHAPE: JsonShape = { dataKeys: new Set() };
+
 /**
  * JSON text of the value with every registered secret masked in each string, before
  * serialisation, so a secret is masked whatever escaping serialisation adds to it and the

@@ -9,7 +9,7 @@
  * file; the outcome's description mentions it; later updates are still tried.
  */
 import { appendFileSync } from "node:fs";
-import { maskJson } from "../secrets.ts";
+import { maskJson, OWN_SHAPE } from "../secrets.ts";
 
 export type OutputFieldName =
   | "execution_arn"
@@ -48,7 +48,7 @@ export function createOutputFields(
       if (!path || Object.keys(changed).length === 0) return;
       try {
         // Synchronous append: the line is on disk before the program goes on.
-        appendFileSync(path, `${maskJson(changed, undefined, { dataKeys: new Set() })}\n`, {
+        appendFileSync(path, `${maskJson(changed, undefined, OWN_SHAPE)}\n`, {
           mode: 0o600,
         });
       } catch (error) {
