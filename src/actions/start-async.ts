@@ -199,7 +199,8 @@ async function placeRun(
         log.warn(`${config.task.stateMachineArn} is ${EXPRESS_NOTE}`);
       } else if (!answer.startedNow) {
         current.note = `relaunch: ${current.name} was still running`;
-        if (redriveOnRerun) return withEarlierRedrive(ctx, answer);
+        // A wait reads the redrive's facts with its first status check: no call of its own.
+        if (redriveOnRerun && !config.task.wait) return withEarlierRedrive(ctx, answer);
       }
       return answer;
     }

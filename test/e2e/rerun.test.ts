@@ -232,6 +232,9 @@ describe("reruns without an execution count, end to end", () => {
     assert.equal(relaunched.doc.result.executionArn, arn);
     assert.equal(relaunched.doc.result.status, "SUCCEEDED");
     assert.equal(relaunched.doc.changed, false);
+    // Read by the wait's own status checks.
+    assert.equal(relaunched.doc.result.redriveCount, 1);
+    assert.equal(relaunched.doc.result.redriveDate, redrove.doc?.["result"].redriveDate);
     assert.equal(ep.getExecution(arn)?.redriveCount, 1, "not redriven a second time");
     // AWS answered the start of -1 (same input, still running) with the redriven execution.
     assert.match(relaunched.stderr, /re-attached to execution/);
