@@ -55,14 +55,4 @@ export class Kms {
       );
     }
   }
-
-  /** True when this caller cannot read this machine's data. */
-  refuses(stateMachineArn: string, caller: string | undefined): boolean {
-    try {
-      this.checkData(stateMachineArn, caller);
-      return false;
-    } catch {
-      return true;
-    }
-  }
 }
