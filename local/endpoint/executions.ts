@@ -9,7 +9,7 @@ import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctio
 import { errors } from "./errors.ts";
 import { History } from "./history.ts";
 import { jsonataFail, usesJsonata } from "./jsonata-fail.ts";
-import { isDistributed, type MapRuns } from "./map-runs.ts";
+import { type ChildExecution, isDistributed, type MapRuns } from "./map-runs.ts";
 import type { StateMachineRecord } from "./state-machines.ts";
 import { newTaskToken, TaskFailure, type TaskHandler, type TaskTokens } from "./tasks.ts";
 
@@ -512,12 +512,20 @@ export class ExecutionEngine {
         if (st.type === "Map") {
           const itemsPath = this.#mapItemsPath(exec, st.name);
           const items = simplePath(st.input, itemsPath);
-          const length = Array.isArray(items) ? items.length : 0;
-          h.append("MapStateStarted", { length }, at);
-          if (isDistributed(this.#stateNamed(exec, st.name))) {
-            const mapRun = this.#opts.mapRuns.start(exec, st.name, length);
+          const list = Array.isArray(items) ? (items as Json[]) : [];
+          h.append("MapStateStarted", { length: list.length }, at);
+          const state = this.#stateNamed(exec, st.name);
+          if (isDistributed(state)) {
+            const mapRun = this.#opts.mapRuns.start(exec, st.name, state, list);
             h.append("MapRunStarted", { mapRunArn: mapRun.arn }, at);
           }
+        }
+        if (event.index !== undefined) {
+          this.#childOf(exec, st.name, event.index)?.history.append(
+            `${st.type}StateEntered`,
+            { name: st.name, input: json(st.input), inputDetails: { truncated: false } },
+            at,
+          );
         }
         return;
       }
@@ -540,11 +548,25 @@ export class ExecutionEngine {
         if (st.type === "Map" && !caught) {
           const mapRun = this.#opts.mapRuns.current(exec.arn, st.name);
           if (mapRun) {
-            mapRun.status = "SUCCEEDED";
-            mapRun.stopDate = at;
+            this.#opts.mapRuns.close(mapRun, "SUCCEEDED", at);
             h.append("MapRunSucceeded", undefined, at);
           }
           h.append("MapStateSucceeded", undefined, at);
+        }
+        const child = event.index !== undefined && this.#childOf(exec, st.name, event.index);
+        if (child) {
+          // The last top-level state of the iteration to exit gives the child its output.
+          child.output = json(st.output);
+          child.history.append(
+            `${st.type}StateExited`,
+            { name: st.name, output: child.output, outputDetails: { truncated: false } },
+            at,
+          );
+          // Its end state done, the child has succeeded (the library may not say so when
+          // another iteration fails the Map at the same moment).
+          if (child.mapRun.processorEnds.has(st.name)) {
+            this.#opts.mapRuns.endChild(child, "SUCCEEDED", at);
+          }
         }
         h.append(
           `${st.type}StateExited`,
@@ -570,8 +592,7 @@ export class ExecutionEngine {
         if (st.type === "Map") {
           const mapRun = this.#opts.mapRuns.current(exec.arn, st.name);
           if (mapRun) {
-            mapRun.status = "FAILED";
-            mapRun.stopDate = at;
+            this.#opts.mapRuns.close(mapRun, "FAILED", at);
             h.append("MapRunFailed", { error: error || undefined, cause }, at);
           }
           h.append("MapStateFailed", undefined, at);
@@ -592,11 +613,26 @@ export class ExecutionEngine {
         const parent = event.parentState?.name;
         const mapRun = parent ? this.#opts.mapRuns.current(exec.arn, parent) : undefined;
         if (mapRun) {
-          if (event.type === "MapIterationStarted") mapRun.running++;
-          else {
+          const runs = this.#opts.mapRuns;
+          const index = event.index ?? -1;
+          if (event.type === "MapIterationStarted") {
+            mapRun.running++;
+            runs.startChild(mapRun, index, at);
+          } else {
             mapRun.running = Math.max(0, mapRun.running - 1);
-            if (event.type === "MapIterationSucceeded") mapRun.succeeded++;
-            else mapRun.failed++;
+            const child = mapRun.children?.get(index);
+            if (event.type === "MapIterationSucceeded") {
+              mapRun.succeeded++;
+              if (child) runs.endChild(child, "SUCCEEDED", at);
+            } else {
+              mapRun.failed++;
+              if (child) {
+                runs.endChild(child, "FAILED", at, {
+                  error: event.Error || undefined,
+                  cause: causeText(event.Cause),
+                });
+              }
+            }
           }
         }
         return;
@@ -607,6 +643,20 @@ export class ExecutionEngine {
       default:
         return;
     }
+  }
+
+  /**
+   * The running child execution of a running Distributed Map whose iteration `index` this
+   * top-level state of its item processor belongs to, if any.
+   */
+  #childOf(exec: Execution, stateName: string, index: number): ChildExecution | undefined {
+    for (const run of this.#opts.mapRuns.of(exec.arn)) {
+      if (run.status === "RUNNING" && run.processorStates.has(stateName)) {
+        const child = run.children?.get(index);
+        return child?.status === "RUNNING" ? child : undefined;
+      }
+    }
+    return undefined;
   }
 
   #stateNamed(exec: Execution, name: string): AnyState | undefined {

@@ -205,11 +205,13 @@ export async function startLocalEndpoint(
   );
 
   const snapshot = (arn: string): ExecutionSnapshot | undefined => {
-    const e = engine.get(arn);
+    // A Distributed Map's child execution: its Map Run's state machine, never redriven.
+    const child = mapRuns.child(arn);
+    const e = engine.get(arn) ?? (child && { ...child, redriveCount: 0, redriveDate: undefined });
     if (!e) return undefined;
     const s: ExecutionSnapshot = {
       executionArn: e.arn,
-      stateMachineArn: e.machine.arn,
+      stateMachineArn: "machine" in e ? e.machine.arn : e.mapRun.stateMachineArn,
       name: e.name,
       status: e.status,
       input: e.input,

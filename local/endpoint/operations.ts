@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Consistency } from "./consistency.ts";
 import { errors, ServiceError } from "./errors.ts";
 import type { Kms } from "./kms.ts";
-import { counts, type MapRuns } from "./map-runs.ts";
+import { type ChildExecution, counts, type MapRuns } from "./map-runs.ts";
 import type { Execution, ExecutionEngine } from "./executions.ts";
 import { serializeEvent } from "./history.ts";
 import type {
@@ -101,6 +101,32 @@ function requireStandardExecution(ctx: OperationContext, arn: string): Execution
   return exec;
 }
 
+/** An execution DescribeExecution and GetExecutionHistory serve: a Distributed Map's child too. */
+function requireDescribable(ctx: OperationContext, arn: string): Execution | ChildExecution {
+  parseStatesArn(arn, "execution");
+  const found = ctx.engine.get(arn) ?? ctx.mapRuns.child(arn);
+  if (!found) throw errors.executionDoesNotExist(arn);
+  return found;
+}
+
+function isChild(e: Execution | ChildExecution): e is ChildExecution {
+  return "mapRun" in e;
+}
+
+/** The state machine whose definition (and KMS key) the execution runs. */
+function machineOf(e: Execution | ChildExecution): string {
+  return isChild(e) ? e.mapRun.parentStateMachineArn : e.machine.arn;
+}
+
+/** A child execution of a Distributed Map, where the operation is not served for one. */
+function requireNotChild(ctx: OperationContext, arn: string, operation: string): void {
+  if (ctx.mapRuns.child(arn)) {
+    throw errors.validation(
+      `${operation} of a Distributed Map's child execution is not implemented by the local endpoint`,
+    );
+  }
+}
+
 function requireMachine(ctx: OperationContext, arn: string): StateMachineRecord {
   parseStatesArn(arn, "stateMachine");
   return ctx.machines.require(arn);
@@ -118,6 +144,25 @@ function describeMachine(m: StateMachineRecord): Body {
     loggingConfiguration: { level: "OFF", includeExecutionData: false },
     tracingConfiguration: { enabled: false },
   };
+}
+
+/** DescribeExecution of a Distributed Map's child execution: its Map Run is named. */
+function describeChild(c: ChildExecution): Body {
+  return compact({
+    executionArn: c.arn,
+    stateMachineArn: c.mapRun.stateMachineArn,
+    name: c.name,
+    status: c.status,
+    startDate: epoch(c.startDate),
+    stopDate: epoch(c.stopDate),
+    input: c.input,
+    inputDetails: { included: true },
+    output: c.output,
+    outputDetails: c.output === undefined ? undefined : { included: true },
+    error: c.error,
+    cause: c.cause,
+    mapRunArn: c.mapRun.arn,
+  });
 }
 
 export function describeExecution(e: Execution): Body {
@@ -246,8 +291,16 @@ export const operations: Record<string, Operation> = {
   },
 
   DescribeStateMachineForExecution(body, ctx) {
-    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
-    return describeMachine(exec.machine);
+    const found = requireDescribable(ctx, requireString(body, "executionArn"));
+    if (!isChild(found)) return describeMachine(found.machine);
+    // Documented: for a Map Run's child, the Map Run's state machine, its label and the Map Run.
+    const run = found.mapRun;
+    return {
+      ...describeMachine(ctx.machines.require(run.parentStateMachineArn)),
+      stateMachineArn: run.stateMachineArn,
+      label: run.label,
+      mapRunArn: run.arn,
+    };
   },
 
   ListStateMachines(body, ctx) {
@@ -330,11 +383,14 @@ export const operations: Record<string, Operation> = {
   },
 
   DescribeExecution(body, ctx) {
-    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
-    if (ctx.consistency.hides(exec.arn)) throw errors.executionDoesNotExist(exec.arn);
+    const found = requireDescribable(ctx, requireString(body, "executionArn"));
+    const child = isChild(found);
+    if (!child && ctx.consistency.hides(found.arn)) throw errors.executionDoesNotExist(found.arn);
     const metadataOnly = optionalString(body, "includedData") === "METADATA_ONLY";
-    if (!metadataOnly) ctx.kms.checkData(exec.machine.arn, ctx.caller);
-    const reply = ctx.consistency.staleReply(exec.arn) ?? describeExecution(exec);
+    if (!metadataOnly) ctx.kms.checkData(machineOf(found), ctx.caller);
+    const reply = child
+      ? describeChild(found)
+      : (ctx.consistency.staleReply(found.arn) ?? describeExecution(found));
     if (!metadataOnly) return reply;
     // The encrypted data stays out of the answer.
     const { input: _i, output: _o, error: _e, cause: _c, ...metadata } = reply;
@@ -347,6 +403,14 @@ export const operations: Record<string, Operation> = {
       throw errors.validation(
         `1 validation error detected: Value '${status}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${EXECUTION_STATUSES.join(", ")}]`,
       );
+    }
+    const mapRunArn = optionalString(body, "mapRunArn");
+    if (mapRunArn !== undefined) {
+      // Documented: a mapRunArn or a stateMachineArn, not both.
+      if (body["stateMachineArn"] !== undefined) {
+        throw errors.validation("Specify either a mapRunArn or a stateMachineArn, but not both");
+      }
+      return listChildren(ctx, mapRunArn, status, body);
     }
     const machine = requireMachine(ctx, requireString(body, "stateMachineArn"));
     // Documented: PENDING_REDRIVE needs a mapRunArn; with a stateMachineArn it is a ValidationException.
@@ -389,7 +453,9 @@ export const operations: Record<string, Operation> = {
     const cause = optionalString(body, "cause");
     if (error !== undefined) checkLength(error, "error", 0, 256);
     if (cause !== undefined) checkLength(cause, "cause", 0, 32768);
-    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
+    const arn = requireString(body, "executionArn");
+    requireNotChild(ctx, arn, "StopExecution");
+    const exec = requireStandardExecution(ctx, arn);
     // An error or a cause is execution data: it is encrypted with the machine's key.
     if (error !== undefined || cause !== undefined) ctx.kms.checkData(exec.machine.arn, ctx.caller);
     ctx.engine.stop(exec, error, cause);
@@ -397,11 +463,11 @@ export const operations: Record<string, Operation> = {
   },
 
   GetExecutionHistory(body, ctx) {
-    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
+    const exec = requireDescribable(ctx, requireString(body, "executionArn"));
     const reverse = body["reverseOrder"] === true;
     const includeData = body["includeExecutionData"] !== false;
-    if (includeData) ctx.kms.checkData(exec.machine.arn, ctx.caller);
-    const encrypted = ctx.kms.configOf(exec.machine.arn) !== undefined;
+    if (includeData) ctx.kms.checkData(machineOf(exec), ctx.caller);
+    const encrypted = ctx.kms.configOf(machineOf(exec)) !== undefined;
     const events = [...exec.history.events];
     if (reverse) events.reverse();
     const { page, nextToken } = paginate(
@@ -416,7 +482,7 @@ export const operations: Record<string, Operation> = {
   },
 
   ListMapRuns(body, ctx) {
-    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
+    const exec = requireDescribable(ctx, requireString(body, "executionArn"));
     const all = ctx.mapRuns.of(exec.arn).map((r) =>
       compact({
         executionArn: r.executionArn,
@@ -451,7 +517,9 @@ export const operations: Record<string, Operation> = {
   },
 
   RedriveExecution(body, ctx) {
-    const exec = requireStandardExecution(ctx, requireString(body, "executionArn"));
+    const arn = requireString(body, "executionArn");
+    requireNotChild(ctx, arn, "RedriveExecution");
+    const exec = requireStandardExecution(ctx, arn);
     const clientToken = optionalString(body, "clientToken");
     if (clientToken !== undefined) {
       checkLength(clientToken, "clientToken", 1, 64);
@@ -495,6 +563,33 @@ export const operations: Record<string, Operation> = {
   },
 };
 
+/** ListExecutions of a Map Run: its Standard child executions, newest first. */
+function listChildren(
+  ctx: OperationContext,
+  mapRunArn: string,
+  status: string | undefined,
+  body: Body,
+): Body {
+  const run = ctx.mapRuns.get(mapRunArn);
+  if (!run) throw new ServiceError("ResourceNotFound", `Resource not found: '${mapRunArn}'`);
+  const all = [...(run.children?.values() ?? [])]
+    .filter((c) => status === undefined || c.status === status)
+    .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
+    .map((c) =>
+      compact({
+        executionArn: c.arn,
+        stateMachineArn: run.stateMachineArn,
+        name: c.name,
+        status: c.status,
+        startDate: epoch(c.startDate),
+        stopDate: epoch(c.stopDate),
+        mapRunArn: run.arn,
+      }),
+    );
+  const { page, nextToken } = paginate(all, body, `ListExecutions:${run.arn}:${status ?? ""}`);
+  return compact({ executions: page, nextToken });
+}
+
 /** The ARN an operation acts on, used by deny rules and AccessDenied messages. */
 export function resourceOf(
   operation: string,
@@ -502,7 +597,7 @@ export function resourceOf(
   region: string,
   accountId: string,
 ): string {
-  const arn = body["executionArn"] ?? body["stateMachineArn"];
+  const arn = body["executionArn"] ?? body["stateMachineArn"] ?? body["mapRunArn"];
   if (typeof arn === "string") return arn;
   if (operation === "CreateStateMachine" && typeof body["name"] === "string") {
     return `arn:aws:states:${region}:${accountId}:stateMachine:${body["name"]}`;
