@@ -16,7 +16,7 @@ import type { StepFunctions } from "../aws/step-functions.ts";
 import { AuthenticationError, DataValidationError, StatusUnavailableError } from "../errors.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { clean } from "../execution-name.ts";
-import type { ParsedStateMachineArn } from "../fields/validate.ts";
+import { isExpressExecutionArn, type ParsedStateMachineArn } from "../fields/validate.ts";
 import type { Logger } from "../log.ts";
 import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
 import type { OutputFields } from "../output/output-fields.ts";
@@ -751,6 +751,9 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
    * many tasks waiting on executions without a Distributed Map would drain that bucket.
    */
   const lookAtHistoryAndMapRuns = async () => {
+    // An Express child execution of a Distributed Map: GetExecutionHistory does not serve
+    // Express executions, and an Express workflow runs no Distributed Map of its own.
+    if (isExpressExecutionArn(req.executionArn)) return;
     let mayHaveMapRuns = true;
     try {
       const look = await lookAtHistory(req.sfn, req.executionArn, signal);
@@ -963,6 +966,8 @@ async function addFailureDetails(
   signal?: AbortSignal,
   includeExecutionData = true,
 ): Promise<void> {
+  // An Express child execution of a Distributed Map has no history GetExecutionHistory reads.
+  if (isExpressExecutionArn(result.executionArn)) return;
   try {
     // Without the KMS key's data, the history still names the states (not errors or causes).
     const details = await failureFromHistory(

@@ -49,7 +49,12 @@ export async function describeTarget(
     }
     throw classifyError(error, { operation: "DescribeExecution" });
   }
-  ctx.outputs.set({ execution_status: reply.status ?? "RUNNING" });
+  // AWS's name stands over the one read from the ARN (an Express child execution's ARN
+  // follows no documented form).
+  ctx.outputs.set({
+    execution_status: reply.status ?? "RUNNING",
+    ...(reply.name ? { generated_execution_name: reply.name } : {}),
+  });
   return reply;
 }
 

@@ -316,7 +316,7 @@ const CATALOG = [
   {
     name: "target_execution_arn",
     label: "Target Execution ARN",
-    hint: "The execution to act on: arn:aws:states:<region>:<account>:execution:<state machine>:<name>.",
+    hint: "The execution to act on: arn:aws:states:<region>:<account>:execution:<state machine>:<name> (a Distributed Map's child execution: <state machine>/<label>).",
     type: "Text",
     mapping: "Text Field 12",
     showIf: { field: "action", values: EXISTING_EXECUTION_ACTIONS },

@@ -78,7 +78,15 @@ export interface ParsedExecutionArn {
   readonly partition: string;
   readonly region: string;
   readonly accountId: string;
+  /** The state machine's name; for a child execution of a Distributed Map, its parent's. */
   readonly stateMachineName: string;
+  /**
+   * Set for a child execution that a Distributed Map state's Map Run started: the state's
+   * label (`...:execution:<state machine>/<label>:<name>`).
+   */
+  readonly mapLabel?: string;
+  /** An Express child execution of a Distributed Map (`...:express:<state machine>/<label>:...`). */
+  readonly express: boolean;
   readonly name: string;
 }
 
@@ -95,11 +103,33 @@ const PARTITION = "aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|a
 // Sovereign Cloud), as the SDK's partition table has them.
 const REGION = "[a-z]{2,4}(?:-[a-z]+)+-\\d{1,2}";
 const NAME = '[^\\s<>{}\\[\\]?*"#%\\\\^|~`$&,;:/\\u0000-\\u001f\\u007f-\\u009f]{1,80}';
+/**
+ * The label of a Distributed Map state, as it follows "/" in the ARNs of its Map Runs and of
+ * their child executions. AWS documents a Label as at most 40 characters without whitespace,
+ * controls or ? * < > { } [ ] : ; , \ | ^ ~ $ # % & ` " ("/" is not among them), and
+ * generates one when the state sets none: taken here as any 1 to 80 characters but a colon,
+ * whitespace and controls, so that no label AWS could use is refused.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html
+ */
+const MAP_LABEL = "[^\\s:\\u0000-\\u001f\\u007f-\\u009f]{1,80}";
 const STATE_MACHINE_ARN = new RegExp(
   `^arn:(${PARTITION}):states:(${REGION}):(\\d{12}):stateMachine:(${NAME})(?::(${NAME}))?$`,
 );
+/**
+ * A Standard execution, or a child execution of a Distributed Map: its Map Run's state
+ * machine is `<state machine>/<label>` (AWS's IAM example for redriving Map Runs grants
+ * `execution:<state machine>/<label>:*`).
+ * https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html
+ */
 const EXECUTION_ARN = new RegExp(
-  `^arn:(${PARTITION}):states:(${REGION}):(\\d{12}):execution:(${NAME}):(${NAME})$`,
+  `^arn:(${PARTITION}):states:(${REGION}):(\\d{12}):execution:(${NAME})(?:/(${MAP_LABEL}))?:(${NAME})$`,
+);
+/**
+ * An Express child execution of a Distributed Map: `express:<state machine>/<label>:<name>`,
+ * taken with or without the id that follows the name in other Express execution ARNs.
+ */
+const EXPRESS_CHILD_ARN = new RegExp(
+  `^arn:(${PARTITION}):states:(${REGION}):(\\d{12}):express:(${NAME})/(${MAP_LABEL}):(${NAME})(?::[^\\s:]{1,80})?$`,
 );
 const EXPRESS_EXECUTION_ARN = new RegExp(
   `^arn:(${PARTITION}):states:(${REGION}):(\\d{12}):express:`,
@@ -142,21 +172,34 @@ export function parseStateMachineArn(arn: string): ParsedStateMachineArn | null 
   return qualifier ? { ...base, qualifier } : base;
 }
 
-/** Parse a Standard execution ARN, or null when it is not one. */
+/**
+ * Parse the ARN of an execution DescribeExecution can read: a Standard execution (a child
+ * execution of a Distributed Map among them) or an Express child execution of a Distributed
+ * Map; null for anything else, an Express execution started on its own included.
+ */
 export function parseExecutionArn(arn: string): ParsedExecutionArn | null {
-  const m = EXECUTION_ARN.exec(arn);
+  const standard = EXECUTION_ARN.exec(arn);
+  const m = standard ?? EXPRESS_CHILD_ARN.exec(arn);
   if (!m) return null;
-  const [, partition, region, accountId, stateMachineName, name] = m as unknown as string[];
+  const [, partition, region, accountId, stateMachineName, mapLabel, name] =
+    m as unknown as string[];
   return {
     partition: partition as string,
     region: region as string,
     accountId: accountId as string,
     stateMachineName: stateMachineName as string,
+    ...(mapLabel ? { mapLabel } : {}),
+    express: !standard,
     name: name as string,
   };
 }
 
-/** An Express execution's ARN: AWS keeps no record DescribeExecution could read. */
+/**
+ * An Express execution's ARN. AWS keeps no record of those DescribeExecution could read,
+ * but for the child executions a Distributed Map's Map Run started (DescribeExecution
+ * serves those; StopExecution, GetExecutionHistory and RedriveExecution do not).
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
+ */
 export function isExpressExecutionArn(arn: string): boolean {
   return EXPRESS_EXECUTION_ARN.test(arn);
 }
@@ -442,20 +485,37 @@ export function validate(
     );
   }
 
-  const executionMessage = (arn: string) =>
-    isExpressExecutionArn(arn)
-      ? `is an Express execution; AWS keeps no record of those that ${action} could use (DescribeExecution, StopExecution and RedriveExecution serve Standard executions only); run Express workflows with Start Synchronous Express Execution to get their result`
-      : "must look like arn:aws:states:<region>:<12-digit account>:execution:<state machine>:<execution name>";
+  // An Express child execution of a Distributed Map can be described (Monitor), not stopped
+  // nor redriven: StopExecution and RedriveExecution serve no Express execution, and its Map
+  // Run reruns it when its parent is redriven.
+  // https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html
+  // https://docs.aws.amazon.com/step-functions/latest/apireference/API_RedriveExecution.html
+  const executionFor = (arn: string): ParsedExecutionArn | null => {
+    const parsed = parseExecutionArn(arn);
+    return parsed && (!parsed.express || action === ACTIONS.monitor) ? parsed : null;
+  };
+  const executionMessage = (arn: string) => {
+    const child = parseExecutionArn(arn);
+    if (child?.express) {
+      const of = `is an Express child execution of the Distributed Map state labelled "${child.mapLabel}"`;
+      return action === ACTIONS.redrive
+        ? `${of}; RedriveExecution does not serve Express executions: redrive its parent execution, whose Map Run then reruns its unsuccessful child executions`
+        : `${of}; StopExecution does not serve Express executions (Monitor Execution can follow it)`;
+    }
+    return isExpressExecutionArn(arn)
+      ? `is an Express execution; AWS keeps no record of those that ${action} could use (DescribeExecution serves Standard executions and the child executions of a Distributed Map, StopExecution and RedriveExecution Standard executions only); run Express workflows with Start Synchronous Express Execution to get their result`
+      : "must look like arn:aws:states:<region>:<12-digit account>:execution:<state machine>[/<Distributed Map label>]:<execution name>";
+  };
   const typedExecution = parsedOrProblem(
     "target_execution_arn",
     nonEmpty(typed.target_execution_arn?.trim()),
-    parseExecutionArn,
+    executionFor,
     executionMessage,
   );
   const pickedExecution = parsedOrProblem(
     "execution",
     pickedArn(typed.execution),
-    parseExecutionArn,
+    executionFor,
     executionMessage,
   );
   const targetExecutionArn = typedExecution?.arn ?? pickedExecution?.arn;
@@ -481,11 +541,15 @@ export function validate(
     );
   }
   if (onExecution && targetExecution && pickedMachine && !typedMachine) {
+    // A child execution of a Distributed Map belongs to the state machine of that Map state.
     const machineOfExecution = `arn:${targetExecution.partition}:states:${targetExecution.region}:${targetExecution.accountId}:stateMachine:${targetExecution.stateMachineName}`;
     if (machineOfExecution !== unqualified(pickedMachine.parsed)) {
+      const belongs = targetExecution.mapLabel
+        ? `is a child execution of a Distributed Map of ${machineOfExecution}`
+        : `belongs to ${machineOfExecution}`;
       add(
         "state_machine",
-        `is ${pickedMachine.arn} but the execution ${targetExecutionArn} belongs to ${machineOfExecution}; pick its state machine or clear State Machine`,
+        `is ${pickedMachine.arn} but the execution ${targetExecutionArn} ${belongs}; pick its state machine or clear State Machine`,
       );
     }
   }

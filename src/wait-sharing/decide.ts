@@ -249,11 +249,16 @@ export function groupKey(parts: GroupParts): string {
   return h.digest("hex").slice(0, 32);
 }
 
-/** The state machine an execution ARN belongs to (qualifiers are never part of it), or null. */
+/**
+ * The state machine whose executions a listing shows this execution in (qualifiers are never
+ * part of an execution ARN), or null: for an Express execution, and for a child execution of
+ * a Distributed Map (`execution:<state machine>/<label>:<name>`), which ListExecutions lists
+ * by its Map Run, not by a state machine: it is checked on its own.
+ */
 export function stateMachineOfExecution(
   executionArn: string,
 ): { arn: string; partition: string; region: string; accountId: string } | null {
-  const m = /^arn:([\w-]+):states:([a-z0-9-]+):(\d{12}):execution:([^:]+):[^:]+$/.exec(
+  const m = /^arn:([\w-]+):states:([a-z0-9-]+):(\d{12}):execution:([^:/]+):[^:]+$/.exec(
     executionArn,
   );
   if (!m) return null;

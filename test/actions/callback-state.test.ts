@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
-import { mayHaveMapRunsIn, waitingStateIn } from "../../src/actions/execution.ts";
+import {
+  CALLBACK_LOOK_AFTER_MS,
+  mayHaveMapRunsIn,
+  waitForExecution,
+  waitingStateIn,
+} from "../../src/actions/execution.ts";
+import type { StepFunctions } from "../../src/aws/step-functions.ts";
+import { createOutputFields } from "../../src/output/output-fields.ts";
 
 /** History events newest first, as GetExecutionHistory with reverseOrder gives them. */
 function history(...events: Array<[string, string?]>): HistoryEvent[] {
@@ -112,5 +119,63 @@ describe("whether an execution may have Map Runs, from the newest history events
   ];
   for (const [what, events, expected] of cases) {
     test(what, () => assert.equal(mayHaveMapRunsIn(events), expected));
+  }
+});
+
+describe("the look at the history while waiting, for a Distributed Map's child execution", () => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+  /** Step Functions answering RUNNING until past the first look, then SUCCEEDED; calls counted. */
+  function fakeSfn(executionArn: string) {
+    const calls: string[] = [];
+    const endAt = Date.now() + CALLBACK_LOOK_AFTER_MS + 600;
+    const sfn = {
+      describeExecution: async () => {
+        calls.push("DescribeExecution");
+        const status = Date.now() < endAt ? "RUNNING" : "SUCCEEDED";
+        return { executionArn, status, startDate: new Date(), $metadata: {} };
+      },
+      getExecutionHistory: async () => {
+        calls.push("GetExecutionHistory");
+        return { events: history(["TaskStateEntered", "Price"], ["ExecutionStarted"]) };
+      },
+      listMapRuns: async () => {
+        calls.push("ListMapRuns");
+        return { mapRuns: [] };
+      },
+    } as unknown as StepFunctions;
+    return { sfn, calls };
+  }
+
+  // [what, execution ARN, history looked at]
+  const cases: Array<[string, string, boolean]> = [
+    [
+      "a Standard child: its history is looked at",
+      "arn:aws:states:eu-west-1:123456789012:execution:orders/Items:c1",
+      true,
+    ],
+    [
+      "an Express child: no GetExecutionHistory (it serves no Express execution), no Map Runs",
+      "arn:aws:states:eu-west-1:123456789012:express:orders/Items:c1:0f1e2d3c",
+      false,
+    ],
+  ];
+  for (const [what, executionArn, looked] of cases) {
+    test(what, async () => {
+      const { sfn, calls } = fakeSfn(executionArn);
+      const waited = await waitForExecution({
+        sfn,
+        executionArn,
+        executionStart: new Date(),
+        pollingIntervalSeconds: 1,
+        maximumWaitSeconds: 0,
+        failureLimitMs: 60_000,
+        log: quiet,
+        outputs: createOutputFields(undefined),
+      });
+      assert.equal(waited.kind, "ended");
+      assert.equal(calls.includes("GetExecutionHistory"), looked, calls.join(", "));
+      if (!looked) assert.deepEqual([...new Set(calls)], ["DescribeExecution"]);
+    });
   }
 });

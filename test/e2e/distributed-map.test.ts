@@ -1,10 +1,20 @@
 /**
  * End to end: Distributed Map. While it runs, the task shows its Map Run's progress (log and
  * the output-only field map_run_progress); a failed Map Run is named with its counts; a
- * ResultWriter reference in the output says where the results are.
+ * ResultWriter reference in the output says where the results are. A child execution of a
+ * Distributed Map (`...:execution:<state machine>/<label>:<name>`) is monitored by its ARN.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import {
+  ListExecutionsCommand,
+  ListMapRunsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
 
@@ -173,5 +183,142 @@ describe("Distributed Map", () => {
       run.doc?.status_description,
       /results in s3:\/\/order-results\/runs\/1\/manifest.json/,
     );
+  });
+});
+
+describe("a child execution of a Distributed Map, by its ARN", () => {
+  let ep: LocalEndpoint;
+  let sfn: SFNClient;
+  let machine: string;
+  let release: () => void = () => {};
+  let held: Promise<void> = Promise.resolve();
+
+  before(async () => {
+    ep = await startLocalEndpoint();
+    sfn = new SFNClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
+    ep.registerTaskHandler(ITEM, async (input) => {
+      const item = input as { id: number; bad?: boolean; wait?: boolean };
+      if (item.wait) await held;
+      if (item.bad) throw new TaskFailure("Item.Invalid", `item ${item.id} has no price`);
+      return { done: item.id };
+    });
+    machine = ep.createStateMachine({
+      name: "labelledOrders",
+      definition: {
+        StartAt: "Each",
+        States: {
+          Each: {
+            Type: "Map",
+            Label: "Items",
+            ItemsPath: "$.items",
+            ItemProcessor: {
+              ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+              StartAt: "Price",
+              States: { Price: { Type: "Task", Resource: ITEM, End: true } },
+            },
+            End: true,
+          },
+        },
+      },
+    });
+  });
+  after(async () => {
+    release();
+    sfn.destroy();
+    await ep.close();
+  });
+
+  /** Starts the parent and finds its child executions as AWS lists them (by Map Run). */
+  async function childrenOf(items: object[]): Promise<string[]> {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machine, input: JSON.stringify({ items }) }),
+    );
+    for (let i = 0; i < 200; i++) {
+      const [run] = (await sfn.send(new ListMapRunsCommand({ executionArn }))).mapRuns ?? [];
+      if (run) {
+        const listed = await sfn.send(new ListExecutionsCommand({ mapRunArn: run.mapRunArn }));
+        const arns = (listed.executions ?? []).map((e) => e.executionArn as string);
+        if (arns.length === items.length) return arns;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error("the child executions did not show");
+  }
+
+  const monitor = (arn: string, extra: Parameters<typeof runBundle>[0] = {}) =>
+    runBundle({
+      ...extra,
+      fields: {
+        action: ["Monitor Execution"],
+        endpoint_url: ep.url,
+        credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+        target_execution_arn: arn,
+        monitor_polling_interval: 1,
+      },
+    });
+
+  test("Monitor follows running children to their ends, each checked on its own (no shared listing)", async () => {
+    held = new Promise((resolve) => {
+      release = resolve;
+    });
+    const children = await childrenOf([
+      { id: 1, wait: true },
+      { id: 2, wait: true },
+    ]);
+    for (const arn of children) assert.match(arn, /:execution:labelledOrders\/Items:[^:/]+$/);
+    const root = await mkdtemp(join(tmpdir(), "ue-sfn-child-share-"));
+    await rm(root, { recursive: true });
+    ep.clearRequests();
+    // Both wait long enough together that tasks of one state machine would share a listing.
+    const waiting: Array<Promise<void>> = [];
+    const runs = await Promise.all(
+      children.map((arn) =>
+        monitor(arn, {
+          env: { UE_WAIT_SHARING_DIR: root },
+          onStart: (_child, file) => {
+            waiting.push(waitForOutputField(file, "execution_status").then(() => {}));
+            if (waiting.length === children.length) {
+              void Promise.all(waiting)
+                .then(() => new Promise((r) => setTimeout(r, 4_000)))
+                .finally(() => release());
+            }
+          },
+        }).then((run) => [arn, run] as const),
+      ),
+    ).then((done) => new Map(done));
+    for (const arn of children) {
+      const run = runs.get(arn);
+      assert.equal(run?.code, 0, run?.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc?.result.executionArn, arn);
+      assert.equal(run.doc?.result.status, "SUCCEEDED");
+      assert.equal(run.doc?.result.name, arn.split(":").at(-1));
+      assert.equal(
+        run.doc?.result.stateMachineArn,
+        `${machine}/Items`,
+        "DescribeExecution names the Map Run's state machine",
+      );
+      assert.match(
+        run.stderr,
+        /console: https:\/\/us-east-1\.console\.aws\.amazon\.com\/.*labelledOrders\/Items:/,
+      );
+    }
+    const listings = ep.requests.filter((r) => r.operation === "ListExecutions");
+    assert.deepEqual(listings, [], "no listing under a qualified state machine ARN");
+    assert.deepEqual(await readdir(root).catch(() => []), [], "no sharing group was formed");
+  });
+
+  test("a failed child: exit 23 with its error, cause and state", async () => {
+    const [arn] = await childrenOf([{ id: 3, bad: true }]);
+    for (let i = 0; ep.getExecution(arn as string)?.status === "RUNNING" && i < 200; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const run = await monitor(arn as string);
+    assert.equal(run.code, 23, run.stderr);
+    assertValidDoc(run.doc);
+    assert.equal(run.doc?.result.status, "FAILED");
+    assert.equal(run.doc?.result.error, "Item.Invalid");
+    assert.equal(run.doc?.result.cause, "item 3 has no price");
+    assert.equal(run.doc?.result.failedState, "Price");
   });
 });

@@ -400,6 +400,88 @@ describe("validation of the fields of the further actions", () => {
     assert.equal(config.stopExecutionOnCancel, true);
   });
 
+  // A child execution of a Distributed Map: its Map Run's state machine is <name>/<label>.
+  const CHILD =
+    "arn:aws:states:eu-west-1:123456789012:execution:Orders/Items:0c9f5c5e-3c47-4b6f-9a3e-0d1b2c3d4e5f";
+  const EXPRESS_CHILD =
+    "arn:aws:states:eu-west-1:123456789012:express:Orders/Items:0c9f5c5e-3c47-4b6f-9a3e-0d1b2c3d4e5f:9d8e7f6a";
+
+  // [what, action, ARN, state machine name, label, Express]
+  const children: Array<[string, string, string, string, string, boolean]> = [
+    ["Monitor, a Standard child", "Monitor Execution", CHILD, "Orders", "Items", false],
+    ["Stop, a Standard child", "Stop Execution", CHILD, "Orders", "Items", false],
+    ["Redrive, a Standard child", "Redrive Execution", CHILD, "Orders", "Items", false],
+    ["Monitor, an Express child", "Monitor Execution", EXPRESS_CHILD, "Orders", "Items", true],
+    [
+      "Monitor, an Express child without the id after its name",
+      "Monitor Execution",
+      "arn:aws:states:eu-west-1:123456789012:express:Orders/Items:0c9f5c5e",
+      "Orders",
+      "Items",
+      true,
+    ],
+    [
+      "a label AWS generated (a UUID)",
+      "Monitor Execution",
+      "arn:aws:states:eu-west-1:123456789012:execution:Orders/3c39a231-69bb-3d89-8607-9e124eddbb0b:c1",
+      "Orders",
+      "3c39a231-69bb-3d89-8607-9e124eddbb0b",
+      false,
+    ],
+    [
+      "a label holding a slash (AWS's Label rules allow one)",
+      "Stop Execution",
+      "arn:aws:states:eu-west-1:123456789012:execution:Orders/by/day:c1",
+      "Orders",
+      "by/day",
+      false,
+    ],
+  ];
+  for (const [what, name, arn, machine, label, express] of children) {
+    test(`a Distributed Map's child execution is accepted: ${what}`, () => {
+      const raw = readFields(action(name, { UE_FIELD_TARGET_EXECUTION_ARN: arn }), []);
+      const config = validate(raw.values, raw.problems);
+      assert.equal(config.targetExecutionArn, arn);
+      assert.equal(config.targetExecution?.stateMachineName, machine);
+      assert.equal(config.targetExecution?.mapLabel, label);
+      assert.equal(config.targetExecution?.express, express);
+      assert.equal(config.targetExecution?.region, "eu-west-1");
+      assert.equal(config.targetExecution?.partition, "aws");
+    });
+  }
+
+  test("a Standard execution has no label and is not Express", () => {
+    const raw = readFields(action("Stop Execution", { UE_FIELD_TARGET_EXECUTION_ARN: EXEC }), []);
+    const parsed = validate(raw.values, raw.problems).targetExecution;
+    assert.equal(parsed?.mapLabel, undefined);
+    assert.equal(parsed?.express, false);
+    assert.equal(parsed?.name, "nightly-1");
+  });
+
+  test("a child execution's partition and region are checked as any execution's", () => {
+    const cn = CHILD.replace("arn:aws:", "arn:aws-cn:").replace("eu-west-1", "cn-north-1");
+    const problems = problemsOf(
+      action("Monitor Execution", {
+        UE_FIELD_TARGET_EXECUTION_ARN: cn,
+        UE_FIELD_REGION: "cn-northwest-1",
+        UE_FIELD_ROLE_BASED_ACCESS: "true",
+        UE_FIELD_ROLE_ARN: "arn:aws:iam::123456789012:role/Runner",
+      }),
+    );
+    assert.ok(
+      problems.includes(
+        "AWS Region: is cn-northwest-1 but the Target Execution ARN is in cn-north-1; leave the region empty or make them agree",
+      ),
+      JSON.stringify(problems),
+    );
+    assert.ok(
+      problems.some((p) =>
+        p.startsWith("Role ARN: is in partition aws, but the target execution is in aws-cn"),
+      ),
+      JSON.stringify(problems),
+    );
+  });
+
   // [what, env, expected problem (label: start of message)]
   const bad: Array<[string, Record<string, string>, string]> = [
     ["monitor without ARN", action("Monitor Execution"), "Target Execution ARN: is required"],
@@ -419,6 +501,31 @@ describe("validation of the fields of the further actions", () => {
       "an Express execution to redrive",
       action("Redrive Execution", { UE_FIELD_TARGET_EXECUTION_ARN: EXPRESS }),
       "Target Execution ARN: is an Express execution",
+    ],
+    [
+      "an Express child execution of a Distributed Map to stop",
+      action("Stop Execution", { UE_FIELD_TARGET_EXECUTION_ARN: EXPRESS_CHILD }),
+      'Target Execution ARN: is an Express child execution of the Distributed Map state labelled "Items"; StopExecution does not serve Express executions',
+    ],
+    [
+      "an Express child execution of a Distributed Map to redrive",
+      action("Redrive Execution", { UE_FIELD_TARGET_EXECUTION_ARN: EXPRESS_CHILD }),
+      'Target Execution ARN: is an Express child execution of the Distributed Map state labelled "Items"; RedriveExecution does not serve Express executions: redrive its parent execution',
+    ],
+    [
+      "a child execution ARN with an empty label",
+      action("Monitor Execution", {
+        UE_FIELD_TARGET_EXECUTION_ARN: "arn:aws:states:eu-west-1:123456789012:execution:Orders/:c1",
+      }),
+      "Target Execution ARN: must look like arn:aws:states:<region>:<12-digit account>:execution:<state machine>[/<Distributed Map label>]:<execution name>",
+    ],
+    [
+      "a child execution ARN whose label holds whitespace",
+      action("Monitor Execution", {
+        UE_FIELD_TARGET_EXECUTION_ARN:
+          "arn:aws:states:eu-west-1:123456789012:execution:Orders/My Items:c1",
+      }),
+      "Target Execution ARN: must look like",
     ],
     [
       "region contradicts the execution ARN",
@@ -588,6 +695,16 @@ describe("validation of the picker fields (State Machine, Execution)", () => {
     assert.equal(config.stateMachineArn, `${MACHINE}:prod`);
   });
 
+  test("a child execution of a Distributed Map of the picked state machine agrees with it", () => {
+    const child = `${MACHINE.replace(":stateMachine:", ":execution:")}/Items:c1`;
+    const config = run({
+      action: ["Redrive Execution"],
+      state_machine: [MACHINE],
+      target_execution_arn: child,
+    });
+    assert.equal(config.targetExecutionArn, child);
+  });
+
   test("a picked execution is used when Target Execution ARN is empty", () => {
     const config = run({
       action: ["Stop Execution"],
@@ -632,6 +749,15 @@ describe("validation of the picker fields (State Machine, Execution)", () => {
       "redrive: the typed execution belongs to another state machine than the one picked",
       { action: ["Redrive Execution"], state_machine: [OTHER], target_execution_arn: EXECUTION },
       `State Machine: is ${OTHER} but the execution ${EXECUTION} belongs to ${MACHINE}`,
+    ],
+    [
+      "monitor: a child execution of a Distributed Map of another state machine than the one picked",
+      {
+        action: ["Monitor Execution"],
+        state_machine: [OTHER],
+        target_execution_arn: `${MACHINE.replace(":stateMachine:", ":execution:")}/Items:c1`,
+      },
+      `State Machine: is ${OTHER} but the execution ${MACHINE.replace(":stateMachine:", ":execution:")}/Items:c1 is a child execution of a Distributed Map of ${MACHINE}`,
     ],
     [
       "the region contradicts the picked state machine",

@@ -29,6 +29,16 @@ const cases: Array<[string, string, string | null]> = [
     null,
   ],
   [
+    "a child execution of a Distributed Map (its Map Run's state machine is orders/Items)",
+    "arn:aws:states:eu-west-1:123456789012:execution:orders/Items:0c9f5c5e-3c47-4b6f-9a3e-0d1b2c3d4e5f",
+    "https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/arn:aws:states:eu-west-1:123456789012:execution:orders/Items:0c9f5c5e-3c47-4b6f-9a3e-0d1b2c3d4e5f",
+  ],
+  [
+    "an Express child execution of a Distributed Map",
+    "arn:aws:states:eu-west-1:123456789012:express:orders/Items:0c9f5c5e:9d8e7f6a",
+    null,
+  ],
+  [
     "an Express execution",
     "arn:aws:states:us-east-1:123456789012:express:orders:run-1:0c9f5c5e-3c47-4b6f-9a3e-0d1b2c3d4e5f",
     null,

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
-import { failureIn } from "../../src/actions/execution.ts";
+import { endedOutcome, failureIn } from "../../src/actions/execution.ts";
+import type { StepFunctions } from "../../src/aws/step-functions.ts";
+import type { Logger } from "../../src/log.ts";
+import type { ExecutionResult } from "../../src/output/extension-output.ts";
 
 const at = new Date(0);
 const event = (id: number, type: string, details: Partial<HistoryEvent> = {}): HistoryEvent =>
@@ -58,5 +61,66 @@ const cases: Array<[string, HistoryEvent[], ReturnType<typeof failureIn>]> = [
 for (const [what, events, expected] of cases) {
   test(`failureIn: ${what}`, () => {
     assert.deepEqual(failureIn(events), expected);
+  });
+}
+
+/** A Step Functions view whose history reads are counted: a Distributed Map child's history. */
+function historyOnly() {
+  const asked: string[] = [];
+  const sfn = {
+    getExecutionHistory: async (input: { executionArn?: string }) => {
+      asked.push(input.executionArn ?? "");
+      return {
+        events: [
+          event(3, "ExecutionFailed", {
+            executionFailedEventDetails: { error: "Item.Invalid", cause: "no price" },
+          }),
+          event(2, "TaskStateEntered", { stateEnteredEventDetails: { name: "Price" } }),
+          event(1, "ExecutionStarted"),
+        ],
+        $metadata: {},
+      };
+    },
+  } as unknown as StepFunctions;
+  const warnings: string[] = [];
+  const log: Logger = {
+    info: () => {},
+    warn: (m) => warnings.push(m),
+    error: () => {},
+    debug: () => {},
+  };
+  return { sfn, asked, warnings, log };
+}
+
+// [what, execution ARN, history read, failed state]
+const children: Array<[string, string, boolean, string | null]> = [
+  [
+    "a Standard child execution of a Distributed Map: its history names the failed state",
+    "arn:aws:states:eu-west-1:123456789012:execution:orders/Items:c1",
+    true,
+    "Price",
+  ],
+  [
+    "an Express child execution: no history is asked for (GetExecutionHistory serves no Express execution)",
+    "arn:aws:states:eu-west-1:123456789012:express:orders/Items:c1:0f1e2d3c",
+    false,
+    null,
+  ],
+];
+for (const [what, executionArn, read, failedState] of children) {
+  test(`endedOutcome: ${what}`, async () => {
+    const { sfn, asked, warnings, log } = historyOnly();
+    const outcome = await endedOutcome(
+      sfn,
+      { executionArn, status: "FAILED", error: "Item.Invalid", cause: "no price" } as never,
+      false,
+      log,
+    );
+    assert.equal(outcome.exitCode, 23);
+    assert.deepEqual(asked, read ? [executionArn] : []);
+    assert.deepEqual(warnings, []);
+    const result = outcome.result as ExecutionResult;
+    assert.equal(result.error, "Item.Invalid");
+    assert.equal(result.failedState, failedState);
   });
 }

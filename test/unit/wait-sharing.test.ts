@@ -169,6 +169,16 @@ describe("shared status: times and groups", () => {
       stateMachineOfExecution("arn:aws:states:eu-west-1:123456789012:express:orders:a:b"),
       null,
     );
+    // A Distributed Map's child execution is listed by its Map Run, never under a qualified
+    // state machine ARN (orders/Items): it is checked on its own.
+    assert.equal(
+      stateMachineOfExecution("arn:aws:states:eu-west-1:123456789012:execution:orders/Items:c1"),
+      null,
+    );
+    assert.equal(
+      stateMachineOfExecution("arn:aws:states:eu-west-1:123456789012:express:orders/Items:c1:x"),
+      null,
+    );
     assert.equal(stateMachineOfExecution("not an arn"), null);
   });
 });
