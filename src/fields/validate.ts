@@ -115,6 +115,10 @@ const MAP_LABEL = "[^\\s:\\u0000-\\u001f\\u007f-\\u009f]{1,80}";
 const STATE_MACHINE_ARN = new RegExp(
   `^arn:(${PARTITION}):states:(${REGION}):(\\d{12}):stateMachine:(${NAME})(?::(${NAME}))?$`,
 );
+/** A qualified state machine ARN that names a Distributed Map state: `stateMachine:<name>/<label>`. */
+const DISTRIBUTED_MAP_ARN = new RegExp(
+  `^arn:(${PARTITION}):states:(${REGION}):(\\d{12}):stateMachine:(${NAME})/(${MAP_LABEL})$`,
+);
 /**
  * A Standard execution, or a child execution of a Distributed Map: its Map Run's state
  * machine is `<state machine>/<label>` (AWS's IAM example for redriving Map Runs grants
@@ -202,6 +206,22 @@ export function parseExecutionArn(arn: string): ParsedExecutionArn | null {
  */
 export function isExpressExecutionArn(arn: string): boolean {
   return EXPRESS_EXECUTION_ARN.test(arn);
+}
+
+/**
+ * A qualified state machine ARN naming a Distributed Map state
+ * (`stateMachine:<name>/<label>`): its state machine's ARN and the label, or null.
+ */
+export function parseDistributedMapArn(
+  arn: string,
+): { stateMachineArn: string; label: string } | null {
+  const m = DISTRIBUTED_MAP_ARN.exec(arn);
+  if (!m) return null;
+  const [, partition, region, accountId, name, label] = m as unknown as string[];
+  return {
+    stateMachineArn: `arn:${partition}:states:${region}:${accountId}:stateMachine:${name}`,
+    label: label as string,
+  };
 }
 
 /** Check a task's JSON output: parses and fits the limit (the same rules as the input). */
@@ -444,17 +464,27 @@ export function validate(
   const action = choiceOf(ACTIONS, typed.action, ACTIONS.startAsync);
   const stateMachineShape =
     "arn:aws:states:<region>:<12-digit account>:stateMachine:<name>[:<version or alias>]";
+  // AWS documents that StartExecution refuses such an ARN (ValidationException).
+  // https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+  const distributedMap = (arn: string): string | null => {
+    const map = parseDistributedMapArn(arn);
+    return map
+      ? `names the Distributed Map state labelled "${map.label}" of a state machine, not a state machine (StartExecution refuses it: a Map state's child executions are started by its Map Run); give the state machine's ARN ${map.stateMachineArn}`
+      : null;
+  };
   const typedMachine = parsedOrProblem(
     "state_machine_arn",
     nonEmpty(typed.state_machine_arn?.trim()),
     parseStateMachineArn,
-    () => `must look like ${stateMachineShape}`,
+    (arn) => distributedMap(arn) ?? `must look like ${stateMachineShape}`,
   );
   const pickedMachine = parsedOrProblem(
     "state_machine",
     pickedArn(typed.state_machine),
     parseStateMachineArn,
-    () => `must hold a state machine ARN as the picker lists it (${stateMachineShape})`,
+    (arn) =>
+      distributedMap(arn) ??
+      `must hold a state machine ARN as the picker lists it (${stateMachineShape})`,
   );
   // The typed ARN wins when both name one state machine (it may add a version or alias).
   let stateMachineArn = typedMachine?.arn ?? pickedMachine?.arn;

@@ -321,4 +321,23 @@ describe("a child execution of a Distributed Map, by its ARN", () => {
     assert.equal(run.doc?.result.cause, "item 3 has no price");
     assert.equal(run.doc?.result.failedState, "Price");
   });
+
+  test("a start with the Distributed Map's qualified ARN: exit 20 naming the field, no call", async () => {
+    ep.clearRequests();
+    const run = await runBundle({
+      fields: {
+        action: ["Start Asynchronous Execution"],
+        endpoint_url: ep.url,
+        credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+        state_machine_arn: `${machine}/Items`,
+      },
+    });
+    assert.equal(run.code, 20, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(
+      run.doc?.status_description,
+      /State Machine ARN: names the Distributed Map state labelled "Items" of a state machine, not a state machine/,
+    );
+    assert.deepEqual(ep.requests, []);
+  });
 });

@@ -75,6 +75,11 @@ describe("validation of field values", () => {
     ],
     ["missing ARN", { UE_FIELD_STATE_MACHINE_ARN: "" }, "State Machine ARN: is required"],
     [
+      "a qualified ARN naming a Distributed Map state",
+      { UE_FIELD_STATE_MACHINE_ARN: `${ARN}/Items` },
+      `State Machine ARN: names the Distributed Map state labelled "Items" of a state machine, not a state machine (StartExecution refuses it: a Map state's child executions are started by its Map Run); give the state machine's ARN ${ARN}`,
+    ],
+    [
       "region contradicts ARN",
       { UE_FIELD_REGION: "us-east-1" },
       "AWS Region: is us-east-1 but the State Machine ARN is in eu-west-1",
@@ -749,6 +754,11 @@ describe("validation of the picker fields (State Machine, Execution)", () => {
       "redrive: the typed execution belongs to another state machine than the one picked",
       { action: ["Redrive Execution"], state_machine: [OTHER], target_execution_arn: EXECUTION },
       `State Machine: is ${OTHER} but the execution ${EXECUTION} belongs to ${MACHINE}`,
+    ],
+    [
+      "start: a picked value naming a Distributed Map state",
+      { state_machine: [`${MACHINE}/Items`] },
+      `State Machine: names the Distributed Map state labelled "Items" of a state machine, not a state machine`,
     ],
     [
       "monitor: a child execution of a Distributed Map of another state machine than the one picked",
