@@ -131,6 +131,9 @@ function remember(credentials: AwsCredentialIdentity, source: string): AwsCreden
 /** The standard chain: shared files, SSO, process, web identity, container, instance. */
 function standardChain(handler: NodeHttpHandler, log: Logger): AwsCredentialIdentityProvider {
   let chain: AwsCredentialIdentityProvider | undefined;
+  // Why each provider of the chain passed on, as the SDK logs it at debug level: the chain's
+  // own error names none of them ("Could not load credentials from any providers").
+  let passedOn: string[] = [];
   return async (options) => {
     if (!chain) {
       const { defaultProvider } = await import("./sdk-lazy.ts");
@@ -139,9 +142,17 @@ function standardChain(handler: NodeHttpHandler, log: Logger): AwsCredentialIden
         clientConfig: { requestHandler: handler },
         // The chain's warnings (AWS_PROFILE beside AWS_ACCESS_KEY_ID, ...) as WARN lines of
         // the task's log, in one line each; without a logger the SDK prints them raw.
-        logger: { ...QUIET, warn: (...parts: unknown[]) => log.warn(sdkWarning(parts)) },
+        logger: {
+          ...QUIET,
+          warn: (...parts: unknown[]) => log.warn(sdkWarning(parts)),
+          debug: (first: unknown) => {
+            const m = /^@smithy\/property-provider -> ([\s\S]*)$/.exec(String(first));
+            if (m?.[1]) passedOn.push(m[1]);
+          },
+        },
       });
     }
+    passedOn = [];
     try {
       // The caller's options carry its client config: a profile's role_arn is then assumed
       // in the task's region, not the SDK's fallback us-east-1.
@@ -150,11 +161,35 @@ function standardChain(handler: NodeHttpHandler, log: Logger): AwsCredentialIden
       const classified = classifyError(error, {
         operation: "loading credentials from the standard chain",
       });
-      const missing = classified instanceof AuthenticationError && (await missingProfile());
-      if (!missing) throw classified;
-      throw new AuthenticationError(`${classified.message}; ${missing}`, { cause: error });
+      const why =
+        classified instanceof AuthenticationError &&
+        (credentialProcessFailure(passedOn) ?? (await missingProfile()));
+      if (!why) throw classified;
+      throw new AuthenticationError(`${classified.message}; ${why}`, { cause: error });
     }
   };
+}
+
+/**
+ * Why a profile's credential_process gave no credentials, from the reasons the chain's
+ * providers passed on, or null. Its command line is left out (the config file's, it may
+ * carry what is not for a log); its last lines on stderr say why.
+ */
+export function credentialProcessFailure(passedOn: readonly string[]): string | null {
+  for (const reason of passedOn) {
+    if (/^Profile .* credential_process /.test(reason)) return reason;
+    const failed = /^Command failed: [^\n]*\n?([\s\S]*)$/.exec(reason);
+    if (!failed) continue;
+    const said = (failed[1] ?? "")
+      .split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line)
+      .slice(-3)
+      .join(" / ");
+    const tail = said.length > 300 ? `...${said.slice(-300)}` : said;
+    return `the profile's credential_process ended with an error${tail ? `: ${tail}` : " and wrote nothing on stderr"}`;
+  }
+  return null;
 }
 
 /**

@@ -136,6 +136,36 @@ describe("credentials and region from the agent host", () => {
     );
   });
 
+  test("a profile's credential_process that fails: exit 2 with what it wrote on stderr, not its command line", {
+    skip: process.platform === "win32" ? "a shell script as credential_process" : false,
+  }, async () => {
+    const script = join(dir, "failing-credential-process.sh");
+    await writeFile(
+      script,
+      "#!/bin/sh\necho 'checking the cache' >&2\necho 'token expired: run the login again' >&2\nexit 3\n",
+      { mode: 0o755 },
+    );
+    const config = join(dir, "config-with-process");
+    await writeFile(
+      config,
+      `[profile nightly]\nregion = eu-west-1\ncredential_process = ${script} --password cmdline-canary-SECRET\n`,
+    );
+    const run = await runBundle({
+      fields: fields(),
+      env: {
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-credentials-file"),
+        AWS_CONFIG_FILE: config,
+        AWS_PROFILE: "nightly",
+      },
+    });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      run.doc?.["status_description"],
+      /^AUTHENTICATION_ERROR: no usable AWS credentials .*; the profile's credential_process ended with an error: checking the cache \/ token expired: run the login again$/,
+    );
+    assert.ok(!run.allBytes.includes("cmdline-canary"), "the command line stays out");
+  });
+
   test("container credentials that expire every second are fetched again through a wait", async () => {
     ep.sts.setExpirySeconds(1);
     const sts = new STSClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
