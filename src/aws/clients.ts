@@ -108,6 +108,29 @@ const KMS_THROTTLING = {
   name: "kmsThrottlingIsThrottling",
 } as const;
 
+/**
+ * The offset between this host's clock and AWS's that one client's signing learned from
+ * AWS's answers, for the others too: the waiting loop's one-attempt client would otherwise
+ * meet, on its first status check, the skew the start's client had already corrected (one
+ * rejected signature, and a check lost until the next interval).
+ */
+function shareClockOffset(clients: readonly SFNClient[]): void {
+  let learned: number | undefined;
+  for (const c of clients) {
+    c.middlewareStack.add(
+      (next) => async (args) => {
+        if (learned !== undefined) c.config.systemClockOffset = learned;
+        try {
+          return await next(args);
+        } finally {
+          learned = c.config.systemClockOffset;
+        }
+      },
+      { step: "initialize", name: "shareClockOffset" },
+    );
+  }
+}
+
 /** Temporary credentials are fetched again this long before they expire (the SDK's margin). */
 const REFRESH_BEFORE_EXPIRY_MS = 300_000;
 
@@ -330,6 +353,7 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
   const once = new SFNClient({ ...common, maxAttempts: 1 });
   for (const c of [client, once]) c.middlewareStack.add(kmsThrottlingIsThrottling, KMS_THROTTLING);
   clients.push(client, once);
+  shareClockOffset(clients);
   return {
     sfn: stepFunctionsOn(client),
     sfnOnce: stepFunctionsOn(once),
