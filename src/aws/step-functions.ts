@@ -93,6 +93,25 @@ function sendOptions(options: CallOptions | undefined): { abortSignal?: AbortSig
   return options?.abortSignal ? { abortSignal: options.abortSignal } : {};
 }
 
+/**
+ * A call that ends when the cancel signal fires, whatever it is waiting for. The SDK hands
+ * the signal to the HTTP request and its retry sleeps only: a credential provider that does
+ * not answer (a profile's credential_process waiting for input) would hold a cancelled task.
+ */
+export function untilCancelled<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return call;
+  return new Promise<T>((resolve, reject) => {
+    const cancelled = () => {
+      const error = new Error("the call was cancelled before it ended");
+      error.name = "AbortError";
+      reject(error);
+    };
+    if (signal.aborted) cancelled();
+    signal.addEventListener("abort", cancelled, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener("abort", cancelled));
+  });
+}
+
 /** The operations on one SFNClient (its retries, endpoint and credentials). */
 export function stepFunctionsOn(client: SFNClient): StepFunctions {
   return {
@@ -108,32 +127,69 @@ export function stepFunctionsOn(client: SFNClient): StepFunctions {
         },
         { step: "deserialize", name: "serverDateOfStartExecution" },
       );
-      const output = await client.send(command, sendOptions(o));
+      const output = await untilCancelled(client.send(command, sendOptions(o)), o?.abortSignal);
       const serverDate = typeof date === "string" ? new Date(date) : undefined;
       return serverDate && !Number.isNaN(serverDate.getTime())
         ? Object.assign(output, { serverDate })
         : output;
     },
     describeExecution: (input, o) =>
-      client.send(new DescribeExecutionCommand(input), sendOptions(o)),
+      untilCancelled(
+        client.send(new DescribeExecutionCommand(input), sendOptions(o)),
+        o?.abortSignal,
+      ),
     getExecutionHistory: (input, o) =>
-      client.send(new GetExecutionHistoryCommand(input), sendOptions(o)),
-    listExecutions: (input, o) => client.send(new ListExecutionsCommand(input), sendOptions(o)),
-    stopExecution: (input, o) => client.send(new StopExecutionCommand(input), sendOptions(o)),
-    redriveExecution: (input, o) => client.send(new RedriveExecutionCommand(input), sendOptions(o)),
+      untilCancelled(
+        client.send(new GetExecutionHistoryCommand(input), sendOptions(o)),
+        o?.abortSignal,
+      ),
+    listExecutions: (input, o) =>
+      untilCancelled(client.send(new ListExecutionsCommand(input), sendOptions(o)), o?.abortSignal),
+    stopExecution: (input, o) =>
+      untilCancelled(client.send(new StopExecutionCommand(input), sendOptions(o)), o?.abortSignal),
+    redriveExecution: (input, o) =>
+      untilCancelled(
+        client.send(new RedriveExecutionCommand(input), sendOptions(o)),
+        o?.abortSignal,
+      ),
     describeStateMachine: (input, o) =>
-      client.send(new DescribeStateMachineCommand(input), sendOptions(o)),
+      untilCancelled(
+        client.send(new DescribeStateMachineCommand(input), sendOptions(o)),
+        o?.abortSignal,
+      ),
     describeStateMachineForExecution: (input, o) =>
-      client.send(new DescribeStateMachineForExecutionCommand(input), sendOptions(o)),
+      untilCancelled(
+        client.send(new DescribeStateMachineForExecutionCommand(input), sendOptions(o)),
+        o?.abortSignal,
+      ),
     startSyncExecution: (input, o) =>
-      client.send(new StartSyncExecutionCommand(input), sendOptions(o)),
-    sendTaskSuccess: (input, o) => client.send(new SendTaskSuccessCommand(input), sendOptions(o)),
-    sendTaskFailure: (input, o) => client.send(new SendTaskFailureCommand(input), sendOptions(o)),
+      untilCancelled(
+        client.send(new StartSyncExecutionCommand(input), sendOptions(o)),
+        o?.abortSignal,
+      ),
+    sendTaskSuccess: (input, o) =>
+      untilCancelled(
+        client.send(new SendTaskSuccessCommand(input), sendOptions(o)),
+        o?.abortSignal,
+      ),
+    sendTaskFailure: (input, o) =>
+      untilCancelled(
+        client.send(new SendTaskFailureCommand(input), sendOptions(o)),
+        o?.abortSignal,
+      ),
     sendTaskHeartbeat: (input, o) =>
-      client.send(new SendTaskHeartbeatCommand(input), sendOptions(o)),
-    listMapRuns: (input, o) => client.send(new ListMapRunsCommand(input), sendOptions(o)),
-    describeMapRun: (input, o) => client.send(new DescribeMapRunCommand(input), sendOptions(o)),
+      untilCancelled(
+        client.send(new SendTaskHeartbeatCommand(input), sendOptions(o)),
+        o?.abortSignal,
+      ),
+    listMapRuns: (input, o) =>
+      untilCancelled(client.send(new ListMapRunsCommand(input), sendOptions(o)), o?.abortSignal),
+    describeMapRun: (input, o) =>
+      untilCancelled(client.send(new DescribeMapRunCommand(input), sendOptions(o)), o?.abortSignal),
     listStateMachines: (input, o) =>
-      client.send(new ListStateMachinesCommand(input), sendOptions(o)),
+      untilCancelled(
+        client.send(new ListStateMachinesCommand(input), sendOptions(o)),
+        o?.abortSignal,
+      ),
   };
 }

@@ -166,6 +166,37 @@ describe("credentials and region from the agent host", () => {
     assert.ok(!run.allBytes.includes("cmdline-canary"), "the command line stays out");
   });
 
+  test("a credential_process that never answers: SIGTERM still ends the task at once, exit 27", {
+    skip: process.platform === "win32" ? "a shell script as credential_process" : false,
+  }, async () => {
+    // It waits for a line on its standard input, which the SDK keeps open and never writes.
+    const script = join(dir, "waiting-credential-process.sh");
+    await writeFile(script, "#!/bin/sh\nread answer\n", { mode: 0o755 });
+    const config = join(dir, "config-with-waiting-process");
+    await writeFile(
+      config,
+      `[profile nightly]\nregion = eu-west-1\ncredential_process = ${script}\n`,
+    );
+    const run = await runBundle({
+      fields: fields(),
+      env: {
+        AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-credentials-file"),
+        AWS_CONFIG_FILE: config,
+        AWS_PROFILE: "nightly",
+      },
+      // Killed (no exit code) if the cancel does not end it.
+      timeoutMs: 20_000,
+      onStart: (child) => {
+        child.stderr?.on("data", (chunk: Buffer) => {
+          if (/starting execution/.test(String(chunk))) child.kill("SIGTERM");
+        });
+      },
+    });
+    assert.equal(run.code, 27, run.stderr);
+    assert.match(run.doc?.["status_description"], /^CANCELLED: /);
+    assert.doesNotMatch(run.stderr, /ending now/, "one signal was enough");
+  });
+
   test("container credentials that expire every second are fetched again through a wait", async () => {
     ep.sts.setExpirySeconds(1);
     const sts = new STSClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
