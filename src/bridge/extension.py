@@ -981,8 +981,8 @@ class Extension(UniversalExtension):
         self._cancelled = False
         #: The program has been asked to stop (by the first extension_cancel).
         self._signalled = False
-        #: The cancel's wait in seconds, once the program was killed at its end.
-        self._killed_after = None
+        #: Why the cancel killed the program ("did not stop within 30 s ..."), once it has.
+        self._killed = None
 
     def extension_start(self, fields):
         try:
@@ -1127,8 +1127,8 @@ class Extension(UniversalExtension):
             code = process.wait()
             for thread in relays:
                 thread.join()
-            # Killed at the end of the cancel's wait (on Windows the exit code is 1).
-            killed = self._killed_after is not None and (code < 0 or os.name == "nt")
+            # Killed by the cancel (on Windows the exit code is 1).
+            killed = self._killed is not None and (code < 0 or os.name == "nt")
             if self._cancelled and (code < 0 or killed):
                 return self._cancel_cut_short(code, killed, relay.seen)
             return self._result(code, document_file)
@@ -1181,13 +1181,12 @@ class Extension(UniversalExtension):
 
     def _cancel_cut_short(self, code, killed, seen):
         """The result of a cancel that ended the program by a signal: before the program had
-        installed its handlers, or the kill after the bounded wait. The program wrote no
-        document then: exit code 27 and a document of the bridge's own saying what is known.
+        installed its handlers, or a kill (after the bounded wait, or because the program
+        could not be asked to stop). The program wrote no document then: exit code 27 and a
+        document of the bridge's own saying what is known.
         """
         if killed:
-            how = "the program did not stop within %g s of the cancel (%s) and was killed" % (
-                self._killed_after, CANCEL_WAIT_SETTING
-            )
+            how = "the program %s and was killed" % self._killed
         else:
             how = "the program was ended by %s before it could stop anything" % _signal_name(-code)
         arn = seen.get("execution_arn")
@@ -1364,17 +1363,31 @@ class Extension(UniversalExtension):
                 process.send_signal(signal.CTRL_BREAK_EVENT)
             else:
                 os.killpg(process.pid, signal.SIGTERM)
-        except OSError:
-            return  # Already gone.
+        except Exception as error:  # noqa: BLE001 - see below
+            # A console break fails where the agent's Python has no console, and os.kill
+            # then raises SystemError, not OSError (python/cpython#112190, #58689). Waiting
+            # would not help: the program never hears of the cancel, so it is ended now.
+            if process.poll() is not None:
+                return  # Already gone.
+            reason = "could not be asked to stop (%s: %s)" % (type(error).__name__, error)
+            log("ERROR", "cancel: the program %s; killing it" % reason)
+            self._kill(process, reason)
+            return
         try:
             process.wait(timeout=wait)
         except subprocess.TimeoutExpired:
             log("ERROR", "cancel: the program did not stop within %g s; killing it" % wait)
-            self._killed_after = wait
-            try:
-                if os.name == "nt":
-                    process.kill()
-                else:
-                    os.killpg(process.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            self._kill(
+                process, "did not stop within %g s of the cancel (%s)" % (wait, CANCEL_WAIT_SETTING)
+            )
+
+    def _kill(self, process, reason):
+        """End the program at once (its whole group on POSIX); reason goes in the result."""
+        self._killed = reason
+        try:
+            if os.name == "nt":
+                process.kill()
+            else:
+                os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { findPython } from "../../local/runner/agent.ts";
 import { assertValidDoc } from "../helpers/bundle.ts";
 import { productTemplate } from "../helpers/fixture-package.ts";
+import { ROOT } from "../helpers/paths.ts";
 import { type FixtureRunner, nextEvent, fixtureRunners } from "../helpers/runner-fixture.ts";
 
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
@@ -109,6 +116,92 @@ describe("cancel (the real bridge, contract fixture program)", () => {
     );
     assert.equal((result.extensionOutput as Record<string, unknown>)["result"], null);
   });
+
+  // On Windows the cancel is a console break, which fails where the agent's Python has no
+  // console (python/cpython#112190), and os.kill then raises SystemError rather than OSError
+  // (python/cpython#58689). Simulated here by making the stop request raise.
+  for (const failure of ["SystemError", "PermissionError"] as const) {
+    test(`a cancel that cannot be delivered (${failure}) kills the program at once: exit 27, saying so`, async () => {
+      const python = findPython();
+      assert.ok(python, "python3 is needed for these tests");
+      const dir = await mkdtemp(join(tmpdir(), "ue-undelivered-cancel-"));
+      after(() => rm(dir, { recursive: true, force: true }));
+      const bundle = join(dir, "program.cjs");
+      await writeFile(bundle, "setTimeout(() => {}, 20000);\n");
+      const probe = [
+        "import json, os, signal, sys, threading, time",
+        "sys.path[:0] = sys.argv[1:3]",
+        "import extension",
+        "extension.bundle_path = lambda root: sys.argv[3]",
+        "real_killpg = os.killpg",
+        "def killpg(pid, sig):",
+        "    if sig == signal.SIGTERM:",
+        "        if sys.argv[4] == 'SystemError':",
+        "            raise SystemError('<built-in function kill> returned a result with an error set')",
+        "        raise PermissionError(1, 'Operation not permitted')",
+        "    return real_killpg(pid, sig)",
+        "os.killpg = killpg",
+        "ext = extension.Extension()",
+        "seen = {}",
+        "def cancel():",
+        "    while ext._process is None:",
+        "        time.sleep(0.05)",
+        "    time.sleep(0.3)",
+        "    try:",
+        "        ext.extension_cancel()",
+        "        seen['cancel'] = 'returned'",
+        "    except Exception as error:",
+        "        seen['cancel'] = type(error).__name__",
+        "threading.Thread(target=cancel).start()",
+        "start = time.time()",
+        "result = ext.extension_start({'state_machine_arn': 'arn:aws:states:us-east-1:123456789012:stateMachine:hello'})",
+        "seen.update(rc=result.rc, message=result.message, seconds=time.time() - start, doc=json.loads(result.unv_output))",
+        "print(json.dumps(seen))",
+      ].join("\n");
+      const { stdout, stderr } = await promisify(execFile)(
+        python,
+        [
+          "-B",
+          "-c",
+          probe,
+          join(ROOT, "local/runner/python"),
+          join(ROOT, "src/bridge"),
+          bundle,
+          failure,
+        ],
+        {
+          env: { PATH: process.env["PATH"] ?? "", UE_AWS_STEPFUNCTIONS_CACHE: join(dir, "cache") },
+        },
+      );
+      const seen = JSON.parse(stdout) as {
+        cancel: string;
+        rc: number;
+        message: string;
+        seconds: number;
+        doc: Record<string, unknown>;
+      };
+
+      assert.equal(seen.cancel, "returned", "extension_cancel raises nothing into the agent");
+      assert.equal(seen.rc, 27);
+      assert.ok(
+        seen.seconds < 10,
+        `the task ended at once, not with the program (${seen.seconds} s)`,
+      );
+      assert.match(
+        seen.message,
+        new RegExp(
+          `^CANCELLED: the program could not be asked to stop \\(${failure}: .*\\) and was killed; ` +
+            "the execution, if one was started, may still be running$",
+        ),
+      );
+      assertValidDoc(seen.doc);
+      assert.equal(seen.doc["status_description"], seen.message);
+      assert.match(
+        stderr,
+        / ERROR bridge: cancel: the program could not be asked to stop .*; killing it/,
+      );
+    });
+  }
 
   test("a task timeout cancels with SIGTERM", async () => {
     const f = await open({ "*": { holdMs: 30_000 } });
