@@ -406,10 +406,16 @@ def bundle_path(root):
                 if os.path.getsize(tmp) != entry.file_size:
                     raise OSError("the copy is %d bytes, not %d" % (os.path.getsize(tmp), entry.file_size))
                 os.chmod(tmp, 0o500)
-                os.replace(tmp, target)
+                try:
+                    os.replace(tmp, target)
+                except OSError:
+                    # Windows renames onto no read-only file, nor one node has open: another
+                    # task has put its identical copy there meanwhile.
+                    if not (os.path.isfile(target) and os.path.getsize(target) == entry.file_size):
+                        raise
+                    _discard(tmp)
             except BaseException:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
+                _discard(tmp)
                 raise
             prune_copies(root, os.path.basename(folder))
             return target
@@ -418,6 +424,16 @@ def bundle_path(root):
             "cannot read the bundled program %s from the extension archive %s: %s"
             % (BUNDLE_NAME, archive, error)
         )
+
+
+def _discard(path):
+    """Remove a temporary file of ours if it is there (Windows removes no read-only file:
+    it is made writable first); a failure only leaves the file behind."""
+    try:
+        os.chmod(path, 0o600)
+        os.remove(path)
+    except OSError:
+        pass
 
 
 _COPY_FOLDER = re.compile(r"^.+-([0-9a-f]+)-([0-9a-f]+)$")

@@ -184,6 +184,55 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.deepEqual(await readdir(join(cache, copies[0] ?? "")), [BUNDLE_NAME]);
   });
 
+  // Windows refuses to rename onto a read-only file (the copy is made read-only) or one in
+  // use (https://github.com/Graphify-Labs/graphify/pull/3670,
+  // https://github.com/rotki/rotki/pull/11764); POSIX renames onto it, so the refusal is
+  // simulated: the other task's copy lands just before this task's rename, which then fails.
+  test("a task whose rename onto the copy fails (Windows) uses the copy another task put there", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const dir = await mkdtemp(join(tmpdir(), "ue-copy-race-"));
+    after(() => rm(dir, { recursive: true, force: true }));
+    const probe = [
+      "import json, os, shutil, sys, zipfile",
+      "bridge, stand_in, dir = sys.argv[1:4]",
+      "archive = os.path.join(dir, 'extension_archive.zip')",
+      "with zipfile.ZipFile(archive, 'w') as z:",
+      "    z.write(os.path.join(bridge, 'extension.py'), 'extension.py')",
+      "    z.writestr('ue-aws-stepfunctions.cjs', 'the bundle\\n')",
+      "sys.path[:0] = [stand_in, archive]",
+      "import extension",
+      "real_replace = os.replace",
+      "def replace(src, dst):",
+      "    if os.path.basename(dst) == extension.BUNDLE_NAME:",
+      "        shutil.copyfile(src, dst)",
+      "        os.chmod(dst, 0o500)",
+      "        raise PermissionError(13, 'Access is denied', dst)",
+      "    return real_replace(src, dst)",
+      "os.replace = replace",
+      "root = os.path.join(dir, 'cache')",
+      "os.mkdir(root, 0o700)",
+      "try:",
+      "    bundle = extension.bundle_path(root)",
+      "    outcome = {'text': open(bundle).read(), 'beside': sorted(os.listdir(os.path.dirname(bundle)))}",
+      "except extension.BridgeError as error:",
+      "    outcome = {'error': str(error)}",
+      "print(json.dumps(outcome))",
+    ].join("\n");
+    const { stdout } = await run(python, [
+      "-B",
+      "-c",
+      probe,
+      join(ROOT, "src/bridge"),
+      join(ROOT, "local/runner/python"),
+      dir,
+    ]);
+    assert.deepEqual(JSON.parse(stdout), {
+      text: "the bundle\n",
+      beside: [BUNDLE_NAME],
+    });
+  });
+
   test("output-only updates are relayed live, only for fields the template defines", async () => {
     const f = await open({
       "*": {
