@@ -475,7 +475,9 @@ def prune_copies(root, current, keep=KEEP_BUNDLE_COPIES):
             if now - os.stat(folder).st_mtime < COPY_IN_USE_SECONDS:
                 continue
             for entry in os.listdir(folder):
-                os.remove(os.path.join(folder, entry))
+                path = os.path.join(folder, entry)
+                os.chmod(path, 0o600)  # The copy is read-only, which Windows does not remove.
+                os.remove(path)
             os.rmdir(folder)
         except Exception as error:  # noqa: BLE001 - housekeeping never fails the task
             log("WARN", "could not remove the old copy of the bundle %s: %s" % (folder, error))

@@ -5,15 +5,23 @@
  * and the housekeeping of its private cache.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
+import { promisify } from "node:util";
 import { BUNDLE_NAME, VERSION } from "../../build/generators.ts";
-import { CREDENTIAL_PARTS, controllerFields, writeScriptFiles } from "../../local/runner/agent.ts";
+import {
+  CREDENTIAL_PARTS,
+  controllerFields,
+  findPython,
+  writeScriptFiles,
+} from "../../local/runner/agent.ts";
 import { assertValidDoc } from "../helpers/bundle.ts";
 import { productTemplate } from "../helpers/fixture-package.ts";
+import { ROOT } from "../helpers/paths.ts";
 import { CANARY_SECRET, fixtureRunners, nextEvent } from "../helpers/runner-fixture.ts";
 
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
@@ -283,6 +291,47 @@ describe("the bridge's private cache", () => {
       left,
       ["0.0.1-10-1", "0.0.4-10-4", "0.0.5-10-5", current[0], "not-a-copy-1-2"].sort(),
     );
+  });
+
+  // The copies are read-only (0500), and Windows removes no read-only file
+  // (https://github.com/tkhyn/dirsync/issues/25); POSIX does, so the refusal is simulated.
+  test("old copies are removed where read-only files cannot be (Windows)", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const dir = await mkdtemp(join(tmpdir(), "ue-prune-readonly-"));
+    after(() => rm(dir, { recursive: true, force: true }));
+    const probe = [
+      "import json, os, stat, sys, time",
+      "sys.path[:0] = sys.argv[1:3]",
+      "import extension",
+      "root = sys.argv[3]",
+      "old = time.time() - 11 * 60",
+      "for mtime in range(1, 6):",
+      "    folder = os.path.join(root, '0.0.%d-10-%x' % (mtime, mtime))",
+      "    os.makedirs(folder, 0o700)",
+      "    with open(os.path.join(folder, extension.BUNDLE_NAME), 'w') as out:",
+      "        out.write('old')",
+      "    os.chmod(os.path.join(folder, extension.BUNDLE_NAME), 0o500)",
+      "    os.utime(folder, (old, old))",
+      "real_remove = os.remove",
+      "def remove(path):",
+      "    if not os.stat(path).st_mode & stat.S_IWUSR:",
+      "        raise PermissionError(13, 'Access is denied', path)",
+      "    return real_remove(path)",
+      "os.remove = remove",
+      "extension.prune_copies(root, '0.0.5-10-5')",
+      "print(json.dumps(sorted(os.listdir(root))))",
+    ].join("\n");
+    const { stdout, stderr } = await promisify(execFile)(python, [
+      "-B",
+      "-c",
+      probe,
+      join(ROOT, "local/runner/python"),
+      join(ROOT, "src/bridge"),
+      dir,
+    ]);
+    assert.deepEqual(JSON.parse(stdout), ["0.0.3-10-3", "0.0.4-10-4", "0.0.5-10-5"]);
+    assert.equal(stderr, "", "no warning: nothing was left that should have gone");
   });
 
   test("a task run from an existing copy dates its folder, so that it counts as used", async () => {
