@@ -8,7 +8,7 @@
 import type { FieldProblem } from "../errors.ts";
 import { registerSecret } from "../secrets.ts";
 import { CONTROLLING_FIELDS, hiddenValues } from "./applicability.ts";
-import { type FieldSpec, INPUT_FIELDS } from "./catalog.ts";
+import { type FieldSpec, INPUT_FIELDS, OUTPUT_FIELDS } from "./catalog.ts";
 import { closestName } from "./closest-name.ts";
 import { registerEndpointPasswords } from "./env-checks.ts";
 import { readBounded } from "./named-file.ts";
@@ -45,6 +45,7 @@ export interface RawFields {
 }
 
 const BY_NAME = new Map(INPUT_FIELDS.map((f) => [f.name, f]));
+const OUTPUT_NAMES: ReadonlySet<string> = new Set(OUTPUT_FIELDS.map((f) => f.name));
 
 export { flagOf } from "./names.ts";
 
@@ -603,7 +604,7 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
     const spec = BY_NAME.get(name);
     if (!spec) {
       // Output-only fields echoed back by a controller are harmless; anything else is a typo.
-      if (!["execution_arn", "execution_status", "generated_execution_name"].includes(name)) {
+      if (!OUTPUT_NAMES.has(name)) {
         const meant = closestName(name, [...BY_NAME.keys(), ...FILE_TWINS.map((t) => t.name)]);
         const hint = meant ? `; did you mean ${meant}?` : "";
         problems.push({ field: name, label: name, message: `is not a field of this task${hint}` });

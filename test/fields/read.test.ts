@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { OUTPUT_FIELDS } from "../../src/fields/catalog.ts";
 import { MAX_INPUT_BYTES } from "../../src/fields/validate.ts";
 import { readFields } from "../../src/fields/read.ts";
 import { mask } from "../../src/secrets.ts";
@@ -110,12 +111,16 @@ describe("reading field values", () => {
 
   test("unknown field names are refused; echoed output-only fields are not", async () => {
     const file = join(dir, "extra.json");
-    await writeFile(file, JSON.stringify({ state_machine_arm: "x", execution_arn: "arn:old" }));
+    // Every output-only field of the template, as a controller may hand them back.
+    const echoed = Object.fromEntries(OUTPUT_FIELDS.map((f) => [f.name, "old"]));
+    assert.ok("map_run_progress" in echoed);
+    await writeFile(file, JSON.stringify({ state_machine_arm: "x", ...echoed }));
     const raw = readFields({ UE_FIELDS_FILE: file }, []);
     assert.deepEqual(
       raw.problems.map((p) => p.field),
       ["state_machine_arm"],
     );
+    assert.deepEqual(raw.values, {});
   });
 
   test("--fields-file on the command line", async () => {
