@@ -413,6 +413,8 @@ export const operations: Record<string, Operation> = {
       return listChildren(ctx, mapRunArn, status, body);
     }
     const machine = requireMachine(ctx, requireString(body, "stateMachineArn"));
+    // Documented: "This API action is not supported by EXPRESS state machines."
+    if (machine.type === "EXPRESS") throw errors.typeNotSupported();
     // Documented: PENDING_REDRIVE needs a mapRunArn; with a stateMachineArn it is a ValidationException.
     if (status === "PENDING_REDRIVE") {
       throw errors.validation(

@@ -169,6 +169,13 @@ describe("--list: what the pickers offer, on the command line", () => {
       "State Machine: is required to list executions",
     ],
     ["an unknown list", ["--list", "machines"], () => ({}), 20, "--list: needs what to list"],
+    [
+      "executions of an EXPRESS state machine (AWS refuses ListExecutions for them)",
+      ["--list", "executions", "--action", "Monitor Execution"],
+      () => ({ UE_FIELD_STATE_MACHINE: machines["quick"] as string }),
+      35,
+      "StateMachineTypeNotSupported on ListExecutions",
+    ],
   ];
   for (const [what, args, extra, code, text] of failures) {
     test(`${what}: exit ${code}, the document says why, no list`, async () => {

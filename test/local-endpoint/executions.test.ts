@@ -593,5 +593,10 @@ describe("executions", () => {
       sfn.send(new DescribeExecutionCommand({ executionArn: ok.executionArn })),
     );
     assert.equal(notDescribable.name, "InvalidArn");
+    // Nor listable: ListExecutions "is not supported by EXPRESS state machines".
+    const notListed = await rejection(() =>
+      sfn.send(new ListExecutionsCommand({ stateMachineArn: express })),
+    );
+    assert.equal(notListed.name, "StateMachineTypeNotSupported");
   });
 });
