@@ -412,7 +412,10 @@ export const operations: Record<string, Operation> = {
       }
       return listChildren(ctx, mapRunArn, status, body);
     }
-    const machine = requireMachine(ctx, requireString(body, "stateMachineArn"));
+    const requested = requireString(body, "stateMachineArn");
+    parseStatesArn(requested, "stateMachine");
+    // Documented: a version or an alias ARN lists the executions associated with it.
+    const { machine, versionArn, aliasArn } = ctx.machines.resolve(requested);
     // Documented: "This API action is not supported by EXPRESS state machines."
     if (machine.type === "EXPRESS") throw errors.typeNotSupported();
     // Documented: PENDING_REDRIVE needs a mapRunArn; with a stateMachineArn it is a ValidationException.
@@ -427,6 +430,8 @@ export const operations: Record<string, Operation> = {
         (e) =>
           !e.express &&
           e.machine.arn === machine.arn &&
+          (aliasArn === undefined || e.aliasArn === aliasArn) &&
+          (versionArn === undefined || e.versionArn === versionArn) &&
           (status === undefined || e.status === status),
       )
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
@@ -438,15 +443,13 @@ export const operations: Record<string, Operation> = {
           status: e.status,
           startDate: epoch(e.startDate),
           stopDate: epoch(e.stopDate),
+          stateMachineVersionArn: e.versionArn,
+          stateMachineAliasArn: e.aliasArn,
           redriveCount: e.redriveCount,
           redriveDate: epoch(e.redriveDate),
         }),
       );
-    const { page, nextToken } = paginate(
-      all,
-      body,
-      `ListExecutions:${machine.arn}:${status ?? ""}`,
-    );
+    const { page, nextToken } = paginate(all, body, `ListExecutions:${requested}:${status ?? ""}`);
     return compact({ executions: page, nextToken });
   },
 

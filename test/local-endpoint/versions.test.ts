@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import {
   CreateStateMachineAliasCommand,
   DescribeExecutionCommand,
+  ListExecutionsCommand,
   PublishStateMachineVersionCommand,
   type SFNClient,
   StartExecutionCommand,
@@ -51,6 +52,29 @@ describe("state machine versions and aliases", () => {
     assert.equal(described.stateMachineArn, machine);
     assert.equal(described.stateMachineVersionArn, `${machine}:1`);
     assert.equal(described.stateMachineAliasArn, `${machine}:live`);
+  });
+
+  it("lists the executions of a version or an alias when ListExecutions names one", async () => {
+    const plain = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: machine, name: "unqualified" }),
+    );
+    const viaVersion = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: `${machine}:1`, name: "via-version" }),
+    );
+    const names = async (stateMachineArn: string) => {
+      const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
+      return (listed.executions ?? []).map((e) => e.name).sort();
+    };
+    assert.deepEqual(await names(machine), ["unqualified", "via-alias", "via-version"]);
+    assert.deepEqual(await names(`${machine}:1`), ["via-alias", "via-version"]);
+    assert.deepEqual(await names(`${machine}:live`), ["via-alias"]);
+    // Each item names the version and alias it was started with, as ExecutionListItem does.
+    const items = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: machine })))
+      .executions;
+    const item = (arn: string | undefined) => items?.find((e) => e.executionArn === arn);
+    assert.equal(item(plain.executionArn)?.stateMachineVersionArn, undefined);
+    assert.equal(item(viaVersion.executionArn)?.stateMachineVersionArn, `${machine}:1`);
+    assert.equal(item(viaVersion.executionArn)?.stateMachineAliasArn, undefined);
   });
 
   it("an unknown version or alias does not exist", async () => {
