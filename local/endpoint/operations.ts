@@ -196,7 +196,13 @@ function startExecution(
   sync: boolean,
 ): Execution | { existing: Execution } {
   const requested = requireString(body, "stateMachineArn");
-  parseStatesArn(requested, "stateMachine");
+  const { parts } = parseStatesArn(requested, "stateMachine");
+  // Documented: an ARN naming a Distributed Map state (`<machine>/<label>`) is a ValidationException.
+  if (parts[0]?.includes("/")) {
+    throw errors.validation(
+      `The state machine ARN names a Distributed Map state, whose executions its Map Runs start: '${requested}'`,
+    );
+  }
   const { machine, versionArn, aliasArn } = ctx.machines.resolve(requested);
   const name =
     body["name"] === undefined || body["name"] === null

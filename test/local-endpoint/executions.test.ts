@@ -146,6 +146,11 @@ describe("executions", () => {
       ),
     );
     assert.equal(noMachine.name, "StateMachineDoesNotExist");
+    // A qualified ARN naming a Distributed Map state, as StartExecution's reference says.
+    const mapState = await rejection(() =>
+      sfn.send(new StartExecutionCommand({ stateMachineArn: `${waitArn}/mapStateLabel` })),
+    );
+    assert.equal(mapState.name, "ValidationException");
     const badArn = await rejection(() =>
       sfn.send(new DescribeExecutionCommand({ executionArn: "arn:aws:states:nope" })),
     );
