@@ -60,7 +60,8 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     return { exitCode: EXIT.success, description, changed: stopped, result };
   } catch (error) {
     if (signal?.aborted) return cancelledOnTarget(ctx, target, STOP_STEP, { asked, accepted });
-    return failedOnTarget(ctx, target, error, asked);
+    // A stop AWS refused changed nothing; one it accepted did, whatever failed after it.
+    return failedOnTarget(ctx, target, error, accepted);
   }
 }
 

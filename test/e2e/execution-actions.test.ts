@@ -506,6 +506,24 @@ describe("execution actions, end to end", () => {
       });
     }
 
+    test("a stop AWS refuses (no states:StopExecution): exit 3, nothing changed", async () => {
+      const arn = await start("long");
+      const undo = ep.deny({ operation: "StopExecution", resource: arn });
+      try {
+        const run = await runBundle({
+          fields: fields("Stop Execution", { target_execution_arn: arn }),
+        });
+        assert.equal(run.code, 3, run.stderr);
+        assertValidDoc(run.doc);
+        assert.match(run.doc.status_description, /^AUTHORIZATION_ERROR: .*StopExecution/);
+        assert.equal(run.doc.changed, false);
+        assert.equal(ep.getExecution(arn)?.status, "RUNNING");
+      } finally {
+        undo();
+        await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+      }
+    });
+
     test("not found: exit 20", async () => {
       const run = await runBundle({
         fields: fields("Stop Execution", { target_execution_arn: missingArn() }),
