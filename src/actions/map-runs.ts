@@ -8,6 +8,7 @@ import type {
   DescribeMapRunOutput,
   MapRunExecutionCounts,
   MapRunItemCounts,
+  MapRunListItem,
 } from "@aws-sdk/client-sfn";
 import { classifyError } from "../aws/classify.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
@@ -16,6 +17,11 @@ import type { OutputFields } from "../output/output-fields.ts";
 
 /** Map Runs described per look (the newest first). */
 export const MAP_RUNS_PER_LOOK = 3;
+/**
+ * Map Runs listed per look, to find the newest among: AWS documents no order for
+ * ListMapRuns (ListExecutions' is newest first), so one page is sorted here by start date.
+ */
+const MAP_RUNS_LISTED = 100;
 
 export interface Counts {
   readonly total: number;
@@ -79,6 +85,18 @@ export function progressText(p: MapRunProgress): string {
   return `Map Run "${p.label}" ${p.status}: items ${countsText(p.itemCounts)}; child executions ${countsText(p.executionCounts)}`;
 }
 
+/** The newest Map Runs of a listing, newest first (at most MAP_RUNS_PER_LOOK). */
+export function newestMapRuns(
+  listed: ReadonlyArray<Partial<MapRunListItem>>,
+): Array<Partial<MapRunListItem> & { mapRunArn: string }> {
+  const started = (run: Partial<MapRunListItem>) =>
+    run.startDate?.getTime() ?? Number.NEGATIVE_INFINITY;
+  return listed
+    .filter((run): run is Partial<MapRunListItem> & { mapRunArn: string } => Boolean(run.mapRunArn))
+    .toSorted((a, b) => started(b) - started(a))
+    .slice(0, MAP_RUNS_PER_LOOK);
+}
+
 /** The execution's newest Map Runs, described (at most MAP_RUNS_PER_LOOK). */
 export async function readMapRuns(
   sfn: StepFunctions,
@@ -86,12 +104,11 @@ export async function readMapRuns(
   signal?: AbortSignal,
 ): Promise<MapRunProgress[]> {
   const listed = await sfn.listMapRuns(
-    { executionArn, maxResults: MAP_RUNS_PER_LOOK },
+    { executionArn, maxResults: MAP_RUNS_LISTED },
     { abortSignal: signal },
   );
   const progress: MapRunProgress[] = [];
-  for (const run of listed.mapRuns ?? []) {
-    if (!run.mapRunArn) continue;
+  for (const run of newestMapRuns(listed.mapRuns ?? [])) {
     progress.push(
       toProgress(await sfn.describeMapRun({ mapRunArn: run.mapRunArn }, { abortSignal: signal })),
     );

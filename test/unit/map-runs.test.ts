@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   labelOf,
+  newestMapRuns,
   progressText,
   resultWriterLocation,
   toProgress,
@@ -73,3 +74,29 @@ for (const [what, output, expected] of cases) {
     assert.deepEqual(resultWriterLocation(output), expected);
   });
 }
+
+test("newestMapRuns: the newest three by start date, whatever order the listing has", () => {
+  const run = (n: number, startDate?: Date) => ({
+    executionArn: "arn:aws:states:us-east-1:123456789012:execution:orders:run-1",
+    mapRunArn: `${RUN.slice(0, -1)}${n}`,
+    stateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:orders/ProcessOrders",
+    ...(startDate ? { startDate } : {}),
+  });
+  const oldestFirst = [1, 2, 3, 4, 5].map((n) => run(n, new Date(n * 1000)));
+  assert.deepEqual(
+    newestMapRuns(oldestFirst).map((r) => r.mapRunArn.at(-1)),
+    ["5", "4", "3"],
+  );
+  assert.deepEqual(
+    newestMapRuns(oldestFirst.toReversed()).map((r) => r.mapRunArn.at(-1)),
+    ["5", "4", "3"],
+  );
+  // Without a start date last; without an ARN left out.
+  const { mapRunArn: _, ...noArn } = run(9, new Date(9000));
+  assert.deepEqual(
+    newestMapRuns([run(7), noArn as (typeof oldestFirst)[0], run(6, new Date(6000))]).map((r) =>
+      r.mapRunArn.at(-1),
+    ),
+    ["6", "7"],
+  );
+});
