@@ -352,6 +352,44 @@ describe("task lifecycle, end to end", () => {
     }
   });
 
+  // A role's credentials renewed while waiting, and STS stops answering: the SDK's abort
+  // reaches sockets and its retry sleeps, not the credential fetch a call waits for, so
+  // without a cut the task would sit out the request timeout (60 s) times the attempts,
+  // for the status check, then the stop, then the last look.
+  for (const c of [
+    { when: "SIGTERM", extra: {}, code: 27, description: /^CANCELLED: task cancelled; / },
+    { when: "the maximum wait", extra: { maximum_wait: 3 }, code: 26, description: /maximum wait/ },
+  ]) {
+    test(`${c.when} while AssumeRole hangs: exit ${c.code} within seconds, with a document`, async () => {
+      ep.sts.setExpirySeconds(1); // every call fetches the role's credentials again
+      let hungAt = 0;
+      try {
+        const run = await runBundle({
+          fields: fields("long", { role_based_access: true, role_arn: ROLE, ...c.extra }),
+          env: { AWS_ENDPOINT_URL_STS: ep.url },
+          timeoutMs: 45_000,
+          onStart: (child, file) => {
+            void waitForOutputField(file, "execution_arn").then(() => {
+              ep.faults.set({ hang: { operations: ["AssumeRole"] } });
+              hungAt = Date.now();
+              if (c.code === 27) setTimeout(() => child.kill("SIGTERM"), 1500);
+            });
+          },
+        });
+        const tookMs = Date.now() - hungAt;
+        assert.equal(run.code, c.code, run.stderr);
+        assertValidDoc(run.doc);
+        assert.match(run.doc.status_description, c.description);
+        assert.match(run.doc.result.executionArn, /:execution:long:/);
+        // The cut status check, the stop bounded to 5 s and the last look to 3 s.
+        assert.ok(tookMs < 20_000, `the task ended ${tookMs} ms after STS stopped answering`);
+      } finally {
+        ep.faults.reset();
+        ep.sts.setExpirySeconds(undefined);
+      }
+    });
+  }
+
   test("maximum wait reached with Leave Execution Running: exit 26, execution still running", async () => {
     const run = await runBundle({
       fields: fields("long", { maximum_wait: 2, maximum_wait_action: ["Leave Execution Running"] }),
