@@ -1040,9 +1040,10 @@ export async function stopExecution(
     log.info(`AWS accepted the stop of execution ${arn}`);
     return true;
   } catch (e) {
-    log.error(
-      `could not stop execution ${arn}: ${classifyError(e, { operation: "StopExecution" }).message}`,
-    );
+    const why = abort.signal.aborted
+      ? `StopExecution gave no answer within ${STOP_TIMEOUT_MS / 1000} s`
+      : classifyError(e, { operation: "StopExecution" }).message;
+    log.error(`could not stop execution ${arn}: ${why}`);
     return false;
   } finally {
     clearTimeout(timer);

@@ -381,6 +381,11 @@ describe("task lifecycle, end to end", () => {
         assertValidDoc(run.doc);
         assert.match(run.doc.status_description, c.description);
         assert.match(run.doc.result.executionArn, /:execution:long:/);
+        // The log says why the stop failed: its bound, not an SDK error name.
+        assert.match(
+          run.stderr,
+          /could not stop execution \S+: StopExecution gave no answer within 5 s/,
+        );
         // The cut status check, the stop bounded to 5 s and the last look to 3 s.
         assert.ok(tookMs < 20_000, `the task ended ${tookMs} ms after STS stopped answering`);
       } finally {
