@@ -534,9 +534,9 @@ export interface WaitRequest {
   readonly sfn: StepFunctions;
   /**
    * Fetch fresh credentials (after AWS called the current ones expired); false when the
-   * source can give none but the expired ones.
+   * source can give none but the expired ones. Rejects at once when `signal` fires.
    */
-  readonly refreshCredentials?: () => Promise<boolean>;
+  readonly refreshCredentials?: (signal?: AbortSignal) => Promise<boolean>;
   readonly executionArn: string;
   /** When the execution started (for the adaptive schedule); now when unknown. */
   readonly executionStart: Date;
@@ -851,11 +851,15 @@ export async function waitForExecution(req: WaitRequest): Promise<WaitResult> {
           { cause: error },
         );
       }
-      if (EXPIRED_TOKEN.has(errorName(error)) && req.refreshCredentials) {
+      const refresh = req.refreshCredentials;
+      if (EXPIRED_TOKEN.has(errorName(error)) && refresh) {
         let renewed: boolean;
         try {
-          renewed = await req.refreshCredentials();
+          // Cut short by a cancel or the maximum wait, as a status check is.
+          renewed = await describeBefore(deadline, signal, (s) => refresh(s));
         } catch (refreshError) {
+          if (signal?.aborted) return { kind: "cancelled", last, waitingForCallback };
+          if (Date.now() >= deadline) return { kind: "maximum-wait", last, waitingForCallback };
           throw classifyError(refreshError, { operation: "refreshing credentials" });
         }
         // Fixed keys with a session token (the field, AWS_SESSION_TOKEN, a profile's

@@ -90,7 +90,7 @@ export async function superviseExecution(
   const waited = await waitForExecution({
     statusSource,
     sfn: aws.sfnOnce,
-    refreshCredentials: () => aws.refreshCredentials(),
+    refreshCredentials: (signal) => aws.refreshCredentials(signal),
     executionArn: arn,
     executionStart: req.executionStart,
     pollingIntervalSeconds: task.pollingIntervalSeconds,

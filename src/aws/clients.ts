@@ -21,7 +21,7 @@ import { registerSecret } from "../secrets.ts";
 import { classifyError } from "./classify.ts";
 import { checkCredentialText } from "./credential-text.ts";
 import { createHttpHandler, type HttpHandlerOptions } from "./http-handler.ts";
-import { type StepFunctions, stepFunctionsOn } from "./step-functions.ts";
+import { type StepFunctions, stepFunctionsOn, untilCancelled } from "./step-functions.ts";
 
 /** Where the credentials come from, as resolved from the field and the environment. */
 export type CredentialSetting =
@@ -61,8 +61,9 @@ export interface AwsSession {
   /**
    * Fetch fresh credentials before the next call (after AWS called them expired). False when
    * the source gave the same ones again (fixed keys with a session token): they stay expired.
+   * Ends at once, rejecting, when `signal` fires (the fetch may hang with STS).
    */
-  refreshCredentials(): Promise<boolean>;
+  refreshCredentials(signal?: AbortSignal): Promise<boolean>;
   readonly credentialSource: string;
   /**
    * Who calls AWS (the base access key id, and the role with its external id), so that only
@@ -357,9 +358,9 @@ export function createAwsSession(aws: AwsConfig, log: Logger): AwsSession {
   return {
     sfn: stepFunctionsOn(client),
     sfnOnce: stepFunctionsOn(once),
-    async refreshCredentials() {
-      const before = await once.config.credentials();
-      const after = await once.config.credentials({ forceRefresh: true });
+    async refreshCredentials(signal) {
+      const before = await untilCancelled(once.config.credentials(), signal);
+      const after = await untilCancelled(once.config.credentials({ forceRefresh: true }), signal);
       return (
         after.accessKeyId !== before.accessKeyId ||
         after.secretAccessKey !== before.secretAccessKey ||

@@ -395,6 +395,40 @@ describe("task lifecycle, end to end", () => {
     });
   }
 
+  test("SIGTERM while the credentials AWS called expired are fetched again and STS hangs: exit 27 within seconds", async () => {
+    const issued = ep.sts.issued.length;
+    let hungAt = 0;
+    try {
+      const run = await runBundle({
+        fields: fields("long", { role_based_access: true, role_arn: ROLE }),
+        env: { AWS_ENDPOINT_URL_STS: ep.url },
+        timeoutMs: 45_000,
+        onStart: (child, file) => {
+          void waitForOutputField(file, "execution_arn").then(() => {
+            // The next status check is answered ExpiredTokenException; fetching new ones hangs.
+            ep.faults.set({ hang: { operations: ["AssumeRole"] } });
+            for (const c of ep.sts.issued.slice(issued)) ep.expireCredentials(c.accessKeyId);
+            hungAt = Date.now();
+            setTimeout(() => child.kill("SIGTERM"), 2500);
+          });
+        },
+      });
+      const tookMs = Date.now() - hungAt;
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(run.doc.status_description, /^CANCELLED: task cancelled; /);
+      assert.ok(
+        ep.requests.some(
+          (r) => r.operation === "DescribeExecution" && r.errorCode === "ExpiredTokenException",
+        ),
+        "a status check was answered ExpiredTokenException",
+      );
+      assert.ok(tookMs < 20_000, `the task ended ${tookMs} ms after STS stopped answering`);
+    } finally {
+      ep.faults.reset();
+    }
+  });
+
   test("maximum wait reached with Leave Execution Running: exit 26, execution still running", async () => {
     const run = await runBundle({
       fields: fields("long", { maximum_wait: 2, maximum_wait_action: ["Leave Execution Running"] }),
