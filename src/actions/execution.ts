@@ -987,9 +987,10 @@ async function addFailureDetails(
     if (details.mapRunFailed) await addMapRuns(sfn, result, log, signal);
   } catch (error) {
     // The history is a bonus; missing permission for it must not hide the outcome.
-    log.warn(
-      `cannot read the execution history for failure details: ${classifyError(error).message}`,
-    );
+    const why = signal?.aborted
+      ? "cut short as the task ends (cancelled, or its time is up)"
+      : classifyError(error).message;
+    log.warn(`cannot read the execution history for failure details: ${why}`);
   }
 }
 

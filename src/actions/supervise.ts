@@ -104,7 +104,10 @@ export async function superviseExecution(
     outputs,
     signal,
   }).finally(() => statusSource?.close());
-  if (waited.kind === "ended") return endedOutcome(aws.sfn, waited.execution, req.changed, log);
+  // A cancel now cuts the failure details' history read short, not the end it reports.
+  if (waited.kind === "ended") {
+    return endedOutcome(aws.sfn, waited.execution, req.changed, log, signal);
+  }
 
   const running = (): ExecutionResult => {
     const result = waited.last

@@ -59,6 +59,13 @@ describe("task lifecycle, end to end", () => {
         },
       },
     });
+    arns["failsAtOnce"] = ep.createStateMachine({
+      name: "failsAtOnce",
+      definition: {
+        StartAt: "Broken",
+        States: { Broken: { Type: "Fail", Error: "Batch.Broken", Cause: "input rejected" } },
+      },
+    });
     arns["failsSoon"] = ep.createStateMachine({
       name: "failsSoon",
       definition: {
@@ -424,6 +431,36 @@ describe("task lifecycle, end to end", () => {
         "a status check was answered ExpiredTokenException",
       );
       assert.ok(tookMs < 20_000, `the task ended ${tookMs} ms after STS stopped answering`);
+    } finally {
+      ep.faults.reset();
+    }
+  });
+
+  test("SIGTERM while the failure details are read (GetExecutionHistory hangs): exit 23 within seconds", async () => {
+    ep.faults.set({ hang: { operations: ["GetExecutionHistory"] } });
+    let signalledAt = 0;
+    try {
+      const run = await runBundle({
+        fields: fields("failsAtOnce"),
+        timeoutMs: 45_000,
+        onStart: (child) => {
+          const timer = setInterval(() => {
+            if (ep.requests.some((r) => r.operation === "GetExecutionHistory")) {
+              clearInterval(timer);
+              signalledAt = Date.now();
+              child.kill("SIGTERM");
+            }
+          }, 20);
+        },
+      });
+      const tookMs = Date.now() - signalledAt;
+      assert.equal(run.code, 23, run.stderr);
+      assertValidDoc(run.doc);
+      // The end DescribeExecution showed; the history (the failed state's name) is a bonus.
+      assert.equal(run.doc.result.status, "FAILED");
+      assert.equal(run.doc.result.error, "Batch.Broken");
+      assert.match(run.stderr, /cannot read the execution history for failure details: cut short/);
+      assert.ok(tookMs < 10_000, `the task ended ${tookMs} ms after SIGTERM`);
     } finally {
       ep.faults.reset();
     }
