@@ -19,6 +19,7 @@ import { filesNamedBy, validate, withDefaults } from "./fields/validate.ts";
 import { createLogger, type Logger } from "./log.ts";
 import {
   buildDocument,
+  echoValues,
   type Outcome,
   pendingResult,
   writeDocument,
@@ -204,7 +205,7 @@ export async function run(options: RunOptions): Promise<number> {
     const request = takeListFlag(argv);
     list = request.list;
     const raw = readFields(env, request.argv);
-    values = withDefaults(raw.values);
+    values = echoValues(withDefaults(raw.values), raw.refused);
     log.info(`ue-aws-stepfunctions ${VERSION}; fields from ${raw.source}`);
     for (const warning of raw.warnings) log.warn(warning);
     for (const spec of INPUT_FIELDS) {

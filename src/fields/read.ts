@@ -42,6 +42,8 @@ export interface RawFields {
   readonly warnings: readonly string[];
   /** Where the values came from, for the log. */
   readonly source: string;
+  /** Fields whose given value was refused, with that value as given (for the echo). */
+  readonly refused: ReadonlyMap<string, unknown>;
 }
 
 const BY_NAME = new Map(INPUT_FIELDS.map((f) => [f.name, f]));
@@ -600,6 +602,7 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
   const fromFiles = resolveFileTwins(merged, origins, problems, warnings);
 
   const values: FieldValues = {};
+  const refused = new Map<string, unknown>();
   for (const [name, raw] of Object.entries(merged)) {
     const spec = BY_NAME.get(name);
     if (!spec) {
@@ -616,10 +619,13 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
     const textProblem = checkText(spec, raw, fromSystem);
     if (textProblem) {
       problems.push(textProblem);
+      refused.set(name, raw);
       continue;
     }
+    const before = problems.length;
     const value = coerce(spec, raw, problems);
     if (value !== undefined) values[name] = value;
+    else if (problems.length > before) refused.set(name, raw);
   }
 
   if (visibilityDecidable(values, problems)) {
@@ -646,5 +652,5 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
     : Object.keys(args.values).length > 0
       ? "command-line flags and UE_FIELD_* variables"
       : "UE_FIELD_* variables";
-  return { values, problems, warnings, source };
+  return { values, problems, warnings, source, refused };
 }

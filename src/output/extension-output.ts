@@ -130,15 +130,39 @@ export interface ExtensionOutput {
   result: ExecutionResult | CallbackResult | null;
 }
 
-/** Echo every input field; credentials only ever as "****". */
+/**
+ * The values to echo when some were refused as given: a refused value is echoed as not set
+ * (null, never the default that was not used either), but for the parts of a credential
+ * that were given, which show as "****".
+ */
+export function echoValues(
+  values: FieldValues,
+  refused: ReadonlyMap<string, unknown>,
+): FieldValues {
+  const echoed: FieldValues = { ...values };
+  for (const [name, raw] of refused) {
+    delete echoed[name];
+    const spec = INPUT_FIELDS.find((f) => f.name === name);
+    if (spec?.type === "Credential" && raw && typeof raw === "object" && !Array.isArray(raw)) {
+      const part = (key: string) => {
+        const v = (raw as Record<string, unknown>)[key];
+        return typeof v === "string" ? v : "";
+      };
+      echoed[name] = { user: part("user"), password: part("password"), token: part("token") };
+    }
+  }
+  return echoed;
+}
+
+/** Echo every input field; credentials only ever as "****", each part when it is set. */
 export function echoFields(values: FieldValues): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const spec of INPUT_FIELDS) {
     const value = values[spec.name];
     if (spec.type === "Credential") {
       const set = value !== undefined && typeof value === "object" && !Array.isArray(value);
-      fields[`${spec.name}_user`] = set ? "****" : null;
-      fields[`${spec.name}_password`] = set ? "****" : null;
+      fields[`${spec.name}_user`] = set && value.user ? "****" : null;
+      fields[`${spec.name}_password`] = set && value.password ? "****" : null;
       if (spec.usesToken) fields[`${spec.name}_token`] = set && value.token ? "****" : null;
     } else if (spec.secret) {
       fields[spec.name] = typeof value === "string" && value.length > 0 ? "****" : null;

@@ -227,6 +227,29 @@ describe("hostile inputs, end to end", () => {
       assertNoCanary(run.allBytes);
     });
   }
+
+  test("refused values are echoed as not set, never as a default that was not used either; credential parts given show as ****", async () => {
+    const run = await runBundle({
+      fields: fields({
+        polling_interval: 1.5,
+        maximum_wait: "soon",
+        wait_for_success_or_failure: true,
+        credentials: { password: "only-a-password-CANARY-e12" },
+      }),
+    });
+    assert.equal(run.code, 20, run.stderr);
+    assertValidDoc(run.doc);
+    const echoed = run.doc.invocation.fields;
+    assert.equal(echoed.polling_interval, null);
+    assert.equal(echoed.maximum_wait, null);
+    assert.equal(echoed.credentials_user, null);
+    assert.equal(echoed.credentials_password, "****");
+    assert.equal(echoed.credentials_token, null);
+    // Accepted values are echoed as ever.
+    assert.equal(echoed.wait_for_success_or_failure, true);
+    assert.equal(echoed.state_machine_arn, arn);
+    assertNoCanary(run.allBytes);
+  });
 });
 
 describe('secrets holding " and \\, end to end', () => {
