@@ -194,6 +194,34 @@ export interface Started {
   readonly unreadable?: string | undefined;
 }
 
+/**
+ * How far a call that starts or redrives an execution got, for a cancel that cuts it off:
+ * whether a request of it went out (AWS may have received it) and whether AWS answered.
+ */
+export interface CallTrack {
+  sent: boolean;
+  answered: boolean;
+  /** A redrive: the execution's redrive count before it, as AWS showed it. */
+  redriveCountBefore?: number;
+}
+
+/** Call options that abort with `signal` and record in `track` what the call got to. */
+function trackedCall(signal: AbortSignal | undefined, track: CallTrack | undefined) {
+  return {
+    abortSignal: signal,
+    onSent: track
+      ? () => {
+          track.sent = true;
+        }
+      : undefined,
+  };
+}
+
+/** An answer came (a reply or AWS's error), not the cancel: what the call did is known. */
+function markAnswered(signal: AbortSignal | undefined, track: CallTrack | undefined): void {
+  if (track && !signal?.aborted) track.answered = true;
+}
+
 export interface StartRequest {
   readonly sfn: StepFunctions;
   readonly stateMachineArn: string;
@@ -208,6 +236,8 @@ export interface StartRequest {
   readonly launchedAt: Date;
   /** Cancels the calls (and the SDK's retry sleeps). */
   readonly signal?: AbortSignal | undefined;
+  /** Filled in by the StartExecution call. */
+  readonly track?: CallTrack | undefined;
 }
 
 /** The state machine's ARN without a version or alias qualifier. */
@@ -283,10 +313,12 @@ export async function startOrTaken(
         input: req.input,
         ...(req.traceHeader ? { traceHeader: req.traceHeader } : {}),
       },
-      { abortSignal: req.signal },
+      trackedCall(req.signal, req.track),
     );
     repliedAt = Date.now();
+    markAnswered(req.signal, req.track);
   } catch (error) {
+    markAnswered(req.signal, req.track);
     if ((error as { name?: string }).name !== "ExecutionAlreadyExists") {
       throw classifyError(error, { operation: "StartExecution" });
     }
@@ -418,6 +450,8 @@ export interface RedriveRequest {
   readonly log: Logger;
   readonly outputs: OutputFields;
   readonly signal?: AbortSignal | undefined;
+  /** Filled in by the RedriveExecution call. */
+  readonly track?: CallTrack | undefined;
 }
 
 /**
@@ -493,14 +527,16 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
     );
     return null;
   }
+  if (req.track) req.track.redriveCountBefore = previous.redriveCount ?? 0;
   try {
     const reply = await sfn.redriveExecution(
       {
         executionArn: req.previousArn,
         clientToken: redriveToken(req.tokenBase, previous.redriveCount ?? 0),
       },
-      { abortSignal: req.signal },
+      trackedCall(req.signal, req.track),
     );
+    markAnswered(req.signal, req.track);
     req.outputs.set({
       generated_execution_name: req.previousName,
       execution_arn: req.previousArn,
@@ -519,6 +555,7 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
       redriveDate: isoDate(reply.redriveDate),
     };
   } catch (error) {
+    markAnswered(req.signal, req.track);
     if ((error as { name?: string }).name === "ExecutionNotRedrivable") {
       log.info(
         `previous execution ${req.previousName} is not redrivable (${(error as Error).message}); starting a new execution`,
@@ -1029,6 +1066,14 @@ export const STOP_TIMEOUT_MS = 5000;
  */
 export const LAST_LOOK_TIMEOUT_MS = 3000;
 
+/**
+ * Pauses between StopExecution calls answered ExecutionDoesNotExist, for a start the cancel
+ * cut off: AWS may still be carrying it out. All within STOP_TIMEOUT_MS.
+ */
+const ABSENT_PAUSES_MS = [250, 500, 750, 1000, 1000];
+/** Kept free at the end of the stop's time for the call after a pause. */
+const ABSENT_CALL_ROOM_MS = 1000;
+
 /** Stop the execution, bounded in time; true when AWS confirmed the stop. */
 export async function stopExecution(
   sfn: StepFunctions,
@@ -1037,19 +1082,127 @@ export async function stopExecution(
   cause: string,
   log: Logger,
 ): Promise<boolean> {
+  return (await stopWithin(sfn, arn, error, cause, log, false)) === "stopped";
+}
+
+/**
+ * Stop the execution of a start (StartExecution of a name this program chose) whose answer a
+ * cancel cut off, within the same STOP_TIMEOUT_MS: "stopped" when AWS accepted the stop,
+ * "absent" when every answer was ExecutionDoesNotExist (asked again after short pauses, as
+ * the aborted request may still be on its way at AWS), "failed" otherwise (logged).
+ */
+export function stopUnconfirmedStart(
+  sfn: StepFunctions,
+  arn: string,
+  error: string,
+  cause: string,
+  log: Logger,
+): Promise<"stopped" | "absent" | "failed"> {
+  return stopWithin(sfn, arn, error, cause, log, true);
+}
+
+/** What became of a redrive a cancel cut off (see stopUnconfirmedRedrive). */
+export type UnconfirmedRedrive =
+  | { readonly kind: "stopped" | "not-redriven" | "failed" }
+  | { readonly kind: "ended"; readonly status: string };
+
+/**
+ * Stop the execution of a redrive (RedriveExecution) whose answer a cancel cut off, within
+ * STOP_TIMEOUT_MS. The execution had ended before the redrive, and AWS's API reference names
+ * no error of StopExecution for an ended execution, so a stop's answer cannot tell whether
+ * the redrive was made: DescribeExecution (no data, on the same client) tells first. Its
+ * redrive count grown, it is stopped when still going; still as before, it is looked at
+ * again after short pauses (the aborted request may still be on its way at AWS), then
+ * "not-redriven". Failures are logged.
+ */
+export async function stopUnconfirmedRedrive(
+  sfn: StepFunctions,
+  arn: string,
+  redriveCountBefore: number,
+  error: string,
+  cause: string,
+  log: Logger,
+): Promise<UnconfirmedRedrive> {
   const abort = new AbortController();
+  const begun = Date.now();
+  const timer = setTimeout(() => abort.abort(), STOP_TIMEOUT_MS);
+  let step = "DescribeExecution";
+  try {
+    for (let attempt = 0; ; attempt++) {
+      step = "DescribeExecution";
+      const now = await sfn.describeExecution(
+        { executionArn: arn, includedData: "METADATA_ONLY" },
+        { abortSignal: abort.signal },
+      );
+      const status = now.status ?? "RUNNING";
+      if ((now.redriveCount ?? 0) > redriveCountBefore || STILL_GOING.has(status)) {
+        if (!STILL_GOING.has(status)) return { kind: "ended", status };
+        step = "StopExecution";
+        await stopWithDataOrWithout(sfn, arn, error, cause, log, abort.signal);
+        log.info(`AWS accepted the stop of execution ${arn}`);
+        return { kind: "stopped" };
+      }
+      const pause = ABSENT_PAUSES_MS[attempt];
+      const spent = Date.now() - begun;
+      if (pause === undefined || spent + pause + ABSENT_CALL_ROOM_MS > STOP_TIMEOUT_MS) {
+        log.info(
+          `execution ${arn} shows no redrive (still ${status}, redrive count ${redriveCountBefore}) after ${(spent / 1000).toFixed(1)} s`,
+        );
+        return { kind: "not-redriven" };
+      }
+      await sleep(pause, abort.signal);
+    }
+  } catch (e) {
+    const why = abort.signal.aborted
+      ? `${step} gave no answer within ${STOP_TIMEOUT_MS / 1000} s`
+      : classifyError(e, { operation: step }).message;
+    log.error(`could not stop execution ${arn}: ${why}`);
+    return { kind: "failed" };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function stopWithin(
+  sfn: StepFunctions,
+  arn: string,
+  error: string,
+  cause: string,
+  log: Logger,
+  retryAbsent: boolean,
+): Promise<"stopped" | "absent" | "failed"> {
+  const abort = new AbortController();
+  const begun = Date.now();
   const timer = setTimeout(() => abort.abort(), STOP_TIMEOUT_MS);
   try {
-    await stopWithDataOrWithout(sfn, arn, error, cause, log, abort.signal);
-    // An execution that had already ended may be answered too: the caller looks after it.
-    log.info(`AWS accepted the stop of execution ${arn}`);
-    return true;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await stopWithDataOrWithout(sfn, arn, error, cause, log, abort.signal);
+        // An execution that had already ended may be answered too: the caller looks after it.
+        log.info(`AWS accepted the stop of execution ${arn}`);
+        return "stopped";
+      } catch (e) {
+        if (!retryAbsent || abort.signal.aborted || errorName(e) !== "ExecutionDoesNotExist") {
+          throw e;
+        }
+        const pause = ABSENT_PAUSES_MS[attempt];
+        const spent = Date.now() - begun;
+        if (pause === undefined || spent + pause + ABSENT_CALL_ROOM_MS > STOP_TIMEOUT_MS) {
+          log.info(
+            `no execution ${arn} exists (StopExecution answered ExecutionDoesNotExist ${attempt + 1} times within ${(spent / 1000).toFixed(1)} s)`,
+          );
+          return "absent";
+        }
+        log.debug(`StopExecution: no execution ${arn} (yet); asking again in ${pause} ms`);
+        await sleep(pause, abort.signal);
+      }
+    }
   } catch (e) {
     const why = abort.signal.aborted
       ? `StopExecution gave no answer within ${STOP_TIMEOUT_MS / 1000} s`
       : classifyError(e, { operation: "StopExecution" }).message;
     log.error(`could not stop execution ${arn}: ${why}`);
-    return false;
+    return "failed";
   } finally {
     clearTimeout(timer);
   }

@@ -23,6 +23,7 @@ import {
   isoDate,
   redrivePrevious,
   redriveRefusal,
+  type CallTrack,
   type StartRequest,
   type Started,
   sleep,
@@ -30,6 +31,8 @@ import {
   stateMachineOf,
   startOrTaken,
   stopExecution,
+  stopUnconfirmedRedrive,
+  stopUnconfirmedStart,
 } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { superviseExecution } from "./supervise.ts";
@@ -58,6 +61,23 @@ interface Current {
   name: string;
   /** Which run this is, for the outcome's description ("rerun: ... ended SUCCEEDED"). */
   note?: string;
+  /** The last call that could start (or redrive) an execution, for a cancel that cuts it off. */
+  call?: InFlight;
+}
+
+/**
+ * A StartExecution or a RedriveExecution: the execution it acts on (this program chose the
+ * name, so its ARN is known before AWS answers) and how far the call got.
+ */
+interface InFlight extends CallTrack {
+  readonly kind: "start" | "redrive";
+  readonly name: string;
+  readonly arn: string;
+}
+
+function inFlight(current: Current, kind: InFlight["kind"], name: string, arn: string): InFlight {
+  current.call = { kind, name, arn, sent: false, answered: false };
+  return current.call;
 }
 
 /** How many times a taken name sends the run back to look for the newest execution. */
@@ -68,12 +88,18 @@ const VISIBILITY_RETRIES = 4;
 const EXPRESS_NOTE =
   "an EXPRESS state machine: AWS neither refuses a repeated execution name nor lets a later run look its executions up, so every run of this task (a relaunch after the agent died too) starts a new execution";
 
-function startRequest(ctx: ActionContext, name: string, launchedAt: Date): StartRequest {
+function startRequest(
+  ctx: ActionContext,
+  name: string,
+  launchedAt: Date,
+  current: Current,
+): StartRequest {
   const { task } = ctx.config;
+  const stateMachine = task.stateMachine as NonNullable<TaskConfig["stateMachine"]>;
   return {
     sfn: ctx.aws.sfn,
     stateMachineArn: task.stateMachineArn as string,
-    stateMachine: task.stateMachine as NonNullable<TaskConfig["stateMachine"]>,
+    stateMachine,
     name,
     input: task.input,
     traceHeader: task.traceHeader,
@@ -81,6 +107,7 @@ function startRequest(ctx: ActionContext, name: string, launchedAt: Date): Start
     outputs: ctx.outputs,
     launchedAt,
     signal: ctx.signal,
+    track: inFlight(current, "start", name, executionArnFor(stateMachine, name)),
   };
 }
 
@@ -121,8 +148,13 @@ function lookupRun(ctx: ActionContext, base: string, taken: string) {
  * answered as it is (nothing starts, the name being in use); another input, or an end in
  * the meantime, is refused, and the execution's description then tells which.
  */
-function rejoin(ctx: ActionContext, name: string, launchedAt: Date): Promise<Started> {
-  return startExecution(startRequest(ctx, name, launchedAt), { rejoining: true });
+function rejoin(
+  ctx: ActionContext,
+  name: string,
+  launchedAt: Date,
+  current: Current,
+): Promise<Started> {
+  return startExecution(startRequest(ctx, name, launchedAt, current), { rejoining: true });
 }
 
 /**
@@ -193,7 +225,7 @@ async function placeRun(
   let run = 1;
   for (let attempt = 1; ; attempt++) {
     current.name = runName(base, run);
-    const answer = await startOrTaken(startRequest(ctx, current.name, launchedAt));
+    const answer = await startOrTaken(startRequest(ctx, current.name, launchedAt, current));
     if (!("taken" in answer)) {
       if (answer.executionArn.includes(":express:")) {
         log.warn(`${config.task.stateMachineArn} is ${EXPRESS_NOTE}`);
@@ -223,27 +255,29 @@ async function placeRun(
       log.info(`relaunch: ${what}, is still ${status}; re-attaching to it, nothing is started`);
       current.name = newestName;
       current.note = `relaunch: ${newestName} was still ${status}`;
-      const joined = await rejoin(ctx, newestName, launchedAt);
+      const joined = await rejoin(ctx, newestName, launchedAt, current);
       return redriveOnRerun ? withEarlierRedrive(ctx, joined, newest.found) : joined;
     }
     if (decision.kind === "redrive") {
       log.info(
         `rerun: ${what}, ended ${status}; redriving it (Rerun Behaviour ${RERUN_BEHAVIOURS.redrive})`,
       );
+      const previousArn =
+        newest.found.executionArn ??
+        executionArnFor(
+          config.task.stateMachine as NonNullable<TaskConfig["stateMachine"]>,
+          newestName,
+        );
       const redriven = await redrivePrevious({
         sfn: ctx.aws.sfn,
-        previousArn:
-          newest.found.executionArn ??
-          executionArnFor(
-            config.task.stateMachine as NonNullable<TaskConfig["stateMachine"]>,
-            newestName,
-          ),
+        previousArn,
         previousName: newestName,
         previous: newest.found,
         tokenBase: base,
         log,
         outputs: ctx.outputs,
         signal: ctx.signal,
+        track: inFlight(current, "redrive", newestName, previousArn),
       });
       if (redriven) {
         current.name = newestName;
@@ -275,17 +309,19 @@ async function startCounted(
   if (task.rerunBehaviour === RERUN_BEHAVIOURS.redrive && count > 1) {
     if (findable) {
       const previousName = runName(base, count - 1);
+      const previousArn = executionArnFor(
+        task.stateMachine as NonNullable<TaskConfig["stateMachine"]>,
+        previousName,
+      );
       const started = await redrivePrevious({
         sfn: ctx.aws.sfn,
-        previousArn: executionArnFor(
-          task.stateMachine as NonNullable<TaskConfig["stateMachine"]>,
-          previousName,
-        ),
+        previousArn,
         previousName,
         tokenBase: base,
         log,
         outputs: ctx.outputs,
         signal: ctx.signal,
+        track: inFlight(current, "redrive", previousName, previousArn),
       });
       if (started) {
         current.name = previousName;
@@ -297,7 +333,7 @@ async function startCounted(
       );
     }
   }
-  return startExecution(startRequest(ctx, current.name, launchedAt));
+  return startExecution(startRequest(ctx, current.name, launchedAt, current));
 }
 
 /** Whether this run looks its place up in AWS: a findable base and no count from the scheduler. */
@@ -369,7 +405,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   } catch (error) {
     const name = current.name;
     const arn = outputs.current.execution_arn;
-    if (ctx.signal?.aborted) return cancelledDuringCall(ctx, name, arn);
+    if (ctx.signal?.aborted) return cancelledDuringCall(ctx, name, arn, current.call);
     const classified = classifyError(error);
     if (!arn) throw classified;
     // Whatever failed after the start, the outcome carries the execution ARN so an
@@ -390,8 +426,10 @@ async function cancelledDuringCall(
   ctx: ActionContext,
   name: string,
   arn: string | undefined,
+  call: InFlight | undefined,
 ): Promise<Outcome> {
   const { config, aws, log, outputs } = ctx;
+  if (!arn && call && !call.answered) return cancelledUnconfirmed(ctx, call);
   if (!arn) {
     log.warn("task cancelled before AWS confirmed the start; the execution may have started");
     return {
@@ -403,13 +441,7 @@ async function cancelledDuringCall(
   }
   const stopped =
     config.task.stopExecutionOnCancel &&
-    (await stopExecution(
-      aws.sfn,
-      arn,
-      "ue-aws-stepfunctions.Cancelled",
-      `cancelled with ${config.context.taskName ?? "the scheduler task"}`,
-      log,
-    ));
+    (await stopExecution(aws.sfn, arn, CANCEL_ERROR, cancelCause(ctx), log));
   if (stopped) outputs.set({ execution_status: "ABORTED" });
   const result = runningResult(ctx, arn, name, null);
   return {
@@ -419,6 +451,87 @@ async function cancelledDuringCall(
       : `task cancelled; execution ${name} may still be running`,
     changed: true,
     result,
+  };
+}
+
+const CANCEL_ERROR = "ue-aws-stepfunctions.Cancelled";
+
+function cancelCause(ctx: ActionContext): string {
+  return `cancelled with ${ctx.config.context.taskName ?? "the scheduler task"}`;
+}
+
+/**
+ * A cancel before AWS answered a StartExecution or a RedriveExecution. The program chose the
+ * execution's name, so its ARN is known: a request that never went out started nothing; one
+ * that did is stopped by that ARN (Stop Execution on Cancel), and ExecutionDoesNotExist
+ * (asked again within the stop's time, as AWS may still be carrying the start out) means it
+ * did not start. With the setting off, the description names the ARN for an operator.
+ */
+async function cancelledUnconfirmed(ctx: ActionContext, call: InFlight): Promise<Outcome> {
+  const { config, aws, log, outputs } = ctx;
+  const { name, arn } = call;
+  const start = call.kind === "start";
+  const what = start ? `the start of execution ${name}` : `the redrive of execution ${name}`;
+  const notDone = (why: string): Outcome => {
+    const description = `task cancelled before ${what} ${why}`;
+    log.warn(description);
+    return { exitCode: EXIT.cancelled, description, changed: false, result: null };
+  };
+  if (!call.sent) {
+    return notDone(`was sent to AWS; it ${start ? "did not start" : "was not redriven"}`);
+  }
+  const mayHave = start ? "it may have started" : "it may have been redriven";
+  const stopFailed = `may still be running, as stopping it failed: ${arn}`;
+  if (!config.task.stopExecutionOnCancel) {
+    return notDone(
+      `was confirmed by AWS; ${mayHave} and is then left running (Stop Execution on Cancel is off): ${arn}`,
+    );
+  }
+  if (start) {
+    const stop = await stopUnconfirmedStart(aws.sfn, arn, CANCEL_ERROR, cancelCause(ctx), log);
+    if (stop === "absent") {
+      return notDone("was confirmed by AWS; it did not start (no execution of that name exists)");
+    }
+    if (stop === "failed") return notDone(`was confirmed by AWS; ${mayHave} and ${stopFailed}`);
+    return stoppedNow(ctx, name, arn, "it had started, AWS had not confirmed it yet");
+  }
+  const redrive = await stopUnconfirmedRedrive(
+    aws.sfn,
+    arn,
+    call.redriveCountBefore ?? 0,
+    CANCEL_ERROR,
+    cancelCause(ctx),
+    log,
+  );
+  if (redrive.kind === "not-redriven") {
+    return notDone(
+      `was confirmed by AWS; it was not redriven (AWS shows it as before the redrive): ${arn}`,
+    );
+  }
+  if (redrive.kind === "failed")
+    return notDone(`was confirmed by AWS; ${mayHave} and ${stopFailed}`);
+  if (redrive.kind === "ended") {
+    outputs.set({ execution_arn: arn, execution_status: redrive.status });
+    const description = `task cancelled; execution ${name} was redriven and has ended ${redrive.status} since`;
+    log.warn(description);
+    return {
+      exitCode: EXIT.cancelled,
+      description,
+      changed: true,
+      result: runningResult(ctx, arn, name, null),
+    };
+  }
+  return stoppedNow(ctx, name, arn, "it had been redriven, AWS had not confirmed it yet");
+}
+
+/** The execution of a call a cancel cut off, stopped by its ARN. */
+function stoppedNow(ctx: ActionContext, name: string, arn: string, how: string): Outcome {
+  ctx.outputs.set({ execution_arn: arn, execution_status: "ABORTED" });
+  return {
+    exitCode: EXIT.cancelled,
+    description: `task cancelled; execution ${name} stopped (${how})`,
+    changed: true,
+    result: runningResult(ctx, arn, name, null),
   };
 }
 

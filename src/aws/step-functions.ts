@@ -51,10 +51,17 @@ import {
   type StopExecutionCommandInput,
   type StopExecutionCommandOutput,
 } from "@aws-sdk/client-sfn";
+import type { MiddlewareStack } from "@smithy/types";
 
 /** Per-call options: the cancel signal reaches the socket and the SDK's retry sleep. */
 export interface CallOptions {
   readonly abortSignal?: AbortSignal | undefined;
+  /**
+   * Called when a signed request of the call is handed to the HTTP handler (each attempt),
+   * unless the cancel came first: until then AWS cannot have received it (credentials still
+   * being fetched, for example). Only the calls that start or redrive an execution take it.
+   */
+  readonly onSent?: (() => void) | undefined;
 }
 
 type Operation<I, O> = (input: I, options?: CallOptions) => Promise<O>;
@@ -112,6 +119,23 @@ export function untilCancelled<T>(call: Promise<T>, signal: AbortSignal | undefi
   });
 }
 
+/** Has `options.onSent` called as each attempt of the command goes to the HTTP handler. */
+function reportSent<I extends object, O extends object>(
+  stack: MiddlewareStack<I, O>,
+  options: CallOptions | undefined,
+): void {
+  const onSent = options?.onSent;
+  if (!onSent) return;
+  // The deserialize step comes after signing, right before the handler sends the request.
+  stack.add(
+    (next) => (args) => {
+      if (!options?.abortSignal?.aborted) onSent();
+      return next(args);
+    },
+    { step: "deserialize", name: "requestSent", priority: "low" },
+  );
+}
+
 /** The operations on one SFNClient (its retries, endpoint and credentials). */
 export function stepFunctionsOn(client: SFNClient): StepFunctions {
   return {
@@ -127,6 +151,7 @@ export function stepFunctionsOn(client: SFNClient): StepFunctions {
         },
         { step: "deserialize", name: "serverDateOfStartExecution" },
       );
+      reportSent(command.middlewareStack, o);
       const output = await untilCancelled(client.send(command, sendOptions(o)), o?.abortSignal);
       const serverDate = typeof date === "string" ? new Date(date) : undefined;
       return serverDate && !Number.isNaN(serverDate.getTime())
@@ -147,11 +172,11 @@ export function stepFunctionsOn(client: SFNClient): StepFunctions {
       untilCancelled(client.send(new ListExecutionsCommand(input), sendOptions(o)), o?.abortSignal),
     stopExecution: (input, o) =>
       untilCancelled(client.send(new StopExecutionCommand(input), sendOptions(o)), o?.abortSignal),
-    redriveExecution: (input, o) =>
-      untilCancelled(
-        client.send(new RedriveExecutionCommand(input), sendOptions(o)),
-        o?.abortSignal,
-      ),
+    redriveExecution: (input, o) => {
+      const command = new RedriveExecutionCommand(input);
+      reportSent(command.middlewareStack, o);
+      return untilCancelled(client.send(command, sendOptions(o)), o?.abortSignal);
+    },
     describeStateMachine: (input, o) =>
       untilCancelled(
         client.send(new DescribeStateMachineCommand(input), sendOptions(o)),
@@ -162,11 +187,11 @@ export function stepFunctionsOn(client: SFNClient): StepFunctions {
         client.send(new DescribeStateMachineForExecutionCommand(input), sendOptions(o)),
         o?.abortSignal,
       ),
-    startSyncExecution: (input, o) =>
-      untilCancelled(
-        client.send(new StartSyncExecutionCommand(input), sendOptions(o)),
-        o?.abortSignal,
-      ),
+    startSyncExecution: (input, o) => {
+      const command = new StartSyncExecutionCommand(input);
+      reportSent(command.middlewareStack, o);
+      return untilCancelled(client.send(command, sendOptions(o)), o?.abortSignal);
+    },
     sendTaskSuccess: (input, o) =>
       untilCancelled(
         client.send(new SendTaskSuccessCommand(input), sendOptions(o)),

@@ -85,9 +85,10 @@ describe("the AWS boundary under hostile conditions, end to end", () => {
       const tookMs = Date.now() - signalledAt;
       assert.equal(run.code, 27, run.stderr);
       assert.ok(signalledAt > 0, "the signal was sent");
-      assert.ok(tookMs < 5_000, `the task ended ${tookMs} ms after SIGTERM`);
+      // StopExecution of the execution's ARN (asked again while none exists) is bounded to 5 s.
+      assert.ok(tookMs < 8_000, `the task ended ${tookMs} ms after SIGTERM`);
       assertValidDoc(run.doc);
-      assert.match(run.doc["status_description"], /^CANCELLED: /);
+      assert.match(run.doc["status_description"], /^CANCELLED: .*it did not start/);
       assert.equal(
         ep.requests.filter((r) => r.operation === "StartExecution").length,
         1,

@@ -177,6 +177,7 @@ describe("credentials and region from the agent host", () => {
       config,
       `[profile nightly]\nregion = eu-west-1\ncredential_process = ${script}\n`,
     );
+    const from = ep.requests.length;
     const run = await runBundle({
       fields: fields(),
       env: {
@@ -193,8 +194,16 @@ describe("credentials and region from the agent host", () => {
       },
     });
     assert.equal(run.code, 27, run.stderr);
-    assert.match(run.doc?.["status_description"], /^CANCELLED: /);
     assert.doesNotMatch(run.stderr, /ending now/, "one signal was enough");
+    // No request went out without credentials: nothing started, and nothing to stop.
+    assert.match(
+      run.doc?.["status_description"],
+      /^CANCELLED: task cancelled before the start of execution \S+ was sent to AWS; it did not start$/,
+    );
+    assert.equal(run.doc?.["changed"], false);
+    assert.equal(run.doc?.["result"], null);
+    assert.doesNotMatch(run.stderr, /ERROR/);
+    assert.deepEqual(ep.requests.slice(from), []);
   });
 
   test("container credentials that expire every second are fetched again through a wait", async () => {

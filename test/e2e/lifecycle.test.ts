@@ -39,6 +39,16 @@ describe("task lifecycle, end to end", () => {
         },
       },
     });
+    arns["flakyThenLong"] = ep.createStateMachine({
+      name: "flakyThenLong",
+      definition: {
+        StartAt: "Load",
+        States: {
+          Load: { Type: "Task", Resource: FLAKY, Next: "Slow" },
+          Slow: { Type: "Wait", Seconds: 120, End: true },
+        },
+      },
+    });
     // A relaunch must come before its end, on a loaded machine too (after it, a relaunch
     // cannot be told from a rerun).
     arns["eightSeconds"] = ep.createStateMachine({
@@ -286,6 +296,117 @@ describe("task lifecycle, end to end", () => {
     assert.ok(!ep.requests.some((r) => r.operation === "StopExecution" && r.resource === arn));
   });
 
+  // The cancel aborts a StartExecution the endpoint is still carrying out (it answers after
+  // its latency, creating the execution then): the program chose the name, so it knows the
+  // execution's ARN without the answer.
+  const signalDuringStart =
+    (also?: () => void) => (child: import("node:child_process").ChildProcess, file: string) => {
+      // The name is published just before the call.
+      void waitForOutputField(file, "generated_execution_name").then(() =>
+        setTimeout(() => {
+          child.kill("SIGTERM");
+          also?.();
+        }, 300),
+      );
+    };
+  const executionArnOf = (
+    machine: string,
+    run: { outputFields: Array<Record<string, string>> },
+  ) => {
+    const name = run.outputFields.find((f) => f["generated_execution_name"])?.[
+      "generated_execution_name"
+    ];
+    assert.ok(name, "the execution name was published");
+    return `${(arns[machine] as string).replace(":stateMachine:", ":execution:")}:${name}`;
+  };
+
+  test("SIGTERM while StartExecution is under way: the execution it started is stopped by its ARN", async () => {
+    ep.faults.set({ latencyMs: 1_500, operations: ["StartExecution"] });
+    const from = ep.requests.length;
+    let signalledAt = 0;
+    try {
+      const run = await runBundle({
+        fields: fields("long"),
+        onStart: signalDuringStart(() => {
+          signalledAt = Date.now();
+        }),
+      });
+      const took = Date.now() - signalledAt;
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      const arn = executionArnOf("long", run);
+      assert.match(run.doc.status_description, /^CANCELLED: task cancelled; execution \S+ stopped/);
+      assert.equal(run.doc.changed, true);
+      assert.equal(run.doc.result.executionArn, arn);
+      assert.equal(run.doc.result.status, "ABORTED");
+      assert.equal(run.outputFields.at(-1)?.["execution_arn"], arn);
+      assert.equal(run.outputFields.at(-1)?.["execution_status"], "ABORTED");
+      const execution = ep.getExecution(arn);
+      assert.equal(execution?.status, "ABORTED");
+      assert.equal(execution?.error, "ue-aws-stepfunctions.Cancelled");
+      // Asked before the start was carried out, StopExecution found none and asked again.
+      const stops = ep.requests.slice(from).filter((r) => r.operation === "StopExecution");
+      assert.equal(stops[0]?.errorCode, "ExecutionDoesNotExist");
+      assert.equal(stops.at(-1)?.status, 200);
+      assert.doesNotMatch(run.stderr, /ERROR/);
+      // The stop's own 5 s bound, and the few seconds a cancel took before.
+      assert.ok(took < 8_000, `cancel took ${took} ms`);
+    } finally {
+      ep.faults.reset();
+    }
+  });
+
+  test("SIGTERM while StartExecution is under way, Stop Execution on Cancel off: left running, the ARN named", async () => {
+    ep.faults.set({ latencyMs: 1_500, operations: ["StartExecution"] });
+    const from = ep.requests.length;
+    try {
+      const run = await runBundle({
+        fields: fields("long", { stop_execution_on_cancel: false }),
+        onStart: signalDuringStart(),
+      });
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      const arn = executionArnOf("long", run);
+      assert.match(run.doc.status_description, /^CANCELLED: .*it may have started/);
+      assert.ok(run.doc.status_description.includes(arn), run.doc.status_description);
+      assert.equal(run.doc.changed, false);
+      // The endpoint carries the start out after its latency: the execution runs on.
+      let execution = ep.getExecution(arn);
+      for (let i = 0; i < 40 && !execution; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        execution = ep.getExecution(arn);
+      }
+      assert.equal(execution?.status, "RUNNING");
+      assert.ok(!ep.requests.slice(from).some((r) => r.operation === "StopExecution"));
+    } finally {
+      ep.faults.reset();
+    }
+  });
+
+  test("SIGTERM while StartExecution hangs (never carried out): it did not start, no error", async () => {
+    ep.faults.set({ hang: { operations: ["StartExecution"] } });
+    const from = ep.requests.length;
+    try {
+      const run = await runBundle({ fields: fields("long"), onStart: signalDuringStart() });
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      const arn = executionArnOf("long", run);
+      assert.match(
+        run.doc.status_description,
+        /^CANCELLED: task cancelled before the start of execution \S+ was confirmed by AWS; it did not start \(no execution of that name exists\)/,
+      );
+      assert.equal(run.doc.changed, false);
+      assert.equal(run.doc.result, null);
+      assert.ok(!run.outputFields.some((f) => f["execution_arn"]));
+      assert.doesNotMatch(run.stderr, /ERROR/);
+      const stops = ep.requests.slice(from).filter((r) => r.operation === "StopExecution");
+      assert.ok(stops.length > 1, "StopExecution was asked again");
+      assert.ok(stops.every((r) => r.errorCode === "ExecutionDoesNotExist" && r.resource === arn));
+    } finally {
+      ep.faults.reset();
+    }
+  });
+
   test("a second signal during the stop ends at once and still writes the output", async () => {
     ep.faults.set({ hang: { operations: ["StopExecution"] } });
     try {
@@ -504,6 +625,72 @@ describe("task lifecycle, end to end", () => {
       rerun.outputFields.some((l) => l["execution_arn"] === first.doc?.["result"].executionArn),
     );
   });
+
+  for (const c of [
+    { latencyMs: 1_500, stopped: true },
+    { latencyMs: 0, stopped: false, hang: true },
+  ]) {
+    test(`SIGTERM while RedriveExecution ${c.hang ? "hangs (never carried out): not redriven" : "is under way: the redriven execution is stopped"}`, async () => {
+      flakyFailuresLeft = 1;
+      const env = { UE_TASK_INSTANCE_ID: `redriveCancel${c.latencyMs}` };
+      const redrive = { rerun_behaviour: ["Redrive Failed Execution"] };
+      const first = await runBundle({
+        fields: fields("flakyThenLong", redrive),
+        env: { ...env, UE_EXECUTION_COUNT: "1" },
+      });
+      assert.equal(first.code, 23, first.stderr);
+      const arn = first.doc?.["result"].executionArn as string;
+      ep.faults.set(
+        c.hang
+          ? { hang: { operations: ["RedriveExecution"] } }
+          : { latencyMs: c.latencyMs, operations: ["RedriveExecution"] },
+      );
+      const from = ep.requests.length;
+      try {
+        const rerun = await runBundle({
+          fields: fields("flakyThenLong", redrive),
+          env: { ...env, UE_EXECUTION_COUNT: "2" },
+          onStart: (child) => {
+            const timer = setInterval(() => {
+              if (ep.requests.slice(from).some((r) => r.operation === "RedriveExecution")) {
+                clearInterval(timer);
+                setTimeout(() => child.kill("SIGTERM"), 200);
+              }
+            }, 50);
+            child.on("exit", () => clearInterval(timer));
+          },
+        });
+        assert.equal(rerun.code, 27, rerun.stderr);
+        assertValidDoc(rerun.doc);
+        assert.doesNotMatch(rerun.stderr, /ERROR/);
+        const execution = ep.getExecution(arn);
+        if (c.stopped) {
+          assert.match(
+            rerun.doc.status_description,
+            /^CANCELLED: task cancelled; execution \S+ stopped/,
+          );
+          assert.equal(rerun.doc.changed, true);
+          assert.equal(rerun.doc.result.executionArn, arn);
+          assert.equal(rerun.doc.result.status, "ABORTED");
+          assert.equal(execution?.redriveCount, 1);
+          assert.equal(execution?.status, "ABORTED");
+          assert.equal(execution?.error, "ue-aws-stepfunctions.Cancelled");
+        } else {
+          assert.match(
+            rerun.doc.status_description,
+            /^CANCELLED: task cancelled before the redrive of execution \S+ was confirmed by AWS; it was not redriven/,
+          );
+          assert.ok(rerun.doc.status_description.includes(arn));
+          assert.equal(rerun.doc.changed, false);
+          assert.equal(execution?.redriveCount, 0);
+          assert.equal(execution?.status, "FAILED");
+          assert.ok(!ep.requests.slice(from).some((r) => r.operation === "StopExecution"));
+        }
+      } finally {
+        ep.faults.reset();
+      }
+    });
+  }
 
   test("rerun with Redrive Failed Execution, not waiting, says it redrove the execution", async () => {
     flakyFailuresLeft = 1;
