@@ -490,7 +490,11 @@ async function cancelledUnconfirmed(ctx: ActionContext, call: InFlight): Promise
   if (start) {
     const stop = await stopUnconfirmedStart(aws.sfn, arn, CANCEL_ERROR, cancelCause(ctx), log);
     if (stop === "absent") {
-      return notDone("was confirmed by AWS; it did not start (no execution of that name exists)");
+      // An EXPRESS state machine's executions have ARNs of their own that StopExecution does
+      // not serve: that case cannot be told apart here without another call and permission.
+      return notDone(
+        "was confirmed by AWS; it did not start (no execution of that name exists), unless the state machine is of type EXPRESS, whose executions StopExecution does not see",
+      );
     }
     if (stop === "failed") return notDone(`was confirmed by AWS; ${mayHave} and ${stopFailed}`);
     return stoppedNow(ctx, name, arn, "it had started, AWS had not confirmed it yet");
