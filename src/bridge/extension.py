@@ -436,6 +436,18 @@ def _discard(path):
         pass
 
 
+def _kill_now(process):
+    """End a program this bridge started at once: its whole process group on POSIX (it
+    was started in a group of its own); a failure means it is gone already."""
+    try:
+        if os.name == "nt":
+            process.kill()
+        else:
+            os.killpg(process.pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
 _COPY_FOLDER = re.compile(r"^.+-([0-9a-f]+)-([0-9a-f]+)$")
 
 
@@ -1316,13 +1328,7 @@ class Extension(UniversalExtension):
         try:
             listed, logged = process.communicate(timeout=limit)
         except subprocess.TimeoutExpired:
-            try:
-                if os.name == "nt":
-                    process.kill()
-                else:
-                    os.killpg(process.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            _kill_now(process)
             process.communicate()
             raise BridgeError(
                 "listing %s took longer than %g s (%s); the program was stopped"
@@ -1400,12 +1406,6 @@ class Extension(UniversalExtension):
             )
 
     def _kill(self, process, reason):
-        """End the program at once (its whole group on POSIX); reason goes in the result."""
+        """End the program at once; reason goes in the result."""
         self._killed = reason
-        try:
-            if os.name == "nt":
-                process.kill()
-            else:
-                os.killpg(process.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        _kill_now(process)

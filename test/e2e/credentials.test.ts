@@ -136,28 +136,31 @@ describe("credentials and region from the agent host", () => {
     );
   });
 
+  /** The environment of a profile "nightly" whose credential_process runs this shell script. */
+  async function credentialProcessProfile(name: string, body: string, args = "") {
+    const script = join(dir, `${name}-credential-process.sh`);
+    await writeFile(script, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    const config = join(dir, `config-with-${name}-process`);
+    await writeFile(
+      config,
+      `[profile nightly]\nregion = eu-west-1\ncredential_process = ${script}${args}\n`,
+    );
+    return {
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-credentials-file"),
+      AWS_CONFIG_FILE: config,
+      AWS_PROFILE: "nightly",
+    };
+  }
+
   test("a profile's credential_process that fails: exit 2 with what it wrote on stderr, not its command line", {
     skip: process.platform === "win32" ? "a shell script as credential_process" : false,
   }, async () => {
-    const script = join(dir, "failing-credential-process.sh");
-    await writeFile(
-      script,
-      "#!/bin/sh\necho 'checking the cache' >&2\necho 'token expired: run the login again' >&2\nexit 3\n",
-      { mode: 0o755 },
+    const env = await credentialProcessProfile(
+      "failing",
+      "echo 'checking the cache' >&2\necho 'token expired: run the login again' >&2\nexit 3",
+      " --password cmdline-canary-SECRET",
     );
-    const config = join(dir, "config-with-process");
-    await writeFile(
-      config,
-      `[profile nightly]\nregion = eu-west-1\ncredential_process = ${script} --password cmdline-canary-SECRET\n`,
-    );
-    const run = await runBundle({
-      fields: fields(),
-      env: {
-        AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-credentials-file"),
-        AWS_CONFIG_FILE: config,
-        AWS_PROFILE: "nightly",
-      },
-    });
+    const run = await runBundle({ fields: fields(), env });
     assert.equal(run.code, 2, run.stderr);
     assert.match(
       run.doc?.["status_description"],
@@ -170,21 +173,11 @@ describe("credentials and region from the agent host", () => {
     skip: process.platform === "win32" ? "a shell script as credential_process" : false,
   }, async () => {
     // It waits for a line on its standard input, which the SDK keeps open and never writes.
-    const script = join(dir, "waiting-credential-process.sh");
-    await writeFile(script, "#!/bin/sh\nread answer\n", { mode: 0o755 });
-    const config = join(dir, "config-with-waiting-process");
-    await writeFile(
-      config,
-      `[profile nightly]\nregion = eu-west-1\ncredential_process = ${script}\n`,
-    );
+    const env = await credentialProcessProfile("waiting", "read answer");
     const from = ep.requests.length;
     const run = await runBundle({
       fields: fields(),
-      env: {
-        AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-credentials-file"),
-        AWS_CONFIG_FILE: config,
-        AWS_PROFILE: "nightly",
-      },
+      env,
       // Killed (no exit code) if the cancel does not end it.
       timeoutMs: 20_000,
       onStart: (child) => {
