@@ -9,7 +9,11 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const CANCEL_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+/**
+ * SIGBREAK is a console break on Windows (what the bridge sends there); without a listener
+ * it ends Node at once, with no document. Elsewhere it is never raised.
+ */
+export const CANCEL_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP", "SIGBREAK"] as const;
 
 const pending: NodeJS.Signals[] = [];
 const record = (name: NodeJS.Signals) => {
