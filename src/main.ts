@@ -38,12 +38,16 @@ import {
 import { mask, maskJson, OWN_SHAPE } from "./secrets.ts";
 import { installIsoDate } from "./iso-date.ts";
 import { settleWhenFollowing } from "./settle-memory.ts";
+import { cancelOnStdin, cancelOnStdinProblem, listenForCancelLines } from "./stdin-cancel.ts";
 import { VERSION } from "./version.ts";
 
 export interface RunOptions {
   readonly argv: readonly string[];
   readonly env: NodeJS.ProcessEnv;
-  /** Fires when the task is cancelled (the entry point wires it to SIGTERM, SIGINT, SIGHUP). */
+  /**
+   * Fires when the task is cancelled (the entry point wires it to SIGTERM, SIGINT, SIGHUP,
+   * SIGBREAK, and a line "cancel" on standard input with UE_CANCEL_ON_STDIN=1).
+   */
   readonly signal?: AbortSignal;
   readonly log?: Logger;
 }
@@ -197,6 +201,7 @@ export async function run(options: RunOptions): Promise<number> {
   };
   try {
     const debugProblem = nodeDebugProblem(env);
+    const stdinProblem = cancelOnStdinProblem(env);
     if (thirdPartyDebugRequested(env)) {
       log.warn(
         "DEBUG is set: the proxy agents' debug output, which shows credentials, stays off; UE_DEBUG=true gives this program's own debug log",
@@ -223,6 +228,7 @@ export async function run(options: RunOptions): Promise<number> {
       raw.values,
       [
         ...(debugProblem ? [debugProblem] : []),
+        ...(stdinProblem ? [stdinProblem] : []),
         ...environment.problems,
         ...request.problems,
         ...raw.problems,
@@ -321,18 +327,25 @@ if (startedAs(import.meta.url)) {
     // with status 143 while the document says otherwise.
     process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
   };
-  let signals = 0;
-  const onSignal = (name: NodeJS.Signals) => {
+  // A cancel comes as a signal or, with UE_CANCEL_ON_STDIN=1, as a line "cancel" on standard
+  // input. The bridge sends both for one cancel (either may fail to arrive), so the n-th of
+  // either kind is the n-th cancel: a second one ends the program at once.
+  const received = { signal: 0, line: 0 };
+  const onCancel = (what: string, kind: keyof typeof received) => {
     if (finalCode !== undefined) {
       leave(finalCode);
       return;
     }
-    signals++;
-    if (signals === 1) {
-      log.warn(`received ${name}: cancelling`);
-      controller.abort(name);
+    const before = Math.max(received.signal, received.line);
+    received[kind]++;
+    const count = Math.max(received.signal, received.line);
+    if (count === before) {
+      log.info(`received ${what} as well: the cancel is under way`);
+    } else if (count === 1) {
+      log.warn(`received ${what}: cancelling`);
+      controller.abort(what);
     } else {
-      log.warn(`received ${name} again: ending now`);
+      log.warn(`received ${what} again: ending now`);
       // The first cancel is still at work; write what is known and leave at once.
       let code: number = EXIT.cancelled;
       try {
@@ -343,10 +356,19 @@ if (startedAs(import.meta.url)) {
       process.exit(code);
     }
   };
+  const onSignal = (name: NodeJS.Signals) => onCancel(name, "signal");
   for (const name of CANCEL_SIGNALS) process.on(name, onSignal);
   // Signals that came while the bundle loaded count as one cancel: nothing has started.
   const early = takeEarlySignals();
   if (early[0]) onSignal(early[0]);
+  // A line written before this point waits in the input: none is lost.
+  if (cancelOnStdin(process.env)) {
+    try {
+      listenForCancelLines(process.stdin, () => onCancel('"cancel" on standard input', "line"));
+    } catch (error) {
+      log.warn(`cannot read standard input for a cancel: ${mask(String(error))}`);
+    }
+  }
   run({ argv: process.argv.slice(2), env: process.env, signal: controller.signal, log }).then(
     (code) => {
       finalCode = code;

@@ -131,6 +131,10 @@ STALE_RUN_FOLDER_SECONDS = 600
 STALE_RUN_FOLDER_CHECK_SECONDS = 60
 STALE_RUN_FOLDER_MARKER = ".run-folders-checked"
 
+#: The program reads its standard input for this line when UE_CANCEL_ON_STDIN=1: a cancel
+#: that needs no console (a console break cannot be sent where the agent has none).
+CANCEL_LINE = b"cancel\n"
+
 #: The program's exit code for field values that cannot be used (the bridge uses it too).
 EXIT_DATA_VALIDATION = 20
 #: The bridge's own exit codes (the program's table goes up to 28).
@@ -436,6 +440,28 @@ def _discard(path):
         pass
 
 
+def _send_cancel_line(process):
+    """Write the cancel line to the program's standard input; None once written, else why
+    not (the program has closed it, or has ended)."""
+    try:
+        process.stdin.write(CANCEL_LINE)
+        process.stdin.flush()
+    except (OSError, ValueError, AttributeError) as error:
+        # BrokenPipeError (an OSError); ValueError: the bridge closed it as the program
+        # ended; AttributeError: no pipe at all.
+        return "%s: %s" % (type(error).__name__, error)
+    return None
+
+
+def _close_input(process):
+    """Close the program's standard input once it has ended (a failure means it is gone)."""
+    try:
+        if process.stdin is not None:
+            process.stdin.close()
+    except (OSError, ValueError):
+        pass
+
+
 def _kill_now(process):
     """End a program this bridge started at once: its whole process group on POSIX (it
     was started in a group of its own); a failure means it is gone already."""
@@ -737,6 +763,7 @@ TASK_INPUTS = (
     "UE_EXTENSION_OUTPUT_FILE",
     "UE_OUTPUT_FIELDS_FILE",
     "UE_EXECUTION_COUNT",
+    "UE_CANCEL_ON_STDIN",
 )
 
 
@@ -1104,6 +1131,8 @@ class Extension(UniversalExtension):
     def _run(self, node, bundle, run_dir, values):
         output_fields_file = os.path.join(run_dir, "output-fields.jsonl")
         env, options, document_file = self._program_launch(run_dir, values)
+        # A cancel also comes as a line on the program's standard input (extension_cancel).
+        env["UE_CANCEL_ON_STDIN"] = "1"
         # The output-only field updates come through a pipe the program appends to as
         # /dev/fd/N (SPEC 3.3 holds: it is a path the program opens and appends to).
         fields_pipe = _fields_pipe()
@@ -1117,6 +1146,7 @@ class Extension(UniversalExtension):
         streams = (sys.stdout, sys.stderr)
         targets = [_output_target(stream) for stream in streams]
         end = None
+        process = None
         try:
             with self._lock:
                 if self._cancelled:
@@ -1128,7 +1158,7 @@ class Extension(UniversalExtension):
                 try:
                     process = subprocess.Popen(
                         [node, bundle],
-                        stdin=subprocess.DEVNULL,
+                        stdin=subprocess.PIPE,
                         stdout=targets[0],
                         stderr=targets[1],
                         cwd=run_dir,
@@ -1166,6 +1196,8 @@ class Extension(UniversalExtension):
             for fd in (fields_pipe or ()) + (end,):
                 if fd is not None:
                     os.close(fd)
+            if process is not None:
+                _close_input(process)
 
     @staticmethod
     def _follow_pipe(fields_read, end, relay):
@@ -1382,21 +1414,32 @@ class Extension(UniversalExtension):
                 pass  # The first cancel kills it at the end of its own wait.
             return
         log("INFO", "cancel: asking the program to stop (waiting up to %g s)" % wait)
+        # First the line on its standard input, which needs no console; then the signal,
+        # which reaches the program's whole group and a program still loading.
+        unsent = _send_cancel_line(process)
         try:
             if os.name == "nt":
                 process.send_signal(signal.CTRL_BREAK_EVENT)
             else:
                 os.killpg(process.pid, signal.SIGTERM)
         except Exception as error:  # noqa: BLE001 - see below
-            # A console break fails where the agent's Python has no console, and os.kill
-            # then raises SystemError, not OSError (python/cpython#112190, #58689). Waiting
-            # would not help: the program never hears of the cancel, so it is ended now.
+            # A console break fails where the agent's Python has no console (a Windows
+            # agent runs as a service), and os.kill then raises SystemError, not OSError
+            # (python/cpython#112190, #58689). The line on standard input asks all the same.
             if process.poll() is not None:
                 return  # Already gone.
-            reason = "could not be asked to stop (%s: %s)" % (type(error).__name__, error)
-            log("ERROR", "cancel: the program %s; killing it" % reason)
-            self._kill(process, reason)
-            return
+            failure = "%s: %s" % (type(error).__name__, error)
+            if unsent is not None:
+                # Neither way reached the program: waiting would not help.
+                reason = "could not be asked to stop (%s; standard input: %s)" % (failure, unsent)
+                log("ERROR", "cancel: the program %s; killing it" % reason)
+                self._kill(process, reason)
+                return
+            log(
+                "WARN",
+                "cancel: the %s could not be sent (%s); the program was asked on its standard input"
+                % ("console break" if os.name == "nt" else "SIGTERM", failure),
+            )
         try:
             process.wait(timeout=wait)
         except subprocess.TimeoutExpired:

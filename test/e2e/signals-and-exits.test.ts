@@ -5,23 +5,34 @@
  * with a clear message instead of leaving the process behind.
  */
 import assert from "node:assert/strict";
+import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
 import { run } from "../../src/main.ts";
-import { assertValidDoc, runBundle } from "../helpers/bundle.ts";
+import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
 
 describe("signals and exits", () => {
   let ep: LocalEndpoint;
   let arn: string;
+  let long: string;
+  let twoSeconds: string;
 
   before(async () => {
     ep = await startLocalEndpoint();
     arn = ep.createStateMachine({
       name: "quick",
       definition: { StartAt: "P", States: { P: { Type: "Pass", End: true } } },
+    });
+    long = ep.createStateMachine({
+      name: "long",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 120, End: true } } },
+    });
+    twoSeconds = ep.createStateMachine({
+      name: "twoSeconds",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 2, End: true } } },
     });
   });
   after(async () => {
@@ -98,6 +109,124 @@ describe("signals and exits", () => {
       assert.equal(doc.exit_code, 27);
       assert.match(doc.status_description, /^CANCELLED: cancelled before an execution was started/);
       assert.equal(ep.requests.length, before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The cancel that needs no console (UE_CANCEL_ON_STDIN=1, as the bridge starts the program).
+  const waiting = (machine: string) =>
+    fields({ state_machine_arn: machine, wait_for_success_or_failure: true, polling_interval: 1 });
+  const CANCELLING = /received "cancel" on standard input: cancelling/g;
+
+  test('with UE_CANCEL_ON_STDIN=1 a line "cancel" on standard input cancels like SIGTERM; other lines do not', async () => {
+    let firstWrite = 0;
+    const run = await runBundle({
+      fields: waiting(long),
+      env: { UE_CANCEL_ON_STDIN: "1" },
+      stdin: "pipe",
+      timeoutMs: 30_000,
+      onStart: (child, file) => {
+        void waitForOutputField(file, "execution_arn").then(() => {
+          firstWrite = Date.now();
+          child.stdin?.write("hello\n  CANCEL\ncancelled\ncanc");
+          // The line's end comes later, in a chunk of its own.
+          setTimeout(() => child.stdin?.write("el \r\n"), 1_500);
+        });
+      },
+    });
+    const took = Date.now() - firstWrite;
+
+    assert.equal(run.code, 27, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(run.doc.status_description, /^CANCELLED: task cancelled; execution \S+ stopped/);
+    assert.equal(run.doc.result.status, "ABORTED");
+    assert.equal(ep.getExecution(run.doc.result.executionArn)?.status, "ABORTED");
+    assert.equal(run.stderr.match(CANCELLING)?.length, 1, run.stderr);
+    assert.ok(took >= 1_500, `cancelled only by the "cancel" line (${took} ms)`);
+  });
+
+  test('a line "cancel" and SIGTERM together are one cancel (the bridge sends both); a second line ends the program at once', async () => {
+    const once = await runBundle({
+      fields: waiting(long),
+      env: { UE_CANCEL_ON_STDIN: "1" },
+      stdin: "pipe",
+      timeoutMs: 30_000,
+      onStart: (child, file) => {
+        void waitForOutputField(file, "execution_arn").then(() => {
+          child.stdin?.write("cancel\n");
+          child.kill("SIGTERM");
+        });
+      },
+    });
+    assert.equal(once.code, 27, once.stderr);
+    assertValidDoc(once.doc);
+    assert.match(once.doc.status_description, /stopped/, "the orderly stop finished");
+    assert.equal(ep.getExecution(once.doc.result.executionArn)?.status, "ABORTED");
+    assert.match(once.stderr, / as well: the cancel is under way/);
+
+    const twice = await runBundle({
+      fields: waiting(long),
+      env: { UE_CANCEL_ON_STDIN: "1" },
+      stdin: "pipe",
+      timeoutMs: 30_000,
+      onStart: (child, file) => {
+        void waitForOutputField(file, "execution_arn").then(() =>
+          child.stdin?.write("cancel\ncancel\n"),
+        );
+      },
+    });
+    assert.equal(twice.code, 27, twice.stderr);
+    assertValidDoc(twice.doc);
+    assert.match(
+      twice.doc.status_description,
+      /^CANCELLED: cancelled again before the cancel finished/,
+    );
+    assert.match(twice.stderr, /received "cancel" on standard input again: ending now/);
+  });
+
+  test("standard input is read only with UE_CANCEL_ON_STDIN=1, and its end does not cancel", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ue-stdin-"));
+    try {
+      // The test keeps the file open: what the program reads moves the offset they share.
+      const unread = (text: string) => {
+        const file = join(dir, `input-${Math.random()}`);
+        writeFileSync(file, text);
+        return openSync(file, "r");
+      };
+      const rest = (fd: number) => {
+        const buffer = Buffer.alloc(64);
+        const length = readSync(fd, buffer, 0, buffer.length, null);
+        closeSync(fd);
+        return buffer.subarray(0, length).toString();
+      };
+      const without = unread("cancel\n");
+      const plain = await runBundle({ fields: fields(), stdin: without });
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.equal(rest(without), "cancel\n", "without the variable the input is not read");
+
+      const withIt = unread("not a cancel\n");
+      const reading = await runBundle({
+        fields: fields(),
+        env: { UE_CANCEL_ON_STDIN: "1" },
+        stdin: withIt,
+      });
+      assert.equal(reading.code, 0, reading.stderr);
+      assert.equal(rest(withIt), "", "with it the input is read, to its end");
+
+      const closed = await runBundle({
+        fields: waiting(twoSeconds),
+        env: { UE_CANCEL_ON_STDIN: "1" },
+        stdin: "pipe",
+        onStart: (child) => child.stdin?.end(),
+      });
+      assert.equal(closed.code, 0, closed.stderr);
+      assertValidDoc(closed.doc);
+      assert.equal(closed.doc.result.status, "SUCCEEDED");
+
+      const misspelt = await runBundle({ fields: fields(), env: { UE_CANCEL_ON_STDIN: "yes" } });
+      assert.equal(misspelt.code, 20, misspelt.stderr);
+      assert.match(misspelt.doc?.["status_description"], /UE_CANCEL_ON_STDIN: must be 1 /);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

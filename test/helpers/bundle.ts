@@ -38,6 +38,8 @@ export interface BundleOptions {
   readonly timeoutMs?: number;
   /** An open file for the child's standard output instead of a pipe (stdout is then ""). */
   readonly stdoutFd?: number;
+  /** The child's standard input: "pipe" (written through child.stdin) or an open file; none by default. */
+  readonly stdin?: "pipe" | number;
   /** Pipes whose reading end is closed at once, as by a log reader that ended. */
   readonly closeReaders?: ReadonlyArray<"stdout" | "stderr">;
 }
@@ -77,7 +79,7 @@ export async function runBundle(options: BundleOptions = {}): Promise<BundleRun>
     }
     const child = spawn(bundleNode(), [requireBuilt(BUNDLE), ...(options.args ?? [])], {
       env: cleanEnv(env),
-      stdio: ["ignore", options.stdoutFd ?? "pipe", "pipe"],
+      stdio: [options.stdin ?? "ignore", options.stdoutFd ?? "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
@@ -87,6 +89,8 @@ export async function runBundle(options: BundleOptions = {}): Promise<BundleRun>
     child.stderr?.on("data", (c: Buffer) => {
       stderr += c.toString();
     });
+    // The child may close its input, or end, before a test's line reaches it.
+    child.stdin?.on("error", () => {});
     for (const name of options.closeReaders ?? []) child[name]?.destroy();
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
     options.onStart?.(child, outputFieldsFile);

@@ -6,9 +6,10 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { findPython } from "../../local/runner/agent.ts";
-import { assertValidDoc } from "../helpers/bundle.ts";
+import { startLocalEndpoint } from "../../local/endpoint/index.ts";
+import { assertValidDoc, cleanEnv } from "../helpers/bundle.ts";
 import { productTemplate } from "../helpers/fixture-package.ts";
-import { ROOT } from "../helpers/paths.ts";
+import { BUNDLE, ROOT, requireBuilt } from "../helpers/paths.ts";
 import { type FixtureRunner, nextEvent, fixtureRunners } from "../helpers/runner-fixture.ts";
 
 const SM = "arn:aws:states:us-east-1:123456789012:stateMachine:hello";
@@ -34,6 +35,94 @@ async function cancelledByTheBridge(f: FixtureRunner, name: string, message: str
   assert.equal(doc["exit_code"], 27);
   assert.equal(doc["status_description"], result.message);
   return result;
+}
+
+/** A private folder, removed after the file's tests. */
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "ue-undelivered-cancel-"));
+  after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * The real bridge in Python, as the agent runs it, starting `bundle` with `fields`, its
+ * signal to stop raising `failure` (as the console break does on Windows without a
+ * console). extension_cancel is called from another thread 0.3 s after the program started,
+ * or once the program has reported its execution RUNNING (`whenRunning`).
+ */
+async function cancelWithoutSignal(options: {
+  bundle: string;
+  failure: "SystemError" | "PermissionError";
+  cache: string;
+  fields?: Record<string, unknown>;
+  whenRunning?: boolean;
+  env?: Record<string, string>;
+}) {
+  const python = findPython();
+  assert.ok(python, "python3 is needed for these tests");
+  const probe = [
+    "import json, os, signal, sys, threading, time",
+    "sys.path[:0] = sys.argv[1:3]",
+    "import extension",
+    "extension.bundle_path = lambda root: sys.argv[3]",
+    "real_killpg = os.killpg",
+    "def killpg(pid, sig):",
+    "    if sig == signal.SIGTERM:",
+    "        if sys.argv[4] == 'SystemError':",
+    "            raise SystemError('<built-in function kill> returned a result with an error set')",
+    "        raise PermissionError(1, 'Operation not permitted')",
+    "    return real_killpg(pid, sig)",
+    "os.killpg = killpg",
+    "ext = extension.Extension()",
+    "updates = []",
+    "ext._output_field_update = lambda: updates.append",
+    "seen = {}",
+    "def cancel():",
+    "    while ext._process is None:",
+    "        time.sleep(0.05)",
+    "    if sys.argv[6] == 'running':",
+    "        while not any(u.get('execution_status') == 'RUNNING' for u in updates):",
+    "            time.sleep(0.05)",
+    "    time.sleep(0.3)",
+    "    try:",
+    "        ext.extension_cancel()",
+    "        seen['cancel'] = 'returned'",
+    "    except Exception as error:",
+    "        seen['cancel'] = type(error).__name__",
+    "canceller = threading.Thread(target=cancel)",
+    "canceller.start()",
+    "start = time.time()",
+    "result = ext.extension_start(json.loads(sys.argv[5]))",
+    "seen.update(rc=result.rc, message=result.message, seconds=time.time() - start, doc=json.loads(result.unv_output))",
+    "canceller.join()",
+    "print(json.dumps(seen))",
+  ].join("\n");
+  const fields = options.fields ?? {
+    state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:hello",
+  };
+  const { stdout, stderr } = await promisify(execFile)(
+    python,
+    [
+      "-B",
+      "-c",
+      probe,
+      join(ROOT, "local/runner/python"),
+      join(ROOT, "src/bridge"),
+      options.bundle,
+      options.failure,
+      JSON.stringify(fields),
+      options.whenRunning ? "running" : "started",
+    ],
+    { env: cleanEnv({ UE_AWS_STEPFUNCTIONS_CACHE: options.cache, ...options.env }) },
+  );
+  const seen = JSON.parse(stdout) as {
+    cancel: string;
+    rc: number;
+    message: string;
+    seconds: number;
+    doc: Record<string, unknown>;
+  };
+  return { ...seen, stderr };
 }
 
 describe("cancel (the real bridge, contract fixture program)", () => {
@@ -121,65 +210,12 @@ describe("cancel (the real bridge, contract fixture program)", () => {
   // console (python/cpython#112190), and os.kill then raises SystemError rather than OSError
   // (python/cpython#58689). Simulated here by making the stop request raise.
   for (const failure of ["SystemError", "PermissionError"] as const) {
-    test(`a cancel that cannot be delivered (${failure}) kills the program at once: exit 27, saying so`, async () => {
-      const python = findPython();
-      assert.ok(python, "python3 is needed for these tests");
-      const dir = await mkdtemp(join(tmpdir(), "ue-undelivered-cancel-"));
-      after(() => rm(dir, { recursive: true, force: true }));
+    test(`a cancel that reaches the program neither way (${failure}, its standard input closed) kills it at once: exit 27, saying so`, async () => {
+      const dir = await tempDir();
       const bundle = join(dir, "program.cjs");
-      await writeFile(bundle, "setTimeout(() => {}, 20000);\n");
-      const probe = [
-        "import json, os, signal, sys, threading, time",
-        "sys.path[:0] = sys.argv[1:3]",
-        "import extension",
-        "extension.bundle_path = lambda root: sys.argv[3]",
-        "real_killpg = os.killpg",
-        "def killpg(pid, sig):",
-        "    if sig == signal.SIGTERM:",
-        "        if sys.argv[4] == 'SystemError':",
-        "            raise SystemError('<built-in function kill> returned a result with an error set')",
-        "        raise PermissionError(1, 'Operation not permitted')",
-        "    return real_killpg(pid, sig)",
-        "os.killpg = killpg",
-        "ext = extension.Extension()",
-        "seen = {}",
-        "def cancel():",
-        "    while ext._process is None:",
-        "        time.sleep(0.05)",
-        "    time.sleep(0.3)",
-        "    try:",
-        "        ext.extension_cancel()",
-        "        seen['cancel'] = 'returned'",
-        "    except Exception as error:",
-        "        seen['cancel'] = type(error).__name__",
-        "threading.Thread(target=cancel).start()",
-        "start = time.time()",
-        "result = ext.extension_start({'state_machine_arn': 'arn:aws:states:us-east-1:123456789012:stateMachine:hello'})",
-        "seen.update(rc=result.rc, message=result.message, seconds=time.time() - start, doc=json.loads(result.unv_output))",
-        "print(json.dumps(seen))",
-      ].join("\n");
-      const { stdout, stderr } = await promisify(execFile)(
-        python,
-        [
-          "-B",
-          "-c",
-          probe,
-          join(ROOT, "local/runner/python"),
-          join(ROOT, "src/bridge"),
-          bundle,
-          failure,
-        ],
-        {
-          env: { PATH: process.env["PATH"] ?? "", UE_AWS_STEPFUNCTIONS_CACHE: join(dir, "cache") },
-        },
-      );
-      const seen = JSON.parse(stdout) as {
-        cancel: string;
-        rc: number;
-        message: string;
-        seconds: number;
-        doc: Record<string, unknown>;
-      };
+      await writeFile(bundle, 'require("fs").closeSync(0);\nsetTimeout(() => {}, 20000);\n');
+
+      const seen = await cancelWithoutSignal({ bundle, failure, cache: join(dir, "cache") });
 
       assert.equal(seen.cancel, "returned", "extension_cancel raises nothing into the agent");
       assert.equal(seen.rc, 27);
@@ -190,18 +226,82 @@ describe("cancel (the real bridge, contract fixture program)", () => {
       assert.match(
         seen.message,
         new RegExp(
-          `^CANCELLED: the program could not be asked to stop \\(${failure}: .*\\) and was killed; ` +
+          `^CANCELLED: the program could not be asked to stop \\(${failure}: .*; standard input: BrokenPipeError: .*\\) and was killed; ` +
             "the execution, if one was started, may still be running$",
         ),
       );
       assertValidDoc(seen.doc);
       assert.equal(seen.doc["status_description"], seen.message);
       assert.match(
-        stderr,
+        seen.stderr,
         / ERROR bridge: cancel: the program could not be asked to stop .*; killing it/,
       );
     });
   }
+
+  test("a cancel whose signal fails waits for the program to end on the line on its standard input, then kills it", async () => {
+    const dir = await tempDir();
+    const bundle = join(dir, "program.cjs");
+    await writeFile(bundle, "setTimeout(() => {}, 20000);\n");
+
+    const seen = await cancelWithoutSignal({
+      bundle,
+      failure: "SystemError",
+      cache: join(dir, "cache"),
+      env: { UE_AWS_STEPFUNCTIONS_CANCEL_WAIT: "0.5" },
+    });
+
+    assert.equal(seen.cancel, "returned");
+    assert.equal(seen.rc, 27);
+    assert.ok(seen.seconds < 10, `the bounded wait, not the program's 20 s (${seen.seconds} s)`);
+    assert.equal(
+      seen.message,
+      "CANCELLED: the program did not stop within 0.5 s of the cancel (UE_AWS_STEPFUNCTIONS_CANCEL_WAIT) and was killed; " +
+        "the execution, if one was started, may still be running",
+    );
+    assert.match(
+      seen.stderr,
+      / WARN bridge: cancel: the SIGTERM could not be sent \(SystemError: .*\); the program was asked on its standard input/,
+    );
+  });
+
+  test("a cancel whose signal fails reaches the real program on its standard input: the execution is stopped, exit 27 and the program's document", async () => {
+    const ep = await startLocalEndpoint();
+    after(() => ep.close());
+    const arn = ep.createStateMachine({
+      name: "long",
+      definition: { StartAt: "Slow", States: { Slow: { Type: "Wait", Seconds: 120, End: true } } },
+    });
+    const dir = await tempDir();
+
+    const seen = await cancelWithoutSignal({
+      bundle: requireBuilt(BUNDLE),
+      failure: "SystemError",
+      cache: join(dir, "cache"),
+      fields: {
+        endpoint_url: ep.url,
+        credentials: { user: ep.credentials.accessKeyId, password: ep.credentials.secretAccessKey },
+        state_machine_arn: arn,
+        wait_for_success_or_failure: true,
+        polling_interval: 1,
+      },
+      whenRunning: true,
+    });
+
+    assert.equal(seen.cancel, "returned");
+    assert.equal(seen.rc, 27, seen.stderr);
+    assertValidDoc(seen.doc);
+    assert.match(seen.message, /^CANCELLED: task cancelled; execution \S+ stopped/);
+    assert.equal(seen.doc["status_description"], seen.message, "the program's own document");
+    const result = seen.doc["result"] as Record<string, unknown>;
+    assert.equal(result["status"], "ABORTED");
+    assert.equal(ep.getExecution(String(result["executionArn"]))?.status, "ABORTED");
+    assert.match(
+      seen.stderr,
+      / WARN bridge: cancel: the SIGTERM could not be sent \(SystemError: /,
+    );
+    assert.match(seen.stderr, / WARN {2}received "cancel" on standard input: cancelling/);
+  });
 
   test("a task timeout cancels with SIGTERM", async () => {
     const f = await open({ "*": { holdMs: 30_000 } });
