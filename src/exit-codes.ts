@@ -69,7 +69,7 @@ export const EXIT_MEANING: Record<ExitCode, string> = {
   24: "the execution ended ABORTED",
   25: "the execution ended TIMED_OUT",
   26: "Maximum Wait reached",
-  27: "cancelled (SIGTERM, SIGINT, SIGHUP)",
+  27: 'cancelled (SIGTERM, SIGINT, SIGHUP, SIGBREAK, or a "cancel" line with UE_CANCEL_ON_STDIN=1)',
   28: "status checks kept failing; the execution may still be running",
   29: "set by the Python bridge: no Node.js 20 or newer on the agent",
   30: "set by the Python bridge: the program could not be run or left no usable document",
