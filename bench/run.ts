@@ -135,9 +135,10 @@ if (
 }
 /**
  * What the bridge adds to the program's environment on an agent (src/bridge/extension.py):
- * glibc's mmap threshold, so that memory freed after the start goes back to the system.
+ * glibc's mmap threshold, so that memory freed after the start goes back to the system,
+ * and the cancel channel on standard input (a pipe, as measure() gives every command).
  */
-const BRIDGE_MALLOC = { MALLOC_MMAP_THRESHOLD_: "65536" };
+const BRIDGE_MALLOC = { MALLOC_MMAP_THRESHOLD_: "65536", UE_CANCEL_ON_STDIN: "1" };
 /** How long the scale scenario waits for every task to start its execution. */
 const START_LIMIT_MS = 30 * 60_000;
 /** How long every task of the scale scenario waits once all have started, before the ends. */
@@ -792,8 +793,10 @@ async function runTask(
       UE_EXTENSION_OUTPUT_FILE: outFile,
       UE_TASK_INSTANCE_ID: id,
     },
-    stdio: ["ignore", "ignore", "ignore"],
+    // The bridge's cancel channel: a pipe held open for the task's whole wait.
+    stdio: [env["UE_CANCEL_ON_STDIN"] === "1" ? "pipe" : "ignore", "ignore", "ignore"],
   });
+  child.stdin?.on("error", () => {});
   if (child.pid !== undefined) {
     running.add(child.pid);
     pids?.add(child.pid);

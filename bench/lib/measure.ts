@@ -48,7 +48,9 @@ export function measure(command: Command): Promise<Sample> {
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
     const [file, args] = wrapped(command);
-    const child = spawn(file, args, { env: command.env, stdio: ["ignore", "ignore", "pipe"] });
+    // Standard input a pipe held open, as the bridge gives the program (its cancel channel).
+    const child = spawn(file, args, { env: command.env, stdio: ["pipe", "ignore", "pipe"] });
+    child.stdin.on("error", () => {});
     let stderr = "";
     child.stderr.on("data", (c: Buffer) => {
       stderr += c.toString();
