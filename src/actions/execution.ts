@@ -10,10 +10,16 @@ import {
   classifyError,
   isKmsDataError,
   isRetryable,
+  neverConnected,
   readOnceMoreIfDropped,
 } from "../aws/classify.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
-import { AuthenticationError, DataValidationError, StatusUnavailableError } from "../errors.ts";
+import {
+  AuthenticationError,
+  DataValidationError,
+  type ProductError,
+  StatusUnavailableError,
+} from "../errors.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { clean } from "../execution-name.ts";
 import { isExpressExecutionArn, type ParsedStateMachineArn } from "../fields/validate.ts";
@@ -200,6 +206,7 @@ export interface Started {
  */
 export interface CallTrack {
   sent: boolean;
+  /** AWS answered (a reply or an error of its own); not after a cancel or exit 10. */
   answered: boolean;
   /** A redrive: the execution's redrive count before it, as AWS showed it. */
   redriveCountBefore?: number;
@@ -220,6 +227,21 @@ function trackedCall(signal: AbortSignal | undefined, track: CallTrack | undefin
 /** An answer came (a reply or AWS's error), not the cancel: what the call did is known. */
 function markAnswered(signal: AbortSignal | undefined, track: CallTrack | undefined): void {
   if (track && !signal?.aborted) track.answered = true;
+}
+
+/**
+ * A call that failed: answered unless no answer came even after the SDK's retries (exit 10:
+ * connection dropped, timeouts, 5xx), when what AWS did with it is not known; not sent
+ * when it never got a connection (connection refused, DNS), as far as its last attempt tells.
+ */
+function markFailed(
+  signal: AbortSignal | undefined,
+  track: CallTrack | undefined,
+  classified: ProductError,
+  error: unknown,
+): void {
+  if (classified.exitCode !== EXIT.connection) markAnswered(signal, track);
+  else if (track && neverConnected(error)) track.sent = false;
 }
 
 export interface StartRequest {
@@ -318,10 +340,12 @@ export async function startOrTaken(
     repliedAt = Date.now();
     markAnswered(req.signal, req.track);
   } catch (error) {
-    markAnswered(req.signal, req.track);
     if ((error as { name?: string }).name !== "ExecutionAlreadyExists") {
-      throw classifyError(error, { operation: "StartExecution" });
+      const classified = classifyError(error, { operation: "StartExecution" });
+      markFailed(req.signal, req.track, classified, error);
+      throw classified;
     }
+    markAnswered(req.signal, req.track);
     return { taken: error };
   }
   const executionArn = reply.executionArn as string;

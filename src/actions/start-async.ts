@@ -10,7 +10,7 @@
 import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { classifyError } from "../aws/classify.ts";
 import type { TaskContext } from "../config/environment.ts";
-import { AuthorizationError, UnexpectedError } from "../errors.ts";
+import { AuthorizationError, type ProductError, UnexpectedError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import { executionBase, runName } from "../execution-name.ts";
 import { RERUN_BEHAVIOURS } from "../fields/catalog.ts";
@@ -73,6 +73,8 @@ interface InFlight extends CallTrack {
   readonly kind: "start" | "redrive";
   readonly name: string;
   readonly arn: string;
+  /** A start of a running execution's name, which only has AWS compare the inputs. */
+  rejoining?: boolean;
 }
 
 function inFlight(current: Current, kind: InFlight["kind"], name: string, arn: string): InFlight {
@@ -154,7 +156,9 @@ function rejoin(
   launchedAt: Date,
   current: Current,
 ): Promise<Started> {
-  return startExecution(startRequest(ctx, name, launchedAt, current), { rejoining: true });
+  const req = startRequest(ctx, name, launchedAt, current);
+  (req.track as InFlight).rejoining = true;
+  return startExecution(req, { rejoining: true });
 }
 
 /**
@@ -407,6 +411,11 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     const arn = outputs.current.execution_arn;
     if (ctx.signal?.aborted) return cancelledDuringCall(ctx, name, arn, current.call);
     const classified = classifyError(error);
+    const unanswered = current.call && unansweredStart(ctx, current.call, classified, findable);
+    if (unanswered) {
+      log.error(unanswered.description);
+      return unanswered;
+    }
     if (!arn) throw classified;
     // Whatever failed after the start, the outcome carries the execution ARN so an
     // operator (or a rerun) can find it.
@@ -419,6 +428,30 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       result,
     };
   }
+}
+
+/**
+ * A StartExecution sent that got no answer even after the SDK's retries (exit 10): the
+ * execution may have started, and this program chose its name, so the description names
+ * the ARN it has if it did. Nothing was read: no result, `changed` false.
+ */
+function unansweredStart(
+  ctx: ActionContext,
+  call: InFlight,
+  error: ProductError,
+  findable: boolean,
+): Outcome | null {
+  if (call.kind !== "start" || !call.sent || call.answered || call.rejoining) return null;
+  if (error.exitCode !== EXIT.connection) return null;
+  const rerun = findsItsPlace(findable, ctx.config.context)
+    ? "; a rerun of this task instance re-attaches to it while it runs"
+    : "";
+  return {
+    exitCode: error.exitCode,
+    description: `${error.message}; AWS gave no answer to the start of execution ${call.name}, so it may have started: ${call.arn}${rerun} (unless the state machine is of type EXPRESS, whose executions have ARNs of their own)`,
+    changed: false,
+    result: null,
+  };
 }
 
 /** A cancel that aborted a call in flight (a start or a redrive that had not answered). */

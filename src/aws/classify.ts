@@ -217,6 +217,28 @@ function networkCode(error: unknown, depth = 0): string | undefined {
   return e.cause === undefined ? undefined : networkCode(e.cause, depth + 1);
 }
 
+/** Failures to connect at all: DNS, refused, unreachable, a TLS handshake refused. */
+const NOT_CONNECTED = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EAI_FAIL",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "ENETDOWN",
+  "EADDRNOTAVAIL",
+]);
+
+/**
+ * Whether a failed call never got a connection to send its request on (its last attempt:
+ * the SDK reports that one), so the server never saw it.
+ */
+export function neverConnected(error: unknown): boolean {
+  const code = networkCode(error);
+  return code !== undefined && (NOT_CONNECTED.has(code) || (isTlsCode(code) && code !== "EPROTO"));
+}
+
 /** Node's HTTP parser refused the answer: whatever answered does not speak HTTP. */
 function isParseCode(code: string): boolean {
   return code.startsWith("HPE_");

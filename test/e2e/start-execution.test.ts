@@ -281,6 +281,42 @@ describe("Start Asynchronous Execution, end to end", () => {
     assert.equal(run.code, 10, run.stderr);
     assertValidDoc(run.doc);
     assert.match(run.doc.status_description, /^CONNECTION_ERROR: /);
+    // No request went out: nothing may have started.
+    assert.doesNotMatch(run.doc.status_description, /may have started/);
+  });
+
+  test("StartExecution carried out but never answered, even on retry: exit 10 naming the ARN, and a rerun re-attaches", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "noanswer1" };
+    ep.faults.set({ loseReplies: 10, operations: ["StartExecution"] });
+    let run: Awaited<ReturnType<typeof runBundle>>;
+    try {
+      run = await runBundle({ fields: fields("long"), env: { ...env, AWS_MAX_ATTEMPTS: "2" } });
+    } finally {
+      ep.faults.reset();
+    }
+    assert.equal(run.code, 10, run.stderr);
+    assertValidDoc(run.doc);
+    const arn = `${(arns["long"] as string).replace(":stateMachine:", ":execution:")}:e2e-task-noanswer1-1`;
+    assert.equal(ep.getExecution(arn)?.status, "RUNNING", "the start was carried out");
+    assert.match(run.doc.status_description, /^CONNECTION_ERROR: /);
+    assert.ok(
+      run.doc.status_description.includes(
+        `so it may have started: ${arn}; a rerun of this task instance re-attaches to it while it runs`,
+      ),
+      run.doc.status_description,
+    );
+    assert.equal(run.doc.result, null, "nothing was read");
+    assert.equal(run.doc.changed, false);
+    assert.ok(!run.outputFields.some((f) => f["execution_arn"]));
+
+    // A start within a second of the first counts as new (see the relaunch test below).
+    await new Promise((r) => setTimeout(r, 1200));
+    const rerun = await runBundle({ fields: fields("long"), env });
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.equal(rerun.doc?.["result"].executionArn, arn);
+    assert.equal(rerun.doc?.["changed"], false);
+    assert.match(rerun.stderr, /re-attached/);
+    await sfn.send(new StopExecutionCommand({ executionArn: arn }));
   });
 
   test("throttled status checks during the wait do not fail the task", async () => {
