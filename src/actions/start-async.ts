@@ -463,6 +463,13 @@ async function cancelledDuringCall(
 ): Promise<Outcome> {
   const { config, aws, log, outputs } = ctx;
   if (!arn && call && !call.answered) return cancelledUnconfirmed(ctx, call);
+  if (!arn && call) {
+    // AWS answered the last start without starting anything: the name was taken, and the
+    // run was looking up its place (or asking AWS to compare the inputs of a running one).
+    const description = `task cancelled while this run looked up the task instance's executions (AWS said the name ${call.name} is taken); this run started nothing`;
+    log.warn(description);
+    return { exitCode: EXIT.cancelled, description, changed: false, result: null };
+  }
   if (!arn) {
     log.warn("task cancelled before AWS confirmed the start; the execution may have started");
     return {

@@ -414,6 +414,42 @@ describe("reruns without an execution count, end to end", () => {
     ]);
   });
 
+  test("a cancel during a rerun's look-ups: exit 27, this run started nothing", async () => {
+    const env = { UE_TASK_INSTANCE_ID: "rr-cancel-lookup" };
+    const first = await runBundle({ fields: fields("quick"), env });
+    assert.equal(first.code, 0, first.stderr);
+    await ep.waitForExecution(first.doc?.["result"].executionArn);
+    ep.faults.set({ hang: { operations: ["DescribeExecution"] } });
+    const from = ep.requests.length;
+    try {
+      const rerun = await runBundle({
+        fields: fields("quick"),
+        env,
+        onStart: (child) => {
+          // SIGTERM once the look-ups (after AWS said e2e-task-rr-cancel-lookup-1 is taken) began.
+          const timer = setInterval(() => {
+            if (!ep.requests.slice(from).some((r) => r.operation === "DescribeExecution")) return;
+            clearInterval(timer);
+            setTimeout(() => child.kill("SIGTERM"), 200);
+          }, 20);
+        },
+      });
+      assert.equal(rerun.code, 27, rerun.stderr);
+      assertValidDoc(rerun.doc);
+      assert.equal(
+        rerun.doc.status_description,
+        "CANCELLED: task cancelled while this run looked up the task instance's executions (AWS said the name e2e-task-rr-cancel-lookup-1 is taken); this run started nothing",
+      );
+      assert.equal(rerun.doc.changed, false);
+      assert.equal(rerun.doc.result, null);
+    } finally {
+      ep.faults.reset();
+    }
+    assert.deepEqual(await executionsNamed("quick", "e2e-task-rr-cancel-lookup-"), [
+      "e2e-task-rr-cancel-lookup-1",
+    ]);
+  });
+
   test("EXPRESS: every run starts a new execution, and the log says so", async () => {
     const env = { UE_TASK_INSTANCE_ID: "rr-express" };
     const first = await runBundle({ fields: fields("express"), env });
