@@ -9,7 +9,7 @@ import { classifyError } from "../aws/classify.ts";
 import { createAwsSession } from "../aws/clients.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
 import type { RunConfig } from "../config/resolve.ts";
-import type { FieldProblem } from "../errors.ts";
+import { type FieldProblem, WrongStateMachineTypeError } from "../errors.ts";
 import { ACTIONS, type ActionName, EXISTING_EXECUTION_ACTIONS } from "../fields/catalog.ts";
 import { choiceText } from "../fields/picked.ts";
 import type { TaskConfig } from "../fields/validate.ts";
@@ -131,10 +131,14 @@ export async function listExecutions(
   const pages = await Promise.all(
     statuses.map((statusFilter) =>
       call("ListExecutions", () =>
-        sfn.listExecutions(
-          { stateMachineArn, statusFilter, maxResults: EXECUTION_LIMIT },
-          { abortSignal: signal },
-        ),
+        sfn
+          .listExecutions(
+            { stateMachineArn, statusFilter, maxResults: EXECUTION_LIMIT },
+            { abortSignal: signal },
+          )
+          .catch((error: unknown) => {
+            throw expressRefusal(error, stateMachineArn, action);
+          }),
       ),
     ),
   );
@@ -144,6 +148,19 @@ export async function listExecutions(
   );
   if (action === ACTIONS.redrive) candidates = await redrivable(sfn, candidates, signal);
   return candidates.slice(0, EXECUTION_LIMIT).map((e) => executionChoice(e, action));
+}
+
+/**
+ * ListExecutions refuses an EXPRESS state machine (StateMachineTypeNotSupported): said in
+ * the words of a typed Express execution ARN; any other error as it came.
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html
+ */
+function expressRefusal(error: unknown, stateMachineArn: string, action: ActionName): unknown {
+  if ((error as { name?: string }).name !== "StateMachineTypeNotSupported") return error;
+  return new WrongStateMachineTypeError(
+    `${stateMachineArn} is an EXPRESS state machine: AWS keeps no record of its executions that ${action} could use (ListExecutions serves Standard state machines only, DescribeExecution, StopExecution and RedriveExecution Standard executions); run Express workflows with Start Synchronous Express Execution to get their result (StateMachineTypeNotSupported on ListExecutions)`,
+    { cause: error },
+  );
 }
 
 /** The candidates AWS would redrive, in their order, stopping once the limit is reached. */

@@ -174,7 +174,7 @@ describe("--list: what the pickers offer, on the command line", () => {
       ["--list", "executions", "--action", "Monitor Execution"],
       () => ({ UE_FIELD_STATE_MACHINE: machines["quick"] as string }),
       35,
-      "StateMachineTypeNotSupported on ListExecutions",
+      "is an EXPRESS state machine: AWS keeps no record of its executions that Monitor Execution could use",
     ],
   ];
   for (const [what, args, extra, code, text] of failures) {
