@@ -462,7 +462,7 @@ const CATALOG = [
   {
     name: "generated_execution_name",
     label: "Generated Execution Name",
-    hint: "The execution name the task used.",
+    hint: "The name of the execution the task works on. A start sets it before AWS answers; Execution ARN, set from the answer, confirms the execution exists.",
     type: "Text",
     mapping: "Text Field 11",
     outputOnly: true,

@@ -269,6 +269,11 @@ describe("Start Asynchronous Execution, end to end", () => {
       const run = await runBundle({ fields: fields("quick") });
       assert.equal(run.code, 3, run.stderr);
       assert.match(run.doc?.["status_description"], /^AUTHORIZATION_ERROR: /);
+      // The name is published before the start, as documented; no ARN: nothing exists.
+      assert.deepEqual(
+        run.outputFields.map((f) => Object.keys(f)),
+        [["generated_execution_name"]],
+      );
     } finally {
       undo();
     }
