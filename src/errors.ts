@@ -88,6 +88,11 @@ export class NotRedrivableError extends ProductError {
   readonly exitCode = EXIT.notRedrivable;
 }
 
+/** A cancel (SIGTERM, SIGINT, SIGHUP) before anything was sent to AWS. */
+export class CancelledError extends ProductError {
+  readonly exitCode = EXIT.cancelled;
+}
+
 /** The action does not fit the state machine's type (Standard versus Express). */
 export class WrongStateMachineTypeError extends ProductError {
   readonly exitCode = EXIT.wrongStateMachineType;

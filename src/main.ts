@@ -8,12 +8,12 @@ import { CANCEL_SIGNALS, startedAs, takeEarlySignals } from "./early-signals.ts"
 import { runAction } from "./actions/registry.ts";
 import { readEnvironment, readFiles } from "./config/environment.ts";
 import { resolveConfig } from "./config/resolve.ts";
-import { ProductError, UnexpectedError, validationErrorFrom } from "./errors.ts";
+import { CancelledError, ProductError, UnexpectedError, validationErrorFrom } from "./errors.ts";
 import { nodeDebugProblem, thirdPartyDebugRequested } from "./debug-guard.ts";
 import { EXIT, EXIT_MEANING, type ExitCode, STATUS_WORD } from "./exit-codes.ts";
 import { type FieldSpec, INPUT_FIELDS } from "./fields/catalog.ts";
 import { FILE_TWINS } from "./fields/names.ts";
-import { flagOf, readFields } from "./fields/read.ts";
+import { flagOf, readFieldsWaiting } from "./fields/read.ts";
 import type { FieldValues } from "./fields/template-types.ts";
 import { filesNamedBy, validate, withDefaults } from "./fields/validate.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -209,7 +209,13 @@ export async function run(options: RunOptions): Promise<number> {
     }
     const request = takeListFlag(argv);
     list = request.list;
-    const raw = readFields(env, request.argv);
+    const read = await readFieldsWaiting(env, request.argv, options.signal);
+    if ("waitingFor" in read) {
+      throw new CancelledError(
+        `cancelled while waiting for ${read.waitingFor}, a pipe no program has finished writing to yet; nothing was sent to AWS`,
+      );
+    }
+    const raw = read;
     values = echoValues(withDefaults(raw.values), raw.refused);
     log.info(`ue-aws-stepfunctions ${VERSION}; fields from ${raw.source}`);
     for (const warning of raw.warnings) log.warn(warning);

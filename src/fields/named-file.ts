@@ -3,7 +3,8 @@
  * of bytes, anything but a folder (a pipe such as /dev/stdin or <(...) works), and every
  * failure told in words rather than an errno code.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { Socket } from "node:net";
 
 /** The bytes of the file, or why there are none. */
 export type BoundedRead =
@@ -30,8 +31,39 @@ export function fileErrorWords(error: unknown): string {
   return code ?? (error instanceof Error ? error.message : String(error));
 }
 
+/**
+ * Pipes met by a read (a named pipe, /dev/stdin or `<(...)` given as a path). Opening one
+ * waits until a program opens it for writing, and reading it until that program is done:
+ * done synchronously, the wait would keep a cancel from being handled (a named pipe no
+ * program writes to would hold the task until it is killed). So a read with `ahead` does
+ * not read a pipe it has not got yet: it notes it in `pending`, for readPipe to read
+ * asynchronously, and is made again with the pipe's bytes in `got`.
+ */
+export interface PipesAhead {
+  readonly got: Map<string, BoundedRead>;
+  /** Pipes met and not read yet, with the bound of each. */
+  readonly pending: Map<string, number>;
+}
+
+function isPipe(path: string): boolean {
+  try {
+    // stat does not open the file: it never waits for a writer.
+    return statSync(path).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
 /** Read at most maxBytes bytes; a file holding more is reported as too large, unread. */
-export function readBounded(path: string, maxBytes: number): BoundedRead {
+export function readBounded(path: string, maxBytes: number, ahead?: PipesAhead): BoundedRead {
+  if (ahead) {
+    const got = ahead.got.get(path);
+    if (got) return got;
+    if (isPipe(path)) {
+      ahead.pending.set(path, maxBytes);
+      return { error: "not read yet" };
+    }
+  }
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -60,4 +92,36 @@ export function readBounded(path: string, maxBytes: number): BoundedRead {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Read a pipe (see PipesAhead) as readBounded reads a file, without blocking: opened with
+ * O_NONBLOCK (no wait for a writer) and read through libuv's event loop as a stream, which
+ * waits for a writer that has not come yet (Linux reports a named pipe readable or ended
+ * only once a writer has opened it). No thread waits in a blocking call, so a cancel is
+ * handled meanwhile and the process can leave with the pipe still unread.
+ */
+export function readPipe(path: string, maxBytes: number): Promise<BoundedRead> {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    return Promise.resolve({ error: fileErrorWords(error) });
+  }
+  return new Promise((resolve) => {
+    const stream = new Socket({ fd, readable: true, writable: false });
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const done = (read: BoundedRead) => {
+      stream.destroy();
+      resolve(read);
+    };
+    stream.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length > maxBytes) done({ tooLarge: true });
+    });
+    stream.on("end", () => done({ bytes: Buffer.concat(chunks, length) }));
+    stream.on("error", (error) => done({ error: fileErrorWords(error) }));
+  });
 }

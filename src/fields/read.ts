@@ -11,7 +11,7 @@ import { CONTROLLING_FIELDS, hiddenValues } from "./applicability.ts";
 import { type FieldSpec, INPUT_FIELDS, OUTPUT_FIELDS } from "./catalog.ts";
 import { closestName } from "./closest-name.ts";
 import { registerEndpointPasswords } from "./env-checks.ts";
-import { readBounded } from "./named-file.ts";
+import { type PipesAhead, readBounded, readPipe } from "./named-file.ts";
 import {
   CREDENTIAL_PARTS,
   FILE_TWINS,
@@ -141,13 +141,17 @@ interface FieldsFile {
 /** Far above any real fields file (two Script fields of 256 KiB each), far below harm. */
 const FIELDS_FILE_MAX_BYTES = 4 * 1024 * 1024;
 
-function fromFile(file: FieldsFile, problems: FieldProblem[]): Record<string, unknown> {
+function fromFile(
+  file: FieldsFile,
+  problems: FieldProblem[],
+  ahead: PipesAhead | undefined,
+): Record<string, unknown> {
   const { path } = file;
   // The file is named as it was given: "--fields-file /x/y: no such file".
   const named = `${file.source} ${path}`;
   const fileProblem = (message: string) =>
     problems.push({ field: file.source, label: named, message });
-  const read = readBounded(path, FIELDS_FILE_MAX_BYTES);
+  const read = readBounded(path, FIELDS_FILE_MAX_BYTES, ahead);
   if ("error" in read) {
     fileProblem(read.error);
     return {};
@@ -463,10 +467,11 @@ function fromBase(
   env: NodeJS.ProcessEnv,
   file: FieldsFile | undefined,
   problems: FieldProblem[],
+  ahead: PipesAhead | undefined,
 ): Sourced {
   const origins = new Map<string, string>();
   if (file) {
-    const values = fromFile(file, problems);
+    const values = fromFile(file, problems, ahead);
     for (const name of Object.keys(values)) origins.set(name, `${name} in the fields file`);
     return { values, origins };
   }
@@ -486,10 +491,15 @@ function fromBase(
 }
 
 /** Read a file twin's file into its field's text; a problem (by field, naming the file) if not. */
-function readTwinFile(twin: FileTwin, path: string, origin: string): string | FieldProblem {
+function readTwinFile(
+  twin: FileTwin,
+  path: string,
+  origin: string,
+  ahead: PipesAhead | undefined,
+): string | FieldProblem {
   const fail = (message: string) => problem(twin.field, `${origin} ${path}: ${message}`);
   // Room for a byte order mark, which is the file's encoding, not the text.
-  const read = readBounded(path, MAX_INPUT_BYTES + 3);
+  const read = readBounded(path, MAX_INPUT_BYTES + 3, ahead);
   if ("error" in read) return fail(read.error);
   const tooLarge = `holds more than ${MAX_INPUT_BYTES} bytes; Step Functions accepts at most ${MAX_INPUT_BYTES} bytes (UTF-8)`;
   if ("tooLarge" in read) return fail(tooLarge);
@@ -522,6 +532,7 @@ function resolveFileTwins(
   origins: Map<string, string>,
   problems: FieldProblem[],
   warnings: string[],
+  ahead: PipesAhead | undefined,
 ): Set<string> {
   const filled = new Set<string>();
   for (const twin of FILE_TWINS) {
@@ -540,7 +551,7 @@ function resolveFileTwins(
       delete merged[twin.field.name];
       continue;
     }
-    const read = readTwinFile(twin, path, origin);
+    const read = readTwinFile(twin, path, origin, ahead);
     if (typeof read !== "string") {
       problems.push(read);
       delete merged[twin.field.name];
@@ -572,8 +583,16 @@ function visibilityDecidable(values: FieldValues, problems: readonly FieldProble
   return true;
 }
 
-/** Read every field value: file or environment first, then command-line flags on top. */
-export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): RawFields {
+/**
+ * Read every field value: file or environment first, then command-line flags on top. With
+ * `ahead`, a file that is a pipe is noted in it rather than read (see PipesAhead): the
+ * result is then incomplete until the pipes are read and readFields is called again.
+ */
+export function readFields(
+  env: NodeJS.ProcessEnv,
+  argv: readonly string[],
+  ahead?: PipesAhead,
+): RawFields {
   const problems: FieldProblem[] = [];
   const warnings: string[] = [];
   registerEndpointPasswords(env);
@@ -589,7 +608,7 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
     : undefined;
   // Before anything is read: a misspelt variable must not let the task run without it.
   problems.push(...variableNameProblems(env, file));
-  const base = fromBase(env, file, problems);
+  const base = fromBase(env, file, problems, ahead);
   for (const twin of FILE_TWINS) {
     if (twin.name in args.values || twin.field.name in args.values) {
       delete base.values[twin.name];
@@ -599,7 +618,7 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
   const merged: Record<string, unknown> = { ...base.values, ...args.values };
   const origins = new Map(base.origins);
   for (const name of Object.keys(args.values)) origins.set(name, flagOf(name));
-  const fromFiles = resolveFileTwins(merged, origins, problems, warnings);
+  const fromFiles = resolveFileTwins(merged, origins, problems, warnings, ahead);
 
   const values: FieldValues = {};
   const refused = new Map<string, unknown>();
@@ -653,4 +672,48 @@ export function readFields(env: NodeJS.ProcessEnv, argv: readonly string[]): Raw
       ? "command-line flags and UE_FIELD_* variables"
       : "UE_FIELD_* variables";
   return { values, problems, warnings, source, refused };
+}
+
+/**
+ * readFields, with the files that are pipes read asynchronously (see PipesAhead): a fields
+ * file, then the files it names. A cancel while a pipe is still being waited for stops the
+ * wait: `waitingFor` names that pipe.
+ */
+export async function readFieldsWaiting(
+  env: NodeJS.ProcessEnv,
+  argv: readonly string[],
+  signal?: AbortSignal,
+): Promise<RawFields | { readonly waitingFor: string }> {
+  const ahead: PipesAhead = { got: new Map(), pending: new Map() };
+  for (;;) {
+    const raw = readFields(env, argv, ahead);
+    // Each round reads pipes not read before: a fields file, then the files it names.
+    if (ahead.pending.size === 0) return raw;
+    const pipes = [...ahead.pending];
+    ahead.pending.clear();
+    const reads = Promise.all(
+      pipes.map(async ([path, maxBytes]) => {
+        ahead.got.set(path, await readPipe(path, maxBytes));
+      }),
+    );
+    const cancelled = await untilCancelled(reads, signal);
+    if (cancelled) {
+      const waitingFor = pipes.find(([path]) => !ahead.got.has(path))?.[0] ?? pipes[0]?.[0];
+      return { waitingFor: waitingFor ?? "" };
+    }
+  }
+}
+
+/** Wait for `work`; true when the signal fires first (or had fired). */
+function untilCancelled(work: Promise<unknown>, signal?: AbortSignal): Promise<boolean> {
+  if (!signal) return work.then(() => false);
+  if (signal.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(true);
+    signal.addEventListener("abort", onAbort, { once: true });
+    void work.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(false);
+    });
+  });
 }

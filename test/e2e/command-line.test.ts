@@ -5,14 +5,17 @@
  * a document, and no call to the endpoint; --input-file reaches the execution exactly.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
 import { EXIT, STATUS_WORD } from "../../src/exit-codes.ts";
 import { ACTIONS, PROXY_TYPES, RERUN_BEHAVIOURS } from "../../src/fields/catalog.ts";
-import { assertValidDoc, runBundle } from "../helpers/bundle.ts";
+import { assertValidDoc, cleanEnv, runBundle } from "../helpers/bundle.ts";
+import { bundleNode } from "../helpers/node-versions.ts";
+import { BUNDLE } from "../helpers/paths.ts";
 
 const SECRET_CANARY = "CanarySecret0000000000000000000000000cli";
 
@@ -157,6 +160,61 @@ describe("the command line, end to end", () => {
       assert.ok(!run.allBytes.includes(SECRET_CANARY), "the secret shows nowhere");
     });
   }
+
+  test("a named pipe no program writes to: SIGTERM ends the task at once, exit 27, a document, no call", async () => {
+    const pipe = join(dir, "no-writer.fifo");
+    execFileSync("mkfifo", [pipe]);
+    const before = ep.requests.length;
+    let signalledAt = 0;
+    const run = await runBundle({
+      env: variables(),
+      args: ["--input-file", pipe],
+      timeoutMs: 15_000,
+      onStart: (child) => {
+        setTimeout(() => {
+          signalledAt = Date.now();
+          child.kill("SIGTERM");
+        }, 1000);
+      },
+    });
+    const tookMs = Date.now() - signalledAt;
+    assert.equal(run.code, EXIT.cancelled, run.stderr);
+    assert.ok(tookMs < 3000, `the task ended ${tookMs} ms after SIGTERM`);
+    assertValidDoc(run.doc);
+    assert.equal(
+      run.doc.status_description,
+      `CANCELLED: cancelled while waiting for ${pipe}, a pipe no program has finished writing to yet; nothing was sent to AWS`,
+    );
+    assert.equal(ep.requests.length, before, "no call reached the endpoint");
+  });
+
+  test("a named pipe written to later, and process substitution <(...): the input arrives whole", async () => {
+    const pipe = join(dir, "later.fifo");
+    execFileSync("mkfifo", [pipe]);
+    // The writer opens the pipe a while after the program has started.
+    const writer = spawn("sh", ["-c", 'sleep 0.5; cat "$0" > "$1"', inputFile, pipe]);
+    const later = await runBundle({ env: variables(), args: ["--input-file", pipe] });
+    writer.kill();
+    assert.equal(later.code, 0, later.stderr);
+    assert.equal(ep.getExecution(later.doc?.["result"].executionArn)?.input, input);
+
+    const outputFile = join(dir, "substituted.json");
+    // bash opens the pipe's writing end at once; the text comes half a second later.
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(
+        "bash",
+        ["-c", '"$0" "$1" --input-file <(sleep 0.5; cat "$2")', bundleNode(), BUNDLE, inputFile],
+        {
+          env: cleanEnv({ ...variables(), UE_EXTENSION_OUTPUT_FILE: outputFile }),
+          stdio: "ignore",
+        },
+      );
+      child.on("close", resolve);
+    });
+    assert.equal(code, 0);
+    const doc = JSON.parse(await readFile(outputFile, "utf8"));
+    assert.equal(ep.getExecution(doc.result.executionArn)?.input, input);
+  });
 
   test("an input file over 262,144 bytes is refused before any call", async () => {
     const big = join(dir, "big.json");
