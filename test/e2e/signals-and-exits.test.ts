@@ -5,6 +5,7 @@
  * with a clear message instead of leaving the process behind.
  */
 import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
 import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -118,22 +119,25 @@ describe("signals and exits", () => {
   const waiting = (machine: string) =>
     fields({ state_machine_arn: machine, wait_for_success_or_failure: true, polling_interval: 1 });
   const CANCELLING = /received "cancel" on standard input: cancelling/g;
-
-  test('with UE_CANCEL_ON_STDIN=1 a line "cancel" on standard input cancels like SIGTERM; other lines do not', async () => {
-    let firstWrite = 0;
-    const run = await runBundle({
+  /** A waiting task with the channel on; `act` runs once its execution has started. */
+  const withChannel = (act: (child: ChildProcess) => void) =>
+    runBundle({
       fields: waiting(long),
       env: { UE_CANCEL_ON_STDIN: "1" },
       stdin: "pipe",
       timeoutMs: 30_000,
       onStart: (child, file) => {
-        void waitForOutputField(file, "execution_arn").then(() => {
-          firstWrite = Date.now();
-          child.stdin?.write("hello\n  CANCEL\ncancelled\ncanc");
-          // The line's end comes later, in a chunk of its own.
-          setTimeout(() => child.stdin?.write("el \r\n"), 1_500);
-        });
+        void waitForOutputField(file, "execution_arn").then(() => act(child));
       },
+    });
+
+  test('with UE_CANCEL_ON_STDIN=1 a line "cancel" on standard input cancels like SIGTERM; other lines do not', async () => {
+    let firstWrite = 0;
+    const run = await withChannel((child) => {
+      firstWrite = Date.now();
+      child.stdin?.write("hello\n  CANCEL\ncancelled\ncanc");
+      // The line's end comes later, in a chunk of its own.
+      setTimeout(() => child.stdin?.write("el \r\n"), 1_500);
     });
     const took = Date.now() - firstWrite;
 
@@ -147,17 +151,9 @@ describe("signals and exits", () => {
   });
 
   test('a line "cancel" and SIGTERM together are one cancel (the bridge sends both); a second line ends the program at once', async () => {
-    const once = await runBundle({
-      fields: waiting(long),
-      env: { UE_CANCEL_ON_STDIN: "1" },
-      stdin: "pipe",
-      timeoutMs: 30_000,
-      onStart: (child, file) => {
-        void waitForOutputField(file, "execution_arn").then(() => {
-          child.stdin?.write("cancel\n");
-          child.kill("SIGTERM");
-        });
-      },
+    const once = await withChannel((child) => {
+      child.stdin?.write("cancel\n");
+      child.kill("SIGTERM");
     });
     assert.equal(once.code, 27, once.stderr);
     assertValidDoc(once.doc);
@@ -165,17 +161,7 @@ describe("signals and exits", () => {
     assert.equal(ep.getExecution(once.doc.result.executionArn)?.status, "ABORTED");
     assert.match(once.stderr, / as well: the cancel is under way/);
 
-    const twice = await runBundle({
-      fields: waiting(long),
-      env: { UE_CANCEL_ON_STDIN: "1" },
-      stdin: "pipe",
-      timeoutMs: 30_000,
-      onStart: (child, file) => {
-        void waitForOutputField(file, "execution_arn").then(() =>
-          child.stdin?.write("cancel\ncancel\n"),
-        );
-      },
-    });
+    const twice = await withChannel((child) => child.stdin?.write("cancel\ncancel\n"));
     assert.equal(twice.code, 27, twice.stderr);
     assertValidDoc(twice.doc);
     assert.match(
