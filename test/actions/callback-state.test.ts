@@ -125,14 +125,22 @@ describe("whether an execution may have Map Runs, from the newest history events
 describe("the look at the history while waiting, for a Distributed Map's child execution", () => {
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
-  /** Step Functions answering RUNNING until past the first look, then SUCCEEDED; calls counted. */
+  /**
+   * Step Functions answering RUNNING until it has answered so once when the first look was due,
+   * then SUCCEEDED; calls counted. Timed from the first status check (the wait began before it),
+   * never from the clock alone: a slow machine must not end the execution before the look.
+   */
   function fakeSfn(executionArn: string) {
     const calls: string[] = [];
-    const endAt = Date.now() + CALLBACK_LOOK_AFTER_MS + 600;
+    let firstAskedAt: number | undefined;
+    let lookDueAnswered = false;
     const sfn = {
       describeExecution: async () => {
         calls.push("DescribeExecution");
-        const status = Date.now() < endAt ? "RUNNING" : "SUCCEEDED";
+        const now = Date.now();
+        firstAskedAt ??= now;
+        const status = lookDueAnswered ? "SUCCEEDED" : "RUNNING";
+        if (now - firstAskedAt >= CALLBACK_LOOK_AFTER_MS) lookDueAnswered = true;
         return { executionArn, status, startDate: new Date(), $metadata: {} };
       },
       getExecutionHistory: async () => {
