@@ -205,22 +205,34 @@ export interface Started {
  * whether a request of it went out (AWS may have received it) and whether AWS answered.
  */
 export interface CallTrack {
+  /** A request of it went out and, as far as its attempts tell, may have reached AWS. */
   sent: boolean;
+  /** Attempts that went out, less those that never got a connection (refused, DNS). */
+  reaching?: number;
   /** AWS answered (a reply or an error of its own); not after a cancel or exit 10. */
   answered: boolean;
   /** A redrive: the execution's redrive count before it, as AWS showed it. */
   redriveCountBefore?: number;
 }
 
-/** Call options that abort with `signal` and record in `track` what the call got to. */
+/**
+ * Call options that abort with `signal` and record in `track` what the call got to. An
+ * attempt that never got a connection cannot have reached AWS; any other may have, whatever
+ * the attempts after it met (a reply lost, then the network gone: AWS may have started it).
+ */
 function trackedCall(signal: AbortSignal | undefined, track: CallTrack | undefined) {
+  if (!track) return { abortSignal: signal };
   return {
     abortSignal: signal,
-    onSent: track
-      ? () => {
-          track.sent = true;
-        }
-      : undefined,
+    onSent: () => {
+      track.reaching = (track.reaching ?? 0) + 1;
+      track.sent = true;
+    },
+    onAttemptFailed: (error: unknown) => {
+      if (!neverConnected(error)) return;
+      track.reaching = (track.reaching ?? 1) - 1;
+      track.sent = track.reaching > 0;
+    },
   };
 }
 
@@ -231,17 +243,15 @@ function markAnswered(signal: AbortSignal | undefined, track: CallTrack | undefi
 
 /**
  * A call that failed: answered unless no answer came even after the SDK's retries (exit 10:
- * connection dropped, timeouts, 5xx), when what AWS did with it is not known; not sent
- * when it never got a connection (connection refused, DNS), as far as its last attempt tells.
+ * connection dropped, timeouts, 5xx), when what AWS did with it is not known (whether any
+ * attempt may have reached AWS is in `track.sent`).
  */
 function markFailed(
   signal: AbortSignal | undefined,
   track: CallTrack | undefined,
   classified: ProductError,
-  error: unknown,
 ): void {
   if (classified.exitCode !== EXIT.connection) markAnswered(signal, track);
-  else if (track && neverConnected(error)) track.sent = false;
 }
 
 export interface StartRequest {
@@ -342,7 +352,7 @@ export async function startOrTaken(
   } catch (error) {
     if ((error as { name?: string }).name !== "ExecutionAlreadyExists") {
       const classified = classifyError(error, { operation: "StartExecution" });
-      markFailed(req.signal, req.track, classified, error);
+      markFailed(req.signal, req.track, classified);
       throw classified;
     }
     markAnswered(req.signal, req.track);
@@ -579,14 +589,15 @@ export async function redrivePrevious(req: RedriveRequest): Promise<Started | nu
       redriveDate: isoDate(reply.redriveDate),
     };
   } catch (error) {
-    markAnswered(req.signal, req.track);
+    const classified = classifyError(error, { operation: "RedriveExecution" });
+    markFailed(req.signal, req.track, classified);
     if ((error as { name?: string }).name === "ExecutionNotRedrivable") {
       log.info(
         `previous execution ${req.previousName} is not redrivable (${(error as Error).message}); starting a new execution`,
       );
       return null;
     }
-    throw classifyError(error, { operation: "RedriveExecution" });
+    throw classified;
   }
 }
 

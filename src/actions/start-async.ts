@@ -431,9 +431,10 @@ async function run(ctx: ActionContext): Promise<Outcome> {
 }
 
 /**
- * A StartExecution sent that got no answer even after the SDK's retries (exit 10): the
- * execution may have started, and this program chose its name, so the description names
- * the ARN it has if it did. Nothing was read: no result, `changed` false.
+ * A StartExecution or RedriveExecution sent that got no answer even after the SDK's retries
+ * (exit 10): the execution may have started (or been redriven), and its ARN is known (this
+ * program chose the name), so the description names it. Nothing was read: no result,
+ * `changed` false.
  */
 function unansweredStart(
   ctx: ActionContext,
@@ -441,14 +442,18 @@ function unansweredStart(
   error: ProductError,
   findable: boolean,
 ): Outcome | null {
-  if (call.kind !== "start" || !call.sent || call.answered || call.rejoining) return null;
+  if (!call.sent || call.answered || call.rejoining) return null;
   if (error.exitCode !== EXIT.connection) return null;
   const rerun = findsItsPlace(findable, ctx.config.context)
     ? "; a rerun of this task instance re-attaches to it while it runs"
     : "";
+  const what =
+    call.kind === "start"
+      ? `the start of execution ${call.name}, so it may have started: ${call.arn}${rerun} (unless the state machine is of type EXPRESS, whose executions have ARNs of their own)`
+      : `the redrive of execution ${call.name}, so it may have been redriven: ${call.arn}${rerun}`;
   return {
     exitCode: error.exitCode,
-    description: `${error.message}; AWS gave no answer to the start of execution ${call.name}, so it may have started: ${call.arn}${rerun} (unless the state machine is of type EXPRESS, whose executions have ARNs of their own)`,
+    description: `${error.message}; AWS gave no answer to ${what}`,
     changed: false,
     result: null,
   };

@@ -62,6 +62,8 @@ export interface CallOptions {
    * being fetched, for example). Only the calls that start or redrive an execution take it.
    */
   readonly onSent?: (() => void) | undefined;
+  /** Called with the error of each attempt that `onSent` announced and that failed. */
+  readonly onAttemptFailed?: ((error: unknown) => void) | undefined;
 }
 
 type Operation<I, O> = (input: I, options?: CallOptions) => Promise<O>;
@@ -119,18 +121,28 @@ export function untilCancelled<T>(call: Promise<T>, signal: AbortSignal | undefi
   });
 }
 
-/** Has `options.onSent` called as each attempt of the command goes to the HTTP handler. */
+/**
+ * Has `options.onSent` called as each attempt of the command goes to the HTTP handler, and
+ * `options.onAttemptFailed` with the error of each such attempt that fails (the SDK retries
+ * after it, and its final error tells of the last attempt only).
+ */
 function reportSent<I extends object, O extends object>(
   stack: MiddlewareStack<I, O>,
   options: CallOptions | undefined,
 ): void {
   const onSent = options?.onSent;
   if (!onSent) return;
+  const onAttemptFailed = options?.onAttemptFailed;
   // The deserialize step comes after signing, right before the handler sends the request.
   stack.add(
     (next) => (args) => {
-      if (!options?.abortSignal?.aborted) onSent();
-      return next(args);
+      if (options?.abortSignal?.aborted) return next(args);
+      onSent();
+      if (!onAttemptFailed) return next(args);
+      return next(args).catch((error: unknown) => {
+        onAttemptFailed(error);
+        throw error;
+      });
     },
     { step: "deserialize", name: "requestSent", priority: "low" },
   );

@@ -626,6 +626,36 @@ describe("task lifecycle, end to end", () => {
     );
   });
 
+  test("a rerun's RedriveExecution never answered, even on retry: exit 10 naming the execution it may have redriven", async () => {
+    flakyFailuresLeft = 1;
+    const env = { UE_TASK_INSTANCE_ID: "redriveNoAnswer" };
+    const redrive = { rerun_behaviour: ["Redrive Failed Execution"] };
+    const first = await runBundle({ fields: fields("flaky", redrive), env });
+    assert.equal(first.code, 23, first.stderr);
+    const arn = first.doc?.["result"].executionArn as string;
+    ep.faults.set({ loseReplies: 10, operations: ["RedriveExecution"] });
+    let rerun: Awaited<ReturnType<typeof runBundle>>;
+    try {
+      rerun = await runBundle({
+        fields: fields("flaky", redrive),
+        env: { ...env, AWS_MAX_ATTEMPTS: "2" },
+      });
+    } finally {
+      ep.faults.reset();
+    }
+    assert.equal(rerun.code, 10, rerun.stderr);
+    assertValidDoc(rerun.doc);
+    assert.equal(ep.getExecution(arn)?.redriveCount, 1, "the redrive was carried out");
+    assert.match(rerun.doc.status_description, /^CONNECTION_ERROR: /);
+    assert.ok(
+      rerun.doc.status_description.includes(
+        `AWS gave no answer to the redrive of execution ${arn.split(":").at(-1)}, so it may have been redriven: ${arn}; a rerun of this task instance re-attaches to it while it runs`,
+      ),
+      rerun.doc.status_description,
+    );
+    assert.equal(rerun.doc.changed, false);
+  });
+
   for (const c of [
     { latencyMs: 1_500, stopped: true },
     { latencyMs: 0, stopped: false, hang: true },

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -321,6 +322,40 @@ describe("Start Asynchronous Execution, end to end", () => {
     assert.equal(rerun.doc?.["result"].executionArn, arn);
     assert.equal(rerun.doc?.["changed"], false);
     assert.match(rerun.stderr, /re-attached/);
+    await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+  });
+
+  test("StartExecution's reply lost, then the endpoint gone: exit 10 naming the ARN (the last attempt's refused connection does not undo the first)", async () => {
+    // A relay to the endpoint that carries the first request, drops its reply and stops
+    // listening: the SDK's retry then meets a refused connection.
+    let relayed = false;
+    const relay = createServer((client) => {
+      if (relayed) return client.destroy();
+      relayed = true;
+      const upstream = connect(Number(new URL(ep.url).port), "127.0.0.1");
+      client.pipe(upstream);
+      upstream.once("data", () => {
+        client.destroy();
+        upstream.destroy();
+        relay.close();
+      });
+    });
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+    const { port } = relay.address() as AddressInfo;
+    const run = await runBundle({
+      fields: fields("long", { endpoint_url: `http://127.0.0.1:${port}` }),
+      env: { UE_TASK_INSTANCE_ID: "lostthengone", AWS_MAX_ATTEMPTS: "3" },
+    });
+    relay.close();
+    assert.equal(run.code, 10, run.stderr);
+    assertValidDoc(run.doc);
+    const arn = `${(arns["long"] as string).replace(":stateMachine:", ":execution:")}:e2e-task-lostthengone-1`;
+    assert.equal(ep.getExecution(arn)?.status, "RUNNING", "the start was carried out");
+    assert.match(run.doc.status_description, /^CONNECTION_ERROR: /);
+    assert.ok(
+      run.doc.status_description.includes(`so it may have started: ${arn}`),
+      run.doc.status_description,
+    );
     await sfn.send(new StopExecutionCommand({ executionArn: arn }));
   });
 
