@@ -4,7 +4,6 @@
  * action; every value gets the checks its field would get, and a bad value is a problem
  * reported by the variable's name, never a silent default.
  */
-import { readFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import {
   getProfileName,
@@ -226,14 +225,20 @@ function readEndpoint(env: Env, problems: FieldProblem[]) {
 function readEndpointCa(env: Env, problems: FieldProblem[]): string | undefined {
   const file = nonEmpty(env[ENV.caBundle]);
   if (!file) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    problem(problems, ENV.caBundle, `cannot read ${file} (${code})`);
+  // Only a regular file: a named pipe or a device would hold a synchronous read (and the
+  // task, deaf to a cancel) until something wrote to it, or for ever.
+  const read = readNamedFile(file);
+  if ("error" in read) {
+    problem(
+      problems,
+      ENV.caBundle,
+      read.error === "ENOTFILE"
+        ? `${file} is not a file; expected a PEM file of CA certificates`
+        : `cannot read ${file} (${read.error})`,
+    );
     return undefined;
   }
+  const text = read.text;
   if (!text.includes("-----BEGIN CERTIFICATE-----")) {
     problem(
       problems,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -120,6 +121,22 @@ describe("settings from the environment", () => {
       assert.match(problems[0]?.message ?? "", message);
     });
   }
+
+  test("AWS_CA_BUNDLE naming a named pipe no one writes to: a problem at once, not a read that never ends", async () => {
+    const fifo = join(dir, "ca-fifo.pem");
+    execFileSync("mkfifo", [fifo]);
+    try {
+      const { problems } = await readEnvironment(env({ AWS_CA_BUNDLE: fifo }));
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      assert.equal(problems[0]?.label, "AWS_CA_BUNDLE");
+      assert.equal(
+        problems[0]?.message,
+        `${fifo} is not a file; expected a PEM file of CA certificates`,
+      );
+    } finally {
+      await rm(fifo);
+    }
+  });
 
   test("the region of the shared config profile, read with the SDK's loader, is checked", async () => {
     const good = await configFile(
