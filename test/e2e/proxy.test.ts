@@ -93,9 +93,12 @@ describe("through proxies, end to end", () => {
   });
 
   test("wrong proxy password: exit 11, password nowhere", async () => {
+    const before = authProxy.refused();
     const run = await runBundle({ fields: fields(withAuth("WRONG-canary-pw-77")), env: env() });
     assert.equal(run.code, 11, run.stderr);
     assert.match(run.doc?.["status_description"], /^CONNECTION_ERROR: /);
+    // The password was in play: the proxy was reached over TLS and refused it.
+    assert.ok(authProxy.refused() > before, "the proxy refused the credentials it was sent");
     assertNoCanary(run.allBytes);
   });
 
@@ -116,6 +119,7 @@ describe("through proxies, end to end", () => {
   });
 
   test("endpoint down behind a working proxy: exit 10", async () => {
+    const before = httpProxy.served();
     const run = await runBundle({
       fields: fields({
         proxy_type: ["HTTP"],
@@ -125,10 +129,13 @@ describe("through proxies, end to end", () => {
       env: env(),
     });
     assert.equal(run.code, 10, run.stderr);
+    // Through the proxy, which accepted the CONNECT: a direct connection fails with 10 too.
+    assert.ok(httpProxy.served() > before, "the request went through the proxy");
   });
 
   test("a hanging endpoint ends within the request timeout: exit 10", async () => {
     ep.faults.set({ hang: true });
+    const before = httpProxy.served();
     try {
       const started = Date.now();
       const run = await runBundle({
@@ -136,6 +143,7 @@ describe("through proxies, end to end", () => {
         env: { ...env(), UE_AWS_REQUEST_TIMEOUT_MS: "1000" },
       });
       assert.equal(run.code, 10, run.stderr);
+      assert.ok(httpProxy.served() > before, "the requests went through the proxy");
       // Three attempts of one second each, with short back-off between them.
       assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
     } finally {
