@@ -56,6 +56,9 @@ describe("debug switches never print secrets", () => {
   });
 
   const definition = { StartAt: "P", States: { P: { Type: "Pass", End: true } } };
+  /** The requests the endpoint accepted, signed with the canary key (and its session token). */
+  const signedWith = (ep: LocalEndpoint) =>
+    ep.requests.filter((r) => r.accessKeyId === ACCESS_KEY && r.status === 200);
   const withCredentials = () => ({
     use_proxy: true,
     proxy_type: ["HTTPS With Credentials"],
@@ -63,23 +66,33 @@ describe("debug switches never print secrets", () => {
     proxy_ca_bundle_file: ca.certFile,
     proxy_credentials: { user: PROXY_USER, password: PROXY_PASSWORD },
   });
-  const paths: Array<[string, () => LocalEndpoint, () => Record<string, unknown>]> = [
-    ["direct, http endpoint", () => plain, () => ({})],
-    ["direct, https endpoint", () => secure, () => ({})],
+  // [path, endpoint, proxy fields, the proxy the requests go through]
+  const paths: Array<
+    [string, () => LocalEndpoint, () => Record<string, unknown>, () => TestProxy | null]
+  > = [
+    ["direct, http endpoint", () => plain, () => ({}), () => null],
+    ["direct, https endpoint", () => secure, () => ({}), () => null],
     [
       "HTTP proxy, request forwarded to an http endpoint",
       () => plain,
       () => ({ use_proxy: true, proxy_type: ["HTTP"], proxy: httpProxy.url }),
+      () => httpProxy,
     ],
     [
       "HTTPS With Credentials proxy, request forwarded to an http endpoint",
       () => plain,
       withCredentials,
+      () => authProxy,
     ],
-    ["HTTPS With Credentials proxy, tunnel to an https endpoint", () => secure, withCredentials],
+    [
+      "HTTPS With Credentials proxy, tunnel to an https endpoint",
+      () => secure,
+      withCredentials,
+      () => authProxy,
+    ],
   ];
 
-  for (const [path, endpoint, proxyFields] of paths) {
+  for (const [path, endpoint, proxyFields, proxyOf] of paths) {
     for (const switches of SWITCHES) {
       const shown = Object.entries(switches)
         .map(([k, v]) => `${k}=${v}`)
@@ -88,6 +101,9 @@ describe("debug switches never print secrets", () => {
       test(`${shown}, ${path}: ${outcome}, no canary anywhere`, async () => {
         const ep = endpoint();
         const arn = ep.createStateMachine({ name: "debugged", definition });
+        const proxy = proxyOf();
+        const servedBefore = proxy?.served() ?? 0;
+        const signedBefore = signedWith(ep).length;
         const run = await runBundle({
           fields: {
             endpoint_url: ep.url,
@@ -113,16 +129,23 @@ describe("debug switches never print secrets", () => {
           assert.equal(run.code, 20, run.stderr);
           assert.match(run.doc.status_description, /NODE_DEBUG: names .*request headers/);
           assert.equal(run.doc.result, null);
+          assert.equal(signedWith(ep).length, signedBefore, "no request was sent");
         } else {
           assert.equal(run.code, 0, run.stderr);
           assert.equal(run.doc.result.status, "SUCCEEDED");
           assert.match(run.stderr, /DEBUG is set: the proxy agents' debug output/);
+          // The canaries were in play: the requests were signed with the key and its session
+          // token, and went through the proxy with its credentials.
+          assert.ok(signedWith(ep).length > signedBefore, "the requests used the credentials");
+          if (proxy)
+            assert.ok(proxy.served() > servedBefore, "the requests went through the proxy");
         }
       });
     }
   }
 
   test("NODE_DEBUG sections that print no secrets are allowed, and still print", async () => {
+    const signedBefore = signedWith(plain).length;
     const arn = plain.createStateMachine({ name: "debugged", definition });
     const run = await runBundle({
       fields: { endpoint_url: plain.url, state_machine_arn: arn },
@@ -135,6 +158,7 @@ describe("debug switches never print secrets", () => {
     });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /^TIMER \d+:/m, "the timer section reaches the program");
+    assert.ok(signedWith(plain).length > signedBefore, "the request used the credentials");
     for (const canary of CANARIES) assert.ok(!run.allBytes.includes(canary));
   });
 });
