@@ -194,11 +194,17 @@ describe("--list: what the pickers offer, on the command line", () => {
   }
 
   test("a secret key the endpoint refuses: exit 2, and the key shows nowhere", async () => {
+    const from = ep.requests.length;
     const run = await runBundle({
       args: ["--list", "state-machines"],
       env: env({ UE_FIELD_CREDENTIALS_PASSWORD: CANARY }),
     });
     assert.equal(run.code, 2, run.stderr);
+    // The key was in play: the listing was signed with it and refused for its signature.
+    assert.deepEqual(
+      ep.requests.slice(from).map((r) => [r.operation, r.accessKeyId, r.errorCode]),
+      [["ListStateMachines", ep.credentials.accessKeyId, "InvalidSignatureException"]],
+    );
     assert.ok(!run.allBytes.includes(CANARY));
   });
 

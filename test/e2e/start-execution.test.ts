@@ -243,6 +243,7 @@ describe("Start Asynchronous Execution, end to end", () => {
   });
 
   test("wrong secret: exit 2, and the secret appears nowhere", async () => {
+    const from = ep.requests.length;
     const run = await runBundle({
       fields: fields("quick", {
         credentials: { user: ep.credentials.accessKeyId, password: SECRET_CANARY },
@@ -251,16 +252,28 @@ describe("Start Asynchronous Execution, end to end", () => {
     assert.equal(run.code, 2, run.stderr);
     assertValidDoc(run.doc);
     assert.match(run.doc.status_description, /^AUTHENTICATION_ERROR: /);
+    // The secret was in play: the start was signed with it, and refused for its signature
+    // (no credentials at all would give exit 2 too, without a request).
+    assert.deepEqual(
+      ep.requests.slice(from).map((r) => [r.operation, r.accessKeyId, r.errorCode]),
+      [["StartExecution", ep.credentials.accessKeyId, "InvalidSignatureException"]],
+    );
     assert.ok(!run.allBytes.includes(SECRET_CANARY), "secret canary leaked");
   });
 
   test("unknown access key: exit 2", async () => {
+    const from = ep.requests.length;
     const run = await runBundle({
       fields: fields("quick", {
         credentials: { user: "AKIAUNKNOWNKEY000000", password: SECRET_CANARY },
       }),
     });
     assert.equal(run.code, 2, run.stderr);
+    assert.match(run.doc?.["status_description"], /^AUTHENTICATION_ERROR: /);
+    assert.deepEqual(
+      ep.requests.slice(from).map((r) => [r.operation, r.accessKeyId, r.errorCode]),
+      [["StartExecution", "AKIAUNKNOWNKEY000000", "UnrecognizedClientException"]],
+    );
     assert.ok(!run.allBytes.includes(SECRET_CANARY));
   });
 
