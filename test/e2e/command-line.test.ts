@@ -6,18 +6,31 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
-import { EXIT, STATUS_WORD } from "../../src/exit-codes.ts";
 import { ACTIONS, PROXY_TYPES, RERUN_BEHAVIOURS } from "../../src/fields/catalog.ts";
 import { assertValidDoc, cleanEnv, runBundle } from "../helpers/bundle.ts";
 import { bundleNode } from "../helpers/node-versions.ts";
-import { BUNDLE } from "../helpers/paths.ts";
+import { BUNDLE, ROOT } from "../helpers/paths.ts";
 
 const SECRET_CANARY = "CanarySecret0000000000000000000000000cli";
+/** The exit codes of SPEC 5.6 and the program's own (README "Exit codes"). */
+const DATA_VALIDATION = 20;
+const CANCELLED = 27;
+
+/** [code, status word] of each row of the README's exit code table: what --help must list. */
+function documentedExitCodes(): Array<[string, string]> {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const table = readme.split("\n## Exit codes\n")[1]?.split("\n## ")[0] ?? "";
+  return [...table.matchAll(/^\| (\d+) \| ([A-Z_]+) \|/gm)].map((m) => [
+    m[1] as string,
+    m[2] as string,
+  ]);
+}
 
 describe("the command line, end to end", () => {
   let ep: LocalEndpoint;
@@ -152,9 +165,9 @@ describe("the command line, end to end", () => {
     test(`refused with exit 20, a document and no AWS call: ${what}`, async () => {
       const before = ep.requests.length;
       const run = await runBundle({ env: env(), args });
-      assert.equal(run.code, EXIT.dataValidation, run.stderr);
+      assert.equal(run.code, DATA_VALIDATION, run.stderr);
       assertValidDoc(run.doc);
-      assert.equal(run.doc.exit_code, EXIT.dataValidation);
+      assert.equal(run.doc.exit_code, DATA_VALIDATION);
       assert.match(run.doc.status_description, expected);
       assert.equal(ep.requests.length, before, "no call reached the endpoint");
       assert.ok(!run.allBytes.includes(SECRET_CANARY), "the secret shows nowhere");
@@ -178,7 +191,7 @@ describe("the command line, end to end", () => {
       },
     });
     const tookMs = Date.now() - signalledAt;
-    assert.equal(run.code, EXIT.cancelled, run.stderr);
+    assert.equal(run.code, CANCELLED, run.stderr);
     assert.ok(tookMs < 3000, `the task ended ${tookMs} ms after SIGTERM`);
     assertValidDoc(run.doc);
     assert.equal(
@@ -221,7 +234,7 @@ describe("the command line, end to end", () => {
     await writeFile(big, `"${"a".repeat(262_143)}"`);
     const before = ep.requests.length;
     const run = await runBundle({ env: variables(), args: ["--input-file", big] });
-    assert.equal(run.code, EXIT.dataValidation, run.stderr);
+    assert.equal(run.code, DATA_VALIDATION, run.stderr);
     assertValidDoc(run.doc);
     assert.match(
       run.doc.status_description,
@@ -242,7 +255,27 @@ describe("the command line, end to end", () => {
       for (const choice of choices) {
         assert.match(run.stdout, new RegExp(`^ {40,}${choice}$`, "m"), choice);
       }
-      for (const [code, word] of Object.entries(STATUS_WORD)) {
+      const documented = documentedExitCodes();
+      // The codes of SPEC 5.6 (and 27, cancelled) are in the table, with their words.
+      for (const row of [
+        ["0", "SUCCESS"],
+        ["1", "FAIL"],
+        ["2", "AUTHENTICATION_ERROR"],
+        ["3", "AUTHORIZATION_ERROR"],
+        ["10", "CONNECTION_ERROR"],
+        ["11", "CONNECTION_ERROR"],
+        ["20", "DATA_VALIDATION_ERROR"],
+        ["23", "FAIL"],
+        ["24", "FAIL"],
+        ["25", "FAIL"],
+        ["27", "CANCELLED"],
+      ]) {
+        assert.ok(
+          documented.some(([c, w]) => c === row[0] && w === row[1]),
+          `README: ${row.join(" ")}`,
+        );
+      }
+      for (const [code, word] of documented) {
         assert.match(run.stdout, new RegExp(`^ +${code} +${word} +\\S`, "m"), `exit code ${code}`);
       }
       assert.match(run.stdout, /^ {2}--input-file PATH +Input from a file \(UE_FIELD_INPUT_FILE/m);
