@@ -419,6 +419,8 @@ describe("classifyError", () => {
       {},
     );
     assert.doesNotMatch(classified.message, /CANARY-classify-secret/);
+    // AWS's message is shown, masked where the secret stood (not dropped, which hides nothing).
+    assert.match(classified.message, /: key \*\*\*\* leaked$/);
   });
 });
 
