@@ -228,6 +228,7 @@ describe("fields as a real agent hands them over (real package, local endpoint)"
   }
 
   test("the same key pair without its token is refused by the endpoint (the token is what makes it pass)", async () => {
+    const from = ep.requests.length;
     const result = await startTask(
       "session-no-token",
       { credentials: { $credential: "session" } },
@@ -245,6 +246,13 @@ describe("fields as a real agent hands them over (real package, local endpoint)"
       },
     );
     assert.equal(result.exitCode, 2, result.message ?? "");
+    // Refused by the endpoint for the missing token, not for want of credentials: the key
+    // pair was used (and so in play for the check below).
+    const refused = ep.requests.slice(from).filter((r) => r.accessKeyId === SESSION_KEY);
+    assert.deepEqual(
+      refused.map((r) => [r.operation, r.errorCode]),
+      [["StartExecution", "UnrecognizedClientException"]],
+    );
     assert.ok(!JSON.stringify([events, result]).includes(SESSION_SECRET));
   });
 });
