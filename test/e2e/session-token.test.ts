@@ -135,10 +135,16 @@ describe("AWS Credentials with a session token", () => {
   });
 
   test("without the token the same key pair is refused: exit 2, no token echoed", async () => {
+    const from = ep.requests.length;
     const run = await runBundle({
       fields: fields({ credentials: { user: KEY_ID, password: SECRET } }),
     });
     assert.equal(run.code, 2, run.stderr);
+    // Refused by the endpoint, not for want of credentials: the key pair was used.
+    assert.deepEqual(
+      ep.requests.slice(from).map((r) => [r.operation, r.accessKeyId, r.errorCode]),
+      [["StartExecution", KEY_ID, "UnrecognizedClientException"]],
+    );
     assertValidDoc(run.doc);
     assert.equal(run.doc["invocation"].fields.credentials_token, null);
     assertNoCanary(run.allBytes);
