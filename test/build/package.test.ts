@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import pkg from "../../package.json" with { type: "json" };
-import { packageRoot } from "../../build/build.ts";
 import { parseExtensionYml } from "../../local/runner/package.ts";
 import { readZip } from "../../local/zip.ts";
 import { EXTENSION_YML_KEYS, realExport, yamlKeys } from "../helpers/controller-export.ts";
@@ -120,7 +119,20 @@ describe("the importable package", () => {
       inputs.some((i) => i.includes("client-sts")),
       "the embedded SDK part is counted",
     );
-    const roots = new Set(inputs.map(packageRoot).filter((r) => r !== null));
+    // Each package's folder, read from the input paths here rather than with the build's own
+    // packageRoot, which a notice file missing every package would otherwise agree with.
+    const roots = new Set(
+      inputs.flatMap((input) => {
+        const at = input.lastIndexOf("node_modules/");
+        if (at < 0) return [];
+        const [scope = "", name = ""] = input.slice(at + "node_modules/".length).split("/");
+        return [
+          input.slice(0, at) +
+            join("node_modules", scope.startsWith("@") ? join(scope, name) : scope),
+        ];
+      }),
+    );
+    assert.ok(roots.size >= 10, `${roots.size} bundled packages: ${[...roots].join(", ")}`);
     for (const root of roots) {
       const manifest = JSON.parse(await readFile(join(ROOT, root, "package.json"), "utf8"));
       const line = `${manifest.name}@${manifest.version} (`;
