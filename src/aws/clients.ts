@@ -16,6 +16,7 @@ import type {
 } from "@smithy/types";
 import { AuthenticationError } from "../errors.ts";
 import { clean } from "../execution-name.ts";
+import { formatDuration } from "../polling.ts";
 import type { Logger } from "../log.ts";
 import { registerSecret } from "../secrets.ts";
 import { classifyError } from "./classify.ts";
@@ -153,6 +154,33 @@ function remember(credentials: AwsCredentialIdentity, source: string): AwsCreden
 }
 
 /** The standard chain: shared files, SSO, process, web identity, container, instance. */
+/** When a wait for credentials is first reported, and how often after that. */
+export const SLOW_CREDENTIALS_MS = [15_000, 300_000] as const;
+
+/**
+ * `work`, with `notice` called with the time waited at `firstMs` and every `everyMs` after
+ * it, until `work` settles: a source of credentials with no time limit of its own (the AWS
+ * SDK gives a credential_process none) then shows in the log as what the task waits for.
+ */
+export async function noticeWhileWaiting<T>(
+  work: Promise<T>,
+  notice: (waitedMs: number) => void,
+  [firstMs, everyMs]: readonly [number, number] = SLOW_CREDENTIALS_MS,
+): Promise<T> {
+  const began = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const tell = (): void => {
+    notice(Date.now() - began);
+    timer = setTimeout(tell, everyMs);
+  };
+  timer = setTimeout(tell, firstMs);
+  try {
+    return await work;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function standardChain(handler: NodeHttpHandler, log: Logger): AwsCredentialIdentityProvider {
   let chain: AwsCredentialIdentityProvider | undefined;
   // Why each provider of the chain passed on, as the SDK logs it at debug level: the chain's
@@ -180,7 +208,12 @@ function standardChain(handler: NodeHttpHandler, log: Logger): AwsCredentialIden
     try {
       // The caller's options carry its client config: a profile's role_arn is then assumed
       // in the task's region, not the SDK's fallback us-east-1.
-      return remember(await chain(options), "the standard credential chain");
+      const identity = await noticeWhileWaiting(chain(options), (ms) =>
+        log.warn(
+          `no credentials from the standard credential chain after ${formatDuration(ms)}; still waiting (a profile's credential_process that waits for input never answers: it is given none); a cancel ends the task`,
+        ),
+      );
+      return remember(identity, "the standard credential chain");
     } catch (error) {
       const classified = classifyError(error, {
         operation: "loading credentials from the standard chain",

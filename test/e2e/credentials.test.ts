@@ -169,24 +169,37 @@ describe("credentials and region from the agent host", () => {
     assert.ok(!run.allBytes.includes("cmdline-canary"), "the command line stays out");
   });
 
-  test("a credential_process that never answers: SIGTERM still ends the task at once, exit 27", {
+  test("a credential_process that never answers: the log says what the task waits for after 15 s, and SIGTERM still ends it at once, exit 27", {
     skip: process.platform === "win32" ? "a shell script as credential_process" : false,
   }, async () => {
     // It waits for a line on its standard input, which the SDK keeps open and never writes.
     const env = await credentialProcessProfile("waiting", "read answer");
     const from = ep.requests.length;
+    let startedAt = 0;
+    let noticedAfter = 0;
     const run = await runBundle({
       fields: fields(),
       env,
       // Killed (no exit code) if the cancel does not end it.
-      timeoutMs: 20_000,
+      timeoutMs: 60_000,
       onStart: (child) => {
+        let text = "";
         child.stderr?.on("data", (chunk: Buffer) => {
-          if (/starting execution/.test(String(chunk))) child.kill("SIGTERM");
+          text += String(chunk);
+          if (!startedAt && /starting execution/.test(text)) startedAt = Date.now();
+          if (!noticedAfter && /no credentials from the standard credential chain/.test(text)) {
+            noticedAfter = Date.now() - startedAt;
+            child.kill("SIGTERM");
+          }
         });
       },
     });
     assert.equal(run.code, 27, run.stderr);
+    assert.match(
+      run.stderr,
+      /WARN.*no credentials from the standard credential chain after 0:00:1[5-9]; still waiting \(a profile's credential_process that waits for input never answers: it is given none\); a cancel ends the task/,
+    );
+    assert.ok(noticedAfter >= 14_000, `the notice came ${noticedAfter} ms after the start`);
     assert.doesNotMatch(run.stderr, /ending now/, "one signal was enough");
     // No request went out without credentials: nothing started, and nothing to stop.
     assert.match(
