@@ -273,7 +273,7 @@ async function missingProfile(env: NodeJS.ProcessEnv = process.env): Promise<str
   try {
     const { files, configFilepath, filepath } = await loadSharedFiles(env);
     if (files.configFile[profile] || files.credentialsFile[profile]) return null;
-    const where = `${filepath ?? "~/.aws/credentials"} and ${configFilepath ?? "~/.aws/config"}`;
+    const where = `${filepath ?? "~/.aws/credentials"} nor ${configFilepath ?? "~/.aws/config"}`;
     return `AWS_PROFILE names the profile ${JSON.stringify(profile)}, which neither ${where} holds`;
   } catch {
     return null;

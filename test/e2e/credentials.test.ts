@@ -132,7 +132,7 @@ describe("credentials and region from the agent host", () => {
     assert.equal(run.code, 2, run.stderr);
     assert.match(
       run.doc?.["status_description"],
-      /^AUTHENTICATION_ERROR: no usable AWS credentials .*; AWS_PROFILE names the profile "nightly", which neither .*credentials-without-nightly and .*config-without-nightly holds$/,
+      /^AUTHENTICATION_ERROR: no usable AWS credentials .*; AWS_PROFILE names the profile "nightly", which neither .*credentials-without-nightly nor .*config-without-nightly holds$/,
     );
   });
 
