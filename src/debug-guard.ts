@@ -66,6 +66,22 @@ export function nodeDebugProblem(env: NodeJS.ProcessEnv): FieldProblem | null {
 }
 
 /**
+ * UE_DEBUG turns on the program's own debug log with `true` exactly (src/log.ts); `false`,
+ * empty or unset leave it off. Any other value (`1`, `TRUE`, `yes`) is refused, naming the
+ * variable, as the program's other settings are: silently logging nothing would leave an
+ * operator who asked for the debug log believing there was nothing to log.
+ */
+export function debugLogProblem(env: NodeJS.ProcessEnv): FieldProblem | null {
+  const value = env["UE_DEBUG"];
+  if (value === undefined || ["", "true", "false"].includes(value)) return null;
+  return {
+    field: "UE_DEBUG",
+    label: "UE_DEBUG",
+    message: `must be true (the program's debug log) or false (got ${JSON.stringify(value)})`,
+  };
+}
+
+/**
  * Whether DEBUG asks for the bundled `debug` module's output, which always stays off
  * (src/aws/proxy-agents.ts), so the caller can say so.
  */

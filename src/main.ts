@@ -9,7 +9,7 @@ import { runAction } from "./actions/registry.ts";
 import { readEnvironment, readFiles } from "./config/environment.ts";
 import { resolveConfig } from "./config/resolve.ts";
 import { CancelledError, ProductError, UnexpectedError, validationErrorFrom } from "./errors.ts";
-import { nodeDebugProblem, thirdPartyDebugRequested } from "./debug-guard.ts";
+import { debugLogProblem, nodeDebugProblem, thirdPartyDebugRequested } from "./debug-guard.ts";
 import { EXIT, EXIT_MEANING, type ExitCode, STATUS_WORD } from "./exit-codes.ts";
 import { type FieldSpec, INPUT_FIELDS } from "./fields/catalog.ts";
 import { FILE_TWINS } from "./fields/names.ts";
@@ -201,6 +201,7 @@ export async function run(options: RunOptions): Promise<number> {
   };
   try {
     const debugProblem = nodeDebugProblem(env);
+    const debugLogSetting = debugLogProblem(env);
     const stdinProblem = cancelOnStdinProblem(env);
     if (thirdPartyDebugRequested(env)) {
       log.warn(
@@ -234,6 +235,7 @@ export async function run(options: RunOptions): Promise<number> {
       raw.values,
       [
         ...(debugProblem ? [debugProblem] : []),
+        ...(debugLogSetting ? [debugLogSetting] : []),
         ...(stdinProblem ? [stdinProblem] : []),
         ...environment.problems,
         ...request.problems,

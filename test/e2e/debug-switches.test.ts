@@ -161,4 +161,36 @@ describe("debug switches never print secrets", () => {
     assert.ok(signedWith(plain).length > signedBefore, "the request used the credentials");
     for (const canary of CANARIES) assert.ok(!run.allBytes.includes(canary));
   });
+
+  test("UE_DEBUG: false logs no debug line; a value other than true or false is refused, naming it", async () => {
+    const arn = plain.createStateMachine({ name: "debug-log", definition });
+    const runWith = (value: string) =>
+      runBundle({
+        fields: {
+          endpoint_url: plain.url,
+          state_machine_arn: arn,
+          wait_for_success_or_failure: true,
+        },
+        env: {
+          AWS_ACCESS_KEY_ID: ACCESS_KEY,
+          AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+          AWS_SESSION_TOKEN: SESSION_TOKEN,
+          UE_DEBUG: value,
+        },
+      });
+    for (const value of ["1", "TRUE", "yes"]) {
+      const requestsBefore = plain.requests.length;
+      const run = await runWith(value);
+      assert.equal(run.code, 20, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(
+        run.doc?.["status_description"],
+        `DATA_VALIDATION_ERROR: 1 field is invalid:\n  UE_DEBUG: must be true (the program's debug log) or false (got "${value}")`,
+      );
+      assert.equal(plain.requests.length, requestsBefore, "refused before any request");
+    }
+    const off = await runWith("false");
+    assert.equal(off.code, 0, off.stderr);
+    assert.doesNotMatch(off.stderr, / DEBUG /);
+  });
 });
