@@ -137,7 +137,7 @@ CANCEL_LINE = b"cancel\n"
 
 #: The program's exit code for field values that cannot be used (the bridge uses it too).
 EXIT_DATA_VALIDATION = 20
-#: The bridge's own exit codes (the program's table goes up to 28).
+#: The bridge's own exit codes (the program never gives 29 or 30).
 EXIT_NODE_UNAVAILABLE = 29
 EXIT_BRIDGE_ERROR = 30
 EXIT_CANCELLED = 27
