@@ -67,18 +67,15 @@ export function nodeDebugProblem(env: NodeJS.ProcessEnv): FieldProblem | null {
 
 /**
  * UE_DEBUG turns on the program's own debug log with `true` exactly (src/log.ts); `false`,
- * empty or unset leave it off. Any other value (`1`, `TRUE`, `yes`) is refused, naming the
- * variable, as the program's other settings are: silently logging nothing would leave an
- * operator who asked for the debug log believing there was nothing to log.
+ * empty or unset leave it off. Any other value (`1`, `TRUE`, `yes`) leaves it off too, with
+ * a warning that says so: a diagnostic switch never fails a task, and an operator who asked
+ * for the debug log learns why there is none.
  */
-export function debugLogProblem(env: NodeJS.ProcessEnv): FieldProblem | null {
+export function debugLogNotice(env: NodeJS.ProcessEnv): string | null {
   const value = env["UE_DEBUG"];
   if (value === undefined || ["", "true", "false"].includes(value)) return null;
-  return {
-    field: "UE_DEBUG",
-    label: "UE_DEBUG",
-    message: `must be true (the program's debug log) or false (got ${JSON.stringify(value)})`,
-  };
+  const shown = value.length > 40 ? `${value.slice(0, 40)}...` : value;
+  return `UE_DEBUG is ${JSON.stringify(shown)}, neither true nor false: the debug log stays off (UE_DEBUG=true turns it on)`;
 }
 
 /**

@@ -9,7 +9,7 @@ import { runAction } from "./actions/registry.ts";
 import { readEnvironment, readFiles } from "./config/environment.ts";
 import { resolveConfig } from "./config/resolve.ts";
 import { CancelledError, ProductError, UnexpectedError, validationErrorFrom } from "./errors.ts";
-import { debugLogProblem, nodeDebugProblem, thirdPartyDebugRequested } from "./debug-guard.ts";
+import { debugLogNotice, nodeDebugProblem, thirdPartyDebugRequested } from "./debug-guard.ts";
 import { EXIT, EXIT_MEANING, type ExitCode, STATUS_WORD } from "./exit-codes.ts";
 import { type FieldSpec, INPUT_FIELDS } from "./fields/catalog.ts";
 import { FILE_TWINS } from "./fields/names.ts";
@@ -201,8 +201,9 @@ export async function run(options: RunOptions): Promise<number> {
   };
   try {
     const debugProblem = nodeDebugProblem(env);
-    const debugLogSetting = debugLogProblem(env);
     const stdinProblem = cancelOnStdinProblem(env);
+    const debugLog = debugLogNotice(env);
+    if (debugLog) log.warn(debugLog);
     if (thirdPartyDebugRequested(env)) {
       log.warn(
         "DEBUG is set: the proxy agents' debug output, which shows credentials, stays off; UE_DEBUG=true gives this program's own debug log",
@@ -235,7 +236,6 @@ export async function run(options: RunOptions): Promise<number> {
       raw.values,
       [
         ...(debugProblem ? [debugProblem] : []),
-        ...(debugLogSetting ? [debugLogSetting] : []),
         ...(stdinProblem ? [stdinProblem] : []),
         ...environment.problems,
         ...request.problems,
