@@ -292,7 +292,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
       const refusal = privateFolder(path);
       if (refusal) {
         log.warn(
-          `status checks are not shared with other tasks: ${refusal} (remove it, or set UE_WAIT_SHARING_DIR)`,
+          `status checks are not shared with other tasks: ${refusal} (remove it, name another folder in UE_WAIT_SHARING_DIR, or set UE_WAIT_SHARING=off to share nothing)`,
         );
         return null;
       }

@@ -209,7 +209,7 @@ describe("shared status checks while waiting", () => {
       assertSucceeded(run);
       assert.match(
         run.stderr,
-        /status checks are not shared with other tasks: .* has mode 755, not 700/,
+        /status checks are not shared with other tasks: .* has mode 755, not 700 \(remove it, name another folder in UE_WAIT_SHARING_DIR, or set UE_WAIT_SHARING=off to share nothing\)/,
       );
     }
     assert.deepEqual(await readdir(s.root), []);
