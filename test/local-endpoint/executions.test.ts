@@ -448,12 +448,38 @@ describe("executions", () => {
     assert.equal(bad.name, "InvalidToken");
   });
 
-  it("lists executions by status", async () => {
-    const list = await sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: waitArn, statusFilter: "SUCCEEDED" }),
-    );
-    assert.ok((list.executions ?? []).length >= 2);
-    assert.ok((list.executions ?? []).every((e) => e.status === "SUCCEEDED"));
+  it("lists executions by status: only those with it, newest first", async () => {
+    const quick = ep.createStateMachine({
+      name: "listed-by-status",
+      definition: { StartAt: "P", States: { P: { Type: "Pass", End: true } } },
+    });
+    const long = ep.createStateMachine({
+      name: "listed-by-status-long",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 60, End: true } } },
+    });
+    const start = async (stateMachineArn: string, name: string) =>
+      (await sfn.send(new StartExecutionCommand({ stateMachineArn, name }))).executionArn!;
+    const first = await start(quick, "s1");
+    await waitForStatus(sfn, first);
+    await sleep(5);
+    const second = await start(quick, "s2");
+    await waitForStatus(sfn, second);
+    // The same names on another machine, one running and one stopped: neither is listed.
+    const running = await start(long, "s1");
+    const aborted = await start(long, "s2");
+    await sfn.send(new StopExecutionCommand({ executionArn: aborted }));
+    const arns = async (stateMachineArn: string, statusFilter?: ExecutionStatus) =>
+      (
+        await sfn.send(
+          new ListExecutionsCommand({ stateMachineArn, ...(statusFilter ? { statusFilter } : {}) }),
+        )
+      ).executions?.map((e) => e.executionArn);
+    assert.deepEqual(await arns(quick, "SUCCEEDED"), [second, first]);
+    assert.deepEqual(await arns(quick, "RUNNING"), []);
+    assert.deepEqual(await arns(long, "RUNNING"), [running]);
+    assert.deepEqual(await arns(long, "ABORTED"), [aborted]);
+    assert.deepEqual(await arns(long, "SUCCEEDED"), []);
+    await sfn.send(new StopExecutionCommand({ executionArn: running }));
   });
 
   // [what, the call, the message AWS gives]
@@ -513,11 +539,36 @@ describe("executions", () => {
     });
   }
 
-  it("takes maxResults 0 as the default page", async () => {
+  it("takes maxResults 0 as the default page of 100", async () => {
+    const machine = ep.createStateMachine({
+      name: "default-page",
+      definition: { StartAt: "P", States: { P: { Type: "Pass", End: true } } },
+    });
+    const started: string[] = [];
+    for (let i = 0; i < 101; i++) {
+      const r = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: machine, name: `d${i}` }),
+      );
+      started.push(r.executionArn!);
+    }
     const page = await sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: waitArn, maxResults: 0 }),
+      new ListExecutionsCommand({ stateMachineArn: machine, maxResults: 0 }),
     );
-    assert.ok((page.executions ?? []).length > 0);
+    assert.equal(page.executions?.length, 100);
+    assert.ok(page.nextToken, "a 101st execution is on a next page");
+    const rest = await sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn: machine,
+        maxResults: 0,
+        nextToken: page.nextToken,
+      }),
+    );
+    assert.equal(rest.executions?.length, 1);
+    assert.equal(rest.nextToken, undefined);
+    const listed = [...(page.executions ?? []), ...(rest.executions ?? [])].map(
+      (e) => e.executionArn,
+    );
+    assert.deepEqual(listed.toSorted(), started.toSorted());
   });
 
   it("lists RUNNING executions page by page, as waiting tasks share them", async () => {
