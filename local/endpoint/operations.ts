@@ -13,6 +13,7 @@ import type {
 } from "./state-machines.ts";
 import type { TaskTokens } from "./tasks.ts";
 import {
+  checkNameLength,
   MAX_PAYLOAD_BYTES,
   optionalString,
   parseStatesArn,
@@ -196,6 +197,9 @@ function startExecution(
   sync: boolean,
 ): Execution | { existing: Execution } {
   const requested = requireString(body, "stateMachineArn");
+  const named = body["name"] !== undefined && body["name"] !== null;
+  // The model's length limit is checked before anything else, as in AWS.
+  if (named) checkNameLength(body["name"], "name");
   const { parts } = parseStatesArn(requested, "stateMachine");
   // Documented: an ARN naming a Distributed Map state (`<machine>/<label>`) is a ValidationException.
   if (parts[0]?.includes("/")) {
@@ -204,10 +208,7 @@ function startExecution(
     );
   }
   const { machine, versionArn, aliasArn } = ctx.machines.resolve(requested);
-  const name =
-    body["name"] === undefined || body["name"] === null
-      ? randomUUID()
-      : validateName(body["name"], "name");
+  const name = named ? validateName(body["name"], "name") : randomUUID();
   const { text, value } = validateInput(body["input"]);
   const traceHeader = optionalString(body, "traceHeader");
   if (traceHeader !== undefined) {

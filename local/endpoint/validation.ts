@@ -10,13 +10,25 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/u;
 export const MAX_PAYLOAD_BYTES = 262_144;
 
 export function validateName(name: unknown, member: string): string {
+  checkNameLength(name, member);
+  if (FORBIDDEN_NAME_CHARS.test(name) || CONTROL_CHARS.test(name)) throw errors.invalidName(name);
+  return name;
+}
+
+/**
+ * A name's length of 1 to 80 is a constraint of the API's model, checked before anything
+ * else: a name out of it is a ValidationException, not InvalidName (see
+ * https://github.com/getmoto/moto/issues/6438, AWS's answer to an 81-character name).
+ */
+export function checkNameLength(name: unknown, member: string): asserts name is string {
   if (name === undefined || name === null) throw errors.missingMember(member);
   if (typeof name !== "string") throw errors.serialization(`Expected string for '${member}'`);
   const length = [...name].length;
-  if (length < 1 || length > 80 || FORBIDDEN_NAME_CHARS.test(name) || CONTROL_CHARS.test(name)) {
-    throw errors.invalidName(name);
+  if (length < 1 || length > 80) {
+    throw errors.validation(
+      `1 validation error detected: Value '${name}' at '${member}' failed to satisfy constraint: Member must have length ${length < 1 ? "greater than or equal to 1" : "less than or equal to 80"}`,
+    );
   }
-  return name;
 }
 
 /** Parses and checks execution input; returns the canonical text stored with the execution. */

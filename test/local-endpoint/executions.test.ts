@@ -125,6 +125,28 @@ describe("executions", () => {
       sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, name: "a b" })),
     );
     assert.equal(badName.name, "InvalidName");
+    const longest = "n".repeat(79) + "\u00e9";
+    const at80 = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: waitArn, name: longest }),
+    );
+    assert.equal(
+      at80.executionArn,
+      `arn:aws:states:us-east-1:123456789012:execution:wait-a-bit:${longest}`,
+    );
+    const exactlyMax = `"${"x".repeat(262_142)}"`;
+    assert.equal(Buffer.byteLength(exactlyMax), 262_144);
+    await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: waitArn, name: "max-input", input: exactlyMax }),
+    );
+    const overMax = await rejection(() =>
+      sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: waitArn,
+          input: `"${"x".repeat(262_141)}\u00e9"`,
+        }),
+      ),
+    );
+    assert.equal(overMax.name, "InvalidExecutionInput");
     const badJson = await rejection(() =>
       sfn.send(new StartExecutionCommand({ stateMachineArn: waitArn, input: "{oops" })),
     );
@@ -537,6 +559,47 @@ describe("executions", () => {
       assert.equal(e.$metadata?.httpStatusCode, 400);
       assert.match(e.message, message);
     });
+  }
+
+  // The model's 1 to 80 characters: ValidationException before anything else (even before
+  // the machine is looked up), as AWS answers (https://github.com/getmoto/moto/issues/6438).
+  const lengths: Array<[string, string, boolean, RegExp]> = [
+    ["81 characters", "n".repeat(81), false, /less than or equal to 80$/],
+    [
+      "81 characters, on a machine that does not exist",
+      "n".repeat(81),
+      true,
+      /less than or equal to 80$/,
+    ],
+    [
+      "81 characters, some of them forbidden ones",
+      `${"n".repeat(80)}/`,
+      false,
+      /less than or equal to 80$/,
+    ],
+    ["no character", "", false, /greater than or equal to 1$/],
+  ];
+  for (const [what, name, ghost, message] of lengths) {
+    const starts: Array<
+      [string, (input: { stateMachineArn: string; name: string }) => Promise<unknown>]
+    > = [
+      ["StartExecution", (input) => sfn.send(new StartExecutionCommand(input))],
+      ["StartSyncExecution", (input) => sfn.send(new StartSyncExecutionCommand(input))],
+    ];
+    for (const [operation, start] of starts) {
+      it(`${operation} refuses a name of ${what}: ValidationException`, async () => {
+        const stateMachineArn = ghost
+          ? "arn:aws:states:us-east-1:123456789012:stateMachine:ghost"
+          : waitArn;
+        const e = await rejection(() => start({ stateMachineArn, name }));
+        assert.equal(e.name, "ValidationException");
+        assert.equal(e.$metadata?.httpStatusCode, 400);
+        assert.equal(
+          e.message.replace(message, ""),
+          `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must have length `,
+        );
+      });
+    }
   }
 
   it("takes maxResults 0 as the default page of 100", async () => {

@@ -107,12 +107,37 @@ describe("state machines", () => {
   });
 
   it("rejects bad names, ARNs and definitions as AWS does", async () => {
-    for (const name of ["has space", "a/b", "x".repeat(81), "tab\there", "q?", "semi;colon", ""]) {
+    for (const name of [
+      "has space",
+      "a/b",
+      "tab\there",
+      "q?",
+      "semi;colon",
+      "x".repeat(79) + "#",
+    ]) {
       const e = await rejection(() =>
         sfn.send(new CreateStateMachineCommand({ name, definition: PASS, roleArn: ROLE_ARN })),
       );
       assert.equal(e.name, "InvalidName", name);
     }
+    // Out of the model's 1 to 80 characters: ValidationException, as AWS answers.
+    for (const [name, limit] of [
+      ["x".repeat(81), "less than or equal to 80"],
+      ["", "greater than or equal to 1"],
+    ]) {
+      const e = await rejection(() =>
+        sfn.send(new CreateStateMachineCommand({ name, definition: PASS, roleArn: ROLE_ARN })),
+      );
+      assert.equal(e.name, "ValidationException", name);
+      assert.equal(
+        e.message,
+        `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: Member must have length ${limit}`,
+      );
+    }
+    const longest = await sfn.send(
+      new CreateStateMachineCommand({ name: "x".repeat(80), definition: PASS, roleArn: ROLE_ARN }),
+    );
+    assert.match(longest.stateMachineArn ?? "", /:stateMachine:x{80}$/);
     const badDef = await rejection(() =>
       sfn.send(
         new CreateStateMachineCommand({
