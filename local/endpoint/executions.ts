@@ -163,6 +163,21 @@ function simplePath(value: Json, path: string): Json {
   return cur;
 }
 
+/**
+ * A Task's timeout as AWS reports it, in history and in DescribeExecution: `States.Timeout`
+ * and no cause, a heartbeat timeout too (`States.HeartbeatTimeout` is a name for Retry and
+ * Catch only: https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+ * The library gives its own timeouts the cause `States.Timeout`.
+ */
+function asReported(
+  error: string | undefined,
+  cause: string | undefined,
+): { error: string | undefined; cause: string | undefined } {
+  const timeout =
+    error === "States.HeartbeatTimeout" || (error === "States.Timeout" && cause === error);
+  return timeout ? { error: "States.Timeout", cause: undefined } : { error, cause };
+}
+
 function json(v: Json): string {
   return JSON.stringify(v === undefined ? null : v);
 }
@@ -321,6 +336,15 @@ export class ExecutionEngine {
       if (state["TimeoutSeconds"] === undefined && state["TimeoutSecondsPath"] === undefined) {
         state["TimeoutSeconds"] = UNLIMITED_TASK_SECONDS;
       }
+      // In AWS, States.Timeout in a Retry or Catch also matches a heartbeat timeout.
+      for (const field of ["Retry", "Catch"]) {
+        for (const rule of (state[field] as Array<{ ErrorEquals?: string[] }> | undefined) ?? []) {
+          const names = rule.ErrorEquals;
+          if (names?.includes("States.Timeout") && !names.includes("States.HeartbeatTimeout")) {
+            names.push("States.HeartbeatTimeout");
+          }
+        }
+      }
       if (!taskStates.has(name)) {
         taskStates.set(name, state);
         handlers[name] = (taskInput) => this.#runTask(exec, run, name, state, taskInput, issued);
@@ -356,10 +380,8 @@ export class ExecutionEngine {
 
     if (timeoutSeconds !== undefined) {
       run.timeout = setTimeout(() => {
-        this.#finish(exec, "TIMED_OUT", {
-          error: "States.Timeout",
-          cause: `The execution timed out after TimeoutSeconds=${timeoutSeconds}`,
-        });
+        // As in AWS, the event names the error and gives no cause.
+        this.#finish(exec, "TIMED_OUT", { error: "States.Timeout" });
       }, timeoutSeconds * 1000);
     }
 
@@ -584,7 +606,7 @@ export class ExecutionEngine {
           const timedOut = error === "States.Timeout" || error === "States.HeartbeatTimeout";
           h.append(
             timedOut ? "TaskTimedOut" : "TaskFailed",
-            { ...taskDetails(), error: error || undefined, cause },
+            { ...taskDetails(), ...asReported(error || undefined, cause) },
             at,
           );
         }
@@ -638,7 +660,7 @@ export class ExecutionEngine {
         return;
       }
       case "ExecutionFailed":
-        run.failure = { error: event.Error || undefined, cause: causeText(event.Cause) };
+        run.failure = asReported(event.Error || undefined, causeText(event.Cause));
         return;
       default:
         return;

@@ -152,14 +152,72 @@ describe("task token callbacks", () => {
     const quiet = await nextToken();
     const d = await waitForStatus(sfn, silent.executionArn!, 5000);
     assert.equal(d.status, "FAILED");
-    assert.equal(d.error, "States.HeartbeatTimeout");
-    const types = (await history(sfn, silent.executionArn!)).map((e) => e.type);
-    assert.ok(types.includes("TaskTimedOut"));
+    // AWS reports a heartbeat timeout as States.Timeout, without a cause (the name
+    // States.HeartbeatTimeout is for Retry and Catch only).
+    assert.equal(d.error, "States.Timeout");
+    assert.equal(d.cause, undefined);
+    const events = await history(sfn, silent.executionArn!);
+    assert.deepEqual(
+      events
+        .slice(-2)
+        .map((e) => [e.type, e.taskTimedOutEventDetails ?? e.executionFailedEventDetails]),
+      [
+        [
+          "TaskTimedOut",
+          {
+            resourceType: "sqs",
+            resource: "sendMessage.waitForTaskToken",
+            error: "States.Timeout",
+          },
+        ],
+        ["ExecutionFailed", { error: "States.Timeout" }],
+      ],
+    );
     const late = await rejection(() =>
       sfn.send(new SendTaskHeartbeatCommand({ taskToken: quiet.taskToken })),
     );
     assert.equal(late.name, "TaskTimedOut");
   });
+
+  // [what the Catch names, whether it catches a heartbeat timeout]
+  const catchers: Array<[string[], boolean]> = [
+    [["States.Timeout"], true],
+    [["States.HeartbeatTimeout"], true],
+    [["States.ALL"], true],
+    [["Other.Error"], false],
+  ];
+  for (const [errorEquals, caught] of catchers) {
+    it(`a Catch of ${errorEquals.join(", ")} ${caught ? "catches" : "lets through"} a heartbeat timeout`, async () => {
+      const arn = ep.createStateMachine({
+        name: `heartbeat-catch-${errorEquals[0]?.replace(/\W/g, "-")}`,
+        definition: {
+          StartAt: "Ask",
+          States: {
+            Ask: {
+              Type: "Task",
+              Resource: QUEUE,
+              Parameters: { "token.$": "$$.Task.Token" },
+              HeartbeatSeconds: 1,
+              Catch: [{ ErrorEquals: errorEquals, ResultPath: null, Next: "Handled" }],
+              End: true,
+            },
+            Handled: { Type: "Pass", Result: "handled", End: true },
+          },
+        },
+      });
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
+      const d = await waitForStatus(sfn, executionArn!, 5000);
+      if (caught) {
+        assert.equal(d.status, "SUCCEEDED", `${d.error}: ${d.cause}`);
+        assert.equal(d.output, '"handled"');
+      } else {
+        assert.equal(d.status, "FAILED");
+        assert.equal(d.error, "States.Timeout");
+      }
+      const timedOut = (await history(sfn, executionArn!)).find((e) => e.type === "TaskTimedOut");
+      assert.equal(timedOut?.taskTimedOutEventDetails?.error, "States.Timeout");
+    });
+  }
 
   it("rejects malformed, unknown and bad-output callbacks", async () => {
     const malformed = await rejection(() =>

@@ -410,8 +410,43 @@ describe("executions", () => {
     assert.ok(elapsed >= 950 && elapsed < 5000, `timed out after ${elapsed} ms`);
     const last = (await history(sfn, executionArn!)).at(-1);
     assert.equal(last?.type, "ExecutionTimedOut");
-    assert.equal(last?.executionTimedOutEventDetails?.error, "States.Timeout");
-    assert.ok(last?.executionTimedOutEventDetails?.cause);
+    // AWS names the error and gives no cause (https://github.com/floci-io/floci/issues/2965).
+    assert.deepEqual(last?.executionTimedOutEventDetails, { error: "States.Timeout" });
+  });
+
+  it("fails on a Task's TimeoutSeconds: States.Timeout without a cause, as AWS reports it", async () => {
+    const NEVER = "arn:aws:lambda:us-east-1:123456789012:function:never";
+    const undo = ep.registerTaskHandler(
+      NEVER,
+      (_input, ctx) =>
+        new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve(null))),
+    );
+    try {
+      const arn = ep.createStateMachine({
+        name: "task-too-slow",
+        definition: {
+          StartAt: "Slow",
+          States: { Slow: { Type: "Task", Resource: NEVER, TimeoutSeconds: 1, End: true } },
+        },
+      });
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
+      const d = await waitForStatus(sfn, executionArn!, 5000);
+      assert.equal(d.status, "FAILED");
+      assert.equal(d.error, "States.Timeout");
+      assert.equal(d.cause, undefined);
+      const events = await history(sfn, executionArn!);
+      assert.deepEqual(
+        events
+          .slice(-2)
+          .map((e) => [e.type, e.taskTimedOutEventDetails ?? e.executionFailedEventDetails]),
+        [
+          ["TaskTimedOut", { resourceType: "lambda", resource: NEVER, error: "States.Timeout" }],
+          ["ExecutionFailed", { error: "States.Timeout" }],
+        ],
+      );
+    } finally {
+      undo();
+    }
   });
 
   it("pages history, in both orders, with or without data", async () => {
