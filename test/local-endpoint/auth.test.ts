@@ -82,12 +82,36 @@ describe("SigV4 and access control", () => {
     }
   });
 
-  it("rejects a signature older than 15 minutes", async () => {
-    const sfn = sfnClient(ep, { systemClockOffset: -20 * 60_000 });
-    const e = await rejection(() => sfn.send(new ListStateMachinesCommand({})));
-    assert.equal(e.name, "InvalidSignatureException");
-    assert.match(e.message, /^Signature expired: \d{8}T\d{6}Z is now earlier than/);
-  });
+  // Step Functions allows 5 minutes between X-Amz-Date and its clock, either way.
+  const skews: Array<[string, number, RegExp | undefined]> = [
+    ["4 minutes old", -4, undefined],
+    ["4 minutes ahead", 4, undefined],
+    [
+      "6 minutes old",
+      -6,
+      /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/,
+    ],
+    [
+      "6 minutes ahead",
+      6,
+      /^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 5 min\.\)$/,
+    ],
+  ];
+  for (const [what, minutes, refused] of skews) {
+    it(`${refused ? "refuses" : "accepts"} a signature ${what}`, async () => {
+      const sfn = sfnClient(ep, { systemClockOffset: minutes * 60_000 });
+      const call = () => sfn.send(new ListStateMachinesCommand({}));
+      if (!refused) {
+        await call();
+        assert.equal(ep.requests.at(-1)?.status, 200);
+        return;
+      }
+      const e = await rejection(call);
+      assert.equal(e.name, "InvalidSignatureException");
+      assert.equal(e.$metadata?.httpStatusCode, 400);
+      assert.match(e.message, refused);
+    });
+  }
 
   it("answers deny rules with AccessDeniedException", async () => {
     const sfn = sfnClient(ep);
