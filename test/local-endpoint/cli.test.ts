@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import https from "node:https";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -26,6 +26,8 @@ import { rejection, sfnClient, startCli, stopCli, waitForStatus, withEndpoint } 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const fixtures = path.join(root, "test/fixtures");
 const examples = path.join(root, "examples/state-machines");
+
+const byName = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
 
 /** A client for an endpoint started from the command line, with its default key pair. */
 /** A client signing for the endpoint's region (us-east-1 unless started with --region). */
@@ -101,6 +103,17 @@ describe("command line", () => {
         listed.stateMachines?.map((m) => [m.name, m.type, m.stateMachineArn]),
       );
       assert.equal(Number(table[1]), rows.length);
+      // What the folder holds, by the documented naming rule, independently of the endpoint.
+      const expected = readdirSync(examples)
+        .filter((f) => f.endsWith(".asl.json"))
+        .map((f) => {
+          const express = f.endsWith(".express.asl.json");
+          const name = f.slice(0, -(express ? ".express.asl.json" : ".asl.json").length);
+          const arn = `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`;
+          return [name, express ? "EXPRESS" : "STANDARD", arn];
+        });
+      assert.ok(expected.length >= 6, `the examples folder holds ${expected.length} machines`);
+      assert.deepEqual(rows.toSorted(byName), expected.toSorted(byName));
       assert.deepEqual(
         rows.find((r) => r[0] === "validate-order"),
         [
