@@ -27,13 +27,17 @@ describe("SigV4 and access control", () => {
   });
 
   it("accepts the default test pair", async () => {
-    assert.equal(ep.credentials.accessKeyId, DEFAULT_ACCESS_KEY_ID);
-    const sfn = sfnClient(ep, {
-      credentials: {
-        accessKeyId: DEFAULT_ACCESS_KEY_ID,
-        secretAccessKey: DEFAULT_SECRET_ACCESS_KEY,
-      },
-    });
+    // The pair docs/local-mode.md and examples/credentials.json give.
+    const documented = {
+      accessKeyId: "AKIDLOCALTEST0000001",
+      secretAccessKey: "LocalTestSecretAccessKey0000000000000000",
+    };
+    assert.deepEqual(
+      { accessKeyId: DEFAULT_ACCESS_KEY_ID, secretAccessKey: DEFAULT_SECRET_ACCESS_KEY },
+      documented,
+    );
+    assert.equal(ep.credentials.accessKeyId, documented.accessKeyId);
+    const sfn = sfnClient(ep, { credentials: documented });
     await sfn.send(new ListStateMachinesCommand({}));
     assert.equal(ep.requests.at(-1)?.accessKeyId, DEFAULT_ACCESS_KEY_ID);
   });
