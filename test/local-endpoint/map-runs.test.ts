@@ -115,6 +115,11 @@ describe("Distributed Map child executions", () => {
       failed.executions?.map((e) => e.executionArn),
       [bad?.executionArn],
     );
+    // PENDING_REDRIVE is a status filter for a Map Run's children (none is pending here).
+    const pending = await sfn.send(
+      new ListExecutionsCommand({ mapRunArn: mapRun?.mapRunArn, statusFilter: "PENDING_REDRIVE" }),
+    );
+    assert.deepEqual(pending.executions, []);
   });
 
   it("refusals: a listing by Map Run and state machine, an unknown Map Run, stop and redrive", async () => {
