@@ -128,11 +128,6 @@ function requireNotChild(ctx: OperationContext, arn: string, operation: string):
   }
 }
 
-function requireMachine(ctx: OperationContext, arn: string): StateMachineRecord {
-  parseStatesArn(arn, "stateMachine");
-  return ctx.machines.require(arn);
-}
-
 function describeMachine(m: StateMachineRecord): Body {
   return {
     stateMachineArn: m.arn,
@@ -294,7 +289,18 @@ export const operations: Record<string, Operation> = {
   },
 
   DescribeStateMachine(body, ctx) {
-    return describeMachine(requireMachine(ctx, requireString(body, "stateMachineArn")));
+    const requested = requireString(body, "stateMachineArn");
+    const { parts } = parseStatesArn(requested, "stateMachine");
+    // Documented: an ARN naming a Distributed Map state is a ValidationException; a version
+    // ARN describes that version, named by its own ARN.
+    if (parts[0]?.includes("/")) {
+      throw errors.validation(
+        `The state machine ARN names a Distributed Map state, not a state machine: '${requested}'`,
+      );
+    }
+    const { machine, versionArn, aliasArn } = ctx.machines.resolve(requested);
+    const described = describeMachine(machine);
+    return versionArn && !aliasArn ? { ...described, stateMachineArn: versionArn } : described;
   },
 
   DescribeStateMachineForExecution(body, ctx) {

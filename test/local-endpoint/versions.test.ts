@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import {
   CreateStateMachineAliasCommand,
   DescribeExecutionCommand,
+  DescribeStateMachineCommand,
   ListExecutionsCommand,
   PublishStateMachineVersionCommand,
   type SFNClient,
@@ -75,6 +76,24 @@ describe("state machine versions and aliases", () => {
     assert.equal(item(plain.executionArn)?.stateMachineVersionArn, undefined);
     assert.equal(item(viaVersion.executionArn)?.stateMachineVersionArn, `${machine}:1`);
     assert.equal(item(viaVersion.executionArn)?.stateMachineAliasArn, undefined);
+  });
+
+  it("DescribeStateMachine of a version ARN names the version, as AWS answers", async () => {
+    const version = (
+      await sfn.send(new PublishStateMachineVersionCommand({ stateMachineArn: machine }))
+    ).stateMachineVersionArn as string;
+    const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: version }));
+    assert.equal(described.stateMachineArn, version);
+    assert.equal(described.name, "billing");
+    const unqualified = await sfn.send(
+      new DescribeStateMachineCommand({ stateMachineArn: machine }),
+    );
+    assert.equal(unqualified.stateMachineArn, machine);
+    // A Distributed Map state's ARN is refused, as DescribeStateMachine's reference says.
+    const mapState = await rejection(() =>
+      sfn.send(new DescribeStateMachineCommand({ stateMachineArn: `${machine}/mapStateLabel` })),
+    );
+    assert.equal(mapState.name, "ValidationException");
   });
 
   it("an unknown version or alias does not exist", async () => {
