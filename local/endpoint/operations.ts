@@ -516,6 +516,7 @@ export const operations: Record<string, Operation> = {
 
   DescribeMapRun(body, ctx) {
     const arn = requireString(body, "mapRunArn");
+    parseStatesArn(arn, "mapRun");
     const r = ctx.mapRuns.get(arn);
     if (!r) throw new ServiceError("ResourceNotFound", `Resource not found: '${arn}'`);
     const c = counts(r);
@@ -588,6 +589,7 @@ function listChildren(
   status: string | undefined,
   body: Body,
 ): Body {
+  parseStatesArn(mapRunArn, "mapRun");
   const run = ctx.mapRuns.get(mapRunArn);
   if (!run) throw new ServiceError("ResourceNotFound", `Resource not found: '${mapRunArn}'`);
   const all = [...(run.children?.values() ?? [])]

@@ -72,7 +72,7 @@ const ARN_RE = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):([A-Za-z]+):(.+)$/;
 /** Parses a Step Functions ARN of the expected resource type, or throws InvalidArn as AWS does. */
 export function parseStatesArn(
   arn: string,
-  expected: "stateMachine" | "execution" | "express",
+  expected: "stateMachine" | "execution" | "express" | "mapRun",
 ): ParsedArn {
   const m = ARN_RE.exec(arn);
   if (!m) throw errors.invalidArn(arn);
@@ -90,7 +90,9 @@ export function parseStatesArn(
     );
   }
   const parts = rest.split(":");
-  const wanted = expected === "stateMachine" ? 1 : expected === "execution" ? 2 : 3;
+  // A Map Run's ARN: `mapRun:<machine>/<label>:<id>`.
+  const wanted =
+    expected === "stateMachine" ? 1 : expected === "execution" || expected === "mapRun" ? 2 : 3;
   // A state machine ARN may name a version or an alias: `:<version>` or `:<alias>`.
   const allowed = expected === "stateMachine" ? [1, 2] : [wanted];
   if (!allowed.includes(parts.length) || parts.some((p) => p.length === 0)) {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   DescribeExecutionCommand,
+  DescribeMapRunCommand,
   DescribeStateMachineForExecutionCommand,
   ListExecutionsCommand,
   ListMapRunsCommand,
@@ -141,6 +142,33 @@ describe("Distributed Map child executions", () => {
       const e = await rejection(call);
       assert.equal(e.name, "ValidationException");
       assert.match(e.message, /not implemented by the local endpoint/);
+    }
+  });
+
+  it("DescribeMapRun counts the items; an unknown Map Run is ResourceNotFound, a malformed ARN InvalidArn", async () => {
+    const arn = machine("described", { Label: "Items" });
+    const { executionArn, mapRun } = await run(arn, [{ id: 1 }, { id: 2 }, { id: 3, bad: true }]);
+    const d = await sfn.send(new DescribeMapRunCommand({ mapRunArn: mapRun?.mapRunArn }));
+    assert.equal(d.mapRunArn, mapRun?.mapRunArn);
+    assert.equal(d.executionArn, executionArn);
+    assert.equal(d.status, "FAILED");
+    assert.deepEqual(
+      [d.itemCounts?.total, d.itemCounts?.succeeded, d.itemCounts?.failed],
+      [3, 2, 1],
+    );
+    const unknown = await rejection(() =>
+      sfn.send(new DescribeMapRunCommand({ mapRunArn: `${mapRun?.mapRunArn}x` })),
+    );
+    assert.equal(unknown.name, "ResourceNotFound");
+    for (const mapRunArn of ["arn:aws:states:us-east-1:123456789012:mapRun:nope", executionArn]) {
+      for (const call of [
+        () => sfn.send(new DescribeMapRunCommand({ mapRunArn })),
+        () => sfn.send(new ListExecutionsCommand({ mapRunArn })),
+      ]) {
+        const e = await rejection(call);
+        assert.equal(e.name, "InvalidArn", mapRunArn);
+        assert.equal(e.$metadata?.httpStatusCode, 400);
+      }
     }
   });
 
