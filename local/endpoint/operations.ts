@@ -53,19 +53,43 @@ const EXECUTION_STATUSES = [
   "PENDING_REDRIVE",
 ];
 
-function pageSize(body: Body, max = 1000): number {
+/** PageToken's length limit; ListExecutions' token (ListExecutionsPageToken) may be longer. */
+const PAGE_TOKEN_MAX = 1024;
+const LIST_EXECUTIONS_TOKEN_MAX = 3096;
+
+/**
+ * maxResults (0 to 1000, 0 meaning the default page) and nextToken (1 to `tokenMax`
+ * characters) are constraints of the API's model: checked before anything else, every
+ * problem in one ValidationException, as AWS words it.
+ */
+function checkPaging(body: Body, tokenMax = PAGE_TOKEN_MAX): void {
+  const problems: string[] = [];
   const n = body["maxResults"];
-  if (n === undefined || n === null || n === 0) return 100;
-  if (typeof n !== "number" || !Number.isInteger(n)) {
+  if (n !== undefined && n !== null && (typeof n !== "number" || !Number.isInteger(n))) {
     throw errors.serialization("Expected an integer for 'maxResults'");
   }
-  // AWS's range is 0 to the maximum; 0 means the default page.
-  if (n < 0 || n > max) {
-    throw errors.validation(
-      `1 validation error detected: Value '${n}' at 'maxResults' failed to satisfy constraint: Member must have value ${n < 0 ? "greater than or equal to 0" : `less than or equal to ${max}`}`,
+  if (typeof n === "number" && (n < 0 || n > 1000)) {
+    problems.push(
+      `Value '${n}' at 'maxResults' failed to satisfy constraint: Member must have value ${n < 0 ? "greater than or equal to 0" : "less than or equal to 1000"}`,
     );
   }
-  return n;
+  const token = optionalString(body, "nextToken");
+  const length = token === undefined ? 1 : [...token].length;
+  if (length < 1 || length > tokenMax) {
+    problems.push(
+      `Value '${token}' at 'nextToken' failed to satisfy constraint: Member must have length ${length < 1 ? "greater than or equal to 1" : `less than or equal to ${tokenMax}`}`,
+    );
+  }
+  if (problems.length > 0) {
+    throw errors.validation(
+      `${problems.length} validation error${problems.length > 1 ? "s" : ""} detected: ${problems.join("; ")}`,
+    );
+  }
+}
+
+function pageSize(body: Body): number {
+  const n = body["maxResults"];
+  return typeof n === "number" && n > 0 ? n : 100;
 }
 
 /** Opaque paging tokens bound to the listing they came from. */
@@ -317,6 +341,7 @@ export const operations: Record<string, Operation> = {
   },
 
   ListStateMachines(body, ctx) {
+    checkPaging(body);
     const all = ctx.machines.list().map((m) => ({
       stateMachineArn: m.arn,
       name: m.name,
@@ -411,6 +436,7 @@ export const operations: Record<string, Operation> = {
   },
 
   ListExecutions(body, ctx) {
+    checkPaging(body, LIST_EXECUTIONS_TOKEN_MAX);
     const status = optionalString(body, "statusFilter");
     if (status !== undefined && !EXECUTION_STATUSES.includes(status)) {
       throw errors.validation(
@@ -481,6 +507,7 @@ export const operations: Record<string, Operation> = {
   },
 
   GetExecutionHistory(body, ctx) {
+    checkPaging(body);
     const exec = requireDescribable(ctx, requireString(body, "executionArn"));
     const reverse = body["reverseOrder"] === true;
     const includeData = body["includeExecutionData"] !== false;
@@ -500,6 +527,7 @@ export const operations: Record<string, Operation> = {
   },
 
   ListMapRuns(body, ctx) {
+    checkPaging(body);
     const exec = requireDescribable(ctx, requireString(body, "executionArn"));
     const all = ctx.mapRuns.of(exec.arn).map((r) =>
       compact({

@@ -6,6 +6,7 @@ import {
   type ExecutionStatus,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
+  ListStateMachinesCommand,
   type SFNClient,
   StartExecutionCommand,
   StartSyncExecutionCommand,
@@ -583,6 +584,41 @@ describe("executions", () => {
       () => sfn.send(new ListExecutionsCommand({ stateMachineArn: waitArn, maxResults: 1001 })),
       /^1 validation error detected: Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000$/,
     ],
+    [
+      "ListExecutions with a negative maxResults, for a machine that does not exist (the model is checked first)",
+      () =>
+        sfn.send(
+          new ListExecutionsCommand({ stateMachineArn: `${waitArn}-ghost`, maxResults: -1 }),
+        ),
+      /^1 validation error detected: Value '-1' at 'maxResults'/,
+    ],
+    [
+      "ListExecutions with an empty nextToken",
+      () => sfn.send(new ListExecutionsCommand({ stateMachineArn: waitArn, nextToken: "" })),
+      /^1 validation error detected: Value '' at 'nextToken' failed to satisfy constraint: Member must have length greater than or equal to 1$/,
+    ],
+    [
+      "ListExecutions with a nextToken over 3096 characters",
+      () =>
+        sfn.send(
+          new ListExecutionsCommand({ stateMachineArn: waitArn, nextToken: "t".repeat(3097) }),
+        ),
+      /^1 validation error detected: Value 't{3097}' at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to 3096$/,
+    ],
+    [
+      "GetExecutionHistory with a nextToken over 1024 characters",
+      () =>
+        sfn.send(
+          new GetExecutionHistoryCommand({ executionArn: stopTarget, nextToken: "t".repeat(1025) }),
+        ),
+      /at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to 1024$/,
+    ],
+    [
+      "ListStateMachines with both maxResults and nextToken out of range: both said",
+      () =>
+        sfn.send(new ListStateMachinesCommand({ maxResults: 1001, nextToken: "t".repeat(1025) })),
+      /^2 validation errors detected: Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000; Value 't{1025}' at 'nextToken' failed to satisfy constraint: Member must have length less than or equal to 1024$/,
+    ],
   ];
   let stopTarget: string;
   for (const [what, call, message] of refused) {
@@ -637,6 +673,20 @@ describe("executions", () => {
       });
     }
   }
+
+  it("takes a nextToken of the longest length as a token, and refuses it as one", async () => {
+    for (const [call, length] of [
+      [
+        (nextToken: string) =>
+          sfn.send(new ListExecutionsCommand({ stateMachineArn: waitArn, nextToken })),
+        3096,
+      ],
+      [(nextToken: string) => sfn.send(new ListStateMachinesCommand({ nextToken })), 1024],
+    ] as const) {
+      const e = await rejection(() => call("t".repeat(length)));
+      assert.equal(e.name, "InvalidToken");
+    }
+  });
 
   it("takes maxResults 0 as the default page of 100", async () => {
     const machine = ep.createStateMachine({
