@@ -615,7 +615,7 @@ export class ExecutionEngine {
           const mapRun = this.#opts.mapRuns.current(exec.arn, st.name);
           if (mapRun) {
             this.#opts.mapRuns.close(mapRun, "FAILED", at);
-            h.append("MapRunFailed", { error: error || undefined, cause }, at);
+            h.append("MapRunFailed", asReported(error || undefined, cause), at);
           }
           h.append("MapStateFailed", undefined, at);
         }
@@ -649,10 +649,12 @@ export class ExecutionEngine {
             } else {
               mapRun.failed++;
               if (child) {
-                runs.endChild(child, "FAILED", at, {
-                  error: event.Error || undefined,
-                  cause: causeText(event.Cause),
-                });
+                runs.endChild(
+                  child,
+                  "FAILED",
+                  at,
+                  asReported(event.Error || undefined, causeText(event.Cause)),
+                );
               }
             }
           }

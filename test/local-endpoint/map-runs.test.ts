@@ -172,6 +172,33 @@ describe("Distributed Map child executions", () => {
     }
   });
 
+  it("a child whose Task times out failed with States.Timeout and no cause, as AWS reports it", async () => {
+    const NEVER = "arn:aws:lambda:us-east-1:123456789012:function:never-item";
+    const undo = ep.registerTaskHandler(
+      NEVER,
+      (_input, ctx) =>
+        new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve(null))),
+    );
+    try {
+      const arn = machine("slow-items", {
+        ItemProcessor: {
+          ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+          StartAt: "Price",
+          States: { Price: { Type: "Task", Resource: NEVER, TimeoutSeconds: 1, End: true } },
+        },
+      });
+      const { children } = await run(arn, [{ id: 1 }]);
+      const child = await sfn.send(
+        new DescribeExecutionCommand({ executionArn: children[0]?.executionArn }),
+      );
+      assert.equal(child.status, "FAILED");
+      assert.equal(child.error, "States.Timeout");
+      assert.equal(child.cause, undefined);
+    } finally {
+      undo();
+    }
+  });
+
   it("Express item processors give no child execution records", async () => {
     const arn = machine("express", {
       ItemProcessor: {
