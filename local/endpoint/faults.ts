@@ -72,6 +72,12 @@ export interface FaultConfig {
    * closes). An object restricts the hang to its own list of operations.
    */
   hang?: boolean | { operations: string[] };
+  /**
+   * Answer matching calls with this error of the service instead of carrying them out (after
+   * the latency above): a refusal whose reason the endpoint does not model, for a client's
+   * handling of it.
+   */
+  answerError?: { code: string; message: string; status?: number };
   /** Restricts the faults above to these operations (e.g. `DescribeExecution`, `AssumeRole`). Default: all. */
   operations?: string[];
 }
@@ -88,7 +94,8 @@ export type FaultDecision =
   | { kind: "drop"; latencyMs: number }
   | { kind: "reply-lost"; latencyMs: number }
   | { kind: "hang"; latencyMs: number }
-  | { kind: "5xx"; latencyMs: number; status: 500 | 503 };
+  | { kind: "5xx"; latencyMs: number; status: 500 | 503 }
+  | { kind: "error"; latencyMs: number; code: string; message: string; status: number };
 
 class TokenBucket {
   #tokens: number;
@@ -200,6 +207,10 @@ export class Faults {
     }
     if (this.#errorGate.fire(c.errorRate5xx)) {
       return { kind: "5xx", latencyMs, status: c.error5xxStatus ?? 500 };
+    }
+    if (c.answerError) {
+      const { code, message, status = 400 } = c.answerError;
+      return { kind: "error", latencyMs, code, message, status };
     }
     return { kind: "none", latencyMs };
   }

@@ -33,7 +33,7 @@ export interface RequestLogEntry {
   /** Error code returned, if any. */
   errorCode?: string;
   /** The injected fault that shaped the reply, if any. */
-  fault?: "drop" | "hang" | "5xx" | "throttled" | "latency" | "reply-lost";
+  fault?: "drop" | "hang" | "5xx" | "throttled" | "latency" | "reply-lost" | "error";
   durationMs: number;
   /** ARN the call acted on (Step Functions) or the role (AssumeRole). */
   resource?: string;
@@ -286,6 +286,10 @@ export async function startServer(
             ? new ServiceError("InternalFailure", "An internal error has occurred", 500)
             : errors.internalFailure();
       finish(err, "5xx");
+      return;
+    }
+    if (decision.kind === "error") {
+      finish(new ServiceError(decision.code, decision.message, decision.status), "error");
       return;
     }
 

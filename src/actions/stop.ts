@@ -4,6 +4,7 @@
  * stop is not a failure, and nothing changed.
  */
 import { classifyError } from "../aws/classify.ts";
+import type { ProductError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { Outcome } from "../output/extension-output.ts";
 import { stopWithDataOrWithout, TERMINAL, toResult, unreadNote } from "./execution.ts";
@@ -41,7 +42,15 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       withoutData = await stopWithDataOrWithout(aws.sfn, target.arn, error, cause, log, signal);
       accepted = true;
     } catch (e) {
-      throw classifyError(e, { operation: "StopExecution" });
+      const refused = classifyError(e, { operation: "StopExecution" });
+      const ended = await endedMeanwhile(ctx, target, refused, before.unreadable);
+      if (!ended) throw refused;
+      // AWS documents no answer to a stop of an execution that has ended: an error that came
+      // as it ended is not the stop's failure, when the execution shows it ended on its own.
+      log.info(`AWS refused the stop (${refused.message}); the execution had ended meanwhile`);
+      const description = `execution ${target.parsed.name} ended ${ended.status} before it could be stopped${unreadNote(ended.unreadable)}`;
+      log.info(description);
+      return { exitCode: EXIT.success, description, changed: false, result: toResult(ended) };
     }
     // It may have ended on its own a moment before the stop: report what it is now.
     const after = await describeTarget(ctx, target, before.unreadable);
@@ -64,5 +73,29 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     return failedOnTarget(ctx, target, error, accepted);
   }
 }
+
+/**
+ * After AWS refused a stop with an answer of its own (not a cancel, the network, or
+ * credentials and permissions, which say nothing of the execution): the execution as it is
+ * now, if it has ended on its own (not ABORTED, which a stop could have made it).
+ */
+async function endedMeanwhile(
+  ctx: ActionContext,
+  target: ReturnType<typeof targetOf>,
+  refused: ProductError,
+  unreadable: string | undefined,
+): Promise<Awaited<ReturnType<typeof describeTarget>> | null> {
+  if (ctx.signal?.aborted || !REFUSAL_EXITS.has(refused.exitCode)) return null;
+  try {
+    const now = await describeTarget(ctx, target, unreadable);
+    const status = now.status ?? "RUNNING";
+    return TERMINAL.has(status) && status !== "ABORTED" ? now : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The exit codes of errors AWS answered about the call itself (its input, its state). */
+const REFUSAL_EXITS: ReadonlySet<number> = new Set([EXIT.dataValidation, EXIT.unexpected]);
 
 export const stopExecutionAction: Action = { run };

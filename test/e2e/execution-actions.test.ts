@@ -524,6 +524,53 @@ describe("execution actions, end to end", () => {
       }
     });
 
+    // AWS documents no answer to a stop of an execution that has just ended: whatever it
+    // refuses such a stop with, the execution's own end is what happened.
+    const refusal = { code: "ValidationException", message: "Execution is not running" };
+
+    test("a stop AWS refuses as the execution ends on its own: reported as ended, not as a failure", async () => {
+      const arn = await start("twoSeconds");
+      ep.faults.set({ latencyMs: 3_000, answerError: refusal, operations: ["StopExecution"] });
+      try {
+        const run = await runBundle({
+          fields: fields("Stop Execution", { target_execution_arn: arn }),
+        });
+        assert.equal(run.code, 0, run.stderr);
+        assertValidDoc(run.doc);
+        assert.equal(
+          run.doc.status_description,
+          `SUCCESS: execution ${arn.split(":").at(-1)} ended SUCCEEDED before it could be stopped`,
+        );
+        assert.equal(run.doc.changed, false);
+        assert.equal(run.doc.result.status, "SUCCEEDED");
+        assert.match(run.stderr, /AWS refused the stop \(.*Execution is not running\)/);
+        assert.equal(ep.getExecution(arn)?.status, "SUCCEEDED");
+      } finally {
+        ep.faults.reset();
+      }
+    });
+
+    test("a stop AWS refuses while the execution runs on: the refusal, exit 20, nothing changed", async () => {
+      const arn = await start("long");
+      ep.faults.set({ answerError: refusal, operations: ["StopExecution"] });
+      try {
+        const run = await runBundle({
+          fields: fields("Stop Execution", { target_execution_arn: arn }),
+        });
+        assert.equal(run.code, 20, run.stderr);
+        assertValidDoc(run.doc);
+        assert.match(
+          run.doc.status_description,
+          /^DATA_VALIDATION_ERROR: .*ValidationException.*StopExecution.*Execution is not running/,
+        );
+        assert.equal(run.doc.changed, false);
+        assert.equal(ep.getExecution(arn)?.status, "RUNNING");
+      } finally {
+        ep.faults.reset();
+        await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+      }
+    });
+
     test("not found: exit 20", async () => {
       const run = await runBundle({
         fields: fields("Stop Execution", { target_execution_arn: missingArn() }),
