@@ -6,7 +6,9 @@
 // First: queues cancel signals that arrive while the rest of the bundle loads.
 import { CANCEL_SIGNALS, startedAs, takeEarlySignals } from "./early-signals.ts";
 import { runAction } from "./actions/registry.ts";
+import { userInfo } from "node:os";
 import { readEnvironment, readFiles } from "./config/environment.ts";
+import { decideHome } from "./config/home.ts";
 import { resolveConfig } from "./config/resolve.ts";
 import { CancelledError, ProductError, UnexpectedError, validationErrorFrom } from "./errors.ts";
 import { debugLogNotice, nodeDebugProblem, thirdPartyDebugRequested } from "./debug-guard.ts";
@@ -230,6 +232,13 @@ export async function run(options: RunOptions): Promise<number> {
           );
         }
       }
+    }
+    // Before anything reads ~/.aws: the shared files here, the SDK's own loaders later.
+    if (process.platform !== "win32") {
+      const uid = typeof process.getuid === "function" ? process.getuid() : null;
+      const home = decideHome(env["HOME"], () => userInfo().homedir, uid);
+      if (home.home !== undefined) env["HOME"] = home.home;
+      if (home.notice) log[home.notice.level](home.notice.text);
     }
     const environment = await readEnvironment(env);
     const task = validate(

@@ -4,7 +4,9 @@
  * where the region comes from.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,7 +14,48 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
-import { runBundle } from "../helpers/bundle.ts";
+import { assertValidDoc, cleanEnv, runBundle } from "../helpers/bundle.ts";
+import { bundleNode } from "../helpers/node-versions.ts";
+import { BUNDLE, requireBuilt } from "../helpers/paths.ts";
+
+/** A user id without an entry in the user database (checked by the test that uses it). */
+const UNKNOWN_UID = 54321;
+
+/** Root with setpriv, and Node.js runs as the unknown user id (not inside a private folder). */
+/** A command run as another user id (setpriv), to its end. */
+function runAs(
+  uid: number,
+  command: string[],
+  options: { env: NodeJS.ProcessEnv; cwd: string },
+): Promise<{ status: number | null; stderr: string }> {
+  const id = String(uid);
+  const child = spawn("setpriv", ["--reuid", id, "--regid", id, "--clear-groups", ...command], {
+    ...options,
+    stdio: ["ignore", "ignore", "pipe"],
+    timeout: 30_000,
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stderr })));
+}
+
+function runsAsRootWithSetpriv(): boolean {
+  if (process.platform !== "linux" || process.getuid?.() !== 0) return false;
+  if (spawnSync("id", [String(UNKNOWN_UID)]).status === 0) return false;
+  const id = String(UNKNOWN_UID);
+  const node = spawnSync("setpriv", [
+    "--reuid",
+    id,
+    "--regid",
+    id,
+    "--clear-groups",
+    bundleNode(),
+    "--version",
+  ]);
+  return node.status === 0;
+}
 
 describe("credentials and region from the agent host", () => {
   let ep: LocalEndpoint;
@@ -284,5 +327,59 @@ describe("credentials and region from the agent host", () => {
       other.stderr,
       /region eu-west-1 \(from the state machine ARN; AWS_REGION names eu-central-1, where it cannot be called\)/,
     );
+  });
+
+  test("HOME empty: no .aws of the working directory is read (its credential_process never runs)", async () => {
+    const work = await mkdtemp(join(dir, "work-"));
+    const marker = join(work, "credential-process-ran");
+    await mkdir(join(work, ".aws"));
+    await writeFile(
+      join(work, ".aws", "config"),
+      `[default]\ncredential_process = /bin/sh -c "touch '${marker}'; echo '{\\"Version\\":1,\\"AccessKeyId\\":\\"${ep.credentials.accessKeyId}\\",\\"SecretAccessKey\\":\\"${ep.credentials.secretAccessKey}\\"}'"\n`,
+    );
+    const run = await runBundle({
+      fields: fields(),
+      cwd: work,
+      env: { HOME: "", AWS_CONFIG_FILE: undefined, AWS_SHARED_CREDENTIALS_FILE: undefined },
+    });
+    assert.ok(!existsSync(marker), "the planted credential_process ran");
+    assertValidDoc(run.doc);
+    assert.match(run.stderr, / WARN {2}HOME is "", not an absolute path/);
+  });
+
+  test("a user id with no entry in the user database and no HOME: the task runs, ~/.aws is not read", {
+    skip: !runsAsRootWithSetpriv() && "needs root and setpriv to take an unknown user id",
+  }, async () => {
+    const open = await mkdtemp(join(tmpdir(), "ue-nouser-"));
+    try {
+      await chmod(open, 0o777);
+      const document = join(open, "extension-output.json");
+      // A copy the user id can read wherever the checkout is.
+      const bundle = join(open, "ue-aws-stepfunctions.cjs");
+      await copyFile(requireBuilt(BUNDLE), bundle);
+      const env = cleanEnv({
+        UE_EXTENSION_OUTPUT_FILE: document,
+        UE_TASK_INSTANCE_ID: `nouser${Date.now()}`,
+      });
+      delete env["HOME"];
+      env["UE_FIELD_ENDPOINT_URL"] = ep.url;
+      env["UE_FIELD_STATE_MACHINE_ARN"] = arn;
+      env["UE_FIELD_CREDENTIALS_USER"] = ep.credentials.accessKeyId;
+      env["UE_FIELD_CREDENTIALS_PASSWORD"] = ep.credentials.secretAccessKey;
+      env["TMPDIR"] = open;
+      const uid = String(UNKNOWN_UID);
+      // Asynchronous: the local endpoint answers from this process.
+      const child = await runAs(UNKNOWN_UID, [bundleNode(), bundle], { env, cwd: open });
+      assert.equal(child.status, 0, child.stderr);
+      assert.match(
+        child.stderr,
+        new RegExp(
+          `INFO {2}no home folder \\(HOME is not set and user id ${uid} has no entry in the user database\\)`,
+        ),
+      );
+      assert.equal(JSON.parse(await readFile(document, "utf8")).exit_code, 0);
+    } finally {
+      await rm(open, { recursive: true, force: true });
+    }
   });
 });

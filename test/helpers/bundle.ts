@@ -42,6 +42,8 @@ export interface BundleOptions {
   readonly stdin?: "pipe" | number;
   /** Pipes whose reading end is closed at once, as by a log reader that ended. */
   readonly closeReaders?: ReadonlyArray<"stdout" | "stderr">;
+  /** The child's working directory (default: the test's). */
+  readonly cwd?: string;
 }
 
 /** Environment for the child: no AWS settings from the machine leak into tests. */
@@ -80,6 +82,7 @@ export async function runBundle(options: BundleOptions = {}): Promise<BundleRun>
     const child = spawn(bundleNode(), [requireBuilt(BUNDLE), ...(options.args ?? [])], {
       env: cleanEnv(env),
       stdio: [options.stdin ?? "ignore", options.stdoutFd ?? "pipe", "pipe"],
+      ...(options.cwd ? { cwd: options.cwd } : {}),
     });
     let stdout = "";
     let stderr = "";
