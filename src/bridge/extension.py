@@ -273,13 +273,17 @@ def _node_version(node, cache_root):
 
 
 def _which_node(path):
-    """The first executable node on path (shutil.which on Windows, for PATHEXT)."""
+    """The first executable node in the absolute folders of path (shutil.which on Windows,
+    for PATHEXT). An empty or relative entry would name the agent's working directory,
+    which is no place to take a program from: it is skipped."""
     if os.name == "nt":
         import shutil
 
         return shutil.which("node", path=path)
     for folder in path.split(os.pathsep):
-        candidate = os.path.join(folder or os.curdir, "node")
+        if not os.path.isabs(folder):
+            continue
+        candidate = os.path.join(folder, "node")
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -291,7 +295,9 @@ def find_node(cache_root, environ=None):
     configured = environ.get(NODE_SETTING, "").strip()
     if configured:
         where = "%s=%s" % (NODE_SETTING, configured)
-        node = configured
+        # The file checked is the file started, from the run's own folder: a relative
+        # setting is taken from the agent's working directory once, here.
+        node = os.path.abspath(configured)
         if os.path.isdir(node):
             node = os.path.join(node, "node.exe" if os.name == "nt" else "node")
         if not os.path.isfile(node):
@@ -300,9 +306,10 @@ def find_node(cache_root, environ=None):
                 EXIT_NODE_UNAVAILABLE,
             )
     else:
-        path = environ.get("PATH", "")
-        where = "%s (not set), then node on PATH (%s)" % (NODE_SETTING, path)
-        node = _which_node(path)
+        path = environ.get("PATH")
+        shown = path if path else "PATH is empty" if path == "" else "PATH is not set"
+        where = "%s (not set), then node on PATH (%s)" % (NODE_SETTING, shown)
+        node = _which_node(path or "")
         if node is None:
             raise BridgeError(
                 "Node.js %d or newer is needed and was not found; looked at %s"

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -326,6 +326,46 @@ describe("the bridge (extension.py) as the agent runs it", () => {
       );
     });
   }
+
+  test("node is never taken from the agent's working directory: an empty, unset or relative PATH entry is skipped; a relative setting is the file started", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const work = await mkdtemp(join(tmpdir(), "ue-agent-cwd-"));
+    after(() => rm(work, { recursive: true, force: true }));
+    await writeFile(join(work, "node"), "#!/bin/sh\ntouch ran\necho v22.0.0\n");
+    await chmod(join(work, "node"), 0o755);
+    const probe = [
+      "import json, os, sys",
+      "sys.path[:0] = sys.argv[1:3]",
+      "import extension",
+      "out = []",
+      "for env in ({'PATH': ''}, {}, {'PATH': '.:bin'}, {'PATH': 'x:'}):",
+      "    try:",
+      "        out.append(extension.find_node(sys.argv[3], env))",
+      "    except extension.BridgeError as error:",
+      "        out.append([error.code, str(error)])",
+      "out.append(os.path.exists('ran'))",
+      "out.append(extension.find_node(sys.argv[3], {'UE_AWS_STEPFUNCTIONS_NODE': 'node'}))",
+      "print(json.dumps(out))",
+    ].join("\n");
+    const cache = join(work, "cache");
+    await mkdir(cache);
+    const { stdout } = await run(
+      python,
+      ["-c", probe, join(ROOT, "local/runner/python"), join(ROOT, "src/bridge"), cache],
+      { cwd: work },
+    );
+    const [empty, unset, relative, trailing, ran, configured] = JSON.parse(stdout);
+    const notFound =
+      "Node.js 20 or newer is needed and was not found; looked at UE_AWS_STEPFUNCTIONS_NODE (not set), then node on PATH";
+    assert.deepEqual(empty, [29, `${notFound} (PATH is empty)`]);
+    assert.deepEqual(unset, [29, `${notFound} (PATH is not set)`]);
+    assert.deepEqual(relative, [29, `${notFound} (.:bin)`]);
+    assert.deepEqual(trailing, [29, `${notFound} (x:)`]);
+    assert.equal(ran, false, "the working directory's node was never run");
+    // Started from the run's own folder, a relative path would name another file.
+    assert.equal(configured, join(work, "node"));
+  });
 
   test("node too old: exit code 29 naming the version found and where", async () => {
     const bin = await mkdtemp(join(tmpdir(), "ue-old-node-"));
