@@ -386,6 +386,9 @@ def bundle_path(root):
     archive, prefix = _archive_of_this_module()
     if archive is None:
         raise BridgeError("the bundled program %s is missing beside %s" % (BUNDLE_NAME, here))
+    # Whether a failure came while writing the copy (a full or read-only folder), not
+    # while reading the archive.
+    writing = False
     try:
         info = os.stat(archive)
         # One copy per version of the archive: its version, size and modification time.
@@ -401,6 +404,7 @@ def bundle_path(root):
         member = (prefix.replace("\\", "/").rstrip("/") + "/" if prefix else "") + BUNDLE_NAME
         with zipfile.ZipFile(archive) as zipped:
             entry = zipped.getinfo(member)
+            writing = True
             try:
                 os.makedirs(folder, mode=0o700)
             except FileExistsError:
@@ -410,10 +414,17 @@ def bundle_path(root):
             tmp = os.path.join(folder, _unique(".copy-"))
             try:
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                import shutil
-
-                with os.fdopen(fd, "wb") as out, zipped.open(entry) as source:
-                    shutil.copyfileobj(source, out, 1024 * 1024)
+                with os.fdopen(fd, "wb") as out:
+                    writing = False
+                    with zipped.open(entry) as source:
+                        while True:
+                            writing = False
+                            chunk = source.read(1024 * 1024)
+                            if not chunk:
+                                break
+                            writing = True
+                            out.write(chunk)
+                    writing = True
                 if os.path.getsize(tmp) != entry.file_size:
                     raise OSError("the copy is %d bytes, not %d" % (os.path.getsize(tmp), entry.file_size))
                 os.chmod(tmp, 0o500)
@@ -431,6 +442,11 @@ def bundle_path(root):
             prune_copies(root, os.path.basename(folder))
             return target
     except Exception as error:  # noqa: BLE001 - OSError, KeyError, BadZipFile, ...
+        if writing:
+            raise BridgeError(
+                "cannot copy the bundled program %s into the bridge's folder %s: %s (%s may "
+                "name another folder)" % (BUNDLE_NAME, root, error, CACHE_SETTING)
+            )
         raise BridgeError(
             "cannot read the bundled program %s from the extension archive %s: %s"
             % (BUNDLE_NAME, archive, error)

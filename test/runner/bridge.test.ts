@@ -4,7 +4,7 @@
  * gives back, and how it fails.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -392,6 +392,41 @@ describe("the bridge (extension.py) as the agent runs it", () => {
       result.message ?? "",
       /^BRIDGE_ERROR: cannot read the bundled program ue-aws-stepfunctions\.cjs from the extension archive .*extension_archive\.zip/,
     );
+  });
+
+  test("a bridge folder on a full disk: exit 30 saying the copy could not be written there, not that the archive is unreadable", async (t) => {
+    const mountPoint = await mkdtemp(join(tmpdir(), "ue-full-cache-"));
+    try {
+      try {
+        execFileSync("mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", mountPoint], {
+          stdio: "ignore",
+        });
+      } catch {
+        t.skip("mounting a tmpfs is not permitted here");
+        return;
+      }
+      try {
+        await writeFile(join(mountPoint, "filler"), Buffer.alloc(64 * 1024));
+      } catch {
+        // Full: what the test needs.
+      }
+      const cache = join(mountPoint, "cache");
+      const f = await open({}, { env: { UE_AWS_STEPFUNCTIONS_CACHE: cache } });
+      const result = await f.runner.launch({ name: "full", fields: { state_machine_arn: SM } })
+        .result;
+      assert.equal(result.exitCode, 30);
+      assert.equal(
+        result.message,
+        `BRIDGE_ERROR: cannot copy the bundled program ${BUNDLE_NAME} into the bridge's folder ${cache}: [Errno 28] No space left on device (UE_AWS_STEPFUNCTIONS_CACHE may name another folder)`,
+      );
+    } finally {
+      try {
+        execFileSync("umount", [mountPoint], { stdio: "ignore" });
+      } catch {
+        // Never mounted.
+      }
+      await rm(mountPoint, { recursive: true, force: true });
+    }
   });
 
   test("a document that is not JSON is handed back as it is, not lost", async () => {
