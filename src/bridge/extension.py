@@ -1115,7 +1115,13 @@ class Extension(UniversalExtension):
         node = find_node(root)
         bundle = bundle_path(root)
         run_dir = os.path.join(root, _unique(prefix))
-        os.mkdir(run_dir, 0o700)
+        try:
+            os.mkdir(run_dir, 0o700)
+        except OSError as error:
+            raise BridgeError(
+                "cannot create a run folder in the bridge's folder %s: %s (%s may name another "
+                "folder)" % (root, error, CACHE_SETTING)
+            )
         try:
             return work(node, bundle, run_dir, values)
         finally:
@@ -1128,9 +1134,17 @@ class Extension(UniversalExtension):
         """
         fields_file = os.path.join(run_dir, "fields.json")
         document_file = os.path.join(run_dir, "extension-output.json")
-        fd = os.open(fields_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(values, out)
+        try:
+            fd = os.open(fields_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                json.dump(values, out)
+        except OSError as error:
+            # A full disk, say: the folder is named, the values never (they hold secrets).
+            raise BridgeError(
+                "cannot write the program's fields file in the bridge's folder %s: %s (%s may "
+                "name another folder)"
+                % (os.path.dirname(run_dir), error, CACHE_SETTING)
+            )
         env = program_environment(os.environ)
         env.update(task_context(getattr(self, "uip", None)))
         env["UE_FIELDS_FILE"] = fields_file

@@ -394,40 +394,65 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     );
   });
 
-  test("a bridge folder on a full disk: exit 30 saying the copy could not be written there, not that the archive is unreadable", async (t) => {
+  /** A folder on a tmpfs filled up (where mounting is allowed), unmounted after the test. */
+  async function fullFolder(t: { skip(message: string): void }): Promise<string | null> {
     const mountPoint = await mkdtemp(join(tmpdir(), "ue-full-cache-"));
-    try {
-      try {
-        execFileSync("mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", mountPoint], {
-          stdio: "ignore",
-        });
-      } catch {
-        t.skip("mounting a tmpfs is not permitted here");
-        return;
-      }
-      try {
-        await writeFile(join(mountPoint, "filler"), Buffer.alloc(64 * 1024));
-      } catch {
-        // Full: what the test needs.
-      }
-      const cache = join(mountPoint, "cache");
-      const f = await open({}, { env: { UE_AWS_STEPFUNCTIONS_CACHE: cache } });
-      const result = await f.runner.launch({ name: "full", fields: { state_machine_arn: SM } })
-        .result;
-      assert.equal(result.exitCode, 30);
-      assert.equal(
-        result.message,
-        `BRIDGE_ERROR: cannot copy the bundled program ${BUNDLE_NAME} into the bridge's folder ${cache}: [Errno 28] No space left on device (UE_AWS_STEPFUNCTIONS_CACHE may name another folder)`,
-      );
-    } finally {
+    after(async () => {
       try {
         execFileSync("umount", [mountPoint], { stdio: "ignore" });
       } catch {
         // Never mounted.
       }
       await rm(mountPoint, { recursive: true, force: true });
+    });
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", mountPoint], {
+        stdio: "ignore",
+      });
+    } catch {
+      t.skip("mounting a tmpfs is not permitted here");
+      return null;
     }
-  });
+    try {
+      await writeFile(join(mountPoint, "filler"), Buffer.alloc(64 * 1024));
+    } catch {
+      // Full: what the tests need.
+    }
+    return mountPoint;
+  }
+
+  // [case, archive, what the message says could not be done]
+  const fullDisk: Array<[string, "zip" | "folder", string]> = [
+    [
+      "the copy of the bundle",
+      "zip",
+      `cannot copy the bundled program ${BUNDLE_NAME} into the bridge's folder`,
+    ],
+    [
+      "the fields file (the bundle beside extension.py)",
+      "folder",
+      "cannot write the program's fields file in the bridge's folder",
+    ],
+  ];
+  for (const [name, archive, what] of fullDisk) {
+    test(`a bridge folder on a full disk, ${name}: exit 30 naming the folder, no traceback`, async (t) => {
+      const mountPoint = await fullFolder(t);
+      if (!mountPoint) return;
+      const cache = join(mountPoint, "cache");
+      const f = await open({}, { archive, env: { UE_AWS_STEPFUNCTIONS_CACHE: cache } });
+      const result = await f.runner.launch({ name: "full", fields: { state_machine_arn: SM } })
+        .result;
+      assert.equal(result.exitCode, 30);
+      assert.equal(
+        result.message,
+        `BRIDGE_ERROR: ${what} ${cache}: [Errno 28] No space left on device (UE_AWS_STEPFUNCTIONS_CACHE may name another folder)`,
+      );
+      assert.ok(
+        !f.events.some((e) => e.type === "log" && e.line.startsWith("Traceback")),
+        "a message, not a traceback",
+      );
+    });
+  }
 
   test("a document that is not JSON is handed back as it is, not lost", async () => {
     const f = await open({ "*": { badDocument: true } });
