@@ -21,6 +21,7 @@ import {
   readdirSync,
   readSync,
   renameSync,
+  statSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -47,6 +48,11 @@ export interface CacheLocation {
   dir: string;
   /** Whether the program may create the folder (its parent belongs to the user or is sticky). */
   create: boolean;
+  /**
+   * A folder that must exist already: the cache's folders are made inside it, never it (a
+   * home folder that does not exist is not created, not even by root).
+   */
+  within?: string;
 }
 
 /**
@@ -68,7 +74,9 @@ export function cacheLocation(
     if (base && isAbsolute(base)) return { dir: join(base, CACHE_FOLDER), create: true };
   }
   const home = env["HOME"];
-  if (home && isAbsolute(home)) return { dir: join(home, ".cache", CACHE_FOLDER), create: true };
+  if (home && isAbsolute(home)) {
+    return { dir: join(home, ".cache", CACHE_FOLDER), create: true, within: home };
+  }
   if (uid === null) return null;
   return { dir: join(temp, `${CACHE_FOLDER}-${uid}`), create: true };
 }
@@ -95,7 +103,19 @@ export function folderProblem(
 
 /** The folder, made if missing; null when it cannot be used. */
 function privateFolder(location: CacheLocation, uid: number | null): string | null {
-  const { dir } = location;
+  const { dir, within } = location;
+  if (within !== undefined) {
+    let there = false;
+    try {
+      there = statSync(within).isDirectory();
+    } catch {
+      // Missing or unreadable: not ours to create.
+    }
+    if (!there) {
+      debug("not using %s: %s is not a folder", dir, within);
+      return null;
+    }
+  }
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {

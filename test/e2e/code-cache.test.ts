@@ -189,6 +189,12 @@ describe("code cache of the bundle's start", () => {
     assert.equal(cacheFiles(own).length, 1);
   });
 
+  test("a HOME that does not exist is not created (not even by root): no cache, the same result", async () => {
+    const home = join(place(), "gone", "home");
+    await start({ HOME: home, XDG_CACHE_HOME: undefined });
+    assert.equal(existsSync(home), false, "the home folder was created");
+  });
+
   test("UE_CODE_CACHE=off (and NODE_DISABLE_COMPILE_CACHE) leave no cache", async () => {
     const xdg = place();
     await start({ XDG_CACHE_HOME: xdg, UE_CODE_CACHE: "off" });

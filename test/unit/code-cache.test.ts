@@ -38,6 +38,14 @@ test("the cache's place: UE_CODE_CACHE, NODE_COMPILE_CACHE, XDG_CACHE_HOME, ~/.c
   }
 });
 
+test("~/.cache is made inside the home folder, never the home folder itself", () => {
+  assert.equal(cacheLocation({ HOME: "/home/u" }, 1000, TEMP)?.within, "/home/u");
+  assert.equal(
+    cacheLocation({ XDG_CACHE_HOME: "/x/cache", HOME: "/home/u" }, 1000, TEMP)?.within,
+    undefined,
+  );
+});
+
 test("UE_CODE_CACHE=off, 0, false or no, and NODE_DISABLE_COMPILE_CACHE, turn the cache off", () => {
   for (const value of ["off", "OFF", "0", "false", "no", " off "]) {
     assert.equal(cacheLocation({ UE_CODE_CACHE: value, HOME: "/home/u" }, 1, TEMP), null, value);
