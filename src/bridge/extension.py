@@ -343,6 +343,9 @@ def cache_root(environ=None):
     if not root:
         owner = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
         root = os.path.join(_temp_root(), "%s-%s" % (EXTENSION_NAME, owner))
+    # The program starts in its run folder, so every path handed to it must be absolute: a
+    # relative TMPDIR or setting is taken from the agent's working directory once, here.
+    root = os.path.abspath(root)
     try:
         os.makedirs(root, mode=0o700, exist_ok=True)
     except OSError as error:

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -365,6 +365,32 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal(ran, false, "the working directory's node was never run");
     // Started from the run's own folder, a relative path would name another file.
     assert.equal(configured, join(work, "node"));
+  });
+
+  test("a relative TMPDIR or UE_AWS_STEPFUNCTIONS_CACHE gives an absolute private folder (the program starts in its run folder)", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const work = await mkdtemp(join(tmpdir(), "ue-agent-cwd-"));
+    after(() => rm(work, { recursive: true, force: true }));
+    const probe = [
+      "import json, os, sys",
+      "sys.path[:0] = sys.argv[1:3]",
+      "import extension",
+      "os.environ['TMPDIR'] = 'temp'",
+      "print(json.dumps([extension.cache_root({}), extension.cache_root({'UE_AWS_STEPFUNCTIONS_CACHE': 'cache'})]))",
+    ].join("\n");
+    const { stdout } = await run(
+      python,
+      ["-c", probe, join(ROOT, "local/runner/python"), join(ROOT, "src/bridge")],
+      { cwd: work },
+    );
+    const owner = String(process.getuid?.() ?? "");
+    // Python's working directory is the real path (/tmp may be a link).
+    const real = realpathSync(work);
+    assert.deepEqual(JSON.parse(stdout), [
+      join(real, "temp", `ue-aws-stepfunctions-${owner}`),
+      join(real, "cache"),
+    ]);
   });
 
   test("node too old: exit code 29 naming the version found and where", async () => {
