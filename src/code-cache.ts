@@ -77,7 +77,8 @@ export function cacheLocation(
   if (home && isAbsolute(home)) {
     return { dir: join(home, ".cache", CACHE_FOLDER), create: true, within: home };
   }
-  if (uid === null) return null;
+  // A relative TMPDIR too would name a folder of the working directory.
+  if (uid === null || !isAbsolute(temp)) return null;
   return { dir: join(temp, `${CACHE_FOLDER}-${uid}`), create: true };
 }
 

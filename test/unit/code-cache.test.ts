@@ -36,6 +36,8 @@ test("the cache's place: UE_CODE_CACHE, NODE_COMPILE_CACHE, XDG_CACHE_HOME, ~/.c
   for (const [env, uid, expected] of cases) {
     assert.equal(cacheLocation(env, uid, TEMP)?.dir ?? null, expected, JSON.stringify(env));
   }
+  // A relative temporary folder (TMPDIR=tmp) would be one of the working directory: no cache.
+  assert.equal(cacheLocation({}, 42, "tmp"), null);
 });
 
 test("~/.cache is made inside the home folder, never the home folder itself", () => {
