@@ -170,8 +170,17 @@ def log(level, message):
     """One log line on the task's standard error, in the program's format."""
     now = time.time()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
-    sys.stderr.write("%s.%03dZ %s bridge: %s\n" % (stamp, int(now % 1 * 1000), level, message))
-    sys.stderr.flush()
+    _write_stderr("%s.%03dZ %s bridge: %s\n" % (stamp, int(now % 1 * 1000), level, message))
+
+
+def _write_stderr(text):
+    """Text on the task's standard error. One that cannot be written (closed, None, its reader
+    gone) is lost, as the program's own log then is: the task goes on to its result."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 def _host_tag():
@@ -823,10 +832,15 @@ def _output_target(stream):
 
 
 def _relay(pipe, target):
-    """Copy a child's output to a stream without a file descriptor, line by line."""
+    """Copy a child's output to a stream without a file descriptor, line by line. The pipe
+    is read to its end even when the stream cannot be written (None, closed): a pipe left
+    unread would stop the program once it is full."""
     for line in iter(pipe.readline, b""):
-        target.write(line.decode("utf-8", "replace"))
-        target.flush()
+        try:
+            target.write(line.decode("utf-8", "replace"))
+            target.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
     pipe.close()
 
 
@@ -1040,11 +1054,7 @@ def _write_log(data):
     """Relay the program's log (standard error) to ours."""
     if not data:
         return
-    try:
-        sys.stderr.write(data.decode("utf-8", "replace"))
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
+    _write_stderr(data.decode("utf-8", "replace"))
 
 
 def _signal_name(number):
@@ -1089,7 +1099,7 @@ class Extension(UniversalExtension):
             log("ERROR", description)
             import traceback
 
-            sys.stderr.write(traceback.format_exc())
+            _write_stderr(traceback.format_exc())
             return ExtensionResult(
                 rc=EXIT_BRIDGE_ERROR,
                 message=description,

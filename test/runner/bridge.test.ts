@@ -393,6 +393,40 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     ]);
   });
 
+  for (const streams of ["None (closed when Python started)", "broken (their reader gone)"]) {
+    test(`the task's standard output and error ${streams}: the bridge still returns its result, exit 29`, async () => {
+      const python = findPython();
+      assert.ok(python, "python3 is needed for these tests");
+      const probe = [
+        "import os, sys",
+        "sys.path[:0] = sys.argv[1:3]",
+        "import extension",
+        "class Broken(object):",
+        "    def write(self, text): raise BrokenPipeError(32, 'Broken pipe')",
+        "    def flush(self): raise BrokenPipeError(32, 'Broken pipe')",
+        "    def fileno(self): raise OSError('no file descriptor')",
+        "real = sys.__stdout__",
+        "sys.stdout = sys.stderr = None if sys.argv[3] == 'none' else Broken()",
+        "os.environ['PATH'] = ''",
+        "os.environ.pop('UE_AWS_STEPFUNCTIONS_NODE', None)",
+        "result = extension.Extension().extension_start({'state_machine_arn': 'x'})",
+        "sys.stdout, sys.stderr = real, sys.__stderr__",
+        "print('%s %s' % (result.rc, result.message))",
+      ].join("\n");
+      const { stdout } = await run(python, [
+        "-c",
+        probe,
+        join(ROOT, "local/runner/python"),
+        join(ROOT, "src/bridge"),
+        streams.startsWith("None") ? "none" : "broken",
+      ]);
+      assert.match(
+        stdout,
+        /^29 NODE_UNAVAILABLE: Node\.js 20 or newer is needed and was not found/,
+      );
+    });
+  }
+
   test("node too old: exit code 29 naming the version found and where", async () => {
     const bin = await mkdtemp(join(tmpdir(), "ue-old-node-"));
     after(() => rm(bin, { recursive: true, force: true }));
