@@ -306,10 +306,13 @@ def find_node(cache_root, environ=None):
         where = "%s=%s" % (NODE_SETTING, configured)
         # The file checked is the file started, from the run's own folder: a relative
         # setting is taken from the agent's working directory once, here.
-        node = os.path.abspath(configured)
+        try:
+            node = os.path.abspath(configured)
+        except OSError:
+            node = configured  # The working directory is gone: the setting names no file.
         if os.path.isdir(node):
             node = os.path.join(node, "node.exe" if os.name == "nt" else "node")
-        if not os.path.isfile(node):
+        if not os.path.isabs(node) or not os.path.isfile(node):
             raise BridgeError(
                 "Node.js %d or newer is needed; %s names no file" % (MINIMUM_NODE_MAJOR, where),
                 EXIT_NODE_UNAVAILABLE,
@@ -352,10 +355,11 @@ def cache_root(environ=None):
     if not root:
         owner = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
         root = os.path.join(_temp_root(), "%s-%s" % (EXTENSION_NAME, owner))
-    # The program starts in its run folder, so every path handed to it must be absolute: a
-    # relative TMPDIR or setting is taken from the agent's working directory once, here.
-    root = os.path.abspath(root)
     try:
+        # The program starts in its run folder, so every path handed to it must be absolute:
+        # a relative TMPDIR or setting is taken from the agent's working directory once, here
+        # (which fails when that folder has been removed).
+        root = os.path.abspath(root)
         os.makedirs(root, mode=0o700, exist_ok=True)
     except OSError as error:
         raise BridgeError("cannot create the bridge's folder %s: %s" % (root, error))

@@ -367,7 +367,7 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal(configured, join(work, "node"));
   });
 
-  test("a relative TMPDIR or UE_AWS_STEPFUNCTIONS_CACHE gives an absolute private folder (the program starts in its run folder)", async () => {
+  test("a relative TMPDIR or UE_AWS_STEPFUNCTIONS_CACHE gives an absolute private folder (the program starts in its run folder); with the working directory removed, a clear exit code", async () => {
     const python = findPython();
     assert.ok(python, "python3 is needed for these tests");
     const work = await mkdtemp(join(tmpdir(), "ue-agent-cwd-"));
@@ -377,7 +377,16 @@ describe("the bridge (extension.py) as the agent runs it", () => {
       "sys.path[:0] = sys.argv[1:3]",
       "import extension",
       "os.environ['TMPDIR'] = 'temp'",
-      "print(json.dumps([extension.cache_root({}), extension.cache_root({'UE_AWS_STEPFUNCTIONS_CACHE': 'cache'})]))",
+      "found = [extension.cache_root({}), extension.cache_root({'UE_AWS_STEPFUNCTIONS_CACHE': 'cache'})]",
+      // The agent's working directory removed: relative paths name nothing, said plainly.
+      "os.mkdir('gone'); os.chdir('gone'); os.rmdir('../gone')",
+      "for name, value, call in (('UE_AWS_STEPFUNCTIONS_CACHE', 'cache', extension.cache_root),",
+      "                          ('UE_AWS_STEPFUNCTIONS_NODE', 'node', lambda env: extension.find_node('/', env))):",
+      "    try:",
+      "        found.append(call({name: value}))",
+      "    except extension.BridgeError as error:",
+      "        found.append([error.code, str(error)])",
+      "print(json.dumps(found))",
     ].join("\n");
     const { stdout } = await run(
       python,
@@ -390,6 +399,8 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.deepEqual(JSON.parse(stdout), [
       join(real, "temp", `ue-aws-stepfunctions-${owner}`),
       join(real, "cache"),
+      [30, "cannot create the bridge's folder cache: [Errno 2] No such file or directory"],
+      [29, "Node.js 20 or newer is needed; UE_AWS_STEPFUNCTIONS_NODE=node names no file"],
     ]);
   });
 
