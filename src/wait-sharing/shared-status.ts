@@ -43,6 +43,7 @@ import { classifyError, readOnceMoreIfDropped } from "../aws/classify.ts";
 import { collectGarbage } from "../settle-memory.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
 import type { Logger } from "../log.ts";
+import { writeFailureReason } from "../output/output-fields.ts";
 import {
   formatSnapshot,
   type GroupParts,
@@ -281,6 +282,8 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
   let peerSeenAt = Number.NEGATIVE_INFINITY;
   /** The process id of the live peer seen last, or 0. */
   let peerPid = 0;
+  /** Whether the log has said that the folders cannot be made (said once; tried each check). */
+  let toldUncreatable = false;
 
   const waiterFile = () => join(dir as string, "waiters", String(process.pid));
 
@@ -289,7 +292,19 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
     stateMachineArn = parts.stateMachineArn;
     const group = join(options.folder, groupKey(parts));
     for (const path of [options.folder, group, join(group, "waiters")]) {
-      const refusal = privateFolder(path);
+      let refusal: string | null;
+      try {
+        refusal = privateFolder(path);
+      } catch (error) {
+        // A temporary folder that is missing, read-only or full: the task asks AWS itself.
+        if (!toldUncreatable) {
+          toldUncreatable = true;
+          log.warn(
+            `status checks are not shared with other tasks for now: cannot create ${path} (${writeFailureReason(error)}); name another folder in UE_WAIT_SHARING_DIR, or set UE_WAIT_SHARING=off to share nothing`,
+          );
+        }
+        throw error;
+      }
       if (refusal) {
         log.warn(
           `status checks are not shared with other tasks: ${refusal} (remove it, name another folder in UE_WAIT_SHARING_DIR, or set UE_WAIT_SHARING=off to share nothing)`,

@@ -199,6 +199,21 @@ describe("shared status checks while waiting", () => {
     assert.ok(s.calls("ListExecutions").some((r) => r.errorCode === "ThrottlingException"));
   });
 
+  test("a shared folder that cannot be created (its parent missing): a warning once, the tasks check for themselves", async () => {
+    const arn = await s.setUp(3);
+    const folder = join(s.root, "missing", "waits");
+    s.ep.clearRequests();
+    const run = await s.waiter(arn, { env: { UE_WAIT_SHARING_DIR: folder } });
+    assertSucceeded(run);
+    const warnings = run.stderr.match(/ WARN .*status checks are not shared/g) ?? [];
+    assert.equal(warnings.length, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      / WARN {2}status checks are not shared with other tasks for now: cannot create .*missing\/waits \(the folder does not exist, ENOENT\); name another folder in UE_WAIT_SHARING_DIR, or set UE_WAIT_SHARING=off to share nothing/,
+    );
+    assert.equal(s.calls("ListExecutions").length, 0);
+  });
+
   test("a shared folder of the wrong mode is refused and left alone", async () => {
     const arn = await s.setUp(5);
     await mkdir(s.root, { mode: 0o700 });
