@@ -72,6 +72,19 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal((await stat(cache)).mode & 0o777, 0o700);
   });
 
+  test("text beyond ASCII reaches the program as it was typed under a C locale with Python's UTF-8 mode off", async () => {
+    const f = await open(
+      {},
+      { env: { LC_ALL: "C", LANG: "C", PYTHONUTF8: "0", PYTHONCOERCECLOCALE: "0" } },
+    );
+    const fields = { state_machine_arn: `${SM}-zoë`, execution_name: "nächtlich-☃" };
+    const result = await f.runner.launch({ name: "locale", fields }).result;
+    const got = await f.received("locale", 1);
+    assert.equal(result.state, "Success");
+    assert.equal(got.fields["state_machine_arn"], fields.state_machine_arn);
+    assert.equal(got.fields["execution_name"], fields.execution_name);
+  });
+
   test("the task context comes from self.uip: the instance id, and no execution count", async () => {
     // The program's per-task inputs in the agent's own environment do not reach the program;
     // agent-wide settings do.

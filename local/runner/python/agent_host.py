@@ -116,7 +116,7 @@ def run_choice_command(instance, field_name, fields, report):
 
 def main():
     archive = sys.argv[1]
-    events = os.fdopen(3, "w", buffering=1)
+    events = os.fdopen(3, "w", buffering=1, encoding="utf-8")
     lock = threading.Lock()
 
     def report(event):
@@ -124,7 +124,9 @@ def main():
             events.write(json.dumps(event) + "\n")
             events.flush()
 
-    request = json.loads(sys.stdin.readline())
+    # The runner writes UTF-8, whatever the locale (LC_ALL=C with PYTHONUTF8=0 would read
+    # "Zoë" as surrogates, which the agent never hands an extension).
+    request = json.loads(sys.stdin.buffer.readline().decode("utf-8"))
     sys.path.insert(0, HERE)
     import universal_extension
     from universal_extension import ui
@@ -168,8 +170,8 @@ def main():
         worker.start()
 
     def commands():
-        for line in sys.stdin:
-            if line.strip() == "cancel":
+        for line in sys.stdin.buffer:
+            if line.strip() == b"cancel":
                 cancel()
 
     if hasattr(signal, "SIGUSR1"):
