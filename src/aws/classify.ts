@@ -487,7 +487,27 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
     );
   }
 
+  // 4. This host's own limits: no socket could be opened at all (the limit is the message).
+  const limit = hostLimitCode(error);
+  if (limit) {
+    return new UnexpectedError(clean(`${HOST_LIMITS[limit]}${op} (${limit})`), options);
+  }
+
   return new UnexpectedError(clean(`${name}${op}: ${awsMessage}`), options);
+}
+
+/** Limits of this host that fail a call before it leaves (Node says "connect EMFILE ... - Local (undefined:undefined)"). */
+const HOST_LIMITS: Record<string, string> = {
+  EMFILE: "this process has too many open files (its limit, ulimit -n, is too low for the task)",
+  ENFILE: "this host has too many open files",
+};
+
+function hostLimitCode(error: unknown, depth = 0): string | undefined {
+  if (depth > 4) return undefined;
+  const e = shape(error);
+  const code = str(e.code);
+  if (code && code in HOST_LIMITS) return code;
+  return e.cause === undefined ? undefined : hostLimitCode(e.cause, depth + 1);
 }
 
 function classifyProxyFailure(

@@ -74,6 +74,8 @@ export function writeFailureReason(error: unknown): string {
     EROFS: "read-only file system",
     EIO: "input/output error",
     EPIPE: "the pipe's reader has ended",
+    EMFILE: "this process has too many open files",
+    ENFILE: "this host has too many open files",
   };
   if (code && plain[code]) return `${plain[code]}, ${code}`;
   return code ?? (error instanceof Error ? error.message : String(error));

@@ -239,6 +239,13 @@ describe("classifyError", () => {
       /cannot connect to https:\/\/states.us-east-1.amazonaws.com \(StartExecution\): connection refused \(ECONNREFUSED\)/,
     ],
     [
+      "out of file descriptors (a low ulimit -n)",
+      () => network("EMFILE", { syscall: "connect", address: "1.2.3.4", port: 443 }),
+      false,
+      1,
+      /^this process has too many open files \(its limit, ulimit -n, is too low for the task\) on StartExecution \(EMFILE\)$/,
+    ],
+    [
       "DNS",
       () => network("ENOTFOUND", { hostname: "states.us-east-1.amazonaws.com" }),
       false,
