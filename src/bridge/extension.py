@@ -281,20 +281,25 @@ def _node_version(node, cache_root):
     return version
 
 
-def _which_node(path):
-    """The first executable node in the absolute folders of path (shutil.which on Windows,
-    for PATHEXT). An empty or relative entry would name the agent's working directory,
-    which is no place to take a program from: it is skipped."""
+def _which_node(path, environ=None):
+    """The first executable node in the absolute folders of path (on Windows, node with
+    each PATHEXT extension in its order, as the command shell looks). An empty or relative entry would
+    name the agent's working directory, which is no place to take a program from: it is
+    skipped. Not shutil.which: on Windows, before Python 3.12, it looks in the working
+    directory first whatever path says."""
+    environ = os.environ if environ is None else environ
     if os.name == "nt":
-        import shutil
-
-        return shutil.which("node", path=path)
+        extensions = [e for e in environ.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(";") if e]
+        names = ["node" + e for e in extensions]
+    else:
+        names = ["node"]
     for folder in path.split(os.pathsep):
         if not os.path.isabs(folder):
             continue
-        candidate = os.path.join(folder, "node")
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
+        for name in names:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return candidate
     return None
 
 
@@ -321,7 +326,7 @@ def find_node(cache_root, environ=None):
         path = environ.get("PATH")
         shown = path if path else "PATH is empty" if path == "" else "PATH is not set"
         where = "%s (not set), then node on PATH (%s)" % (NODE_SETTING, shown)
-        node = _which_node(path or "")
+        node = _which_node(path or "", environ)
         if node is None:
             raise BridgeError(
                 "Node.js %d or newer is needed and was not found; looked at %s"

@@ -380,6 +380,42 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal(configured, join(work, "node"));
   });
 
+  test("on Windows too, node is looked for in PATH's absolute folders only, with PATHEXT, never first in the working directory (as shutil.which does before Python 3.12)", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const work = await mkdtemp(join(tmpdir(), "ue-agent-cwd-"));
+    after(() => rm(work, { recursive: true, force: true }));
+    await mkdir(join(work, "nodejs"));
+    for (const file of [join(work, "node.EXE"), join(work, "nodejs", "node.EXE")]) {
+      await writeFile(file, "");
+      await chmod(file, 0o755);
+    }
+    // Windows as Python's own modules tell it (os.name, sys.platform); paths stay this
+    // system's, and PATHEXT holds one extension so that either separator reads it.
+    const probe = [
+      "import json, os, sys",
+      "sys.path[:0] = sys.argv[1:3]",
+      "import extension",
+      "os.name = 'nt'",
+      "sys.platform = 'win32'",
+      "os.environ['PATHEXT'] = '.EXE'",
+      "found = [extension._which_node(sys.argv[3]), extension._which_node('nodejs')]",
+      "print(json.dumps(found))",
+    ].join("\n");
+    const { stdout } = await run(
+      python,
+      [
+        "-c",
+        probe,
+        join(ROOT, "local/runner/python"),
+        join(ROOT, "src/bridge"),
+        join(work, "nodejs"),
+      ],
+      { cwd: work },
+    );
+    assert.deepEqual(JSON.parse(stdout), [join(work, "nodejs", "node.EXE"), null]);
+  });
+
   test("a relative TMPDIR or UE_AWS_STEPFUNCTIONS_CACHE gives an absolute private folder (the program starts in its run folder); with the working directory removed, a clear exit code", async () => {
     const python = findPython();
     assert.ok(python, "python3 is needed for these tests");
