@@ -14,6 +14,8 @@ import {
 import { assertValidDoc, type BundleRun, runBundle } from "../helpers/bundle.ts";
 
 const QUEUE = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
+/** Far longer than one run of the program on a loaded machine, which is a heartbeat's gap. */
+const LONG_HEARTBEAT_SECONDS = 6;
 
 describe("task token callbacks, end to end", () => {
   let ep: LocalEndpoint;
@@ -39,7 +41,10 @@ describe("task token callbacks, end to end", () => {
     });
     machine = ep.createStateMachine({ name: "approval", definition: waitsFor() });
     shortHeartbeat = ep.createStateMachine({ name: "heartbeat", definition: waitsFor(1) });
-    longHeartbeat = ep.createStateMachine({ name: "heartbeat4", definition: waitsFor(4) });
+    longHeartbeat = ep.createStateMachine({
+      name: "heartbeat6",
+      definition: waitsFor(LONG_HEARTBEAT_SECONDS),
+    });
   });
   after(async () => {
     await ep.close();
@@ -164,18 +169,23 @@ describe("task token callbacks, end to end", () => {
   test("Send Task Heartbeat keeps a task with HeartbeatSeconds alive", async () => {
     const { executionArn, token } = await waitingTask(longHeartbeat);
     const startedAt = Date.now();
-    for (let i = 0; i < 2; i++) {
-      await sleep(2500);
+    // Each heartbeat follows the end of the run before it after a short pause: a gap is one
+    // pause and one run of the program, however slow the machine, never a fixed time that a
+    // slow start of the program could push past HeartbeatSeconds. They go on until the task
+    // has waited longer than HeartbeatSeconds, then the status is read at once.
+    const pastHeartbeatMs = LONG_HEARTBEAT_SECONDS * 1000 + 1000;
+    let heartbeats = 0;
+    while (heartbeats < 2 || Date.now() - startedAt <= pastHeartbeatMs) {
+      if (heartbeats > 0) await sleep(1000);
       const run = await runBundle({ fields: fields("Send Task Heartbeat", token) });
       assert.equal(run.code, 0, run.stderr);
       assertValidDoc(run.doc);
       assert.equal(run.doc.result.callback, "SendTaskHeartbeat");
       assert.equal(run.doc.changed, true);
       assertTokenHidden(run, token);
+      heartbeats++;
     }
-    await sleep(1500);
-    // Past HeartbeatSeconds (4) since the task started: only the heartbeats kept it waiting.
-    assert.ok(Date.now() - startedAt > 5000);
+    // Past HeartbeatSeconds since the task started: only the heartbeats kept it waiting.
     assert.equal(ep.getExecution(executionArn)?.status, "RUNNING");
     const done = await runBundle({ fields: fields("Send Task Success", token) });
     assert.equal(done.code, 0, done.stderr);
