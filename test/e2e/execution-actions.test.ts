@@ -8,6 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
+import { HELD, type HeldTasks, holdTasks, releaseOnceDescribed } from "../helpers/held-task.ts";
 
 const FLAKY = "arn:aws:lambda:us-east-1:123456789012:function:flaky";
 const QUEUE = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
@@ -17,9 +18,11 @@ describe("execution actions, end to end", () => {
   let sfn: SFNClient;
   const arns: Record<string, string> = {};
   let flakyFails = true;
+  let held: HeldTasks;
 
   before(async () => {
     ep = await startLocalEndpoint();
+    held = holdTasks(ep);
     sfn = new SFNClient({ endpoint: ep.url, region: ep.region, credentials: ep.credentials });
     ep.registerTaskHandler(FLAKY, (input) => {
       if (flakyFails) throw new TaskFailure("Ledger.Locked", "the ledger is being closed");
@@ -70,6 +73,21 @@ describe("execution actions, end to end", () => {
       StartAt: "Hold",
       States: {
         Hold: { Type: "Wait", Seconds: 3, Next: "Reject" },
+        Reject: { Type: "Fail", Error: "Batch.Rejected", Cause: "3 records invalid" },
+      },
+    });
+    // Held until the monitoring program has seen them RUNNING, however slowly it started.
+    define("succeedsWhenSeen", {
+      StartAt: "Hold",
+      States: {
+        Hold: { Type: "Task", Resource: HELD, Next: "Done" },
+        Done: { Type: "Pass", Result: { closed: true }, End: true },
+      },
+    });
+    define("failsWhenSeen", {
+      StartAt: "Hold",
+      States: {
+        Hold: { Type: "Task", Resource: HELD, Next: "Reject" },
         Reject: { Type: "Fail", Error: "Batch.Rejected", Cause: "3 records invalid" },
       },
     });
@@ -295,11 +313,12 @@ describe("execution actions, end to end", () => {
   });
 
   describe("Monitor Execution", () => {
-    // [machine, exit code, status, description]
+    // [machine, exit code, status, description]; a machine "...WhenSeen" ends once the
+    // program's first status check is answered, the timeout of timesOut (3 s) at its time.
     const ends: Array<[string, number, string, RegExp]> = [
-      ["twoSeconds", 0, "SUCCEEDED", /^SUCCESS: execution .* SUCCEEDED/],
+      ["succeedsWhenSeen", 0, "SUCCEEDED", /^SUCCESS: execution .* SUCCEEDED/],
       [
-        "failsLater",
+        "failsWhenSeen",
         23,
         "FAILED",
         /^FAIL: .* ended FAILED in state "Reject": Batch\.Rejected: 3 records invalid/,
@@ -309,7 +328,12 @@ describe("execution actions, end to end", () => {
     for (const [machine, code, status, description] of ends) {
       test(`waits to ${status} like a started execution: exit ${code}, nothing changed`, async () => {
         const arn = await start(machine);
-        const run = await runBundle({ fields: monitor(arn) });
+        const run = await runBundle({
+          fields: monitor(arn),
+          onStart: (child) => {
+            if (machine.endsWith("WhenSeen")) releaseOnceDescribed(ep, held, arn, child);
+          },
+        });
         assert.equal(run.code, code, run.stderr);
         assertValidDoc(run.doc);
         assert.equal(run.doc.changed, false);
