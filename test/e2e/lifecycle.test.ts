@@ -3,10 +3,12 @@
  * bundle as a child process against the local endpoint.
  */
 import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
+import { describedOnce, HELD, type HeldTasks, holdTasks } from "../helpers/held-task.ts";
 
 const FLAKY = "arn:aws:lambda:us-east-1:123456789012:function:flaky";
 const ROLE = "arn:aws:iam::123456789012:role/LongWait";
@@ -15,9 +17,11 @@ describe("task lifecycle, end to end", () => {
   let ep: LocalEndpoint;
   const arns: Record<string, string> = {};
   let flakyFailuresLeft = 0;
+  let held: HeldTasks;
 
   before(async () => {
     ep = await startLocalEndpoint();
+    held = holdTasks(ep);
     ep.registerTaskHandler(FLAKY, (input) => {
       if (flakyFailuresLeft > 0) {
         flakyFailuresLeft--;
@@ -59,12 +63,13 @@ describe("task lifecycle, end to end", () => {
       name: "threeSeconds",
       definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 3, End: true } } },
     });
-    arns["succeedsSoon"] = ep.createStateMachine({
-      name: "succeedsSoon",
+    // Held until the test releases them (see endUnseen), not ended at a clock time.
+    arns["succeedsWhenReleased"] = ep.createStateMachine({
+      name: "succeedsWhenReleased",
       definition: {
-        StartAt: "W",
+        StartAt: "Hold",
         States: {
-          W: { Type: "Wait", Seconds: 2, Next: "Done" },
+          Hold: { Type: "Task", Resource: HELD, Next: "Done" },
           Done: { Type: "Pass", Result: { finished: true }, End: true },
         },
       },
@@ -76,12 +81,12 @@ describe("task lifecycle, end to end", () => {
         States: { Broken: { Type: "Fail", Error: "Batch.Broken", Cause: "input rejected" } },
       },
     });
-    arns["failsSoon"] = ep.createStateMachine({
-      name: "failsSoon",
+    arns["failsWhenReleased"] = ep.createStateMachine({
+      name: "failsWhenReleased",
       definition: {
-        StartAt: "W",
+        StartAt: "Hold",
         States: {
-          W: { Type: "Wait", Seconds: 2, Next: "Broken" },
+          Hold: { Type: "Task", Resource: HELD, Next: "Broken" },
           Broken: { Type: "Fail", Error: "Batch.Broken", Cause: "input rejected" },
         },
       },
@@ -114,20 +119,33 @@ describe("task lifecycle, end to end", () => {
 
   /**
    * Let the program see the execution RUNNING once, then keep its status checks from seeing
-   * the end (each one waits 4 s, then fails with a 500) until the execution has ended: the
-   * end falls between two checks, as it does when the limit or a cancel comes first.
+   * the end (each one waits 4 s, then fails with a 500) and end the execution: the end falls
+   * between two checks, as it does when the limit or a cancel comes first. Each step follows
+   * what the program did, not the clock: the execution waits in a held task until its first
+   * look was answered, however slowly the program started; it ends only once no check that
+   * escaped the fault is still being answered; and the fault stays until the program's next
+   * check has met it (the limit or the cancel cuts that check short, and the last look
+   * afterwards is answered).
    */
-  const endUnseen = async (file: string): Promise<string> => {
+  const endUnseen = async (file: string, child: ChildProcess): Promise<string> => {
     const arn = await waitForOutputField(file, "execution_arn");
-    while (
-      !ep.requests.some(
-        (r) => r.operation === "DescribeExecution" && r.resource === arn && r.status === 200,
-      )
-    ) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    if (!(await describedOnce(ep, arn, child))) return arn;
+    const running = () => child.exitCode === null && child.signalCode === null;
+    const pause = () => new Promise((r) => setTimeout(r, 5));
     ep.faults.set({ latencyMs: 4000, errorRate5xx: 1, operations: ["DescribeExecution"] });
+    const checks = (from: number, faulted: boolean) =>
+      ep.requests
+        .slice(from)
+        .some(
+          (r) =>
+            r.operation === "DescribeExecution" &&
+            (faulted ? r.fault !== undefined : r.status === 0 && r.fault === undefined),
+        );
+    while (checks(0, false) && running()) await pause();
+    const from = ep.requests.length;
+    held.release(arn);
     await ep.waitForExecution(arn);
+    while (!checks(from, true) && running()) await pause();
     ep.faults.reset();
     return arn;
   };
@@ -135,7 +153,7 @@ describe("task lifecycle, end to end", () => {
   const endedMeanwhile = [
     {
       when: "maximum wait reached (Stop Execution)",
-      machine: "succeedsSoon",
+      machine: "succeedsWhenReleased",
       extra: { maximum_wait: 3 },
       code: 0,
       status: "SUCCEEDED",
@@ -143,7 +161,7 @@ describe("task lifecycle, end to end", () => {
     },
     {
       when: "maximum wait reached (Leave Execution Running)",
-      machine: "succeedsSoon",
+      machine: "succeedsWhenReleased",
       extra: { maximum_wait: 3, maximum_wait_action: ["Leave Execution Running"] },
       code: 0,
       status: "SUCCEEDED",
@@ -151,7 +169,7 @@ describe("task lifecycle, end to end", () => {
     },
     {
       when: "maximum wait reached (Stop Execution), FAILED",
-      machine: "failsSoon",
+      machine: "failsWhenReleased",
       extra: { maximum_wait: 3 },
       code: 23,
       status: "FAILED",
@@ -159,7 +177,7 @@ describe("task lifecycle, end to end", () => {
     },
     {
       when: "SIGTERM (Stop Execution on Cancel)",
-      machine: "succeedsSoon",
+      machine: "succeedsWhenReleased",
       extra: {},
       signal: true,
       code: 0,
@@ -168,7 +186,7 @@ describe("task lifecycle, end to end", () => {
     },
     {
       when: "SIGTERM (Stop Execution on Cancel off)",
-      machine: "succeedsSoon",
+      machine: "succeedsWhenReleased",
       extra: { stop_execution_on_cancel: false },
       signal: true,
       code: 0,
@@ -177,7 +195,7 @@ describe("task lifecycle, end to end", () => {
     },
     {
       when: "Monitor Maximum Wait reached",
-      machine: "succeedsSoon",
+      machine: "succeedsWhenReleased",
       monitor: { monitor_maximum_wait: 3 },
       code: 0,
       status: "SUCCEEDED",
@@ -185,7 +203,7 @@ describe("task lifecycle, end to end", () => {
     },
     {
       when: "SIGTERM of Monitor (Stop Monitored Execution on Cancel)",
-      machine: "succeedsSoon",
+      machine: "succeedsWhenReleased",
       monitor: { stop_monitored_on_cancel: true },
       signal: true,
       code: 0,
@@ -215,7 +233,7 @@ describe("task lifecycle, end to end", () => {
           : fields(c.machine, { polling_interval: 60, ...c.extra }),
         env: { UE_WAIT_SHARING: "off" },
         onStart: (child, file) => {
-          void endUnseen(file).then((ended) => {
+          void endUnseen(file, child).then((ended) => {
             arn = ended;
             if (c.signal) child.kill("SIGTERM");
           });
