@@ -8,7 +8,7 @@ import {
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
-import { history, rejection, sfnClient, sleep, waitForStatus, withEndpoint } from "./helpers.ts";
+import { history, rejection, sfnClient, waitForStatus, withEndpoint } from "./helpers.ts";
 
 const SOMETIMES = "arn:aws:lambda:us-east-1:123456789012:function:sometimes";
 
@@ -92,16 +92,27 @@ describe("RedriveExecution", () => {
   });
 
   it("redrives ABORTED executions too", async () => {
+    // The first run waits until it is stopped, however long the test takes to stop it (a
+    // Wait state could end first on a slow machine); the redriven run ends at once.
+    let calls = 0;
+    const HELD = "arn:aws:lambda:us-east-1:123456789012:function:held-until-stopped";
+    ep.registerTaskHandler(HELD, (_input, ctx) => {
+      calls++;
+      if (calls > 1) return { resumed: true };
+      return new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve(null)));
+    });
     const waiting = ep.createStateMachine({
       name: "redrive-abort",
-      definition: { StartAt: "Nap", States: { Nap: { Type: "Wait", Seconds: 1, End: true } } },
+      definition: {
+        StartAt: "Hold",
+        States: { Hold: { Type: "Task", Resource: HELD, End: true } },
+      },
     });
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({ stateMachineArn: waiting }),
     );
     const notYet = await rejection(() => sfn.send(new RedriveExecutionCommand({ executionArn })));
     assert.equal(notYet.name, "ExecutionNotRedrivable");
-    await sleep(20);
     await sfn.send(new StopExecutionCommand({ executionArn }));
     assert.equal(
       (await sfn.send(new DescribeExecutionCommand({ executionArn }))).redriveStatus,
@@ -111,6 +122,7 @@ describe("RedriveExecution", () => {
     const done = await waitForStatus(sfn, executionArn!);
     assert.equal(done.status, "SUCCEEDED");
     assert.equal(done.redriveCount, 1);
+    assert.equal(done.output, '{"resumed":true}');
   });
 
   it("redrives TIMED_OUT executions, restarting the timeout", async () => {
