@@ -19,6 +19,10 @@ describe("task token callbacks", () => {
   let queued: TaskTokenInfo[] = [];
   let unsubscribe: () => void;
   let callbackMachine: string;
+  /** HeartbeatSeconds 3: a loaded machine's stall between two heartbeats stays under it. */
+  let beatingMachine: string;
+  /** HeartbeatSeconds 1: times out soon without a heartbeat. */
+  let quietMachine: string;
 
   const nextToken = async (): Promise<TaskTokenInfo> => {
     for (let i = 0; i < 200; i++) {
@@ -35,21 +39,26 @@ describe("task token callbacks", () => {
     unsubscribe = ep.onTaskToken((info) => {
       if (info.resource === QUEUE) queued.push(info);
     });
-    callbackMachine = ep.createStateMachine({
-      name: "callback",
-      definition: {
-        StartAt: "Ask",
-        States: {
-          Ask: {
-            Type: "Task",
-            Resource: QUEUE,
-            Parameters: { "token.$": "$$.Task.Token", "job.$": "$.job" },
-            HeartbeatSeconds: 1,
-            End: true,
+    // Without HeartbeatSeconds the task waits for its answer however slowly the test sends it.
+    const asking = (name: string, heartbeatSeconds?: number) =>
+      ep.createStateMachine({
+        name,
+        definition: {
+          StartAt: "Ask",
+          States: {
+            Ask: {
+              Type: "Task",
+              Resource: QUEUE,
+              Parameters: { "token.$": "$$.Task.Token", "job.$": "$.job" },
+              ...(heartbeatSeconds ? { HeartbeatSeconds: heartbeatSeconds } : {}),
+              End: true,
+            },
           },
         },
-      },
-    });
+      });
+    callbackMachine = asking("callback");
+    beatingMachine = asking("beating", 3);
+    quietMachine = asking("quiet", 1);
   });
   after(async () => {
     unsubscribe();
@@ -135,19 +144,20 @@ describe("task token callbacks", () => {
   it("keeps a task alive with SendTaskHeartbeat and times it out without", async () => {
     queued = [];
     const alive = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: callbackMachine, input: '{"job":"beat"}' }),
+      new StartExecutionCommand({ stateMachineArn: beatingMachine, input: '{"job":"beat"}' }),
     );
     const task = await nextToken();
-    for (let i = 0; i < 4; i++) {
+    const startedAt = Date.now();
+    while (Date.now() - startedAt <= 3_500) {
       await sleep(400);
       await sfn.send(new SendTaskHeartbeatCommand({ taskToken: task.taskToken }));
     }
-    // 1.6 s have passed with HeartbeatSeconds 1: only the heartbeats kept it running.
+    // More than HeartbeatSeconds (3) have passed: only the heartbeats kept it running.
     await sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken, output: '"ok"' }));
     assert.equal((await waitForStatus(sfn, alive.executionArn!)).status, "SUCCEEDED");
 
     const silent = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: callbackMachine, input: '{"job":"quiet"}' }),
+      new StartExecutionCommand({ stateMachineArn: quietMachine, input: '{"job":"quiet"}' }),
     );
     const quiet = await nextToken();
     const d = await waitForStatus(sfn, silent.executionArn!, 5000);
