@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -179,15 +179,35 @@ describe("the command line, end to end", () => {
     execFileSync("mkfifo", [pipe]);
     const before = ep.requests.length;
     let signalledAt = 0;
+    // The signal goes once the program holds the pipe open (it waits on it from then on), not
+    // at a fixed time a slow start could outlast; a program that blocked in opening it would
+    // never get there and be killed at the time limit.
+    const fifo = realpathSync(pipe);
+    const holdsPipe = (pid: number | undefined) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+          try {
+            return readlinkSync(`/proc/${pid}/fd/${fd}`) === fifo;
+          } catch {
+            return false;
+          }
+        });
+      } catch {
+        return false;
+      }
+    };
     const run = await runBundle({
       env: variables(),
       args: ["--input-file", pipe],
       timeoutMs: 15_000,
       onStart: (child) => {
-        setTimeout(() => {
+        const timer = setInterval(() => {
+          if (!holdsPipe(child.pid)) return;
+          clearInterval(timer);
           signalledAt = Date.now();
           child.kill("SIGTERM");
-        }, 1000);
+        }, 20);
+        child.on("exit", () => clearInterval(timer));
       },
     });
     const tookMs = Date.now() - signalledAt;
