@@ -48,7 +48,8 @@ async function tempDir(): Promise<string> {
  * The real bridge in Python, as the agent runs it, starting `bundle` with `fields`, its
  * signal to stop raising `failure` (as the console break does on Windows without a
  * console). extension_cancel is called from another thread 0.3 s after the program started,
- * or once the program has reported its execution RUNNING (`whenRunning`).
+ * or once the program has reported its execution RUNNING (`whenRunning`), or has created
+ * `readyFile` (what it does before that, however slowly it starts, comes first).
  */
 async function cancelWithoutSignal(options: {
   bundle: string;
@@ -56,6 +57,7 @@ async function cancelWithoutSignal(options: {
   cache: string;
   fields?: Record<string, unknown>;
   whenRunning?: boolean;
+  readyFile?: string;
   env?: Record<string, string>;
 }) {
   const python = findPython();
@@ -79,6 +81,8 @@ async function cancelWithoutSignal(options: {
     "seen = {}",
     "def cancel():",
     "    while ext._process is None:",
+    "        time.sleep(0.05)",
+    "    while sys.argv[7] and not os.path.exists(sys.argv[7]) and ext._process.poll() is None:",
     "        time.sleep(0.05)",
     "    if sys.argv[6] == 'running':",
     "        while not any(u.get('execution_status') == 'RUNNING' for u in updates):",
@@ -112,6 +116,7 @@ async function cancelWithoutSignal(options: {
       options.failure,
       JSON.stringify(fields),
       options.whenRunning ? "running" : "started",
+      options.readyFile ?? "",
     ],
     { env: cleanEnv({ UE_AWS_STEPFUNCTIONS_CACHE: options.cache, ...options.env }) },
   );
@@ -213,9 +218,20 @@ describe("cancel (the real bridge, contract fixture program)", () => {
     test(`a cancel that reaches the program neither way (${failure}, its standard input closed) kills it at once: exit 27, saying so`, async () => {
       const dir = await tempDir();
       const bundle = join(dir, "program.cjs");
-      await writeFile(bundle, 'require("fs").closeSync(0);\nsetTimeout(() => {}, 20000);\n');
+      // The cancel comes once the program has closed its input (it says so with a file), not
+      // at a time a slow start could outlast: a line written before would be taken.
+      const ready = join(dir, `closed-${failure}`);
+      await writeFile(
+        bundle,
+        `const fs = require("fs");\nfs.closeSync(0);\nfs.writeFileSync(${JSON.stringify(ready)}, "");\nsetTimeout(() => {}, 20000);\n`,
+      );
 
-      const seen = await cancelWithoutSignal({ bundle, failure, cache: join(dir, "cache") });
+      const seen = await cancelWithoutSignal({
+        bundle,
+        failure,
+        cache: join(dir, "cache"),
+        readyFile: ready,
+      });
 
       assert.equal(seen.cancel, "returned", "extension_cancel raises nothing into the agent");
       assert.equal(seen.rc, 27);
