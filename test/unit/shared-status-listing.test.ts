@@ -169,6 +169,11 @@ describe("shared status: late listings under load", () => {
    * began 20 s ago (what this waiter knows, 2 intervals old) and was written `writtenMsAgo`.
    */
   async function slowGroup(writtenMsAgo: number, leaseExtra: Record<string, unknown> = {}) {
+    // The clock stands still from here: the task's "now" is the one these files are dated
+    // from, however long writing them takes on a loaded machine (the wait it answers grows
+    // with the time that passes, half of it, and is checked to the 100 ms).
+    mock.timers.reset();
+    mock.timers.enable({ apis: ["setTimeout", "Date"], now: Date.now() });
     const now = Date.now();
     const group = join(folder, groupKey(PARTS));
     await writeFile(
