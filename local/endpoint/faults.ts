@@ -78,6 +78,14 @@ export interface FaultConfig {
    * handling of it.
    */
   answerError?: { code: string; message: string; status?: number };
+  /**
+   * Matching calls are carried out only once this promise has settled (after any latency);
+   * the client waits meanwhile as for a slow call, and a call it gave up on is carried out all
+   * the same. A test orders what the endpoint does after events of its choosing this way
+   * rather than after a time. Captured when a call arrives: resetting the faults does not
+   * release a call already held.
+   */
+  holdUntil?: Promise<unknown>;
   /** Restricts the faults above to these operations (e.g. `DescribeExecution`, `AssumeRole`). Default: all. */
   operations?: string[];
 }
@@ -89,13 +97,14 @@ export interface OperationCounters {
   throttled: number;
 }
 
-export type FaultDecision =
+export type FaultDecision = (
   | { kind: "none"; latencyMs: number }
   | { kind: "drop"; latencyMs: number }
   | { kind: "reply-lost"; latencyMs: number }
   | { kind: "hang"; latencyMs: number }
   | { kind: "5xx"; latencyMs: number; status: 500 | 503 }
-  | { kind: "error"; latencyMs: number; code: string; message: string; status: number };
+  | { kind: "error"; latencyMs: number; code: string; message: string; status: number }
+) & { holdUntil?: Promise<unknown> };
 
 class TokenBucket {
   #tokens: number;
@@ -193,6 +202,15 @@ export class Faults {
 
   /** Transport faults for a call, decided before authentication like a misbehaving network or front end. */
   decide(operation: string): FaultDecision {
+    const decision = this.#decide(operation);
+    const c = this.#config;
+    const applies = !c.operations || c.operations.includes(operation);
+    return applies && c.holdUntil && decision.kind !== "hang"
+      ? { ...decision, holdUntil: c.holdUntil }
+      : decision;
+  }
+
+  #decide(operation: string): FaultDecision {
     const c = this.#config;
     const applies = !c.operations || c.operations.includes(operation);
     const latencyMs = applies ? (c.latencyMs ?? 0) : 0;

@@ -33,7 +33,7 @@ export interface RequestLogEntry {
   /** Error code returned, if any. */
   errorCode?: string;
   /** The injected fault that shaped the reply, if any. */
-  fault?: "drop" | "hang" | "5xx" | "throttled" | "latency" | "reply-lost" | "error";
+  fault?: "drop" | "hang" | "5xx" | "throttled" | "latency" | "held" | "reply-lost" | "error";
   durationMs: number;
   /** ARN the call acted on (Step Functions) or the role (AssumeRole). */
   resource?: string;
@@ -264,6 +264,10 @@ export async function startServer(
       entry.fault = "latency";
       await sleep(decision.latencyMs, closing.signal);
     }
+    if (decision.holdUntil) {
+      entry.fault ??= "held";
+      await settledOrAborted(decision.holdUntil, closing.signal);
+    }
     if (decision.kind === "drop") {
       entry.fault = "drop";
       entry.durationMs = performance.now() - started;
@@ -397,6 +401,19 @@ export async function startServer(
         server.closeAllConnections();
       }),
   };
+}
+
+/** Resolves when the promise settles (either way) or the signal fires. */
+function settledOrAborted(promise: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    promise.then(done, done);
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -4,6 +4,7 @@ import {
   DescribeStateMachineCommand,
   ListStateMachinesCommand,
   type SFNClient,
+  StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import {
@@ -128,6 +129,45 @@ describe("fault knobs", () => {
     // Other operations still answer.
     await impatient.send(new ListStateMachinesCommand({}));
     impatient.destroy();
+  });
+
+  it("holds chosen operations until a promise settles, then carries them out, a call given up on too", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    ep.faults.set({ holdUntil: held, operations: ["DescribeStateMachine", "StartExecution"] });
+    const arrived = async (operation: string) => {
+      while (!ep.requests.some((r) => r.operation === operation)) await sleep(5);
+      return ep.requests.find((r) => r.operation === operation);
+    };
+    let answered = false;
+    const described = describeMachine().then(() => {
+      answered = true;
+    });
+    const aborting = new AbortController();
+    const started = sfn
+      .send(new StartExecutionCommand({ stateMachineArn: machine, name: "held-start" }), {
+        abortSignal: aborting.signal,
+      })
+      .catch((e: Error) => e);
+    const describeEntry = await arrived("DescribeStateMachine");
+    await arrived("StartExecution");
+    aborting.abort();
+    assert.equal(((await started) as Error).name, "AbortError");
+    // Other operations answer meanwhile; a reset releases no call already held.
+    ep.faults.reset();
+    await sfn.send(new ListStateMachinesCommand({}));
+    const execution = `${machine.replace(":stateMachine:", ":execution:")}:held-start`;
+    assert.equal(answered, false);
+    assert.equal(describeEntry?.fault, "held");
+    assert.equal(describeEntry?.status, 0);
+    assert.equal(ep.getExecution(execution), undefined, "the start is not carried out yet");
+    release();
+    await described;
+    assert.equal(describeEntry?.status, 200);
+    for (let i = 0; i < 2000 && !ep.getExecution(execution); i++) await sleep(5);
+    assert.ok(ep.getExecution(execution), "the start the client gave up on was carried out");
   });
 
   it("reset restores normal service", async () => {
