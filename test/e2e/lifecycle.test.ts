@@ -317,9 +317,9 @@ describe("task lifecycle, end to end", () => {
     assert.ok(!ep.requests.some((r) => r.operation === "StopExecution" && r.resource === arn));
   });
 
-  // The cancel aborts a StartExecution the endpoint is still carrying out (it answers after
-  // its latency, creating the execution then): the program chose the name, so it knows the
-  // execution's ARN without the answer.
+  // The cancel aborts a StartExecution the endpoint is still carrying out (it holds the call,
+  // creating the execution once the test lets it go): the program chose the name, so it
+  // knows the execution's ARN without the answer.
   const signalDuringStart =
     (also?: () => void) => (child: import("node:child_process").ChildProcess, file: string) => {
       // The name is published just before the call.
@@ -341,18 +341,51 @@ describe("task lifecycle, end to end", () => {
     return `${(arns[machine] as string).replace(":stateMachine:", ":execution:")}:${name}`;
   };
 
-  test("SIGTERM while StartExecution is under way: the execution it started is stopped by its ARN", async () => {
-    ep.faults.set({ latencyMs: 1_500, operations: ["StartExecution"] });
+  /**
+   * StartExecution held at the endpoint (holdUntil) from its arrival until `carryOut` says
+   * (or the program has ended): the SIGTERM goes once it has arrived, so the cancel comes
+   * while the start is under way however slowly the program reacts, and the start is carried
+   * out after what the test waits for, not after a latency the program could outlast.
+   */
+  const heldStart = (carryOutWhen: (from: number) => boolean) => {
+    let carryOut = () => {};
+    const held = new Promise<void>((resolve) => {
+      carryOut = resolve;
+    });
+    ep.faults.set({ holdUntil: held, operations: ["StartExecution"] });
     const from = ep.requests.length;
-    let signalledAt = 0;
-    try {
-      const run = await runBundle({
-        fields: fields("long"),
-        onStart: signalDuringStart(() => {
-          signalledAt = Date.now();
-        }),
+    const state = { from, signalledAt: 0, carryOut };
+    const onStart = (child: ChildProcess) => {
+      const timer = setInterval(() => {
+        const calls = ep.requests.slice(from);
+        if (!state.signalledAt && calls.some((r) => r.operation === "StartExecution")) {
+          state.signalledAt = Date.now();
+          child.kill("SIGTERM");
+        }
+        if (state.signalledAt && carryOutWhen(from)) {
+          clearInterval(timer);
+          carryOut();
+        }
+      }, 20);
+      child.on("exit", () => {
+        clearInterval(timer);
+        carryOut();
       });
-      const took = Date.now() - signalledAt;
+    };
+    return { state, onStart };
+  };
+
+  test("SIGTERM while StartExecution is under way: the execution it started is stopped by its ARN", async () => {
+    // Carried out once the program's StopExecution has found no execution.
+    const { state, onStart } = heldStart((from) =>
+      ep.requests
+        .slice(from)
+        .some((r) => r.operation === "StopExecution" && r.errorCode === "ExecutionDoesNotExist"),
+    );
+    const { from } = state;
+    try {
+      const run = await runBundle({ fields: fields("long"), onStart });
+      const took = Date.now() - state.signalledAt;
       assert.equal(run.code, 27, run.stderr);
       assertValidDoc(run.doc);
       const arn = executionArnOf("long", run);
@@ -373,17 +406,19 @@ describe("task lifecycle, end to end", () => {
       // The stop's own 5 s bound, and the few seconds a cancel took before.
       assert.ok(took < 8_000, `cancel took ${took} ms`);
     } finally {
+      state.carryOut();
       ep.faults.reset();
     }
   });
 
   test("SIGTERM while StartExecution is under way, Stop Execution on Cancel off: left running, the ARN named", async () => {
-    ep.faults.set({ latencyMs: 1_500, operations: ["StartExecution"] });
-    const from = ep.requests.length;
+    // Carried out once the program has ended.
+    const { state, onStart } = heldStart(() => false);
+    const { from } = state;
     try {
       const run = await runBundle({
         fields: fields("long", { stop_execution_on_cancel: false }),
-        onStart: signalDuringStart(),
+        onStart,
       });
       assert.equal(run.code, 27, run.stderr);
       assertValidDoc(run.doc);
@@ -395,7 +430,7 @@ describe("task lifecycle, end to end", () => {
         `CANCELLED: task cancelled before the start of execution ${name} was confirmed by AWS; it may have started and is then left running (Stop Execution on Cancel is off): ${arn}`,
       );
       assert.equal(run.doc.changed, false);
-      // The endpoint carries the start out after its latency: the execution runs on.
+      // The endpoint carries the start out once the program has ended: the execution runs on.
       let execution = ep.getExecution(arn);
       for (let i = 0; i < 40 && !execution; i++) {
         await new Promise((r) => setTimeout(r, 100));
@@ -404,6 +439,7 @@ describe("task lifecycle, end to end", () => {
       assert.equal(execution?.status, "RUNNING");
       assert.ok(!ep.requests.slice(from).some((r) => r.operation === "StopExecution"));
     } finally {
+      state.carryOut();
       ep.faults.reset();
     }
   });
