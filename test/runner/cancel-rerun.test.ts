@@ -151,7 +151,9 @@ describe("cancel (the real bridge, contract fixture program)", () => {
   });
 
   test("a second extension_cancel only waits: the program is asked once and stops in order", async () => {
-    const f = await open({ "*": { holdMs: 30_000, stopMs: 1_500 } });
+    // The program's stop lasts until the test lets it end: the second cancel comes while it
+    // is under way however slowly the log lines and the signal travel.
+    const f = await open({ "*": { holdMs: 30_000, stopUntil: "stop-may-end" } });
     const handle = f.runner.launch({ name: "twice", fields: { state_machine_arn: SM } });
     await running(f);
     const started = f.events.find((e) => e.type === "task-started");
@@ -161,6 +163,11 @@ describe("cancel (the real bridge, contract fixture program)", () => {
     await nextEvent(f, (e) => e.type === "log" && e.line.endsWith("SIGTERM received: stopping"));
     // The agent (or a user) cancels again while the program stops the execution.
     process.kill(started.pid, "SIGUSR1");
+    await Promise.race([
+      nextEvent(f, (e) => e.type === "log" && / cancel: the program was asked/.test(e.line)),
+      handle.result,
+    ]);
+    await writeFile(join(f.dir, "stop-may-end"), "");
     const result = await handle.result;
 
     assert.equal(result.state, "Cancelled");
