@@ -128,6 +128,7 @@ describe("task lifecycle, end to end", () => {
    * afterwards is answered).
    */
   const endUnseen = async (file: string, child: ChildProcess): Promise<string> => {
+    const ours = ep.requests.length;
     const arn = await waitForOutputField(file, "execution_arn");
     if (!(await describedOnce(ep, arn, child))) return arn;
     const running = () => child.exitCode === null && child.signalCode === null;
@@ -141,7 +142,7 @@ describe("task lifecycle, end to end", () => {
             r.operation === "DescribeExecution" &&
             (faulted ? r.fault !== undefined : r.status === 0 && r.fault === undefined),
         );
-    while (checks(0, false) && running()) await pause();
+    while (checks(ours, false) && running()) await pause();
     const from = ep.requests.length;
     held.release(arn);
     await ep.waitForExecution(arn);
