@@ -314,7 +314,8 @@ describe("execution actions, end to end", () => {
 
   describe("Monitor Execution", () => {
     // [machine, exit code, status, description]; a machine "...WhenSeen" ends once the
-    // program's first status check is answered, the timeout of timesOut (3 s) at its time.
+    // program's first status check is answered; timesOut, whose timeout (3 s) runs from its
+    // start, is started only once that check has reached the endpoint (startWhenLooked).
     const ends: Array<[string, number, string, RegExp]> = [
       ["succeedsWhenSeen", 0, "SUCCEEDED", /^SUCCESS: execution .* SUCCEEDED/],
       [
@@ -325,13 +326,46 @@ describe("execution actions, end to end", () => {
       ],
       ["timesOut", 25, "TIMED_OUT", /^FAIL: .* ended TIMED_OUT in state "Slow": States\.Timeout/],
     ];
+    /**
+     * An execution of `machine` started only once the program's first DescribeExecution of it
+     * has reached the endpoint, which holds that call meanwhile (holdUntil) and answers it
+     * after the start: the program is up and looking before the execution's own clock starts,
+     * however slowly it started.
+     */
+    let looked = 0;
+    const startWhenLooked = (machine: string) => {
+      const name = `looked-${looked++}`;
+      const arn = `${(arns[machine] as string).replace(":stateMachine:", ":execution:")}:${name}`;
+      let answer = () => {};
+      const held = new Promise<void>((resolve) => {
+        answer = resolve;
+      });
+      ep.faults.set({ holdUntil: held, operations: ["DescribeExecution"] });
+      const from = ep.requests.length;
+      const onStart = (child: ChildProcess) => {
+        const timer = setInterval(() => {
+          if (!ep.requests.slice(from).some((r) => r.operation === "DescribeExecution")) return;
+          clearInterval(timer);
+          ep.faults.reset();
+          void start(machine, name).finally(answer);
+        }, 20);
+        child.on("exit", () => {
+          clearInterval(timer);
+          ep.faults.reset();
+          answer();
+        });
+      };
+      return { arn, onStart };
+    };
     for (const [machine, code, status, description] of ends) {
       test(`waits to ${status} like a started execution: exit ${code}, nothing changed`, async () => {
-        const arn = await start(machine);
+        const whenLooked = machine === "timesOut" ? startWhenLooked(machine) : undefined;
+        const arn = whenLooked ? whenLooked.arn : await start(machine);
         const run = await runBundle({
           fields: monitor(arn),
           onStart: (child) => {
-            if (machine.endsWith("WhenSeen")) releaseOnceDescribed(ep, held, arn, child);
+            if (whenLooked) whenLooked.onStart(child);
+            else releaseOnceDescribed(ep, held, arn, child);
           },
         });
         assert.equal(run.code, code, run.stderr);
