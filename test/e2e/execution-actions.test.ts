@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
+import {
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
 import { HELD, type HeldTasks, holdTasks, releaseOnceDescribed } from "../helpers/held-task.ts";
@@ -587,12 +592,38 @@ describe("execution actions, end to end", () => {
     const refusal = { code: "ValidationException", message: "Execution is not running" };
 
     test("a stop AWS refuses as the execution ends on its own: reported as ended, not as a failure", async () => {
-      const arn = await start("twoSeconds");
+      // The execution waits for a callback, given once the stop has reached the endpoint and
+      // before its refusal goes back: it ends between the program's first look and AWS's
+      // answer however long the program takes to start (an execution of a fixed length can
+      // end before that look on a loaded machine, and the stop is then never asked).
+      const arn = await start("approval");
+      const from = ep.requests.length;
       ep.faults.set({ latencyMs: 3_000, answerError: refusal, operations: ["StopExecution"] });
+      let called = false;
+      let ended = false;
+      const callbackOnStop = async () => {
+        while (!ep.requests.slice(from).some((r) => r.operation === "StopExecution")) {
+          if (ended) return;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const [pending] = ep.pendingTaskTokens(arn);
+        assert.ok(pending, "the execution waits for its callback");
+        await sfn.send(
+          new SendTaskSuccessCommand({ taskToken: pending.taskToken, output: '{"approved":true}' }),
+        );
+        called = true;
+      };
       try {
+        let calling: Promise<void> | undefined;
         const run = await runBundle({
           fields: fields("Stop Execution", { target_execution_arn: arn }),
+          onStart: () => {
+            calling = callbackOnStop();
+          },
         });
+        ended = true;
+        await calling;
+        assert.ok(called, "the callback came while the stop was under way");
         assert.equal(run.code, 0, run.stderr);
         assertValidDoc(run.doc);
         assert.equal(
