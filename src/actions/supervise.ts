@@ -3,6 +3,7 @@
  * (started, redriven, or only monitored): wait, then the ended, cancelled or maximum-wait
  * outcome, stopping the execution where the task's settings say so.
  */
+import { tmpdir } from "node:os";
 import { EXIT } from "../exit-codes.ts";
 import { ACTIONS, MAXIMUM_WAIT_ACTIONS } from "../fields/catalog.ts";
 import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
@@ -57,9 +58,16 @@ function sharedStatusFor(ctx: ActionContext, executionArn: string): StatusSource
   const { config, aws, log, signal } = ctx;
   const machine = stateMachineOfExecution(executionArn);
   if (!config.waitSharing.enabled || !machine) return undefined;
+  const folder = config.waitSharing.folder ?? defaultSharingFolder();
+  if (folder === null) {
+    log.warn(
+      `status checks are not shared with other tasks: the temporary folder ${JSON.stringify(tmpdir())} (TMPDIR) is not an absolute path; name a folder in UE_WAIT_SHARING_DIR, or set UE_WAIT_SHARING=off to share nothing`,
+    );
+    return undefined;
+  }
   const a = config.aws;
   return sharedStatus({
-    folder: config.waitSharing.folder ?? defaultSharingFolder(),
+    folder,
     executionArn,
     pollingIntervalMs: config.task.pollingIntervalSeconds * 1000,
     sfn: aws.sfnOnce,

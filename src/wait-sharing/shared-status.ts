@@ -38,7 +38,7 @@ import {
   writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { classifyError, readOnceMoreIfDropped } from "../aws/classify.ts";
 import { collectGarbage } from "../settle-memory.ts";
 import type { StepFunctions } from "../aws/step-functions.ts";
@@ -113,10 +113,16 @@ export interface SharedStatusOptions {
  */
 export const COLLECT_AFTER_LISTING_MS = 100;
 
-/** `<temp>/ue-aws-stepfunctions-waits-<uid>`. */
-export function defaultSharingFolder(): string {
+/**
+ * `<temp>/ue-aws-stepfunctions-waits-<uid>`, or null when the temporary folder is not an
+ * absolute path: a relative TMPDIR names a folder of the working directory (under the
+ * bridge, the task's own run folder), where no other task looks (UE_WAIT_SHARING_DIR must
+ * be absolute for the same reason).
+ */
+export function defaultSharingFolder(temp: string = tmpdir()): string | null {
+  if (!isAbsolute(temp)) return null;
   const owner = typeof process.getuid === "function" ? String(process.getuid()) : "user";
-  return join(tmpdir(), `ue-aws-stepfunctions-waits-${owner}`);
+  return join(temp, `ue-aws-stepfunctions-waits-${owner}`);
 }
 
 function alive(pid: number): boolean {

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawnSync } from "node:child_process";
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { BundleRun } from "../helpers/bundle.ts";
@@ -212,6 +213,31 @@ describe("shared status checks while waiting", () => {
       / WARN {2}status checks are not shared with other tasks for now: cannot create .*missing\/waits \(the folder does not exist, ENOENT\); name another folder in UE_WAIT_SHARING_DIR, or set UE_WAIT_SHARING=off to share nothing/,
     );
     assert.equal(s.calls("ListExecutions").length, 0);
+  });
+
+  test("a relative TMPDIR (and no UE_WAIT_SHARING_DIR): nothing is shared, nothing made in the working directory, a warning says why", async () => {
+    const arn = await s.setUp(3);
+    // The folder TMPDIR names exists in the working directory, as "tmp" often does.
+    const work = await mkdtemp(join(tmpdir(), "ue-sfn-share-cwd-"));
+    try {
+      await mkdir(join(work, "tmp"));
+      s.ep.clearRequests();
+      const runs = await Promise.all([
+        s.waiter(arn, { cwd: work, env: { TMPDIR: "tmp", UE_WAIT_SHARING_DIR: undefined } }),
+        s.waiter(arn, { cwd: work, env: { TMPDIR: "tmp", UE_WAIT_SHARING_DIR: undefined } }),
+      ]);
+      for (const run of runs) {
+        assertSucceeded(run);
+        assert.match(
+          run.stderr,
+          / WARN {2}status checks are not shared with other tasks: the temporary folder "tmp" \(TMPDIR\) is not an absolute path; name a folder in UE_WAIT_SHARING_DIR, or set UE_WAIT_SHARING=off to share nothing/,
+        );
+      }
+      assert.deepEqual(await readdir(join(work, "tmp")), []);
+      assert.equal(s.calls("ListExecutions").length, 0);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   test("a shared folder of the wrong mode is refused and left alone", async () => {

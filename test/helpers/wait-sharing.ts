@@ -59,7 +59,8 @@ export function assertSucceeded(run: BundleRun): void {
 }
 
 export interface WaiterOptions {
-  env?: Record<string, string>;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
   fields?: Record<string, unknown>;
   key?: { accessKeyId: string; secretAccessKey: string };
   onStart?: (child: ChildProcess, outputFieldsFile: string) => void;
@@ -106,6 +107,7 @@ export function sharingSuite() {
         env: { UE_WAIT_SHARING_DIR: suite.root, ...extra.env },
         ...(extra.onStart ? { onStart: extra.onStart } : {}),
         ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}),
+        ...(extra.cwd ? { cwd: extra.cwd } : {}),
       });
     },
   };

@@ -17,6 +17,7 @@ import {
   waitForListing,
   waiterLive,
 } from "../../src/wait-sharing/decide.ts";
+import { defaultSharingFolder } from "../../src/wait-sharing/shared-status.ts";
 
 const ARN = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-1";
 const OTHER = "arn:aws:states:eu-west-1:123456789012:execution:orders:run-2";
@@ -303,4 +304,12 @@ describe("shared status: looking again for a peer's listing instead of asking AW
       until: 9,
     });
   });
+});
+
+test("the default shared folder is in the temporary folder only when that is an absolute path", () => {
+  const owner = typeof process.getuid === "function" ? String(process.getuid()) : "user";
+  assert.equal(defaultSharingFolder("/var/tmp"), `/var/tmp/ue-aws-stepfunctions-waits-${owner}`);
+  // A relative TMPDIR names a folder of the working directory, where no other task looks.
+  assert.equal(defaultSharingFolder("tmp"), null);
+  assert.equal(defaultSharingFolder(""), null);
 });
