@@ -153,7 +153,6 @@ function remember(credentials: AwsCredentialIdentity, source: string): AwsCreden
   return credentials;
 }
 
-/** The standard chain: shared files, SSO, process, web identity, container, instance. */
 /** When a wait for credentials is first reported, and how often after that. */
 export const SLOW_CREDENTIALS_MS = [15_000, 300_000] as const;
 
@@ -181,6 +180,7 @@ export async function noticeWhileWaiting<T>(
   }
 }
 
+/** The standard chain: shared files, SSO, process, web identity, container, instance. */
 function standardChain(handler: NodeHttpHandler, log: Logger): AwsCredentialIdentityProvider {
   let chain: AwsCredentialIdentityProvider | undefined;
   // Why each provider of the chain passed on, as the SDK logs it at debug level: the chain's
