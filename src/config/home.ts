@@ -28,15 +28,22 @@ export function decideHome(
 ): HomeDecision {
   if (home !== undefined && isAbsolute(home)) return {};
   let fromDatabase: string | undefined;
+  /** The user database's home for this user, when it has an entry but not an absolute home. */
+  let unusable: string | undefined;
   try {
     const found = userHome();
     if (isAbsolute(found)) fromDatabase = found;
+    else unusable = found;
   } catch {
     // No entry for this user id: no home folder at all.
   }
   const given =
     home === undefined ? undefined : `HOME is ${JSON.stringify(home)}, not an absolute path`;
   const user = uid === null ? "this user" : `user id ${uid}`;
+  const database =
+    unusable === undefined
+      ? "has no entry in the user database"
+      : `has no absolute home folder in the user database (it gives ${JSON.stringify(unusable)})`;
   if (fromDatabase !== undefined) {
     if (given === undefined) return {};
     return {
@@ -55,11 +62,11 @@ export function decideHome(
       given === undefined
         ? {
             level: "info",
-            text: `no home folder (HOME is not set and ${user} has no entry in the user database): ${unread}`,
+            text: `no home folder (HOME is not set and ${user} ${database}): ${unread}`,
           }
         : {
             level: "warn",
-            text: `${given}, and ${user} has no home folder in the user database: ${unread}`,
+            text: `${given}, and ${user} ${unusable === undefined ? "has no home folder in the user database" : database}: ${unread}`,
           },
   };
 }

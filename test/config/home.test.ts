@@ -41,6 +41,15 @@ describe("the home folder the SDK reads ~/.aws from", () => {
       text,
       /no ~\/\.aws file is read \(AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE/,
     );
+    // An entry whose home is empty or relative is not called a missing entry.
+    assert.match(
+      decideHome(undefined, entry(""), 12345).notice?.text ?? "",
+      /^no home folder \(HOME is not set and user id 12345 has no absolute home folder in the user database \(it gives ""\)\): no ~\/\.aws file is read/,
+    );
+    assert.match(
+      decideHome("x", entry("rel"), 12345).notice?.text ?? "",
+      /^HOME is "x", not an absolute path, and user id 12345 has no absolute home folder in the user database \(it gives "rel"\): no ~\/\.aws file is read/,
+    );
     assert.match(
       decideHome("", entry("/home/b"), 0).notice?.text ?? "",
       /^HOME is "", not an absolute path: it is not used; ~\/\.aws is \/home\/b\/\.aws/,
