@@ -277,18 +277,28 @@ export async function run(options: RunOptions): Promise<number> {
       outcome = await runAction({ config, log, outputs, signal: options.signal });
     }
   } catch (error) {
-    const known =
-      error instanceof ProductError ? error : new UnexpectedError(String(error), { cause: error });
-    log.error(known.message);
-    if (!(error instanceof ProductError) && error instanceof Error && error.stack) {
-      log.debug(error.stack);
+    if (list && options.signal?.aborted && !(error instanceof CancelledError)) {
+      // The listing's calls end at the cancel (an AbortError): nothing was listed, and a
+      // listing changes nothing, so the cancel is all there is to say.
+      const description = `cancelled while listing for ${PICKER_FIELD[list]}; nothing was listed`;
+      log.warn(description);
+      outcome = { exitCode: EXIT.cancelled, description, changed: false, result: null };
+    } else {
+      const known =
+        error instanceof ProductError
+          ? error
+          : new UnexpectedError(String(error), { cause: error });
+      log.error(known.message);
+      if (!(error instanceof ProductError) && error instanceof Error && error.stack) {
+        log.debug(error.stack);
+      }
+      outcome = {
+        exitCode: known.exitCode,
+        description: known.message,
+        changed: false,
+        result: null,
+      };
     }
-    outcome = {
-      exitCode: known.exitCode,
-      description: known.message,
-      changed: false,
-      result: null,
-    };
   }
   emergencyWrite = undefined;
   // The real outcome stands when only the output-only fields could not be written.

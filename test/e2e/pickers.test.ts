@@ -193,6 +193,37 @@ describe("--list: what the pickers offer, on the command line", () => {
     });
   }
 
+  test("SIGTERM while the listing is under way: exit 27, nothing listed, said plainly", async () => {
+    ep.faults.set({ hang: { operations: ["ListStateMachines"] } });
+    const from = ep.requests.length;
+    try {
+      const run = await runBundle({
+        args: ["--list", "state-machines"],
+        env: env(),
+        timeoutMs: 30_000,
+        onStart: (child) => {
+          const timer = setInterval(() => {
+            if (ep.requests.slice(from).some((r) => r.operation === "ListStateMachines")) {
+              clearInterval(timer);
+              child.kill("SIGTERM");
+            }
+          }, 50);
+          child.on("exit", () => clearInterval(timer));
+        },
+      });
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(
+        run.doc.status_description,
+        "CANCELLED: cancelled while listing for state_machine; nothing was listed",
+      );
+      assert.equal(run.stdout, "", "no list on standard output");
+      assert.doesNotMatch(run.stderr, /ERROR/);
+    } finally {
+      ep.faults.reset();
+    }
+  });
+
   test("a secret key the endpoint refuses: exit 2, and the key shows nowhere", async () => {
     const from = ep.requests.length;
     const run = await runBundle({
