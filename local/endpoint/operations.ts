@@ -152,6 +152,21 @@ function requireNotChild(ctx: OperationContext, arn: string, operation: string):
   }
 }
 
+/**
+ * The state machine (and version or alias) a state machine ARN names. Documented for
+ * StartExecution and DescribeStateMachine: an ARN naming a Distributed Map state
+ * (`<machine>/<label>`) is a ValidationException.
+ */
+function resolveMachine(ctx: OperationContext, requested: string) {
+  const { parts } = parseStatesArn(requested, "stateMachine");
+  if (parts[0]?.includes("/")) {
+    throw errors.validation(
+      `The state machine ARN names a Distributed Map state, not a state machine: '${requested}'`,
+    );
+  }
+  return ctx.machines.resolve(requested);
+}
+
 function describeMachine(m: StateMachineRecord): Body {
   return {
     stateMachineArn: m.arn,
@@ -219,14 +234,7 @@ function startExecution(
   const named = body["name"] !== undefined && body["name"] !== null;
   // The model's length limit is checked before anything else, as in AWS.
   if (named) checkNameLength(body["name"], "name");
-  const { parts } = parseStatesArn(requested, "stateMachine");
-  // Documented: an ARN naming a Distributed Map state (`<machine>/<label>`) is a ValidationException.
-  if (parts[0]?.includes("/")) {
-    throw errors.validation(
-      `The state machine ARN names a Distributed Map state, whose executions its Map Runs start: '${requested}'`,
-    );
-  }
-  const { machine, versionArn, aliasArn } = ctx.machines.resolve(requested);
+  const { machine, versionArn, aliasArn } = resolveMachine(ctx, requested);
   const name = named ? validateName(body["name"], "name") : randomUUID();
   const { text, value } = validateInput(body["input"]);
   const traceHeader = optionalString(body, "traceHeader");
@@ -313,16 +321,11 @@ export const operations: Record<string, Operation> = {
   },
 
   DescribeStateMachine(body, ctx) {
-    const requested = requireString(body, "stateMachineArn");
-    const { parts } = parseStatesArn(requested, "stateMachine");
-    // Documented: an ARN naming a Distributed Map state is a ValidationException; a version
-    // ARN describes that version, named by its own ARN.
-    if (parts[0]?.includes("/")) {
-      throw errors.validation(
-        `The state machine ARN names a Distributed Map state, not a state machine: '${requested}'`,
-      );
-    }
-    const { machine, versionArn, aliasArn } = ctx.machines.resolve(requested);
+    // A version ARN describes that version, named by its own ARN.
+    const { machine, versionArn, aliasArn } = resolveMachine(
+      ctx,
+      requireString(body, "stateMachineArn"),
+    );
     const described = describeMachine(machine);
     return versionArn && !aliasArn ? { ...described, stateMachineArn: versionArn } : described;
   },
