@@ -9,8 +9,15 @@ import { EXIT } from "../exit-codes.ts";
 import type { Outcome } from "../output/extension-output.ts";
 import { stopWithDataOrWithout, TERMINAL, toResult, unreadNote } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
+import type { Described } from "./status-check.ts";
 import { taskReference } from "./supervise.ts";
-import { cancelledOnTarget, describeTarget, failedOnTarget, targetOf } from "./target.ts";
+import {
+  cancelledOnTarget,
+  describeTarget,
+  failedOnTarget,
+  type Target,
+  targetOf,
+} from "./target.ts";
 
 export const DEFAULT_STOP_ERROR = "ue-aws-stepfunctions.Stopped";
 
@@ -37,23 +44,22 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     const error = task.error ?? DEFAULT_STOP_ERROR;
     const cause = task.cause ?? `stopped by ${taskReference(ctx)}`;
     let withoutData: string | undefined;
+    /** The execution as it is after the stop (read when the stop was refused). */
+    let after: Described | null = null;
     try {
       asked = true;
       withoutData = await stopWithDataOrWithout(aws.sfn, target.arn, error, cause, log, signal);
       accepted = true;
     } catch (e) {
       const refused = classifyError(e, { operation: "StopExecution" });
-      const ended = await endedMeanwhile(ctx, target, refused, before.unreadable);
-      if (!ended) throw refused;
+      after = await endedMeanwhile(ctx, target, refused, before.unreadable);
+      if (!after) throw refused;
       // AWS documents no answer to a stop of an execution that has ended: an error that came
       // as it ended is not the stop's failure, when the execution shows it ended on its own.
       log.info(`AWS refused the stop (${refused.message}); the execution had ended meanwhile`);
-      const description = `execution ${target.parsed.name} ended ${ended.status} before it could be stopped${unreadNote(ended.unreadable)}`;
-      log.info(description);
-      return { exitCode: EXIT.success, description, changed: false, result: toResult(ended) };
     }
     // It may have ended on its own a moment before the stop: report what it is now.
-    const after = await describeTarget(ctx, target, before.unreadable);
+    after ??= await describeTarget(ctx, target, before.unreadable);
     const result = toResult(after);
     const stopped = result.status === "ABORTED";
     const unread = unreadNote(after.unreadable);
@@ -81,10 +87,10 @@ async function run(ctx: ActionContext): Promise<Outcome> {
  */
 async function endedMeanwhile(
   ctx: ActionContext,
-  target: ReturnType<typeof targetOf>,
+  target: Target,
   refused: ProductError,
   unreadable: string | undefined,
-): Promise<Awaited<ReturnType<typeof describeTarget>> | null> {
+): Promise<Described | null> {
   if (ctx.signal?.aborted || !REFUSAL_EXITS.has(refused.exitCode)) return null;
   try {
     const now = await describeTarget(ctx, target, unreadable);
