@@ -203,18 +203,27 @@ function str(value: unknown): string | undefined {
 }
 
 /** The error code of a network error, looking into causes and AggregateErrors. */
-function networkCode(error: unknown, depth = 0): string | undefined {
+function networkCode(error: unknown): string | undefined {
+  return codeWhere(error, (c) => c in NETWORK_REASONS || isTlsCode(c) || isParseCode(c));
+}
+
+/** The first `code` that `accepts`, in the error, its inner errors or its causes. */
+function codeWhere(
+  error: unknown,
+  accepts: (code: string) => boolean,
+  depth = 0,
+): string | undefined {
   if (depth > 4) return undefined;
   const e = shape(error);
   const code = str(e.code);
-  if (code && (code in NETWORK_REASONS || isTlsCode(code) || isParseCode(code))) return code;
+  if (code && accepts(code)) return code;
   if (Array.isArray(e.errors)) {
     for (const inner of e.errors) {
-      const found = networkCode(inner, depth + 1);
+      const found = codeWhere(inner, accepts, depth + 1);
       if (found) return found;
     }
   }
-  return e.cause === undefined ? undefined : networkCode(e.cause, depth + 1);
+  return e.cause === undefined ? undefined : codeWhere(e.cause, accepts, depth + 1);
 }
 
 /** Failures to connect at all: DNS, refused, unreachable, a TLS handshake refused. */
@@ -488,7 +497,7 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
   }
 
   // 4. This host's own limits: no socket could be opened at all (the limit is the message).
-  const limit = hostLimitCode(error);
+  const limit = codeWhere(error, (c) => c in HOST_LIMITS);
   if (limit) {
     return new UnexpectedError(clean(`${HOST_LIMITS[limit]}${op} (${limit})`), options);
   }
@@ -501,14 +510,6 @@ const HOST_LIMITS: Record<string, string> = {
   EMFILE: "this process has too many open files (its limit, ulimit -n, is too low for the task)",
   ENFILE: "this host has too many open files",
 };
-
-function hostLimitCode(error: unknown, depth = 0): string | undefined {
-  if (depth > 4) return undefined;
-  const e = shape(error);
-  const code = str(e.code);
-  if (code && code in HOST_LIMITS) return code;
-  return e.cause === undefined ? undefined : hostLimitCode(e.cause, depth + 1);
-}
 
 function classifyProxyFailure(
   failure: ProxyFailure,
