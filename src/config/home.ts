@@ -56,17 +56,12 @@ export function decideHome(
   }
   const unread =
     "no ~/.aws file is read (AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE, when set, are)";
+  const why =
+    given === undefined
+      ? `no home folder (HOME is not set and ${user} ${database})`
+      : `${given}, and ${user} ${database}`;
   return {
     home: NO_HOME,
-    notice:
-      given === undefined
-        ? {
-            level: "info",
-            text: `no home folder (HOME is not set and ${user} ${database}): ${unread}`,
-          }
-        : {
-            level: "warn",
-            text: `${given}, and ${user} ${unusable === undefined ? "has no home folder in the user database" : database}: ${unread}`,
-          },
+    notice: { level: given === undefined ? "info" : "warn", text: `${why}: ${unread}` },
   };
 }
