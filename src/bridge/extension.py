@@ -438,14 +438,14 @@ def bundle_path(root):
                 with os.fdopen(fd, "wb") as out:
                     writing = False
                     with zipped.open(entry) as source:
+                        # Only the reads of the archive are not writing.
                         while True:
                             writing = False
                             chunk = source.read(1024 * 1024)
+                            writing = True
                             if not chunk:
                                 break
-                            writing = True
                             out.write(chunk)
-                    writing = True
                 if os.path.getsize(tmp) != entry.file_size:
                     raise OSError("the copy is %d bytes, not %d" % (os.path.getsize(tmp), entry.file_size))
                 os.chmod(tmp, 0o500)
