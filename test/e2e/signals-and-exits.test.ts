@@ -151,10 +151,31 @@ describe("signals and exits", () => {
   });
 
   test('a line "cancel" and SIGTERM together are one cancel (the bridge sends both); a second line ends the program at once', async () => {
-    const once = await withChannel((child) => {
-      child.stdin?.write("cancel\n");
-      child.kill("SIGTERM");
+    // The stop is held at the endpoint until the program has seen the signal too: the test
+    // process may be descheduled between the line and the signal for longer than the whole
+    // orderly stop takes (the signal then comes after the document).
+    let release = () => {};
+    const seenBoth = new Promise<void>((resolve) => {
+      release = resolve;
     });
+    ep.faults.set({ holdUntil: seenBoth, operations: ["StopExecution"] });
+    let once: Awaited<ReturnType<typeof withChannel>>;
+    try {
+      once = await withChannel((child) => {
+        let text = "";
+        child.stderr?.on("data", (chunk: Buffer) => {
+          text += String(chunk);
+          if (/as well: the cancel is under way/.test(text)) release();
+        });
+        // Within the stop's own 5 s: without the line, the assertions below say why.
+        setTimeout(release, 3_000).unref();
+        child.stdin?.write("cancel\n");
+        child.kill("SIGTERM");
+      });
+    } finally {
+      release();
+      ep.faults.reset();
+    }
     assert.equal(once.code, 27, once.stderr);
     assertValidDoc(once.doc);
     assert.match(once.doc.status_description, /stopped/, "the orderly stop finished");
