@@ -208,6 +208,31 @@ def _temp_root():
     return "/tmp"
 
 
+def absolute_temp(env):
+    """Makes the temporary folder Node will use absolute in the program's environment.
+
+    Node's os.tmpdir() reads TMPDIR, TMP, TEMP (Windows: TEMP, TMP) and keeps a relative
+    one as it is; the program starts in its run folder, where it would name a folder no
+    other task sees (no shared status checks). The first one set, when relative, is taken
+    from the agent's working directory, as for the bridge's folder, when a folder is
+    there; an absolute one, or none, is left as it is.
+    """
+    for name in ("TEMP", "TMP") if os.name == "nt" else ("TMPDIR", "TMP", "TEMP"):
+        value = env.get(name)
+        if value:
+            break
+    else:
+        return
+    if os.path.isabs(value):
+        return
+    try:
+        resolved = os.path.abspath(value)
+    except OSError:
+        return  # the agent's working directory has been removed
+    if os.path.isdir(resolved):
+        env[name] = resolved
+
+
 def bridge_document(code, description):
     """The document returned when the program gave none (its keys, nothing reached).
 
@@ -1171,6 +1196,7 @@ class Extension(UniversalExtension):
         env.update(task_context(getattr(self, "uip", None)))
         env["UE_FIELDS_FILE"] = fields_file
         env["UE_EXTENSION_OUTPUT_FILE"] = document_file
+        absolute_temp(env)
         # The program keeps its code cache here, in the bridge's own 0700 folder.
         env.setdefault(
             "NODE_COMPILE_CACHE", os.path.join(os.path.dirname(run_dir), "node-compile-cache")

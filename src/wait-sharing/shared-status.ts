@@ -115,9 +115,9 @@ export const COLLECT_AFTER_LISTING_MS = 100;
 
 /**
  * `<temp>/ue-aws-stepfunctions-waits-<uid>`, or null when the temporary folder is not an
- * absolute path: a relative TMPDIR names a folder of the working directory (under the
- * bridge, the task's own run folder), where no other task looks (UE_WAIT_SHARING_DIR must
- * be absolute for the same reason).
+ * absolute path: a relative TMPDIR names a folder of the working directory, where no other
+ * task looks (UE_WAIT_SHARING_DIR must be absolute for the same reason; the bridge, whose
+ * program starts in its run folder, hands it an absolute TMPDIR instead).
  */
 export function defaultSharingFolder(temp: string = tmpdir()): string | null {
   if (!isAbsolute(temp)) return null;

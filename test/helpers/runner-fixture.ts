@@ -133,14 +133,18 @@ export function fixtureRunners(): typeof openFixtureRunner {
   };
 }
 
-/** A runner on the built package with the examples' local credentials, as the demo uses. */
+/**
+ * A runner on the built package with the examples' local credentials, as the demo uses;
+ * `env` changes the agent's environment (undefined removes a variable).
+ */
 export async function openPackageRunner(
   onEvent: (e: RunnerEvent) => void,
+  env: Record<string, string | undefined> = {},
 ): Promise<ControllerRunner> {
   return ControllerRunner.open({
     packagePath: requireBuilt(PACKAGE_ZIP),
     credentials: await loadCredentialsFile(join(ROOT, "examples", "credentials.json")),
-    env: cleanEnv(),
+    env: cleanEnv(env),
     cancelGraceMs: 10_000,
     onEvent,
   });

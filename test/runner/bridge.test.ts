@@ -453,6 +453,58 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     ]);
   });
 
+  test("the program gets the temporary folder Node reads (TMPDIR, TMP, TEMP; Windows: TEMP, TMP) as an absolute path when it is relative and there; any other is left as it is", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const work = await mkdtemp(join(tmpdir(), "ue-agent-cwd-"));
+    after(() => rm(work, { recursive: true, force: true }));
+    await mkdir(join(work, "temp"));
+    const real = realpathSync(work);
+    const cases: Array<[string, Record<string, string>, Record<string, string>]> = [
+      ["posix", { TMPDIR: "temp" }, { TMPDIR: join(real, "temp") }],
+      ["posix", { TMP: "temp", TEMP: "missing" }, { TMP: join(real, "temp"), TEMP: "missing" }],
+      // An empty TMPDIR is not set (Node reads past it).
+      ["posix", { TMPDIR: "", TEMP: "temp" }, { TMPDIR: "", TEMP: join(real, "temp") }],
+      // The one Node reads names no folder, or is absolute: nothing changes.
+      ["posix", { TMPDIR: "missing", TMP: "temp" }, { TMPDIR: "missing", TMP: "temp" }],
+      ["posix", { TMPDIR: "/var/tmp", TMP: "temp" }, { TMPDIR: "/var/tmp", TMP: "temp" }],
+      ["posix", {}, {}],
+      ["nt", { TMPDIR: "missing", TEMP: "temp" }, { TMPDIR: "missing", TEMP: join(real, "temp") }],
+      ["nt", { TMPDIR: "temp", TMP: "temp" }, { TMPDIR: "temp", TMP: join(real, "temp") }],
+      // The agent's working directory removed: nothing to take it from.
+      ["gone", { TMPDIR: "temp" }, { TMPDIR: "temp" }],
+    ];
+    const probe = [
+      "import json, os, sys",
+      "sys.path[:0] = sys.argv[1:3]",
+      "import extension",
+      "found = []",
+      "for where, env in json.loads(sys.argv[3]):",
+      "    if where == 'gone':",
+      "        os.mkdir('gone'); os.chdir('gone'); os.rmdir('../gone')",
+      "    name, os.name = os.name, 'nt' if where == 'nt' else os.name",
+      "    extension.absolute_temp(env)",
+      "    os.name = name",
+      "    found.append(env)",
+      "print(json.dumps(found))",
+    ].join("\n");
+    const { stdout } = await run(
+      python,
+      [
+        "-c",
+        probe,
+        join(ROOT, "local/runner/python"),
+        join(ROOT, "src/bridge"),
+        JSON.stringify(cases.map(([where, env]) => [where, env])),
+      ],
+      { cwd: work },
+    );
+    assert.deepEqual(
+      JSON.parse(stdout),
+      cases.map(([, , expected]) => expected),
+    );
+  });
+
   for (const streams of ["None (closed when Python started)", "broken (their reader gone)"]) {
     test(`the task's standard output and error ${streams}: the bridge still returns its result, exit 29`, async () => {
       const python = findPython();

@@ -4,9 +4,9 @@
  * the real local endpoint, with the example state machines and workflow.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
 import { loadRunFile, main as cli } from "../../local/runner/cli.ts";
@@ -248,6 +248,48 @@ describe("the controller runner with the real package and the local endpoint", (
     const doc = result.extensionOutput as Doc;
     assert.equal(doc.result?.status, "RUNNING");
     assert.equal(result.outputFields["execution_arn"], doc.result?.executionArn);
+  });
+
+  test("a relative TMPDIR: the bridge hands the program the folder it names as an absolute path, and two waiting tasks share their status checks, with no warning", async () => {
+    // The agent's working directory is this process's: TMPDIR names the folder from there.
+    const temp = await mkdtemp(join(tmpdir(), "ue-runner-temp-"));
+    const machine = ep.createStateMachine({
+      name: "relative-temp",
+      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 4, End: true } } },
+    });
+    const seen: RunnerEvent[] = [];
+    const agent = await openPackageRunner((e) => seen.push(e), {
+      TMPDIR: relative(process.cwd(), temp),
+      TMP: undefined,
+      TEMP: undefined,
+    });
+    try {
+      const results = await Promise.all(
+        ["share-a", "share-b"].map(
+          (name) => agent.launch({ name, fields: fields("relative-temp") }).result,
+        ),
+      );
+
+      for (const result of results) {
+        assert.equal(result.state, "Success", result.message ?? "");
+        assert.equal((result.extensionOutput as Doc).result?.status, "SUCCEEDED");
+      }
+      const lines = seen.flatMap((e) => (e.type === "log" ? [e.line] : []));
+      assert.deepEqual(
+        lines.filter((line) => / WARN /.test(line)),
+        [],
+        "no warning (a relative temporary folder shares nothing)",
+      );
+      assert.ok(
+        ep.requests.some((r) => r.operation === "ListExecutions" && r.resource === machine),
+        "the tasks listed the state machine's running executions",
+      );
+      const waits = join(temp, `ue-aws-stepfunctions-waits-${process.getuid?.() ?? "user"}`);
+      assert.equal((await stat(waits)).mode & 0o777, 0o700);
+    } finally {
+      await agent.close();
+      await rm(temp, { recursive: true, force: true });
+    }
   });
 
   test("cancel calls extension_cancel: the program stops the execution and the task ends Cancelled", async () => {
