@@ -53,13 +53,16 @@ export interface CacheLocation {
    * home folder that does not exist is not created, not even by root).
    */
   within?: string;
+  /** Where the cache lives instead when `within` is not a folder. */
+  otherwise?: CacheLocation;
 }
 
 /**
  * Where the cache lives, or null when it is switched off: UE_CODE_CACHE when it names a
  * folder, else a folder inside NODE_COMPILE_CACHE (set by the bridge to its own private
- * folder), XDG_CACHE_HOME or ~/.cache, else the temporary folder with the user id in the
- * name. Only absolute paths count.
+ * folder), XDG_CACHE_HOME or ~/.cache, else (also when HOME names no folder, as a service
+ * account's /nonexistent) the temporary folder with the user id in the name. Only absolute
+ * paths count.
  */
 export function cacheLocation(
   env: NodeJS.ProcessEnv,
@@ -73,13 +76,17 @@ export function cacheLocation(
   for (const base of [env["NODE_COMPILE_CACHE"], env["XDG_CACHE_HOME"]]) {
     if (base && isAbsolute(base)) return { dir: join(base, CACHE_FOLDER), create: true };
   }
+  // A relative TMPDIR too would name a folder of the working directory.
+  const inTemp =
+    uid === null || !isAbsolute(temp)
+      ? null
+      : { dir: join(temp, `${CACHE_FOLDER}-${uid}`), create: true };
   const home = env["HOME"];
   if (home && isAbsolute(home)) {
-    return { dir: join(home, ".cache", CACHE_FOLDER), create: true, within: home };
+    const dir = join(home, ".cache", CACHE_FOLDER);
+    return { dir, create: true, within: home, ...(inTemp ? { otherwise: inTemp } : {}) };
   }
-  // A relative TMPDIR too would name a folder of the working directory.
-  if (uid === null || !isAbsolute(temp)) return null;
-  return { dir: join(temp, `${CACHE_FOLDER}-${uid}`), create: true };
+  return inTemp;
 }
 
 /** The cache file of one build of the program on one Node version and architecture. */
@@ -114,7 +121,7 @@ function privateFolder(location: CacheLocation, uid: number | null): string | nu
     }
     if (!there) {
       debug("not using %s: %s is not a folder", dir, within);
-      return null;
+      return location.otherwise ? privateFolder(location.otherwise, uid) : null;
     }
   }
   try {

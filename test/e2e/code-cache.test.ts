@@ -189,10 +189,25 @@ describe("code cache of the bundle's start", () => {
     assert.equal(cacheFiles(own).length, 1);
   });
 
-  test("a HOME that does not exist is not created (not even by root): no cache, the same result", async () => {
+  test("a HOME that does not exist is not created (not even by root): the cache goes to the temporary folder with the user id", async () => {
     const home = join(place(), "gone", "home");
-    await start({ HOME: home, XDG_CACHE_HOME: undefined });
+    const temp = place();
+    await start({ HOME: home, XDG_CACHE_HOME: undefined, TMPDIR: temp });
     assert.equal(existsSync(home), false, "the home folder was created");
+    const own = join(temp, `${CACHE_FOLDER}-${uid}`);
+    assert.equal(statSync(own).mode & 0o777, 0o700);
+    assert.equal(cacheFiles(own).length, 1);
+  });
+
+  test("a HOME that does not exist and a temporary folder of the user's open to others: no cache there, the same result", async () => {
+    const home = join(place(), "gone", "home");
+    const temp = place();
+    const own = join(temp, `${CACHE_FOLDER}-${uid}`);
+    mkdirSync(own);
+    chmodSync(own, 0o755);
+    await start({ HOME: home, XDG_CACHE_HOME: undefined, TMPDIR: temp });
+    assert.equal(existsSync(home), false, "the home folder was created");
+    assert.deepEqual(cacheFiles(own), []);
   });
 
   test("UE_CODE_CACHE=off (and NODE_DISABLE_COMPILE_CACHE) leave no cache", async () => {

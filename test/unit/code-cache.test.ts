@@ -48,6 +48,16 @@ test("~/.cache is made inside the home folder, never the home folder itself", ()
   );
 });
 
+test("a HOME that names no folder leaves the cache to the temporary folder with the user id", () => {
+  assert.deepEqual(cacheLocation({ HOME: "/nonexistent" }, 65534, TEMP)?.otherwise, {
+    dir: `${TEMP}/${CACHE_FOLDER}-65534`,
+    create: true,
+  });
+  // No user id (Windows) or a relative temporary folder: no other place.
+  assert.equal(cacheLocation({ HOME: "/nonexistent" }, null, TEMP)?.otherwise, undefined);
+  assert.equal(cacheLocation({ HOME: "/nonexistent" }, 42, "tmp")?.otherwise, undefined);
+});
+
 test("UE_CODE_CACHE=off, 0, false or no, and NODE_DISABLE_COMPILE_CACHE, turn the cache off", () => {
   for (const value of ["off", "OFF", "0", "false", "no", " off "]) {
     assert.equal(cacheLocation({ UE_CODE_CACHE: value, HOME: "/home/u" }, 1, TEMP), null, value);
