@@ -46,8 +46,6 @@ const debug = debuglog("ue-code-cache");
 export interface CacheLocation {
   /** The folder, private to this user. */
   dir: string;
-  /** Whether the program may create the folder (its parent belongs to the user or is sticky). */
-  create: boolean;
   /**
    * A folder that must exist already: the cache's folders are made inside it, never it (a
    * home folder that does not exist is not created, not even by root).
@@ -72,19 +70,17 @@ export function cacheLocation(
   const setting = env[CACHE_SWITCH]?.trim() ?? "";
   if (/^(off|0|false|no)$/i.test(setting)) return null;
   if (env["NODE_DISABLE_COMPILE_CACHE"] && setting === "") return null;
-  if (isAbsolute(setting)) return { dir: setting, create: true };
+  if (isAbsolute(setting)) return { dir: setting };
   for (const base of [env["NODE_COMPILE_CACHE"], env["XDG_CACHE_HOME"]]) {
-    if (base && isAbsolute(base)) return { dir: join(base, CACHE_FOLDER), create: true };
+    if (base && isAbsolute(base)) return { dir: join(base, CACHE_FOLDER) };
   }
   // A relative TMPDIR too would name a folder of the working directory.
   const inTemp =
-    uid === null || !isAbsolute(temp)
-      ? null
-      : { dir: join(temp, `${CACHE_FOLDER}-${uid}`), create: true };
+    uid === null || !isAbsolute(temp) ? null : { dir: join(temp, `${CACHE_FOLDER}-${uid}`) };
   const home = env["HOME"];
   if (home && isAbsolute(home)) {
     const dir = join(home, ".cache", CACHE_FOLDER);
-    return { dir, create: true, within: home, ...(inTemp ? { otherwise: inTemp } : {}) };
+    return { dir, within: home, ...(inTemp ? { otherwise: inTemp } : {}) };
   }
   return inTemp;
 }

@@ -51,7 +51,6 @@ test("~/.cache is made inside the home folder, never the home folder itself", ()
 test("a HOME that names no folder leaves the cache to the temporary folder with the user id", () => {
   assert.deepEqual(cacheLocation({ HOME: "/nonexistent" }, 65534, TEMP)?.otherwise, {
     dir: `${TEMP}/${CACHE_FOLDER}-65534`,
-    create: true,
   });
   // No user id (Windows) or a relative temporary folder: no other place.
   assert.equal(cacheLocation({ HOME: "/nonexistent" }, null, TEMP)?.otherwise, undefined);
