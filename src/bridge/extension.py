@@ -306,32 +306,87 @@ def _node_version(node, cache_root):
     return version
 
 
-def _which_node(path, environ=None):
-    """The first executable node in the absolute folders of path (on Windows, node with
-    each PATHEXT extension in its order, as the command shell looks). An empty or relative entry would
-    name the agent's working directory, which is no place to take a program from: it is
-    skipped. Not shutil.which: on Windows, before Python 3.12, it looks in the working
-    directory first whatever path says."""
-    environ = os.environ if environ is None else environ
-    if os.name == "nt":
-        extensions = [e for e in environ.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(";") if e]
-        names = ["node" + e for e in extensions]
+#: The names node has on Windows, in the order tried: what CreateProcess starts by itself.
+#: PATHEXT is not read: a node.bat or node.cmd would run through cmd.exe, which parses the
+#: arguments again and stands between the bridge and node (a kill ends cmd.exe, not node).
+#: libuv, which Node's own spawn uses, and the C runtime's spawn functions try the same two.
+WINDOWS_NODE_NAMES = ("node.com", "node.exe")
+
+
+def _path_folders(path, windows):
+    """The folders a PATH value lists. On Windows, double quotes are taken out as the
+    command shell does (``"C:\\Program Files\\nodejs"``), and a semicolon between them
+    belongs to the folder's name; no Windows file name holds a double quote."""
+    if not windows:
+        return path.split(":")
+    folders = [""]
+    quoted = False
+    for char in path:
+        if char == '"':
+            quoted = not quoted
+        elif char == ";" and not quoted:
+            folders.append("")
+        else:
+            folders[-1] += char
+    return folders
+
+
+def _absolute_folder(folder, windows):
+    """Whether a PATH folder names the same place whatever the working directory is: on
+    Windows a drive with its root (C:\\) or a share (\\\\server\\share); not \\tools, which
+    is on the working directory's drive, though os.path.isabs says so before Python 3.13."""
+    if not windows:
+        return os.path.isabs(folder)
+    import ntpath
+
+    drive, rest = ntpath.splitdrive(folder)
+    return drive[:2] in ("\\\\", "//") or (drive != "" and rest[:1] in ("\\", "/"))
+
+
+def _runnable_file(path):
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def which_node(path, windows=None, is_file=None):
+    """The first node in the absolute folders of the PATH value path; None when none has one.
+
+    windows and is_file stand for this system (os.name, a runnable file) unless given. An
+    empty or relative entry would name the agent's working directory, which is no place to
+    take a program from: it is skipped. Not shutil.which: on Windows, before Python 3.12, it
+    looks in the working directory first whatever path says.
+    """
+    windows = os.name == "nt" if windows is None else windows
+    is_file = _runnable_file if is_file is None else is_file
+    if windows:
+        import ntpath
+
+        join, names = ntpath.join, WINDOWS_NODE_NAMES
     else:
-        names = ["node"]
-    for folder in path.split(os.pathsep):
-        if not os.path.isabs(folder):
+        join, names = os.path.join, ("node",)
+    for folder in _path_folders(path, windows):
+        if not _absolute_folder(folder, windows):
             continue
         for name in names:
-            candidate = os.path.join(folder, name)
-            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            candidate = join(folder, name)
+            if is_file(candidate):
                 return candidate
     return None
+
+
+def setting_path(text, windows=None):
+    """The path an agent setting holds, without surrounding blanks and, on Windows (windows
+    stands for os.name unless given), without double quotes: ``set NAME="C:\\Program
+    Files\\nodejs"`` in the command shell keeps them in the value, and no Windows file name
+    holds one."""
+    if os.name == "nt" if windows is None else windows:
+        text = text.replace('"', "")
+    return text.strip()
 
 
 def find_node(cache_root, environ=None):
     """Path of Node.js 20 or newer: the agent setting first, then PATH."""
     environ = os.environ if environ is None else environ
-    configured = environ.get(NODE_SETTING, "").strip()
+    configured = setting_path(environ.get(NODE_SETTING, ""))
     if configured:
         where = "%s=%s" % (NODE_SETTING, configured)
         # The file checked is the file started, from the run's own folder: a relative
@@ -351,7 +406,7 @@ def find_node(cache_root, environ=None):
         path = environ.get("PATH")
         shown = path if path else "PATH is empty" if path == "" else "PATH is not set"
         where = "%s (not set), then node on PATH (%s)" % (NODE_SETTING, shown)
-        node = _which_node(path or "", environ)
+        node = which_node(path or "")
         if node is None:
             raise BridgeError(
                 "Node.js %d or newer is needed and was not found; looked at %s"
@@ -381,7 +436,7 @@ def find_node(cache_root, environ=None):
 def cache_root(environ=None):
     """The private folder for copies of the bundle and per-run files (0700, ours only)."""
     environ = os.environ if environ is None else environ
-    root = environ.get(CACHE_SETTING, "").strip()
+    root = setting_path(environ.get(CACHE_SETTING, ""))
     if not root:
         owner = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
         root = os.path.join(_temp_root(), "%s-%s" % (EXTENSION_NAME, owner))

@@ -380,40 +380,105 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     assert.equal(configured, join(work, "node"));
   });
 
-  test("on Windows too, node is looked for in PATH's absolute folders only, with PATHEXT, never first in the working directory (as shutil.which does before Python 3.12)", async () => {
+  // The Windows search, run by the real bridge in Python with Windows' facts handed in: its
+  // path rules (ntpath) and which files exist, compared without case as NTFS does.
+  const WINDOWS_FILES = [
+    String.raw`C:\Program Files\nodejs\node.exe`,
+    String.raw`C:\tools;x\node.exe`,
+    String.raw`C:\scripts\node.cmd`,
+    String.raw`C:\both\node.cmd`,
+    String.raw`C:\both\node.exe`,
+    String.raw`\\server\share\node\node.exe`,
+    String.raw`\tools\node.exe`,
+    String.raw`C:tools\node.exe`,
+    String.raw`nodejs\node.exe`,
+  ];
+  // [case, PATH, the node found]
+  const windowsSearches: [string, string, string | null][] = [
+    [
+      "a folder in double quotes (the command shell takes them out)",
+      String.raw`"C:\Program Files\nodejs";C:\Windows`,
+      String.raw`C:\Program Files\nodejs\node.exe`,
+    ],
+    [
+      "a semicolon inside double quotes belongs to the folder",
+      String.raw`"C:\tools;x";C:\Program Files\nodejs`,
+      String.raw`C:\tools;x\node.exe`,
+    ],
+    [
+      "node.cmd is passed over (cmd.exe would stand between the bridge and node)",
+      String.raw`C:\scripts;C:\Program Files\nodejs`,
+      String.raw`C:\Program Files\nodejs\node.exe`,
+    ],
+    ["node.exe beside node.cmd", String.raw`C:\both`, String.raw`C:\both\node.exe`],
+    [
+      "a share's folder",
+      String.raw`\\server\share\node;C:\Program Files\nodejs`,
+      String.raw`\\server\share\node\node.exe`,
+    ],
+    [
+      "forward slashes, another case, a trailing slash",
+      "C:/PROGRAM FILES/NODEJS/",
+      "C:/PROGRAM FILES/NODEJS/node.exe",
+    ],
+    [
+      "folders on the working directory's drive or in it are skipped",
+      String.raw`\tools;C:tools;nodejs;;.;"";C:\Program Files\nodejs`,
+      String.raw`C:\Program Files\nodejs\node.exe`,
+    ],
+    ["nothing but such folders", String.raw`\tools;C:tools;nodejs`, null],
+    ["an empty PATH", "", null],
+  ];
+
+  test("on Windows, node.exe is looked for in PATH's absolute folders only, quoted or not, never node.cmd nor in the working directory", async () => {
     const python = findPython();
     assert.ok(python, "python3 is needed for these tests");
-    const work = await mkdtemp(join(tmpdir(), "ue-agent-cwd-"));
-    after(() => rm(work, { recursive: true, force: true }));
-    await mkdir(join(work, "nodejs"));
-    for (const file of [join(work, "node.EXE"), join(work, "nodejs", "node.EXE")]) {
-      await writeFile(file, "");
-      await chmod(file, 0o755);
-    }
-    // Windows as Python's own modules tell it (os.name, sys.platform); paths stay this
-    // system's, and PATHEXT holds one extension so that either separator reads it.
     const probe = [
-      "import json, os, sys",
+      "import json, sys",
       "sys.path[:0] = sys.argv[1:3]",
       "import extension",
-      "os.name = 'nt'",
-      "sys.platform = 'win32'",
-      "os.environ['PATHEXT'] = '.EXE'",
-      "found = [extension._which_node(sys.argv[3]), extension._which_node('nodejs')]",
-      "print(json.dumps(found))",
+      "files, paths = json.loads(sys.argv[3])",
+      "exists = set(f.replace('/', '\\\\').lower() for f in files)",
+      "is_file = lambda path: path.replace('/', '\\\\').lower() in exists",
+      "print(json.dumps([extension.which_node(path, True, is_file) for path in paths]))",
     ].join("\n");
-    const { stdout } = await run(
-      python,
-      [
-        "-c",
-        probe,
-        join(ROOT, "local/runner/python"),
-        join(ROOT, "src/bridge"),
-        join(work, "nodejs"),
-      ],
-      { cwd: work },
-    );
-    assert.deepEqual(JSON.parse(stdout), [join(work, "nodejs", "node.EXE"), null]);
+    const { stdout } = await run(python, [
+      "-c",
+      probe,
+      join(ROOT, "local/runner/python"),
+      join(ROOT, "src/bridge"),
+      JSON.stringify([WINDOWS_FILES, windowsSearches.map(([, path]) => path)]),
+    ]);
+    const found: unknown[] = JSON.parse(stdout);
+    for (const [i, [label, , expected]] of windowsSearches.entries()) {
+      assert.equal(found[i], expected, label);
+    }
+  });
+
+  test("on Windows, a setting's path may be written in double quotes; elsewhere they are the path's own", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const probe = [
+      "import json, sys",
+      "sys.path[:0] = sys.argv[1:3]",
+      "import extension",
+      "print(json.dumps([extension.setting_path(text, windows) for text, windows in json.loads(sys.argv[3])]))",
+    ].join("\n");
+    const settings = [
+      [String.raw` "C:\Program Files\nodejs\node.exe" `, true],
+      ['"/opt/node"', false],
+    ];
+    const { stdout } = await run(python, [
+      "-c",
+      probe,
+      join(ROOT, "local/runner/python"),
+      join(ROOT, "src/bridge"),
+      JSON.stringify(settings),
+    ]);
+    assert.deepEqual(JSON.parse(stdout), [
+      String.raw`C:\Program Files\nodejs\node.exe`,
+      '"/opt/node"',
+    ]);
   });
 
   test("a relative TMPDIR or UE_AWS_STEPFUNCTIONS_CACHE gives an absolute private folder (the program starts in its run folder); with the working directory removed, a clear exit code", async () => {
