@@ -1146,6 +1146,37 @@ def _write_log(data):
     _write_stderr(data.decode("utf-8", "replace"))
 
 
+#: The exit code of a Windows console program ended by a console break it does not handle
+#: (Node before the program listens for SIGBREAK), an NTSTATUS value.
+STATUS_CONTROL_C_EXIT = 0xC000013A
+#: The exit code Popen.kill gives on Windows (TerminateProcess).
+WINDOWS_KILL_EXIT_CODE = 1
+
+
+def cut_short_by_cancel(code, killed, windows=None):
+    """How a cancel ended the program when it did so by a signal or a kill rather than the
+    program exiting by itself (which has written its document); None otherwise.
+
+    code is the program's exit code as Popen gives it; killed, the reason the cancel killed
+    the program (None when it did not); windows stands for os.name unless given. On POSIX a
+    signal is a negative code. On Windows a kill gives exit code 1 and a console break that
+    came before the program listened for it STATUS_CONTROL_C_EXIT: any other code, even
+    after a kill, is the program's own exit, which came first.
+    """
+    windows = os.name == "nt" if windows is None else windows
+    if windows:
+        if killed is not None and code == WINDOWS_KILL_EXIT_CODE:
+            return "the program %s and was killed" % killed
+        if code & 0xFFFFFFFF == STATUS_CONTROL_C_EXIT:
+            return "the program was ended by the console break before it could stop anything"
+        return None
+    if code >= 0:
+        return None
+    if killed is not None:
+        return "the program %s and was killed" % killed
+    return "the program was ended by %s before it could stop anything" % _signal_name(-code)
+
+
 def _signal_name(number):
     try:
         return signal.Signals(number).name
@@ -1327,10 +1358,9 @@ class Extension(UniversalExtension):
             code = process.wait()
             for thread in relays:
                 thread.join()
-            # Killed by the cancel (on Windows the exit code is 1).
-            killed = self._killed is not None and (code < 0 or os.name == "nt")
-            if self._cancelled and (code < 0 or killed):
-                return self._cancel_cut_short(code, killed, relay.seen)
+            how = cut_short_by_cancel(code, self._killed) if self._cancelled else None
+            if how is not None:
+                return self._cancel_cut_short(how, relay.seen)
             return self._result(code, document_file)
         finally:
             for fd in (fields_pipe or ()) + (end,):
@@ -1381,16 +1411,14 @@ class Extension(UniversalExtension):
             relay.feed(tail.read())
         relay.feed(tail.read(), final=True)
 
-    def _cancel_cut_short(self, code, killed, seen):
-        """The result of a cancel that ended the program by a signal: before the program had
-        installed its handlers, or a kill (after the bounded wait, or because the program
-        could not be asked to stop). The program wrote no document then: exit code 27 and a
-        document of the bridge's own saying what is known.
+    @staticmethod
+    def _cancel_cut_short(how, seen):
+        """The result of a cancel that ended the program by a signal (how, from
+        cut_short_by_cancel): before the program had installed its handlers, or a kill (after
+        the bounded wait, or because the program could not be asked to stop). The program
+        wrote no document then: exit code 27 and a document of the bridge's own saying what
+        is known.
         """
-        if killed:
-            how = "the program %s and was killed" % self._killed
-        else:
-            how = "the program was ended by %s before it could stop anything" % _signal_name(-code)
         arn = seen.get("execution_arn")
         status = seen.get("execution_status")
         if not isinstance(arn, str) or not arn:

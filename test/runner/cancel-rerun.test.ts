@@ -326,6 +326,59 @@ describe("cancel (the real bridge, contract fixture program)", () => {
     assert.match(seen.stderr, / WARN {2}received "cancel" on standard input: cancelling/);
   });
 
+  // [case, exit code as Popen gives it, why the cancel killed the program, Windows, how it ended]
+  const KILLED = "did not stop within 30 s of the cancel (UE_AWS_STEPFUNCTIONS_CANCEL_WAIT)";
+  const cancelEnds: [string, number, string | null, boolean, string | null][] = [
+    [
+      "Windows: the console break before the program listened for it (STATUS_CONTROL_C_EXIT)",
+      0xc000013a,
+      null,
+      true,
+      "the program was ended by the console break before it could stop anything",
+    ],
+    [
+      "Windows: the kill (TerminateProcess, exit code 1)",
+      1,
+      KILLED,
+      true,
+      `the program ${KILLED} and was killed`,
+    ],
+    ["Windows: the program's own exit 27 that came before the kill", 27, KILLED, true, null],
+    ["Windows: the program's own exit 27", 27, null, true, null],
+    [
+      "POSIX: SIGTERM before the program listened for it",
+      -15,
+      null,
+      false,
+      "the program was ended by SIGTERM before it could stop anything",
+    ],
+    ["POSIX: the kill (SIGKILL)", -9, KILLED, false, `the program ${KILLED} and was killed`],
+    ["POSIX: the program's own exit 27 that came before the kill", 27, KILLED, false, null],
+  ];
+
+  test("how a cancel ended the program, on Windows and POSIX: a kill or an unheeded signal gets the bridge's own result, the program's own exit its document", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const probe = [
+      "import json, sys",
+      "sys.path[:0] = sys.argv[1:3]",
+      "import extension",
+      "cases = json.loads(sys.argv[3])",
+      "print(json.dumps([extension.cut_short_by_cancel(code, killed, windows) for code, killed, windows in cases]))",
+    ].join("\n");
+    const { stdout } = await promisify(execFile)(python, [
+      "-c",
+      probe,
+      join(ROOT, "local/runner/python"),
+      join(ROOT, "src/bridge"),
+      JSON.stringify(cancelEnds.map(([, code, killed, windows]) => [code, killed, windows])),
+    ]);
+    const how: unknown[] = JSON.parse(stdout);
+    for (const [i, [label, , , , expected]] of cancelEnds.entries()) {
+      assert.equal(how[i], expected, label);
+    }
+  });
+
   test("a task timeout cancels with SIGTERM", async () => {
     const f = await open({ "*": { holdMs: 30_000 } });
     const result = await f.runner.launch({
