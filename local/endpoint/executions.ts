@@ -11,7 +11,13 @@ import { History } from "./history.ts";
 import { jsonataFail, usesJsonata } from "./jsonata-fail.ts";
 import { type ChildExecution, isDistributed, type MapRuns } from "./map-runs.ts";
 import type { StateMachineRecord } from "./state-machines.ts";
-import { newTaskToken, TaskFailure, type TaskHandler, type TaskTokens } from "./tasks.ts";
+import {
+  HeartbeatTimeout,
+  newTaskToken,
+  TaskFailure,
+  type TaskHandler,
+  type TaskTokens,
+} from "./tasks.ts";
 
 // aws-local-stepfunctions targets Node 22; this is the one newer API it uses on Node 20.
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function") {
@@ -29,6 +35,39 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function"
     },
   });
 }
+
+/**
+ * The prototype of the library's own Task timeout error (its class is not exported). In AWS a
+ * Retry or Catch of `States.TaskFailed` matches every error but `States.Timeout`, and a heartbeat
+ * timeout is a `States.Timeout` ("Error names",
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html); the library
+ * exempts only errors of that class from `States.TaskFailed`, so a heartbeat timeout takes its
+ * prototype. Found once, by letting a Task that never answers reach a 1 ms TimeoutSeconds.
+ */
+const libraryTimeoutPrototype: Promise<object> = (async () => {
+  const probe = new StateMachine(
+    {
+      StartAt: "Probe",
+      States: {
+        Probe: { Type: "Task", Resource: "local:probe", TimeoutSeconds: 0.001, End: true },
+      },
+    } as unknown as StateMachineDefinition,
+    { validationOptions: { noValidate: true } },
+  );
+  const running = probe.run({} as never, {
+    overrides: { taskResourceLocalHandlers: { Probe: () => new Promise(() => {}) } as never },
+    noThrowOnAbort: true,
+  });
+  const failure = await running.result.then(
+    () => undefined,
+    (e: unknown) => (e as Error).cause,
+  );
+  if (!(failure instanceof Error) || failure.name !== "States.Timeout") {
+    throw new Error("aws-local-stepfunctions no longer fails a timed-out Task with States.Timeout");
+  }
+  return Object.getPrototypeOf(failure) as object;
+})();
+libraryTimeoutPrototype.catch(() => {});
 
 export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
 
@@ -470,7 +509,15 @@ export class ExecutionEngine {
           Promise.resolve().then(() => handler(input, { ...context, taskToken })),
           signal,
         );
-      result = await untilAborted(waiting, signal);
+      try {
+        result = await untilAborted(waiting, signal);
+      } catch (error) {
+        if (error instanceof HeartbeatTimeout) {
+          // Matched as a timeout: States.Timeout and States.ALL catch it, States.TaskFailed does not.
+          Object.setPrototypeOf(error, await libraryTimeoutPrototype);
+        }
+        throw error;
+      }
     }
     if (result === undefined) result = null;
     queue(run.taskResults, stateName).push(result);

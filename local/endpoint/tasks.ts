@@ -13,6 +13,13 @@ export class TaskFailure extends Error {
   }
 }
 
+/** A `.waitForTaskToken` task's missed heartbeat (in AWS a kind of `States.Timeout`). */
+export class HeartbeatTimeout extends TaskFailure {
+  constructor() {
+    super("States.HeartbeatTimeout", "The task did not send a heartbeat in time");
+  }
+}
+
 export interface TaskContext {
   resource: string;
   stateName: string;
@@ -79,11 +86,7 @@ export class TaskTokens {
     clearTimeout(p.heartbeatTimer);
     if (p.heartbeatMs === undefined) return;
     p.heartbeatTimer = setTimeout(() => {
-      this.#settle(p, () =>
-        p.reject(
-          new TaskFailure("States.HeartbeatTimeout", "The task did not send a heartbeat in time"),
-        ),
-      );
+      this.#settle(p, () => p.reject(new HeartbeatTimeout()));
     }, p.heartbeatMs);
   }
 

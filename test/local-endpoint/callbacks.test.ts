@@ -189,17 +189,21 @@ describe("task token callbacks", () => {
     assert.equal(late.name, "TaskTimedOut");
   });
 
-  // [what the Catch names, whether it catches a heartbeat timeout]
+  // [what the Catch names, whether it catches a heartbeat timeout]: a heartbeat timeout is a
+  // States.Timeout, which States.TaskFailed does not match (AWS, "Error names":
+  // https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
   const catchers: Array<[string[], boolean]> = [
     [["States.Timeout"], true],
     [["States.HeartbeatTimeout"], true],
     [["States.ALL"], true],
+    [["States.TaskFailed"], false],
+    [["States.TaskFailed", "States.Timeout"], true],
     [["Other.Error"], false],
   ];
   for (const [errorEquals, caught] of catchers) {
     it(`a Catch of ${errorEquals.join(", ")} ${caught ? "catches" : "lets through"} a heartbeat timeout`, async () => {
       const arn = ep.createStateMachine({
-        name: `heartbeat-catch-${errorEquals[0]?.replace(/\W/g, "-")}`,
+        name: `heartbeat-catch-${errorEquals.join("-").replace(/\W/g, "-")}`,
         definition: {
           StartAt: "Ask",
           States: {
@@ -226,6 +230,38 @@ describe("task token callbacks", () => {
       }
       const timedOut = (await history(sfn, executionArn!)).find((e) => e.type === "TaskTimedOut");
       assert.equal(timedOut?.taskTimedOutEventDetails?.error, "States.Timeout");
+    });
+  }
+
+  // [what the Retry names, how many times the task runs]
+  const retriers: Array<[string[], number]> = [
+    [["States.TaskFailed"], 1],
+    [["States.Timeout"], 2],
+  ];
+  for (const [errorEquals, runs] of retriers) {
+    it(`a Retry of ${errorEquals.join(", ")} ${runs > 1 ? "retries" : "does not retry"} a heartbeat timeout`, async () => {
+      const arn = ep.createStateMachine({
+        name: `heartbeat-retry-${errorEquals.join("-").replace(/\W/g, "-")}`,
+        definition: {
+          StartAt: "Ask",
+          States: {
+            Ask: {
+              Type: "Task",
+              Resource: QUEUE,
+              Parameters: { "token.$": "$$.Task.Token" },
+              HeartbeatSeconds: 1,
+              Retry: [{ ErrorEquals: errorEquals, IntervalSeconds: 1, MaxAttempts: 1 }],
+              End: true,
+            },
+          },
+        },
+      });
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
+      const d = await waitForStatus(sfn, executionArn!, 10_000);
+      assert.equal(d.status, "FAILED");
+      assert.equal(d.error, "States.Timeout");
+      const events = await history(sfn, executionArn!);
+      assert.equal(events.filter((e) => e.type === "TaskTimedOut").length, runs);
     });
   }
 
