@@ -433,9 +433,15 @@ export const operations: Record<string, Operation> = {
       ? describeChild(found)
       : (ctx.consistency.staleReply(found.arn) ?? describeExecution(found));
     if (!metadataOnly) return reply;
-    // The encrypted data stays out of the answer.
+    // The encrypted data stays out of the answer, and its details say so: `included` is
+    // "whether input or output was included in the response" (API reference,
+    // https://docs.aws.amazon.com/step-functions/latest/apireference/API_CloudWatchEventsExecutionDataDetails.html).
     const { input: _i, output: _o, error: _e, cause: _c, ...metadata } = reply;
-    return metadata;
+    return compact({
+      ...metadata,
+      inputDetails: { included: false },
+      outputDetails: reply["outputDetails"] === undefined ? undefined : { included: false },
+    });
   },
 
   ListExecutions(body, ctx) {

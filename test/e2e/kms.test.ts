@@ -92,6 +92,7 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
     const result = run.doc?.result;
     assert.equal(result.status, "SUCCEEDED");
     assert.equal(result.output, null);
+    assert.deepEqual(result.outputDetails, { included: false }, "as AWS says of METADATA_ONLY");
     assert.match(result.dataUnavailable, /could not be read: .*kms:Decrypt/);
     assert.match(
       run.doc?.status_description,

@@ -365,6 +365,52 @@ describe("executions", () => {
     );
   });
 
+  it("describes with METADATA_ONLY: no input, output, error or cause, and details that say so", async () => {
+    const arn = ep.createStateMachine({
+      name: "metadata-only",
+      definition: {
+        StartAt: "Route",
+        States: {
+          Route: {
+            Type: "Choice",
+            Choices: [{ Variable: "$.fail", BooleanEquals: true, Next: "Refuse" }],
+            Default: "Done",
+          },
+          Refuse: { Type: "Fail", Error: "Refused", Cause: "asked to fail" },
+          Done: { Type: "Pass", Result: { ok: true }, End: true },
+        },
+      },
+    });
+    const ended = async (input: string) => {
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: arn, input }),
+      );
+      await waitForStatus(sfn, executionArn!);
+      const describe = (includedData: "ALL_DATA" | "METADATA_ONLY") =>
+        sfn.send(new DescribeExecutionCommand({ executionArn, includedData }));
+      return { all: await describe("ALL_DATA"), metadata: await describe("METADATA_ONLY") };
+    };
+    // The details say whether the input or output "was included in the response"
+    // (API reference, CloudWatchEventsExecutionDataDetails).
+    const succeeded = await ended('{"fail":false}');
+    assert.equal(succeeded.all.input, '{"fail":false}');
+    assert.deepEqual(succeeded.all.inputDetails, { included: true });
+    assert.deepEqual(succeeded.all.outputDetails, { included: true });
+    assert.equal(succeeded.metadata.status, "SUCCEEDED");
+    assert.equal(succeeded.metadata.input, undefined);
+    assert.equal(succeeded.metadata.output, undefined);
+    assert.deepEqual(succeeded.metadata.inputDetails, { included: false });
+    assert.deepEqual(succeeded.metadata.outputDetails, { included: false });
+
+    const failed = await ended('{"fail":true}');
+    assert.equal(failed.all.error, "Refused");
+    assert.equal(failed.metadata.status, "FAILED");
+    assert.equal(failed.metadata.error, undefined);
+    assert.equal(failed.metadata.cause, undefined);
+    assert.deepEqual(failed.metadata.inputDetails, { included: false });
+    assert.equal(failed.metadata.outputDetails, undefined);
+  });
+
   it("stops an execution: ABORTED, with error and cause in history", async () => {
     const arn = ep.createStateMachine({
       name: "long-wait",
