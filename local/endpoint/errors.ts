@@ -65,6 +65,12 @@ export const errors = {
     new ServiceError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`),
   executionAlreadyExists: (arn: string) =>
     new ServiceError("ExecutionAlreadyExists", `Execution Already Exists: '${arn}'`),
+  /** AWS's description of the error (API reference), the account's open-execution quota being reached. */
+  executionLimitExceeded: () =>
+    new ServiceError(
+      "ExecutionLimitExceeded",
+      "The maximum number of running executions has been reached. Running executions must end or be stopped before a new execution can be started.",
+    ),
   executionNotRedrivable: (why: string) =>
     new ServiceError("ExecutionNotRedrivable", `Execution is not redrivable: ${why}`),
   typeNotSupported: () =>

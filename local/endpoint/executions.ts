@@ -256,6 +256,12 @@ export class ExecutionEngine {
   readonly #executions = new Map<string, Execution>();
   readonly #opts: EngineOptions;
   #closed = false;
+  /**
+   * The account's quota of open executions ("Maximum open executions per account", 1,000,000
+   * in AWS; Express workflows do not count): a start or a redrive that would pass it is
+   * refused with ExecutionLimitExceeded. Undefined: no limit.
+   */
+  maxOpenExecutions: number | undefined;
 
   constructor(opts: EngineOptions) {
     this.#opts = opts;
@@ -282,6 +288,7 @@ export class ExecutionEngine {
    */
   start(machine: StateMachineRecord, name: string, input: string, inputValue: Json): Execution {
     const express = machine.type === "EXPRESS";
+    if (!express) this.#checkOpenLimit();
     const exec = new Execution(
       this.executionArn(machine, name, express),
       name,
@@ -315,6 +322,7 @@ export class ExecutionEngine {
     }
     const { ok, reason } = exec.redrivable;
     if (!ok || !exec.current) throw errors.executionNotRedrivable(reason ?? exec.status);
+    this.#checkOpenLimit();
     exec.redriveCount += 1;
     exec.redriveDate = new Date();
     exec.status = "RUNNING";
@@ -334,6 +342,22 @@ export class ExecutionEngine {
       if (exec.redriveTokens.length > 10) exec.redriveTokens.shift();
     }
     return exec.redriveDate;
+  }
+
+  /** Standard executions still RUNNING: what the open-execution quota counts. */
+  openExecutions(): number {
+    let open = 0;
+    for (const exec of this.#executions.values()) {
+      if (!exec.express && exec.status === "RUNNING") open++;
+    }
+    return open;
+  }
+
+  #checkOpenLimit(): void {
+    const limit = this.maxOpenExecutions;
+    if (limit !== undefined && this.openExecutions() >= limit) {
+      throw errors.executionLimitExceeded();
+    }
   }
 
   /** Stops everything, for endpoint shutdown. */

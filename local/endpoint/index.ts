@@ -51,6 +51,11 @@ export interface LocalEndpointOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Folder of `<name>.asl.json` (STANDARD) and `<name>.express.asl.json` (EXPRESS) definitions. */
   definitionsDir?: string;
+  /**
+   * The account's quota of open executions: StartExecution and RedriveExecution of a Standard
+   * execution beyond it get ExecutionLimitExceeded. Default: no limit.
+   */
+  maxOpenExecutions?: number;
 }
 
 export interface ExecutionSnapshot {
@@ -109,6 +114,11 @@ export interface LocalEndpoint {
   readonly faults: Faults;
   /** Eventual consistency of DescribeExecution after a start or a redrive (off by default). */
   readonly consistency: { set(config: ConsistencyConfig): void; reset(): void };
+  /**
+   * Sets the quota of open executions (RUNNING Standard executions) beyond which StartExecution
+   * and RedriveExecution answer ExecutionLimitExceeded; `undefined` lifts it.
+   */
+  setMaxOpenExecutions(limit: number | undefined): void;
   /** Answers matching calls with AccessDeniedException (AccessDenied on STS). Returns an undo function. */
   deny(rule: DenyRule): () => void;
   readonly sts: StsControls;
@@ -179,6 +189,7 @@ export async function startLocalEndpoint(
     mapRuns,
     handlerFor: (resource) => handlers.get(resource) ?? handlers.get("*"),
   });
+  engine.maxOpenExecutions = options.maxOpenExecutions;
   const denyRules: DenyRule[] = [];
   const log: RequestLogEntry[] = [];
 
@@ -257,6 +268,9 @@ export async function startLocalEndpoint(
     pendingTaskTokens: (arn) => tokens.pending(arn),
     faults,
     consistency,
+    setMaxOpenExecutions: (limit) => {
+      engine.maxOpenExecutions = limit;
+    },
     expireCredentials(accessKeyId) {
       const stored = store.get(accessKeyId);
       if (!stored) throw new Error(`no key pair ${accessKeyId} is known`);

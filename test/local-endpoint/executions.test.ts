@@ -7,6 +7,7 @@ import {
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   ListStateMachinesCommand,
+  RedriveExecutionCommand,
   type SFNClient,
   StartExecutionCommand,
   StartSyncExecutionCommand,
@@ -409,6 +410,65 @@ describe("executions", () => {
     assert.equal(failed.metadata.cause, undefined);
     assert.deepEqual(failed.metadata.inputDetails, { included: false });
     assert.equal(failed.metadata.outputDetails, undefined);
+  });
+
+  it("refuses starts and redrives past the open-execution quota: ExecutionLimitExceeded", async () => {
+    const limited = await withEndpoint({ maxOpenExecutions: 2 });
+    const client = sfnClient(limited);
+    try {
+      const holding = limited.createStateMachine({
+        name: "holding",
+        definition: {
+          StartAt: "Hold",
+          States: { Hold: { Type: "Wait", Seconds: 600, End: true } },
+        },
+      });
+      const failing = limited.createStateMachine({
+        name: "failing",
+        definition: { StartAt: "No", States: { No: { Type: "Fail", Error: "No" } } },
+      });
+      const express = limited.createStateMachine({
+        name: "quick",
+        type: "EXPRESS",
+        definition: { StartAt: "Done", States: { Done: { Type: "Pass", End: true } } },
+      });
+      const failed = await client.send(new StartExecutionCommand({ stateMachineArn: failing }));
+      assert.equal((await waitForStatus(client, failed.executionArn!)).status, "FAILED");
+      const first = await client.send(
+        new StartExecutionCommand({ stateMachineArn: holding, name: "open-1" }),
+      );
+      await client.send(new StartExecutionCommand({ stateMachineArn: holding, name: "open-2" }));
+
+      const refused = await rejection(() =>
+        client.send(new StartExecutionCommand({ stateMachineArn: holding, name: "open-3" })),
+      );
+      assert.equal(refused.name, "ExecutionLimitExceeded");
+      assert.equal(refused.$metadata?.httpStatusCode, 400);
+      assert.equal(
+        limited.getExecution(first.executionArn!.replace("open-1", "open-3")),
+        undefined,
+      );
+      const redrive = await rejection(() =>
+        client.send(new RedriveExecutionCommand({ executionArn: failed.executionArn })),
+      );
+      assert.equal(redrive.name, "ExecutionLimitExceeded");
+      assert.equal(limited.getExecution(failed.executionArn!)?.status, "FAILED");
+
+      // The same start again opens nothing (the same execution); Express executions do not count.
+      const again = await client.send(
+        new StartExecutionCommand({ stateMachineArn: holding, name: "open-1" }),
+      );
+      assert.equal(again.executionArn, first.executionArn);
+      await client.send(new StartExecutionCommand({ stateMachineArn: express }));
+      // An execution that ends gives its place back; lifting the limit lets the redrive through.
+      await client.send(new StopExecutionCommand({ executionArn: first.executionArn }));
+      await client.send(new StartExecutionCommand({ stateMachineArn: holding, name: "open-3" }));
+      limited.setMaxOpenExecutions(undefined);
+      await client.send(new RedriveExecutionCommand({ executionArn: failed.executionArn }));
+    } finally {
+      client.destroy();
+      await limited.close();
+    }
   });
 
   it("stops an execution: ABORTED, with error and cause in history", async () => {
