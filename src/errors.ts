@@ -93,6 +93,14 @@ export class CancelledError extends ProductError {
   readonly exitCode = EXIT.cancelled;
 }
 
+/**
+ * Start or redrive refused because the account's quota of open executions is reached
+ * (ExecutionLimitExceeded): nothing was started, and it may work once executions end.
+ */
+export class ExecutionLimitError extends ProductError {
+  readonly exitCode = EXIT.executionLimitExceeded;
+}
+
 /** The action does not fit the state machine's type (Standard versus Express). */
 export class WrongStateMachineTypeError extends ProductError {
   readonly exitCode = EXIT.wrongStateMachineType;

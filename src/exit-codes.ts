@@ -23,6 +23,7 @@ export const EXIT = {
   invalidTaskToken: 33,
   notRedrivable: 34,
   wrongStateMachineType: 35,
+  executionLimitExceeded: 36,
   outputUnwritable: 40,
 } as const;
 
@@ -53,6 +54,7 @@ export const STATUS_WORD: Record<ExitCode, string> = {
   33: "INVALID_TASK_TOKEN",
   34: "NOT_REDRIVABLE",
   35: "WRONG_STATE_MACHINE_TYPE",
+  36: "EXECUTION_LIMIT_EXCEEDED",
   40: "OUTPUT_ERROR",
 };
 
@@ -78,5 +80,6 @@ export const EXIT_MEANING: Record<ExitCode, string> = {
   33: "Send Task *: AWS cannot read the token",
   34: "Redrive Execution: AWS will not redrive the execution",
   35: "the action does not fit the state machine's type (Standard or Express)",
+  36: "the account's quota of open executions is reached: nothing was started or redriven; later may work",
   40: "the extension output could not be written: to its file (it went to standard output), or to standard output",
 };

@@ -14,6 +14,7 @@ import {
   AuthorizationError,
   ConnectionError,
   DataValidationError,
+  ExecutionLimitError,
   InvalidTaskTokenError,
   NotRedrivableError,
   ProductError,
@@ -80,7 +81,6 @@ const VALIDATION = new Set([
   "ExecutionAlreadyExists",
   "ExecutionNotRedrivable",
   "StateMachineTypeNotSupported",
-  "ExecutionLimitExceeded",
   "TaskDoesNotExist",
   "TaskTimedOut",
   "ResourceNotFound",
@@ -97,8 +97,18 @@ const VALIDATION = new Set([
 /** AWS answers with their own outcomes (and exit codes), each said plainly. */
 const OWN_OUTCOMES: Record<
   string,
-  { kind: new (message: string, options?: { cause?: unknown }) => ProductError; what: string }
+  {
+    kind: new (message: string, options?: { cause?: unknown }) => ProductError;
+    what: string | ((operation: string | undefined) => string);
+  }
 > = {
+  // "Maximum open executions per account" (Standard workflows, per region):
+  // https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
+  ExecutionLimitExceeded: {
+    kind: ExecutionLimitError,
+    what: (operation) =>
+      `${operation === "RedriveExecution" ? "the execution was not redriven" : operation === "StartExecution" ? "the execution was not started" : "nothing was started"}: the account's quota of open executions in this region is reached (the running Standard executions of the whole account, not only this task's); it frees up as executions end or are stopped, so running the task again later may work; if it recurs, ask AWS to raise the quota "Maximum open executions per account"`,
+  },
   TaskTimedOut: {
     kind: TaskTimedOutError,
     what: "the task of this task token is closed: it was answered already, timed out (its TimeoutSeconds or HeartbeatSeconds), or its execution ended",
@@ -404,7 +414,10 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
   const kms = KMS_ERRORS[name];
   if (kms) return new kms.kind(clean(`${kms.what} (${name}${op}): ${awsMessage}`), options);
   const own = OWN_OUTCOMES[name];
-  if (own) return new own.kind(clean(`${own.what} (${name}${op}): ${awsMessage}`), options);
+  if (own) {
+    const what = typeof own.what === "function" ? own.what(context.operation) : own.what;
+    return new own.kind(clean(`${what} (${name}${op}): ${awsMessage}`), options);
+  }
   if (VALIDATION.has(name)) {
     return new DataValidationError(
       clean(`AWS rejected the request (${name}${op}): ${awsMessage}`),

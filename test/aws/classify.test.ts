@@ -171,6 +171,13 @@ describe("classifyError", () => {
       20,
       /ExecutionAlreadyExists/,
     ],
+    [
+      "open-execution quota reached",
+      () => service("ExecutionLimitExceeded", 400),
+      false,
+      36,
+      /^the execution was not started: the account's quota of open executions .* again later may work.*\(ExecutionLimitExceeded on StartExecution\)/,
+    ],
     ["validation", () => service("ValidationException", 400), false, 20, /ValidationException/],
     [
       "STS invalid parameter",

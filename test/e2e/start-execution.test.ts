@@ -13,6 +13,7 @@ import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
   SFNClient,
+  StartExecutionCommand,
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
@@ -240,6 +241,57 @@ describe("Start Asynchronous Execution, end to end", () => {
     });
     assert.equal(run.code, 20, run.stderr);
     assert.match(run.doc?.["status_description"], /StateMachineDoesNotExist/);
+  });
+
+  test("the account's open-execution quota reached (ExecutionLimitExceeded): exit 36, nothing started or redriven, said plainly", async () => {
+    const failed = await sfn.send(new StartExecutionCommand({ stateMachineArn: arns["fails"] }));
+    await ep.waitForExecution(failed.executionArn!);
+    const refusals = (operation: string) =>
+      ep.requests.filter(
+        (r) => r.operation === operation && r.errorCode === "ExecutionLimitExceeded",
+      ).length;
+    // No room for one more open execution: AWS refuses with ExecutionLimitExceeded.
+    ep.setMaxOpenExecutions(0);
+    try {
+      const starting = await runBundle({
+        fields: fields("quick", { wait_for_success_or_failure: true, polling_interval: 1 }),
+        env: { UE_TASK_INSTANCE_ID: "quota1" },
+      });
+      const redriving = await runBundle({
+        fields: {
+          action: ["Redrive Execution"],
+          endpoint_url: ep.url,
+          credentials: {
+            user: ep.credentials.accessKeyId,
+            password: ep.credentials.secretAccessKey,
+          },
+          target_execution_arn: failed.executionArn,
+        },
+      });
+      for (const [run, operation, notDone] of [
+        [starting, "StartExecution", "started"],
+        [redriving, "RedriveExecution", "redriven"],
+      ] as const) {
+        assert.equal(run.code, 36, run.stderr);
+        assertValidDoc(run.doc);
+        assert.equal(run.doc.exit_code, 36);
+        assert.equal(run.doc.changed, false);
+        const description = run.doc.status_description as string;
+        assert.match(
+          description,
+          new RegExp(`^EXECUTION_LIMIT_EXCEEDED: the execution was not ${notDone}: `),
+        );
+        assert.match(description, /quota of open executions/);
+        assert.match(description, /again later/);
+        assert.match(description, new RegExp(`\\(ExecutionLimitExceeded on ${operation}\\)`));
+        assert.equal(refusals(operation), 1, "asked once, not retried");
+      }
+    } finally {
+      ep.setMaxOpenExecutions(undefined);
+    }
+    assert.equal(ep.getExecution(failed.executionArn!)?.status, "FAILED", "not redriven");
+    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arns["quick"] }));
+    assert.ok(!listed.executions?.some((e) => e.name?.includes("quota1")), "nothing started");
   });
 
   test("wrong secret: exit 2, and the secret appears nowhere", async () => {
