@@ -159,6 +159,29 @@ describe("reruns without an execution count, end to end", () => {
     assert.match(third.stderr, /ended SUCCEEDED and is not redriven: it is SUCCEEDED/);
   });
 
+  test("a rerun's redrive refused at the account's open-execution quota: exit 36, nothing redriven or started", async () => {
+    flakyFailuresLeft = 1;
+    const env = { UE_TASK_INSTANCE_ID: "rr-quota" };
+    const redrive = { ...waiting, rerun_behaviour: ["Redrive Failed Execution"] };
+    const first = await runBundle({ fields: fields("flaky", redrive), env });
+    assert.equal(first.code, 23, first.stderr);
+    const arn = first.doc?.["result"].executionArn;
+
+    ep.setMaxOpenExecutions(0);
+    const rerun = await runBundle({ fields: fields("flaky", redrive), env }).finally(() =>
+      ep.setMaxOpenExecutions(undefined),
+    );
+    assert.equal(rerun.code, 36, rerun.stderr);
+    assertValidDoc(rerun.doc);
+    assert.equal(rerun.doc.changed, false);
+    assert.match(
+      rerun.doc.status_description,
+      /^EXECUTION_LIMIT_EXCEEDED: the execution was not redriven: the account's quota of open executions .* again later may work/,
+    );
+    assert.equal(ep.getExecution(arn)?.redriveCount, 0);
+    assert.deepEqual(await executionsNamed("flaky", "e2e-task-rr-quota-"), ["e2e-task-rr-quota-1"]);
+  });
+
   test("killed mid-wait, the relaunch re-attaches: one execution in all", async () => {
     const env = { UE_TASK_INSTANCE_ID: "rr-killed" };
     const killed = await runBundle({
