@@ -1,6 +1,7 @@
 /**
  * Command line: npm run local-endpoint -- --port N [--host H] [--region R]
  *   [--access-key-id K --secret-access-key S] [--definitions DIR] [--throttle-like-aws]
+ *   [--max-open-executions N]
  * Prints the URL and the state machines when ready, and each task token as its
  * `.waitForTaskToken` task starts waiting; stops on SIGTERM/SIGINT.
  */
@@ -16,6 +17,7 @@ import {
 
 const USAGE = `Usage: npm run local-endpoint -- [--port N] [--host H] [--region R]
     [--access-key-id K --secret-access-key S] [--definitions DIR] [--throttle-like-aws]
+    [--max-open-executions N]
 
   --port N               port to listen on (0 or omitted: a free port)
   --host H               address to bind (default 127.0.0.1)
@@ -26,6 +28,9 @@ const USAGE = `Usage: npm run local-endpoint -- [--port N] [--host H] [--region 
   --throttle-like-aws    throttle the calls of a waiting task with AWS's documented buckets
                          for the region (printed at start: DescribeExecution, StartExecution,
                          ListExecutions, GetExecutionHistory, ListMapRuns, DescribeMapRun)
+  --max-open-executions N
+                         the account's quota of open executions: with N Standard executions
+                         running, StartExecution and RedriveExecution get ExecutionLimitExceeded
 
 Each task token is printed as its .waitForTaskToken task starts waiting, so that it can be
 answered by hand (Send Task Success, Send Task Failure, Send Task Heartbeat).
@@ -60,6 +65,7 @@ async function main(): Promise<void> {
       "secret-access-key": { type: "string" },
       definitions: { type: "string" },
       "throttle-like-aws": { type: "boolean" },
+      "max-open-executions": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -71,6 +77,10 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`Invalid --port: ${values.port}`);
+  const maxOpen =
+    values["max-open-executions"] === undefined ? undefined : Number(values["max-open-executions"]);
+  if (maxOpen !== undefined && !(Number.isInteger(maxOpen) && maxOpen >= 0))
+    throw new Error(`Invalid --max-open-executions: ${values["max-open-executions"]}`);
   const keyId = values["access-key-id"];
   const secret = values["secret-access-key"];
   if ((keyId === undefined) !== (secret === undefined)) {
@@ -83,6 +93,7 @@ async function main(): Promise<void> {
     ...(values.region ? { region: values.region } : {}),
     ...(keyId && secret ? { credentials: [{ accessKeyId: keyId, secretAccessKey: secret }] } : {}),
     ...(values.definitions ? { definitionsDir: values.definitions } : {}),
+    ...(maxOpen !== undefined ? { maxOpenExecutions: maxOpen } : {}),
   });
   let throttling = "";
   if (values["throttle-like-aws"]) {
@@ -92,12 +103,16 @@ async function main(): Promise<void> {
     );
     throttling = `Throttling as AWS does in ${ep.region}: ${buckets.join("; ")}\n`;
   }
+  const quota =
+    maxOpen === undefined
+      ? ""
+      : `Open executions limited to ${maxOpen}: StartExecution and RedriveExecution beyond it get ExecutionLimitExceeded\n`;
   // One write, so that whoever waits for the URL line also has the key note.
   const note = keyId
     ? ""
     : `Accepting the default test key pair: AWS_ACCESS_KEY_ID=${DEFAULT_ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY=${DEFAULT_SECRET_ACCESS_KEY}\n`;
   process.stdout.write(
-    `Local Step Functions endpoint listening on ${ep.url}\n${note}${throttling}${stateMachineTable(ep.stateMachines())}`,
+    `Local Step Functions endpoint listening on ${ep.url}\n${note}${throttling}${quota}${stateMachineTable(ep.stateMachines())}`,
   );
   ep.onTaskToken((info) => process.stdout.write(taskTokenNotice(info)));
 

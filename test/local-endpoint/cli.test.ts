@@ -203,6 +203,29 @@ describe("command line", () => {
       assert.equal(await stopCli(child), 0);
     }
   });
+  it("--max-open-executions simulates the account's quota: starts past it get ExecutionLimitExceeded", async () => {
+    const { child, url, output } = await startCli([
+      "--max-open-executions",
+      "0",
+      "--definitions",
+      path.join(fixtures, "local-endpoint-definitions"),
+    ]);
+    try {
+      assert.match(output(), /Open executions limited to 0: StartExecution and RedriveExecution/);
+      const sfn = cliClient(url, "us-east-1");
+      const refused = await rejection(() =>
+        sfn.send(
+          new StartExecutionCommand({
+            stateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:hello",
+          }),
+        ),
+      );
+      assert.equal(refused.name, "ExecutionLimitExceeded");
+      sfn.destroy();
+    } finally {
+      assert.equal(await stopCli(child), 0);
+    }
+  });
   it("--throttle-like-aws throttles status calls with the region's AWS bucket (250 outside the large regions)", async () => {
     const { child, url, output } = await startCli([
       "--region",
