@@ -215,6 +215,7 @@ export async function run(options: RunOptions): Promise<number> {
     list = request.list;
     const read = await readFieldsWaiting(env, request.argv, options.signal);
     if ("waitingFor" in read) {
+      for (const warning of read.warnings) log.warn(warning);
       throw new CancelledError(
         `cancelled while waiting for ${read.waitingFor}, a pipe no program has finished writing to yet; nothing was sent to AWS`,
       );

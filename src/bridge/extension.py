@@ -888,6 +888,7 @@ TASK_INPUTS = (
     "UE_OUTPUT_FIELDS_FILE",
     "UE_EXECUTION_COUNT",
     "UE_CANCEL_ON_STDIN",
+    "UE_REMOVE_FIELDS_FILE",
 )
 
 
@@ -1263,7 +1264,9 @@ class Extension(UniversalExtension):
     def _program_launch(self, run_dir, values):
         """(environment, Popen options, document file) of a run of the program.
 
-        Writes the 0600 fields file: secrets go there and nowhere else.
+        Writes the 0600 fields file: secrets go there and nowhere else. The program removes
+        it once it has read it (UE_REMOVE_FIELDS_FILE=1), before any call to AWS, so the
+        secrets are not on disk while a task waits; nothing here reads it again.
         """
         fields_file = os.path.join(run_dir, "fields.json")
         document_file = os.path.join(run_dir, "extension-output.json")
@@ -1281,6 +1284,7 @@ class Extension(UniversalExtension):
         env = program_environment(os.environ)
         env.update(task_context(getattr(self, "uip", None)))
         env["UE_FIELDS_FILE"] = fields_file
+        env["UE_REMOVE_FIELDS_FILE"] = "1"
         env["UE_EXTENSION_OUTPUT_FILE"] = document_file
         absolute_temp(env)
         # The program keeps its code cache here, in the bridge's own 0700 folder.

@@ -22,6 +22,9 @@ const WORDS: Record<string, string> = {
   ENAMETOOLONG: "the path is too long",
   EMFILE: "too many open files",
   EIO: "input/output error",
+  // Windows' sharing violation (another program holds the file open), as libuv reports it.
+  EBUSY: "in use by another program",
+  EROFS: "read-only file system",
 };
 
 /** Why a file could not be read, in words. */

@@ -3,15 +3,17 @@
  * UE_FIELDS_FILE, else UE_FIELD_* variables; command-line flags on top. Values are
  * turned into their runtime shapes here; type problems are collected, not thrown.
  * Names that match no field, values the form hides and secrets given as flags are
- * refused here too, named by where they were given.
+ * refused here too, named by where they were given. The fields file is read once; the
+ * bridge's (UE_REMOVE_FIELDS_FILE=1) is removed as soon as it has been read.
  */
+import { unlinkSync } from "node:fs";
 import type { FieldProblem } from "../errors.ts";
 import { registerSecret } from "../secrets.ts";
 import { CONTROLLING_FIELDS, hiddenValues } from "./applicability.ts";
 import { type FieldSpec, INPUT_FIELDS, OUTPUT_FIELDS } from "./catalog.ts";
 import { closestName } from "./closest-name.ts";
 import { registerEndpointPasswords } from "./env-checks.ts";
-import { type PipesAhead, readBounded, readPipe } from "./named-file.ts";
+import { fileErrorWords, type PipesAhead, readBounded, readPipe } from "./named-file.ts";
 import {
   CREDENTIAL_PARTS,
   FILE_TWINS,
@@ -44,6 +46,8 @@ export interface RawFields {
   readonly source: string;
   /** Fields whose given value was refused, with that value as given (for the echo). */
   readonly refused: ReadonlyMap<string, unknown>;
+  /** The fields file the values came from, if any. */
+  readonly file?: FieldsFile;
 }
 
 const BY_NAME = new Map(INPUT_FIELDS.map((f) => [f.name, f]));
@@ -133,7 +137,7 @@ export function coerce(
 }
 
 /** Where the fields file was named: the flag or the variable, and the path. */
-interface FieldsFile {
+export interface FieldsFile {
   readonly source: "--fields-file" | "UE_FIELDS_FILE";
   readonly path: string;
 }
@@ -152,6 +156,9 @@ function fromFile(
   const fileProblem = (message: string) =>
     problems.push({ field: file.source, label: named, message });
   const read = readBounded(path, FIELDS_FILE_MAX_BYTES, ahead);
+  // Kept, so a later round (see PipesAhead) reads the file from here, not from disk again:
+  // the file is read once, and may be removed once it has been.
+  if (ahead && !ahead.pending.has(path)) ahead.got.set(path, read);
   if ("error" in read) {
     fileProblem(read.error);
     return {};
@@ -608,6 +615,8 @@ export function readFields(
     : undefined;
   // Before anything is read: a misspelt variable must not let the task run without it.
   problems.push(...variableNameProblems(env, file));
+  const removal = fieldsFileRemovalProblem(env);
+  if (removal) problems.push(removal);
   const base = fromBase(env, file, problems, ahead);
   for (const twin of FILE_TWINS) {
     if (twin.name in args.values || twin.field.name in args.values) {
@@ -671,7 +680,46 @@ export function readFields(
     : Object.keys(args.values).length > 0
       ? "command-line flags and UE_FIELD_* variables"
       : "UE_FIELD_* variables";
-  return { values, problems, warnings, source, refused };
+  return file
+    ? { values, problems, warnings, source, refused, file }
+    : { values, problems, warnings, source, refused };
+}
+
+/** UE_REMOVE_FIELDS_FILE: a value other than 1, 0 or empty is refused (never a silent off). */
+function fieldsFileRemovalProblem(env: NodeJS.ProcessEnv): FieldProblem | undefined {
+  const raw = env["UE_REMOVE_FIELDS_FILE"];
+  if (raw === undefined || ["", "0", "1"].includes(raw.trim())) return undefined;
+  return {
+    field: "UE_REMOVE_FIELDS_FILE",
+    label: "UE_REMOVE_FIELDS_FILE",
+    message: `must be 1 (the file UE_FIELDS_FILE names is removed once read) or 0 (got ${JSON.stringify(raw)})`,
+  };
+}
+
+/**
+ * The file to remove once read: the one UE_FIELDS_FILE names, with UE_REMOVE_FIELDS_FILE=1
+ * (the bridge's own, which holds the task's credentials and would otherwise stay on disk
+ * while the task waits). A file named by --fields-file is never removed.
+ */
+function removableFieldsFile(env: NodeJS.ProcessEnv, raw: RawFields): string | undefined {
+  if (env["UE_REMOVE_FIELDS_FILE"]?.trim() !== "1") return undefined;
+  return raw.file?.source === "UE_FIELDS_FILE" ? raw.file.path : undefined;
+}
+
+/**
+ * Remove the fields file. A failure is a warning, never the task's end: the task can run
+ * without it, but the operator should know that the file, with any credentials it holds,
+ * stays on disk (on Windows a killed bridge's run folder is never cleaned). A file already
+ * gone is what was wanted: nothing to say.
+ */
+function removeFieldsFile(path: string): string | undefined {
+  try {
+    unlinkSync(path);
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    return `UE_FIELDS_FILE ${path} could not be removed once read (${fileErrorWords(error)}); it stays on disk, with any credentials it holds, until it is removed otherwise (the bridge removes its run folder at the end)`;
+  }
 }
 
 /**
@@ -683,12 +731,21 @@ export async function readFieldsWaiting(
   env: NodeJS.ProcessEnv,
   argv: readonly string[],
   signal?: AbortSignal,
-): Promise<RawFields | { readonly waitingFor: string }> {
+): Promise<RawFields | { readonly waitingFor: string; readonly warnings: readonly string[] }> {
   const ahead: PipesAhead = { got: new Map(), pending: new Map() };
+  const warnings: string[] = [];
+  let removed = false;
   for (;;) {
     const raw = readFields(env, argv, ahead);
+    const removable = removed ? undefined : removableFieldsFile(env, raw);
+    // As soon as it has been read (a pipe: in a later round), before any call to AWS.
+    if (removable !== undefined && ahead.got.has(removable)) {
+      removed = true;
+      const failure = removeFieldsFile(removable);
+      if (failure) warnings.push(failure);
+    }
     // Each round reads pipes not read before: a fields file, then the files it names.
-    if (ahead.pending.size === 0) return raw;
+    if (ahead.pending.size === 0) return { ...raw, warnings: [...raw.warnings, ...warnings] };
     const pipes = [...ahead.pending];
     ahead.pending.clear();
     const reads = Promise.all(
@@ -699,7 +756,7 @@ export async function readFieldsWaiting(
     const cancelled = await untilCancelled(reads, signal);
     if (cancelled) {
       const waitingFor = pipes.find(([path]) => !ahead.got.has(path))?.[0] ?? pipes[0]?.[0];
-      return { waitingFor: waitingFor ?? "" };
+      return { waitingFor: waitingFor ?? "", warnings };
     }
   }
 }
