@@ -433,12 +433,25 @@ def find_node(cache_root, environ=None):
 # --- The bundled program -------------------------------------------------------------
 
 
+def _windows_user(environ):
+    """The agent's user name, for the private folder's name on Windows: USERNAME, else the
+    name Windows gives the process (os.getlogin asks GetUserNameW there), so that accounts
+    without the variable do not all share one folder."""
+    name = environ.get("USERNAME", "").strip()
+    if name:
+        return name
+    try:
+        return os.getlogin()
+    except OSError:
+        return "user"
+
+
 def cache_root(environ=None):
     """The private folder for copies of the bundle and per-run files (0700, ours only)."""
     environ = os.environ if environ is None else environ
     root = setting_path(environ.get(CACHE_SETTING, ""))
     if not root:
-        owner = str(os.getuid()) if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+        owner = str(os.getuid()) if hasattr(os, "getuid") else _windows_user(environ)
         root = os.path.join(_temp_root(), "%s-%s" % (EXTENSION_NAME, owner))
     try:
         # The program starts in its run folder, so every path handed to it must be absolute:
@@ -1591,6 +1604,11 @@ class Extension(UniversalExtension):
         unsent = _send_cancel_line(process)
         try:
             if os.name == "nt":
+                # Python before 3.9 sends a break even to a program that has ended; a break
+                # for a group that no longer exists may reach every process of the console,
+                # the agent's own too (microsoft/terminal#335). The line may have ended it.
+                if process.poll() is not None:
+                    return
                 process.send_signal(signal.CTRL_BREAK_EVENT)
             else:
                 os.killpg(process.pid, signal.SIGTERM)

@@ -518,6 +518,42 @@ describe("the bridge (extension.py) as the agent runs it", () => {
     ]);
   });
 
+  test("on Windows (no user id), the private folder is named by the environment's USERNAME, else by the name Windows gives the process, never one folder for every account", async () => {
+    const python = findPython();
+    assert.ok(python, "python3 is needed for these tests");
+    const temp = await mkdtemp(join(tmpdir(), "ue-windows-user-"));
+    after(() => rm(temp, { recursive: true, force: true }));
+    const probe = [
+      "import json, os, sys",
+      "sys.path[:0] = sys.argv[1:3]",
+      "import extension",
+      "os.environ['TMPDIR'] = sys.argv[3]",
+      "os.environ['USERNAME'] = 'agent-process'",
+      "del os.getuid",
+      "names = [os.path.basename(extension.cache_root({'USERNAME': 'svc-sfn'}))]",
+      "os.getlogin = lambda: 'asked-windows'",
+      "names.append(os.path.basename(extension.cache_root({})))",
+      "def refused():",
+      "    raise OSError('no name')",
+      "os.getlogin = refused",
+      "names.append(os.path.basename(extension.cache_root({'USERNAME': ' '})))",
+      "print(json.dumps(names))",
+    ].join("\n");
+    const { stdout } = await run(python, [
+      "-c",
+      probe,
+      join(ROOT, "local/runner/python"),
+      join(ROOT, "src/bridge"),
+      temp,
+    ]);
+    // The environment handed in decides, not the agent's own; then Windows' answer.
+    assert.deepEqual(JSON.parse(stdout), [
+      "ue-aws-stepfunctions-svc-sfn",
+      "ue-aws-stepfunctions-asked-windows",
+      "ue-aws-stepfunctions-user",
+    ]);
+  });
+
   test("the program gets the temporary folder Node reads (TMPDIR, TMP, TEMP; Windows: TEMP, TMP) as an absolute path when it is relative and there; any other is left as it is", async () => {
     const python = findPython();
     assert.ok(python, "python3 is needed for these tests");
