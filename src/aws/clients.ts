@@ -22,6 +22,7 @@ import { registerSecret } from "../secrets.ts";
 import { classifyError } from "./classify.ts";
 import { checkCredentialText } from "./credential-text.ts";
 import { createHttpHandler, type HttpHandlerOptions } from "./http-handler.ts";
+import { directGlobalAgent } from "./metadata-agent.ts";
 import { type StepFunctions, stepFunctionsOn, untilCancelled } from "./step-functions.ts";
 
 /** Where the credentials come from, as resolved from the field and the environment. */
@@ -188,6 +189,8 @@ function standardChain(handler: NodeHttpHandler, log: Logger): AwsCredentialIden
   let passedOn: string[] = [];
   return async (options) => {
     if (!chain) {
+      // The instance and container metadata requests go direct, never through a proxy.
+      directGlobalAgent();
       const { defaultProvider } = await import("./sdk-lazy.ts");
       chain = defaultProvider({
         // Roles named in shared profiles are assumed through the same handler (and proxy).

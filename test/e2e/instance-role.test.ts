@@ -20,7 +20,7 @@ import {
   type InstanceMetadataOptions,
   startInstanceMetadata,
 } from "../helpers/instance-metadata.ts";
-import { deadPort } from "../helpers/proxies.ts";
+import { deadPort, startTestProxy } from "../helpers/proxies.ts";
 
 const TOKEN_PATH = "/latest/api/token";
 const CREDENTIALS_PATH = "/latest/meta-data/iam/security-credentials/";
@@ -279,4 +279,46 @@ describe("instance role from the EC2 instance metadata service", () => {
       await rm(place, { recursive: true, force: true });
     }
   });
+
+  // Node 22.21 and 24.5 onwards send requests made without an agent of their own (as the
+  // SDK's metadata providers make them) through HTTP_PROXY when NODE_USE_ENV_PROXY=1; the
+  // program reads no proxy variable. (Node 20 reads none at all.)
+  const proxies: Array<[string, boolean]> = [
+    ["the Proxy fields, HTTP_PROXY, HTTPS_PROXY and NODE_USE_ENV_PROXY=1", true],
+    ["HTTP_PROXY, HTTPS_PROXY and NODE_USE_ENV_PROXY=1 only", false],
+  ];
+  for (const [what, useProxy] of proxies) {
+    test(`a proxy never carries an IMDS request: ${what}`, async () => {
+      const proxy = await startTestProxy({});
+      try {
+        await withImds({ requireToken: true }, async (imds) => {
+          const run = await runBundle({
+            fields: fields(
+              useProxy ? { use_proxy: true, proxy_type: ["HTTP"], proxy: proxy.url } : {},
+            ),
+            env: onInstance(imds.url, {
+              HTTP_PROXY: proxy.url,
+              HTTPS_PROXY: proxy.url,
+              NODE_USE_ENV_PROXY: "1",
+            }),
+          });
+          assert.equal(run.code, 0, run.stderr);
+          const imdsHost = new URL(imds.url).host;
+          assert.deepEqual(
+            proxy.targets().filter((t) => t === imdsHost),
+            [],
+            "an IMDS request went through the proxy",
+          );
+          // Step Functions goes through the task's proxy, and only through it.
+          const endpoint = new URL(ep.url).host;
+          assert.deepEqual([...new Set(proxy.targets())], useProxy ? [endpoint] : []);
+          assert.equal(imds.requests[0]?.status, 200, "the token PUT reached the IMDS itself");
+          assert.equal(starts().at(-1)?.accessKeyId, imds.served[0]?.accessKeyId);
+          assertNoCredentialIn(run.allBytes, imds, "the output");
+        });
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
 });

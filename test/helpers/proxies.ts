@@ -10,6 +10,8 @@ export interface TestProxy {
   readonly served: () => number;
   /** Requests refused for bad or missing credentials. */
   readonly refused: () => number;
+  /** Where each request it was asked to carry went (`host:port`), oldest first. */
+  readonly targets: () => readonly string[];
   close(): Promise<void>;
 }
 
@@ -19,10 +21,22 @@ export async function startTestProxy(options: {
 }): Promise<TestProxy> {
   let served = 0;
   let refused = 0;
+  const targets: string[] = [];
   const common = {
     port: 0,
     host: "127.0.0.1",
-    prepareRequestFunction: ({ username, password }: { username: string; password: string }) => {
+    prepareRequestFunction: ({
+      username,
+      password,
+      hostname,
+      port,
+    }: {
+      username: string;
+      password: string;
+      hostname: string;
+      port: number;
+    }) => {
+      targets.push(`${hostname}:${port}`);
       const ok =
         !options.auth || (username === options.auth.user && password === options.auth.password);
       if (ok) served++;
@@ -46,6 +60,7 @@ export async function startTestProxy(options: {
     url: `${scheme}://127.0.0.1:${server.port}`,
     served: () => served,
     refused: () => refused,
+    targets: () => targets,
     close: () => server.close(true),
   };
 }
