@@ -238,7 +238,12 @@ describe("validation of field values", () => {
       UE_FIELD_WAIT_FOR_SUCCESS_OR_FAILURE: "true",
       UE_FIELD_POLLING_INTERVAL: "-1",
     });
-    assert.equal(problems.length, 3, JSON.stringify(problems));
+    // Each field named with what it expects, in any order, and nothing else.
+    assert.deepEqual([...problems].sort(), [
+      "Input: is not valid JSON: a closing ] expected at line 1, column 2 (character 2)",
+      "Polling Interval: must be at least 1",
+      "State Machine ARN: must look like arn:aws:states:<region>:<12-digit account>:stateMachine:<name>[:<version or alias>]",
+    ]);
   });
 
   test("unknown flags and credential flags are refused", () => {
