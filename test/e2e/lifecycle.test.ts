@@ -718,71 +718,131 @@ describe("task lifecycle, end to end", () => {
     assert.equal(rerun.doc.changed, false);
   });
 
-  for (const c of [
-    { latencyMs: 1_500, stopped: true },
-    { latencyMs: 0, stopped: false, hang: true },
-  ]) {
-    test(`SIGTERM while RedriveExecution ${c.hang ? "hangs (never carried out): not redriven" : "is under way: the redriven execution is stopped"}`, async () => {
-      flakyFailuresLeft = 1;
-      const env = { UE_TASK_INSTANCE_ID: `redriveCancel${c.latencyMs}` };
-      const redrive = { rerun_behaviour: ["Redrive Failed Execution"] };
-      const first = await runBundle({
-        fields: fields("flakyThenLong", redrive),
-        env: { ...env, UE_EXECUTION_COUNT: "1" },
-      });
-      assert.equal(first.code, 23, first.stderr);
-      const arn = first.doc?.["result"].executionArn as string;
-      ep.faults.set(
-        c.hang
-          ? { hang: { operations: ["RedriveExecution"] } }
-          : { latencyMs: c.latencyMs, operations: ["RedriveExecution"] },
-      );
-      const from = ep.requests.length;
-      try {
-        const rerun = await runBundle({
-          fields: fields("flakyThenLong", redrive),
-          env: { ...env, UE_EXECUTION_COUNT: "2" },
-          onStart: (child) => {
-            const timer = setInterval(() => {
-              if (ep.requests.slice(from).some((r) => r.operation === "RedriveExecution")) {
-                clearInterval(timer);
-                setTimeout(() => child.kill("SIGTERM"), 200);
-              }
-            }, 50);
-            child.on("exit", () => clearInterval(timer));
-          },
-        });
-        assert.equal(rerun.code, 27, rerun.stderr);
-        assertValidDoc(rerun.doc);
-        assert.doesNotMatch(rerun.stderr, /ERROR/);
-        const execution = ep.getExecution(arn);
-        if (c.stopped) {
-          assert.match(
-            rerun.doc.status_description,
-            /^CANCELLED: task cancelled; execution \S+ stopped/,
-          );
-          assert.equal(rerun.doc.changed, true);
-          assert.equal(rerun.doc.result.executionArn, arn);
-          assert.equal(rerun.doc.result.status, "ABORTED");
-          assert.equal(execution?.redriveCount, 1);
-          assert.equal(execution?.status, "ABORTED");
-          assert.equal(execution?.error, "ue-aws-stepfunctions.Cancelled");
-        } else {
-          assert.match(
-            rerun.doc.status_description,
-            /^CANCELLED: task cancelled before the redrive of execution \S+ was confirmed by AWS; it was not redriven/,
-          );
-          assert.ok(rerun.doc.status_description.includes(arn));
-          assert.equal(rerun.doc.changed, false);
-          assert.equal(execution?.redriveCount, 0);
-          assert.equal(execution?.status, "FAILED");
-          assert.ok(!ep.requests.slice(from).some((r) => r.operation === "StopExecution"));
-        }
-      } finally {
-        ep.faults.reset();
-      }
+  /**
+   * A rerun whose RedriveExecution the endpoint holds (holdUntil) or never answers (hang): the
+   * SIGTERM goes once the call has arrived, so the cancel comes while the redrive is in flight
+   * however slowly the program or the test runs. A held redrive is carried out once the
+   * program, after the signal, has read the execution as it was before the redrive (or once it
+   * has ended).
+   */
+  const cancelledRedrive = async (hang: boolean) => {
+    flakyFailuresLeft = 1;
+    const env = { UE_TASK_INSTANCE_ID: `redriveCancel${hang ? "Hang" : "Held"}` };
+    const redrive = { rerun_behaviour: ["Redrive Failed Execution"] };
+    const first = await runBundle({
+      fields: fields("flakyThenLong", redrive),
+      env: { ...env, UE_EXECUTION_COUNT: "1" },
     });
-  }
+    assert.equal(first.code, 23, first.stderr);
+    const arn = first.doc?.["result"].executionArn as string;
+    let carryOut = () => {};
+    const held = new Promise<void>((resolve) => {
+      carryOut = resolve;
+    });
+    ep.faults.set(
+      hang
+        ? { hang: { operations: ["RedriveExecution"] } }
+        : { holdUntil: held, operations: ["RedriveExecution"] },
+    );
+    const from = ep.requests.length;
+    /** Where in the endpoint's log: the redrive the signal cut off; the read the hold waited for. */
+    const seen = { redrive: -1, readBeforeCarriedOut: -1 };
+    try {
+      const rerun = await runBundle({
+        fields: fields("flakyThenLong", redrive),
+        env: { ...env, UE_EXECUTION_COUNT: "2" },
+        onStart: (child) => {
+          const timer = setInterval(() => {
+            const calls = ep.requests;
+            if (seen.redrive < 0) {
+              seen.redrive = calls.findIndex(
+                (r, i) => i >= from && r.operation === "RedriveExecution",
+              );
+              if (seen.redrive < 0) return;
+              child.kill("SIGTERM");
+            }
+            seen.readBeforeCarriedOut = calls.findIndex(
+              (r, i) => i > seen.redrive && r.operation === "DescribeExecution" && r.status === 200,
+            );
+            if (seen.readBeforeCarriedOut >= 0) {
+              clearInterval(timer);
+              carryOut();
+            }
+          }, 20);
+          child.on("exit", () => {
+            clearInterval(timer);
+            carryOut();
+          });
+        },
+      });
+      return { rerun, arn, from, seen };
+    } finally {
+      carryOut();
+      ep.faults.reset();
+    }
+  };
+
+  test("SIGTERM while RedriveExecution is under way (held at the endpoint): the redriven execution is stopped once its redrive shows", async () => {
+    const { rerun, arn, from, seen } = await cancelledRedrive(false);
+    assert.equal(rerun.code, 27, rerun.stderr);
+    assertValidDoc(rerun.doc);
+    assert.doesNotMatch(rerun.stderr, /ERROR/);
+    const name = arn.split(":").at(-1);
+    // The cancel's path for a redrive AWS had not answered, not a stop while waiting.
+    assert.equal(
+      rerun.doc.status_description,
+      `CANCELLED: task cancelled; execution ${name} stopped (it had been redriven, AWS had not confirmed it yet)`,
+    );
+    assert.equal(rerun.doc.changed, true);
+    assert.equal(rerun.doc.result.executionArn, arn);
+    assert.equal(rerun.doc.result.status, "ABORTED");
+    assert.equal(rerun.outputFields.at(-1)?.["execution_arn"], arn);
+    assert.equal(rerun.outputFields.at(-1)?.["execution_status"], "ABORTED");
+    const execution = ep.getExecution(arn);
+    assert.equal(execution?.redriveCount, 1, "the held redrive was carried out");
+    assert.equal(execution?.status, "ABORTED");
+    assert.equal(execution?.error, "ue-aws-stepfunctions.Cancelled");
+    const calls = ep.requests.slice(from);
+    const at = (i: number) => i - from;
+    assert.equal(calls[at(seen.redrive)]?.fault, "held");
+    // Read before the redrive was carried out (still FAILED), the execution was read again
+    // until the redrive showed, and only then stopped.
+    assert.ok(seen.readBeforeCarriedOut > seen.redrive, "read after the signal, while held");
+    const stops = calls.filter((r) => r.operation === "StopExecution");
+    assert.equal(stops.length, 1, JSON.stringify(stops));
+    assert.equal(stops[0]?.status, 200);
+    assert.equal(stops[0]?.resource, arn);
+    const stopAt = calls.indexOf(stops[0] as (typeof calls)[number]);
+    assert.ok(
+      calls
+        .slice(at(seen.readBeforeCarriedOut) + 1, stopAt)
+        .some((r) => r.operation === "DescribeExecution"),
+      "read again before the stop",
+    );
+  });
+
+  test("SIGTERM while RedriveExecution hangs (never carried out): not redriven", async () => {
+    const { rerun, arn, from, seen } = await cancelledRedrive(true);
+    assert.equal(rerun.code, 27, rerun.stderr);
+    assertValidDoc(rerun.doc);
+    assert.doesNotMatch(rerun.stderr, /ERROR/);
+    assert.equal(
+      rerun.doc.status_description,
+      `CANCELLED: task cancelled before the redrive of execution ${arn.split(":").at(-1)} was confirmed by AWS; it was not redriven (AWS shows it as before the redrive): ${arn}`,
+    );
+    assert.equal(rerun.doc.changed, false);
+    const execution = ep.getExecution(arn);
+    assert.equal(execution?.redriveCount, 0);
+    assert.equal(execution?.status, "FAILED");
+    const calls = ep.requests.slice(from);
+    assert.equal(calls[seen.redrive - from]?.fault, "hang");
+    assert.ok(!calls.some((r) => r.operation === "StopExecution"));
+    // Looked at again after short pauses before being called not redriven.
+    assert.ok(
+      calls.filter((r, i) => i > seen.redrive - from && r.operation === "DescribeExecution")
+        .length > 1,
+    );
+  });
 
   test("rerun with Redrive Failed Execution, not waiting, says it redrove the execution", async () => {
     flakyFailuresLeft = 1;
