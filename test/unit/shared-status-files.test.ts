@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, test } from "node:test";
+import { afterEach, beforeEach, describe, mock, test } from "node:test";
 import type { StepFunctions } from "../../src/aws/step-functions.ts";
 import { formatSnapshot, groupKey, MAX_PAGES } from "../../src/wait-sharing/decide.ts";
 import {
@@ -28,8 +28,13 @@ beforeEach(async () => {
   group = join(folder, groupKey(PARTS));
   await mkdir(join(group, "waiters"), { recursive: true, mode: 0o700 });
   listings = 0;
+  // The clock stands still: a snapshot dated "now" is as fresh when the task reads it, however
+  // long writing and reading a large file takes on a loaded machine (it would otherwise be
+  // older than the time the task last knew of, or than the age allowed, and not believed).
+  mock.timers.enable({ apis: ["Date"], now: Date.now() });
 });
 afterEach(async () => {
+  mock.timers.reset();
   await rm(folder, { recursive: true, force: true });
 });
 
