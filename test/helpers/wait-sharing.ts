@@ -76,13 +76,20 @@ export function sharingSuite() {
   const suite = {
     ep: undefined as unknown as LocalEndpoint,
     root: "",
-    /** A new state machine that waits this long, and a fresh shared folder. */
-    async setUp(seconds: number): Promise<string> {
+    /**
+     * A new state machine that waits this long (or runs one Task state of this resource), and
+     * a fresh shared folder.
+     */
+    async setUp(seconds: number | { resource: string }): Promise<string> {
       suite.root = await mkdtemp(join(tmpdir(), "ue-sfn-share-"));
       await rm(suite.root, { recursive: true });
+      const only =
+        typeof seconds === "number"
+          ? { Type: "Wait", Seconds: seconds, End: true }
+          : { Type: "Task", Resource: seconds.resource, End: true };
       return suite.ep.createStateMachine({
         name: `share${machines++}`,
-        definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: seconds, End: true } } },
+        definition: { StartAt: "Only", States: { Only: only } },
       });
     },
     calls: (operation: string, machineOrExecution?: string) =>
