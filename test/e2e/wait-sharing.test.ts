@@ -7,13 +7,24 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawnSync } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { BundleRun } from "../helpers/bundle.ts";
 import {
   assertSucceeded,
+  delay,
   filesUnder,
   groupFolder,
   SECOND_KEY,
@@ -142,22 +153,46 @@ describe("shared status checks while waiting", () => {
     }
   });
 
-  test("a lease left by a process that is gone is taken over", async () => {
+  test("a lease left by a process that is gone is taken over before it lapses", async () => {
     const arn = await s.setUp(8);
-    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
-      encoding: "utf8",
-    }).stdout;
-    s.ep.clearRequests();
-    const runs = Array.from({ length: 3 }, () => s.waiter(arn));
-    const group = await groupFolder(s.root);
-    // A lease that has not expired, of a process that has.
-    await writeFile(
-      join(group, "lease"),
-      JSON.stringify({ pid: Number(gone), until: Date.now() + 1_500 }),
+    const gone = Number(
+      spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+        encoding: "utf8",
+      }).stdout,
     );
-    const plantedAt = Date.now();
-    for (const run of await Promise.all(runs)) assertSucceeded(run);
-    assert.ok(s.calls("ListExecutions").some((r) => r.time.getTime() > plantedAt));
+    s.ep.clearRequests();
+    let ended = false;
+    const runs = Promise.all(Array.from({ length: 3 }, () => s.waiter(arn))).finally(() => {
+      ended = true;
+    });
+    const group = await groupFolder(s.root);
+    const lease = join(group, "lease");
+    // A lease of a process that has ended, kept from lapsing until a task takes it over: it
+    // is written again (replaced whole, as the tasks do) whenever less than half of its
+    // 5 s is left. A task that waited for it to lapse would never take it over.
+    const plant = async () => {
+      const until = Date.now() + 5_000;
+      await writeFile(`${lease}.planted`, JSON.stringify({ pid: gone, until }));
+      await rename(`${lease}.planted`, lease);
+      return until;
+    };
+    let until = await plant();
+    const from = s.ep.requests.length;
+    let takenOver = false;
+    while (!ended && !takenOver) {
+      let holder: number | undefined;
+      try {
+        holder = (JSON.parse(await readFile(lease, "utf8")) as { pid: number }).pid;
+      } catch {
+        // Gone, or a task's own being written: not the planted one.
+      }
+      if (holder !== gone) takenOver = true;
+      else if (until - Date.now() < 2_500) until = await plant();
+      else await delay(50);
+    }
+    for (const run of await runs) assertSucceeded(run);
+    assert.ok(takenOver, "a task took the lease over");
+    assert.ok(s.ep.requests.slice(from).some((r) => r.operation === "ListExecutions"));
   });
 
   test("ListExecutions denied: one warning, one attempt for the group, results right", async () => {
