@@ -432,12 +432,10 @@ describe("task lifecycle, end to end", () => {
       );
       assert.equal(run.doc.changed, false);
       // The endpoint carries the start out once the program has ended: the execution runs on.
-      let execution = ep.getExecution(arn);
-      for (let i = 0; i < 40 && !execution; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        execution = ep.getExecution(arn);
-      }
-      assert.equal(execution?.status, "RUNNING");
+      const start = ep.requests.slice(from).find((r) => r.operation === "StartExecution");
+      while (start?.status === 0) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(start?.status, 200);
+      assert.equal(ep.getExecution(arn)?.status, "RUNNING");
       assert.ok(!ep.requests.slice(from).some((r) => r.operation === "StopExecution"));
     } finally {
       state.carryOut();
@@ -471,16 +469,28 @@ describe("task lifecycle, end to end", () => {
 
   test("a second signal during the stop ends at once and still writes the output", async () => {
     ep.faults.set({ hang: { operations: ["StopExecution"] } });
+    const from = ep.requests.length;
+    let stopArrived = false;
     try {
       const run = await runBundle({
         fields: fields("long"),
         onStart: (child, file) => {
-          void waitForOutputField(file, "execution_arn").then(() => {
-            setTimeout(() => child.kill("SIGTERM"), 300);
-            setTimeout(() => child.kill("SIGTERM"), 1000);
-          });
+          void (async () => {
+            // The first signal once the program waits (its first check answered), the second
+            // once its StopExecution has reached the endpoint, which never answers it.
+            const arn = await waitForOutputField(file, "execution_arn");
+            if (!(await describedOnce(ep, arn, child))) return;
+            child.kill("SIGTERM");
+            const running = () => child.exitCode === null && child.signalCode === null;
+            while (running() && !stopArrived) {
+              await new Promise((r) => setTimeout(r, 20));
+              stopArrived = ep.requests.slice(from).some((r) => r.operation === "StopExecution");
+            }
+            child.kill("SIGTERM");
+          })();
         },
       });
+      assert.ok(stopArrived, "the second signal came while the stop was under way");
       assert.equal(run.code, 27, run.stderr);
       assertValidDoc(run.doc);
       assert.match(run.doc.status_description, /cancelled again/);
