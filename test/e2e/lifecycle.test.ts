@@ -105,16 +105,18 @@ describe("task lifecycle, end to end", () => {
     ...extra,
   });
 
-  /** Send a signal once the execution exists and the program is waiting for it. */
+  /**
+   * Send a signal once the program is waiting for the execution: the endpoint has answered
+   * its first status check.
+   */
   const signalWhenRunning =
-    (signal: NodeJS.Signals, also?: () => void) =>
-    (child: import("node:child_process").ChildProcess, file: string) => {
-      void waitForOutputField(file, "execution_arn").then(() =>
-        setTimeout(() => {
-          child.kill(signal);
-          also?.();
-        }, 300),
-      );
+    (signal: NodeJS.Signals, also?: () => void) => (child: ChildProcess, file: string) => {
+      void (async () => {
+        const arn = await waitForOutputField(file, "execution_arn");
+        if (!(await describedOnce(ep, arn, child))) return;
+        child.kill(signal);
+        also?.();
+      })();
     };
 
   /**
@@ -318,19 +320,21 @@ describe("task lifecycle, end to end", () => {
     assert.ok(!ep.requests.some((r) => r.operation === "StopExecution" && r.resource === arn));
   });
 
-  // The cancel aborts a StartExecution the endpoint is still carrying out (it holds the call,
-  // creating the execution once the test lets it go): the program chose the name, so it
+  // The cancel comes once the StartExecution has reached the endpoint, so it aborts a call
+  // that was sent, however slowly the program sends it: the program chose the name, so it
   // knows the execution's ARN without the answer.
-  const signalDuringStart =
-    (also?: () => void) => (child: import("node:child_process").ChildProcess, file: string) => {
-      // The name is published just before the call.
-      void waitForOutputField(file, "generated_execution_name").then(() =>
-        setTimeout(() => {
+  const signalDuringStart = () => {
+    const from = ep.requests.length;
+    return (child: ChildProcess) => {
+      const timer = setInterval(() => {
+        if (ep.requests.slice(from).some((r) => r.operation === "StartExecution")) {
+          clearInterval(timer);
           child.kill("SIGTERM");
-          also?.();
-        }, 300),
-      );
+        }
+      }, 20);
+      child.on("exit", () => clearInterval(timer));
     };
+  };
   const executionArnOf = (
     machine: string,
     run: { outputFields: Array<Record<string, string>> },
