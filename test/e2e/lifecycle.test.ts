@@ -335,6 +335,24 @@ describe("task lifecycle, end to end", () => {
       child.on("exit", () => clearInterval(timer));
     };
   };
+  /**
+   * Send SIGTERM once the endpoint's log from request `from` on satisfies `seen`: a cancel
+   * while what it shows is under way.
+   */
+  const signalOnceSeen = (
+    child: ChildProcess,
+    from: number,
+    seen: (calls: LocalEndpoint["requests"]) => boolean,
+  ) => {
+    const timer = setInterval(() => {
+      if (seen(ep.requests.slice(from))) {
+        clearInterval(timer);
+        child.kill("SIGTERM");
+      }
+    }, 20);
+    child.on("exit", () => clearInterval(timer));
+  };
+
   const executionArnOf = (
     machine: string,
     run: { outputFields: Array<Record<string, string>> },
@@ -574,9 +592,15 @@ describe("task lifecycle, end to end", () => {
           timeoutMs: 45_000,
           onStart: (child, file) => {
             void waitForOutputField(file, "execution_arn").then(() => {
+              const from = ep.requests.length;
               ep.faults.set({ hang: { operations: ["AssumeRole"] } });
               hungAt = Date.now();
-              if (c.code === 27) setTimeout(() => child.kill("SIGTERM"), 1500);
+              // While a renewal of the role's credentials hangs.
+              if (c.code === 27) {
+                signalOnceSeen(child, from, (calls) =>
+                  calls.some((r) => r.operation === "AssumeRole"),
+                );
+              }
             });
           },
         });
@@ -611,10 +635,15 @@ describe("task lifecycle, end to end", () => {
         onStart: (child, file) => {
           void waitForOutputField(file, "execution_arn").then(() => {
             // The next status check is answered ExpiredTokenException; fetching new ones hangs.
+            const hangFrom = ep.requests.length;
             ep.faults.set({ hang: { operations: ["AssumeRole"] } });
             for (const c of ep.sts.issued.slice(issued)) ep.expireCredentials(c.accessKeyId);
             hungAt = Date.now();
-            setTimeout(() => child.kill("SIGTERM"), 2500);
+            // Once a check was refused for expired credentials and their renewal hangs.
+            signalOnceSeen(child, hangFrom, (calls) => {
+              const refused = calls.findIndex((r) => r.errorCode === "ExpiredTokenException");
+              return refused >= 0 && calls.slice(refused).some((r) => r.operation === "AssumeRole");
+            });
           });
         },
       });
