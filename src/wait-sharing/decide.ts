@@ -13,7 +13,11 @@ export const SNAPSHOT_VERSION = 1;
 /** At most this many ListExecutions pages (1,000 executions each) per refresh. */
 export const MAX_PAGES = 10;
 
-/** A snapshot taken up to this far in the future (another process's clock step) still counts. */
+/**
+ * A snapshot taken, or a lease taken, up to this far after the time a task judges it by still
+ * counts: another process's clock step, or a peer's write between the moment a check counts
+ * from and its read of the file.
+ */
 const CLOCK_SLACK_MS = 1_000;
 
 /** What one ListExecutions(statusFilter RUNNING) refresh found. */
@@ -212,7 +216,7 @@ export function leaseState(
   if (lease === "absent") return "free";
   // A lease being written right now can be read empty: give it a moment.
   if (lease === null) return fileAgeMs > 2_000 ? "stale" : "held";
-  if (lease.until <= now || lease.until > now + longestHoldMs) return "stale";
+  if (lease.until <= now || lease.until > now + longestHoldMs + CLOCK_SLACK_MS) return "stale";
   return alive(lease.pid) ? "held" : "stale";
 }
 

@@ -11,7 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, mock, test } from "node:test";
 import type { StepFunctions } from "../../src/aws/step-functions.ts";
-import { formatSnapshot, groupKey, MAX_PAGES } from "../../src/wait-sharing/decide.ts";
+import {
+  formatSnapshot,
+  groupKey,
+  MAX_PAGES,
+  sharingTimes,
+} from "../../src/wait-sharing/decide.ts";
 import {
   MAX_SMALL_FILE_BYTES,
   MAX_SNAPSHOT_BYTES,
@@ -147,6 +152,27 @@ describe("shared status: the size of the group's files", () => {
       }
       await rm(join(group, "lease"), { force: true });
     }
+  });
+
+  test("a lease a live peer took just after this task's check began is left to it", async () => {
+    // A live peer (this test's parent process) waits too: a lease judged stale would be taken.
+    const registration = JSON.stringify({ pid: process.ppid, until: Date.now() + 600_000 });
+    await writeFile(join(group, "waiters", String(process.ppid)), registration, { mode: 0o600 });
+    // Its lease as it writes it 500 ms after the time this task's check counts from (taken
+    // before the group's files are read; a pause of the task in between, or a peer's clock
+    // that runs a little ahead): as long as any lease, counted from then.
+    const since = Date.now() + 500;
+    const lease = JSON.stringify({
+      pid: process.ppid,
+      until: since + sharingTimes(10_000).refreshGapMs + 10_000,
+      since,
+    });
+    await writeFile(join(group, "lease"), lease, { mode: 0o600 });
+    const shared = source();
+    assert.equal((await shared.check(Date.now() - 1_000)).kind, "later");
+    shared.close();
+    assert.equal(listings, 0, "no listing of its own while the peer lists");
+    assert.equal(await readFile(join(group, "lease"), "utf8"), lease);
   });
 
   test("a peer's registration larger than any registration does not count as one", async () => {

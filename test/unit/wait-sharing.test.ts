@@ -100,6 +100,9 @@ describe("shared status: the lease", () => {
     ["expired", { pid: 10, until: now }, 0, "stale"],
     ["its process is gone", { pid: 11, until: now + 1_000 }, 0, "stale"],
     ["claims to last far too long", { pid: 10, until: now + 999_999 }, 0, "stale"],
+    // Taken by a peer just after the time this task judges by (its check's start).
+    ["taken up to a second later", { pid: 10, until: now + 11_000 }, 0, "held"],
+    ["claims a second and more too long", { pid: 10, until: now + 11_001 }, 0, "stale"],
     ["unreadable, just written", null, 100, "held"],
     ["unreadable and old", null, 5_000, "stale"],
   ];
