@@ -14,6 +14,12 @@ export const SNAPSHOT_VERSION = 1;
 export const MAX_PAGES = 10;
 
 /**
+ * The longest gap between a group's listings, whatever a task's polling interval: a lease
+ * of a peer with a longer interval than this task's holds that long, and is no less live.
+ */
+export const MAX_REFRESH_GAP_MS = 15_000;
+
+/**
  * A snapshot taken, or a lease taken, up to this far after the time a task judges it by still
  * counts: another process's clock step, or a peer's write between the moment a check counts
  * from and its read of the file.
@@ -75,7 +81,7 @@ export function formatSnapshot(
  * AWS's smallest ListExecutions bucket (2 per second), whatever its listings take.
  */
 export function sharingTimes(ceilingMs: number): { refreshGapMs: number; maxAgeMs: number } {
-  const refreshGapMs = Math.min(15_000, Math.max(1_500, ceilingMs / 4));
+  const refreshGapMs = Math.min(MAX_REFRESH_GAP_MS, Math.max(1_500, ceilingMs / 4));
   return { refreshGapMs, maxAgeMs: Math.max(refreshGapMs * 1.5, ceilingMs * 0.4) };
 }
 

@@ -52,6 +52,7 @@ import {
   LISTINGS_FLOWING_WITHIN,
   leaseState,
   MAX_PAGES,
+  MAX_REFRESH_GAP_MS,
   parseLease,
   parseSnapshot,
   parseWaiter,
@@ -447,7 +448,8 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
       read ? now - read.mtimeMs : 0,
       now,
       alive,
-      refreshGapMs + listTimeoutMs,
+      // A peer polling less often than this task holds its lease longer: any task's longest.
+      MAX_REFRESH_GAP_MS + listTimeoutMs,
     );
     if (state === "held") {
       // A live peer lists now (its lease is newer than the snapshot), or its listing failed

@@ -175,6 +175,22 @@ describe("shared status: the size of the group's files", () => {
     assert.equal(await readFile(join(group, "lease"), "utf8"), lease);
   });
 
+  test("a lease of a live peer that polls less often (a longer hold than this task's) is left to it", async () => {
+    const registration = JSON.stringify({ pid: process.ppid, until: Date.now() + 600_000 });
+    await writeFile(join(group, "waiters", String(process.ppid)), registration, { mode: 0o600 });
+    // A peer with a 10-minute interval holds the lease for its own, longer gap.
+    const since = Date.now();
+    const peerGap = sharingTimes(600_000).refreshGapMs;
+    assert.ok(peerGap > sharingTimes(10_000).refreshGapMs + 1_000, "the peer's hold is longer");
+    const lease = JSON.stringify({ pid: process.ppid, until: since + peerGap + 10_000, since });
+    await writeFile(join(group, "lease"), lease, { mode: 0o600 });
+    const shared = source();
+    assert.equal((await shared.check(Date.now() - 1_000)).kind, "later");
+    shared.close();
+    assert.equal(listings, 0, "no listing of its own while the peer lists");
+    assert.equal(await readFile(join(group, "lease"), "utf8"), lease);
+  });
+
   test("a peer's registration larger than any registration does not count as one", async () => {
     // A live peer (this test's parent process) in a registration that would parse.
     const registration = JSON.stringify({ pid: process.ppid, until: Date.now() + 600_000 });
