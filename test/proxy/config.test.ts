@@ -275,6 +275,22 @@ describe("parseProxyConfig: bad values", () => {
       "proxy_ca_bundle_file",
       "proxy_credentials",
     ]);
+    // Each names its field's label and what the field must hold, not only that it is wrong.
+    const said = new Map(result.problems?.map((p) => [p.field, `${p.label}: ${p.message}`]));
+    assert.match(
+      said.get("proxy_credentials") ?? "",
+      /^Proxy Credentials: a user and a password are required for Proxy Type HTTPS With Credentials$/,
+    );
+    assert.match(
+      said.get("proxy") ?? "",
+      /^Proxy: has two http:\/\/ URLs;.*one must start with http:\/\/.*the other with https:\/\//,
+    );
+    assert.match(
+      said.get("proxy_ca_bundle_file") ?? "",
+      new RegExp(
+        `^Proxy CA Bundle File: ${notPem.replaceAll(".", "\\.")} holds no PEM certificate`,
+      ),
+    );
   });
 });
 
