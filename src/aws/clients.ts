@@ -23,6 +23,7 @@ import { classifyError } from "./classify.ts";
 import { checkCredentialText } from "./credential-text.ts";
 import { createHttpHandler, type HttpHandlerOptions } from "./http-handler.ts";
 import { directGlobalAgent } from "./metadata-agent.ts";
+import { metadataFailure, watchMetadataRequests } from "./metadata-failure.ts";
 import { type StepFunctions, stepFunctionsOn, untilCancelled } from "./step-functions.ts";
 
 /** Where the credentials come from, as resolved from the field and the environment. */
@@ -208,6 +209,9 @@ function standardChain(handler: NodeHttpHandler, log: Logger): AwsCredentialIden
       });
     }
     passedOn = [];
+    // What the instance and container metadata services answered: their providers pass on
+    // no reason at all.
+    const metadata = watchMetadataRequests();
     try {
       // The caller's options carry its client config: a profile's role_arn is then assumed
       // in the task's region, not the SDK's fallback us-east-1.
@@ -223,9 +227,13 @@ function standardChain(handler: NodeHttpHandler, log: Logger): AwsCredentialIden
       });
       const why =
         classified instanceof AuthenticationError &&
-        (credentialProcessFailure(passedOn) ?? (await missingProfile()));
+        (credentialProcessFailure(passedOn) ??
+          (await missingProfile()) ??
+          metadataFailure(metadata.exchanges));
       if (!why) throw classified;
       throw new AuthenticationError(`${classified.message}; ${why}`, { cause: error });
+    } finally {
+      metadata.stop();
     }
   };
 }

@@ -1,6 +1,6 @@
 /**
  * End to end: where credentials come from when the AWS Credentials field is empty, the
- * environment, a shared profile, container metadata that expires, nothing at all, and
+ * environment, a shared profile, container metadata that expires or refuses, nothing at all, and
  * where the region comes from.
  */
 import assert from "node:assert/strict";
@@ -302,6 +302,72 @@ describe("credentials and region from the agent host", () => {
       metadata.close();
     }
   });
+
+  // The container credentials endpoint the environment names gave nothing: exit 2 says what
+  // it answered, naming the variable and the host, never the URI's path nor the token.
+  const refusedContainer: Array<{
+    what: string;
+    /** The endpoint's answer, or "nothing listens". */
+    answer: number | "nothing listens";
+    env: Record<string, string>;
+    why: RegExp;
+  }> = [
+    {
+      what: "403 to the authorization token",
+      answer: 403,
+      env: { AWS_CONTAINER_AUTHORIZATION_TOKEN: "Basic container-token-CANARY" },
+      why: /; the container credentials endpoint \(AWS_CONTAINER_CREDENTIALS_FULL_URI, 127\.0\.0\.1:\d+\) answered HTTP 403: it refused the authorization token from AWS_CONTAINER_AUTHORIZATION_TOKEN$/,
+    },
+    {
+      what: "nothing listens",
+      answer: "nothing listens",
+      env: {},
+      why: /; the container credentials endpoint \(AWS_CONTAINER_CREDENTIALS_FULL_URI, 127\.0\.0\.1:\d+\) could not be reached \(error ECONNREFUSED\)$/,
+    },
+  ];
+  for (const c of refusedContainer) {
+    test(`container credentials endpoint, ${c.what}: exit 2 says what it answered`, async () => {
+      const tokens: Array<string | undefined> = [];
+      const metadata: Server = createServer((req, res) => {
+        tokens.push(req.headers.authorization);
+        res.statusCode = typeof c.answer === "number" ? c.answer : 500;
+        res.end(JSON.stringify({ Code: "Refused", Message: "refused" }));
+      });
+      await new Promise<void>((resolve) => metadata.listen(0, "127.0.0.1", resolve));
+      const port = (metadata.address() as AddressInfo).port;
+      if (c.answer === "nothing listens") await new Promise((resolve) => metadata.close(resolve));
+      try {
+        const from = ep.requests.length;
+        const run = await runBundle({
+          fields: fields(),
+          env: {
+            AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${port}/v1/credentials-path-CANARY?id=query-CANARY`,
+            ...c.env,
+          },
+        });
+        assert.equal(run.code, 2, run.stderr);
+        assert.match(
+          run.doc?.["status_description"],
+          /^AUTHENTICATION_ERROR: no usable AWS credentials .*Could not load credentials from any providers; /,
+        );
+        assert.match(run.doc?.["status_description"], c.why);
+        assert.doesNotMatch(
+          run.allBytes,
+          /CANARY/,
+          "the URI's path or the token reached the output",
+        );
+        assert.deepEqual(ep.requests.slice(from), []);
+        if (typeof c.answer === "number") {
+          assert.ok(
+            tokens.length > 0 &&
+              tokens.every((t) => t === c.env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]),
+          );
+        }
+      } finally {
+        metadata.close();
+      }
+    });
+  }
 
   test("region: the state machine ARN's when nothing else names one", async () => {
     const run = await runBundle({

@@ -4,11 +4,12 @@
  * serves the role's credentials, minted by the local endpoint's STS, which checks every
  * signature made with them. The SDK's documented behaviour must hold in the bundle: IMDSv2
  * first, IMDSv1 when the token PUT is refused (403, 404, 405) or unanswered, unless
- * AWS_EC2_METADATA_V1_DISABLED; a host with no IMDS ends with exit 2.
+ * AWS_EC2_METADATA_V1_DISABLED; a host with no IMDS ends with exit 2 and no more than that;
+ * where the IMDS answered (or the operator turned IMDSv1 off), exit 2 says what it answered.
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-imds-credentials.html
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -186,7 +187,10 @@ describe("instance role from the EC2 instance metadata service", () => {
         env: onInstance(imds.url, { AWS_EC2_METADATA_V1_DISABLED: "true" }),
       });
       assert.equal(run.code, 2, run.stderr);
-      assert.match(run.doc?.["status_description"], /^AUTHENTICATION_ERROR: .*credential/i);
+      assert.match(
+        run.doc?.["status_description"],
+        /^AUTHENTICATION_ERROR: no usable AWS credentials .*; the EC2 instance metadata service \(127\.0\.0\.1:\d+\) refused the IMDSv2 token request \(HTTP 403: the instance's metadata service is turned off, or the request is not allowed\), and the IMDSv1 fallback is turned off \(AWS_EC2_METADATA_V1_DISABLED\)$/,
+      );
       assert.deepEqual(
         imds.requests.map((r) => r.method),
         ["PUT"],
@@ -207,6 +211,102 @@ describe("instance role from the EC2 instance metadata service", () => {
     });
   });
 
+  // An IMDS that answers, or one the operator set up (IMDSv1 turned off): exit 2 says what
+  // it answered and what to change, where the SDK says only that no provider gave any.
+  const hopLimit =
+    "in a container, the instance's metadata hop limit must be 2 or more for the token's answer to reach it \\(aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2\\)";
+  const answered: Array<{
+    what: string;
+    imds: InstanceMetadataOptions;
+    env?: Record<string, string>;
+    /** The profile's lines in the config file, when one is given. */
+    config?: string;
+    requests: Array<[string, string]>;
+    why: RegExp;
+  }> = [
+    {
+      what: "no instance profile attached (IMDSv2)",
+      imds: { noRole: true },
+      requests: [
+        ["PUT", TOKEN_PATH],
+        ["GET", CREDENTIALS_PATH],
+      ],
+      why: /has no IAM role for this instance \(HTTP 404\): attach an instance profile with a role to the instance$/,
+    },
+    {
+      what: "no instance profile attached (IMDSv1 after a 404 to the token PUT)",
+      imds: { noRole: true, tokenPut: 404 },
+      requests: [
+        ["PUT", TOKEN_PATH],
+        ["GET", CREDENTIALS_PATH],
+      ],
+      why: /has no IAM role for this instance \(HTTP 404\): attach an instance profile with a role to the instance$/,
+    },
+    {
+      what: "tokens required and the token PUT unanswered (a container behind a hop limit of 1)",
+      imds: { requireToken: true, tokenPut: "never" },
+      requests: [
+        ["PUT", TOKEN_PATH],
+        ["GET", CREDENTIALS_PATH],
+      ],
+      why: new RegExp(
+        `requires IMDSv2 session tokens \\(HTTP 401 to a request without one\\) and did not answer the IMDSv2 token request within 1 s; ${hopLimit}$`,
+      ),
+    },
+    {
+      what: "AWS_EC2_METADATA_V1_DISABLED=true and the token PUT unanswered (a container behind a hop limit of 1)",
+      imds: { tokenPut: "never" },
+      env: { AWS_EC2_METADATA_V1_DISABLED: "true" },
+      requests: [["PUT", TOKEN_PATH]],
+      why: new RegExp(
+        `did not answer the IMDSv2 token request within 1 s, and the IMDSv1 fallback is turned off \\(AWS_EC2_METADATA_V1_DISABLED\\); ${hopLimit}$`,
+      ),
+    },
+    {
+      what: "ec2_metadata_v1_disabled in the profile and a 405 to the token PUT",
+      imds: { tokenPut: 405 },
+      config: "[default]\nec2_metadata_v1_disabled = true\n",
+      requests: [["PUT", TOKEN_PATH]],
+      why: /refused the IMDSv2 token request \(HTTP 405\), and the IMDSv1 fallback is turned off \(ec2_metadata_v1_disabled in the profile\)$/,
+    },
+  ];
+  for (const c of answered) {
+    test(`${c.what}: exit 2 says what the IMDS answered`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), "ue-imds-why-"));
+      try {
+        const configFile = join(dir, "config");
+        if (c.config) await writeFile(configFile, c.config);
+        await withImds(c.imds, async (imds) => {
+          const from = ep.requests.length;
+          const run = await runBundle({
+            fields: fields(),
+            env: onInstance(imds.url, {
+              ...c.env,
+              ...(c.config ? { AWS_CONFIG_FILE: configFile } : {}),
+            }),
+          });
+          assert.equal(run.code, 2, run.stderr);
+          const said = run.doc?.["status_description"] ?? "";
+          assert.match(
+            said,
+            /^AUTHENTICATION_ERROR: no usable AWS credentials .*Could not load credentials from any providers; the EC2 instance metadata service \(127\.0\.0\.1:\d+\) /,
+          );
+          assert.match(said, c.why);
+          assert.deepEqual(
+            imds.requests.map((r) => [r.method, r.path]),
+            c.requests,
+          );
+          assert.deepEqual(ep.requests.slice(from), [], "nothing reached Step Functions");
+          for (const token of imds.tokens) {
+            assert.ok(!run.allBytes.includes(token), "an IMDS session token reached the output");
+          }
+        });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
   /** A port that accepts connections and never answers on them. */
   async function silentPort(): Promise<{ url: string; close(): Promise<void> }> {
     const sockets = new Set<Socket>();
@@ -225,25 +325,34 @@ describe("instance role from the EC2 instance metadata service", () => {
     };
   }
 
-  const noImds: Array<[string, () => Promise<{ url: string; close(): Promise<void> }>]> = [
+  const refused = async () => ({
+    url: `http://127.0.0.1:${await deadPort()}`,
+    close: async () => {},
+  });
+  const noImds: Array<
+    [string, () => Promise<{ url: string; close(): Promise<void> }>, Record<string, string>]
+  > = [
+    ["nothing listens (connection refused)", refused, {}],
+    ["the connection is accepted and never answered", silentPort, {}],
+    // The SDK's own reason would be its blocked IMDSv1 fallback: no IMDS is the reason.
     [
-      "nothing listens (connection refused)",
-      async () => ({ url: `http://127.0.0.1:${await deadPort()}`, close: async () => {} }),
+      "nothing listens, with AWS_EC2_METADATA_V1_DISABLED=true",
+      refused,
+      { AWS_EC2_METADATA_V1_DISABLED: "true" },
     ],
-    ["the connection is accepted and never answered", silentPort],
   ];
-  for (const [what, host] of noImds) {
-    test(`no IMDS on the host, ${what}: exit 2 saying no credentials were found`, async (t) => {
+  for (const [what, host, extra] of noImds) {
+    test(`no IMDS on the host, ${what}: exit 2 saying no credentials were found, and no more`, async (t) => {
       const place = await host();
       try {
         const from = ep.requests.length;
         const began = Date.now();
-        const run = await runBundle({ fields: fields(), env: onInstance(place.url) });
+        const run = await runBundle({ fields: fields(), env: onInstance(place.url, extra) });
         t.diagnostic(`ended after ${Date.now() - began} ms`);
         assert.equal(run.code, 2, run.stderr);
         assert.match(
           run.doc?.["status_description"],
-          /^AUTHENTICATION_ERROR: no usable AWS credentials/,
+          /^AUTHENTICATION_ERROR: no usable AWS credentials \(CredentialsProviderError on loading credentials from the standard chain\): Could not load credentials from any providers$/,
         );
         assert.deepEqual(ep.requests.slice(from), []);
       } finally {

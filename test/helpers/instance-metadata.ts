@@ -48,6 +48,8 @@ export interface InstanceMetadataOptions {
   readonly tokenPut?: "token" | number | "never";
   /** HttpTokens required: a GET without a token is 401. */
   readonly requireToken?: boolean;
+  /** No instance profile attached to the instance: the role's name is not found (404). */
+  readonly noRole?: boolean;
 }
 
 export interface InstanceMetadata {
@@ -114,6 +116,7 @@ export async function startInstanceMetadata(
     if (token !== undefined ? !tokens.includes(token) : options.requireToken) {
       return answer(res, entry, 401);
     }
+    if (options.noRole && entry.path.startsWith(CREDENTIALS_PATH)) return answer(res, entry, 404);
     if (entry.path === CREDENTIALS_PATH) return answer(res, entry, 200, roleName);
     if (entry.path !== `${CREDENTIALS_PATH}${roleName}`) return answer(res, entry, 404);
     const reply = await sts.send(
