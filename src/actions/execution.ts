@@ -13,7 +13,7 @@ import {
   neverConnected,
   readOnceMoreIfDropped,
 } from "../aws/classify.ts";
-import type { StepFunctions } from "../aws/step-functions.ts";
+import { refusalDate, type StepFunctions } from "../aws/step-functions.ts";
 import {
   AuthenticationError,
   DataValidationError,
@@ -213,6 +213,12 @@ export interface CallTrack {
   answered: boolean;
   /** A redrive: the execution's redrive count before it, as AWS showed it. */
   redriveCountBefore?: number;
+  /**
+   * A start that AWS refused as taken on a retry, after an earlier attempt that may have
+   * reached AWS got no answer: the execution of that name may be this start's own, until a
+   * look at it tells (see ownLostStart).
+   */
+  takenAfterLostAttempt?: boolean;
 }
 
 /**
@@ -312,6 +318,16 @@ function sameInput(a: string | undefined, b: string): boolean {
 /** AWS refused the name: an execution of that name exists (closed, or with another input). */
 export interface Taken {
   readonly taken: unknown;
+  /**
+   * The refusal answered a retry, and an earlier attempt of the same start may have reached
+   * AWS without its answer coming back: that attempt may have started the execution, which
+   * may then have ended before the retry (a short state machine), so AWS no longer answers
+   * the retry with it but calls its name taken.
+   */
+  readonly afterLostAttempt: boolean;
+  /** AWS's time of the refusal (its Date header), and the host's when it came. */
+  readonly serverDate?: Date | undefined;
+  readonly repliedAt: number;
 }
 
 /**
@@ -356,7 +372,15 @@ export async function startOrTaken(
       throw classified;
     }
     markAnswered(req.signal, req.track);
-    return { taken: error };
+    // Each attempt that may have reached AWS counts, this refusal's included.
+    const afterLostAttempt = (req.track?.reaching ?? 0) > 1;
+    if (req.track) req.track.takenAfterLostAttempt = afterLostAttempt;
+    return {
+      taken: error,
+      afterLostAttempt,
+      serverDate: refusalDate(error),
+      repliedAt: Date.now(),
+    };
   }
   const executionArn = reply.executionArn as string;
   req.outputs.set({ execution_arn: executionArn, execution_status: "RUNNING" });
@@ -391,6 +415,53 @@ export function clockOffsetMs(serverDate: Date | undefined, repliedAt: number): 
 }
 
 /**
+ * AWS refused a retry of this start as taken after an earlier attempt got no answer
+ * (`taken.afterLostAttempt`): whether that attempt started the execution of this name. It
+ * did when the execution has this task's input and started at or after this launch (AWS's
+ * clock, moved by how far the host's is surely off it, within the second the re-attach
+ * check allows too); then it is this start's, reported as started now. Otherwise (another
+ * input, an older start: an earlier run's) null, and `takenAfterLostAttempt` is cleared.
+ * A failed look throws, classified; the caller's outcome then names the execution.
+ */
+export async function ownLostStart(
+  req: StartRequest,
+  taken: Taken,
+  existing?: Described,
+): Promise<Started | null> {
+  const arn = executionArnFor(req.stateMachine, req.name);
+  let seen = existing;
+  if (!seen) {
+    try {
+      seen = await describeReadable(req.sfn, arn, req.log, { signal: req.signal });
+    } catch (error) {
+      throw classifyError(error, { operation: "DescribeExecution" });
+    }
+  }
+  const launched = req.launchedAt.getTime() + clockOffsetMs(taken.serverDate, taken.repliedAt);
+  const startedAt = seen.startDate?.getTime();
+  const sameStart =
+    startedAt !== undefined &&
+    startedAt >= launched - 1000 &&
+    (seen.unreadable !== undefined || sameInput(seen.input, req.input));
+  if (!sameStart) {
+    if (req.track) req.track.takenAfterLostAttempt = false;
+    return null;
+  }
+  const status = seen.status ?? "RUNNING";
+  req.outputs.set({ execution_arn: arn, execution_status: status });
+  req.log.info(
+    `started execution ${arn} (an attempt whose answer was lost started it; AWS then called its name taken when the start was retried${TERMINAL.has(status) ? `, and it has ended ${status} since` : ""})`,
+  );
+  logConsoleLink(req.log, arn);
+  return {
+    executionArn: arn,
+    startDate: isoDate(seen.startDate),
+    startedNow: true,
+    ...(seen.unreadable !== undefined ? { unreadable: seen.unreadable } : {}),
+  };
+}
+
+/**
  * Start the execution, or re-attach when this run's execution already exists (`rejoining`:
  * it is known to exist; see startOrTaken).
  */
@@ -406,6 +477,10 @@ export async function startExecution(
     existing = await describeReadable(req.sfn, arn, req.log, { signal: req.signal });
   } catch (error) {
     throw classifyError(error, { operation: "DescribeExecution" });
+  }
+  if (answer.afterLostAttempt && !options.rejoining) {
+    const own = await ownLostStart(req, answer, existing);
+    if (own) return own;
   }
   return attachExisting(req, existing, answer.taken);
 }

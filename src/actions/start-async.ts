@@ -27,6 +27,7 @@ import {
   type StartRequest,
   type Started,
   sleep,
+  ownLostStart,
   startExecution,
   stateMachineOf,
   startOrTaken,
@@ -229,7 +230,13 @@ async function placeRun(
   let run = 1;
   for (let attempt = 1; ; attempt++) {
     current.name = runName(base, run);
-    const answer = await startOrTaken(startRequest(ctx, current.name, launchedAt, current));
+    const req = startRequest(ctx, current.name, launchedAt, current);
+    const answer = await startOrTaken(req);
+    if ("taken" in answer && answer.afterLostAttempt) {
+      // The name may be taken by this very start: an earlier attempt's answer was lost.
+      const own = await ownLostStart(req, answer);
+      if (own) return own;
+    }
     if (!("taken" in answer)) {
       if (answer.executionArn.includes(":express:")) {
         log.warn(`${config.task.stateMachineArn} is ${EXPRESS_NOTE}`);
@@ -442,11 +449,21 @@ function unansweredStart(
   error: ProductError,
   findable: boolean,
 ): Outcome | null {
-  if (!call.sent || call.answered || call.rejoining) return null;
-  if (error.exitCode !== EXIT.connection) return null;
   const rerun = findsItsPlace(findable, ctx.config.context)
     ? "; a rerun of this task instance re-attaches to it while it runs"
     : "";
+  if (call.kind === "start" && call.takenAfterLostAttempt && !call.rejoining) {
+    // AWS answered the start's retry (the name is taken) but not an earlier attempt, and
+    // the look that would tell whose execution that is failed.
+    return {
+      exitCode: error.exitCode,
+      description: `${error.message}; AWS gave no answer to an attempt of the start of execution ${call.name} and called its name taken when the start was retried, so this task may have started it: ${call.arn}${rerun}`,
+      changed: false,
+      result: null,
+    };
+  }
+  if (!call.sent || call.answered || call.rejoining) return null;
+  if (error.exitCode !== EXIT.connection) return null;
   const what =
     call.kind === "start"
       ? `the start of execution ${call.name}, so it may have started: ${call.arn}${rerun} (unless the state machine is of type EXPRESS, whose executions have ARNs of their own)`
@@ -468,6 +485,11 @@ async function cancelledDuringCall(
 ): Promise<Outcome> {
   const { config, aws, log, outputs } = ctx;
   if (!arn && call && !call.answered) return cancelledUnconfirmed(ctx, call);
+  if (!arn && call?.takenAfterLostAttempt && !call.rejoining) {
+    const description = `task cancelled while this run looked at execution ${call.name}, whose name AWS called taken when the start was retried after an attempt that got no answer; this task may have started it: ${call.arn}`;
+    log.warn(description);
+    return { exitCode: EXIT.cancelled, description, changed: false, result: null };
+  }
   if (!arn && call) {
     // AWS answered the last start without starting anything: the name was taken, and the
     // run was looking up its place (or asking AWS to compare the inputs of a running one).

@@ -148,27 +148,55 @@ function reportSent<I extends object, O extends object>(
   );
 }
 
+/** An error of the service (AWS's answer), as opposed to one of the network or the client. */
+function isAnswered(error: unknown): error is object {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    typeof (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode ===
+      "number"
+  );
+}
+
+/** AWS's refusal of a StartExecution, with AWS's own time of it (its HTTP Date header). */
+export function refusalDate(error: unknown): Date | undefined {
+  const date = (error as { serverDate?: unknown } | null)?.serverDate;
+  return date instanceof Date ? date : undefined;
+}
+
 /** The operations on one SFNClient (its retries, endpoint and credentials). */
 export function stepFunctionsOn(client: SFNClient): StepFunctions {
   return {
     startExecution: async (input, o) => {
       const command = new StartExecutionCommand(input);
       let date: unknown;
-      // Each attempt's raw response passes here; the last one answered.
+      // Each attempt's raw response passes here, before it is read (so AWS's refusals too);
+      // the last one answered.
       command.middlewareStack.add(
         (next) => async (args) => {
+          date = undefined;
           const result = await next(args);
           date = (result.response as { headers?: Record<string, string> }).headers?.["date"];
           return result;
         },
-        { step: "deserialize", name: "serverDateOfStartExecution" },
+        { step: "deserialize", name: "serverDateOfStartExecution", priority: "low" },
       );
       reportSent(command.middlewareStack, o);
-      const output = await untilCancelled(client.send(command, sendOptions(o)), o?.abortSignal);
-      const serverDate = typeof date === "string" ? new Date(date) : undefined;
-      return serverDate && !Number.isNaN(serverDate.getTime())
-        ? Object.assign(output, { serverDate })
-        : output;
+      const serverDate = () => {
+        const parsed = typeof date === "string" ? new Date(date) : undefined;
+        return parsed && !Number.isNaN(parsed.getTime()) ? parsed : undefined;
+      };
+      let output: StartExecutionCommandOutput;
+      try {
+        output = await untilCancelled(client.send(command, sendOptions(o)), o?.abortSignal);
+      } catch (error) {
+        // An error AWS answered carries the time of that answer, as a reply does.
+        const when = serverDate();
+        if (when && isAnswered(error)) Object.assign(error, { serverDate: when });
+        throw error;
+      }
+      const when = serverDate();
+      return when ? Object.assign(output, { serverDate: when }) : output;
     },
     describeExecution: (input, o) =>
       untilCancelled(

@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
+import { startLossyRelay } from "../helpers/lossy-relay.ts";
 
 /** Loaded into the bundle's process to move its clock (UE_TEST_CLOCK_SKEW_MS). */
 const SKEW = fileURLToPath(new URL("../fixtures/host-clock-skew.cjs", import.meta.url));
@@ -381,6 +382,150 @@ describe("reruns without an execution count, end to end", () => {
       ep.requests.filter((r) => r.service === "states").map((r) => r.operation),
       ["StartExecution"],
     );
+  });
+
+  /** The ARN of execution `name` of state machine `machine`. */
+  const executionArn = (machine: string, name: string) =>
+    `${(arns[machine] as string).replace(":stateMachine:", ":execution:")}:${name}`;
+
+  test("a start whose answer was lost, its execution ended before the retry: AWS's 'taken' is this start's own execution, not an earlier run's", async () => {
+    for (const [instance, extra, count] of [
+      ["rr-lost-ended-wait", waiting, undefined],
+      ["rr-lost-ended-nowait", {}, undefined],
+      // With a run number from the scheduler the same: started, not "already ran".
+      ["rr-lost-ended-counted", {}, "1"],
+    ] as const) {
+      const name = `e2e-task-${instance}-1`;
+      const arn = executionArn("quick", name);
+      // The reply is lost only once the execution has ended, so the SDK's retry meets an
+      // ended execution of that name (ExecutionAlreadyExists), as with a short state machine.
+      const relay = await startLossyRelay(ep.url, [
+        { operation: "StartExecution", fault: "lose-reply", after: () => ep.waitForExecution(arn) },
+      ]);
+      try {
+        const run = await runBundle({
+          fields: fields("quick", { ...extra, endpoint_url: relay.url }),
+          env: { UE_TASK_INSTANCE_ID: instance, UE_EXECUTION_COUNT: count },
+        });
+        assert.equal(run.code, 0, run.stderr);
+        assertValidDoc(run.doc);
+        assert.deepEqual(await executionsNamed("quick", `e2e-task-${instance}-`), [name]);
+        assert.equal(run.doc.result.executionArn, arn);
+        assert.deepEqual(
+          relay.calls.filter((c) => c.operation === "StartExecution").map((c) => c.fault),
+          ["lose-reply", "none"],
+          "the retry was answered: the name is taken",
+        );
+        // Without a wait too, the status is AWS's last word on it.
+        assert.equal(run.doc.result.status, "SUCCEEDED");
+        assert.match(run.doc.status_description, /^SUCCESS: execution /);
+        assert.equal(run.doc.changed, true);
+        assert.match(
+          run.stderr,
+          /an attempt whose answer was lost started it; AWS then called its name taken when the start was retried, and it has ended SUCCEEDED since/,
+        );
+        assert.doesNotMatch(run.stderr, /rerun:|already ran/);
+      } finally {
+        await relay.close();
+      }
+    }
+  });
+
+  test("a start whose answer was lost, then AWS's 'taken' on the retry, then no look at the execution: exit 10 naming it, nothing more started", async () => {
+    const name = "e2e-task-rr-lost-unseen-1";
+    const arn = executionArn("quick", name);
+    const relay = await startLossyRelay(ep.url, [
+      { operation: "StartExecution", fault: "lose-reply", after: () => ep.waitForExecution(arn) },
+    ]);
+    try {
+      // Every look at an execution fails (500, the SDK's retries too).
+      ep.faults.set({ errorRate5xx: 1, operations: ["DescribeExecution"] });
+      const run = await runBundle({
+        fields: fields("quick", { endpoint_url: relay.url }),
+        env: { UE_TASK_INSTANCE_ID: "rr-lost-unseen", AWS_MAX_ATTEMPTS: "2" },
+      });
+      assert.equal(run.code, 10, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(run.doc.status_description, /^CONNECTION_ERROR: /);
+      assert.ok(
+        run.doc.status_description.includes(
+          `AWS gave no answer to an attempt of the start of execution ${name} and called its name taken when the start was retried, so this task may have started it: ${arn}`,
+        ),
+        run.doc.status_description,
+      );
+      assert.equal(run.doc.changed, false);
+    } finally {
+      ep.faults.reset();
+      await relay.close();
+    }
+    assert.deepEqual(await executionsNamed("quick", "e2e-task-rr-lost-unseen-"), [name]);
+  });
+
+  test("a cancel while the run reads the execution AWS called taken after a lost answer: exit 27 naming it", async () => {
+    const name = "e2e-task-rr-lost-cancel-1";
+    const arn = executionArn("quick", name);
+    const relay = await startLossyRelay(ep.url, [
+      { operation: "StartExecution", fault: "lose-reply", after: () => ep.waitForExecution(arn) },
+    ]);
+    const from = ep.requests.length;
+    try {
+      ep.faults.set({ hang: { operations: ["DescribeExecution"] } });
+      const run = await runBundle({
+        fields: fields("quick", { endpoint_url: relay.url }),
+        env: { UE_TASK_INSTANCE_ID: "rr-lost-cancel" },
+        onStart: (child) => {
+          // SIGTERM once the read of the execution (after the retry's "taken") began.
+          const timer = setInterval(() => {
+            if (!ep.requests.slice(from).some((r) => r.operation === "DescribeExecution")) return;
+            clearInterval(timer);
+            setTimeout(() => child.kill("SIGTERM"), 200);
+          }, 20);
+        },
+      });
+      assert.equal(run.code, 27, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(
+        run.doc.status_description,
+        `CANCELLED: task cancelled while this run looked at execution ${name}, whose name AWS called taken when the start was retried after an attempt that got no answer; this task may have started it: ${arn}`,
+      );
+      assert.equal(run.doc.changed, false);
+    } finally {
+      ep.faults.reset();
+      await relay.close();
+    }
+    assert.deepEqual(await executionsNamed("quick", "e2e-task-rr-lost-cancel-"), [name]);
+  });
+
+  test("a rerun whose first start attempt never reached AWS: the retry's 'taken' is the earlier run's execution, and the next run's starts", async () => {
+    const input = JSON.stringify({ s: 2 });
+    const first = executionArn("held", "e2e-task-rr-reset-rerun-1");
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: arns["held"],
+        name: "e2e-task-rr-reset-rerun-1",
+        input,
+      }),
+    );
+    // Its Wait state puts its start seconds before this run's launch.
+    await ep.waitForExecution(first);
+    const relay = await startLossyRelay(ep.url, [{ operation: "StartExecution", fault: "reset" }]);
+    try {
+      const rerun = await runBundle({
+        fields: fields("held", { input, endpoint_url: relay.url }),
+        env: { UE_TASK_INSTANCE_ID: "rr-reset-rerun" },
+      });
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.equal(rerun.doc?.["result"].name, "e2e-task-rr-reset-rerun-2");
+      assert.match(
+        rerun.stderr,
+        /rerun: the newest execution of this task instance, e2e-task-rr-reset-rerun-1, ended SUCCEEDED; starting e2e-task-rr-reset-rerun-2/,
+      );
+      await sfn.send(
+        new StopExecutionCommand({ executionArn: rerun.doc?.["result"].executionArn }),
+      );
+    } finally {
+      await relay.close();
+    }
   });
 
   test("a host clock seconds off AWS's tells a first start from a relaunch all the same", async () => {
