@@ -226,7 +226,7 @@ export interface CallTrack {
  * attempt that never got a connection cannot have reached AWS; any other may have, whatever
  * the attempts after it met (a reply lost, then the network gone: AWS may have started it).
  */
-function trackedCall(signal: AbortSignal | undefined, track: CallTrack | undefined) {
+export function trackedCall(signal: AbortSignal | undefined, track: CallTrack | undefined) {
   if (!track) return { abortSignal: signal };
   return {
     abortSignal: signal,
@@ -1153,15 +1153,16 @@ export async function stopWithDataOrWithout(
   cause: string,
   log: Logger,
   signal?: AbortSignal,
+  track?: CallTrack,
 ): Promise<string | undefined> {
   try {
-    await sfn.stopExecution({ executionArn: arn, error, cause }, { abortSignal: signal });
+    await sfn.stopExecution({ executionArn: arn, error, cause }, trackedCall(signal, track));
     return undefined;
   } catch (e) {
     if (!isKmsDataError(e)) throw e;
     const why = classifyError(e, { operation: "StopExecution" }).message;
     log.warn(`stopping execution ${arn} without an error and a cause: ${why}`);
-    await sfn.stopExecution({ executionArn: arn }, { abortSignal: signal });
+    await sfn.stopExecution({ executionArn: arn }, trackedCall(signal, track));
     return why;
   }
 }

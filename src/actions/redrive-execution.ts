@@ -16,12 +16,14 @@ import { EXIT } from "../exit-codes.ts";
 import type { Outcome } from "../output/extension-output.ts";
 import { STILL_GOING } from "../run-place.ts";
 import {
+  type CallTrack,
   endedOutcome,
   isoDate,
   redriveRefusal,
   redriveToken,
   TERMINAL,
   toResult,
+  trackedCall,
 } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { superviseExecution } from "./supervise.ts";
@@ -47,6 +49,9 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   let changed = false;
   /** RedriveExecution was sent (whether AWS took it is known once it answers). */
   let asked = false;
+  /** How far RedriveExecution got: whether an attempt may have reached AWS. */
+  const call: CallTrack = { sent: false, answered: false };
+  let accepted = false;
   try {
     const before = await describeTarget(ctx, target);
     const earlier = before.redriveCount ?? 0;
@@ -60,8 +65,9 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       asked = true;
       const reply = await aws.sfn.redriveExecution(
         { executionArn: target.arn, ...(clientToken ? { clientToken } : {}) },
-        { abortSignal: signal },
+        trackedCall(signal, call),
       );
+      accepted = true;
       redriveDate = reply.redriveDate;
     } catch (error) {
       if ((error as { name?: string }).name === "ExecutionNotRedrivable") {
@@ -127,7 +133,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     if (signal?.aborted) {
       return cancelledOnTarget(ctx, target, REDRIVE_STEP, { asked, accepted: changed });
     }
-    return failedOnTarget(ctx, target, error, changed);
+    return failedOnTarget(ctx, target, error, changed, { step: REDRIVE_STEP, call, accepted });
   }
 }
 

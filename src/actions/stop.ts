@@ -7,7 +7,13 @@ import { classifyError } from "../aws/classify.ts";
 import type { ProductError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { Outcome } from "../output/extension-output.ts";
-import { stopWithDataOrWithout, TERMINAL, toResult, unreadNote } from "./execution.ts";
+import {
+  type CallTrack,
+  stopWithDataOrWithout,
+  TERMINAL,
+  toResult,
+  unreadNote,
+} from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
 import type { Described } from "./status-check.ts";
 import { taskReference } from "./supervise.ts";
@@ -29,6 +35,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   const target = targetOf(ctx);
   let asked = false;
   let accepted = false;
+  const call: CallTrack = { sent: false, answered: false };
   try {
     const before = await describeTarget(ctx, target);
     const status = before.status ?? "RUNNING";
@@ -48,7 +55,15 @@ async function run(ctx: ActionContext): Promise<Outcome> {
     let after: Described | null = null;
     try {
       asked = true;
-      withoutData = await stopWithDataOrWithout(aws.sfn, target.arn, error, cause, log, signal);
+      withoutData = await stopWithDataOrWithout(
+        aws.sfn,
+        target.arn,
+        error,
+        cause,
+        log,
+        signal,
+        call,
+      );
       accepted = true;
     } catch (e) {
       const refused = classifyError(e, { operation: "StopExecution" });
@@ -76,7 +91,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   } catch (error) {
     if (signal?.aborted) return cancelledOnTarget(ctx, target, STOP_STEP, { asked, accepted });
     // A stop AWS refused changed nothing; one it accepted did, whatever failed after it.
-    return failedOnTarget(ctx, target, error, accepted);
+    return failedOnTarget(ctx, target, error, accepted, { step: STOP_STEP, call, accepted });
   }
 }
 

@@ -3,12 +3,12 @@
  * stands, published in the output-only fields, and named in every outcome.
  */
 import { classifyError } from "../aws/classify.ts";
-import { DataValidationError, UnexpectedError } from "../errors.ts";
+import { DataValidationError, type ProductError, UnexpectedError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { ParsedExecutionArn } from "../fields/validate.ts";
 import { type ExecutionResult, type Outcome, pendingResult } from "../output/extension-output.ts";
 import type { ActionContext } from "./action.ts";
-import { logConsoleLink } from "./execution.ts";
+import { type CallTrack, logConsoleLink } from "./execution.ts";
 import { type Described, describeReadable } from "./status-check.ts";
 
 export interface Target {
@@ -68,15 +68,40 @@ export function failedOnTarget(
   target: Target,
   error: unknown,
   changed: boolean,
+  step?: StepCall,
 ): Outcome {
   const classified = classifyError(error);
   ctx.log.error(classified.message);
   return {
     exitCode: classified.exitCode,
-    description: classified.message,
+    description: classified.message + stepNote(target, classified, step),
     changed,
     result: targetResult(ctx, target),
   };
+}
+
+/** The action's step on the target (a stop, a redrive): what it is, how far its call got. */
+export interface StepCall {
+  readonly step: TargetStep;
+  /** Whether a request of it went out that may have reached AWS (see trackedCall). */
+  readonly call: CallTrack;
+  /** AWS accepted it (answered with success). */
+  readonly accepted: boolean;
+}
+
+/**
+ * What a failure's description adds about the action's step on the target: that AWS had
+ * accepted it before the failure; or, when no answer came even after the SDK's retries
+ * (exit 10) and an attempt may have reached AWS, that it may have been done, as a start's
+ * description says of its execution.
+ */
+function stepNote(target: Target, error: ProductError, step: StepCall | undefined): string {
+  if (!step) return "";
+  const { noun, done } = step.step;
+  const name = target.parsed.name;
+  if (step.accepted) return `; AWS had accepted the ${noun} of execution ${name} before that`;
+  if (!step.call.sent || error.exitCode !== EXIT.connection) return "";
+  return `; AWS gave no answer to the ${noun} of execution ${name}, so it may have been ${done}: ${target.arn}`;
 }
 
 /** How an action on the target reads in a cancel's description: "stop", "stopped", ... */

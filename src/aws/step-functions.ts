@@ -210,8 +210,11 @@ export function stepFunctionsOn(client: SFNClient): StepFunctions {
       ),
     listExecutions: (input, o) =>
       untilCancelled(client.send(new ListExecutionsCommand(input), sendOptions(o)), o?.abortSignal),
-    stopExecution: (input, o) =>
-      untilCancelled(client.send(new StopExecutionCommand(input), sendOptions(o)), o?.abortSignal),
+    stopExecution: (input, o) => {
+      const command = new StopExecutionCommand(input);
+      reportSent(command.middlewareStack, o);
+      return untilCancelled(client.send(command, sendOptions(o)), o?.abortSignal);
+    },
     redriveExecution: (input, o) => {
       const command = new RedriveExecutionCommand(input);
       reportSent(command.middlewareStack, o);

@@ -12,6 +12,7 @@ import {
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
+import { startLossyRelay } from "../helpers/lossy-relay.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
 import { HELD, type HeldTasks, holdTasks, releaseOnceDescribed } from "../helpers/held-task.ts";
 
@@ -569,6 +570,56 @@ describe("execution actions, end to end", () => {
       });
     }
 
+    test("a stop that got no answer even after retries: exit 10, and the description says it may have been stopped", async () => {
+      const arn = await start("long", "stop-unanswered");
+      ep.faults.set({ loseReplies: 10, operations: ["StopExecution"] });
+      try {
+        const run = await runBundle({
+          fields: fields("Stop Execution", { target_execution_arn: arn }),
+          env: { AWS_MAX_ATTEMPTS: "2" },
+        });
+        assert.equal(run.code, 10, run.stderr);
+        assertValidDoc(run.doc);
+        assert.match(run.doc.status_description, /^CONNECTION_ERROR: /);
+        assert.ok(
+          run.doc.status_description.endsWith(
+            `; AWS gave no answer to the stop of execution stop-unanswered, so it may have been stopped: ${arn}`,
+          ),
+          run.doc.status_description,
+        );
+        assert.equal(run.doc.changed, false);
+      } finally {
+        ep.faults.reset();
+      }
+      assert.equal(ep.getExecution(arn)?.status, "ABORTED", "AWS did stop it");
+    });
+
+    test("a stop AWS accepted, then the look after it failed: exit 10, and the description says the stop was accepted", async () => {
+      const arn = await start("long", "stop-accepted-unread");
+      // The first look (before the stop) passes; every look after it is reset.
+      const relay = await startLossyRelay(ep.url, [
+        { operation: "DescribeExecution", fault: "reset", skip: 1, times: 10 },
+      ]);
+      try {
+        const run = await runBundle({
+          fields: fields("Stop Execution", { target_execution_arn: arn, endpoint_url: relay.url }),
+          env: { AWS_MAX_ATTEMPTS: "2" },
+        });
+        assert.equal(run.code, 10, run.stderr);
+        assertValidDoc(run.doc);
+        assert.ok(
+          run.doc.status_description.endsWith(
+            "; AWS had accepted the stop of execution stop-accepted-unread before that",
+          ),
+          run.doc.status_description,
+        );
+        assert.equal(run.doc.changed, true);
+      } finally {
+        await relay.close();
+      }
+      assert.equal(ep.getExecution(arn)?.status, "ABORTED");
+    });
+
     test("a stop AWS refuses (no states:StopExecution): exit 3, nothing changed", async () => {
       const arn = await start("long");
       const undo = ep.deny({ operation: "StopExecution", resource: arn });
@@ -752,6 +803,32 @@ describe("execution actions, end to end", () => {
         1,
         "one redrive call in all",
       );
+    });
+
+    test("a redrive that got no answer even after retries: exit 10, and the description says it may have been redriven", async () => {
+      flakyFails = true;
+      const arn = await start("ledger", "ledger-unanswered");
+      assert.equal((await ep.waitForExecution(arn)).status, "FAILED");
+      ep.faults.set({ loseReplies: 10, operations: ["RedriveExecution"] });
+      try {
+        const run = await runBundle({
+          fields: fields("Redrive Execution", { target_execution_arn: arn }),
+          env: { UE_TASK_INSTANCE_ID: "rd-unanswered", AWS_MAX_ATTEMPTS: "2" },
+        });
+        assert.equal(run.code, 10, run.stderr);
+        assertValidDoc(run.doc);
+        assert.ok(
+          run.doc.status_description.endsWith(
+            `; AWS gave no answer to the redrive of execution ledger-unanswered, so it may have been redriven: ${arn}`,
+          ),
+          run.doc.status_description,
+        );
+        assert.equal(run.doc.changed, false);
+      } finally {
+        ep.faults.reset();
+      }
+      assert.equal(ep.getExecution(arn)?.redriveCount, 1, "AWS did redrive it, once");
+      await sfn.send(new StopExecutionCommand({ executionArn: arn })).catch(() => {});
     });
 
     test("a relaunch of the same run within AWS's idempotency window joins the first redrive", async () => {

@@ -17,7 +17,9 @@ export interface RelayRule {
   readonly operation: string;
   /** `reset`: reset the connection without forwarding; `lose-reply`: forward, then reset. */
   readonly fault: "reset" | "lose-reply";
-  /** How many matching calls, from the first, are broken (default 1). */
+  /** How many matching calls are let through before the first broken one (default 0). */
+  readonly skip?: number;
+  /** How many matching calls, after those skipped, are broken (default 1). */
   readonly times?: number;
   /** `lose-reply`: the reply is lost only once this settles (called after the call was carried out). */
   readonly after?: () => Promise<unknown>;
@@ -82,7 +84,9 @@ export async function startLossyRelay(
     const operation = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "";
     const n = (seen.get(operation) ?? 0) + 1;
     seen.set(operation, n);
-    const rule = rules.find((r) => r.operation === operation && n <= (r.times ?? 1));
+    const rule = rules.find(
+      (r) => r.operation === operation && n > (r.skip ?? 0) && n <= (r.skip ?? 0) + (r.times ?? 1),
+    );
     calls.push({ operation, fault: rule?.fault ?? "none" });
     const reset = () => req.socket.resetAndDestroy();
     try {
