@@ -302,6 +302,19 @@ function clean(text: string): string {
   );
 }
 
+/**
+ * An answer the AWS SDK could not read as AWS's (a load balancer's or a proxy's HTML page,
+ * a plain-text 429): said by its Content-Type, rather than by the parser's message, which
+ * quotes the body and tells a developer to inspect a hidden field of the error.
+ */
+function unreadableAnswer(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null || !("$response" in error)) return undefined;
+  const e = error as { message?: unknown; $response?: { headers?: Record<string, unknown> } };
+  if (!str(e.message)?.includes("Deserialization error")) return undefined;
+  const type = str(e.$response?.headers?.["content-type"]);
+  return `the answer is not AWS's JSON (${type ? `Content-Type ${type}` : "no Content-Type"}), so the AWS SDK could not read it`;
+}
+
 function messageOf(error: unknown): string {
   const e = shape(error);
   const message = str(e.message);
@@ -400,7 +413,7 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
 
   // 2. AWS answered: classify by the error's name, then by the HTTP status.
   const status = httpStatus(error);
-  const awsMessage = messageOf(error);
+  const awsMessage = clean(unreadableAnswer(error) ?? messageOf(error));
   if (AUTHENTICATION.has(name)) {
     const what =
       name === "CredentialsProviderError" || name === "TokenProviderError"

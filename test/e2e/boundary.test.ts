@@ -144,6 +144,33 @@ describe("the AWS boundary under hostile conditions, end to end", () => {
     }
   });
 
+  test("a load balancer's HTML page instead of AWS's answer: exit 10, said by its Content-Type, not by the SDK's parser", async () => {
+    const page = "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>";
+    const balancer = await rawListener((socket) => {
+      socket.once("data", () =>
+        socket.end(
+          `HTTP/1.1 503 Service Temporarily Unavailable\r\nContent-Type: text/html\r\nContent-Length: ${page.length}\r\nConnection: close\r\n\r\n${page}`,
+        ),
+      );
+    });
+    try {
+      const run = await runBundle({
+        fields: fields({ endpoint_url: balancer.url }),
+        env: { AWS_MAX_ATTEMPTS: "2" },
+      });
+      assert.equal(run.code, 10, run.stderr);
+      assertValidDoc(run.doc);
+      const said = run.doc["status_description"] as string;
+      assert.match(
+        said,
+        /^CONNECTION_ERROR: .* with HTTP 503 .*after retries: the answer is not AWS's JSON \(Content-Type text\/html\), so the AWS SDK could not read it;/,
+      );
+      assert.doesNotMatch(said, /Deserialization|\$response|<html>|Unexpected token/);
+    } finally {
+      await balancer.close();
+    }
+  });
+
   for (const scheme of ["http", "https"] as const) {
     test(`Proxy Type HTTP at a TLS-only proxy (${scheme}:// endpoint): exit 11, hint to choose HTTPS`, async () => {
       const endpoint = scheme === "http" ? ep.url : ep.url.replace("http://", "https://");
