@@ -8,7 +8,13 @@ import { after, before, describe, test } from "node:test";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
-import { describedOnce, HELD, type HeldTasks, holdTasks } from "../helpers/held-task.ts";
+import {
+  describedOnce,
+  HELD,
+  type HeldTasks,
+  holdTasks,
+  releaseOnceDescribed,
+} from "../helpers/held-task.ts";
 
 const FLAKY = "arn:aws:lambda:us-east-1:123456789012:function:flaky";
 const ROLE = "arn:aws:iam::123456789012:role/LongWait";
@@ -52,12 +58,6 @@ describe("task lifecycle, end to end", () => {
           Slow: { Type: "Wait", Seconds: 120, End: true },
         },
       },
-    });
-    // A relaunch must come before its end, on a loaded machine too (after it, a relaunch
-    // cannot be told from a rerun).
-    arns["eightSeconds"] = ep.createStateMachine({
-      name: "eightSeconds",
-      definition: { StartAt: "W", States: { W: { Type: "Wait", Seconds: 8, End: true } } },
     });
     arns["threeSeconds"] = ep.createStateMachine({
       name: "threeSeconds",
@@ -955,9 +955,11 @@ describe("task lifecycle, end to end", () => {
   });
 
   test("relaunch after an agent restart re-attaches to the waiting execution", async () => {
+    // The execution waits in a held task until the relaunched program has looked at it: the
+    // relaunch comes before its end however slowly either process runs.
     const env = { UE_TASK_INSTANCE_ID: "restart1" };
     const killed = await runBundle({
-      fields: fields("eightSeconds"),
+      fields: fields("succeedsWhenReleased"),
       env,
       onStart: (child, file) => {
         void waitForOutputField(file, "execution_arn").then(() => child.kill("SIGKILL"));
@@ -966,12 +968,26 @@ describe("task lifecycle, end to end", () => {
     assert.equal(killed.signal, "SIGKILL");
     const arn = killed.outputFields.find((l) => l["execution_arn"])?.["execution_arn"];
     assert.ok(arn, "the execution ARN was on disk before the program died");
-    await new Promise((r) => setTimeout(r, 1200));
-    const relaunched = await runBundle({ fields: fields("eightSeconds"), env });
+    const first = ep.getExecution(arn);
+    assert.equal(first?.status, "RUNNING");
+    // AWS answers the relaunch's StartExecution (same name and input) with the running
+    // execution; the program tells that from a start of its own by the start date, older than
+    // its launch by more than a second. The relaunch comes later than that (a lower bound,
+    // which a slow machine only lengthens: the held execution cannot end meanwhile).
+    const gap = (first?.startDate.getTime() ?? 0) + 1_500 - Date.now();
+    if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+    const from = ep.requests.length;
+    const relaunched = await runBundle({
+      fields: fields("succeedsWhenReleased"),
+      env,
+      onStart: (child) => releaseOnceDescribed(ep, held, arn, child, from),
+    });
     assert.equal(relaunched.code, 0, relaunched.stderr);
     assert.equal(relaunched.doc?.["result"].executionArn, arn);
     assert.equal(relaunched.doc?.["result"].status, "SUCCEEDED");
+    assert.deepEqual(relaunched.doc?.["result"].outputParsed, { finished: true });
     assert.match(relaunched.stderr, /re-attached/);
+    assert.equal(relaunched.doc?.["changed"], false, "the relaunch started nothing");
   });
 
   test("a host clock 20 minutes behind AWS: the role is renewed by AWS's clock, and a cancel still stops", async () => {

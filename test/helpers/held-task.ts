@@ -36,18 +36,22 @@ export function holdTasks(ep: LocalEndpoint): HeldTasks {
 
 /**
  * Resolves true once the endpoint has answered a DescribeExecution of the execution (the
- * program has seen it as it was then), polling the request log; false if the child process
- * ended first (its own time limit bounds the wait).
+ * program has seen it as it was then), polling the request log from entry `from` on; false
+ * if the child process ended first (its own time limit bounds the wait).
  */
 export async function describedOnce(
   ep: LocalEndpoint,
   executionArn: string,
   child: ChildProcess,
+  from = 0,
 ): Promise<boolean> {
   while (
-    !ep.requests.some(
-      (r) => r.operation === "DescribeExecution" && r.resource === executionArn && r.status === 200,
-    )
+    !ep.requests
+      .slice(from)
+      .some(
+        (r) =>
+          r.operation === "DescribeExecution" && r.resource === executionArn && r.status === 200,
+      )
   ) {
     if (child.exitCode !== null || child.signalCode !== null) return false;
     await new Promise((r) => setTimeout(r, 20));
@@ -55,14 +59,18 @@ export async function describedOnce(
   return true;
 }
 
-/** Releases the execution once the program's status check of it has been answered. */
+/**
+ * Releases the execution once the program's status check of it has been answered (a check
+ * logged from entry `from` on: one by an earlier process does not count).
+ */
 export function releaseOnceDescribed(
   ep: LocalEndpoint,
   held: HeldTasks,
   executionArn: string,
   child: ChildProcess,
+  from = 0,
 ): void {
-  void describedOnce(ep, executionArn, child).then((seen) => {
+  void describedOnce(ep, executionArn, child, from).then((seen) => {
     if (seen) held.release(executionArn);
   });
 }
