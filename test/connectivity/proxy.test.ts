@@ -99,7 +99,6 @@ interface Outcome {
   ok: boolean;
   error?: ProductError;
   raw?: unknown;
-  ms: number;
 }
 
 /** One ListStateMachines call with a real SFNClient on createHttpHandler(...). */
@@ -116,14 +115,13 @@ async function listStateMachines(
     maxAttempts: 1,
     requestHandler: createHttpHandler({ proxy: config, endpointCa: ca.cert, ...options }),
   });
-  const started = Date.now();
   try {
     await client.send(new ListStateMachinesCommand({}));
-    return { ok: true, ms: Date.now() - started };
+    return { ok: true };
   } catch (raw) {
     // Only the operation: the handler itself tells the classifier the endpoint and the proxy.
     const error = classifyError(raw, { operation: "ListStateMachines" });
-    return { ok: false, error, raw, ms: Date.now() - started };
+    return { ok: false, error, raw };
   } finally {
     client.destroy();
   }
@@ -456,8 +454,14 @@ describe("failures are classified: 11 for the proxy, 10 for the endpoint", () =>
   });
 });
 
+// Which timeout ended the call is read from its message, written when that timer fired (the
+// SDK handler's own for the request timeout, the proxy agent's for the CONNECT): the
+// configured one, not a default. A timeout not applied at all never ends the call; the
+// tests' time limit is only the guard against that hang, far above what they take.
+const HANG_GUARD = { timeout: 60_000 };
+
 describe("timeouts end hung connections", () => {
-  test("a hanging endpoint ends within the request timeout (10)", async () => {
+  test("a hanging endpoint ends within the request timeout (10)", HANG_GUARD, async () => {
     aws.faults.set({ hang: true });
     try {
       const outcome = await listStateMachines(aws.url, undefined, { requestTimeoutMs: 800 });
@@ -466,46 +470,51 @@ describe("timeouts end hung connections", () => {
         outcome.error?.message ?? "",
         /no (complete answer|data) (within|for) 800 ms \(request timeout\)/,
       );
-      assert.ok(outcome.ms < 10_000, `took ${outcome.ms} ms`);
     } finally {
       aws.faults.reset();
     }
   });
 
-  test("a hanging endpoint behind a working proxy ends within the request timeout (10)", async () => {
-    aws.faults.set({ hang: true });
-    try {
-      const outcome = await listStateMachines(aws.url, viaAuth(), { requestTimeoutMs: 800 });
-      assert.equal(outcome.error?.exitCode, 10, outcome.error?.message);
-      assert.match(outcome.error?.message ?? "", /through the proxy https:.*request timeout/);
-      assert.ok(outcome.ms < 10_000, `took ${outcome.ms} ms`);
-      assertNoCanary(outcome.error);
-    } finally {
-      aws.faults.reset();
-    }
-  });
+  test(
+    "a hanging endpoint behind a working proxy ends within the request timeout (10)",
+    HANG_GUARD,
+    async () => {
+      aws.faults.set({ hang: true });
+      try {
+        const outcome = await listStateMachines(aws.url, viaAuth(), { requestTimeoutMs: 800 });
+        assert.equal(outcome.error?.exitCode, 10, outcome.error?.message);
+        assert.match(outcome.error?.message ?? "", /through the proxy https:.*request timeout/);
+        assertNoCanary(outcome.error);
+      } finally {
+        aws.faults.reset();
+      }
+    },
+  );
 
-  test("a proxy that never answers CONNECT ends within the connect timeout (11) and its socket is released", async () => {
-    const silent = await silentServer();
-    try {
-      const outcome = await listStateMachines(
-        aws.url,
-        { proxy_type: "HTTP", proxy: `http://127.0.0.1:${silent.port}` },
-        { connectTimeoutMs: 500, requestTimeoutMs: 5_000 },
-      );
-      assert.equal(outcome.error?.exitCode, 11, outcome.error?.message);
-      assert.match(
-        outcome.error?.message ?? "",
-        /cannot connect to the proxy http:\/\/127\.0\.0\.1:\d+: no (tunnel|connection) .*within 500 ms/,
-      );
-      assert.ok(outcome.ms < 10_000, `took ${outcome.ms} ms`);
-      for (let i = 0; i < 50 && silent.closed() === 0; i++)
-        await new Promise((r) => setTimeout(r, 20));
-      assert.equal(silent.closed(), 1, "the connection to the proxy was closed");
-    } finally {
-      await silent.close();
-    }
-  });
+  test(
+    "a proxy that never answers CONNECT ends within the connect timeout (11) and its socket is released",
+    HANG_GUARD,
+    async () => {
+      const silent = await silentServer();
+      try {
+        const outcome = await listStateMachines(
+          aws.url,
+          { proxy_type: "HTTP", proxy: `http://127.0.0.1:${silent.port}` },
+          { connectTimeoutMs: 500, requestTimeoutMs: 5_000 },
+        );
+        assert.equal(outcome.error?.exitCode, 11, outcome.error?.message);
+        assert.match(
+          outcome.error?.message ?? "",
+          /cannot connect to the proxy http:\/\/127\.0\.0\.1:\d+: no (tunnel|connection) .*within 500 ms/,
+        );
+        for (let i = 0; i < 50 && silent.closed() === 0; i++)
+          await new Promise((r) => setTimeout(r, 20));
+        assert.equal(silent.closed(), 1, "the connection to the proxy was closed");
+      } finally {
+        await silent.close();
+      }
+    },
+  );
 
   test("the timeouts can be lowered through the environment", async () => {
     aws.faults.set({ hang: true });
