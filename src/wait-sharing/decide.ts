@@ -20,6 +20,21 @@ export const MAX_PAGES = 10;
 export const MAX_REFRESH_GAP_MS = 15_000;
 
 /**
+ * The longest a listing may take, whatever a task's polling interval: a lease of a peer with
+ * a longer interval than this task's allows its listing that long too.
+ */
+export const MAX_LIST_TIMEOUT_MS = 30_000;
+
+/**
+ * How long a listing may take, for a polling interval: long enough for one on a machine that
+ * hundreds of starting tasks keep busy (a late listing is still news: its age counts from
+ * when it is written), and never so long that a hung one holds the lease for minutes.
+ */
+export function listTimeoutFor(ceilingMs: number): number {
+  return Math.min(MAX_LIST_TIMEOUT_MS, Math.max(5_000, ceilingMs));
+}
+
+/**
  * A snapshot taken, or a lease taken, up to this far after the time a task judges it by still
  * counts: another process's clock step, or a peer's write between the moment a check counts
  * from and its read of the file.

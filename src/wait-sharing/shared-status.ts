@@ -51,6 +51,8 @@ import {
   type Lease,
   LISTINGS_FLOWING_WITHIN,
   leaseState,
+  listTimeoutFor,
+  MAX_LIST_TIMEOUT_MS,
   MAX_PAGES,
   MAX_REFRESH_GAP_MS,
   parseLease,
@@ -274,10 +276,7 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
   const { log, executionArn } = options;
   const ceilingMs = options.pollingIntervalMs;
   const { refreshGapMs, maxAgeMs } = sharingTimes(ceilingMs);
-  // Long enough for a listing on a machine that hundreds of starting tasks keep busy (a late
-  // listing is still news: its age counts from when it is written), and never so long that a
-  // hung one holds the lease for minutes.
-  const listTimeoutMs = Math.min(30_000, Math.max(5_000, ceilingMs));
+  const listTimeoutMs = listTimeoutFor(ceilingMs);
   const registrationMs = 3 * options.pollingIntervalMs + 5_000;
   let dir: string | null | undefined;
   let registeredUntil = 0;
@@ -448,8 +447,9 @@ export function sharedStatus(options: SharedStatusOptions): StatusSource {
       read ? now - read.mtimeMs : 0,
       now,
       alive,
-      // A peer polling less often than this task holds its lease longer: any task's longest.
-      MAX_REFRESH_GAP_MS + listTimeoutMs,
+      // A peer polling less often than this task holds its lease longer (a longer gap and a
+      // longer listing limit): any task's longest.
+      MAX_REFRESH_GAP_MS + MAX_LIST_TIMEOUT_MS,
     );
     if (state === "held") {
       // A live peer lists now (its lease is newer than the snapshot), or its listing failed

@@ -14,6 +14,7 @@ import type { StepFunctions } from "../../src/aws/step-functions.ts";
 import {
   formatSnapshot,
   groupKey,
+  listTimeoutFor,
   MAX_PAGES,
   sharingTimes,
 } from "../../src/wait-sharing/decide.ts";
@@ -178,11 +179,13 @@ describe("shared status: the size of the group's files", () => {
   test("a lease of a live peer that polls less often (a longer hold than this task's) is left to it", async () => {
     const registration = JSON.stringify({ pid: process.ppid, until: Date.now() + 600_000 });
     await writeFile(join(group, "waiters", String(process.ppid)), registration, { mode: 0o600 });
-    // A peer with a 10-minute interval holds the lease for its own, longer gap.
+    // A peer with a 10-minute interval holds the lease for its own, longer gap and listing
+    // limit, as it writes it.
     const since = Date.now();
-    const peerGap = sharingTimes(600_000).refreshGapMs;
-    assert.ok(peerGap > sharingTimes(10_000).refreshGapMs + 1_000, "the peer's hold is longer");
-    const lease = JSON.stringify({ pid: process.ppid, until: since + peerGap + 10_000, since });
+    const peerHold = sharingTimes(600_000).refreshGapMs + listTimeoutFor(600_000);
+    const ownHold = sharingTimes(10_000).refreshGapMs + listTimeoutFor(10_000);
+    assert.ok(peerHold > ownHold + 1_000, "the peer's hold is longer");
+    const lease = JSON.stringify({ pid: process.ppid, until: since + peerHold, since });
     await writeFile(join(group, "lease"), lease, { mode: 0o600 });
     const shared = source();
     assert.equal((await shared.check(Date.now() - 1_000)).kind, "later");
