@@ -432,7 +432,7 @@ export async function ownLostStart(
   let seen = existing;
   if (!seen) {
     try {
-      seen = await describeReadable(req.sfn, arn, req.log, { signal: req.signal });
+      seen = await lookAtTaken(req, arn, true);
     } catch (error) {
       throw classifyError(error, { operation: "DescribeExecution" });
     }
@@ -462,6 +462,19 @@ export async function ownLostStart(
 }
 
 /**
+ * DescribeExecution of the execution whose name AWS called taken. After a lost attempt
+ * (`justStarted`) it may be that attempt's, started moments ago, which DescribeExecution,
+ * eventually consistent, may not show yet: a look that does not find it is made again, as
+ * after any start (see statusCheck).
+ */
+function lookAtTaken(req: StartRequest, arn: string, justStarted: boolean): Promise<Described> {
+  if (!justStarted) return describeReadable(req.sfn, arn, req.log, { signal: req.signal });
+  return statusCheck({ sfn: req.sfn, executionArn: arn, log: req.log, justStarted, sleep })(
+    req.signal,
+  );
+}
+
+/**
  * Start the execution, or re-attach when this run's execution already exists (`rejoining`:
  * it is known to exist; see startOrTaken).
  */
@@ -472,13 +485,14 @@ export async function startExecution(
   const answer = await startOrTaken(req, options);
   if (!("taken" in answer)) return answer;
   const arn = executionArnFor(req.stateMachine, req.name);
+  const ownMaybe = answer.afterLostAttempt && !options.rejoining;
   let existing: Described;
   try {
-    existing = await describeReadable(req.sfn, arn, req.log, { signal: req.signal });
+    existing = await lookAtTaken(req, arn, ownMaybe);
   } catch (error) {
     throw classifyError(error, { operation: "DescribeExecution" });
   }
-  if (answer.afterLostAttempt && !options.rejoining) {
+  if (ownMaybe) {
     const own = await ownLostStart(req, answer, existing);
     if (own) return own;
   }

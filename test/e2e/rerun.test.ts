@@ -431,6 +431,38 @@ describe("reruns without an execution count, end to end", () => {
     }
   });
 
+  test("a start whose answer was lost, then AWS's 'taken' on the retry, while DescribeExecution does not show the execution yet: looked up again, this start's own", async () => {
+    const name = "e2e-task-rr-lost-hidden-1";
+    const arn = executionArn("quick", name);
+    const relay = await startLossyRelay(ep.url, [
+      { operation: "StartExecution", fault: "lose-reply", after: () => ep.waitForExecution(arn) },
+    ]);
+    // DescribeExecution is eventually consistent: the first two looks do not find it.
+    ep.consistency.set({ hiddenAfterStart: 2 });
+    try {
+      const run = await runBundle({
+        fields: fields("quick", { endpoint_url: relay.url }),
+        env: { UE_TASK_INSTANCE_ID: "rr-lost-hidden" },
+      });
+
+      assert.equal(run.code, 0, run.stderr);
+      assertValidDoc(run.doc);
+      assert.equal(run.doc.result.executionArn, arn);
+      assert.equal(run.doc.changed, true);
+      assert.deepEqual(
+        ep.requests
+          .filter((r) => r.operation === "DescribeExecution" && r.resource === arn)
+          .slice(0, 3)
+          .map((r) => r.errorCode ?? "ok"),
+        ["ExecutionDoesNotExist", "ExecutionDoesNotExist", "ok"],
+      );
+    } finally {
+      ep.consistency.reset();
+      await relay.close();
+    }
+    assert.deepEqual(await executionsNamed("quick", "e2e-task-rr-lost-hidden-"), [name]);
+  });
+
   test("a start whose answer was lost, then AWS's 'taken' on the retry, then no look at the execution: exit 10 naming it, nothing more started", async () => {
     const name = "e2e-task-rr-lost-unseen-1";
     const arn = executionArn("quick", name);
