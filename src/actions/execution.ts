@@ -417,7 +417,8 @@ export function clockOffsetMs(serverDate: Date | undefined, repliedAt: number): 
 /**
  * AWS refused a retry of this start as taken after an earlier attempt got no answer
  * (`taken.afterLostAttempt`): whether that attempt started the execution of this name. It
- * did when the execution has this task's input and started at or after this launch (AWS's
+ * did when the execution has this task's input (see inputDiffers: one whose input these
+ * credentials cannot read counts unless it is RUNNING) and started at or after this launch (AWS's
  * clock, moved by how far the host's is surely off it, within the second the re-attach
  * check allows too); then it is this start's, reported as started now. Otherwise (another
  * input, an older start: an earlier run's) null, and `takenAfterLostAttempt` is cleared.
@@ -440,9 +441,7 @@ export async function ownLostStart(
   const launched = req.launchedAt.getTime() + clockOffsetMs(taken.serverDate, taken.repliedAt);
   const startedAt = seen.startDate?.getTime();
   const sameStart =
-    startedAt !== undefined &&
-    startedAt >= launched - 1000 &&
-    (seen.unreadable !== undefined || sameInput(seen.input, req.input));
+    startedAt !== undefined && startedAt >= launched - 1000 && !inputDiffers(seen, req.input);
   if (!sameStart) {
     if (req.track) req.track.takenAfterLostAttempt = false;
     return null;
@@ -500,6 +499,17 @@ export async function startExecution(
 }
 
 /**
+ * Whether the execution AWS called taken has another input than `input`. When its KMS key
+ * keeps the input from these credentials (`unreadable`), AWS's refusal tells for a RUNNING
+ * execution (a start with the same input would have been answered with it); an ended one,
+ * or one between a redrive and its run, counts as the same.
+ */
+function inputDiffers(existing: Described, input: string): boolean {
+  if (existing.unreadable === undefined) return !sameInput(existing.input, input);
+  return (existing.status ?? "RUNNING") === "RUNNING";
+}
+
+/**
  * Join an existing execution of the request's name, after AWS refused a start of that name:
  * its result when it has ended, else the running execution. Another input than the
  * request's is a conflict (exit 20). When its KMS key keeps the input from these
@@ -515,8 +525,7 @@ export function attachExisting(
   const arn = existing.executionArn ?? executionArnFor(req.stateMachine, req.name);
   const status = existing.status ?? "RUNNING";
   const { unreadable } = existing;
-  const differs =
-    unreadable === undefined ? !sameInput(existing.input, req.input) : status === "RUNNING";
+  const differs = inputDiffers(existing, req.input);
   if (!differs && unreadable !== undefined) {
     req.log.warn(
       `the input of execution ${req.name} cannot be read (${unreadable}), so it is not compared with this task's input`,

@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint } from "../../local/endpoint/index.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
+import { startLossyRelay } from "../helpers/lossy-relay.ts";
 
 const KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
@@ -138,6 +139,47 @@ describe("customer managed KMS keys without kms:Decrypt", () => {
     assertValidDoc(run.doc);
     assert.equal(run.doc?.result.status, "FAILED");
     assert.match(run.doc?.result.dataUnavailable, /kms:Decrypt/);
+  });
+
+  test("a start whose attempt got no answer, then 'taken' on the retry by a running execution of another input: not taken for this start's own", async () => {
+    const name = "e2e-task-kms-lost-other-1";
+    // The first attempt never reaches AWS (reset unforwarded), and meanwhile another launch
+    // starts the name with another input; the SDK's retry then meets it RUNNING: taken.
+    const relay = await startLossyRelay(ep.url, [
+      {
+        operation: "StartExecution",
+        fault: "reset",
+        after: () =>
+          sfn.send(
+            new StartExecutionCommand({
+              stateMachineArn: arns["sealedHeld"],
+              name,
+              input: '{"s":60}',
+            }),
+          ),
+      },
+    ]);
+    try {
+      const run = await runBundle({
+        fields: fields("Start Asynchronous Execution", {
+          state_machine_arn: arns["sealedHeld"],
+          input: '{"s":61}',
+          endpoint_url: relay.url,
+        }),
+        env: { UE_TASK_INSTANCE_ID: "kms-lost-other" },
+      });
+
+      assert.equal(run.code, 20, run.stderr);
+      assertValidDoc(run.doc);
+      assert.match(
+        run.doc.status_description,
+        new RegExp(`an execution named ${name} already exists with a different input`),
+      );
+      assert.equal(run.doc.changed, false);
+      assert.doesNotMatch(run.stderr, /an attempt whose answer was lost started it/);
+    } finally {
+      await relay.close();
+    }
   });
 
   test("reruns and relaunches find their place without reading data", async () => {

@@ -21,7 +21,10 @@ export interface RelayRule {
   readonly skip?: number;
   /** How many matching calls, after those skipped, are broken (default 1). */
   readonly times?: number;
-  /** `lose-reply`: the reply is lost only once this settles (called after the call was carried out). */
+  /**
+   * `lose-reply`: the reply is lost only once this settles (called after the call was carried
+   * out); `reset`: the connection is reset only once it settles (the call never carried out).
+   */
   readonly after?: () => Promise<unknown>;
 }
 
@@ -90,7 +93,10 @@ export async function startLossyRelay(
     calls.push({ operation, fault: rule?.fault ?? "none" });
     const reset = () => req.socket.resetAndDestroy();
     try {
-      if (rule?.fault === "reset") return reset();
+      if (rule?.fault === "reset") {
+        await rule.after?.();
+        return reset();
+      }
       const answer = await forward(upstream, req, body);
       if (rule?.fault === "lose-reply") {
         await rule.after?.();
