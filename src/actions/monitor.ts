@@ -35,6 +35,16 @@ async function run(ctx: ActionContext): Promise<Outcome> {
       unreadable: first.unreadable,
     });
   } catch (error) {
+    if (signal?.aborted && ctx.config.task.stopExecutionOnCancel) {
+      // Cancelled before the first status check answered: the execution is stopped as when
+      // cancelled later (Stop Monitored Execution on Cancel), then looked at once more.
+      return await superviseExecution(ctx, {
+        executionArn: target.arn,
+        known: { name: target.parsed.name, stateMachineArn: null, startDate: null },
+        executionStart: new Date(),
+        changed: false,
+      });
+    }
     if (signal?.aborted) {
       return {
         exitCode: EXIT.cancelled,

@@ -474,6 +474,44 @@ describe("execution actions, end to end", () => {
       assert.equal(stopped?.cause, "cancelled with watch-ledger (instance w1)");
     });
 
+    test("a cancel before the first status check answered still stops it with Stop Monitored Execution on Cancel", async () => {
+      const arn = await start("long");
+      ep.clearRequests();
+      // The first DescribeExecution goes unanswered; the calls after it are answered.
+      ep.faults.set({ hang: { operations: ["DescribeExecution"] } });
+      try {
+        const run = await runBundle({
+          fields: monitor(arn, { stop_monitored_on_cancel: true }),
+          env: { UE_TASK_NAME: "watch-ledger", UE_TASK_INSTANCE_ID: "w2" },
+          onStart: (child) => {
+            const asked = setInterval(() => {
+              if (!ep.requests.some((r) => r.operation === "DescribeExecution")) return;
+              clearInterval(asked);
+              ep.faults.reset();
+              child.kill("SIGTERM");
+            }, 20);
+            child.on("exit", () => clearInterval(asked));
+          },
+        });
+        assert.equal(run.code, 27, run.stderr);
+        assertValidDoc(run.doc);
+        assert.match(
+          run.doc.status_description,
+          /^CANCELLED: task cancelled; execution .* stopped/,
+        );
+        assert.equal(run.doc.changed, true);
+        assert.equal(run.doc.result.status, "ABORTED");
+        const stopped = ep.getExecution(arn);
+        assert.equal(stopped?.status, "ABORTED");
+        assert.equal(stopped?.cause, "cancelled with watch-ledger (instance w2)");
+      } finally {
+        ep.faults.reset();
+        if (ep.getExecution(arn)?.status === "RUNNING") {
+          await sfn.send(new StopExecutionCommand({ executionArn: arn }));
+        }
+      }
+    });
+
     test("maximum wait leaves the monitored execution running: exit 26", async () => {
       const arn = await start("long");
       const run = await runBundle({ fields: monitor(arn, { monitor_maximum_wait: 2 }) });
