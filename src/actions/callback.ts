@@ -10,6 +10,10 @@ import { UnexpectedError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import type { CallbackResult, Outcome } from "../output/extension-output.ts";
 import type { ActionContext } from "./action.ts";
+import { type CallTrack, trackedCall } from "./execution.ts";
+
+/** Call options of a callback's request: its abort signal and what tracks its attempts. */
+export type CallbackOptions = ReturnType<typeof trackedCall>;
 
 /** The first 8 hex characters of the token's SHA-256: enough to match log lines, useless to answer. */
 export function tokenFingerprint(token: string): string {
@@ -23,7 +27,11 @@ export interface CallbackCall {
   /** Fields of the result besides the operation and the fingerprint. */
   readonly details: Omit<CallbackResult, "callback" | "taskTokenFingerprint">;
   /** Resolves with a CallbackSent when what was sent differs from what was asked. */
-  readonly send: (sfn: StepFunctions, taskToken: string, signal?: AbortSignal) => Promise<unknown>;
+  readonly send: (
+    sfn: StepFunctions,
+    taskToken: string,
+    options: CallbackOptions,
+  ) => Promise<unknown>;
 }
 
 /** What a callback sent when it could not send what was asked. */
@@ -48,6 +56,20 @@ function retriedNote(error: unknown): string {
   return `; an earlier attempt of this call got no answer and may be the one that delivered it (${attempts} attempts): see the execution's history`;
 }
 
+/**
+ * A callback none of whose attempts got an answer (exit 10) after one that may have reached
+ * AWS: AWS may have delivered it, as a start's description says of its execution.
+ */
+function unansweredNote(
+  call: CallbackCall,
+  error: { exitCode: number },
+  track: CallTrack,
+  fingerprint: string,
+): string {
+  if (!track.sent || error.exitCode !== EXIT.connection) return "";
+  return `; AWS gave no answer to ${call.operation} for the task token with fingerprint ${fingerprint}, so it may have been delivered: see the execution's history`;
+}
+
 /** Send one callback for the configured token and report it. */
 export async function runCallback(ctx: ActionContext, call: CallbackCall): Promise<Outcome> {
   const { config, log } = ctx;
@@ -63,8 +85,10 @@ export async function runCallback(ctx: ActionContext, call: CallbackCall): Promi
     `sending ${call.what} for the task token with fingerprint ${fingerprint} (${call.operation})`,
   );
   let sent: CallbackSent | undefined;
+  /** How far the call got: whether an attempt may have reached AWS. */
+  const track: CallTrack = { sent: false, answered: false };
   try {
-    const reply = await call.send(ctx.aws.sfn, token, ctx.signal);
+    const reply = await call.send(ctx.aws.sfn, token, trackedCall(ctx.signal, track));
     if (isSent(reply)) sent = reply;
   } catch (error) {
     if (ctx.signal?.aborted) {
@@ -77,7 +101,10 @@ export async function runCallback(ctx: ActionContext, call: CallbackCall): Promi
     }
     // Whatever happened, later tasks still learn which token was meant.
     const classified = classifyError(error, { operation: call.operation });
-    const description = classified.message + retriedNote(error);
+    const description =
+      classified.message +
+      retriedNote(error) +
+      unansweredNote(call, classified, track, fingerprint);
     log.error(description);
     return {
       exitCode: classified.exitCode,

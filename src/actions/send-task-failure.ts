@@ -17,9 +17,9 @@ function run(ctx: ActionContext): Promise<Outcome> {
     operation: "SendTaskFailure",
     what: `failure ${error}`,
     details: { error, cause },
-    send: async (sfn, taskToken, signal): Promise<CallbackSent | undefined> => {
+    send: async (sfn, taskToken, options): Promise<CallbackSent | undefined> => {
       try {
-        await sfn.sendTaskFailure({ taskToken, error, cause }, { abortSignal: signal });
+        await sfn.sendTaskFailure({ taskToken, error, cause }, options);
         return undefined;
       } catch (e) {
         // AWS encrypts an error and a cause with the execution's KMS key; without them it
@@ -27,7 +27,7 @@ function run(ctx: ActionContext): Promise<Outcome> {
         if (!isKmsDataError(e) || chosen) throw e;
         const why = classifyError(e, { operation: "SendTaskFailure" }).message;
         ctx.log.warn(`failing the task without an error and a cause: ${why}`);
-        await sfn.sendTaskFailure({ taskToken }, { abortSignal: signal });
+        await sfn.sendTaskFailure({ taskToken }, options);
         return {
           what: `failure without an error and a cause (${why})`,
           details: { error: null, cause: null },

@@ -11,7 +11,7 @@ function run(ctx: ActionContext): Promise<Outcome> {
     operation: "SendTaskHeartbeat",
     what: "a heartbeat",
     details: {},
-    send: (sfn, taskToken, signal) => sfn.sendTaskHeartbeat({ taskToken }, { abortSignal: signal }),
+    send: (sfn, taskToken, options) => sfn.sendTaskHeartbeat({ taskToken }, options),
   });
 }
 

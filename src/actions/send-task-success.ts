@@ -17,8 +17,7 @@ function run(ctx: ActionContext): Promise<Outcome> {
     operation: "SendTaskSuccess",
     what: "success",
     details: { output, ...parsed(output) },
-    send: (sfn, taskToken, signal) =>
-      sfn.sendTaskSuccess({ taskToken, output }, { abortSignal: signal }),
+    send: (sfn, taskToken, options) => sfn.sendTaskSuccess({ taskToken, output }, options),
   });
 }
 

@@ -235,21 +235,21 @@ export function stepFunctionsOn(client: SFNClient): StepFunctions {
       reportSent(command.middlewareStack, o);
       return untilCancelled(client.send(command, sendOptions(o)), o?.abortSignal);
     },
-    sendTaskSuccess: (input, o) =>
-      untilCancelled(
-        client.send(new SendTaskSuccessCommand(input), sendOptions(o)),
-        o?.abortSignal,
-      ),
-    sendTaskFailure: (input, o) =>
-      untilCancelled(
-        client.send(new SendTaskFailureCommand(input), sendOptions(o)),
-        o?.abortSignal,
-      ),
-    sendTaskHeartbeat: (input, o) =>
-      untilCancelled(
-        client.send(new SendTaskHeartbeatCommand(input), sendOptions(o)),
-        o?.abortSignal,
-      ),
+    sendTaskSuccess: (input, o) => {
+      const command = new SendTaskSuccessCommand(input);
+      reportSent(command.middlewareStack, o);
+      return untilCancelled(client.send(command, sendOptions(o)), o?.abortSignal);
+    },
+    sendTaskFailure: (input, o) => {
+      const command = new SendTaskFailureCommand(input);
+      reportSent(command.middlewareStack, o);
+      return untilCancelled(client.send(command, sendOptions(o)), o?.abortSignal);
+    },
+    sendTaskHeartbeat: (input, o) => {
+      const command = new SendTaskHeartbeatCommand(input);
+      reportSent(command.middlewareStack, o);
+      return untilCancelled(client.send(command, sendOptions(o)), o?.abortSignal);
+    },
     listMapRuns: (input, o) =>
       untilCancelled(client.send(new ListMapRunsCommand(input), sendOptions(o)), o?.abortSignal),
     describeMapRun: (input, o) =>

@@ -12,6 +12,7 @@ import {
   type TaskTokenInfo,
 } from "../../local/endpoint/index.ts";
 import { assertValidDoc, type BundleRun, runBundle } from "../helpers/bundle.ts";
+import { deadPort } from "../helpers/proxies.ts";
 
 const QUEUE = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
 /** Far longer than one run of the program on a loaded machine, which is a heartbeat's gap. */
@@ -136,6 +137,45 @@ describe("task token callbacks, end to end", () => {
       ["reply-lost", "TaskTimedOut"],
     );
     assert.equal((await ep.waitForExecution(executionArn)).status, "SUCCEEDED");
+  });
+
+  test("Send Task Success whose every answer was lost: exit 10 says it may have been delivered, naming the token's fingerprint", async () => {
+    const { executionArn, token } = await waitingTask();
+    ep.clearRequests();
+    // AWS carries out the first call (the retries find the task closed), no answer arrives.
+    ep.faults.set({ operations: ["SendTaskSuccess"], loseReplies: 100 });
+    try {
+      const run = await runBundle({
+        fields: fields("Send Task Success", token, { task_output: '{"ok":true}' }),
+      });
+      assert.equal(run.code, 10, run.stderr);
+      assertValidDoc(run.doc);
+      const fingerprint = createHash("sha256").update(token).digest("hex").slice(0, 8);
+      assert.match(
+        run.doc.status_description,
+        new RegExp(
+          `^CONNECTION_ERROR: .*; AWS gave no answer to SendTaskSuccess for the task token with fingerprint ${fingerprint}, so it may have been delivered: see the execution's history$`,
+        ),
+      );
+      assertTokenHidden(run, token);
+    } finally {
+      ep.faults.reset();
+    }
+    assert.equal((await ep.waitForExecution(executionArn)).status, "SUCCEEDED");
+  });
+
+  test("a callback that never got a connection says nothing of a delivery: exit 10", async () => {
+    const { executionArn, token } = await waitingTask();
+    const nothing = await deadPort();
+    const run = await runBundle({
+      fields: fields("Send Task Heartbeat", token, { endpoint_url: `http://127.0.0.1:${nothing}` }),
+    });
+    assert.equal(run.code, 10, run.stderr);
+    assertValidDoc(run.doc);
+    assert.match(run.doc.status_description, /^CONNECTION_ERROR: /);
+    assert.doesNotMatch(run.doc.status_description, /may have been delivered/);
+    assertTokenHidden(run, token);
+    assert.equal(ep.pendingTaskTokens(executionArn).length, 1, "the task still waits");
   });
 
   test("Send Task Failure fails the task with the error and cause; defaults name the task", async () => {
