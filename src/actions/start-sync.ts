@@ -11,7 +11,7 @@ import { UnexpectedError, WrongStateMachineTypeError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 import { executionBase, oneOffRun, runName } from "../execution-name.ts";
 import type { ExecutionResult, Outcome } from "../output/extension-output.ts";
-import { endCode, toResult } from "./execution.ts";
+import { type CallTrack, endCode, toResult, trackedCall } from "./execution.ts";
 import type { Action, ActionContext } from "./action.ts";
 
 function toSyncResult(reply: StartSyncExecutionOutput, name: string): ExecutionResult {
@@ -53,6 +53,8 @@ async function run(ctx: ActionContext): Promise<Outcome> {
   outputs.set({ generated_execution_name: name });
   log.info(`running Express execution ${name} of ${stateMachineArn} synchronously`);
   let reply: StartSyncExecutionOutput;
+  /** How far the call got: whether it may have reached AWS. */
+  const call: CallTrack = { sent: false, answered: false };
   try {
     // One attempt: a retry after a lost answer would run the workflow a second time.
     reply = await aws.sfnOnce.startSyncExecution(
@@ -62,7 +64,7 @@ async function run(ctx: ActionContext): Promise<Outcome> {
         input: task.input,
         ...(task.traceHeader ? { traceHeader: task.traceHeader } : {}),
       },
-      { abortSignal: ctx.signal },
+      trackedCall(ctx.signal, call),
     );
   } catch (error) {
     if (ctx.signal?.aborted) {
@@ -81,7 +83,12 @@ async function run(ctx: ActionContext): Promise<Outcome> {
         { cause: error },
       );
     }
-    throw classifyError(error, { operation: "StartSyncExecution" });
+    const classified = classifyError(error, { operation: "StartSyncExecution" });
+    // No answer, though the request may have reached AWS: the workflow may have run.
+    if (call.sent && classified.exitCode === EXIT.connection) {
+      classified.message += `; AWS gave no answer to the start of Express execution ${name}, so it may have run (AWS cannot stop Express executions)`;
+    }
+    throw classified;
   }
   const result = toSyncResult(reply, name);
   outputs.set({ execution_arn: result.executionArn, execution_status: result.status });

@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import { type LocalEndpoint, startLocalEndpoint, TaskFailure } from "../../local/endpoint/index.ts";
 import { startLossyRelay } from "../helpers/lossy-relay.ts";
+import { deadPort } from "../helpers/proxies.ts";
 import { assertValidDoc, runBundle, waitForOutputField } from "../helpers/bundle.ts";
 import { HELD, type HeldTasks, holdTasks, releaseOnceDescribed } from "../helpers/held-task.ts";
 
@@ -258,6 +259,42 @@ describe("execution actions, end to end", () => {
       } finally {
         ep.faults.reset();
       }
+    });
+
+    test("its answer lost: exit 10 names the Express execution that may have run", async () => {
+      ep.faults.set({ loseReplies: 1, operations: ["StartSyncExecution"] });
+      try {
+        const run = await runBundle({
+          fields: fields("Start Synchronous Express Execution", {
+            state_machine_arn: arns["expressEcho"],
+          }),
+        });
+        assert.equal(run.code, 10, run.stderr);
+        assertValidDoc(run.doc);
+        const name = run.outputFields[0]?.["generated_execution_name"];
+        assert.ok(name, "the execution's name was published");
+        assert.match(
+          run.doc.status_description,
+          new RegExp(
+            `^CONNECTION_ERROR: .*; AWS gave no answer to the start of Express execution ${name}, so it may have run \\(AWS cannot stop Express executions\\)$`,
+          ),
+        );
+      } finally {
+        ep.faults.reset();
+      }
+    });
+
+    test("no connection: exit 10 says nothing of an execution that may have run", async () => {
+      const nothing = await deadPort();
+      const run = await runBundle({
+        fields: fields("Start Synchronous Express Execution", {
+          state_machine_arn: arns["expressEcho"],
+          endpoint_url: `http://127.0.0.1:${nothing}`,
+        }),
+      });
+      assert.equal(run.code, 10, run.stderr);
+      assertValidDoc(run.doc);
+      assert.doesNotMatch(run.doc.status_description, /may have run/);
     });
 
     test("cancel while the Express execution runs: exit 27, said to be maybe still running", async () => {
