@@ -302,6 +302,27 @@ function clean(text: string): string {
   );
 }
 
+/** The Content-Types of AWS's JSON protocols (Step Functions answers application/x-amz-json-1.0). */
+const AWS_JSON_TYPES = [
+  "application/x-amz-json-1.0",
+  "application/x-amz-json-1.1",
+  "application/json",
+];
+
+/**
+ * An answer with the Content-Type of AWS's JSON that the SDK could not read: AWS sends no
+ * broken JSON, so it was cut short or damaged on the way (a connection closed before the
+ * whole body came). Its Content-Type, else undefined.
+ */
+function damagedAnswer(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null || !("$response" in error)) return undefined;
+  const e = error as { message?: unknown; $response?: { headers?: Record<string, unknown> } };
+  if (!str(e.message)?.includes("Deserialization error")) return undefined;
+  const type = str(e.$response?.headers?.["content-type"]);
+  const media = type?.split(";")[0]?.trim().toLowerCase();
+  return media && AWS_JSON_TYPES.includes(media) ? type : undefined;
+}
+
 /**
  * An answer the AWS SDK could not read as AWS's (a load balancer's or a proxy's HTML page,
  * a plain-text 429): said by its Content-Type, rather than by the parser's message, which
@@ -414,6 +435,16 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
   // 2. AWS answered: classify by the error's name, then by the HTTP status.
   const status = httpStatus(error);
   const awsMessage = clean(unreadableAnswer(error) ?? messageOf(error));
+  const damaged = damagedAnswer(error);
+  if (damaged) {
+    const what = context.operation ? `the answer to ${context.operation}` : "AWS's answer";
+    return new ConnectionError(
+      clean(
+        `${what} (HTTP ${status ?? "status unknown"}, Content-Type ${damaged}) was cut short or damaged on the way, so the AWS SDK could not read it`,
+      ),
+      options,
+    );
+  }
   if (AUTHENTICATION.has(name)) {
     const what =
       name === "CredentialsProviderError" || name === "TokenProviderError"

@@ -171,6 +171,33 @@ describe("the AWS boundary under hostile conditions, end to end", () => {
     }
   });
 
+  test("AWS's JSON answer cut short on the way: exit 10 (a network fault, not a refusal), the start that may have happened named", async () => {
+    const body = JSON.stringify({
+      __type: "ExecutionAlreadyExists",
+      message: "Execution Already Exists: 'arn:aws:states:us-east-1:123456789012:execution:x:y'",
+    });
+    const cut = await rawListener((socket) => {
+      socket.once("data", () => {
+        socket.write(
+          `HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-ErrorType: ExecutionAlreadyExists\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 30)}`,
+        );
+        setImmediate(() => socket.destroy());
+      });
+    });
+    try {
+      const run = await runBundle({ fields: fields({ endpoint_url: cut.url }) });
+      assert.equal(run.code, 10, run.stderr);
+      assertValidDoc(run.doc);
+      const said = run.doc["status_description"] as string;
+      assert.match(
+        said,
+        /^CONNECTION_ERROR: the answer to StartExecution \(HTTP 400, Content-Type application\/x-amz-json-1\.0\) was cut short or damaged on the way, so the AWS SDK could not read it; AWS gave no answer to the start of execution \S+, so it may have started: arn:aws:states:/,
+      );
+    } finally {
+      await cut.close();
+    }
+  });
+
   for (const scheme of ["http", "https"] as const) {
     test(`Proxy Type HTTP at a TLS-only proxy (${scheme}:// endpoint): exit 11, hint to choose HTTPS`, async () => {
       const endpoint = scheme === "http" ? ep.url : ep.url.replace("http://", "https://");
