@@ -155,43 +155,35 @@ describe("shared status: the size of the group's files", () => {
     }
   });
 
-  test("a lease a live peer took just after this task's check began is left to it", async () => {
-    // A live peer (this test's parent process) waits too: a lease judged stale would be taken.
+  /** A live peer (this test's parent process) waits and holds this lease: it is left to it. */
+  async function leftToLivePeer(since: number, until: number): Promise<void> {
     const registration = JSON.stringify({ pid: process.ppid, until: Date.now() + 600_000 });
     await writeFile(join(group, "waiters", String(process.ppid)), registration, { mode: 0o600 });
-    // Its lease as it writes it 500 ms after the time this task's check counts from (taken
-    // before the group's files are read; a pause of the task in between, or a peer's clock
-    // that runs a little ahead): as long as any lease, counted from then.
-    const since = Date.now() + 500;
-    const lease = JSON.stringify({
-      pid: process.ppid,
-      until: since + sharingTimes(10_000).refreshGapMs + 10_000,
-      since,
-    });
+    const lease = JSON.stringify({ pid: process.ppid, until, since });
     await writeFile(join(group, "lease"), lease, { mode: 0o600 });
     const shared = source();
     assert.equal((await shared.check(Date.now() - 1_000)).kind, "later");
     shared.close();
     assert.equal(listings, 0, "no listing of its own while the peer lists");
     assert.equal(await readFile(join(group, "lease"), "utf8"), lease);
+  }
+
+  test("a lease a live peer took just after this task's check began is left to it", async () => {
+    // Written 500 ms after the time this task's check counts from (taken before the group's
+    // files are read; a pause of the task in between, or a peer's clock that runs a little
+    // ahead): as long as this task's own lease, counted from then.
+    const since = Date.now() + 500;
+    await leftToLivePeer(since, since + sharingTimes(10_000).refreshGapMs + listTimeoutFor(10_000));
   });
 
   test("a lease of a live peer that polls less often (a longer hold than this task's) is left to it", async () => {
-    const registration = JSON.stringify({ pid: process.ppid, until: Date.now() + 600_000 });
-    await writeFile(join(group, "waiters", String(process.ppid)), registration, { mode: 0o600 });
     // A peer with a 10-minute interval holds the lease for its own, longer gap and listing
     // limit, as it writes it.
-    const since = Date.now();
     const peerHold = sharingTimes(600_000).refreshGapMs + listTimeoutFor(600_000);
     const ownHold = sharingTimes(10_000).refreshGapMs + listTimeoutFor(10_000);
     assert.ok(peerHold > ownHold + 1_000, "the peer's hold is longer");
-    const lease = JSON.stringify({ pid: process.ppid, until: since + peerHold, since });
-    await writeFile(join(group, "lease"), lease, { mode: 0o600 });
-    const shared = source();
-    assert.equal((await shared.check(Date.now() - 1_000)).kind, "later");
-    shared.close();
-    assert.equal(listings, 0, "no listing of its own while the peer lists");
-    assert.equal(await readFile(join(group, "lease"), "utf8"), lease);
+    const since = Date.now();
+    await leftToLivePeer(since, since + peerHold);
   });
 
   test("a peer's registration larger than any registration does not count as one", async () => {
