@@ -7,6 +7,7 @@
  * time. Without the variable standard input is never read.
  */
 import type { FieldProblem } from "./errors.ts";
+import { switchOn, switchProblem } from "./config/switch.ts";
 
 export const CANCEL_ON_STDIN = "UE_CANCEL_ON_STDIN";
 /** The line that cancels (whitespace around it, a carriage return too, does not count). */
@@ -16,20 +17,14 @@ const LONGEST_LINE = 256;
 
 /** Whether the environment turns the channel on: UE_CANCEL_ON_STDIN=1. */
 export function cancelOnStdin(env: Readonly<Record<string, string | undefined>>): boolean {
-  return env[CANCEL_ON_STDIN]?.trim() === "1";
+  return switchOn(env, CANCEL_ON_STDIN);
 }
 
 /** A value other than 1, 0 or empty is refused, naming the variable (never a silent off). */
 export function cancelOnStdinProblem(
   env: Readonly<Record<string, string | undefined>>,
 ): FieldProblem | undefined {
-  const raw = env[CANCEL_ON_STDIN];
-  if (raw === undefined || ["", "0", "1"].includes(raw.trim())) return undefined;
-  return {
-    field: CANCEL_ON_STDIN,
-    label: CANCEL_ON_STDIN,
-    message: `must be 1 (a line "cancel" on standard input cancels) or 0 (got ${JSON.stringify(raw)})`,
-  };
+  return switchProblem(env, CANCEL_ON_STDIN, 'a line "cancel" on standard input cancels');
 }
 
 /** A feed for the input's text, in chunks as they come, calling onCancel at each "cancel" line. */

@@ -7,6 +7,7 @@
  * bridge's (UE_REMOVE_FIELDS_FILE=1) is removed as soon as it has been read.
  */
 import { unlinkSync } from "node:fs";
+import { switchOn, switchProblem } from "../config/switch.ts";
 import type { FieldProblem } from "../errors.ts";
 import { registerSecret } from "../secrets.ts";
 import { CONTROLLING_FIELDS, hiddenValues } from "./applicability.ts";
@@ -49,6 +50,9 @@ export interface RawFields {
   /** The fields file the values came from, if any. */
   readonly file?: FieldsFile;
 }
+
+/** The bridge's request to remove its fields file once read (see removableFieldsFile). */
+export const REMOVE_FIELDS_FILE = "UE_REMOVE_FIELDS_FILE";
 
 const BY_NAME = new Map(INPUT_FIELDS.map((f) => [f.name, f]));
 const OUTPUT_NAMES: ReadonlySet<string> = new Set(OUTPUT_FIELDS.map((f) => f.name));
@@ -615,7 +619,11 @@ export function readFields(
     : undefined;
   // Before anything is read: a misspelt variable must not let the task run without it.
   problems.push(...variableNameProblems(env, file));
-  const removal = fieldsFileRemovalProblem(env);
+  const removal = switchProblem(
+    env,
+    REMOVE_FIELDS_FILE,
+    "the file UE_FIELDS_FILE names is removed once read",
+  );
   if (removal) problems.push(removal);
   const base = fromBase(env, file, problems, ahead);
   for (const twin of FILE_TWINS) {
@@ -685,24 +693,13 @@ export function readFields(
     : { values, problems, warnings, source, refused };
 }
 
-/** UE_REMOVE_FIELDS_FILE: a value other than 1, 0 or empty is refused (never a silent off). */
-function fieldsFileRemovalProblem(env: NodeJS.ProcessEnv): FieldProblem | undefined {
-  const raw = env["UE_REMOVE_FIELDS_FILE"];
-  if (raw === undefined || ["", "0", "1"].includes(raw.trim())) return undefined;
-  return {
-    field: "UE_REMOVE_FIELDS_FILE",
-    label: "UE_REMOVE_FIELDS_FILE",
-    message: `must be 1 (the file UE_FIELDS_FILE names is removed once read) or 0 (got ${JSON.stringify(raw)})`,
-  };
-}
-
 /**
  * The file to remove once read: the one UE_FIELDS_FILE names, with UE_REMOVE_FIELDS_FILE=1
  * (the bridge's own, which holds the task's credentials and would otherwise stay on disk
  * while the task waits). A file named by --fields-file is never removed.
  */
 function removableFieldsFile(env: NodeJS.ProcessEnv, raw: RawFields): string | undefined {
-  if (env["UE_REMOVE_FIELDS_FILE"]?.trim() !== "1") return undefined;
+  if (!switchOn(env, REMOVE_FIELDS_FILE)) return undefined;
   return raw.file?.source === "UE_FIELDS_FILE" ? raw.file.path : undefined;
 }
 

@@ -11,6 +11,7 @@ import { describe, test } from "node:test";
 import { ENV_MAX_ATTEMPTS, ENV_RETRY_MODE } from "@smithy/core/retry";
 import { CACHE_SWITCH } from "../../src/code-cache.ts";
 import { ENV } from "../../src/config/environment.ts";
+import { REMOVE_FIELDS_FILE } from "../../src/fields/read.ts";
 import { CANCEL_ON_STDIN } from "../../src/stdin-cancel.ts";
 import { ROOT } from "../helpers/paths.ts";
 
@@ -45,6 +46,7 @@ function programVariables(): Set<string> {
     ...Object.values(ENV),
     CACHE_SWITCH,
     CANCEL_ON_STDIN,
+    REMOVE_FIELDS_FILE,
     ENV_MAX_ATTEMPTS,
     ENV_RETRY_MODE,
   ]);
