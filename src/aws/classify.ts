@@ -310,30 +310,23 @@ const AWS_JSON_TYPES = [
 ];
 
 /**
- * An answer with the Content-Type of AWS's JSON that the SDK could not read: AWS sends no
- * broken JSON, so it was cut short or damaged on the way (a connection closed before the
- * whole body came). Its Content-Type, else undefined.
+ * An answer the AWS SDK could not read (its parser failed): its Content-Type, "" when it had
+ * none; undefined for any other error.
  */
-function damagedAnswer(error: unknown): string | undefined {
+function unreadAnswerType(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null || !("$response" in error)) return undefined;
   const e = error as { message?: unknown; $response?: { headers?: Record<string, unknown> } };
   if (!str(e.message)?.includes("Deserialization error")) return undefined;
-  const type = str(e.$response?.headers?.["content-type"]);
-  const media = type?.split(";")[0]?.trim().toLowerCase();
-  return media && AWS_JSON_TYPES.includes(media) ? type : undefined;
+  return str(e.$response?.headers?.["content-type"]) ?? "";
 }
 
 /**
- * An answer the AWS SDK could not read as AWS's (a load balancer's or a proxy's HTML page,
- * a plain-text 429): said by its Content-Type, rather than by the parser's message, which
- * quotes the body and tells a developer to inspect a hidden field of the error.
+ * An unread answer with the Content-Type of AWS's JSON: AWS sends no broken JSON, so it was
+ * cut short or damaged on the way (a connection closed before the whole body came).
  */
-function unreadableAnswer(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null || !("$response" in error)) return undefined;
-  const e = error as { message?: unknown; $response?: { headers?: Record<string, unknown> } };
-  if (!str(e.message)?.includes("Deserialization error")) return undefined;
-  const type = str(e.$response?.headers?.["content-type"]);
-  return `the answer is not AWS's JSON (${type ? `Content-Type ${type}` : "no Content-Type"}), so the AWS SDK could not read it`;
+function isAwsJson(type: string): boolean {
+  const media = type.split(";")[0]?.trim().toLowerCase();
+  return media !== undefined && AWS_JSON_TYPES.includes(media);
 }
 
 function messageOf(error: unknown): string {
@@ -434,8 +427,16 @@ export function classifyError(error: unknown, given: ClassifyContext = {}): Prod
 
   // 2. AWS answered: classify by the error's name, then by the HTTP status.
   const status = httpStatus(error);
-  const awsMessage = clean(unreadableAnswer(error) ?? messageOf(error));
-  const damaged = damagedAnswer(error);
+  // An answer the SDK could not read as AWS's (a load balancer's or a proxy's HTML page, a
+  // plain-text 429) is said by its Content-Type, rather than by the parser's message, which
+  // quotes the body and tells a developer to inspect a hidden field of the error.
+  const unread = unreadAnswerType(error);
+  const awsMessage = clean(
+    unread === undefined
+      ? messageOf(error)
+      : `the answer is not AWS's JSON (${unread ? `Content-Type ${unread}` : "no Content-Type"}), so the AWS SDK could not read it`,
+  );
+  const damaged = unread && isAwsJson(unread) ? unread : undefined;
   if (damaged) {
     const what = context.operation ? `the answer to ${context.operation}` : "AWS's answer";
     return new ConnectionError(
